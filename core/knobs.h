@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Historical bugs as knobs: one table.  The model is the fixed kernel by default; a
+ * knob puts one real, historical race back at the place the kernel had it.  Knobs are
+ * runtime switches (one build serves all) and a knob never changes behaviour when off.
+ */
+#ifndef MMFUZZ_KNOBS_H
+#define MMFUZZ_KNOBS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* X(enum, "cli-name", "oracle", "description with upstream reference") */
+#define MM_KNOBS(X)                                                                  \
+	X(KNOB_ZAP_RMAP_BEFORE_FLUSH, "zap-rmap-before-flush", "lost-write",         \
+	  "zap_pte_range() drops the mapcount of a dirty shared file page right "     \
+	  "after clearing its PTE, before the TLB flush; folio_mkclean() then sees "  \
+	  "the page unmapped while another CPU can still write through a stale TLB "  \
+	  "entry (fixed by 5df397dec7c4, delay rmap removal until after the flush)")  \
+	X(KNOB_ZAP_FLUSH_AFTER_UNLOCK, "zap-flush-after-unlock", "lost-write",       \
+	  "zap_pte_range() does its forced TLB flush (and the delayed rmap removal) " \
+	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "  \
+	  "the PTE already clear and cleans the page while a stale writable TLB "     \
+	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "  \
+	  "page table lock)")
+
+enum mm_knob {
+#define MM_KNOB_ENUM(e, n, o, d) e,
+	MM_KNOBS(MM_KNOB_ENUM)
+#undef MM_KNOB_ENUM
+	KNOB_COUNT
+};
+
+struct mm_knob_info {
+	const char *name;
+	const char *oracle;
+	const char *description;
+};
+
+extern const struct mm_knob_info mm_knob_table[KNOB_COUNT];
+extern uint32_t mm_knobs; /* bit per enum mm_knob */
+
+static inline bool knob_enabled(enum mm_knob k)
+{
+	return (mm_knobs >> k) & 1u;
+}
+
+/* Index of a knob by its CLI name, or -1. */
+int mm_knob_by_name(const char *name, unsigned len);
+
+#endif

@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenarios and schedules (DESIGN §5): the in-memory form, the text form (.sched,
+ * format v1) and the binary form (fuzzer input).  One operation table drives the
+ * text parser, the printer, the binary codec and the fuzz dictionary.
+ *
+ * Text form, v1:
+ *
+ *   # comment (anywhere after '#')
+ *   mmfuzz-sched 1
+ *   knobs   zap-rmap-before-flush          (zero or more names, spaces or commas)
+ *   expect  lost-write [SITE]              (an oracle name, or "clean")
+ *
+ *   setup                                   (run in order, one CPU at a time)
+ *     CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw
+ *     CPU2 P0 store 0x0 = 1
+ *
+ *   agents                                  (each agent runs its lines in order)
+ *     CPU0 P0 madvise 0x0 pages=1 dontneed
+ *     CPU1    writeback F0
+ *     CPU2 P0 store 0x0 = 2
+ *
+ *   schedule                                (preemptions)
+ *     CPU0 at zap_pte_range:rmap_removed -> CPU1     anchored, first occurrence
+ *     CPU0 at zap_pte_range:ptep_get#3 -> CPU1       anchored, third occurrence
+ *     CPU1 at done -> CPU2                           after CPU1 finished
+ *     at 57 -> CPU2                                  by step number
+ *
+ * Operation syntax: AGENT [Pn] NAME [ADDR] [pages=N] [anon|file=Fn] [shared|private]
+ * [r|rw] [ADVICE] [= VALUE] [Fn], the fields an operation takes given by its table
+ * entry, always in this order.  Numbers are decimal or 0x-hex.
+ */
+#ifndef MMFUZZ_SCENARIO_H
+#define MMFUZZ_SCENARIO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define SCN_FORMAT_VERSION 1
+#define SCN_AGENTS_MAX 4   /* CPU0..CPU3 */
+#define SCN_PROCS_MAX 2    /* P0, P1 */
+#define SCN_FILES_MAX 2    /* F0, F1 */
+#define SCN_SETUP_MAX 16
+#define SCN_OPS_MAX 32     /* agent operations, all agents together */
+#define SCN_PREEMPT_MAX 16
+#define SCN_NAME_BYTES 64  /* site names in anchors and expect */
+#define SCN_VA_PAGES 64    /* addresses: page-aligned, below SCN_VA_PAGES pages */
+#define SCN_PAGES_MAX 8    /* pages= */
+#define SCN_PAGE_SIZE 4096u
+#define SCN_WORDS_PER_PAGE 4 /* store/load: ADDR may point at word 0..3 of a page */
+
+/* Fields an operation takes, in text order. */
+enum scn_field {
+	SCN_F_PROC = 1u << 0,    /* Pn */
+	SCN_F_ADDR = 1u << 1,    /* ADDR */
+	SCN_F_PAGES = 1u << 2,   /* pages=N */
+	SCN_F_BACKING = 1u << 3, /* anon | file=Fn */
+	SCN_F_SHARING = 1u << 4, /* shared | private */
+	SCN_F_PROT = 1u << 5,    /* r | rw */
+	SCN_F_ADVICE = 1u << 6,  /* dontneed ... */
+	SCN_F_VALUE = 1u << 7,   /* = VALUE */
+	SCN_F_FILE = 1u << 8,    /* Fn (operations on a file, not a mapping) */
+};
+
+#define SCN_OPS(X)                                                                    \
+	X(SCN_OP_MMAP, "mmap",                                                        \
+	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING |     \
+		  SCN_F_PROT)                                                         \
+	X(SCN_OP_LOAD, "load", SCN_F_PROC | SCN_F_ADDR)                               \
+	X(SCN_OP_STORE, "store", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)               \
+	X(SCN_OP_MADVISE, "madvise", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_ADVICE) \
+	X(SCN_OP_WRITEBACK, "writeback", SCN_F_FILE)
+
+enum scn_op_kind {
+#define SCN_OP_ENUM(e, n, f) e,
+	SCN_OPS(SCN_OP_ENUM)
+#undef SCN_OP_ENUM
+	SCN_OP_COUNT
+};
+
+struct scn_op_info {
+	const char *name;
+	uint32_t fields;
+};
+extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
+
+#define SCN_ADVICES(X) X(SCN_ADV_DONTNEED, "dontneed")
+enum scn_advice {
+#define SCN_ADV_ENUM(e, n) e,
+	SCN_ADVICES(SCN_ADV_ENUM)
+#undef SCN_ADV_ENUM
+	SCN_ADV_COUNT
+};
+extern const char *const scn_advice_names[SCN_ADV_COUNT];
+
+struct scn_op {
+	uint8_t kind;  /* enum scn_op_kind */
+	uint8_t agent; /* CPUn */
+	uint8_t proc;  /* Pn, when SCN_F_PROC */
+	uint8_t file;  /* Fn, for SCN_F_BACKING (when !anon) and SCN_F_FILE */
+	bool anon;     /* SCN_F_BACKING */
+	bool shared;   /* SCN_F_SHARING */
+	bool write;    /* SCN_F_PROT: rw */
+	uint8_t advice;
+	uint32_t addr; /* bytes; page-aligned for mappings, word-aligned for load/store */
+	uint32_t pages;
+	uint64_t value;
+};
+
+struct scn_preempt {
+	bool anchored;
+	uint8_t agent;       /* anchored: whose site */
+	uint8_t target;
+	uint32_t occurrence; /* anchored: >= 1 */
+	uint32_t step;       /* by step */
+	char site[SCN_NAME_BYTES]; /* anchored: site name, or "done" */
+};
+
+struct scenario {
+	uint32_t version;
+	uint32_t knobs;     /* bit per enum mm_knob */
+	int expect;         /* enum mm_oracle, or -1 for clean */
+	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */
+	int setup_count, ops_count, preempt_count;
+	struct scn_op setup[SCN_SETUP_MAX];
+	struct scn_op ops[SCN_OPS_MAX]; /* in text order; each agent runs its own in order */
+	struct scn_preempt preempt[SCN_PREEMPT_MAX];
+};
+
+void scn_init(struct scenario *s);
+
+/*
+ * Parse the text form.  On error returns false and writes "NAME:LINE: message"
+ * into err (name is what the caller passes, normally the path).
+ */
+bool scn_parse(struct scenario *s, const char *text, size_t len, const char *name, char *err,
+	       size_t err_bytes);
+/* Read and parse a file; on error err holds the message (a missing file too). */
+bool scn_load(struct scenario *s, const char *path, char *err, size_t err_bytes);
+
+/* Print the canonical text form (parses back to an equal scenario). */
+void scn_print(const struct scenario *s, FILE *out);
+void scn_print_op(const struct scn_op *op, FILE *out);
+
+/*
+ * Binary form.  scn_decode is total: every byte string decodes to a valid scenario
+ * (fields clamped).  scn_encode(s) decodes back to s for every valid s.
+ * Returns the number of bytes written, or 0 if buf is too small.
+ */
+size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes);
+void scn_decode(struct scenario *s, const uint8_t *buf, size_t len);
+
+/* Structural equality (used by tests and encode/decode round trips). */
+bool scn_equal(const struct scenario *a, const struct scenario *b);
+
+/* Does @agent appear in any setup line, operation or preemption? */
+bool scn_agent_used(const struct scenario *s, int agent);
+
+#endif
