@@ -24,6 +24,7 @@ struct sched_choice {
 	uint32_t step;
 	int current;     /* agent that was running; SCHED_NO_AGENT at the start */
 	bool forced;     /* current is blocked, done or absent */
+	bool current_done; /* forced because current just finished */
 	uint32_t runnable_mask;
 	const struct sched_site *site; /* current's pending access; NULL when forced */
 };
@@ -102,6 +103,7 @@ struct sched_pct {
 	int prio[SCHED_AGENTS_MAX];
 	uint32_t change_at[SCHED_PCT_DEPTH_MAX];
 	int changes_done;
+	uint64_t run;
 };
 void sched_pct_init(struct sched_pct *p, uint64_t seed, int depth);
 

@@ -175,12 +175,32 @@ int sched_current(void);
 extern struct sched_state_fast {
 	uint32_t step;      /* next step number */
 	uint32_t decide_at; /* first step that needs the slow path: a policy decision,
-			       an anchor check, a pending IPI; 0 outside sched_run */
+			       an anchor check, a pending IPI, the hang budget; 0 outside
+			       sched_run */
 	int current;
+	uint16_t flags_next; /* trace flags for the next entry */
 } sched_fast;
 
+extern struct sched_trace_entry sched_trace_buf[SCHED_TRACE_MAX];
+
 void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op);
-void sched_record(const struct sched_site *site, uint32_t obj, enum sched_op op);
+
+/* Record one step of the current agent. */
+static inline void sched_record(const struct sched_site *site, uint32_t obj, enum sched_op op)
+{
+	uint32_t n = sched_fast.step;
+	if (__builtin_expect(n < SCHED_TRACE_MAX, 1)) {
+		struct sched_trace_entry *e = &sched_trace_buf[n];
+		e->step = n;
+		e->site = site->id;
+		e->obj = obj;
+		e->agent = (uint8_t)sched_fast.current;
+		e->op = (uint8_t)op;
+		e->flags = sched_fast.flags_next;
+	}
+	sched_fast.flags_next = 0;
+	sched_fast.step = n + 1;
+}
 
 /*
  * The yield point.  The fast path is one compare and one trace store; decisions,
@@ -201,6 +221,11 @@ static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched
 	static struct sched_site var = {                                            \
 		.file = __FILE__, .line = __LINE__, .func = __func__, .label = (lbl)}
 
+/* A site at file scope, for the scheduler's and the model's shared helpers. */
+#define SCHED_SITE_GLOBAL(var, fn, lbl)                                             \
+	static struct sched_site var = {                                            \
+		.file = __FILE__, .line = __LINE__, .func = (fn), .label = (lbl)}
+
 /* Yield before an access: SCHED_YIELD("rmap_removed", obj, SCHED_OP_WRITE). */
 #define SCHED_YIELD(lbl, obj, op)                                                   \
 	do {                                                                        \
@@ -218,7 +243,9 @@ struct sched_wait {
 	const char *what; /* "spin_lock", "ipi-ack", "synchronize_rcu", ... */
 	const char *name; /* the object's name */
 	uint32_t obj;
-	uint32_t owners_mask;
+	uint32_t owners_mask; /* used when owners_fn is NULL */
+	uint32_t (*owners_fn)(const void *lock); /* owners computed when asked */
+	const void *lock;
 };
 
 /*
@@ -256,20 +283,29 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 
 /* ---- lockdep-lite bookkeeping, used by the primitives --------------------------- */
 
-void sched_lock_acquired(uint32_t obj, const char *name, int rank);
-void sched_lock_released(uint32_t obj, const char *name);
+void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site);
+void sched_lock_released(uint32_t obj, const char *name, const struct sched_site *site);
 bool sched_lock_held_by_current(uint32_t obj);
 int sched_locks_held(void);
 
-/* RCU state of agents, used by rcu.c. */
+/* RCU state of an agent, kept here and used by sync.c. */
 struct sched_agent_rcu {
 	int depth;
-	uint32_t gen; /* incremented at every outermost rcu_read_unlock */
+	uint32_t sync_mask; /* synchronize_rcu: pre-existing readers still inside */
 };
 struct sched_agent_rcu *sched_agent_rcu(int agent);
+bool sched_agent_blocked(int agent);
+bool sched_agent_done(int agent);
+bool sched_in_run(void);
 
-/* Per-agent model data: a slot the model may use (e.g. its CPU state index). */
-void sched_set_agent_data(int agent, void *data);
-void *sched_agent_data(int agent);
+/* might_sleep(): sleeping here would be a bug if the current agent is atomic. */
+void might_sleep_site(const struct sched_site *site);
+#define might_sleep()                                                                \
+	do {                                                                         \
+		SCHED_SITE_DEFINE(might_sleep_site__, "might_sleep");                \
+		if (!might_sleep_site__.id)                                          \
+			sched_site_init(&might_sleep_site__);                        \
+		might_sleep_site(&might_sleep_site__);                               \
+	} while (0)
 
 #endif

@@ -1,0 +1,109 @@
+# mmfuzz — the one build entry point.
+#
+#   make            build/mmfuzz and the libraries
+#   make test       Criterion unit tests, regressions, determinism across builds
+#   make test-asan  the same suites under ASan+UBSan
+#   make fuzz       build/fuzz/mm_fuzzer (libFuzzer) and the parser fuzzer
+#   make bench      benchmarks (ratios, side by side), see bench/
+#   make demo       the short campaign of the README: finds the zap race, shows it
+#   make deps       install missing Debian packages (root) or print the command
+
+CC       ?= clang
+ifeq ($(origin CC),default)
+CC       := clang
+endif
+OPT      ?= -O2
+WARN     := -Wall -Wextra -Werror
+CSTD     := -std=c11 -D_GNU_SOURCE
+CFLAGS   ?= $(OPT) -g
+ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools
+B        ?= build
+
+PACKAGES := clang libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
+
+SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c
+SCHED_ASM := scheduler/ctx_switch.S
+CORE_SRC  := $(sort $(wildcard core/*.c))
+TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c
+CLI_SRC   := tools/mmfuzz.c
+TEST_SRC  := $(sort $(wildcard tests/test_*.c))
+HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
+
+LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC)
+objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
+
+.PHONY: all test test-unit test-regress test-determinism test-asan fuzz bench demo deps clean format
+all: deps $(B)/mmfuzz
+
+# ---- packages -----------------------------------------------------------------
+DEPS_STAMP := build/.deps-ok
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP):
+	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing:$$missing"; \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing) || exit 1; \
+	  else \
+	    echo "missing packages; run: sudo apt-get install -y$$missing"; exit 1; \
+	  fi; \
+	fi
+	@mkdir -p build && touch $@
+
+# ---- objects ------------------------------------------------------------------
+$(B)/obj/%.o: %.c $(HDRS) | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALLCFLAGS) -c $< -o $@
+$(B)/obj/%.o: %.S | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
+	@rm -f $@
+	ar rcs $@ $^
+
+$(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
+	$(CC) $(CFLAGS) $^ -o $@
+
+$(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
+	$(CC) $(CFLAGS) $^ -lcriterion -o $@
+
+TEST_BINS = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
+
+# ---- tests --------------------------------------------------------------------
+# Criterion exits 0 when no test ran: tests/run-criterion guards against that.
+test: test-unit test-regress test-determinism
+test-unit: $(TEST_BINS) $(B)/mmfuzz
+	@for t in $(TEST_BINS); do tests/run-criterion $$t || exit 1; done
+test-regress: $(B)/mmfuzz $(B)/test_regressions
+	@tests/run-criterion $(B)/test_regressions
+test-determinism:
+	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
+	@$(MAKE) -s B=build/det-clang-O2 CC=clang OPT=-O2 build/det-clang-O2/mmfuzz
+	@tests/determinism.sh build/mmfuzz build/det-gcc-O0/mmfuzz build/det-clang-O2/mmfuzz
+
+ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+test-asan:
+	@$(MAKE) -s B=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)" test-unit test-regress
+
+# ---- fuzzing --------------------------------------------------------------------
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link
+fuzz: deps
+	@$(MAKE) -s B=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build/fuzz/mm_fuzzer build/fuzz/scenario_fuzzer
+$(B)/%_fuzzer: $(B)/obj/fuzz/%_fuzzer.o $(B)/libmmfuzz.a
+	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@
+
+# ---- benchmarks and demo ----------------------------------------------------------
+bench: $(B)/mmfuzz $(B)/bench_sched
+	@bench/run.sh $(B)
+$(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
+	$(CC) $(CFLAGS) $^ -o $@
+
+demo: $(B)/mmfuzz
+	@tools/demo.sh $(B)/mmfuzz
+
+format:
+	clang-format -i $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
+
+clean:
+	rm -rf build
