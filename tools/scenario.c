@@ -49,7 +49,8 @@ const char *const scn_advice_names[SCN_ADV_COUNT] = {
 /* Field bits in text order, with the syntax that error messages show. */
 #define SCN_F_BITS 9
 static const char *const field_syntax[SCN_F_BITS] = {
-	"Pn", "ADDR", "pages=N", "anon|file=Fn", "shared|private", "r|rw", "ADVICE", "= VALUE", "Fn",
+	"Pn",   "ADDR",   "pages=N", "anon|file=Fn", "shared|private",
+	"r|rw", "ADVICE", "= VALUE", "Fn",
 };
 _Static_assert(SCN_F_FILE == 1u << (SCN_F_BITS - 1), "field_syntax[] covers every field");
 
@@ -132,12 +133,24 @@ static bool word_prefix(struct word *w, const char *prefix)
 	return true;
 }
 
-/* Quote a word in a message, long ones cut: "'" QFMT "'" with QARG(w). */
+/* A word for a message: quoted, long ones cut, an empty one is the end of the line. */
 #define QUOTE_MAX 40
-#define QFMT "'%.*s%s'"
-#define QARG(w)                                                                           \
-	(int)((w).len > QUOTE_MAX ? QUOTE_MAX - 3 : (w).len), (w).p,                      \
-		((w).len > QUOTE_MAX ? "..." : "")
+struct quoted {
+	char s[QUOTE_MAX + 8];
+};
+
+static struct quoted q(struct word w)
+{
+	struct quoted r;
+
+	if (!w.len)
+		snprintf(r.s, sizeof(r.s), "end of line");
+	else if (w.len > QUOTE_MAX)
+		snprintf(r.s, sizeof(r.s), "'%.*s...'", QUOTE_MAX - 3, w.p);
+	else
+		snprintf(r.s, sizeof(r.s), "'%.*s'", (int)w.len, w.p);
+	return r;
+}
 
 enum num_status { NUM_OK, NUM_BAD, NUM_OVERFLOW };
 
@@ -213,11 +226,13 @@ __attribute__((format(printf, 2, 3))) static bool fail(struct parser *ps, const 
 static bool parse_num(struct parser *ps, struct word w, const char *what, uint64_t min,
 		      uint64_t max, uint64_t *v)
 {
+	const int shown = (int)(w.len > QUOTE_MAX ? QUOTE_MAX : w.len);
+
 	switch (parse_u64(w, v)) {
 	case NUM_BAD:
-		return fail(ps, "%sexpects a number, got " QFMT, what, QARG(w));
+		return fail(ps, "%s%.*s is not a number", what, shown, w.p);
 	case NUM_OVERFLOW:
-		return fail(ps, "%s" QFMT " is too large", what, QARG(w));
+		return fail(ps, "%s%.*s is too large", what, shown, w.p);
 	case NUM_OK:
 		break;
 	}
@@ -235,10 +250,10 @@ static bool parse_id(struct parser *ps, struct word w, const char *prefix, unsig
 	uint64_t v;
 
 	if (!word_prefix(&n, prefix) || parse_u64(n, &v) == NUM_BAD)
-		return fail(ps, "expected %s (%s0..%s%u), got " QFMT, what, prefix, prefix,
-			    count - 1, QARG(w));
+		return fail(ps, "expected %s (%s0..%s%u), got %s", what, prefix, prefix,
+			    count - 1, q(w).s);
 	if (parse_u64(n, &v) == NUM_OVERFLOW || v >= count)
-		return fail(ps, "%s " QFMT " out of range %s0..%s%u", what, QARG(w), prefix, prefix,
+		return fail(ps, "%s %s out of range %s0..%s%u", what, q(w).s, prefix, prefix,
 			    count - 1);
 	*out = (uint8_t)v;
 	return true;
@@ -252,13 +267,13 @@ static bool parse_agent(struct parser *ps, struct word w, uint8_t *out)
 static bool parse_site(struct parser *ps, struct word w, char site[SCN_NAME_BYTES])
 {
 	if (w.len > SITE_MAX)
-		return fail(ps, "site name " QFMT " longer than %d characters", QARG(w), SITE_MAX);
+		return fail(ps, "site name %s longer than %d characters", q(w).s, SITE_MAX);
 	for (size_t i = 0; i < w.len; i++) {
 		if (!memchr(site_chars, w.p[i], SITE_CHARS))
-			return fail(ps, "character '%c' not allowed in site name " QFMT, w.p[i],
-				    QARG(w));
+			return fail(ps, "character '%c' not allowed in site name %s", w.p[i],
+				    q(w).s);
 		if (i && w.p[i - 1] == '-' && w.p[i] == '>')
-			return fail(ps, "site name " QFMT " contains '->'", QARG(w));
+			return fail(ps, "site name %s contains '->'", q(w).s);
 	}
 	memset(site, 0, SCN_NAME_BYTES);
 	memcpy(site, w.p, w.len);
@@ -307,7 +322,7 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 				return true;
 			}
 		}
-		return fail(ps, "unknown advice " QFMT " for '%s'", QARG(w), opname);
+		return fail(ps, "unknown advice %s for '%s'", q(w).s, opname);
 	case SCN_F_VALUE:
 		if (!word_prefix(&w, "="))
 			break;
@@ -320,7 +335,7 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 	case SCN_F_FILE:
 		return parse_id(ps, w, "F", SCN_FILES_MAX, "a file", &op->file);
 	}
-	return fail(ps, "'%s' expects %s, got " QFMT, opname, field_syntax[bit], QARG(w));
+	return fail(ps, "'%s' expects %s, got %s", opname, field_syntax[bit], q(w).s);
 }
 
 /* Mappings: page-aligned ranges.  Word accesses: an aligned word of a page. */
@@ -346,8 +361,7 @@ static bool check_addr(struct parser *ps, struct scn_op *op, uint64_t addr)
 			return fail(ps, "address 0x%" PRIx64 " is not %u-byte aligned", addr,
 				    WORD_BYTES);
 		if (addr % SCN_PAGE_SIZE / WORD_BYTES >= SCN_WORDS_PER_PAGE)
-			return fail(ps,
-				    "address 0x%" PRIx64 " is not in the first %d words of its page",
+			return fail(ps, "address 0x%" PRIx64 " is not in the first %d words",
 				    addr, SCN_WORDS_PER_PAGE);
 	}
 	op->addr = (uint32_t)addr;
@@ -380,7 +394,7 @@ static bool parse_op(struct parser *ps, struct line *l, struct word w, struct sc
 		}
 	}
 	if (!info)
-		return fail(ps, "unknown operation " QFMT, QARG(w));
+		return fail(ps, "unknown operation %s", q(w).s);
 	if ((info->fields & SCN_F_PROC) && !has_proc)
 		return fail(ps, "'%s' needs a process (P0..P%d) before it", info->name,
 			    SCN_PROCS_MAX - 1);
@@ -395,7 +409,7 @@ static bool parse_op(struct parser *ps, struct line *l, struct word w, struct sc
 			return false;
 	}
 	if (next_word(l, &w))
-		return fail(ps, "unexpected " QFMT " after the fields of '%s'", QARG(w), info->name);
+		return fail(ps, "unexpected %s after the fields of '%s'", q(w).s, info->name);
 	return check_addr(ps, op, addr);
 }
 
@@ -413,7 +427,7 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w,
 		if (!parse_agent(ps, w, &pr->agent))
 			return false;
 		if (!next_word(l, &w) || !word_is(w, "at"))
-			return fail(ps, "expected 'at' after CPU%u, got " QFMT, pr->agent, QARG(w));
+			return fail(ps, "expected 'at' after CPU%u, got %s", pr->agent, q(w).s);
 		if (!next_word(l, &site))
 			return fail(ps, "missing site after 'at'");
 		for (size_t i = site.len; i-- > 0;) {
@@ -432,8 +446,8 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w,
 			if (!parse_num(ps, occ, "occurrence #", 1, UINT32_MAX, &v))
 				return false;
 			if (site_is_done(pr->site) && v != 1)
-				return fail(ps, "'%s' happens once, occurrence #%" PRIu64
-						" never comes", SCHED_SITE_DONE, v);
+				return fail(ps, "'%s' happens once, no occurrence #%" PRIu64,
+					    SCHED_SITE_DONE, v);
 			pr->occurrence = (uint32_t)v;
 		}
 	} else {
@@ -444,7 +458,7 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w,
 		pr->step = (uint32_t)v;
 	}
 	if (!next_word(l, &w) || !word_is(w, "->"))
-		return fail(ps, "expected '->' before the target agent, got " QFMT, QARG(w));
+		return fail(ps, "expected '->' before the target agent, got %s", q(w).s);
 	if (!next_word(l, &w))
 		return fail(ps, "missing target agent after '->'");
 	if (!parse_agent(ps, w, &pr->target))
@@ -452,7 +466,7 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w,
 	if (pr->anchored && pr->target == pr->agent)
 		return fail(ps, "CPU%u cannot preempt itself", pr->agent);
 	if (next_word(l, &w))
-		return fail(ps, "unexpected " QFMT " after the target agent", QARG(w));
+		return fail(ps, "unexpected %s after the target agent", q(w).s);
 	return true;
 }
 
@@ -461,6 +475,7 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 {
 	while (l->p < l->end) {
 		struct word w;
+		int k;
 
 		while (l->p < l->end && (is_blank(*l->p) || *l->p == ','))
 			l->p++;
@@ -470,9 +485,9 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 		w.len = (size_t)(l->p - w.p);
 		if (!w.len)
 			continue;
-		int k = mm_knob_by_name(w.p, (unsigned)(w.len > 255 ? 255 : w.len));
-		if (k < 0 || w.len > 255)
-			return fail(ps, "unknown knob " QFMT, QARG(w));
+		k = w.len < 256 ? mm_knob_by_name(w.p, (unsigned)w.len) : -1;
+		if (k < 0)
+			return fail(ps, "unknown knob %s", q(w).s);
 		ps->s->knobs |= 1u << k;
 	}
 	return true;
@@ -494,7 +509,7 @@ static bool parse_expect(struct parser *ps, struct line *l)
 		memcpy(name, w.p, w.len);
 	s->expect = word_is(w, "clean") ? -1 : mm_oracle_by_name(name);
 	if (s->expect < 0 && !word_is(w, "clean"))
-		return fail(ps, "unknown oracle " QFMT, QARG(w));
+		return fail(ps, "unknown oracle %s", q(w).s);
 	if (!next_word(l, &w))
 		return true;
 	if (s->expect < 0)
@@ -502,7 +517,7 @@ static bool parse_expect(struct parser *ps, struct line *l)
 	if (!parse_site(ps, w, s->expect_site))
 		return false;
 	if (next_word(l, &w))
-		return fail(ps, "unexpected " QFMT " after the expected site", QARG(w));
+		return fail(ps, "unexpected %s after the expected site", q(w).s);
 	return true;
 }
 
@@ -515,12 +530,12 @@ static bool parse_header(struct parser *ps, struct line *l, struct word w)
 	if (!next_word(l, &w))
 		return fail(ps, "missing format version after 'mmfuzz-sched'");
 	if (parse_u64(w, &v) == NUM_BAD)
-		return fail(ps, "bad format version " QFMT, QARG(w));
+		return fail(ps, "bad format version %s", q(w).s);
 	if (parse_u64(w, &v) == NUM_OVERFLOW || v != SCN_FORMAT_VERSION)
-		return fail(ps, "unsupported format version %.*s%s (this is version %d)",
-			    QARG(w), SCN_FORMAT_VERSION);
+		return fail(ps, "unsupported format version %.*s (this is version %d)",
+			    (int)(w.len > QUOTE_MAX ? QUOTE_MAX : w.len), w.p, SCN_FORMAT_VERSION);
 	if (next_word(l, &w))
-		return fail(ps, "unexpected " QFMT " after the header", QARG(w));
+		return fail(ps, "unexpected %s after the header", q(w).s);
 	ps->where = SEC_PREAMBLE;
 	return true;
 }
@@ -535,7 +550,7 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		if (!word_is(w, section_names[sec]))
 			continue;
 		if (next_word(l, &w))
-			return fail(ps, "unexpected " QFMT " after '%s'", QARG(w),
+			return fail(ps, "unexpected %s after '%s'", q(w).s,
 				    section_names[sec]);
 		if (sec == ps->where)
 			return fail(ps, "duplicate section '%s'", section_names[sec]);
@@ -565,7 +580,7 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		return parse_preempt(ps, l, w, &s->preempt[s->preempt_count++]);
 	default:
 		return fail(ps, "expected 'knobs', 'expect' or a section (setup, agents, "
-				"schedule), got " QFMT, QARG(w));
+				"schedule), got %s", q(w).s);
 	}
 }
 
@@ -763,7 +778,7 @@ void scn_print(const struct scenario *s, FILE *out)
 		fprintf(out, "expect  %s", mm_oracle_names[s->expect]);
 	else
 		fputs("expect  clean", out);
-	if (s->expect >= 0 && s->expect_site[0])
+	if (s->expect >= 0 && s->expect < ORACLE_COUNT && s->expect_site[0])
 		fprintf(out, " %.*s", SITE_MAX, s->expect_site);
 	fputc('\n', out);
 	if (s->setup_count > 0)
@@ -887,8 +902,8 @@ static void rd_op(struct reader *r, struct scn_op *op)
 	}
 	if (fields & SCN_F_PAGES) {
 		op->pages = 1u + pages % SCN_PAGES_MAX;
-		if (op->pages > SCN_VA_PAGES - page)
-			op->pages = SCN_VA_PAGES - page;
+		if (op->pages > (uint32_t)(SCN_VA_PAGES - page))
+			op->pages = (uint32_t)(SCN_VA_PAGES - page);
 	}
 	if (fields & SCN_F_BACKING) {
 		op->anon = flags & 1;
@@ -976,7 +991,8 @@ static void wr_varint(struct writer *w, uint64_t v)
 
 static void wr_site(struct writer *w, const char *site, bool done_is_zero)
 {
-	size_t n = strnlen(site, SITE_MAX);
+	const char *nul = memchr(site, '\0', SITE_MAX);
+	size_t n = nul ? (size_t)(nul - site) : SITE_MAX;
 
 	if (done_is_zero && site_is_done(site))
 		n = 0;

@@ -28,7 +28,8 @@
  *
  * Operation syntax: AGENT [Pn] NAME [ADDR] [pages=N] [anon|file=Fn] [shared|private]
  * [r|rw] [ADVICE] [= VALUE] [Fn], the fields an operation takes given by its table
- * entry, always in this order.  Numbers are decimal or 0x-hex.
+ * entry, always in this order.  Numbers are decimal or 0x-hex.  '#' starts a comment
+ * at the start of a line or after a blank; inside a word it is the occurrence (SITE#3).
  */
 #ifndef MMFUZZ_SCENARIO_H
 #define MMFUZZ_SCENARIO_H
@@ -50,6 +51,7 @@
 #define SCN_PAGES_MAX 8    /* pages= */
 #define SCN_PAGE_SIZE 4096u
 #define SCN_WORDS_PER_PAGE 4 /* store/load: ADDR may point at word 0..3 of a page */
+#define SCN_ENCODED_MAX 4096 /* scn_encode never needs more */
 
 /* Fields an operation takes, in text order. */
 enum scn_field {
@@ -142,6 +144,7 @@ bool scn_load(struct scenario *s, const char *path, char *err, size_t err_bytes)
 
 /* Print the canonical text form (parses back to an equal scenario). */
 void scn_print(const struct scenario *s, FILE *out);
+/* One operation line ("CPU0 P0 store 0x8 = 2"), without indentation or newline. */
 void scn_print_op(const struct scn_op *op, FILE *out);
 
 /*

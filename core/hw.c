@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User accesses, the walker and the fault entry (see hw.h).  An access is one
+ * yield point (where IPIs are taken), then the TLB lookup and the data access with
+ * no yield in between: a TLB shootdown either completes before the access or after
+ * it, as on real hardware where the IPI is taken between instructions.
+ */
+#include "hw.h"
+
+#include <string.h>
+
+#include "memory.h"
+#include "page.h"
+#include "pgtable.h"
+#include "tlb.h"
+
+struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
+/* private (anon) memory: per process and virtual page */
+static struct hw_shadow_word hw_anon_shadow[NR_MMS][TASK_SIZE >> PAGE_SHIFT][MM_WORDS_PER_PAGE];
+
+void hw_reset(void)
+{
+	memset(hw_file_shadow, 0, sizeof(hw_file_shadow));
+	memset(hw_anon_shadow, 0, sizeof(hw_anon_shadow));
+}
+
+static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr,
+					 const struct folio *folio, int word)
+{
+	if (!folio_test_anon(folio) && folio->mapping)
+		return &hw_file_shadow[folio->mapping->id][folio->index][word];
+	return &hw_anon_shadow[mm->id][addr >> PAGE_SHIFT][word];
+}
+
+SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
+SCHED_SITE_GLOBAL(site_hw_store, "hw_access", "store");
+
+enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
+
+/*
+ * The page-table walker: PMD, then PTE, each a separate load that can race; then
+ * set accessed (and dirty for a write) with a cmpxchg, as the hardware's locked
+ * update does, failing if the PTE changed meanwhile.
+ */
+static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
+{
+	pmd_t pmd = pmdp_get_lockless(mm, pmd_offset(mm, addr));
+	if (!pmd_present(pmd))
+		return WALK_FAULT;
+	pte_t *ptep = pte_offset_map(pmd, addr);
+	pte_t pte = ptep_get_lockless(ptep);
+	if (!pte_present(pte) || (write && !pte_write(pte)))
+		return WALK_FAULT;
+	pte_t new = pte_mkyoung(pte);
+	if (write)
+		new = pte_mkdirty(new);
+	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
+		return WALK_RETRY;
+	struct folio *folio = pfn_folio(pte_pfn(new));
+	if (!folio->allocated)
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
+			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
+			      sched_agent_name(cpu), mm->id, addr, pte_pfn(new));
+	tlb_fill(cpu, mm, addr, new, folio->gen);
+	return WALK_FILLED;
+}
+
+/* Models: do_user_addr_fault() -> handle_mm_fault() under mmap_read_lock. */
+static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool write)
+{
+	mmap_read_lock(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	if (!vma || vma->vm_start > addr || (write && !(vma->vm_flags & VM_WRITE))) {
+		mmap_read_unlock(mm);
+		return -EFAULT;
+	}
+	int fault = handle_mm_fault(vma, addr, write);
+	mmap_read_unlock(mm);
+	if (fault & VM_FAULT_OOM)
+		return -12; /* -ENOMEM */
+	return 0;
+}
+
+static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
+{
+	const struct sched_site *site = write ? &site_hw_store : &site_hw_load;
+	unsigned long page = addr & ~(PAGE_SIZE - 1);
+	int word = (int)((addr % PAGE_SIZE) / sizeof(uint64_t));
+	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS && word < MM_WORDS_PER_PAGE);
+	for (int tries = 0; tries < FAULT_RETRIES_MAX; tries++) {
+		/* the yield point of the access: interrupts (shootdowns) are taken here */
+		struct tlb_entry *e = tlb_lookup(cpu, mm, page);
+		sched_yield((struct sched_site *)site,
+			    e ? SCHED_OBJ(OBJ_DATA, e->pfn) : SCHED_OBJ(OBJ_TLB, (uint32_t)cpu),
+			    write ? SCHED_OP_WRITE : SCHED_OP_READ);
+		e = tlb_lookup(cpu, mm, page);
+		if (e && (!write || (e->write && e->dirty))) {
+			struct folio *folio = pfn_folio(e->pfn);
+			if (!folio->allocated || folio->gen != e->gen)
+				sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
+					      "%s %s P%d 0x%lx through a TLB entry for frame %u, "
+					      "freed since the entry was filled",
+					      sched_agent_name(cpu), write ? "stores to" : "loads from",
+					      mm->id, addr, e->pfn);
+			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
+			if (write) {
+				folio->data[word] = *val;
+				*sh = (struct hw_shadow_word){true, *val,
+							     sched_fast.step ? sched_fast.step - 1 : 0, cpu,
+							     site};
+				return 0;
+			}
+			*val = folio->data[word];
+			if (sh->valid && sh->value != *val)
+				sched_finding(mm_oracle_names[ORACLE_LOST_WRITE], site, sh->site,
+					      1u << sh->agent,
+					      "%s loads %llu from P%d 0x%lx, but the last store there "
+					      "was %llu (by %s at step %u)",
+					      sched_agent_name(cpu), (unsigned long long)*val, mm->id,
+					      addr, (unsigned long long)sh->value,
+					      sched_agent_name(sh->agent), sh->step);
+			return 0;
+		}
+		if (e)
+			e->valid = false; /* not dirty yet, or no write permission: re-walk */
+		enum walk_result r = hw_walk(cpu, mm, page, write);
+		if (r != WALK_FAULT)
+			continue;
+		int err = do_user_addr_fault(mm, page, write);
+		if (err)
+			return err;
+	}
+	sched_finding(mm_oracle_names[ORACLE_MM_BUG], site, NULL, 0,
+		      "%s's access to P%d 0x%lx still faults after %d attempts",
+		      sched_agent_name(cpu), mm->id, addr, FAULT_RETRIES_MAX);
+	return -EFAULT;
+}
+
+int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val)
+{
+	return hw_access(cpu, mm, addr, false, val);
+}
+
+int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val)
+{
+	return hw_access(cpu, mm, addr, true, &val);
+}

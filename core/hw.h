@@ -1,0 +1,36 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The hardware side of a CPU: user loads and stores through its TLB, the page
+ * table walker that fills it (setting accessed/dirty atomically in the PTE), and
+ * the page-fault entry.  Also the shadow memory the `lost-write` oracle compares
+ * against: the last value stored to every word of every file page and of every
+ * process's private memory.
+ *
+ * Models: an x86-64 MMU (a store through a TLB entry that is not yet dirty re-walks
+ * to set the PTE's dirty bit, and faults if the PTE no longer allows it), and
+ * arch/x86/mm/fault.c do_user_addr_fault().  Leaves out: arm64 contpte A/D (issue
+ * 4), TLB eviction choices by the schedule, prefetch, speculative walks.
+ */
+#ifndef MMFUZZ_HW_H
+#define MMFUZZ_HW_H
+
+#include "mm.h"
+
+#define EFAULT 14
+
+/* A user access by @cpu in @mm.  Returns 0, or -EFAULT (SIGSEGV) / -ENOMEM. */
+int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val);
+int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val);
+
+/* Shadow memory for the lost-write oracle. */
+struct hw_shadow_word {
+	bool valid;
+	uint64_t value;
+	uint32_t step;
+	int agent;
+	const struct sched_site *site;
+};
+extern struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
+void hw_reset(void);
+
+#endif

@@ -1,0 +1,322 @@
+/* SPDX-License-Identifier: MIT */
+/* Faults and zap (see memory.h). */
+#include "memory.h"
+
+#include "filemap.h"
+#include "page.h"
+#include "pgtable.h"
+#include "tlb.h"
+
+struct vm_fault {
+	struct vm_area_struct *vma;
+	unsigned long address;
+	bool write;
+	pmd_t *pmd;
+	pte_t *pte;
+	pte_t orig_pte;
+	spinlock_t *ptl;
+};
+
+static bool vma_is_shared(const struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_SHARED;
+}
+
+static unsigned long linear_page_index(const struct vm_area_struct *vma, unsigned long addr)
+{
+	return vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+}
+
+/*
+ * Install @folio at the faulting address if the PTE is still none.  The caller's
+ * reference to the folio becomes the mapping's.  Returns false if another CPU
+ * mapped something first (the caller drops its reference and retries).
+ */
+static bool finish_fault(struct vm_fault *vmf, struct folio *folio, pte_t entry)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return false;
+	if (!pte_none(ptep_get(vmf->pte))) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return false;
+	}
+	if (folio_test_anon(folio))
+		folio_add_new_anon_rmap(folio, vmf->vma);
+	else
+		folio_add_file_rmap_pte(folio, vmf->vma);
+	set_pte_at(mm, vmf->address, vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return true;
+}
+
+static int do_anonymous_page(struct vm_fault *vmf)
+{
+	struct folio *folio = folio_alloc();
+	if (!folio)
+		return VM_FAULT_OOM;
+	folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	pte_t entry = pfn_pte(folio_pfn(folio), vmf->vma->vm_flags & VM_WRITE);
+	if (vmf->write)
+		entry = pte_mkdirty(entry);
+	if (!finish_fault(vmf, folio, entry))
+		folio_put(folio);
+	return 0;
+}
+
+/* A new anon folio with the content of @src (COW). */
+static struct folio *folio_copy_anon(struct folio *src)
+{
+	struct folio *new = folio_alloc();
+	if (!new)
+		return NULL;
+	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+		folio_write_word(new, w, folio_read_word(src, w));
+	return new;
+}
+
+static int do_read_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
+	if (!folio)
+		return VM_FAULT_OOM;
+	/* write-notify: even a writable shared mapping is mapped read-only until the
+	 * first write, so that the write faults and dirties the folio */
+	if (!finish_fault(vmf, folio, pfn_pte(folio_pfn(folio), false)))
+		folio_put(folio);
+	return 0;
+}
+
+static int do_cow_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
+	if (!folio)
+		return VM_FAULT_OOM;
+	struct folio *new = folio_copy_anon(folio);
+	folio_put(folio);
+	if (!new)
+		return VM_FAULT_OOM;
+	if (!finish_fault(vmf, new, pte_mkdirty(pfn_pte(folio_pfn(new), true))))
+		folio_put(new);
+	return 0;
+}
+
+static int do_shared_fault(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
+	if (!folio)
+		return VM_FAULT_OOM;
+	folio_get(folio); /* held across fault_dirty_shared_page() */
+	bool mapped = finish_fault(vmf, folio, pte_mkdirty(pfn_pte(folio_pfn(folio), true)));
+	if (!mapped)
+		folio_put(folio);
+	else
+		folio_mark_dirty(folio); /* fault_dirty_shared_page() */
+	folio_put(folio);
+	return 0;
+}
+
+static int do_fault(struct vm_fault *vmf)
+{
+	if (!vmf->write)
+		return do_read_fault(vmf);
+	if (!vma_is_shared(vmf->vma))
+		return do_cow_fault(vmf);
+	return do_shared_fault(vmf);
+}
+
+/*
+ * Models: do_wp_page() for a present, write-protected PTE.  Shared mappings reuse
+ * the page and dirty it (wp_page_shared); a private anon page mapped once and
+ * referenced once is reused (wp_page_reuse); anything else is copied
+ * (wp_page_copy), with the PTL dropped for the copy and the PTE re-checked.
+ * Context: PTE lock held on entry, released on return.
+ */
+static int do_wp_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct folio *folio = pfn_folio(pte_pfn(vmf->orig_pte));
+	assert_spin_locked(vmf->ptl);
+	if (vma_is_shared(vma)) {
+		folio_get(folio);
+		pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+		set_pte_at(mm, vmf->address, vmf->pte, entry);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		folio_mark_dirty(folio); /* fault_dirty_shared_page() */
+		folio_put(folio);
+		return 0;
+	}
+	if (folio_test_anon(folio) && folio_mapcount(folio) == 1 && folio_ref_count(folio) == 1) {
+		pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+		set_pte_at(mm, vmf->address, vmf->pte, entry);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0;
+	}
+	folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	struct folio *new = folio_copy_anon(folio);
+	if (!new) {
+		folio_put(folio);
+		return VM_FAULT_OOM;
+	}
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
+		ptep_clear_flush(vma, vmf->address, vmf->pte);
+		folio_add_new_anon_rmap(new, vma);
+		set_pte_at(mm, vmf->address, vmf->pte, pte_mkdirty(pfn_pte(folio_pfn(new), true)));
+		folio_remove_rmap_pte(folio, vma);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		folio_put(folio); /* the old mapping's reference */
+	} else {
+		if (vmf->pte)
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+		folio_put(new);
+	}
+	folio_put(folio);
+	return 0;
+}
+
+/* Models: handle_pte_fault().  Context: mmap_lock held for read, no PTL. */
+static int handle_pte_fault(struct vm_fault *vmf)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	pmd_t pmdval = pmdp_get(mm, vmf->pmd);
+	if (!pmd_present(pmdval))
+		return VM_FAULT_RETRY;
+	vmf->orig_pte = ptep_get_lockless(pte_offset_map(pmdval, vmf->address));
+	if (pte_none(vmf->orig_pte)) {
+		if (!vmf->vma->vm_file)
+			return do_anonymous_page(vmf);
+		return do_fault(vmf);
+	}
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return VM_FAULT_RETRY;
+	pte_t entry = ptep_get(vmf->pte);
+	if (!pte_same(entry, vmf->orig_pte)) {
+		/* changed under our feet: let the access retry */
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0;
+	}
+	if (vmf->write) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		entry = pte_mkdirty(entry);
+	}
+	entry = pte_mkyoung(entry);
+	/* ptep_set_access_flags(): only ever adds permissions and A/D bits */
+	if (!pte_same(entry, vmf->orig_pte))
+		set_pte_at(mm, vmf->address, vmf->pte, entry);
+	flush_tlb_fix_spurious_fault(mm, vmf->address);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return 0;
+}
+
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
+	struct vm_fault vmf = {.vma = vma, .address = addr, .write = write};
+	vmf.pmd = pmd_offset(mm, addr);
+	if (pmd_none(pmdp_get(mm, vmf.pmd)) && pte_alloc(mm, vmf.pmd))
+		return VM_FAULT_OOM;
+	return handle_pte_fault(&vmf);
+}
+
+/*
+ * Models: zap_pte_range() for one PTE table.  The order is the point:
+ *   clear PTE -> transfer dirty to the folio -> queue the page (delay_rmap for
+ *   dirty file pages) -> flush the TLB *under the PTE lock* -> drop the delayed
+ *   rmaps -> unlock -> free the pages.
+ * While the flush is pending, another CPU may still write through its TLB entry;
+ * keeping the mapcount until after the flush makes folio_mkclean() (writeback)
+ * find the PTE and wait on our PTE lock instead of cleaning the folio under us.
+ * Knobs: zap-rmap-before-flush drops the rmap at once; zap-flush-after-unlock
+ * flushes (and drops the delayed rmaps) only after unlocking.
+ * Context: mmap_lock held.
+ */
+static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
+				   pmd_t *pmdp, unsigned long addr, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	bool force_flush = false;
+	spinlock_t *ptl;
+	pte_t *start_pte = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	if (!start_pte)
+		return end;
+	pte_t *pte = start_pte;
+	for (; addr != end; pte++, addr += PAGE_SIZE) {
+		pte_t ptent = ptep_get(pte);
+		if (pte_none(ptent))
+			continue;
+		struct folio *folio = pfn_folio(pte_pfn(ptent));
+		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
+		tlb_remove_tlb_entry(tlb, pte, addr);
+		bool delay_rmap = false;
+		if (!folio_test_anon(folio)) {
+			if (pte_dirty(ptent)) {
+				folio_mark_dirty(folio);
+				force_flush = true;
+				if (tlb_delay_rmap(tlb) && !knob_enabled(KNOB_ZAP_RMAP_BEFORE_FLUSH))
+					delay_rmap = true;
+			}
+			if (pte_young(ptent))
+				folio_mark_accessed(folio);
+		}
+		if (!delay_rmap)
+			folio_remove_rmap_pte(folio, vma);
+		if (__tlb_remove_folio_pages(tlb, folio, delay_rmap)) {
+			force_flush = true;
+			addr += PAGE_SIZE;
+			break;
+		}
+	}
+	bool flush_under_ptl = force_flush && !knob_enabled(KNOB_ZAP_FLUSH_AFTER_UNLOCK);
+	if (flush_under_ptl) {
+		tlb_flush_mmu_tlbonly(tlb);
+		tlb_flush_rmaps(tlb, vma);
+	}
+	pte_unmap_unlock(start_pte, ptl);
+	if (force_flush && !flush_under_ptl) {
+		tlb_flush_mmu_tlbonly(tlb);
+		tlb_flush_rmaps(tlb, vma);
+	}
+	if (force_flush)
+		tlb_flush_mmu(tlb);
+	return addr;
+}
+
+void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
+		      unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
+	if (addr < vma->vm_start)
+		addr = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	while (addr < end) {
+		unsigned long next = pmd_addr_end(addr, end);
+		pmd_t *pmdp = pmd_offset(mm, addr);
+		if (pmd_none(pmdp_get(mm, pmdp))) {
+			addr = next;
+			continue;
+		}
+		/* a full batch makes zap_pte_range() stop early: continue from there */
+		addr = zap_pte_range(tlb, vma, pmdp, addr, next);
+	}
+}
+
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsigned long size)
+{
+	struct mmu_gather tlb;
+	tlb_gather_mmu(&tlb, vma->vm_mm);
+	unmap_single_vma(&tlb, vma, addr, addr + size);
+	tlb_finish_mmu(&tlb);
+}

@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page faults and unmapping of PTE ranges.
+ *
+ * Models: mm/memory.c handle_mm_fault() -> handle_pte_fault() -> do_anonymous_page
+ * / do_read_fault / do_cow_fault / do_shared_fault / do_wp_page (wp_page_shared,
+ * wp_page_reuse, wp_page_copy); zap_pte_range() with the mmu_gather, and
+ * zap_page_range_single() for MADV_DONTNEED.  Leaves out: the zero page (a read
+ * fault on anon memory allocates a zeroed page), fault-around, huge pages, swap,
+ * userfaultfd, per-VMA locks (issue 3).
+ */
+#ifndef MMFUZZ_MEMORY_H
+#define MMFUZZ_MEMORY_H
+
+#include "mm.h"
+
+#define VM_FAULT_OOM 0x1
+#define VM_FAULT_SIGBUS 0x2
+#define VM_FAULT_SIGSEGV 0x4
+#define VM_FAULT_RETRY 0x8
+
+/* Context: mmap_lock held for read. */
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write);
+
+struct mmu_gather;
+/* Zap [addr, end) of one VMA into @tlb.  Context: mmap_lock held. */
+void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
+		      unsigned long end);
+/* Models: zap_page_range_single(): gather, zap, finish.  Context: mmap_lock held. */
+void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsigned long size);
+
+#endif

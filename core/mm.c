@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The model's world: reset between executions, process teardown, and the
+ * quiescence checks that run after every agent has finished: tear down every
+ * address space (exit_mmap with fullmm), write back every file, then compare each
+ * file's disk with the last stores (`lost-write`), account every frame
+ * (`refcount`: leaks, stray references) and every TLB (`tlb-coherence`).
+ */
+#include "mm.h"
+
+#include <string.h>
+
+#include "filemap.h"
+#include "hw.h"
+#include "memory.h"
+#include "page.h"
+#include "pgtable.h"
+#include "quiesce.h"
+#include "rmap.h"
+#include "tlb.h"
+
+static struct mm_struct mm_structs[NR_MMS];
+static struct address_space mm_mappings[NR_FILES];
+
+struct mm_struct *mm_get(int id)
+{
+	SCHED_ASSERT(id >= 0 && id < NR_MMS);
+	return &mm_structs[id];
+}
+
+struct address_space *mapping_get(int id)
+{
+	SCHED_ASSERT(id >= 0 && id < NR_FILES);
+	return &mm_mappings[id];
+}
+
+void mm_reset(void)
+{
+	memset(mm_frames, 0, sizeof(mm_frames));
+	pgtable_reset();
+	tlb_reset();
+	hw_reset();
+	for (int i = 0; i < NR_MMS; i++) {
+		struct mm_struct *mm = &mm_structs[i];
+		memset(mm, 0, sizeof(*mm));
+		mm->id = i;
+		mm->live = true;
+		init_rwsem(&mm->mmap_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2), "mmap_lock",
+			   RANK_MMAP_LOCK);
+		spin_lock_init(&mm->page_table_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2 + 1),
+			       "page_table_lock", RANK_PAGE_TABLE_LOCK);
+	}
+	for (int f = 0; f < NR_FILES; f++) {
+		struct address_space *mapping = &mm_mappings[f];
+		memset(mapping, 0, sizeof(*mapping));
+		mapping->id = f;
+		spin_lock_init(&mapping->i_pages_lock, SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2),
+			       "i_pages", RANK_PTL + 1);
+		init_rwsem(&mapping->i_mmap_rwsem,
+			   SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2 + 1), "i_mmap_rwsem",
+			   RANK_I_MMAP);
+		/* recognisable initial file content: file, page and word */
+		for (int p = 0; p < FILE_PAGES; p++)
+			for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+				mapping->disk[p][w] = 0x1000000ull * (uint64_t)(f + 1) +
+						      0x100ull * (uint64_t)p + (uint64_t)w;
+	}
+}
+
+/*
+ * Models: exit_mmap(): unmap every VMA with a fullmm gather, free the page tables,
+ * unlink file VMAs.  Context: the last user of @mm.
+ */
+static void exit_mmap(struct mm_struct *mm)
+{
+	struct mmu_gather tlb;
+	mmap_write_lock(mm);
+	tlb_gather_mmu_fullmm(&tlb, mm);
+	for (int i = 0; i < NR_VMAS_PER_MM; i++)
+		if (mm->vmas[i].vm_mm)
+			unmap_single_vma(&tlb, &mm->vmas[i], mm->vmas[i].vm_start, mm->vmas[i].vm_end);
+	tlb_finish_mmu(&tlb);
+	for (int p = 0; p < PTRS_PER_PMD; p++) {
+		if (!pmd_present(mm->pmd[p]))
+			continue;
+		mm_pte_meta[pmd_table(mm->pmd[p])].used = false;
+		mm->pmd[p].val = 0;
+	}
+	for (int i = 0; i < NR_VMAS_PER_MM; i++) {
+		struct vm_area_struct *vma = &mm->vmas[i];
+		if (vma->vm_mm && vma->vm_file)
+			vma_unlink_file(vma);
+		vma->vm_mm = NULL;
+	}
+	mmap_write_unlock(mm);
+	mm->live = false;
+}
+
+SCHED_SITE_GLOBAL(site_final_sync, "mm_quiesce", "final_sync");
+SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");
+
+static void check_lost_writes(void)
+{
+	for (int f = 0; f < NR_FILES; f++)
+		for (int p = 0; p < FILE_PAGES; p++)
+			for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+				const struct hw_shadow_word *sh = &hw_file_shadow[f][p][w];
+				uint64_t disk = mm_mappings[f].disk[p][w];
+				if (!sh->valid || disk == sh->value)
+					continue;
+				sched_finding(mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync,
+					      sh->site, 1u << sh->agent,
+					      "F%d page %d word %d: disk has %llu after the final "
+					      "sync, but the last store was %llu (by %s at step %u)",
+					      f, p, w, (unsigned long long)disk,
+					      (unsigned long long)sh->value, sched_agent_name(sh->agent),
+					      sh->step);
+				return;
+			}
+}
+
+static void check_accounting(void)
+{
+	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
+		const struct folio *folio = &mm_frames[pfn];
+		if (!folio->allocated)
+			continue;
+		bool cached = folio->mapping && !folio_test_anon(folio) &&
+			      folio->mapping->pages[folio->index] == folio;
+		if (!cached) {
+			sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
+				      "frame %u leaked after teardown (refcount %d, mapcount %d)",
+				      pfn, folio->refcount, folio->mapcount);
+			return;
+		}
+		if (folio->refcount != 1 || folio->mapcount != 0) {
+			sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
+				      "page cache frame %u has refcount %d, mapcount %d after "
+				      "teardown (expected 1, 0)",
+				      pfn, folio->refcount, folio->mapcount);
+			return;
+		}
+	}
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (int i = 0; i < TLB_ENTRIES; i++)
+			if (mm_tlb[cpu][i].valid) {
+				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_accounting,
+					      NULL, 1u << cpu,
+					      "%s still caches P%d 0x%x -> frame %u after teardown",
+					      sched_agent_name(cpu), mm_tlb[cpu][i].mm,
+					      mm_tlb[cpu][i].vpn << PAGE_SHIFT, mm_tlb[cpu][i].pfn);
+				return;
+			}
+}
+
+void mm_quiesce(int agent, void *arg)
+{
+	(void)agent;
+	(void)arg;
+	if (!site_final_sync.id)
+		sched_site_init(&site_final_sync);
+	if (!site_accounting.id)
+		sched_site_init(&site_accounting);
+	rcu_barrier();
+	for (int i = 0; i < NR_MMS && !sched_stopped(); i++)
+		if (mm_structs[i].live)
+			exit_mmap(&mm_structs[i]);
+	for (int f = 0; f < NR_FILES && !sched_stopped(); f++)
+		do_writepages(&mm_mappings[f]);
+	if (!sched_stopped())
+		check_lost_writes();
+	if (!sched_stopped())
+		check_accounting();
+}

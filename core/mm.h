@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The MM model's world: sizes, object kinds, mm_struct, VMAs, files, and the one
+ * arena that holds them all.  Scaled down from the kernel: a 2-level page table of
+ * PTRS_PER_PMD x PTRS_PER_PTE entries (64 pages of address space), order-0 folios
+ * with a few 64-bit words of payload, a handful of files each backed by a "disk".
+ *
+ * Everything lives in fixed arrays inside `struct mm_world`, reset between
+ * executions; object ids are arena indices, never addresses.
+ *
+ * Leaves out (for now, see the issues): the maple tree (VMAs are a sorted array),
+ * large folios, anon rmap, swap, page-table freeing.
+ */
+#ifndef MMFUZZ_MM_H
+#define MMFUZZ_MM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../scheduler/sched.h"
+#include "../scheduler/sync.h"
+#include "knobs.h"
+#include "oracle.h"
+
+#define PAGE_SHIFT 12
+#define PAGE_SIZE (1ul << PAGE_SHIFT)
+#define PTRS_PER_PTE 16
+#define PTRS_PER_PMD 4
+#define PMD_SHIFT (PAGE_SHIFT + 4)
+#define TASK_SIZE ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
+#define MM_WORDS_PER_PAGE 4
+
+#define NR_CPUS 4 /* agents that are CPUs (each has a TLB) */
+#define NR_MMS 2
+#define NR_FILES 2
+#define FILE_PAGES 64
+#define NR_FRAMES 96
+#define NR_PTE_TABLES (NR_MMS * PTRS_PER_PMD)
+#define NR_VMAS_PER_MM 16
+#define TLB_ENTRIES 8
+#define FAULT_RETRIES_MAX 8
+
+/* Object kinds for yield points (see SCHED_OBJ). */
+enum mm_obj_kind {
+	OBJ_FOLIO = SCHED_OBJ_MODEL, /* struct folio metadata: refcount, mapcount, flags */
+	OBJ_DATA,                    /* a frame's payload */
+	OBJ_PTE,                     /* one PTE: table * PTRS_PER_PTE + index */
+	OBJ_PMD,                     /* one PMD entry: mm * PTRS_PER_PMD + index */
+	OBJ_PTL,                     /* split PTE lock of a table */
+	OBJ_MM_LOCK,                 /* mmap_lock, page_table_lock */
+	OBJ_MAPPING,                 /* page cache and i_mmap of a file */
+	OBJ_DISK,                    /* a file's backing store, per page */
+	OBJ_TLB,                     /* a CPU's TLB */
+};
+
+/* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
+enum mm_lock_rank {
+	RANK_MMAP_LOCK = 10,
+	RANK_FOLIO_LOCK = 20,
+	RANK_I_MMAP = 30,
+	RANK_PAGE_TABLE_LOCK = 40,
+	RANK_PTL = 50,
+};
+
+/* The caller's site, for accessors that are macros (like the sync primitives). */
+#define MM_SITE(lbl)                                                                  \
+	({                                                                             \
+		SCHED_SITE_DEFINE(mm_site__, lbl);                                     \
+		&mm_site__;                                                            \
+	})
+
+struct folio;
+struct address_space;
+
+/* vm_flags */
+#define VM_READ 0x1u
+#define VM_WRITE 0x2u
+#define VM_SHARED 0x8u
+
+struct vm_area_struct {
+	unsigned long vm_start, vm_end;
+	uint32_t vm_flags;
+	struct mm_struct *vm_mm;
+	struct address_space *vm_file; /* NULL: anonymous */
+	unsigned long vm_pgoff;        /* file offset of vm_start, in pages */
+};
+
+typedef struct {
+	uint64_t val;
+} pmd_t;
+
+struct mm_struct {
+	int id;
+	bool live;
+	struct rw_semaphore mmap_lock;
+	spinlock_t page_table_lock; /* protects PMD population */
+	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
+	struct vm_area_struct vmas[NR_VMAS_PER_MM]; /* slots; vm_mm == NULL: free */
+	uint32_t cpumask; /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
+};
+
+struct address_space {
+	int id;
+	spinlock_t i_pages_lock; /* the page cache xarray's lock */
+	struct folio *pages[FILE_PAGES]; /* page cache, by index */
+	struct rw_semaphore i_mmap_rwsem;
+	/* i_mmap: the VMAs mapping this file (mm id, vma index), for rmap walks */
+	struct {
+		int mm;
+		unsigned long start;
+	} i_mmap[NR_MMS * NR_VMAS_PER_MM];
+	int nr_i_mmap;
+	uint64_t disk[FILE_PAGES][MM_WORDS_PER_PAGE];
+};
+
+static inline unsigned long vma_pages(const struct vm_area_struct *vma)
+{
+	return (vma->vm_end - vma->vm_start) >> PAGE_SHIFT;
+}
+
+/* The first VMA ending above @addr.  Context: mmap_lock held (asserted). */
+struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
+/* The same without the assertion, for rmap walkers that hold i_mmap_rwsem. */
+struct vm_area_struct *__find_vma(struct mm_struct *mm, unsigned long addr);
+
+void mmap_read_lock(struct mm_struct *mm);
+void mmap_read_unlock(struct mm_struct *mm);
+void mmap_write_lock(struct mm_struct *mm);
+void mmap_write_unlock(struct mm_struct *mm);
+void mmap_assert_locked(struct mm_struct *mm);
+void mmap_assert_write_locked(struct mm_struct *mm);
+
+struct mm_struct *mm_get(int id);
+struct address_space *mapping_get(int id);
+
+/* Reset the whole model (frames, tables, TLBs, mms, files, shadows). */
+void mm_reset(void);
+
+#endif

@@ -1,0 +1,170 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Folios (see page.h).  Freeing happens when the last reference goes; the frame's
+ * generation tells later users that it was freed (and maybe reused) under them.
+ * The folio lock (PG_locked) is a sleeping bit lock: waiters block, as in
+ * folio_wait_bit_common(), until folio_unlock() wakes them.
+ */
+#include "page.h"
+
+#include <string.h>
+
+struct folio mm_frames[NR_FRAMES];
+
+static void folio_check_live(struct folio *folio, const struct sched_site *site)
+{
+	if (!folio->allocated)
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
+			      "access to freed frame %u by %s", folio_pfn(folio),
+			      sched_agent_name(sched_current()));
+}
+
+struct folio *folio_alloc(void)
+{
+	/* lowest free frame: deterministic, and reuse of a just-freed frame is likely,
+	 * which is what makes a stale reference observable */
+	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
+		struct folio *folio = &mm_frames[pfn];
+		if (folio->allocated)
+			continue;
+		uint32_t gen = folio->gen + 1;
+		memset(folio, 0, sizeof(*folio));
+		folio->gen = gen;
+		folio->allocated = true;
+		folio->refcount = 1;
+		return folio;
+	}
+	return NULL;
+}
+
+int __folio_ref_count(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
+	return folio->refcount;
+}
+
+void __folio_get(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->refcount <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "folio_get on frame %u with refcount %d", folio_pfn(folio),
+			      folio->refcount);
+	folio->refcount++;
+}
+
+void __folio_put(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->refcount <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "folio_put underflow on frame %u", folio_pfn(folio));
+	if (--folio->refcount)
+		return;
+	if (folio->mapcount)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "frame %u freed while still mapped %d times", folio_pfn(folio),
+			      folio->mapcount);
+	folio->allocated = false;
+}
+
+int __folio_mapcount(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
+	return folio->mapcount;
+}
+
+bool __folio_test_flag(struct folio *folio, enum pageflags f, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
+	return folio->flags >> f & 1u;
+}
+
+void __folio_set_flag(struct folio *folio, enum pageflags f, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio->flags |= 1u << f;
+}
+
+bool __folio_test_clear_flag(struct folio *folio, enum pageflags f, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	bool was = folio->flags >> f & 1u;
+	folio->flags &= ~(1u << f);
+	return was;
+}
+
+bool __folio_test_set_flag(struct folio *folio, enum pageflags f, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	bool was = folio->flags >> f & 1u;
+	folio->flags |= 1u << f;
+	return was;
+}
+
+/* Models: folio_mark_dirty() -> filemap_dirty_folio(): set PG_dirty (the page cache
+ * dirty tag is implied by the flag here).  Returns true if it was clean. */
+bool __folio_mark_dirty(struct folio *folio, struct sched_site *site)
+{
+	folio_check_live(folio, site);
+	return !__folio_test_set_flag(folio, PG_dirty, site);
+}
+
+static uint32_t folio_lock_owners(const void *lock)
+{
+	(void)lock;
+	return 0; /* the bit lock has no owner record; the report names the folio */
+}
+
+void __folio_lock(struct folio *folio, struct sched_site *site)
+{
+	might_sleep_site(site);
+	while (__folio_test_set_flag(folio, PG_locked, site)) {
+		struct sched_wait w = {.what = "folio_lock",
+				       .name = "PG_locked",
+				       .obj = folio_obj(folio),
+				       .owners_fn = folio_lock_owners,
+				       .lock = folio};
+		sched_block(site, &w, true);
+	}
+}
+
+void __folio_unlock(struct folio *folio, struct sched_site *site)
+{
+	if (!__folio_test_clear_flag(folio, PG_locked, site))
+		VM_BUG_ON(!"folio_unlock of an unlocked folio");
+	sched_wake_obj(folio_obj(folio));
+}
+
+void __folio_add_rmap_pte(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	folio->mapcount++;
+}
+
+void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->mapcount <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "mapcount underflow on frame %u", folio_pfn(folio));
+	folio->mapcount--;
+}
+
+uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site)
+{
+	sched_yield(site, folio_data_obj(folio), SCHED_OP_READ);
+	folio_check_live(folio, site);
+	return folio->data[word];
+}
+
+void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_site *site)
+{
+	sched_yield(site, folio_data_obj(folio), SCHED_OP_WRITE);
+	folio_check_live(folio, site);
+	folio->data[word] = v;
+}

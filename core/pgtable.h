@@ -1,0 +1,177 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page tables: a PMD level (in mm_struct) over PTE tables from an arena, PTE bits,
+ * split PTE locks, and the accessors.  Page tables are touched only through these
+ * accessors (ptep_get, never *ptep): each is a yield point at the caller's site,
+ * so every race on a PTE is visible to the scheduler.
+ *
+ * Models: x86-64 PTE bits and arch/x86 + include/linux/pgtable.h accessors,
+ * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
+ * mm/memory.c __pte_alloc.  Leaves out: huge PMDs, page-table freeing, 32-bit
+ * split PTEs (issue 3), contpte (issue 4).
+ */
+#ifndef MMFUZZ_PGTABLE_H
+#define MMFUZZ_PGTABLE_H
+
+#include "mm.h"
+
+typedef struct {
+	uint64_t val;
+} pte_t;
+
+#define _PAGE_PRESENT (1ull << 0)
+#define _PAGE_RW (1ull << 1)
+#define _PAGE_ACCESSED (1ull << 5)
+#define _PAGE_DIRTY (1ull << 6)
+#define _PAGE_PFN_SHIFT 12
+#define _PMD_PRESENT (1ull << 0)
+
+static inline pte_t __pte(uint64_t v)
+{
+	return (pte_t){v};
+}
+static inline uint64_t pte_val(pte_t pte)
+{
+	return pte.val;
+}
+static inline bool pte_none(pte_t pte)
+{
+	return pte.val == 0;
+}
+static inline bool pte_present(pte_t pte)
+{
+	return pte.val & _PAGE_PRESENT;
+}
+static inline bool pte_write(pte_t pte)
+{
+	return pte.val & _PAGE_RW;
+}
+static inline bool pte_dirty(pte_t pte)
+{
+	return pte.val & _PAGE_DIRTY;
+}
+static inline bool pte_young(pte_t pte)
+{
+	return pte.val & _PAGE_ACCESSED;
+}
+static inline uint32_t pte_pfn(pte_t pte)
+{
+	return (uint32_t)(pte.val >> _PAGE_PFN_SHIFT);
+}
+static inline pte_t pfn_pte(uint32_t pfn, bool write)
+{
+	return __pte(((uint64_t)pfn << _PAGE_PFN_SHIFT) | _PAGE_PRESENT | (write ? _PAGE_RW : 0));
+}
+static inline pte_t pte_mkwrite(pte_t pte)
+{
+	return __pte(pte.val | _PAGE_RW);
+}
+static inline pte_t pte_wrprotect(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_RW);
+}
+static inline pte_t pte_mkdirty(pte_t pte)
+{
+	return __pte(pte.val | _PAGE_DIRTY);
+}
+static inline pte_t pte_mkclean(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_DIRTY);
+}
+static inline pte_t pte_mkyoung(pte_t pte)
+{
+	return __pte(pte.val | _PAGE_ACCESSED);
+}
+static inline bool pte_same(pte_t a, pte_t b)
+{
+	return a.val == b.val;
+}
+
+static inline bool pmd_none(pmd_t pmd)
+{
+	return pmd.val == 0;
+}
+static inline bool pmd_present(pmd_t pmd)
+{
+	return pmd.val & _PMD_PRESENT;
+}
+static inline bool pmd_same(pmd_t a, pmd_t b)
+{
+	return a.val == b.val;
+}
+
+static inline unsigned long pmd_index(unsigned long addr)
+{
+	return (addr >> PMD_SHIFT) & (PTRS_PER_PMD - 1);
+}
+static inline unsigned long pte_index(unsigned long addr)
+{
+	return (addr >> PAGE_SHIFT) & (PTRS_PER_PTE - 1);
+}
+static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
+{
+	unsigned long boundary = (addr + (1ul << PMD_SHIFT)) & ~((1ul << PMD_SHIFT) - 1);
+	return boundary < end ? boundary : end;
+}
+
+/* The PTE-table arena. */
+extern pte_t mm_pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
+struct pte_table_meta {
+	spinlock_t ptl; /* split PTE lock */
+	bool used;
+	int mm;
+};
+extern struct pte_table_meta mm_pte_meta[NR_PTE_TABLES];
+
+static inline uint32_t pte_obj(const pte_t *ptep)
+{
+	return SCHED_OBJ(OBJ_PTE, (uint32_t)(ptep - &mm_pte_tables[0][0]));
+}
+static inline unsigned pmd_table(pmd_t pmd)
+{
+	return (unsigned)(pmd.val >> _PAGE_PFN_SHIFT);
+}
+static inline pmd_t *pmd_offset(struct mm_struct *mm, unsigned long addr)
+{
+	return &mm->pmd[pmd_index(addr)];
+}
+static inline uint32_t pmd_obj(const struct mm_struct *mm, const pmd_t *pmdp)
+{
+	return SCHED_OBJ(OBJ_PMD, (uint32_t)mm->id * PTRS_PER_PMD + (uint32_t)(pmdp - mm->pmd));
+}
+/* Lockless: the table a (stable, present) pmd value points to. */
+static inline pte_t *pte_offset_map(pmd_t pmd, unsigned long addr)
+{
+	return &mm_pte_tables[pmd_table(pmd)][pte_index(addr)];
+}
+static inline spinlock_t *pte_lockptr(pmd_t pmd)
+{
+	return &mm_pte_meta[pmd_table(pmd)].ptl;
+}
+
+pte_t __ptep_get(pte_t *ptep, struct sched_site *site);
+void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site);
+pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site);
+bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
+pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+			     spinlock_t **ptlp, struct sched_site *site);
+int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+
+#define ptep_get(p) __ptep_get((p), MM_SITE("ptep_get"))
+#define ptep_get_lockless(p) __ptep_get((p), MM_SITE("ptep_get_lockless"))
+#define set_pte_at(mm, addr, p, pte) __set_pte_at((p), (pte), MM_SITE("set_pte_at"))
+#define ptep_get_and_clear(mm, addr, p) __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear"))
+#define ptep_get_and_clear_full(mm, addr, p, full)                                       \
+	__ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full"))
+#define ptep_cmpxchg(p, old, new) __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
+#define pmdp_get(mm, p) __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
+#define pmdp_get_lockless(mm, p) __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
+#define pte_offset_map_lock(mm, pmdp, addr, ptlp)                                        \
+	__pte_offset_map_lock((mm), (pmdp), (addr), (ptlp), MM_SITE("pte_offset_map_lock"))
+#define pte_alloc(mm, pmdp) __pte_alloc((mm), (pmdp), MM_SITE("pte_alloc"))
+#define pte_unmap_unlock(ptep, ptl) spin_unlock(ptl)
+
+void pgtable_reset(void);
+
+#endif

@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: MIT */
+/* File rmap and folio_mkclean() (see rmap.h). */
+#include "rmap.h"
+
+#include "page.h"
+#include "pgtable.h"
+#include "tlb.h"
+
+void vma_link_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma->vm_file;
+	down_write(&mapping->i_mmap_rwsem);
+	SCHED_ASSERT(mapping->nr_i_mmap < (int)(sizeof(mapping->i_mmap) / sizeof(mapping->i_mmap[0])));
+	mapping->i_mmap[mapping->nr_i_mmap].mm = vma->vm_mm->id;
+	mapping->i_mmap[mapping->nr_i_mmap].start = vma->vm_start;
+	mapping->nr_i_mmap++;
+	up_write(&mapping->i_mmap_rwsem);
+}
+
+void vma_unlink_file(struct vm_area_struct *vma)
+{
+	struct address_space *mapping = vma->vm_file;
+	down_write(&mapping->i_mmap_rwsem);
+	for (int i = 0; i < mapping->nr_i_mmap; i++) {
+		if (mapping->i_mmap[i].mm != vma->vm_mm->id || mapping->i_mmap[i].start != vma->vm_start)
+			continue;
+		mapping->i_mmap[i] = mapping->i_mmap[--mapping->nr_i_mmap];
+		break;
+	}
+	up_write(&mapping->i_mmap_rwsem);
+}
+
+/*
+ * Models: page_vma_mkclean_one() for one PTE: under the PTE lock, if the PTE maps
+ * the folio and is writable or dirty, clear it with a flush, write-protect and
+ * clean it, and set it back.  Context: i_mmap_rwsem held for read.
+ */
+static int page_mkclean_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+	if (!ptep)
+		return 0;
+	int cleaned = 0;
+	pte_t entry = ptep_get(ptep);
+	if (pte_present(entry) && pte_pfn(entry) == folio_pfn(folio) &&
+	    (pte_dirty(entry) || pte_write(entry))) {
+		entry = ptep_clear_flush(vma, addr, ptep);
+		entry = pte_mkclean(pte_wrprotect(entry));
+		set_pte_at(mm, addr, ptep, entry);
+		cleaned = 1;
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return cleaned;
+}
+
+int folio_mkclean(struct folio *folio)
+{
+	VM_BUG_ON(!folio_test_locked(folio));
+	/* An unmapped folio has nothing to clean: this is why zap must not drop the
+	 * mapcount before its TLB flush (see zap_pte_range()). */
+	if (!folio_mapped(folio))
+		return 0;
+	struct address_space *mapping = folio->mapping;
+	if (!mapping)
+		return 0;
+	int cleaned = 0;
+	down_read(&mapping->i_mmap_rwsem);
+	for (int i = 0; i < mapping->nr_i_mmap; i++) {
+		struct mm_struct *mm = mm_get(mapping->i_mmap[i].mm);
+		/* stable: unlinking the VMA needs i_mmap_rwsem for write */
+		struct vm_area_struct *vma = __find_vma(mm, mapping->i_mmap[i].start);
+		if (!vma || vma->vm_file != mapping)
+			continue;
+		if (folio->index < vma->vm_pgoff || folio->index >= vma->vm_pgoff + vma_pages(vma))
+			continue;
+		unsigned long addr = vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT);
+		cleaned += page_mkclean_one(folio, vma, addr);
+	}
+	up_read(&mapping->i_mmap_rwsem);
+	return cleaned;
+}

@@ -1,0 +1,204 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * TLBs, flushes and the mmu_gather (see tlb.h).  A TLB entry caches a translation
+ * with its write and dirty permission; it is the hardware's private state, so
+ * filling and invalidating it are not yield points, but the `tlb-coherence` oracle
+ * checks at every fill that no other CPU still caches a different page for the
+ * same address (break-before-make across CPUs).
+ */
+#include "tlb.h"
+
+#include <string.h>
+
+#include "page.h"
+
+struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
+static int tlb_victim[NR_CPUS];
+
+void tlb_reset(void)
+{
+	memset(mm_tlb, 0, sizeof(mm_tlb));
+	memset(tlb_victim, 0, sizeof(tlb_victim));
+}
+
+static uint32_t addr_vpn(unsigned long addr)
+{
+	return (uint32_t)(addr >> PAGE_SHIFT);
+}
+
+struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
+{
+	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS);
+	for (int i = 0; i < TLB_ENTRIES; i++) {
+		struct tlb_entry *e = &mm_tlb[cpu][i];
+		if (e->valid && e->mm == mm->id && e->vpn == addr_vpn(addr))
+			return e;
+	}
+	return NULL;
+}
+
+SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
+
+void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
+{
+	if (!site_tlb_fill.id)
+		sched_site_init(&site_tlb_fill);
+	for (int other = 0; other < NR_CPUS; other++) {
+		if (other == cpu)
+			continue;
+		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
+		if (e && (e->pfn != pte_pfn(pte) || e->gen != gen))
+			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
+				      1u << other,
+				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
+				      "frame %u for it",
+				      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte),
+				      sched_agent_name(other), e->pfn);
+	}
+	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
+	if (!e) {
+		e = &mm_tlb[cpu][tlb_victim[cpu]];
+		tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+	}
+	*e = (struct tlb_entry){.valid = true,
+				.write = pte_write(pte),
+				.dirty = pte_dirty(pte),
+				.mm = (uint8_t)mm->id,
+				.vpn = addr_vpn(addr),
+				.pfn = pte_pfn(pte),
+				.gen = gen};
+	mm->cpumask |= 1u << cpu;
+}
+
+static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned long end)
+{
+	for (int i = 0; i < TLB_ENTRIES; i++) {
+		struct tlb_entry *e = &mm_tlb[cpu][i];
+		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
+			e->valid = false;
+	}
+}
+
+struct flush_tlb_info {
+	int mm;
+	unsigned long start, end;
+};
+
+/* IPI handler: runs on the target CPU in interrupt context. */
+static void flush_tlb_func(int cpu, void *arg)
+{
+	const struct flush_tlb_info *info = arg;
+	if (cpu < NR_CPUS)
+		tlb_invalidate_local(cpu, info->mm, info->start, info->end);
+}
+
+/*
+ * Models: flush_tlb_mm_range(): flush this CPU, then IPI every other CPU in
+ * mm_cpumask and wait for all of them.  Context: irqs enabled (the IPI wait).
+ */
+void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       struct sched_site *site)
+{
+	int me = sched_current();
+	sched_yield(site, SCHED_OBJ(OBJ_TLB, (uint32_t)me), SCHED_OP_EVENT);
+	if (me >= 0 && me < NR_CPUS)
+		tlb_invalidate_local(me, mm->id, start, end);
+	struct flush_tlb_info info = {mm->id, start, end};
+	uint32_t targets = mm->cpumask & ~(me >= 0 ? 1u << me : 0u);
+	if (targets)
+		sched_ipi_send_wait(targets, flush_tlb_func, &info, "flush_tlb_func");
+}
+
+void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
+{
+	int me = sched_current();
+	if (me >= 0 && me < NR_CPUS)
+		tlb_invalidate_local(me, mm->id, addr, addr + PAGE_SIZE);
+}
+
+pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			 struct sched_site *site)
+{
+	pte_t old = __ptep_get_and_clear(ptep, site);
+	if (pte_present(old))
+		__flush_tlb_range(vma->vm_mm, addr, addr + PAGE_SIZE, site);
+	return old;
+}
+
+/* ---- mmu_gather ------------------------------------------------------------------ */
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	memset(tlb, 0, sizeof(*tlb));
+	tlb->mm = mm;
+	tlb->start = TASK_SIZE;
+}
+
+void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
+{
+	tlb_gather_mmu(tlb, mm);
+	tlb->fullmm = true;
+}
+
+void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr)
+{
+	(void)ptep;
+	if (addr < tlb->start)
+		tlb->start = addr;
+	if (addr + PAGE_SIZE > tlb->end)
+		tlb->end = addr + PAGE_SIZE;
+}
+
+bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool delay_rmap)
+{
+	SCHED_ASSERT(tlb->nr < MMU_GATHER_BATCH);
+	tlb->pages[tlb->nr].folio = folio;
+	tlb->pages[tlb->nr].delay_rmap = delay_rmap;
+	tlb->nr++;
+	tlb->delayed_rmap |= delay_rmap;
+	return tlb->nr == MMU_GATHER_BATCH;
+}
+
+/* Step 2 of the protocol: invalidate every TLB entry of the gathered range. */
+void __tlb_flush_mmu_tlbonly(struct mmu_gather *tlb, struct sched_site *site)
+{
+	sched_yield(site, SCHED_OBJ(OBJ_TLB, (uint32_t)sched_current()), SCHED_OP_EVENT);
+	if (tlb->start >= tlb->end)
+		return;
+	__flush_tlb_range(tlb->mm, tlb->start, tlb->end, site);
+	tlb->start = TASK_SIZE;
+	tlb->end = 0;
+}
+
+/*
+ * Models: tlb_flush_rmaps(): drop the rmap of the pages queued with delay_rmap.
+ * Context: after tlb_flush_mmu_tlbonly(), PTE lock held (zap_pte_range()).
+ */
+void __tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma, struct sched_site *site)
+{
+	(void)vma;
+	if (!tlb->delayed_rmap)
+		return;
+	for (int i = 0; i < tlb->nr; i++) {
+		if (!tlb->pages[i].delay_rmap)
+			continue;
+		__folio_remove_rmap_pte(tlb->pages[i].folio, site);
+		tlb->pages[i].delay_rmap = false;
+	}
+	tlb->delayed_rmap = false;
+}
+
+/* Steps 2 and 3: flush, then drop the references of the gathered pages. */
+void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
+{
+	__tlb_flush_mmu_tlbonly(tlb, site);
+	VM_WARN_ON(tlb->delayed_rmap); /* freeing a page whose rmap was never dropped */
+	for (int i = 0; i < tlb->nr; i++)
+		__folio_put(tlb->pages[i].folio, site);
+	tlb->nr = 0;
+}
+
+void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site)
+{
+	__tlb_flush_mmu(tlb, site);
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Per-CPU TLBs, TLB flushes with shootdown IPIs, and the mmu_gather.
+ *
+ * The mmu_gather protocol, stated once (asm-generic/tlb.h): 1) unhook the page
+ * (clear the PTE), 2) invalidate the TLB, 3) free the page.  Dirty file pages are
+ * queued with a *delayed rmap*: their mapcount is dropped only after step 2, so
+ * while any CPU may still hold a TLB entry for the page, folio_mkclean() can find
+ * the mapping and must take its PTE lock (see core/memory.c zap_pte_range()).
+ *
+ * Models: arch/x86/mm/tlb.c flush_tlb_mm_range() (local flush + IPIs to the other
+ * CPUs in mm_cpumask), mm/mmu_gather.c.  Leaves out: lazy TLB mode, PCID/ASIDs,
+ * batched reclaim flushes and nested-flush detection (issue 3), table freeing.
+ */
+#ifndef MMFUZZ_TLB_H
+#define MMFUZZ_TLB_H
+
+#include "mm.h"
+#include "pgtable.h"
+
+struct folio;
+
+struct tlb_entry {
+	bool valid;
+	bool write;
+	bool dirty;
+	uint8_t mm;
+	uint32_t vpn;
+	uint32_t pfn;
+	uint32_t gen; /* the frame's generation when the entry was filled */
+};
+
+extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
+
+struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
+void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
+void tlb_reset(void);
+
+void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
+		       struct sched_site *site);
+#define flush_tlb_range(vma, start, end)                                                  \
+	__flush_tlb_range((vma)->vm_mm, (start), (end), MM_SITE("flush_tlb_range"))
+#define flush_tlb_page(vma, addr)                                                         \
+	__flush_tlb_range((vma)->vm_mm, (addr), (addr) + PAGE_SIZE, MM_SITE("flush_tlb_page"))
+#define flush_tlb_mm(mm) __flush_tlb_range((mm), 0, TASK_SIZE, MM_SITE("flush_tlb_mm"))
+/* Only this CPU's entry: a spurious fault after a permission upgrade. */
+void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr);
+
+/* Models: ptep_clear_flush(): clear the PTE, flush the TLB, return the old PTE. */
+pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
+			 struct sched_site *site);
+#define ptep_clear_flush(vma, addr, p) __ptep_clear_flush((vma), (addr), (p), MM_SITE("ptep_clear_flush"))
+
+#define MMU_GATHER_BATCH 8
+
+struct mmu_gather {
+	struct mm_struct *mm;
+	bool fullmm;
+	bool delayed_rmap; /* some queued page still has its rmap */
+	unsigned long start, end; /* range to flush; start >= end: nothing */
+	int nr;
+	struct {
+		struct folio *folio;
+		bool delay_rmap;
+	} pages[MMU_GATHER_BATCH];
+};
+
+void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
+void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm);
+void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr);
+/* Queue a page for freeing after the flush; true if the batch is full (flush now). */
+bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool delay_rmap);
+static inline bool tlb_delay_rmap(struct mmu_gather *tlb)
+{
+	(void)tlb;
+	return true;
+}
+
+void __tlb_flush_mmu_tlbonly(struct mmu_gather *tlb, struct sched_site *site);
+void __tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma, struct sched_site *site);
+void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site);
+void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site);
+#define tlb_flush_mmu_tlbonly(tlb) __tlb_flush_mmu_tlbonly((tlb), MM_SITE("tlb_flush_mmu_tlbonly"))
+#define tlb_flush_rmaps(tlb, vma) __tlb_flush_rmaps((tlb), (vma), MM_SITE("tlb_flush_rmaps"))
+#define tlb_flush_mmu(tlb) __tlb_flush_mmu((tlb), MM_SITE("tlb_flush_mmu"))
+#define tlb_finish_mmu(tlb) __tlb_finish_mmu((tlb), MM_SITE("tlb_finish_mmu"))
+
+#endif
