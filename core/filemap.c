@@ -72,10 +72,11 @@ bool folio_clear_dirty_for_io(struct folio *folio)
 void do_writepages(struct address_space *mapping)
 {
 	for (unsigned long index = 0; index < FILE_PAGES; index++) {
+		/* the xarray walk skips empty slots without touching them */
+		if (!mapping->pages[index])
+			continue;
 		SCHED_YIELD("xa_load", mapping_obj(mapping, index), SCHED_OP_READ);
 		struct folio *folio = mapping->pages[index];
-		if (!folio)
-			continue;
 		if (!folio_test_dirty(folio))
 			continue; /* the dirty-tag lookup would not return it */
 		folio_get(folio);

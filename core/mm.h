@@ -33,7 +33,7 @@
 #define NR_CPUS 4 /* agents that are CPUs (each has a TLB) */
 #define NR_MMS 2
 #define NR_FILES 2
-#define FILE_PAGES 64
+#define FILE_PAGES 16
 #define NR_FRAMES 96
 #define NR_PTE_TABLES (NR_MMS * PTRS_PER_PMD)
 #define NR_VMAS_PER_MM 16

@@ -171,7 +171,11 @@ static uint32_t runnable_mask(void)
 
 static void fast_update(void)
 {
-	if (!S.in_run || S.ipi_pending || S.in_ipi || S.policy->every_site)
+	int cur = sched_fast.current;
+	/* a freshly dispatched agent's first yield must take the slow path: it records
+	 * the step its dispatch decided, without a decision of its own */
+	if (!S.in_run || S.ipi_pending || S.in_ipi || S.policy->every_site ||
+	    (cur >= 0 && S.agents[cur].fresh))
 		sched_fast.decide_at = 0;
 	else
 		sched_fast.decide_at = S.policy_at < S.cfg.steps_max ? S.policy_at : S.cfg.steps_max;
@@ -660,9 +664,11 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 
 /* ---- blocking ---------------------------------------------------------------------------------- */
 
-void sched_block(const struct sched_site *site, const struct sched_wait *wait, bool sleeping)
+void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sleeping)
 {
 	SCHED_ASSERT(S.in_run); /* in a solo phase nobody could ever wake us */
+	if (!site->id)
+		sched_site_init(site);
 	int me = sched_fast.current;
 	struct agent *a = &S.agents[me];
 	if (sleeping && (a->atomic > 0 || a->irqs_off || a->rcu.depth > 0))

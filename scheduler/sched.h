@@ -254,7 +254,7 @@ struct sched_wait {
  * completion, synchronize_rcu) as opposed to spinning; sleeping in atomic context
  * is a lockdep finding.  Returns after recording a SCHED_OP_RETRY step.
  */
-void sched_block(const struct sched_site *site, const struct sched_wait *wait, bool sleeping);
+void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sleeping);
 /* Update the wait-for edges of a blocked agent (owners changed). */
 void sched_wait_update(int agent, uint32_t owners_mask);
 void sched_wake(int agent);

@@ -1,0 +1,195 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenario execution (see exec.h).  Operations map one to one onto the model's
+ * entry points: mmap -> do_mmap, load/store -> hw_load/hw_store (through the CPU's
+ * TLB, walking and faulting as needed), madvise -> do_madvise, writeback ->
+ * do_writepages.  Agents CPU0..CPU3 are the model's CPUs 0..3.
+ */
+#include "exec.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/filemap.h"
+#include "../core/hw.h"
+#include "../core/knobs.h"
+#include "../core/mm.h"
+#include "../core/mmap.h"
+#include "../core/quiesce.h"
+
+static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
+
+const char *exec_agent_name(int agent)
+{
+	return agent >= 0 && agent < SCN_AGENTS_MAX ? agent_names[agent] : "?";
+}
+
+void exec_options_default(struct exec_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->steps_max = 20000;
+}
+
+static int exec_op(const struct scn_op *op, struct exec_op_result *res)
+{
+	struct mm_struct *mm = mm_get(op->proc);
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_MMAP: {
+		uint32_t flags = VM_READ | (op->write ? VM_WRITE : 0) | (op->shared ? VM_SHARED : 0);
+		if (op->anon)
+			flags &= ~VM_SHARED; /* shared anonymous memory (shmem) is not modelled */
+		return do_mmap(mm, op->addr, op->pages, op->anon ? NULL : mapping_get(op->file), 0,
+			       flags);
+	}
+	case SCN_OP_LOAD:
+		return hw_load(op->agent, mm, op->addr, &res->value);
+	case SCN_OP_STORE:
+		return hw_store(op->agent, mm, op->addr, op->value);
+	case SCN_OP_MADVISE:
+		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE, MADV_DONTNEED);
+	case SCN_OP_WRITEBACK:
+		do_writepages(mapping_get(op->file));
+		return 0;
+	case SCN_OP_COUNT:
+		break;
+	}
+	SCHED_ASSERT(!"unknown operation kind");
+	return 0;
+}
+
+struct run_ctx {
+	const struct scenario *s;
+	struct exec_result *r;
+	int setup_index;
+};
+static struct run_ctx ctx;
+
+static void setup_fn(int agent, void *arg)
+{
+	(void)agent;
+	(void)arg;
+	struct exec_op_result *res = &ctx.r->setup[ctx.setup_index];
+	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res);
+	res->done = true;
+}
+
+static void agent_fn(int agent, void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < ctx.s->ops_count; i++) {
+		if (ctx.s->ops[i].agent != agent)
+			continue;
+		struct exec_op_result *res = &ctx.r->ops[i];
+		res->err = exec_op(&ctx.s->ops[i], res);
+		res->done = true;
+	}
+}
+
+void exec_run(const struct scenario *s, struct sched_policy *policy, const struct exec_options *o,
+	      struct exec_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	ctx.s = s;
+	ctx.r = r;
+	mm_knobs = o->knobs;
+	struct sched_config cfg = {.steps_max = o->steps_max};
+	sched_reset(&cfg);
+	mm_reset();
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		sched_agent_add(a, agent_names[a], NULL, NULL);
+	for (int i = 0; i < s->setup_count && !sched_stopped(); i++) {
+		ctx.setup_index = i;
+		sched_run_solo(s->setup[i].agent, setup_fn, NULL);
+	}
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		for (int i = 0; i < s->ops_count; i++)
+			if (s->ops[i].agent == a) {
+				sched_agent_add(a, agent_names[a], agent_fn, NULL);
+				break;
+			}
+	sched_run(policy);
+	if (!sched_stopped())
+		sched_run_solo(0, mm_quiesce, NULL);
+	const struct sched_finding *f = sched_get_finding();
+	r->finding = f != NULL;
+	if (f)
+		r->f = *f;
+	r->fingerprint = sched_fingerprint();
+	r->steps = sched_steps();
+}
+
+static bool agent_has_ops(const struct scenario *s, int agent)
+{
+	for (int i = 0; i < s->ops_count; i++)
+		if (s->ops[i].agent == agent)
+			return true;
+	return false;
+}
+
+bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err, size_t err_bytes)
+{
+	sched_directed_init(d);
+	for (int i = 0; i < s->preempt_count; i++) {
+		const struct scn_preempt *p = &s->preempt[i];
+		if (!agent_has_ops(s, p->target) || (p->anchored && !agent_has_ops(s, p->agent))) {
+			snprintf(err, err_bytes, "preemption %d names %s, which has no operations", i + 1,
+				 exec_agent_name(agent_has_ops(s, p->target) ? p->agent : p->target));
+			return false;
+		}
+		struct sched_preempt sp = {.anchored = p->anchored,
+					   .agent = p->agent,
+					   .name_hash = p->anchored ? sched_name_hash(p->site) : 0,
+					   .occurrence = p->occurrence,
+					   .step = p->step,
+					   .target = p->target};
+		sched_directed_add(d, &sp);
+	}
+	return true;
+}
+
+/* ---- recorder --------------------------------------------------------------------- */
+
+static void recorder_begin(struct sched_policy *p)
+{
+	struct exec_recorder *rec = (struct exec_recorder *)p;
+	rec->count = 0;
+	rec->overflow = false;
+	rec->inner->ops->begin(rec->inner);
+	p->every_site = rec->inner->every_site;
+}
+
+static int recorder_decide(struct sched_policy *p, const struct sched_choice *c, uint32_t *next_at)
+{
+	struct exec_recorder *rec = (struct exec_recorder *)p;
+	int chosen = rec->inner->ops->decide(rec->inner, c, next_at);
+	p->every_site = rec->inner->every_site;
+	int dflt = c->forced ? sched_lowest(c->runnable_mask) : c->current;
+	if (chosen != dflt) {
+		if (rec->count == SCN_PREEMPT_MAX) {
+			rec->overflow = true;
+		} else {
+			struct scn_preempt *sp = &rec->preempt[rec->count++];
+			memset(sp, 0, sizeof(*sp));
+			sp->step = c->step;
+			sp->target = (uint8_t)chosen;
+		}
+	}
+	return chosen;
+}
+
+static bool recorder_end(struct sched_policy *p)
+{
+	struct exec_recorder *rec = (struct exec_recorder *)p;
+	return rec->inner->ops->end(rec->inner);
+}
+
+static const struct sched_policy_ops recorder_ops = {"recorder", recorder_begin, recorder_decide,
+						     recorder_end};
+
+void exec_recorder_init(struct exec_recorder *rec, struct sched_policy *inner)
+{
+	memset(rec, 0, sizeof(*rec));
+	rec->base.ops = &recorder_ops;
+	rec->inner = inner;
+	rec->base.every_site = inner->every_site;
+}

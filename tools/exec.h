@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Executing a scenario: reset the model, run the setup lines one at a time, run
+ * the agents concurrently under a policy, then the quiescence checks.  Also the
+ * bridge between a scenario's schedule and the directed policy, and a recorder
+ * that turns any policy's decisions back into a schedule (so that a run found by
+ * random, PCT or DFS can be written out and replayed by the directed policy).
+ */
+#ifndef MMFUZZ_EXEC_H
+#define MMFUZZ_EXEC_H
+
+#include "../scheduler/policy.h"
+#include "scenario.h"
+
+struct exec_options {
+	uint32_t knobs;
+	uint32_t steps_max;
+	bool quiet; /* no per-op trace output */
+};
+
+struct exec_op_result {
+	int err;        /* 0 or -errno */
+	uint64_t value; /* load: the value read */
+	bool done;
+};
+
+struct exec_result {
+	bool finding;
+	struct sched_finding f;
+	uint64_t fingerprint;
+	uint32_t steps;
+	struct exec_op_result setup[SCN_SETUP_MAX];
+	struct exec_op_result ops[SCN_OPS_MAX];
+};
+
+void exec_options_default(struct exec_options *o);
+
+/* Run @s once under @policy. */
+void exec_run(const struct scenario *s, struct sched_policy *policy, const struct exec_options *o,
+	      struct exec_result *r);
+
+/*
+ * Build the directed policy of @s's schedule.  Returns false (with a message in
+ * err) if a preemption names an agent that has no operations: the schedule does
+ * not apply to this scenario (exit 125).
+ */
+bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err, size_t err_bytes);
+
+/* Wraps a policy and records the decisions that differ from the directed default. */
+struct exec_recorder {
+	struct sched_policy base;
+	struct sched_policy *inner;
+	int count;
+	bool overflow;
+	struct scn_preempt preempt[SCN_PREEMPT_MAX];
+};
+void exec_recorder_init(struct exec_recorder *rec, struct sched_policy *inner);
+
+const char *exec_agent_name(int agent);
+
+#endif

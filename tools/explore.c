@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: MIT */
+/* Schedule search (see explore.h).  One loop serves every strategy. */
+#include "explore.h"
+
+#include <string.h>
+
+static const char *const strategy_names[] = {"random", "pct", "dfs"};
+
+void explore_config_default(struct explore_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->strategy = EXPLORE_RANDOM;
+	c->runs_max = 100000;
+	c->seed = 1;
+	c->pct_depth = 3;
+	c->dfs_bound = 2;
+	c->random_mean_steps = 16;
+	exec_options_default(&c->exec);
+}
+
+int explore_strategy_parse(const char *name)
+{
+	for (int i = 0; i < 3; i++)
+		if (!strcmp(name, strategy_names[i]))
+			return i;
+	return -1;
+}
+
+const char *explore_strategy_name(enum explore_strategy s)
+{
+	return strategy_names[s];
+}
+
+void explore(const struct scenario *s, const struct explore_config *c, struct explore_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	union {
+		struct sched_random random;
+		struct sched_pct pct;
+		struct sched_dfs dfs;
+	} u;
+	struct sched_policy *inner;
+	switch (c->strategy) {
+	case EXPLORE_PCT:
+		sched_pct_init(&u.pct, c->seed, c->pct_depth);
+		inner = &u.pct.base;
+		break;
+	case EXPLORE_DFS:
+		sched_dfs_init(&u.dfs, c->dfs_bound);
+		inner = &u.dfs.base;
+		break;
+	case EXPLORE_RANDOM:
+	default:
+		sched_random_init(&u.random, c->seed, c->random_mean_steps);
+		inner = &u.random.base;
+		break;
+	}
+	static struct exec_recorder rec;
+	static struct exec_result res;
+	exec_recorder_init(&rec, inner);
+	while (r->runs < c->runs_max) {
+		exec_run(s, &rec.base, &c->exec, &res);
+		r->runs++;
+		bool more = rec.base.ops->end(&rec.base);
+		if (res.finding) {
+			r->found = true;
+			r->first = res;
+			r->schedule = *s;
+			r->schedule.knobs = c->exec.knobs;
+			r->schedule.expect = -1;
+			r->schedule.expect_site[0] = 0;
+			r->schedule.preempt_count = rec.count;
+			memcpy(r->schedule.preempt, rec.preempt, sizeof(rec.preempt));
+			r->schedule_complete = !rec.overflow;
+			break;
+		}
+		if (!more) {
+			r->exhausted = true;
+			break;
+		}
+	}
+	if (c->strategy == EXPLORE_DFS)
+		sched_dfs_fini(&u.dfs);
+}

@@ -1,0 +1,387 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The mmfuzz command: replay, explore, demo, knobs, encode, decode.
+ *
+ * Exit status: 0 no finding, 1 finding, 2 bad input or usage, 125 the schedule
+ * does not apply to this model (so that `git bisect run mmfuzz replay F` works).
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../core/knobs.h"
+#include "../core/oracle.h"
+#include "exec.h"
+#include "explore.h"
+#include "scenario.h"
+#include "trace_print.h"
+
+#define EXIT_CLEAN 0
+#define EXIT_FINDING 1
+#define EXIT_BAD_INPUT 2
+#define EXIT_NOT_APPLICABLE 125
+
+static _Noreturn void die_usage(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "mmfuzz: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(see: mmfuzz help)\n");
+	exit(EXIT_BAD_INPUT);
+}
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: mmfuzz COMMAND ...\n"
+		"  replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
+		"      run one scenario+schedule; exit 0 clean, 1 finding, 2 bad input,\n"
+		"      125 the schedule does not apply (--strict: also a preemption that never occurs)\n"
+		"  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
+		"          [--bound B] [--knobs=...] [-o OUT]\n"
+		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
+		"  demo [--strategy S] [--seed S]\n"
+		"      the built-in zap vs writeback scenario: find the race and show it\n"
+		"  knobs                 list the knobs: name, oracle, description\n"
+		"  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
+		"  decode FILE           binary to text, on stdout\n");
+}
+
+/* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
+static uint32_t parse_knobs(const char *list)
+{
+	uint32_t mask = 0;
+	const char *p = list;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		unsigned len = end ? (unsigned)(end - p) : (unsigned)strlen(p);
+		if (len) {
+			int k = mm_knob_by_name(p, len);
+			if (k < 0) {
+				fprintf(stderr, "mmfuzz: unknown knob '%.*s' (see: mmfuzz knobs)\n", (int)len,
+					p);
+				exit(EXIT_BAD_INPUT);
+			}
+			mask |= 1u << k;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return mask;
+}
+
+static void load_or_die(struct scenario *s, const char *path)
+{
+	char err[512];
+	if (!scn_load(s, path, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		exit(EXIT_BAD_INPUT);
+	}
+}
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
+}
+
+static void print_finding(const struct exec_result *r, FILE *out)
+{
+	const struct sched_finding *f = &r->f;
+	fprintf(out, "FINDING %s\n", f->oracle);
+	fprintf(out, "  site:      %s", f->site ? f->site->name : "-");
+	if (f->site2)
+		fprintf(out, "  (other party: %s)", f->site2->name);
+	fprintf(out, "\n  agents:   ");
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		if (f->agents_mask >> a & 1u)
+			fprintf(out, " %s", exec_agent_name(a));
+	fprintf(out, "\n  step:      %u\n", f->step);
+	fprintf(out, "  signature: %016llx\n", (unsigned long long)f->signature);
+	fprintf(out, "  %s\n", f->msg);
+}
+
+static int cmd_knobs(void)
+{
+	for (int k = 0; k < KNOB_COUNT; k++)
+		printf("%-28s %-14s %s\n", mm_knob_table[k].name, mm_knob_table[k].oracle,
+		       mm_knob_table[k].description);
+	return EXIT_CLEAN;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+	const char *path = NULL, *knobs = NULL;
+	bool trace = false, strict = false;
+	for (int i = 0; i < argc; i++) {
+		if (!strncmp(argv[i], "--knobs=", 8))
+			knobs = argv[i] + 8;
+		else if (!strcmp(argv[i], "--trace"))
+			trace = true;
+		else if (!strcmp(argv[i], "--strict"))
+			strict = true;
+		else if (argv[i][0] == '-' || path)
+			die_usage("replay: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		die_usage("replay: missing %s", "FILE");
+	static struct scenario s;
+	load_or_die(&s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = knobs ? parse_knobs(knobs) : s.knobs;
+	static struct sched_directed d;
+	char err[256];
+	if (!exec_directed(&s, &d, err, sizeof(err))) {
+		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
+		return EXIT_NOT_APPLICABLE;
+	}
+	static struct exec_result r;
+	exec_run(&s, &d.base, &o, &r);
+	int unapplied = 0;
+	for (int i = 0; i < d.count; i++) {
+		if (d.status[i] == SCHED_PREEMPT_FIRED)
+			continue;
+		unapplied++;
+		fprintf(stderr, "%s: warning: preemption %d (", path, i + 1);
+		trace_print_preempt(&s.preempt[i], stderr);
+		fprintf(stderr, ") %s\n",
+			d.status[i] == SCHED_PREEMPT_SKIPPED ? "could not be applied (target not runnable)"
+							     : "never occurred");
+	}
+	if (trace)
+		trace_print(&s, &r, false, stdout);
+	if (strict && unapplied) {
+		fprintf(stderr, "%s: --strict: %d preemption(s) did not apply\n", path, unapplied);
+		return EXIT_NOT_APPLICABLE;
+	}
+	if (!r.finding) {
+		printf("clean: %u steps, fingerprint %016llx\n", r.steps,
+		       (unsigned long long)r.fingerprint);
+		return EXIT_CLEAN;
+	}
+	print_finding(&r, stdout);
+	printf("  fingerprint %016llx, %u steps\n", (unsigned long long)r.fingerprint, r.steps);
+	return EXIT_FINDING;
+}
+
+static void write_schedule(const struct scenario *s, const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "mmfuzz: cannot write %s: %s\n", path, strerror(errno));
+		exit(EXIT_BAD_INPUT);
+	}
+	scn_print(s, out);
+	fclose(out);
+}
+
+/* Search, report, write the schedule; returns the exit status. */
+static int run_explore(const struct scenario *s, struct explore_config *c, const char *out_path,
+		       bool show)
+{
+	static struct explore_result r;
+	double t0 = now_seconds();
+	explore(s, c, &r);
+	double secs = now_seconds() - t0;
+	printf("%s: %llu runs in %.3f s (%.0f runs/s)", explore_strategy_name(c->strategy),
+	       (unsigned long long)r.runs, secs, secs > 0 ? (double)r.runs / secs : 0.0);
+	if (!r.found) {
+		printf(r.exhausted ? ", exhausted: no finding\n" : ", no finding\n");
+		return EXIT_CLEAN;
+	}
+	printf(", first finding at run %llu (%.3f s)\n", (unsigned long long)r.runs, secs);
+	print_finding(&r.first, stdout);
+	r.schedule.expect = mm_oracle_by_name(r.first.f.oracle);
+	if (!r.schedule_complete)
+		printf("warning: more than %d preemptions; the written schedule is truncated\n",
+		       SCN_PREEMPT_MAX);
+	if (out_path) {
+		write_schedule(&r.schedule, out_path);
+		printf("schedule written to %s (replay: mmfuzz replay %s)\n", out_path, out_path);
+	}
+	if (show) {
+		/* replay the written schedule: proves it reproduces, and gives the trace */
+		static struct sched_directed d;
+		static struct exec_result rr;
+		char err[256];
+		if (exec_directed(&r.schedule, &d, err, sizeof(err))) {
+			exec_run(&r.schedule, &d.base, &c->exec, &rr);
+			printf("\nreplayed from the schedule: %s\n\n",
+			       rr.finding && rr.f.signature == r.first.f.signature
+				       ? "same finding, same signature"
+				       : "DID NOT REPRODUCE");
+			trace_print(&r.schedule, &rr, true, stdout);
+		}
+	}
+	return EXIT_FINDING;
+}
+
+static void parse_explore_opt(struct explore_config *c, int argc, char **argv, int *i,
+			      const char **out_path)
+{
+	const char *a = argv[*i];
+	const char *v = *i + 1 < argc ? argv[*i + 1] : NULL;
+	if (!strcmp(a, "--strategy") && v) {
+		int st = explore_strategy_parse(v);
+		if (st < 0)
+			die_usage("unknown strategy '%s' (random, pct, dfs)", v);
+		c->strategy = (enum explore_strategy)st;
+	} else if (!strcmp(a, "--runs") && v) {
+		c->runs_max = strtoull(v, NULL, 0);
+	} else if (!strcmp(a, "--seed") && v) {
+		c->seed = strtoull(v, NULL, 0);
+	} else if (!strcmp(a, "--depth") && v) {
+		c->pct_depth = atoi(v);
+		if (c->pct_depth < 1 || c->pct_depth > SCHED_PCT_DEPTH_MAX)
+			die_usage("--depth %s out of range 1..8", v);
+	} else if (!strcmp(a, "--bound") && v) {
+		c->dfs_bound = atoi(v);
+	} else if (!strcmp(a, "-o") && v) {
+		*out_path = v;
+	} else if (!strncmp(a, "--knobs=", 8)) {
+		c->exec.knobs = parse_knobs(a + 8);
+		return;
+	} else {
+		die_usage("unexpected argument '%s'", a);
+	}
+	(*i)++;
+}
+
+static int cmd_explore(int argc, char **argv)
+{
+	struct explore_config c;
+	explore_config_default(&c);
+	const char *path = NULL, *out_path = "mmfuzz-found.sched";
+	bool knobs_given = false;
+	for (int i = 0; i < argc; i++) {
+		if (argv[i][0] != '-') {
+			if (path)
+				die_usage("explore: unexpected argument '%s'", argv[i]);
+			path = argv[i];
+			continue;
+		}
+		knobs_given |= !strncmp(argv[i], "--knobs=", 8);
+		parse_explore_opt(&c, argc, argv, &i, &out_path);
+	}
+	if (!path)
+		die_usage("explore: missing %s", "FILE");
+	static struct scenario s;
+	load_or_die(&s, path);
+	if (!knobs_given)
+		c.exec.knobs = s.knobs;
+	s.preempt_count = 0; /* the search makes its own schedule */
+	return run_explore(&s, &c, out_path, false);
+}
+
+/* The built-in scenario of the README's first command. */
+static const char demo_text[] =
+	"mmfuzz-sched 1\n"
+	"knobs zap-rmap-before-flush\n"
+	"setup\n"
+	"  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
+	"  CPU2 P0 store 0x0 = 1\n"
+	"agents\n"
+	"  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
+	"  CPU1 writeback F0\n"
+	"  CPU2 P0 store 0x0 = 2\n";
+
+static int cmd_demo(int argc, char **argv)
+{
+	struct explore_config c;
+	explore_config_default(&c);
+	const char *out_path = "mmfuzz-demo.sched";
+	for (int i = 0; i < argc; i++)
+		parse_explore_opt(&c, argc, argv, &i, &out_path);
+	static struct scenario s;
+	char err[256];
+	if (!scn_parse(&s, demo_text, sizeof(demo_text) - 1, "demo", err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		return EXIT_BAD_INPUT;
+	}
+	c.exec.knobs = s.knobs;
+	printf("mmfuzz demo: CPU0 zaps a dirty shared file page (MADV_DONTNEED) while CPU1\n"
+	       "writes the file back and CPU2 keeps storing through its TLB.\n"
+	       "knob: zap-rmap-before-flush (the pre-5df397dec7c4 zap), strategy %s, seed %llu\n"
+	       "command to reproduce: mmfuzz demo --strategy %s --seed %llu\n\n",
+	       explore_strategy_name(c.strategy), (unsigned long long)c.seed,
+	       explore_strategy_name(c.strategy), (unsigned long long)c.seed);
+	int rc = run_explore(&s, &c, out_path, true);
+	if (rc == EXIT_FINDING) {
+		/* the same scenario on today's kernel: no knob, the same search */
+		struct explore_config clean = c;
+		clean.exec.knobs = 0;
+		printf("\nthe same search with every knob off (today's kernel):\n");
+		run_explore(&s, &clean, NULL, false);
+	}
+	return rc;
+}
+
+static int cmd_encode(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "-o"))
+		die_usage("usage: mmfuzz encode FILE -o OUT%s", "");
+	static struct scenario s;
+	load_or_die(&s, argv[0]);
+	static uint8_t buf[1 << 16];
+	size_t n = scn_encode(&s, buf, sizeof(buf));
+	SCHED_ASSERT(n > 0);
+	FILE *out = fopen(argv[2], "wb");
+	if (!out || fwrite(buf, 1, n, out) != n) {
+		fprintf(stderr, "mmfuzz: cannot write %s: %s\n", argv[2], strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	fclose(out);
+	return EXIT_CLEAN;
+}
+
+static int cmd_decode(int argc, char **argv)
+{
+	if (argc != 1)
+		die_usage("usage: mmfuzz decode FILE%s", "");
+	FILE *in = fopen(argv[0], "rb");
+	if (!in) {
+		fprintf(stderr, "%s: cannot open: %s\n", argv[0], strerror(errno));
+		return EXIT_BAD_INPUT;
+	}
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	static struct scenario s;
+	scn_decode(&s, buf, n);
+	scn_print(&s, stdout);
+	return EXIT_CLEAN;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc < 2) {
+		usage(stderr);
+		return EXIT_BAD_INPUT;
+	}
+	const char *cmd = argv[1];
+	argc -= 2;
+	argv += 2;
+	if (!strcmp(cmd, "replay"))
+		return cmd_replay(argc, argv);
+	if (!strcmp(cmd, "explore"))
+		return cmd_explore(argc, argv);
+	if (!strcmp(cmd, "demo"))
+		return cmd_demo(argc, argv);
+	if (!strcmp(cmd, "knobs"))
+		return cmd_knobs();
+	if (!strcmp(cmd, "encode"))
+		return cmd_encode(argc, argv);
+	if (!strcmp(cmd, "decode"))
+		return cmd_decode(argc, argv);
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
+		usage(stdout);
+		return EXIT_CLEAN;
+	}
+	die_usage("unknown command '%s'", cmd);
+}
