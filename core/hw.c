@@ -32,6 +32,27 @@ static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr
 	return &hw_anon_shadow[mm->id][addr >> PAGE_SHIFT][word];
 }
 
+void hw_shadow_forget(struct mm_struct *mm, unsigned long addr)
+{
+	memset(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT], 0,
+	       sizeof(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT]));
+}
+
+/*
+ * The oracle's privileged view (no yield): does the page table map @folio at
+ * @addr right now?  A private page's content belongs to the address only while it
+ * is mapped there; a store through a stale translation to a discarded private page
+ * is a user race with the discard (MADV_DONTNEED), not a lost write.
+ */
+static bool mapped_here(struct mm_struct *mm, unsigned long addr, const struct folio *folio)
+{
+	pmd_t pmd = *pmd_offset(mm, addr);
+	if (!pmd_present(pmd))
+		return false;
+	pte_t pte = *pte_offset_map(pmd, addr);
+	return pte_present(pte) && pte_pfn(pte) == folio_pfn(folio);
+}
+
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
 SCHED_SITE_GLOBAL(site_hw_store, "hw_access", "store");
 
@@ -103,15 +124,20 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      sched_agent_name(cpu), write ? "stores to" : "loads from",
 					      mm->id, addr, e->pfn);
 			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
+			bool file_page = !folio_test_anon(folio) && folio->mapping;
+			if (!file_page && !mapped_here(mm, page, folio))
+				sh = NULL;
 			if (write) {
 				folio->data[word] = *val;
+				if (!sh)
+					return 0;
 				*sh = (struct hw_shadow_word){true, *val,
 							     sched_fast.step ? sched_fast.step - 1 : 0, cpu,
 							     site};
 				return 0;
 			}
 			*val = folio->data[word];
-			if (sh->valid && sh->value != *val)
+			if (sh && sh->valid && sh->value != *val)
 				sched_finding(mm_oracle_names[ORACLE_LOST_WRITE], site, sh->site,
 					      1u << sh->agent,
 					      "%s loads %llu from P%d 0x%lx, but the last store there "

@@ -32,5 +32,8 @@ struct hw_shadow_word {
 };
 extern struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
 void hw_reset(void);
+/* Oracle bookkeeping: the private page at @addr was discarded (zap of an anon or
+ * COWed page): its content is no longer defined by earlier stores. */
+void hw_shadow_forget(struct mm_struct *mm, unsigned long addr);
 
 #endif

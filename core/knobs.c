@@ -2,6 +2,7 @@
 /* The knob table (see knobs.h) and the runtime knob mask. */
 #include "knobs.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const struct mm_knob_info mm_knob_table[KNOB_COUNT] = {
@@ -18,4 +19,26 @@ int mm_knob_by_name(const char *name, unsigned len)
 		if (strlen(mm_knob_table[k].name) == len && !memcmp(mm_knob_table[k].name, name, len))
 			return k;
 	return -1;
+}
+
+bool mm_knobs_parse(const char *list, uint32_t *mask, char *err, unsigned err_bytes)
+{
+	*mask = 0;
+	const char *p = list;
+	while (*p) {
+		const char *end = strchr(p, ',');
+		unsigned len = end ? (unsigned)(end - p) : (unsigned)strlen(p);
+		if (len) {
+			int k = mm_knob_by_name(p, len);
+			if (k < 0) {
+				snprintf(err, err_bytes, "unknown knob '%.*s'", (int)len, p);
+				return false;
+			}
+			*mask |= 1u << k;
+		}
+		p += len;
+		if (*p == ',')
+			p++;
+	}
+	return true;
 }

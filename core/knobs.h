@@ -48,4 +48,7 @@ static inline bool knob_enabled(enum mm_knob k)
 /* Index of a knob by its CLI name, or -1. */
 int mm_knob_by_name(const char *name, unsigned len);
 
+/* "a,b" -> mask.  Returns false and names the unknown knob in err. */
+bool mm_knobs_parse(const char *list, uint32_t *mask, char *err, unsigned err_bytes);
+
 #endif

@@ -3,6 +3,7 @@
 #include "memory.h"
 
 #include "filemap.h"
+#include "hw.h"
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
@@ -259,6 +260,8 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 		tlb_remove_tlb_entry(tlb, pte, addr);
 		bool delay_rmap = false;
+		if (folio_test_anon(folio))
+			hw_shadow_forget(mm, addr); /* oracle bookkeeping */
 		if (!folio_test_anon(folio)) {
 			if (pte_dirty(ptent)) {
 				folio_mark_dirty(folio);

@@ -13,6 +13,7 @@
 #include "filemap.h"
 #include "hw.h"
 #include "memory.h"
+#include "mmap.h"
 #include "page.h"
 #include "pgtable.h"
 #include "quiesce.h"
@@ -40,6 +41,7 @@ void mm_reset(void)
 	pgtable_reset();
 	tlb_reset();
 	hw_reset();
+	mmap_reset();
 	for (int i = 0; i < NR_MMS; i++) {
 		struct mm_struct *mm = &mm_structs[i];
 		memset(mm, 0, sizeof(*mm));

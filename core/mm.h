@@ -83,6 +83,7 @@ struct vm_area_struct {
 	struct mm_struct *vm_mm;
 	struct address_space *vm_file; /* NULL: anonymous */
 	unsigned long vm_pgoff;        /* file offset of vm_start, in pages */
+	uint32_t vm_gen;               /* oracle bookkeeping: which mmap() made it */
 };
 
 typedef struct {

@@ -53,6 +53,13 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return __find_vma(mm, addr);
 }
 
+static uint32_t vma_generation;
+
+void mmap_reset(void)
+{
+	vma_generation = 0;
+}
+
 int do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	    struct address_space *file, unsigned long pgoff, uint32_t vm_flags)
 {
@@ -80,7 +87,8 @@ int do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 				       .vm_flags = vm_flags,
 				       .vm_mm = mm,
 				       .vm_file = file,
-				       .vm_pgoff = pgoff};
+				       .vm_pgoff = pgoff,
+				       .vm_gen = ++vma_generation};
 	SCHED_YIELD("vma_link", SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id), SCHED_OP_WRITE);
 	if (file)
 		vma_link_file(vma);

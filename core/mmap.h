@@ -22,6 +22,7 @@
  * Returns 0 or -errno. */
 int do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	    struct address_space *file, unsigned long pgoff, uint32_t vm_flags);
+void mmap_reset(void);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
 
 #endif

@@ -87,22 +87,27 @@ pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
  */
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 {
+	/* pte_alloc_one(): the new table is ours alone until it is published */
 	int table = -1;
-	for (int t = 0; t < NR_PTE_TABLES; t++)
-		if (!mm_pte_meta[t].used) {
+	for (int t = 0; t < NR_PTE_TABLES && table < 0; t++)
+		if (!mm_pte_meta[t].used)
 			table = t;
-			break;
-		}
 	if (table < 0)
 		return -12;
+	mm_pte_meta[table].used = true;
+	mm_pte_meta[table].mm = mm->id;
+	memset(mm_pte_tables[table], 0, sizeof(mm_pte_tables[table]));
+	/* pmd_install(): publish under mm->page_table_lock unless we lost the race */
 	spin_lock_at(&mm->page_table_lock, site);
 	if (pmd_none(__pmdp_get(mm, pmdp, site))) {
-		mm_pte_meta[table].used = true;
-		mm_pte_meta[table].mm = mm->id;
-		memset(mm_pte_tables[table], 0, sizeof(mm_pte_tables[table]));
 		sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE); /* pmd_populate */
 		pmdp->val = ((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT;
+		table = -1;
 	}
 	spin_unlock_at(&mm->page_table_lock, site);
+	if (table >= 0) {
+		mm_pte_meta[table].used = false; /* pte_free() */
+		mm_pte_meta[table].mm = -1;
+	}
 	return 0;
 }

@@ -43,11 +43,20 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 {
 	if (!site_tlb_fill.id)
 		sched_site_init(&site_tlb_fill);
+	/*
+	 * Break-before-make across CPUs: a *new mapping* of this address must not serve
+	 * accesses while another CPU still translates it to the old mapping's page.
+	 * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
+	 * new page before the zapping CPU's flush: the old page is kept alive by the
+	 * mmu_gather until then (use-after-free covers the case where it is not).
+	 */
+	const struct vm_area_struct *vma = __find_vma(mm, addr);
+	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
 	for (int other = 0; other < NR_CPUS; other++) {
 		if (other == cpu)
 			continue;
 		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
-		if (e && (e->pfn != pte_pfn(pte) || e->gen != gen))
+		if (e && e->vma_gen != vma_gen && (e->pfn != pte_pfn(pte) || e->gen != gen))
 			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
 				      1u << other,
 				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
@@ -66,7 +75,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 				.mm = (uint8_t)mm->id,
 				.vpn = addr_vpn(addr),
 				.pfn = pte_pfn(pte),
-				.gen = gen};
+				.gen = gen,
+				.vma_gen = vma_gen};
 	mm->cpumask |= 1u << cpu;
 }
 

@@ -28,6 +28,7 @@ struct tlb_entry {
 	uint32_t vpn;
 	uint32_t pfn;
 	uint32_t gen; /* the frame's generation when the entry was filled */
+	uint32_t vma_gen; /* oracle bookkeeping: the mapping it translated */
 };
 
 extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];

@@ -241,6 +241,7 @@ Test(scenario_parse, variants_ok)
 		     "CPU0 P0 load 0x3f018 # last word of the last page\n"
 		     "CPU1 P1 mmap 0x3c000 pages=4 anon private r\n"
 		     "CPU1 P1 mmap 0x0 pages=8 file=F1 shared rw\n"
+		     "CPU0 P1 store 0X3E010 = 0XfF\n"
 		     "#\n"
 		     "schedule\n"
 		     "CPU3 at f.c:x>y-z#0x10 -> CPU0\n"
@@ -250,7 +251,8 @@ Test(scenario_parse, variants_ok)
 		     (1u << KNOB_ZAP_FLUSH_AFTER_UNLOCK) | (1u << KNOB_ZAP_RMAP_BEFORE_FLUSH));
 	cr_expect_eq(s.expect, ORACLE_TLB_COHERENCE);
 	cr_expect_str_eq(s.expect_site, "flush_tlb_range:ipi(ack)");
-	cr_assert_eq(s.ops_count, 4);
+	cr_assert_eq(s.ops_count, 5);
+	cr_expect(s.ops[4].addr == 0x3e010 && s.ops[4].value == 255);
 	cr_expect(s.ops[0].agent == 3 && s.ops[0].proc == 1 && s.ops[0].addr == 4104 &&
 		  s.ops[0].value == UINT64_MAX);
 	cr_expect(s.ops[1].kind == SCN_OP_LOAD && s.ops[1].addr == 0x3f018);

@@ -118,6 +118,18 @@ static int trace_count_any_op(enum sched_op op)
 	return count;
 }
 
+/* Steps of @agent strictly between steps @from and @to. */
+static int trace_steps_between(int agent, int from, int to)
+{
+	uint32_t n;
+	const struct sched_trace_entry *t = sched_trace(&n);
+	int count = 0;
+
+	for (int i = from + 1; i < to && (uint32_t)i < n; i++)
+		count += t[i].agent == agent;
+	return count;
+}
+
 /* The trace as a string of agent digits, e.g. "0110". */
 static void trace_agents(char *out, size_t bytes)
 {
@@ -676,8 +688,16 @@ static void ipi_irqoff_visit(uint64_t run)
 		     (unsigned long long)run);
 	cr_assert(send >= 0 && off >= 0 && on >= 0 && ack > send, "run %llu", (unsigned long long)run);
 	if (off < send && send < on) {
-		/* sent while B's irqs were off: acked at B's local_irq_enable, A waited */
-		cr_assert_eq(ack, on - 1, "run %llu: ack at step %d, enable at %d",
+		/*
+		 * Sent while B's irqs were off: acked at B's local_irq_enable yield point
+		 * (after its last irqs-off access, before the enable step, with no step of
+		 * B's in between; the decision there may still run A first), and A waited.
+		 */
+		cr_assert_gt(ack, trace_find(1, "ipi_irqoff_target:irqs_off_work", 2),
+			     "run %llu: acked inside the irqs-off region", (unsigned long long)run);
+		cr_assert_lt(ack, on, "run %llu", (unsigned long long)run);
+		cr_assert_eq(trace_steps_between(1, ack, on), 0,
+			     "run %llu: ack at step %d is not at the enable (step %d)",
 			     (unsigned long long)run, ack, on);
 		cr_assert_gt(trace_find(0, SITE_IPI_WAIT, 1), ack, "run %llu: A did not wait",
 			     (unsigned long long)run);
@@ -772,13 +792,20 @@ Test(ipi, acked_at_once_when_the_target_sleeps_with_irqs_on)
 Test(ipi, handler_runs_as_the_target_cpu_in_atomic_context)
 {
 	struct sched_directed d;
-	struct sched_preempt p = anchor_preempt(1, "ipi_irqoff_target:irqs_off_work", 1, 0);
+	struct sched_preempt p[] = {
+		step_preempt(0, 1), /* CPU1 disables its irqs first */
+		anchor_preempt(1, "ipi_irqoff_target:irqs_off_work", 1, 0),
+	};
 
 	/* delivered at the target's local_irq_enable */
 	sched_directed_init(&d);
-	sched_directed_add(&d, &p);
+	sched_directed_add(&d, &p[0]);
+	sched_directed_add(&d, &p[1]);
 	run_program(ipi_irqoff_setup, &d.base, STEPS_MAX);
 	assert_clean("delayed delivery");
+	cr_assert_eq(d.status[1], SCHED_PREEMPT_FIRED);
+	cr_assert_gt(trace_find(1, SITE_IPI_ACK, 1),
+		     trace_find(1, "ipi_irqoff_target:irqs_off_work", 2));
 	cr_assert_eq(ipi_handler_runs, 1);
 	cr_assert_eq(ipi_handler_current, 1, "delayed: handler ran as %d", ipi_handler_current);
 	cr_assert(ipi_handler_atomic, "delayed: handler not in atomic context");
@@ -1457,7 +1484,7 @@ static void rw_writer(int me, void *arg)
 static void rw_reset(void)
 {
 	init_rwsem(&rw_sem, OBJ_LOCK(6), "rw_sem", 0);
-	rw_readers_inside = rw_writers_inside = 0;
+	rw_readers_inside = rw_writers_inside = rw_readers_max = 0;
 }
 
 static void rw_two_readers_setup(void)
@@ -1474,7 +1501,6 @@ static void rw_two_readers_visit(uint64_t run)
 	cr_assert_eq(trace_count_any_op(SCHED_OP_RETRY), 0, "run %llu: a reader waited",
 		     (unsigned long long)run);
 	rw_shared_runs += rw_readers_max == 2;
-	rw_readers_max = 0;
 }
 
 Test(rwsem, readers_share)

@@ -126,25 +126,43 @@ static bool agent_has_ops(const struct scenario *s, int agent)
 	return false;
 }
 
+static bool preempt_applies(const struct scenario *s, const struct scn_preempt *p)
+{
+	return agent_has_ops(s, p->target) && (!p->anchored || agent_has_ops(s, p->agent));
+}
+
+static void directed_add(struct sched_directed *d, const struct scn_preempt *p)
+{
+	struct sched_preempt sp = {.anchored = p->anchored,
+				   .agent = p->agent,
+				   .name_hash = p->anchored ? sched_name_hash(p->site) : 0,
+				   .occurrence = p->occurrence,
+				   .step = p->step,
+				   .target = p->target};
+	sched_directed_add(d, &sp);
+}
+
 bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err, size_t err_bytes)
 {
 	sched_directed_init(d);
 	for (int i = 0; i < s->preempt_count; i++) {
 		const struct scn_preempt *p = &s->preempt[i];
-		if (!agent_has_ops(s, p->target) || (p->anchored && !agent_has_ops(s, p->agent))) {
+		if (!preempt_applies(s, p)) {
 			snprintf(err, err_bytes, "preemption %d names %s, which has no operations", i + 1,
 				 exec_agent_name(agent_has_ops(s, p->target) ? p->agent : p->target));
 			return false;
 		}
-		struct sched_preempt sp = {.anchored = p->anchored,
-					   .agent = p->agent,
-					   .name_hash = p->anchored ? sched_name_hash(p->site) : 0,
-					   .occurrence = p->occurrence,
-					   .step = p->step,
-					   .target = p->target};
-		sched_directed_add(d, &sp);
+		directed_add(d, p);
 	}
 	return true;
+}
+
+void exec_directed_lenient(const struct scenario *s, struct sched_directed *d)
+{
+	sched_directed_init(d);
+	for (int i = 0; i < s->preempt_count; i++)
+		if (preempt_applies(s, &s->preempt[i]))
+			directed_add(d, &s->preempt[i]);
 }
 
 /* ---- recorder --------------------------------------------------------------------- */

@@ -46,6 +46,9 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
  */
 bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err, size_t err_bytes);
 
+/* The same, dropping the preemptions that do not apply (fuzzer inputs). */
+void exec_directed_lenient(const struct scenario *s, struct sched_directed *d);
+
 /* Wraps a policy and records the decisions that differ from the directed default. */
 struct exec_recorder {
 	struct sched_policy base;

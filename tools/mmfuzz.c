@@ -51,23 +51,11 @@ static void usage(FILE *out)
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
 static uint32_t parse_knobs(const char *list)
 {
-	uint32_t mask = 0;
-	const char *p = list;
-	while (*p) {
-		const char *end = strchr(p, ',');
-		unsigned len = end ? (unsigned)(end - p) : (unsigned)strlen(p);
-		if (len) {
-			int k = mm_knob_by_name(p, len);
-			if (k < 0) {
-				fprintf(stderr, "mmfuzz: unknown knob '%.*s' (see: mmfuzz knobs)\n", (int)len,
-					p);
-				exit(EXIT_BAD_INPUT);
-			}
-			mask |= 1u << k;
-		}
-		p += len;
-		if (*p == ',')
-			p++;
+	uint32_t mask;
+	char err[128];
+	if (!mm_knobs_parse(list, &mask, err, sizeof(err))) {
+		fprintf(stderr, "mmfuzz: %s (see: mmfuzz knobs)\n", err);
+		exit(EXIT_BAD_INPUT);
 	}
 	return mask;
 }

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * libFuzzer target: the input is a binary scenario+schedule (scn_decode is total,
+ * so every input runs).  Knobs come from the environment (MMFUZZ_KNOBS=a,b), not
+ * from the input, so one corpus serves every knob.  A finding prints the oracle,
+ * the finding and the scenario as a .sched text, then aborts so that libFuzzer
+ * keeps the input as a crash.
+ *
+ * Feedback besides SanCov edge coverage: interleaving features written into
+ * libFuzzer's extra counters — for every context switch, the pair (site where the
+ * previous agent stopped, site where the next one resumed), hashed into a bucket.
+ * Two executions that cover the same code but interleave it differently then
+ * look different to the fuzzer, which is what lets it walk towards a race.
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../core/knobs.h"
+#include "exec.h"
+#include "scenario.h"
+
+#define EXTRA_COUNTERS 4096
+
+__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t
+	extra_counters[EXTRA_COUNTERS];
+
+static uint32_t knobs;
+
+int LLVMFuzzerInitialize(int *argc, char ***argv)
+{
+	(void)argc;
+	(void)argv;
+	const char *env = getenv("MMFUZZ_KNOBS");
+	char err[128];
+	if (env && !mm_knobs_parse(env, &knobs, err, sizeof(err))) {
+		fprintf(stderr, "MMFUZZ_KNOBS: %s\n", err);
+		exit(2);
+	}
+	return 0;
+}
+
+static void interleaving_features(void)
+{
+	uint32_t n;
+	const struct sched_trace_entry *t = sched_trace(&n);
+	for (uint32_t i = 1; i < n; i++) {
+		if (!(t[i].flags & SCHED_TRACE_SWITCH) || t[i].agent == t[i - 1].agent)
+			continue;
+		uint32_t h = (t[i - 1].site * 0x9e3779b1u) ^ (t[i].site * 0x85ebca77u);
+		h ^= h >> 15;
+		uint8_t *c = &extra_counters[h % EXTRA_COUNTERS];
+		if (*c < 255)
+			(*c)++;
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	scn_decode(&s, data, size);
+	s.knobs = knobs;
+	exec_directed_lenient(&s, &d);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = knobs;
+	exec_run(&s, &d.base, &o, &r);
+	interleaving_features();
+	if (r.finding) {
+		fprintf(stderr, "\n==mmfuzz== FINDING %s at %s: %s\n", r.f.oracle,
+			r.f.site ? r.f.site->name : "-", r.f.msg);
+		fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
+		s.expect = -1;
+		scn_print(&s, stderr);
+		abort();
+	}
+	return 0;
+}
