@@ -100,7 +100,7 @@ $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -o $@
 
 demo: $(B)/mmfuzz
-	@tools/demo.sh $(B)/mmfuzz
+	@$(B)/mmfuzz demo
 
 format:
 	clang-format -i $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
