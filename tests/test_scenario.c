@@ -408,7 +408,7 @@ Test(scenario_errors, limits)
 	n = snprintf(text, sizeof(text), H "schedule\n");
 	for (int i = 0; i <= SCN_PREEMPT_MAX; i++)
 		n += snprintf(text + n, sizeof(text) - (size_t)n, "at %d -> CPU1\n", i);
-	expect_error(text, 3 + SCN_PREEMPT_MAX, "too many preemptions (at most 16)");
+	expect_error(text, 3 + SCN_PREEMPT_MAX, "too many preemptions (at most 48)");
 
 	/* Exactly at the limits is fine. */
 	struct scenario s;

@@ -1063,15 +1063,15 @@ static void rcu_sync_visit(uint64_t run)
 		     "run %llu: waited %s a pre-existing reader", (unsigned long long)run,
 		     pre_existing ? "not despite" : "without");
 	rcu_delayed_runs += pre_existing;
-	rcu_late_reader_runs += late_inside;
+	rcu_late_reader_runs += pre_existing && late_inside;
 }
 
 Test(rcu, synchronize_property_holds_in_every_schedule)
 {
 	dfs_all(16, rcu_sync_setup, rcu_sync_visit, 100000);
 	cr_assert_gt(rcu_delayed_runs, 0);
-	cr_assert_gt(rcu_late_reader_runs, 0, "no schedule had a reader enter after the call "
-					     "and stay inside past the return");
+	cr_assert_gt(rcu_late_reader_runs, 0, "no schedule had the return wait for one reader "
+					     "while another, entered after the call, stayed inside");
 }
 
 Test(rcu, call_rcu_callback_runs_when_the_pre_existing_reader_leaves)
@@ -1119,7 +1119,7 @@ static void rcu_call_visit(uint64_t run)
 		cr_assert_eq(rcu_cb_at, (uint32_t)call + 1, "run %llu: no reader, yet delayed",
 			     (unsigned long long)run);
 	rcu_cb_waited_runs += pre_existing;
-	rcu_cb_late_reader_runs += late_inside;
+	rcu_cb_late_reader_runs += pre_existing && late_inside;
 }
 
 Test(rcu, call_rcu_property_holds_in_every_schedule)
@@ -1127,7 +1127,7 @@ Test(rcu, call_rcu_property_holds_in_every_schedule)
 	dfs_all(16, rcu_call_setup, rcu_call_visit, 100000);
 	cr_assert_gt(rcu_cb_waited_runs, 0);
 	cr_assert_gt(rcu_cb_late_reader_runs, 0,
-		     "no schedule ran the callback while a later reader was inside");
+		     "no schedule ran a delayed callback while a later reader was inside");
 }
 
 /* ---- DFS enumeration --------------------------------------------------------------------------------- */

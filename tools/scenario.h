@@ -21,10 +21,10 @@
  *     CPU2 P0 store 0x0 = 2
  *
  *   schedule                                (preemptions)
- *     CPU0 at zap_pte_range:rmap_removed -> CPU1     anchored, first occurrence
- *     CPU0 at zap_pte_range:ptep_get#3 -> CPU1       anchored, third occurrence
- *     CPU1 at done -> CPU2                           after CPU1 finished
- *     at 57 -> CPU2                                  by step number
+ *     CPU0 at zap_pte_range:rmap_removed -> CPU1     # anchored, first occurrence
+ *     CPU0 at zap_pte_range:ptep_get#3 -> CPU1       # anchored, third occurrence
+ *     CPU1 at done -> CPU2                           # after CPU1 finished
+ *     at 57 -> CPU2                                  # by step number
  *
  * Operation syntax: AGENT [Pn] NAME [ADDR] [pages=N] [anon|file=Fn] [shared|private]
  * [r|rw] [ADVICE] [= VALUE] [Fn], the fields an operation takes given by its table
@@ -45,13 +45,13 @@
 #define SCN_FILES_MAX 2    /* F0, F1 */
 #define SCN_SETUP_MAX 16
 #define SCN_OPS_MAX 32     /* agent operations, all agents together */
-#define SCN_PREEMPT_MAX 16
+#define SCN_PREEMPT_MAX 48
 #define SCN_NAME_BYTES 64  /* site names in anchors and expect */
 #define SCN_VA_PAGES 64    /* addresses: page-aligned, below SCN_VA_PAGES pages */
 #define SCN_PAGES_MAX 8    /* pages= */
 #define SCN_PAGE_SIZE 4096u
 #define SCN_WORDS_PER_PAGE 4 /* store/load: ADDR may point at word 0..3 of a page */
-#define SCN_ENCODED_MAX 4096 /* scn_encode never needs more */
+#define SCN_ENCODED_MAX 8192 /* scn_encode never needs more */
 
 /* Fields an operation takes, in text order. */
 enum scn_field {
