@@ -78,15 +78,23 @@ static struct folio *folio_copy_anon(struct folio *src)
 	return new;
 }
 
+/*
+ * filemap_fault() returns the folio locked; the fault maps it and unlocks it.  The
+ * folio lock is what orders faults against writeback (folio_clear_dirty_for_io()
+ * runs with the folio locked from folio_mkclean() to the end of the copy).
+ */
 static int do_read_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
 	if (!folio)
 		return VM_FAULT_OOM;
+	folio_lock(folio);
 	/* write-notify: even a writable shared mapping is mapped read-only until the
 	 * first write, so that the write faults and dirties the folio */
-	if (!finish_fault(vmf, folio, pfn_pte(folio_pfn(folio), false)))
+	bool mapped = finish_fault(vmf, folio, pfn_pte(folio_pfn(folio), false));
+	folio_unlock(folio);
+	if (!mapped)
 		folio_put(folio);
 	return 0;
 }
@@ -106,18 +114,57 @@ static int do_cow_fault(struct vm_fault *vmf)
 	return 0;
 }
 
+/*
+ * Models: do_shared_fault() on a filesystem with ->page_mkwrite (ext4-like): the
+ * folio is locked across do_page_mkwrite(), finish_fault() and
+ * fault_dirty_shared_page(), so a writable PTE never appears while writeback is
+ * between folio_mkclean() and the copy to disk.
+ */
 static int do_shared_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
 	if (!folio)
 		return VM_FAULT_OOM;
+	folio_lock(folio);
 	folio_get(folio); /* held across fault_dirty_shared_page() */
 	bool mapped = finish_fault(vmf, folio, pte_mkdirty(pfn_pte(folio_pfn(folio), true)));
 	if (!mapped)
 		folio_put(folio);
 	else
 		folio_mark_dirty(folio); /* fault_dirty_shared_page() */
+	folio_unlock(folio);
+	folio_put(folio);
+	return 0;
+}
+
+/*
+ * Models: wp_page_shared() with ->page_mkwrite: drop the PTL, lock the folio
+ * (waiting for writeback), re-take the PTL and re-check the PTE
+ * (finish_mkwrite_fault()), make it writable and dirty, then dirty the folio and
+ * unlock it (fault_dirty_shared_page()).
+ * Context: PTE lock held on entry, released on return.
+ */
+static int wp_page_shared(struct vm_fault *vmf, struct folio *folio)
+{
+	struct mm_struct *mm = vmf->vma->vm_mm;
+	folio_get(folio);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	folio_lock(folio);
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
+		/* changed under our feet (zapped, cleaned, faulted): let the access retry */
+		if (vmf->pte)
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+		folio_unlock(folio);
+		folio_put(folio);
+		return 0;
+	}
+	pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+	set_pte_at(mm, vmf->address, vmf->pte, entry);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	folio_mark_dirty(folio);
+	folio_unlock(folio);
 	folio_put(folio);
 	return 0;
 }
@@ -144,15 +191,8 @@ static int do_wp_page(struct vm_fault *vmf)
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = pfn_folio(pte_pfn(vmf->orig_pte));
 	assert_spin_locked(vmf->ptl);
-	if (vma_is_shared(vma)) {
-		folio_get(folio);
-		pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
-		set_pte_at(mm, vmf->address, vmf->pte, entry);
-		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		folio_mark_dirty(folio); /* fault_dirty_shared_page() */
-		folio_put(folio);
-		return 0;
-	}
+	if (vma_is_shared(vma))
+		return wp_page_shared(vmf, folio);
 	if (folio_test_anon(folio) && folio_mapcount(folio) == 1 && folio_ref_count(folio) == 1) {
 		pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
 		set_pte_at(mm, vmf->address, vmf->pte, entry);

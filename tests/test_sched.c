@@ -1032,46 +1032,63 @@ Test(rcu, synchronize_does_not_wait_for_a_later_reader)
 	cr_assert_eq(trace_count_op(2, SITE_SYNC, SCHED_OP_RETRY), 0, "CPU2 waited");
 }
 
+/*
+ * The readers CPU0 and CPU1 against an update whose step is @at: returns the step of
+ * the last unlock among the readers inside at @at (the end of the grace period), or
+ * -1 when none was inside; *late: a reader entered after @at and before that end, and
+ * was still inside at step @inside_at.
+ */
+static int rcu_grace_period_end(int at, int inside_at, bool *late)
+{
+	int lock[2], unlock[2], end = -1;
+
+	for (int r = 0; r < 2; r++) {
+		lock[r] = trace_find(r, SITE_RCU_LOCK, 1);
+		unlock[r] = trace_find(r, SITE_RCU_UNLOCK, 1);
+		cr_assert(lock[r] >= 0 && unlock[r] > lock[r], "CPU%d: lock %d, unlock %d", r,
+			  lock[r], unlock[r]);
+		if (lock[r] < at && at < unlock[r] && unlock[r] > end)
+			end = unlock[r];
+	}
+	*late = false;
+	for (int r = 0; r < 2; r++)
+		if (lock[r] > at && lock[r] < end && unlock[r] >= inside_at)
+			*late = true;
+	return end;
+}
+
 static int rcu_delayed_runs, rcu_late_reader_runs;
 
 /*
  * In every schedule: the updater's first step after synchronize_rcu comes after the
- * unlock of every reader that was inside at the call, and it waits iff there was one.
+ * last unlock of the readers inside at the call, and it waits iff there was one.
  */
 static void rcu_sync_visit(uint64_t run)
 {
 	int sync = trace_find(2, SITE_SYNC, 1);
 	int after = trace_find(2, SITE_AFTER_SYNC, 1);
-	bool pre_existing = false, late_inside = false;
+	bool late;
+	int end;
 
 	assert_clean("synchronize_rcu property");
 	cr_assert(sync >= 0 && after > sync);
-	for (int r = 0; r < 2; r++) {
-		int lock = trace_find(r, SITE_RCU_LOCK, 1);
-		int unlock = trace_find(r, SITE_RCU_UNLOCK, 1);
-
-		cr_assert(lock >= 0 && unlock > lock);
-		if (lock < sync && sync < unlock) {
-			pre_existing = true;
-			cr_assert_gt(after, unlock, "run %llu: returned before CPU%d's unlock",
-				     (unsigned long long)run, r);
-		}
-		if (lock > sync && unlock > after)
-			late_inside = true;
-	}
-	cr_assert_eq(trace_count_op(2, SITE_SYNC, SCHED_OP_RETRY) > 0, pre_existing,
+	end = rcu_grace_period_end(sync, after, &late);
+	cr_assert_gt(after, end, "run %llu: returned at step %d, a pre-existing reader left at %d",
+		     (unsigned long long)run, after, end);
+	cr_assert_eq(trace_count_op(2, SITE_SYNC, SCHED_OP_RETRY) > 0, end >= 0,
 		     "run %llu: waited %s a pre-existing reader", (unsigned long long)run,
-		     pre_existing ? "not despite" : "without");
-	rcu_delayed_runs += pre_existing;
-	rcu_late_reader_runs += pre_existing && late_inside;
+		     end >= 0 ? "not despite" : "without");
+	rcu_delayed_runs += end >= 0;
+	rcu_late_reader_runs += late;
 }
 
 Test(rcu, synchronize_property_holds_in_every_schedule)
 {
 	dfs_all(16, rcu_sync_setup, rcu_sync_visit, 100000);
 	cr_assert_gt(rcu_delayed_runs, 0);
-	cr_assert_gt(rcu_late_reader_runs, 0, "no schedule had the return wait for one reader "
-					     "while another, entered after the call, stayed inside");
+	cr_assert_gt(rcu_late_reader_runs, 0,
+		     "no schedule had a reader enter during the grace period and stay inside "
+		     "past the return");
 }
 
 Test(rcu, call_rcu_callback_runs_when_the_pre_existing_reader_leaves)
@@ -1094,32 +1111,26 @@ Test(rcu, call_rcu_callback_runs_when_the_pre_existing_reader_leaves)
 
 static int rcu_cb_waited_runs, rcu_cb_late_reader_runs;
 
+/*
+ * In every schedule the callback runs once: inside call_rcu when no reader was inside,
+ * else inside the last pre-existing reader's rcu_read_unlock.
+ */
 static void rcu_call_visit(uint64_t run)
 {
 	int call = trace_find(2, SITE_CALL_RCU, 1);
-	bool pre_existing = false, late_inside = false;
+	bool late;
+	int end;
 
 	assert_clean("call_rcu property");
 	cr_assert_eq(rcu_cb_runs, 1, "run %llu: callback ran %d times", (unsigned long long)run,
 		     rcu_cb_runs);
-	for (int r = 0; r < 2; r++) {
-		int lock = trace_find(r, SITE_RCU_LOCK, 1);
-		int unlock = trace_find(r, SITE_RCU_UNLOCK, 1);
-
-		if (lock < call && call < unlock) {
-			pre_existing = true;
-			cr_assert_gt(rcu_cb_at, (uint32_t)unlock,
-				     "run %llu: callback before CPU%d's unlock",
-				     (unsigned long long)run, r);
-		}
-		if (lock > call && (uint32_t)unlock >= rcu_cb_at)
-			late_inside = true;
-	}
-	if (!pre_existing)
-		cr_assert_eq(rcu_cb_at, (uint32_t)call + 1, "run %llu: no reader, yet delayed",
-			     (unsigned long long)run);
-	rcu_cb_waited_runs += pre_existing;
-	rcu_cb_late_reader_runs += pre_existing && late_inside;
+	cr_assert_geq(call, 0);
+	end = rcu_grace_period_end(call, (int)rcu_cb_at, &late);
+	cr_assert_eq(rcu_cb_at, (uint32_t)(end >= 0 ? end : call) + 1,
+		     "run %llu: callback ran after step %u, grace period ended at %d (call at %d)",
+		     (unsigned long long)run, rcu_cb_at - 1, end, call);
+	rcu_cb_waited_runs += end >= 0;
+	rcu_cb_late_reader_runs += late;
 }
 
 Test(rcu, call_rcu_property_holds_in_every_schedule)
@@ -1127,7 +1138,8 @@ Test(rcu, call_rcu_property_holds_in_every_schedule)
 	dfs_all(16, rcu_call_setup, rcu_call_visit, 100000);
 	cr_assert_gt(rcu_cb_waited_runs, 0);
 	cr_assert_gt(rcu_cb_late_reader_runs, 0,
-		     "no schedule ran a delayed callback while a later reader was inside");
+		     "no schedule ran the callback while a reader that entered during the grace "
+		     "period was inside");
 }
 
 /* ---- DFS enumeration --------------------------------------------------------------------------------- */
@@ -1410,19 +1422,30 @@ Test(lockdep, sleep_in_atomic_names_its_site_with_a_stable_signature)
 	cr_assert_eq(f->signature, first, "signature changed between identical executions");
 }
 
+/* Takes ld_lock, or ld_mutex when *arg; the misuse returns still holding it. */
 static void ld_leaker(int me, void *arg)
 {
+	bool mutex = *(const bool *)arg;
+
 	(void)me;
-	(void)arg;
-	spin_lock(&ld_lock);
-	if (!ld_misuse)
+	if (mutex)
+		mutex_lock(&ld_mutex);
+	else
+		spin_lock(&ld_lock);
+	if (ld_misuse)
+		return;
+	if (mutex)
+		mutex_unlock(&ld_mutex);
+	else
 		spin_unlock(&ld_lock);
 }
+
+static bool ld_leak_mutex;
 
 static void ld_leak_setup(void)
 {
 	ld_setup_locks();
-	sched_agent_add(0, "CPU0", ld_leaker, NULL);
+	sched_agent_add(0, "CPU0", ld_leaker, &ld_leak_mutex);
 }
 
 Test(lockdep, returning_with_a_lock_held)
@@ -1430,16 +1453,21 @@ Test(lockdep, returning_with_a_lock_held)
 	struct sched_directed d;
 	const struct sched_finding *f;
 
-	ld_misuse = true;
 	sched_directed_init(&d);
-	run_program(ld_leak_setup, &d.base, STEPS_MAX);
-	f = assert_finding(SCHED_ORACLE_LOCKDEP, "return with ld_lock held");
-	assert_msg_has(f, "CPU0 returns with locks held (1)");
-	cr_assert_eq(f->agents_mask, 1u);
+	for (int mutex = 0; mutex < 2; mutex++) {
+		const char *what = mutex ? "ld_mutex" : "ld_lock";
 
-	ld_misuse = false;
-	run_program(ld_leak_setup, &d.base, STEPS_MAX);
-	assert_clean("lock, unlock, return");
+		ld_leak_mutex = mutex;
+		ld_misuse = true;
+		run_program(ld_leak_setup, &d.base, STEPS_MAX);
+		f = assert_finding(SCHED_ORACLE_LOCKDEP, what);
+		assert_msg_has(f, "CPU0 returns with locks held (1)");
+		cr_assert_eq(f->agents_mask, 1u);
+
+		ld_misuse = false;
+		run_program(ld_leak_setup, &d.base, STEPS_MAX);
+		assert_clean(what);
+	}
 }
 
 /* ---- rw_semaphore ------------------------------------------------------------------------------------- */
