@@ -80,7 +80,9 @@ test-regress: $(B)/mmfuzz $(B)/test_regressions
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
 	@$(MAKE) -s B=build/det-clang-O2 CC=clang OPT=-O2 build/det-clang-O2/mmfuzz
-	@tests/determinism.sh build/mmfuzz build/det-gcc-O0/mmfuzz build/det-clang-O2/mmfuzz
+	@$(MAKE) -s B=build/det-ucontext CC=gcc CFLAGS="-O2 -g -DSCHED_CTX_UCONTEXT" build/det-ucontext/mmfuzz
+	@tests/determinism.sh build/mmfuzz build/det-gcc-O0/mmfuzz build/det-clang-O2/mmfuzz \
+		build/det-ucontext/mmfuzz
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 test-asan:

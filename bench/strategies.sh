@@ -12,8 +12,9 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int
 
 # runs and seconds to the first finding: "RUNS SECONDS" or "- -"
 first() {
-	out=$(cd "$tmp" && "$OLDPWD/$M" explore "$OLDPWD/$1" --runs 2000000 "$@" 2>/dev/null | head -n 1) || true
+	file=$1
 	shift
+	out=$(cd "$tmp" && "$OLDPWD/$M" explore "$OLDPWD/$file" --runs 2000000 "$@" 2>/dev/null | head -n 1) || true
 	echo "$out" | sed -n 's/^[a-z]*: \([0-9]*\) runs in \([0-9.]*\) s.*first finding.*/\1 \2/p'
 }
 

@@ -41,16 +41,12 @@ void sched_ctx_switch(struct sched_ctx *from, struct sched_ctx *to)
 #else
 void sched_ctx_init(struct sched_ctx *c, void *stack, size_t bytes, void (*entry)(void))
 {
-	SCHED_ASSERT(getcontext(&c->uc) == 0);
-	c->uc.uc_stack.ss_sp = stack;
-	c->uc.uc_stack.ss_size = bytes;
-	c->uc.uc_link = NULL;
-	makecontext(&c->uc, entry, 0);
+	sched_uctx_init(&c->u, stack, bytes, entry);
 }
 
 void sched_ctx_switch(struct sched_ctx *from, struct sched_ctx *to)
 {
-	SCHED_ASSERT(swapcontext(&from->uc, &to->uc) == 0);
+	sched_uctx_switch(&from->u, &to->u);
 }
 #endif
 

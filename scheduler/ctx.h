@@ -16,21 +16,21 @@
 #define SCHED_CTX_UCONTEXT 1
 #endif
 
-struct sched_ctx {
-	void *sp;
-#ifdef SCHED_CTX_UCONTEXT
-	ucontext_t uc;
-#endif
-};
-
-void sched_ctx_init(struct sched_ctx *c, void *stack, size_t bytes, void (*entry)(void));
-void sched_ctx_switch(struct sched_ctx *from, struct sched_ctx *to);
-
 /* The ucontext flavour, always available (bench/). */
 struct sched_uctx {
 	ucontext_t uc;
 };
 void sched_uctx_init(struct sched_uctx *c, void *stack, size_t bytes, void (*entry)(void));
 void sched_uctx_switch(struct sched_uctx *from, struct sched_uctx *to);
+
+struct sched_ctx {
+	void *sp;
+#ifdef SCHED_CTX_UCONTEXT
+	struct sched_uctx u;
+#endif
+};
+
+void sched_ctx_init(struct sched_ctx *c, void *stack, size_t bytes, void (*entry)(void));
+void sched_ctx_switch(struct sched_ctx *from, struct sched_ctx *to);
 
 #endif

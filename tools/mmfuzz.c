@@ -177,13 +177,13 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 	double t0 = now_seconds();
 	explore(s, c, &r);
 	double secs = now_seconds() - t0;
-	printf("%s: %llu runs in %.3f s (%.0f runs/s)", explore_strategy_name(c->strategy),
+	printf("%s: %llu runs in %.4f s (%.0f runs/s)", explore_strategy_name(c->strategy),
 	       (unsigned long long)r.runs, secs, secs > 0 ? (double)r.runs / secs : 0.0);
 	if (!r.found) {
 		printf(r.exhausted ? ", exhausted: no finding\n" : ", no finding\n");
 		return EXIT_CLEAN;
 	}
-	printf(", first finding at run %llu (%.3f s)\n", (unsigned long long)r.runs, secs);
+	printf(", first finding at run %llu (%.4f s)\n", (unsigned long long)r.runs, secs);
 	print_finding(&r.first, stdout);
 	r.schedule.expect = mm_oracle_by_name(r.first.f.oracle);
 	if (!r.schedule_complete)
