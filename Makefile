@@ -68,7 +68,7 @@ $(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
 $(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lcriterion -o $@
 
-TEST_BINS = $(patsubst tests/%.c,$(B)/%,$(TEST_SRC))
+TEST_BINS = $(filter-out $(B)/test_regressions,$(patsubst tests/%.c,$(B)/%,$(TEST_SRC)))
 
 # ---- tests --------------------------------------------------------------------
 # Criterion exits 0 when no test ran: tests/run-criterion guards against that.

@@ -4,7 +4,7 @@
 # Medians over seeds 1..5 for the randomised strategies; DFS is deterministic.
 set -eu
 B=${1:-build}
-M="$B/mmfuzz"
+M="$(cd "$B" && pwd)/mmfuzz"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
@@ -14,7 +14,7 @@ median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int
 first() {
 	file=$1
 	shift
-	out=$(cd "$tmp" && "$OLDPWD/$M" explore "$OLDPWD/$file" --runs 2000000 "$@" 2>/dev/null | head -n 1) || true
+	out=$(cd "$tmp" && "$M" explore "$OLDPWD/$file" --runs 2000000 "$@" 2>/dev/null | head -n 1) || true
 	echo "$out" | sed -n 's/^[a-z]*: \([0-9]*\) runs in \([0-9.]*\) s.*first finding.*/\1 \2/p'
 }
 
@@ -49,6 +49,6 @@ echo "execution rate, knobs off (no finding, so every run completes):"
 for f in regressions/zap-rmap-before-flush.sched; do
 	for st in random "pct --depth 3" "dfs --bound 2"; do
 		# shellcheck disable=SC2086
-		(cd "$tmp" && "$OLDPWD/$M" explore "$OLDPWD/$f" --knobs= --runs 200000 --strategy $st --seed 1 | head -n 1)
+		(cd "$tmp" && "$M" explore "$OLDPWD/$f" --knobs= --runs 200000 --strategy $st --seed 1 | head -n 1)
 	done
 done

@@ -30,6 +30,7 @@ static void directed_begin(struct sched_policy *p)
 {
 	struct sched_directed *d = (struct sched_directed *)p;
 	p->every_site = false;
+	p->first_yields = true; /* an anchor counts every occurrence of its site */
 	for (int i = 0; i < d->count; i++) {
 		d->status[i] = SCHED_PREEMPT_PENDING;
 		d->seen[i] = 0;
@@ -166,7 +167,7 @@ static void pct_begin(struct sched_policy *p)
 	for (int i = 0; i < SCHED_AGENTS_MAX; i++)
 		t->prio[i] = t->depth + perm[i];
 	/* d-1 change points in [1, k], kept sorted */
-	uint32_t k = t->steps_estimate ? t->steps_estimate : 1;
+	uint32_t k = t->steps_estimate ? t->steps_estimate : 64; /* unknown before the first run */
 	for (int i = 0; i < t->depth - 1; i++)
 		t->change_at[i] = 1 + (uint32_t)(sched_prng(&t->state) % k);
 	for (int i = 1; i < t->depth - 1; i++)
@@ -215,7 +216,7 @@ void sched_pct_init(struct sched_pct *p, uint64_t seed, int depth)
 	p->base.ops = &pct_ops;
 	p->seed = seed;
 	p->depth = depth;
-	p->steps_estimate = 64;
+	p->steps_estimate = 0; /* learnt: the longest execution seen */
 }
 
 /* ---- bounded DFS ------------------------------------------------------------------------------ */

@@ -45,6 +45,7 @@ struct sched_policy_ops {
 struct sched_policy {
 	const struct sched_policy_ops *ops;
 	bool every_site; /* decide at every yield point (anchors, DFS) */
+	bool first_yields; /* with every_site: also at an agent's first yield (anchors) */
 };
 
 static inline int sched_lowest(uint32_t mask)

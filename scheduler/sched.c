@@ -319,9 +319,13 @@ static void ipi_handle(int target)
 	bool saved_in_ipi = S.in_ipi;
 	S.in_ipi = true;
 	t->atomic++;
+	bool saved_irqs_off = t->irqs_off;
+	t->irqs_off = true; /* hardirq context */
 	for (int i = 0; i < t->ipiq_count; i++) {
 		struct ipi_msg m = t->ipiq[i];
+		sched_fast.current = target; /* the handler runs on the target CPU */
 		m.fn(target, m.arg);
+		sched_fast.current = saved_current;
 		struct agent *from = &S.agents[m.from];
 		from->ipi_wait_mask &= ~(1u << target);
 		if (!from->ipi_wait_mask && from->state == SCHED_BLOCKED)
@@ -336,6 +340,7 @@ static void ipi_handle(int target)
 		}
 	}
 	t->ipiq_count = 0;
+	t->irqs_off = saved_irqs_off;
 	t->atomic--;
 	S.ipi_pending &= ~(1u << target);
 	S.in_ipi = saved_in_ipi;
@@ -448,9 +453,11 @@ bool sched_in_atomic(void)
 	return a->atomic > 0 || a->irqs_off || a->rcu.depth > 0;
 }
 
-void might_sleep_site(const struct sched_site *site)
+void might_sleep_site(struct sched_site *site)
 {
 	struct agent *a = cur_agent();
+	if (!site->id)
+		sched_site_init(site); /* the finding names it, and its signature hashes the name */
 	if (a->atomic > 0 || a->irqs_off || a->rcu.depth > 0)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "sleeping function called from invalid context by %s "
@@ -460,7 +467,7 @@ void might_sleep_site(const struct sched_site *site)
 
 /* ---- lockdep-lite --------------------------------------------------------------------------- */
 
-void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site)
+void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sched_site *site)
 {
 	struct agent *a = cur_agent();
 	for (int i = 0; i < a->held_count; i++) {
@@ -475,6 +482,12 @@ void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct 
 				      "%s (order %d)",
 				      a->name, name, rank, h->name, h->rank);
 	}
+}
+
+void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site)
+{
+	struct agent *a = cur_agent();
+	sched_lock_check(obj, name, rank, site);
 	SCHED_ASSERT(a->held_count < SCHED_LOCKS_HELD_MAX);
 	a->held[a->held_count++] = (struct held_lock){obj, rank, name};
 }
@@ -639,9 +652,10 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 	struct agent *a = &S.agents[me];
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me);
-	if (a->fresh) {
+	if (a->fresh && !(S.policy->every_site && S.policy->first_yields)) {
 		a->fresh = false;
 	} else {
+		a->fresh = false;
 		if (sched_fast.step >= S.cfg.steps_max)
 			hang_report(site);
 		if (sched_fast.step >= S.policy_at || S.policy->every_site) {

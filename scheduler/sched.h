@@ -283,6 +283,8 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 
 /* ---- lockdep-lite bookkeeping, used by the primitives --------------------------- */
 
+/* Judge an attempt (recursion, declared order) before waiting for the lock. */
+void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sched_site *site);
 void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site);
 void sched_lock_released(uint32_t obj, const char *name, const struct sched_site *site);
 bool sched_lock_held_by_current(uint32_t obj);
@@ -299,7 +301,7 @@ bool sched_agent_done(int agent);
 bool sched_in_run(void);
 
 /* might_sleep(): sleeping here would be a bug if the current agent is atomic. */
-void might_sleep_site(const struct sched_site *site);
+void might_sleep_site(struct sched_site *site);
 #define might_sleep()                                                                \
 	do {                                                                         \
 		SCHED_SITE_DEFINE(might_sleep_site__, "might_sleep");                \

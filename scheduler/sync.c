@@ -55,6 +55,7 @@ void spin_lock_at(spinlock_t *l, struct sched_site *site)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "recursive spin_lock of %s by %s: self-deadlock", l->name,
 			      sched_agent_name(me));
+	sched_lock_check(l->obj, l->name, l->rank, site);
 	while (l->owner != SCHED_NO_AGENT) {
 		struct sched_wait w = {.what = "spin_lock", .name = l->name, .obj = l->obj,
 				       .owners_fn = spin_owners, .lock = l};
@@ -110,6 +111,7 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site)
 	if (m->owner == me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "recursive mutex_lock of %s by %s", m->name, sched_agent_name(me));
+	sched_lock_check(m->obj, m->name, m->rank, site);
 	while (m->owner != SCHED_NO_AGENT) {
 		struct sched_wait w = {.what = "mutex_lock", .name = m->name, .obj = m->obj,
 				       .owners_fn = mutex_owners, .lock = m};
@@ -153,6 +155,7 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 	might_sleep_site(site);
 	sched_yield(site, s->obj, SCHED_OP_ACQUIRE);
 	rwsem_check_recursion(s, site);
+	sched_lock_check(s->obj, s->name, s->rank, site);
 	while (s->writer != SCHED_NO_AGENT || s->writers_wait) {
 		struct sched_wait w = {.what = "down_read", .name = s->name, .obj = s->obj,
 				       .owners_fn = rwsem_owners, .lock = s};
@@ -168,6 +171,7 @@ void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 	might_sleep_site(site);
 	sched_yield(site, s->obj, SCHED_OP_ACQUIRE);
 	rwsem_check_recursion(s, site);
+	sched_lock_check(s->obj, s->name, s->rank, site);
 	while (s->writer != SCHED_NO_AGENT || s->readers) {
 		s->writers_wait |= 1u << me;
 		struct sched_wait w = {.what = "down_write", .name = s->name, .obj = s->obj,
