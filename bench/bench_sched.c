@@ -64,7 +64,7 @@ static void yield_agent(int me, void *arg)
 /* One agent, directed policy with no preemption: decide_at is the step budget. */
 static double bench_yield(void)
 {
-	struct sched_config cfg = {.steps_max = SCHED_TRACE_MAX, .trace_keep = true};
+	struct sched_config cfg = {.steps_max = SCHED_TRACE_MAX};
 	struct sched_directed d;
 
 	sched_directed_init(&d);
@@ -171,7 +171,7 @@ struct switch_result {
 
 static struct switch_result bench_switch(struct sched_policy *p)
 {
-	struct sched_config cfg = {.steps_max = SCHED_TRACE_MAX, .trace_keep = true};
+	struct sched_config cfg = {.steps_max = SCHED_TRACE_MAX};
 	const struct sched_trace_entry *t;
 	uint32_t n, switches = 0;
 

@@ -8,7 +8,8 @@ M="$(cd "$B" && pwd)/mmfuzz"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "-"; else print a[int((NR+1)/2)]}'; }
+# "none" when no seed found it within the run budget
+median() { sort -g | awk '{a[NR]=$1} END {if (NR==0) print "none"; else print a[int((NR+1)/2)]}'; }
 
 # runs and seconds to the first finding: "RUNS SECONDS" or "- -"
 first() {
@@ -18,6 +19,8 @@ first() {
 	echo "$out" | sed -n 's/^[a-z]*: \([0-9]*\) runs in \([0-9.]*\) s.*first finding.*/\1 \2/p'
 }
 
+echo "runs to the first finding (median of seeds 1-5; DFS: one deterministic search;"
+echo "budget 2,000,000 runs; 'none': not found within it)"
 printf '%-28s %-10s %12s %12s %10s\n' knob strategy runs seconds "vs random"
 for f in regressions/*.sched; do
 	knob=$(sed -n 's/^knobs *//p' "$f" | head -n 1)
@@ -39,7 +42,7 @@ for f in regressions/*.sched; do
 		mr=$(echo "$runs" | tr ' ' '\n' | grep -v '^-*$' | median)
 		ms=$(echo "$secs" | tr ' ' '\n' | grep -v '^-*$' | median)
 		[ -n "$base" ] || base=$mr
-		ratio=$(awk -v a="$mr" -v b="$base" 'BEGIN { if (a == "-" || a == 0) print "-"; else printf "%.2fx", b / a }')
+		ratio=$(awk -v a="$mr" -v b="$base" 'BEGIN { if (a == "none" || a == 0) print "-"; else printf "%.2fx", b / a }')
 		printf '%-28s %-10s %12s %12s %10s\n' "$knob" "$(echo "$st" | tr -d -- '-' | sed 's/ depth /d=/; s/ bound /b=/')" "$mr" "$ms" "$ratio"
 	done
 done

@@ -70,6 +70,23 @@ void mm_reset(void)
 }
 
 /*
+ * Models: free_pgtables() at exit: every PTE table goes back to the arena.
+ * Context: mmap_lock held for write, every PTE already zapped and flushed.
+ */
+static void free_pgtables(struct mm_struct *mm)
+{
+	mmap_assert_write_locked(mm);
+	for (int p = 0; p < PTRS_PER_PMD; p++) {
+		if (!pmd_present(mm->pmd[p]))
+			continue;
+		for (int i = 0; i < PTRS_PER_PTE; i++)
+			VM_BUG_ON(!pte_none(mm_pte_tables[pmd_table(mm->pmd[p])][i]));
+		mm_pte_meta[pmd_table(mm->pmd[p])].used = false;
+		mm->pmd[p].val = 0;
+	}
+}
+
+/*
  * Models: exit_mmap(): unmap every VMA with a fullmm gather, free the page tables,
  * unlink file VMAs.  Context: the last user of @mm.
  */
@@ -82,12 +99,7 @@ static void exit_mmap(struct mm_struct *mm)
 		if (mm->vmas[i].vm_mm)
 			unmap_single_vma(&tlb, &mm->vmas[i], mm->vmas[i].vm_start, mm->vmas[i].vm_end);
 	tlb_finish_mmu(&tlb);
-	for (int p = 0; p < PTRS_PER_PMD; p++) {
-		if (!pmd_present(mm->pmd[p]))
-			continue;
-		mm_pte_meta[pmd_table(mm->pmd[p])].used = false;
-		mm->pmd[p].val = 0;
-	}
+	free_pgtables(mm);
 	for (int i = 0; i < NR_VMAS_PER_MM; i++) {
 		struct vm_area_struct *vma = &mm->vmas[i];
 		if (vma->vm_mm && vma->vm_file)

@@ -155,11 +155,6 @@ int sched_current(void)
 	return sched_fast.current;
 }
 
-bool sched_in_run(void)
-{
-	return S.in_run;
-}
-
 static uint32_t runnable_mask(void)
 {
 	uint32_t m = 0;
@@ -197,16 +192,6 @@ struct sched_agent_rcu *sched_agent_rcu(int agent)
 {
 	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX);
 	return &S.agents[agent].rcu;
-}
-
-bool sched_agent_blocked(int agent)
-{
-	return S.agents[agent].state == SCHED_BLOCKED;
-}
-
-bool sched_agent_done(int agent)
-{
-	return S.agents[agent].state == SCHED_DONE || S.agents[agent].state == SCHED_UNUSED;
 }
 
 /* ---- context switching -------------------------------------------------------------- */
@@ -515,11 +500,6 @@ bool sched_lock_held_by_current(uint32_t obj)
 		if (a->held[i].obj == obj)
 			return true;
 	return false;
-}
-
-int sched_locks_held(void)
-{
-	return cur_agent()->held_count;
 }
 
 /* ---- deadlock ---------------------------------------------------------------------------------- */

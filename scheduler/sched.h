@@ -135,7 +135,6 @@ struct sched_policy;
 
 struct sched_config {
 	uint32_t steps_max; /* hang budget for the concurrent phase */
-	bool trace_keep;    /* keep the trace entries (else only the fingerprint) */
 };
 
 /* Reset everything; agents are added with sched_agent_add before sched_run. */
@@ -288,7 +287,6 @@ void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sch
 void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site);
 void sched_lock_released(uint32_t obj, const char *name, const struct sched_site *site);
 bool sched_lock_held_by_current(uint32_t obj);
-int sched_locks_held(void);
 
 /* RCU state of an agent, kept here and used by sync.c. */
 struct sched_agent_rcu {
@@ -296,9 +294,6 @@ struct sched_agent_rcu {
 	uint32_t sync_mask; /* synchronize_rcu: pre-existing readers still inside */
 };
 struct sched_agent_rcu *sched_agent_rcu(int agent);
-bool sched_agent_blocked(int agent);
-bool sched_agent_done(int agent);
-bool sched_in_run(void);
 
 /* might_sleep(): sleeping here would be a bug if the current agent is atomic. */
 void might_sleep_site(struct sched_site *site);

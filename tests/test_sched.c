@@ -64,7 +64,7 @@ static void add_agents(int count, sched_fn fn, void *arg)
 /* One execution: reset, @setup (model state and agents), run under @p. */
 static bool run_program(void (*setup)(void), struct sched_policy *p, uint32_t steps_max)
 {
-	struct sched_config cfg = {.steps_max = steps_max, .trace_keep = true};
+	struct sched_config cfg = {.steps_max = steps_max};
 
 	sched_reset(&cfg);
 	log_count = 0;
