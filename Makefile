@@ -19,7 +19,7 @@ CFLAGS   ?= $(OPT) -g
 ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools
 B        ?= build
 
-PACKAGES := clang libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
+PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
 
 SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c
 SCHED_ASM := scheduler/ctx_switch.S
@@ -32,7 +32,7 @@ HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
 LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
-.PHONY: all test test-unit test-regress test-determinism test-asan fuzz bench demo deps clean format
+.PHONY: all test test-unit test-regress test-determinism test-asan fuzz bench demo deps clean format format-check
 all: deps $(B)/mmfuzz
 
 # ---- packages -----------------------------------------------------------------
@@ -104,8 +104,11 @@ $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
 format:
-	clang-format -i $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
+	clang-format -i $(FORMAT_SRC)
+format-check: deps
+	clang-format --dry-run --Werror $(FORMAT_SRC)
 
 clean:
 	rm -rf build

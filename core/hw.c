@@ -25,7 +25,7 @@ void hw_reset(void)
 }
 
 static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr,
-					 const struct folio *folio, int word)
+					const struct folio *folio, int word)
 {
 	if (!folio_test_anon(folio) && folio->mapping)
 		return &hw_file_shadow[folio->mapping->id][folio->index][word];
@@ -121,8 +121,9 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 				sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
 					      "%s %s P%d 0x%lx through a TLB entry for frame %u, "
 					      "freed since the entry was filled",
-					      sched_agent_name(cpu), write ? "stores to" : "loads from",
-					      mm->id, addr, e->pfn);
+					      sched_agent_name(cpu),
+					      write ? "stores to" : "loads from", mm->id, addr,
+					      e->pfn);
 			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
 			if (!file_page && !mapped_here(mm, page, folio))
@@ -131,20 +132,21 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 				folio->data[word] = *val;
 				if (!sh)
 					return 0;
-				*sh = (struct hw_shadow_word){true, *val,
-							     sched_fast.step ? sched_fast.step - 1 : 0, cpu,
-							     site};
+				*sh = (struct hw_shadow_word){
+				    true, *val, sched_fast.step ? sched_fast.step - 1 : 0, cpu,
+				    site};
 				return 0;
 			}
 			*val = folio->data[word];
 			if (sh && sh->valid && sh->value != *val)
-				sched_finding(mm_oracle_names[ORACLE_LOST_WRITE], site, sh->site,
-					      1u << sh->agent,
-					      "%s loads %llu from P%d 0x%lx, but the last store there "
-					      "was %llu (by %s at step %u)",
-					      sched_agent_name(cpu), (unsigned long long)*val, mm->id,
-					      addr, (unsigned long long)sh->value,
-					      sched_agent_name(sh->agent), sh->step);
+				sched_finding(
+				    mm_oracle_names[ORACLE_LOST_WRITE], site, sh->site,
+				    1u << sh->agent,
+				    "%s loads %llu from P%d 0x%lx, but the last store there "
+				    "was %llu (by %s at step %u)",
+				    sched_agent_name(cpu), (unsigned long long)*val, mm->id, addr,
+				    (unsigned long long)sh->value, sched_agent_name(sh->agent),
+				    sh->step);
 			return 0;
 		}
 		if (e)

@@ -11,25 +11,27 @@
 #include <stdint.h>
 
 /* X(enum, "cli-name", "oracle", "description with upstream reference") */
-#define MM_KNOBS(X)                                                                  \
-	X(KNOB_ZAP_RMAP_BEFORE_FLUSH, "zap-rmap-before-flush", "lost-write",         \
-	  "zap_pte_range() drops the mapcount of a dirty shared file page right "     \
-	  "after clearing its PTE, before the TLB flush; folio_mkclean() then sees "  \
-	  "the page unmapped while another CPU can still write through a stale TLB "  \
-	  "entry (fixed by 5df397dec7c4, delay rmap removal until after the flush)")  \
-	X(KNOB_ZAP_FLUSH_AFTER_UNLOCK, "zap-flush-after-unlock", "lost-write",       \
-	  "zap_pte_range() does its forced TLB flush (and the delayed rmap removal) " \
-	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "  \
-	  "the PTE already clear and cleans the page while a stale writable TLB "     \
-	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "  \
+#define MM_KNOBS(X)                                                                                \
+	X(KNOB_ZAP_RMAP_BEFORE_FLUSH, "zap-rmap-before-flush", "lost-write",                       \
+	  "zap_pte_range() drops the mapcount of a dirty shared file page right "                  \
+	  "after clearing its PTE, before the TLB flush; folio_mkclean() then sees "               \
+	  "the page unmapped while another CPU can still write through a stale TLB "               \
+	  "entry (fixed by 5df397dec7c4, delay rmap removal until after the flush)")               \
+	X(KNOB_ZAP_FLUSH_AFTER_UNLOCK, "zap-flush-after-unlock", "lost-write",                     \
+	  "zap_pte_range() does its forced TLB flush (and the delayed rmap removal) "              \
+	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "               \
+	  "the PTE already clear and cleans the page while a stale writable TLB "                  \
+	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "               \
 	  "page table lock)")
 
+/* clang-format off */
 enum mm_knob {
 #define MM_KNOB_ENUM(e, n, o, d) e,
 	MM_KNOBS(MM_KNOB_ENUM)
 #undef MM_KNOB_ENUM
 	KNOB_COUNT
 };
+/* clang-format on */
 
 struct mm_knob_info {
 	const char *name;

@@ -282,8 +282,8 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write)
  * flushes (and drops the delayed rmaps) only after unlocking.
  * Context: mmap_lock held.
  */
-static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma,
-				   pmd_t *pmdp, unsigned long addr, unsigned long end)
+static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
+				   unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	bool force_flush = false;
@@ -306,7 +306,8 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			if (pte_dirty(ptent)) {
 				folio_mark_dirty(folio);
 				force_flush = true;
-				if (tlb_delay_rmap(tlb) && !knob_enabled(KNOB_ZAP_RMAP_BEFORE_FLUSH))
+				if (tlb_delay_rmap(tlb) &&
+				    !knob_enabled(KNOB_ZAP_RMAP_BEFORE_FLUSH))
 					delay_rmap = true;
 			}
 			if (pte_young(ptent))

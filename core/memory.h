@@ -14,10 +14,10 @@
 
 #include "mm.h"
 
-#define VM_FAULT_OOM 0x1
-#define VM_FAULT_SIGBUS 0x2
+#define VM_FAULT_OOM	 0x1
+#define VM_FAULT_SIGBUS	 0x2
 #define VM_FAULT_SIGSEGV 0x4
-#define VM_FAULT_RETRY 0x8
+#define VM_FAULT_RETRY	 0x8
 
 /* Context: mmap_lock held for read. */
 int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write);

@@ -56,8 +56,9 @@ void mm_reset(void)
 		struct address_space *mapping = &mm_mappings[f];
 		memset(mapping, 0, sizeof(*mapping));
 		mapping->id = f;
-		spin_lock_init(&mapping->i_pages_lock, SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2),
-			       "i_pages", RANK_PTL + 1);
+		spin_lock_init(&mapping->i_pages_lock,
+			       SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2), "i_pages",
+			       RANK_PTL + 1);
 		init_rwsem(&mapping->i_mmap_rwsem,
 			   SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2 + 1), "i_mmap_rwsem",
 			   RANK_I_MMAP);
@@ -97,7 +98,8 @@ static void exit_mmap(struct mm_struct *mm)
 	tlb_gather_mmu_fullmm(&tlb, mm);
 	for (int i = 0; i < NR_VMAS_PER_MM; i++)
 		if (mm->vmas[i].vm_mm)
-			unmap_single_vma(&tlb, &mm->vmas[i], mm->vmas[i].vm_start, mm->vmas[i].vm_end);
+			unmap_single_vma(&tlb, &mm->vmas[i], mm->vmas[i].vm_start,
+					 mm->vmas[i].vm_end);
 	tlb_finish_mmu(&tlb);
 	free_pgtables(mm);
 	for (int i = 0; i < NR_VMAS_PER_MM; i++) {
@@ -122,13 +124,14 @@ static void check_lost_writes(void)
 				uint64_t disk = mm_mappings[f].disk[p][w];
 				if (!sh->valid || disk == sh->value)
 					continue;
-				sched_finding(mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync,
-					      sh->site, 1u << sh->agent,
-					      "F%d page %d word %d: disk has %llu after the final "
-					      "sync, but the last store was %llu (by %s at step %u)",
-					      f, p, w, (unsigned long long)disk,
-					      (unsigned long long)sh->value, sched_agent_name(sh->agent),
-					      sh->step);
+				sched_finding(
+				    mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync, sh->site,
+				    1u << sh->agent,
+				    "F%d page %d word %d: disk has %llu after the final "
+				    "sync, but the last store was %llu (by %s at step %u)",
+				    f, p, w, (unsigned long long)disk,
+				    (unsigned long long)sh->value, sched_agent_name(sh->agent),
+				    sh->step);
 				return;
 			}
 }
@@ -158,8 +161,8 @@ static void check_accounting(void)
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		for (int i = 0; i < TLB_ENTRIES; i++)
 			if (mm_tlb[cpu][i].valid) {
-				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_accounting,
-					      NULL, 1u << cpu,
+				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
+					      &site_accounting, NULL, 1u << cpu,
 					      "%s still caches P%d 0x%x -> frame %u after teardown",
 					      sched_agent_name(cpu), mm_tlb[cpu][i].mm,
 					      mm_tlb[cpu][i].vpn << PAGE_SHIFT, mm_tlb[cpu][i].pfn);

@@ -22,35 +22,35 @@
 #include "knobs.h"
 #include "oracle.h"
 
-#define PAGE_SHIFT 12
-#define PAGE_SIZE (1ul << PAGE_SHIFT)
-#define PTRS_PER_PTE 16
-#define PTRS_PER_PMD 4
-#define PMD_SHIFT (PAGE_SHIFT + 4)
-#define TASK_SIZE ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
+#define PAGE_SHIFT	  12
+#define PAGE_SIZE	  (1ul << PAGE_SHIFT)
+#define PTRS_PER_PTE	  16
+#define PTRS_PER_PMD	  4
+#define PMD_SHIFT	  (PAGE_SHIFT + 4)
+#define TASK_SIZE	  ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
 #define MM_WORDS_PER_PAGE 4
 
-#define NR_CPUS 4 /* agents that are CPUs (each has a TLB) */
-#define NR_MMS 2
-#define NR_FILES 2
-#define FILE_PAGES 16
-#define NR_FRAMES 96
-#define NR_PTE_TABLES (NR_MMS * PTRS_PER_PMD)
-#define NR_VMAS_PER_MM 16
-#define TLB_ENTRIES 8
+#define NR_CPUS		  4 /* agents that are CPUs (each has a TLB) */
+#define NR_MMS		  2
+#define NR_FILES	  2
+#define FILE_PAGES	  16
+#define NR_FRAMES	  96
+#define NR_PTE_TABLES	  (NR_MMS * PTRS_PER_PMD)
+#define NR_VMAS_PER_MM	  16
+#define TLB_ENTRIES	  8
 #define FAULT_RETRIES_MAX 8
 
 /* Object kinds for yield points (see SCHED_OBJ). */
 enum mm_obj_kind {
 	OBJ_FOLIO = SCHED_OBJ_MODEL, /* struct folio metadata: refcount, mapcount, flags */
-	OBJ_DATA,                    /* a frame's payload */
-	OBJ_PTE,                     /* one PTE: table * PTRS_PER_PTE + index */
-	OBJ_PMD,                     /* one PMD entry: mm * PTRS_PER_PMD + index */
-	OBJ_PTL,                     /* split PTE lock of a table */
-	OBJ_MM_LOCK,                 /* mmap_lock, page_table_lock */
-	OBJ_MAPPING,                 /* page cache and i_mmap of a file */
-	OBJ_DISK,                    /* a file's backing store, per page */
-	OBJ_TLB,                     /* a CPU's TLB */
+	OBJ_DATA,		     /* a frame's payload */
+	OBJ_PTE,		     /* one PTE: table * PTRS_PER_PTE + index */
+	OBJ_PMD,		     /* one PMD entry: mm * PTRS_PER_PMD + index */
+	OBJ_PTL,		     /* split PTE lock of a table */
+	OBJ_MM_LOCK,		     /* mmap_lock, page_table_lock */
+	OBJ_MAPPING,		     /* page cache and i_mmap of a file */
+	OBJ_DISK,		     /* a file's backing store, per page */
+	OBJ_TLB,		     /* a CPU's TLB */
 };
 
 /* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
@@ -63,18 +63,18 @@ enum mm_lock_rank {
 };
 
 /* The caller's site, for accessors that are macros (like the sync primitives). */
-#define MM_SITE(lbl)                                                                  \
-	({                                                                             \
-		SCHED_SITE_DEFINE(mm_site__, lbl);                                     \
-		&mm_site__;                                                            \
+#define MM_SITE(lbl)                                                                               \
+	({                                                                                         \
+		SCHED_SITE_DEFINE(mm_site__, lbl);                                                 \
+		&mm_site__;                                                                        \
 	})
 
 struct folio;
 struct address_space;
 
 /* vm_flags */
-#define VM_READ 0x1u
-#define VM_WRITE 0x2u
+#define VM_READ	  0x1u
+#define VM_WRITE  0x2u
 #define VM_SHARED 0x8u
 
 struct vm_area_struct {
@@ -82,8 +82,8 @@ struct vm_area_struct {
 	uint32_t vm_flags;
 	struct mm_struct *vm_mm;
 	struct address_space *vm_file; /* NULL: anonymous */
-	unsigned long vm_pgoff;        /* file offset of vm_start, in pages */
-	uint32_t vm_gen;               /* oracle bookkeeping: which mmap() made it */
+	unsigned long vm_pgoff;	       /* file offset of vm_start, in pages */
+	uint32_t vm_gen;	       /* oracle bookkeeping: which mmap() made it */
 };
 
 typedef struct {
@@ -94,15 +94,15 @@ struct mm_struct {
 	int id;
 	bool live;
 	struct rw_semaphore mmap_lock;
-	spinlock_t page_table_lock; /* protects PMD population */
-	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
+	spinlock_t page_table_lock;		    /* protects PMD population */
+	pmd_t pmd[PTRS_PER_PMD];		    /* the top level: the mm's pgd, folded */
 	struct vm_area_struct vmas[NR_VMAS_PER_MM]; /* slots; vm_mm == NULL: free */
 	uint32_t cpumask; /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
 };
 
 struct address_space {
 	int id;
-	spinlock_t i_pages_lock; /* the page cache xarray's lock */
+	spinlock_t i_pages_lock;	 /* the page cache xarray's lock */
 	struct folio *pages[FILE_PAGES]; /* page cache, by index */
 	struct rw_semaphore i_mmap_rwsem;
 	/* i_mmap: the VMAs mapping this file (mm id, vma index), for rmap walks */

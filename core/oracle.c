@@ -6,7 +6,7 @@
 
 const char *const mm_oracle_names[ORACLE_COUNT] = {
 #define MM_ORACLE_NAME(e, n) [e] = n,
-	MM_ORACLES(MM_ORACLE_NAME)
+    MM_ORACLES(MM_ORACLE_NAME)
 #undef MM_ORACLE_NAME
 };
 

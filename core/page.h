@@ -23,13 +23,13 @@ enum pageflags {
 };
 
 struct folio {
-	int refcount;   /* _refcount */
-	int mapcount;   /* number of PTEs mapping it (_mapcount + 1) */
+	int refcount;	/* _refcount */
+	int mapcount;	/* number of PTEs mapping it (_mapcount + 1) */
 	uint32_t flags; /* bit per enum pageflags */
-	uint32_t gen;   /* bumped at every allocation */
+	uint32_t gen;	/* bumped at every allocation */
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
-	unsigned long index;           /* file pages: offset in pages */
+	unsigned long index;	       /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];
 };
 
@@ -73,32 +73,33 @@ void __folio_unlock(struct folio *folio, struct sched_site *site);
 void __folio_add_rmap_pte(struct folio *folio, struct sched_site *site);
 void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 
-#define folio_ref_count(f) __folio_ref_count((f), MM_SITE("folio_ref_count"))
-#define folio_get(f) __folio_get((f), MM_SITE("folio_get"))
-#define folio_put(f) __folio_put((f), MM_SITE("folio_put"))
-#define folio_mapcount(f) __folio_mapcount((f), MM_SITE("folio_mapcount"))
-#define folio_mapped(f) (__folio_mapcount((f), MM_SITE("folio_mapped")) > 0)
-#define folio_test_dirty(f) __folio_test_flag((f), PG_dirty, MM_SITE("folio_test_dirty"))
-#define folio_test_anon(f) ((f)->flags >> PG_anon & 1u) /* stable while referenced */
+#define folio_ref_count(f)   __folio_ref_count((f), MM_SITE("folio_ref_count"))
+#define folio_get(f)	     __folio_get((f), MM_SITE("folio_get"))
+#define folio_put(f)	     __folio_put((f), MM_SITE("folio_put"))
+#define folio_mapcount(f)    __folio_mapcount((f), MM_SITE("folio_mapcount"))
+#define folio_mapped(f)	     (__folio_mapcount((f), MM_SITE("folio_mapped")) > 0)
+#define folio_test_dirty(f)  __folio_test_flag((f), PG_dirty, MM_SITE("folio_test_dirty"))
+#define folio_test_anon(f)   ((f)->flags >> PG_anon & 1u) /* stable while referenced */
 #define folio_test_locked(f) ((f)->flags >> PG_locked & 1u)
-#define folio_test_clear_dirty(f)                                                      \
+#define folio_test_clear_dirty(f)                                                                  \
 	__folio_test_clear_flag((f), PG_dirty, MM_SITE("folio_test_clear_dirty"))
-#define folio_mark_dirty(f) __folio_mark_dirty((f), MM_SITE("folio_mark_dirty"))
+#define folio_mark_dirty(f)    __folio_mark_dirty((f), MM_SITE("folio_mark_dirty"))
 #define folio_mark_accessed(f) __folio_set_flag((f), PG_referenced, MM_SITE("folio_mark_accessed"))
-#define folio_start_writeback(f)                                                       \
+#define folio_start_writeback(f)                                                                   \
 	__folio_set_flag((f), PG_writeback, MM_SITE("folio_start_writeback"))
-#define folio_end_writeback(f)                                                         \
+#define folio_end_writeback(f)                                                                     \
 	((void)__folio_test_clear_flag((f), PG_writeback, MM_SITE("folio_end_writeback")))
-#define folio_lock(f) __folio_lock((f), MM_SITE("folio_lock"))
-#define folio_unlock(f) __folio_unlock((f), MM_SITE("folio_unlock"))
+#define folio_lock(f)			__folio_lock((f), MM_SITE("folio_lock"))
+#define folio_unlock(f)			__folio_unlock((f), MM_SITE("folio_unlock"))
 #define folio_add_file_rmap_pte(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_rmap_pte"))
-#define folio_add_new_anon_rmap(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_new_anon_rmap"))
+#define folio_add_new_anon_rmap(f, vma)                                                            \
+	__folio_add_rmap_pte((f), MM_SITE("folio_add_new_anon_rmap"))
 #define folio_remove_rmap_pte(f, vma) __folio_remove_rmap_pte((f), MM_SITE("folio_remove_rmap_pte"))
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site);
 void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_site *site);
-#define folio_read_word(f, w) __folio_read_word((f), (w), MM_SITE("read_word"))
+#define folio_read_word(f, w)	  __folio_read_word((f), (w), MM_SITE("read_word"))
 #define folio_write_word(f, w, v) __folio_write_word((f), (w), (v), MM_SITE("write_word"))
 
 #endif

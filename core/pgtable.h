@@ -19,12 +19,12 @@ typedef struct {
 	uint64_t val;
 } pte_t;
 
-#define _PAGE_PRESENT (1ull << 0)
-#define _PAGE_RW (1ull << 1)
-#define _PAGE_ACCESSED (1ull << 5)
-#define _PAGE_DIRTY (1ull << 6)
+#define _PAGE_PRESENT	(1ull << 0)
+#define _PAGE_RW	(1ull << 1)
+#define _PAGE_ACCESSED	(1ull << 5)
+#define _PAGE_DIRTY	(1ull << 6)
 #define _PAGE_PFN_SHIFT 12
-#define _PMD_PRESENT (1ull << 0)
+#define _PMD_PRESENT	(1ull << 0)
 
 static inline pte_t __pte(uint64_t v)
 {
@@ -158,18 +158,18 @@ pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 			     spinlock_t **ptlp, struct sched_site *site);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
 
-#define ptep_get(p) __ptep_get((p), MM_SITE("ptep_get"))
-#define ptep_get_lockless(p) __ptep_get((p), MM_SITE("ptep_get_lockless"))
-#define set_pte_at(mm, addr, p, pte) __set_pte_at((p), (pte), MM_SITE("set_pte_at"))
+#define ptep_get(p)			__ptep_get((p), MM_SITE("ptep_get"))
+#define ptep_get_lockless(p)		__ptep_get((p), MM_SITE("ptep_get_lockless"))
+#define set_pte_at(mm, addr, p, pte)	__set_pte_at((p), (pte), MM_SITE("set_pte_at"))
 #define ptep_get_and_clear(mm, addr, p) __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear"))
-#define ptep_get_and_clear_full(mm, addr, p, full)                                       \
+#define ptep_get_and_clear_full(mm, addr, p, full)                                                 \
 	__ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full"))
 #define ptep_cmpxchg(p, old, new) __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
-#define pmdp_get(mm, p) __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
-#define pmdp_get_lockless(mm, p) __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
-#define pte_offset_map_lock(mm, pmdp, addr, ptlp)                                        \
+#define pmdp_get(mm, p)		  __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
+#define pmdp_get_lockless(mm, p)  __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
+#define pte_offset_map_lock(mm, pmdp, addr, ptlp)                                                  \
 	__pte_offset_map_lock((mm), (pmdp), (addr), (ptlp), MM_SITE("pte_offset_map_lock"))
-#define pte_alloc(mm, pmdp) __pte_alloc((mm), (pmdp), MM_SITE("pte_alloc"))
+#define pte_alloc(mm, pmdp)	    __pte_alloc((mm), (pmdp), MM_SITE("pte_alloc"))
 #define pte_unmap_unlock(ptep, ptl) spin_unlock(ptl)
 
 void pgtable_reset(void);

@@ -10,7 +10,8 @@ void vma_link_file(struct vm_area_struct *vma)
 {
 	struct address_space *mapping = vma->vm_file;
 	down_write(&mapping->i_mmap_rwsem);
-	SCHED_ASSERT(mapping->nr_i_mmap < (int)(sizeof(mapping->i_mmap) / sizeof(mapping->i_mmap[0])));
+	SCHED_ASSERT(mapping->nr_i_mmap <
+		     (int)(sizeof(mapping->i_mmap) / sizeof(mapping->i_mmap[0])));
 	mapping->i_mmap[mapping->nr_i_mmap].mm = vma->vm_mm->id;
 	mapping->i_mmap[mapping->nr_i_mmap].start = vma->vm_start;
 	mapping->nr_i_mmap++;
@@ -22,7 +23,8 @@ void vma_unlink_file(struct vm_area_struct *vma)
 	struct address_space *mapping = vma->vm_file;
 	down_write(&mapping->i_mmap_rwsem);
 	for (int i = 0; i < mapping->nr_i_mmap; i++) {
-		if (mapping->i_mmap[i].mm != vma->vm_mm->id || mapping->i_mmap[i].start != vma->vm_start)
+		if (mapping->i_mmap[i].mm != vma->vm_mm->id ||
+		    mapping->i_mmap[i].start != vma->vm_start)
 			continue;
 		mapping->i_mmap[i] = mapping->i_mmap[--mapping->nr_i_mmap];
 		break;

@@ -27,7 +27,7 @@ struct tlb_entry {
 	uint8_t mm;
 	uint32_t vpn;
 	uint32_t pfn;
-	uint32_t gen; /* the frame's generation when the entry was filled */
+	uint32_t gen;	  /* the frame's generation when the entry was filled */
 	uint32_t vma_gen; /* oracle bookkeeping: the mapping it translated */
 };
 
@@ -39,9 +39,9 @@ void tlb_reset(void);
 
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site);
-#define flush_tlb_range(vma, start, end)                                                  \
+#define flush_tlb_range(vma, start, end)                                                           \
 	__flush_tlb_range((vma)->vm_mm, (start), (end), MM_SITE("flush_tlb_range"))
-#define flush_tlb_page(vma, addr)                                                         \
+#define flush_tlb_page(vma, addr)                                                                  \
 	__flush_tlb_range((vma)->vm_mm, (addr), (addr) + PAGE_SIZE, MM_SITE("flush_tlb_page"))
 #define flush_tlb_mm(mm) __flush_tlb_range((mm), 0, TASK_SIZE, MM_SITE("flush_tlb_mm"))
 /* Only this CPU's entry: a spurious fault after a permission upgrade. */
@@ -50,14 +50,15 @@ void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr);
 /* Models: ptep_clear_flush(): clear the PTE, flush the TLB, return the old PTE. */
 pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
 			 struct sched_site *site);
-#define ptep_clear_flush(vma, addr, p) __ptep_clear_flush((vma), (addr), (p), MM_SITE("ptep_clear_flush"))
+#define ptep_clear_flush(vma, addr, p)                                                             \
+	__ptep_clear_flush((vma), (addr), (p), MM_SITE("ptep_clear_flush"))
 
 #define MMU_GATHER_BATCH 8
 
 struct mmu_gather {
 	struct mm_struct *mm;
 	bool fullmm;
-	bool delayed_rmap; /* some queued page still has its rmap */
+	bool delayed_rmap;	  /* some queued page still has its rmap */
 	unsigned long start, end; /* range to flush; start >= end: nothing */
 	int nr;
 	struct {
@@ -82,8 +83,8 @@ void __tlb_flush_rmaps(struct mmu_gather *tlb, struct vm_area_struct *vma, struc
 void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site);
 void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site);
 #define tlb_flush_mmu_tlbonly(tlb) __tlb_flush_mmu_tlbonly((tlb), MM_SITE("tlb_flush_mmu_tlbonly"))
-#define tlb_flush_rmaps(tlb, vma) __tlb_flush_rmaps((tlb), (vma), MM_SITE("tlb_flush_rmaps"))
-#define tlb_flush_mmu(tlb) __tlb_flush_mmu((tlb), MM_SITE("tlb_flush_mmu"))
-#define tlb_finish_mmu(tlb) __tlb_finish_mmu((tlb), MM_SITE("tlb_finish_mmu"))
+#define tlb_flush_rmaps(tlb, vma)  __tlb_flush_rmaps((tlb), (vma), MM_SITE("tlb_flush_rmaps"))
+#define tlb_flush_mmu(tlb)	   __tlb_flush_mmu((tlb), MM_SITE("tlb_flush_mmu"))
+#define tlb_finish_mmu(tlb)	   __tlb_finish_mmu((tlb), MM_SITE("tlb_finish_mmu"))
 
 #endif

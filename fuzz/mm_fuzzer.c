@@ -23,8 +23,8 @@
 
 #define EXTRA_COUNTERS 4096
 
-__attribute__((used, section("__libfuzzer_extra_counters"))) static uint8_t
-	extra_counters[EXTRA_COUNTERS];
+__attribute__((
+    used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
 
 static uint32_t knobs;
 

@@ -219,7 +219,8 @@ void sched_pct_init(struct sched_pct *p, uint64_t seed, int depth)
 	p->steps_estimate = 0; /* learnt: the longest execution seen */
 }
 
-/* ---- bounded DFS ------------------------------------------------------------------------------ */
+/* ---- bounded DFS ------------------------------------------------------------------------------
+ */
 
 static void dfs_begin(struct sched_policy *p)
 {

@@ -22,8 +22,8 @@
 
 struct sched_choice {
 	uint32_t step;
-	int current;     /* agent that was running; SCHED_NO_AGENT at the start */
-	bool forced;     /* current is blocked, done or absent */
+	int current;	   /* agent that was running; SCHED_NO_AGENT at the start */
+	bool forced;	   /* current is blocked, done or absent */
 	bool current_done; /* forced because current just finished */
 	uint32_t runnable_mask;
 	const struct sched_site *site; /* current's pending access; NULL when forced */
@@ -44,7 +44,7 @@ struct sched_policy_ops {
 
 struct sched_policy {
 	const struct sched_policy_ops *ops;
-	bool every_site; /* decide at every yield point (anchors, DFS) */
+	bool every_site;   /* decide at every yield point (anchors, DFS) */
 	bool first_yields; /* with every_site: also at an agent's first yield (anchors) */
 };
 
@@ -56,14 +56,14 @@ static inline int sched_lowest(uint32_t mask)
 /* ---- directed -------------------------------------------------------------------- */
 
 #define SCHED_PREEMPT_MAX 64
-#define SCHED_SITE_DONE "done" /* anchor name: the forced point after the agent finished */
+#define SCHED_SITE_DONE	  "done" /* anchor name: the forced point after the agent finished */
 
 struct sched_preempt {
 	bool anchored;
-	int agent;             /* anchored: whose site */
-	uint32_t name_hash;    /* anchored: XXH3 of the site name */
-	uint32_t occurrence;   /* anchored: 1-based */
-	uint32_t step;         /* by step */
+	int agent;	     /* anchored: whose site */
+	uint32_t name_hash;  /* anchored: XXH3 of the site name */
+	uint32_t occurrence; /* anchored: 1-based */
+	uint32_t step;	     /* by step */
 	int target;
 };
 
@@ -122,8 +122,8 @@ struct sched_dfs {
 	struct sched_policy base;
 	int bound;
 	struct sched_dfs_point *points; /* SCHED_DFS_DEPTH_MAX, allocated once */
-	uint32_t count;  /* points recorded in the current execution */
-	uint32_t prefix; /* points to replay */
+	uint32_t count;			/* points recorded in the current execution */
+	uint32_t prefix;		/* points to replay */
 	uint8_t preempts;
 	bool exhausted;
 	uint64_t executions;

@@ -173,7 +173,8 @@ static void fast_update(void)
 	    (cur >= 0 && S.agents[cur].fresh))
 		sched_fast.decide_at = 0;
 	else
-		sched_fast.decide_at = S.policy_at < S.cfg.steps_max ? S.policy_at : S.cfg.steps_max;
+		sched_fast.decide_at =
+		    S.policy_at < S.cfg.steps_max ? S.policy_at : S.cfg.steps_max;
 }
 
 const char *sched_agent_name(int agent)
@@ -389,7 +390,8 @@ SCHED_SITE_GLOBAL(site_irq_enable, "local_irq_enable", NULL);
 void local_irq_disable(void)
 {
 	struct agent *a = cur_agent();
-	sched_yield(&site_irq_disable, SCHED_OBJ(SCHED_OBJ_AGENT, sched_fast.current), SCHED_OP_IRQ);
+	sched_yield(&site_irq_disable, SCHED_OBJ(SCHED_OBJ_AGENT, sched_fast.current),
+		    SCHED_OP_IRQ);
 	a->irqs_off = true;
 }
 
@@ -462,10 +464,11 @@ void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sch
 				      "recursive locking: %s acquires %s it already holds", a->name,
 				      name);
 		if (rank && h->rank && h->rank > rank)
-			sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
-				      "lock order inversion: %s acquires %s (order %d) while holding "
-				      "%s (order %d)",
-				      a->name, name, rank, h->name, h->rank);
+			sched_finding(
+			    SCHED_ORACLE_LOCKDEP, site, NULL, 0,
+			    "lock order inversion: %s acquires %s (order %d) while holding "
+			    "%s (order %d)",
+			    a->name, name, rank, h->name, h->rank);
 	}
 }
 
@@ -483,7 +486,8 @@ void sched_lock_released(uint32_t obj, const char *name, const struct sched_site
 	for (int i = a->held_count - 1; i >= 0; i--) {
 		if (a->held[i].obj != obj)
 			continue;
-		memmove(&a->held[i], &a->held[i + 1], (size_t)(a->held_count - i - 1) * sizeof(a->held[0]));
+		memmove(&a->held[i], &a->held[i + 1],
+			(size_t)(a->held_count - i - 1) * sizeof(a->held[0]));
 		a->held_count--;
 		return;
 	}
@@ -502,7 +506,8 @@ bool sched_lock_held_by_current(uint32_t obj)
 	return false;
 }
 
-/* ---- deadlock ---------------------------------------------------------------------------------- */
+/* ---- deadlock ----------------------------------------------------------------------------------
+ */
 
 static uint32_t wait_owners(const struct agent *a)
 {
@@ -554,7 +559,8 @@ static _Noreturn void deadlock_report(void)
 			const struct agent *a = &S.agents[cyc[(low + k) % n]];
 			mask |= 1u << cyc[(low + k) % n];
 			if (k == n) {
-				off += (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", a->name);
+				off +=
+				    (size_t)snprintf(msg + off, sizeof(msg) - off, " %s", a->name);
 				break;
 			}
 			if (k == 0)
@@ -581,7 +587,8 @@ static _Noreturn void deadlock_report(void)
 	stop_to_main();
 }
 
-/* ---- decisions ------------------------------------------------------------------------------------ */
+/* ---- decisions
+ * ------------------------------------------------------------------------------------ */
 
 static int policy_decide(const struct sched_choice *c)
 {
@@ -626,7 +633,7 @@ static _Noreturn void hang_report(const struct sched_site *site)
 void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
 	if (!S.in_run)
-		return; /* solo phase: nothing to decide, nothing recorded */
+		return;		 /* solo phase: nothing to decide, nothing recorded */
 	SCHED_ASSERT(!S.in_ipi); /* IPI handlers must not yield */
 	int me = sched_fast.current;
 	struct agent *a = &S.agents[me];
@@ -656,7 +663,8 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 	sched_record(site, obj, op);
 }
 
-/* ---- blocking ---------------------------------------------------------------------------------- */
+/* ---- blocking ----------------------------------------------------------------------------------
+ */
 
 void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sleeping)
 {
@@ -699,7 +707,8 @@ void sched_wake_obj(uint32_t obj)
 			S.agents[i].state = SCHED_RUNNABLE;
 }
 
-/* ---- agents and executions ---------------------------------------------------------------------- */
+/* ---- agents and executions ----------------------------------------------------------------------
+ */
 
 void sched_reset(const struct sched_config *cfg)
 {

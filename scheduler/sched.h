@@ -27,13 +27,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_AGENTS_MAX 8
-#define SCHED_STACK_BYTES (256u * 1024u)
-#define SCHED_TRACE_MAX 65536
-#define SCHED_MSG_BYTES 512
+#define SCHED_AGENTS_MAX     8
+#define SCHED_STACK_BYTES    (256u * 1024u)
+#define SCHED_TRACE_MAX	     65536
+#define SCHED_MSG_BYTES	     512
 #define SCHED_LOCKS_HELD_MAX 16
-#define SCHED_RCU_CBS_MAX 64
-#define SCHED_NO_AGENT (-1)
+#define SCHED_RCU_CBS_MAX    64
+#define SCHED_NO_AGENT	     (-1)
 
 /* What a yield point is about to do.  Generic: the site name says the MM meaning. */
 enum sched_op {
@@ -43,7 +43,7 @@ enum sched_op {
 	SCHED_OP_ACQUIRE,
 	SCHED_OP_RELEASE,
 	SCHED_OP_RETRY, /* resumed after blocking, re-checking */
-	SCHED_OP_IRQ,   /* irq enable/disable, IPI send/ack */
+	SCHED_OP_IRQ,	/* irq enable/disable, IPI send/ack */
 	SCHED_OP_EVENT, /* a model event (flush, fill, ...) worth a step */
 	SCHED_OP_COUNT,
 };
@@ -60,15 +60,15 @@ struct sched_site {
 	int line;
 	const char *func;
 	const char *label; /* NULL: the name is func */
-	char name[64];     /* "func" or "func:label" */
+	char name[64];	   /* "func" or "func:label" */
 };
 
 void sched_site_init(struct sched_site *site);
 
 /* Object ids: a kind in the top byte, the arena index below.  Never an address. */
-#define SCHED_OBJ(kind, index) (((uint32_t)(kind) << 24) | ((uint32_t)(index) & 0xffffffu))
-#define SCHED_OBJ_KIND(obj) ((obj) >> 24)
-#define SCHED_OBJ_INDEX(obj) ((obj) & 0xffffffu)
+#define SCHED_OBJ(kind, index) (((uint32_t)(kind) << 24) | ((uint32_t)(index)&0xffffffu))
+#define SCHED_OBJ_KIND(obj)    ((obj) >> 24)
+#define SCHED_OBJ_INDEX(obj)   ((obj)&0xffffffu)
 
 /* Object kinds owned by the scheduler; the model numbers its own from 16 up. */
 enum { SCHED_OBJ_LOCK = 1, SCHED_OBJ_RCU, SCHED_OBJ_IPI, SCHED_OBJ_AGENT, SCHED_OBJ_MODEL = 16 };
@@ -86,13 +86,13 @@ struct sched_trace_entry {
 /* ---- findings --------------------------------------------------------------- */
 
 /* Oracle names the scheduler reports itself; the model adds its own. */
-#define SCHED_ORACLE_LOCKDEP "lockdep"
+#define SCHED_ORACLE_LOCKDEP  "lockdep"
 #define SCHED_ORACLE_DEADLOCK "deadlock"
-#define SCHED_ORACLE_HANG "hang"
+#define SCHED_ORACLE_HANG     "hang"
 
 struct sched_finding {
 	const char *oracle;
-	const struct sched_site *site; /* where it was detected, may be NULL */
+	const struct sched_site *site;	/* where it was detected, may be NULL */
 	const struct sched_site *site2; /* the other party's site, may be NULL */
 	int agent;
 	uint32_t agents_mask; /* every agent involved */
@@ -108,13 +108,13 @@ struct sched_finding {
  */
 void sched_finding(const char *oracle, const struct sched_site *site,
 		   const struct sched_site *site2, uint32_t agents_mask, const char *fmt, ...)
-	__attribute__((format(printf, 5, 6)));
+    __attribute__((format(printf, 5, 6)));
 
 /* A simulator assertion: mmfuzz itself is wrong.  Prints and aborts, loudly. */
-#define SCHED_ASSERT(cond)                                                          \
-	do {                                                                        \
-		if (__builtin_expect(!(cond), 0))                                   \
-			sched_assert_fail(#cond, __FILE__, __LINE__, __func__);     \
+#define SCHED_ASSERT(cond)                                                                         \
+	do {                                                                                       \
+		if (__builtin_expect(!(cond), 0))                                                  \
+			sched_assert_fail(#cond, __FILE__, __LINE__, __func__);                    \
 	} while (0)
 _Noreturn void sched_assert_fail(const char *cond, const char *file, int line, const char *func);
 
@@ -160,7 +160,7 @@ void sched_run_solo(int agent, sched_fn fn, void *arg);
 bool sched_run(struct sched_policy *policy);
 
 const struct sched_finding *sched_get_finding(void); /* NULL when clean */
-bool sched_stopped(void); /* a finding ended this execution */
+bool sched_stopped(void);			     /* a finding ended this execution */
 uint64_t sched_fingerprint(void);
 uint32_t sched_steps(void);
 const struct sched_trace_entry *sched_trace(uint32_t *count);
@@ -172,7 +172,7 @@ int sched_current(void);
 /* ---- yield points --------------------------------------------------------------- */
 
 extern struct sched_state_fast {
-	uint32_t step;      /* next step number */
+	uint32_t step;	    /* next step number */
 	uint32_t decide_at; /* first step that needs the slow path: a policy decision,
 			       an anchor check, a pending IPI, the hang budget; 0 outside
 			       sched_run */
@@ -216,20 +216,20 @@ static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched
 	sched_record(site, obj, op);
 }
 
-#define SCHED_SITE_DEFINE(var, lbl)                                                 \
-	static struct sched_site var = {                                            \
-		.file = __FILE__, .line = __LINE__, .func = __func__, .label = (lbl)}
+#define SCHED_SITE_DEFINE(var, lbl)                                                                \
+	static struct sched_site var = {                                                           \
+	    .file = __FILE__, .line = __LINE__, .func = __func__, .label = (lbl)}
 
 /* A site at file scope, for the scheduler's and the model's shared helpers. */
-#define SCHED_SITE_GLOBAL(var, fn, lbl)                                             \
-	static struct sched_site var = {                                            \
-		.file = __FILE__, .line = __LINE__, .func = (fn), .label = (lbl)}
+#define SCHED_SITE_GLOBAL(var, fn, lbl)                                                            \
+	static struct sched_site var = {                                                           \
+	    .file = __FILE__, .line = __LINE__, .func = (fn), .label = (lbl)}
 
 /* Yield before an access: SCHED_YIELD("rmap_removed", obj, SCHED_OP_WRITE). */
-#define SCHED_YIELD(lbl, obj, op)                                                   \
-	do {                                                                        \
-		SCHED_SITE_DEFINE(sched_site__, lbl);                               \
-		sched_yield(&sched_site__, (obj), (op));                            \
+#define SCHED_YIELD(lbl, obj, op)                                                                  \
+	do {                                                                                       \
+		SCHED_SITE_DEFINE(sched_site__, lbl);                                              \
+		sched_yield(&sched_site__, (obj), (op));                                           \
 	} while (0)
 
 /* ---- blocking, interrupts, IPIs ------------------------------------------------ */
@@ -242,7 +242,7 @@ struct sched_wait {
 	const char *what; /* "spin_lock", "ipi-ack", "synchronize_rcu", ... */
 	const char *name; /* the object's name */
 	uint32_t obj;
-	uint32_t owners_mask; /* used when owners_fn is NULL */
+	uint32_t owners_mask;			 /* used when owners_fn is NULL */
 	uint32_t (*owners_fn)(const void *lock); /* owners computed when asked */
 	const void *lock;
 };
@@ -297,12 +297,12 @@ struct sched_agent_rcu *sched_agent_rcu(int agent);
 
 /* might_sleep(): sleeping here would be a bug if the current agent is atomic. */
 void might_sleep_site(struct sched_site *site);
-#define might_sleep()                                                                \
-	do {                                                                         \
-		SCHED_SITE_DEFINE(might_sleep_site__, "might_sleep");                \
-		if (!might_sleep_site__.id)                                          \
-			sched_site_init(&might_sleep_site__);                        \
-		might_sleep_site(&might_sleep_site__);                               \
+#define might_sleep()                                                                              \
+	do {                                                                                       \
+		SCHED_SITE_DEFINE(might_sleep_site__, "might_sleep");                              \
+		if (!might_sleep_site__.id)                                                        \
+			sched_site_init(&might_sleep_site__);                                      \
+		might_sleep_site(&might_sleep_site__);                                             \
 	} while (0)
 
 #endif

@@ -57,8 +57,11 @@ void spin_lock_at(spinlock_t *l, struct sched_site *site)
 			      sched_agent_name(me));
 	sched_lock_check(l->obj, l->name, l->rank, site);
 	while (l->owner != SCHED_NO_AGENT) {
-		struct sched_wait w = {.what = "spin_lock", .name = l->name, .obj = l->obj,
-				       .owners_fn = spin_owners, .lock = l};
+		struct sched_wait w = {.what = "spin_lock",
+				       .name = l->name,
+				       .obj = l->obj,
+				       .owners_fn = spin_owners,
+				       .lock = l};
 		sched_block(site, &w, false);
 	}
 	l->owner = me;
@@ -113,8 +116,11 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site)
 			      "recursive mutex_lock of %s by %s", m->name, sched_agent_name(me));
 	sched_lock_check(m->obj, m->name, m->rank, site);
 	while (m->owner != SCHED_NO_AGENT) {
-		struct sched_wait w = {.what = "mutex_lock", .name = m->name, .obj = m->obj,
-				       .owners_fn = mutex_owners, .lock = m};
+		struct sched_wait w = {.what = "mutex_lock",
+				       .name = m->name,
+				       .obj = m->obj,
+				       .owners_fn = mutex_owners,
+				       .lock = m};
 		sched_block(site, &w, true);
 	}
 	m->owner = me;
@@ -157,8 +163,11 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 	rwsem_check_recursion(s, site);
 	sched_lock_check(s->obj, s->name, s->rank, site);
 	while (s->writer != SCHED_NO_AGENT || s->writers_wait) {
-		struct sched_wait w = {.what = "down_read", .name = s->name, .obj = s->obj,
-				       .owners_fn = rwsem_owners, .lock = s};
+		struct sched_wait w = {.what = "down_read",
+				       .name = s->name,
+				       .obj = s->obj,
+				       .owners_fn = rwsem_owners,
+				       .lock = s};
 		sched_block(site, &w, true);
 	}
 	s->readers |= 1u << me;
@@ -174,8 +183,11 @@ void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 	sched_lock_check(s->obj, s->name, s->rank, site);
 	while (s->writer != SCHED_NO_AGENT || s->readers) {
 		s->writers_wait |= 1u << me;
-		struct sched_wait w = {.what = "down_write", .name = s->name, .obj = s->obj,
-				       .owners_fn = rwsem_owners, .lock = s};
+		struct sched_wait w = {.what = "down_write",
+				       .name = s->name,
+				       .obj = s->obj,
+				       .owners_fn = rwsem_owners,
+				       .lock = s};
 		sched_block(site, &w, true);
 	}
 	s->writers_wait &= ~(1u << me);
@@ -188,8 +200,8 @@ void up_read_at(struct rw_semaphore *s, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
 	if (!(s->readers >> me & 1u))
-		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0, "up_read of %s by %s, not a reader",
-			      s->name, sched_agent_name(me));
+		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
+			      "up_read of %s by %s, not a reader", s->name, sched_agent_name(me));
 	s->readers &= ~(1u << me);
 	sched_lock_released(s->obj, s->name, site);
 	sched_wake_obj(s->obj);
@@ -213,8 +225,8 @@ void downgrade_write_at(struct rw_semaphore *s, struct sched_site *site)
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
-			      "downgrade_write of %s by %s, owner %s", s->name, sched_agent_name(me),
-			      sched_agent_name(s->writer));
+			      "downgrade_write of %s by %s, owner %s", s->name,
+			      sched_agent_name(me), sched_agent_name(s->writer));
 	s->writer = SCHED_NO_AGENT;
 	s->readers |= 1u << me;
 	sched_wake_obj(s->obj);
@@ -270,7 +282,8 @@ uint32_t read_seqcount_begin_at(seqcount_t *s, struct sched_site *site)
 {
 	sched_yield(site, s->obj, SCHED_OP_READ);
 	while (s->sequence & 1u) {
-		struct sched_wait w = {.what = "read_seqcount_begin", .name = s->name, .obj = s->obj};
+		struct sched_wait w = {
+		    .what = "read_seqcount_begin", .name = s->name, .obj = s->obj};
 		sched_block(site, &w, false);
 	}
 	return s->sequence;
@@ -294,7 +307,8 @@ void wait_for_completion_at(struct completion *c, struct sched_site *site)
 	might_sleep_site(site);
 	sched_yield(site, c->obj, SCHED_OP_ACQUIRE);
 	while (!c->done) {
-		struct sched_wait w = {.what = "wait_for_completion", .name = c->name, .obj = c->obj};
+		struct sched_wait w = {
+		    .what = "wait_for_completion", .name = c->name, .obj = c->obj};
 		sched_block(site, &w, true);
 	}
 	c->done--;
@@ -307,7 +321,8 @@ void complete_at(struct completion *c, struct sched_site *site)
 	sched_wake_obj(c->obj);
 }
 
-/* ---- RCU ---------------------------------------------------------------------------------------- */
+/* ---- RCU ----------------------------------------------------------------------------------------
+ */
 
 #define RCU_OBJ SCHED_OBJ(SCHED_OBJ_RCU, 0)
 
@@ -367,8 +382,8 @@ void rcu_read_unlock_at(struct sched_site *site)
 	struct sched_agent_rcu *r = sched_agent_rcu(me);
 	sched_yield(site, RCU_OBJ, SCHED_OP_RELEASE);
 	if (r->depth <= 0) {
-		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0, "rcu_read_unlock by %s outside a read section",
-			      sched_agent_name(me));
+		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
+			      "rcu_read_unlock by %s outside a read section", sched_agent_name(me));
 		return;
 	}
 	if (--r->depth)
@@ -399,8 +414,11 @@ void synchronize_rcu_at(struct sched_site *site)
 	sched_yield(site, RCU_OBJ, SCHED_OP_ACQUIRE);
 	r->sync_mask = rcu_readers() & ~(1u << me);
 	while (r->sync_mask) {
-		struct sched_wait w = {.what = "synchronize_rcu", .name = "rcu", .obj = RCU_OBJ,
-				       .owners_fn = rcu_sync_owners, .lock = &r->sync_mask};
+		struct sched_wait w = {.what = "synchronize_rcu",
+				       .name = "rcu",
+				       .obj = RCU_OBJ,
+				       .owners_fn = rcu_sync_owners,
+				       .lock = &r->sync_mask};
 		sched_block(site, &w, true);
 	}
 }

@@ -37,7 +37,7 @@ struct mutex {
 };
 
 struct rw_semaphore {
-	int writer;            /* agent holding it for write, or SCHED_NO_AGENT */
+	int writer;	       /* agent holding it for write, or SCHED_NO_AGENT */
 	uint32_t readers;      /* bit per agent holding it for read */
 	uint32_t writers_wait; /* bit per agent waiting to write */
 	uint32_t obj;
@@ -94,54 +94,55 @@ bool spin_is_locked_by_me(const spinlock_t *l);
 bool rwsem_is_write_locked_by_me(const struct rw_semaphore *s);
 bool rwsem_is_locked_by_me(const struct rw_semaphore *s);
 
-#define SYNC_CALL(fn, lbl, ...)                                                       \
-	({                                                                             \
-		SCHED_SITE_DEFINE(sync_site__, lbl);                                   \
-		fn(__VA_ARGS__, &sync_site__);                                          \
+#define SYNC_CALL(fn, lbl, ...)                                                                    \
+	({                                                                                         \
+		SCHED_SITE_DEFINE(sync_site__, lbl);                                               \
+		fn(__VA_ARGS__, &sync_site__);                                                     \
 	})
 
-#define spin_lock(l) SYNC_CALL(spin_lock_at, "spin_lock(" #l ")", (l))
+#define spin_lock(l)	SYNC_CALL(spin_lock_at, "spin_lock(" #l ")", (l))
 #define spin_trylock(l) SYNC_CALL(spin_trylock_at, "spin_trylock(" #l ")", (l))
-#define spin_unlock(l) SYNC_CALL(spin_unlock_at, "spin_unlock(" #l ")", (l))
-#define spin_lock_irqsave(l, flags)                                                   \
-	do {                                                                           \
-		(flags) = local_irq_save();                                            \
-		spin_lock(l);                                                          \
+#define spin_unlock(l)	SYNC_CALL(spin_unlock_at, "spin_unlock(" #l ")", (l))
+#define spin_lock_irqsave(l, flags)                                                                \
+	do {                                                                                       \
+		(flags) = local_irq_save();                                                        \
+		spin_lock(l);                                                                      \
 	} while (0)
-#define spin_unlock_irqrestore(l, flags)                                              \
-	do {                                                                           \
-		spin_unlock(l);                                                        \
-		local_irq_restore(flags);                                              \
+#define spin_unlock_irqrestore(l, flags)                                                           \
+	do {                                                                                       \
+		spin_unlock(l);                                                                    \
+		local_irq_restore(flags);                                                          \
 	} while (0)
-#define mutex_lock(m) SYNC_CALL(mutex_lock_at, "mutex_lock(" #m ")", (m))
-#define mutex_unlock(m) SYNC_CALL(mutex_unlock_at, "mutex_unlock(" #m ")", (m))
-#define down_read(s) SYNC_CALL(down_read_at, "down_read(" #s ")", (s))
-#define down_write(s) SYNC_CALL(down_write_at, "down_write(" #s ")", (s))
-#define up_read(s) SYNC_CALL(up_read_at, "up_read(" #s ")", (s))
-#define up_write(s) SYNC_CALL(up_write_at, "up_write(" #s ")", (s))
-#define downgrade_write(s) SYNC_CALL(downgrade_write_at, "downgrade_write(" #s ")", (s))
+#define mutex_lock(m)		SYNC_CALL(mutex_lock_at, "mutex_lock(" #m ")", (m))
+#define mutex_unlock(m)		SYNC_CALL(mutex_unlock_at, "mutex_unlock(" #m ")", (m))
+#define down_read(s)		SYNC_CALL(down_read_at, "down_read(" #s ")", (s))
+#define down_write(s)		SYNC_CALL(down_write_at, "down_write(" #s ")", (s))
+#define up_read(s)		SYNC_CALL(up_read_at, "up_read(" #s ")", (s))
+#define up_write(s)		SYNC_CALL(up_write_at, "up_write(" #s ")", (s))
+#define downgrade_write(s)	SYNC_CALL(downgrade_write_at, "downgrade_write(" #s ")", (s))
 #define write_seqcount_begin(s) SYNC_CALL(write_seqcount_begin_at, "write_seqcount_begin", (s))
-#define write_seqcount_end(s) SYNC_CALL(write_seqcount_end_at, "write_seqcount_end", (s))
-#define read_seqcount_begin(s) SYNC_CALL(read_seqcount_begin_at, "read_seqcount_begin", (s))
-#define raw_read_seqcount(s) SYNC_CALL(raw_read_seqcount_at, "raw_read_seqcount", (s))
-#define read_seqcount_retry(s, start)                                                 \
+#define write_seqcount_end(s)	SYNC_CALL(write_seqcount_end_at, "write_seqcount_end", (s))
+#define read_seqcount_begin(s)	SYNC_CALL(read_seqcount_begin_at, "read_seqcount_begin", (s))
+#define raw_read_seqcount(s)	SYNC_CALL(raw_read_seqcount_at, "raw_read_seqcount", (s))
+#define read_seqcount_retry(s, start)                                                              \
 	SYNC_CALL(read_seqcount_retry_at, "read_seqcount_retry", (s), (start))
 #define wait_for_completion(c) SYNC_CALL(wait_for_completion_at, "wait_for_completion", (c))
-#define complete(c) SYNC_CALL(complete_at, "complete", (c))
+#define complete(c)	       SYNC_CALL(complete_at, "complete", (c))
 
-#define SYNC_CALL0(fn, lbl)                                                           \
-	({                                                                             \
-		SCHED_SITE_DEFINE(sync_site__, lbl);                                   \
-		fn(&sync_site__);                                                      \
+#define SYNC_CALL0(fn, lbl)                                                                        \
+	({                                                                                         \
+		SCHED_SITE_DEFINE(sync_site__, lbl);                                               \
+		fn(&sync_site__);                                                                  \
 	})
-#define rcu_read_lock() SYNC_CALL0(rcu_read_lock_at, "rcu_read_lock")
+#define rcu_read_lock()	  SYNC_CALL0(rcu_read_lock_at, "rcu_read_lock")
 #define rcu_read_unlock() SYNC_CALL0(rcu_read_unlock_at, "rcu_read_unlock")
 #define synchronize_rcu() SYNC_CALL0(synchronize_rcu_at, "synchronize_rcu")
 #define call_rcu(fn, arg) SYNC_CALL(call_rcu_at, "call_rcu", (fn), (arg))
 
-#define lockdep_assert_held(l) SYNC_CALL(lockdep_assert_held_at, "lockdep_assert_held", (l)->obj, (l)->name, true)
-#define assert_spin_locked(l)                                                         \
-	SYNC_CALL(lockdep_assert_held_at, "assert_spin_locked", (l)->obj, (l)->name,      \
+#define lockdep_assert_held(l)                                                                     \
+	SYNC_CALL(lockdep_assert_held_at, "lockdep_assert_held", (l)->obj, (l)->name, true)
+#define assert_spin_locked(l)                                                                      \
+	SYNC_CALL(lockdep_assert_held_at, "assert_spin_locked", (l)->obj, (l)->name,               \
 		  spin_is_locked_by_me(l))
 
 #endif

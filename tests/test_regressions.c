@@ -98,7 +98,8 @@ ParameterizedTest(struct regression_param *param, regressions, knob_on)
 			     param->path, i + 1);
 	exec_run(&s, &d.base, &o, &again);
 	cr_assert(again.finding);
-	cr_assert_eq(again.fingerprint, r.fingerprint, "%s: replay is not deterministic", param->path);
+	cr_assert_eq(again.fingerprint, r.fingerprint, "%s: replay is not deterministic",
+		     param->path);
 	cr_assert_eq(again.f.signature, r.f.signature);
 }
 

@@ -64,10 +64,9 @@ static void expect_error_len(const char *text, size_t len, unsigned line, const 
 	char prefix[64];
 
 	snprintf(prefix, sizeof(prefix), "x.sched:%u: ", line);
-	cr_expect(!scn_parse(&s, text, len, "x.sched", err, sizeof(err)),
-		  "should fail (%s):\n%s", what, text);
-	cr_expect(!strncmp(err, prefix, strlen(prefix)), "want prefix '%s', got '%s'", prefix,
-		  err);
+	cr_expect(!scn_parse(&s, text, len, "x.sched", err, sizeof(err)), "should fail (%s):\n%s",
+		  what, text);
+	cr_expect(!strncmp(err, prefix, strlen(prefix)), "want prefix '%s', got '%s'", prefix, err);
 	cr_expect(strstr(err, what) != NULL, "want '%s' in '%s'", what, err);
 }
 
@@ -118,8 +117,7 @@ static void check_op_valid(const struct scn_op *op)
 	else
 		cr_assert(op->addr % 8 == 0 && op->addr / SCN_PAGE_SIZE < SCN_VA_PAGES &&
 			  op->addr % SCN_PAGE_SIZE / 8 < SCN_WORDS_PER_PAGE);
-	cr_assert(f & SCN_F_PAGES ? op->pages >= 1 && op->pages <= SCN_PAGES_MAX
-				  : op->pages == 0);
+	cr_assert(f & SCN_F_PAGES ? op->pages >= 1 && op->pages <= SCN_PAGES_MAX : op->pages == 0);
 	if (!(f & SCN_F_BACKING))
 		cr_assert(!op->anon);
 	if (f & (SCN_F_FILE | SCN_F_BACKING))
@@ -173,25 +171,25 @@ static void check_valid(const struct scenario *s)
 
 /* The example of scenario.h, its explanations turned into comments. */
 static const char header_example[] =
-	"# comment (anywhere after '#')\n"
-	"mmfuzz-sched 1\n"
-	"knobs   zap-rmap-before-flush          # (zero or more names, spaces or commas)\n"
-	"expect  lost-write                     # (an oracle name, or \"clean\")\n"
-	"\n"
-	"setup                                   # (run in order, one CPU at a time)\n"
-	"  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
-	"  CPU2 P0 store 0x0 = 1\n"
-	"\n"
-	"agents                                  # (each agent runs its lines in order)\n"
-	"  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
-	"  CPU1    writeback F0\n"
-	"  CPU2 P0 store 0x0 = 2\n"
-	"\n"
-	"schedule                                # (preemptions)\n"
-	"  CPU0 at zap_pte_range:rmap_removed -> CPU1     # anchored, first occurrence\n"
-	"  CPU0 at zap_pte_range:ptep_get#3 -> CPU1       # anchored, third occurrence\n"
-	"  CPU1 at done -> CPU2                           # after CPU1 finished\n"
-	"  at 57 -> CPU2                                  # by step number\n";
+    "# comment (anywhere after '#')\n"
+    "mmfuzz-sched 1\n"
+    "knobs   zap-rmap-before-flush          # (zero or more names, spaces or commas)\n"
+    "expect  lost-write                     # (an oracle name, or \"clean\")\n"
+    "\n"
+    "setup                                   # (run in order, one CPU at a time)\n"
+    "  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
+    "  CPU2 P0 store 0x0 = 1\n"
+    "\n"
+    "agents                                  # (each agent runs its lines in order)\n"
+    "  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
+    "  CPU1    writeback F0\n"
+    "  CPU2 P0 store 0x0 = 2\n"
+    "\n"
+    "schedule                                # (preemptions)\n"
+    "  CPU0 at zap_pte_range:rmap_removed -> CPU1     # anchored, first occurrence\n"
+    "  CPU0 at zap_pte_range:ptep_get#3 -> CPU1       # anchored, third occurrence\n"
+    "  CPU1 at done -> CPU2                           # after CPU1 finished\n"
+    "  at 57 -> CPU2                                  # by step number\n";
 
 Test(scenario_parse, header_example)
 {
@@ -212,8 +210,8 @@ Test(scenario_parse, header_example)
 	cr_expect(s.setup[1].kind == SCN_OP_STORE && s.setup[1].value == 1);
 	cr_expect(s.ops[0].kind == SCN_OP_MADVISE && s.ops[0].agent == 0 &&
 		  s.ops[0].advice == SCN_ADV_DONTNEED && s.ops[0].pages == 1);
-	cr_expect(s.ops[1].kind == SCN_OP_WRITEBACK && s.ops[1].agent == 1 &&
-		  s.ops[1].file == 0 && s.ops[1].proc == 0);
+	cr_expect(s.ops[1].kind == SCN_OP_WRITEBACK && s.ops[1].agent == 1 && s.ops[1].file == 0 &&
+		  s.ops[1].proc == 0);
 	cr_expect(s.ops[2].kind == SCN_OP_STORE && s.ops[2].agent == 2 && s.ops[2].value == 2);
 
 	const struct scn_preempt *p = s.preempt;
@@ -496,8 +494,8 @@ Test(scenario_print, canonical)
 
 Test(scenario_print, print_op)
 {
-	struct scn_op op = {.kind = SCN_OP_STORE, .agent = 3, .proc = 1, .addr = 0x1018,
-			    .value = 42};
+	struct scn_op op = {
+	    .kind = SCN_OP_STORE, .agent = 3, .proc = 1, .addr = 0x1018, .value = 42};
 	char *buf = NULL;
 	size_t n = 0;
 	FILE *f = open_memstream(&buf, &n);
@@ -509,15 +507,15 @@ Test(scenario_print, print_op)
 }
 
 static const char *const good_files[] = {
-	header_example,
-	H,
-	H "expect mm-bug\n",
-	H "expect hang done\nschedule\nCPU3 at done -> CPU0\nCPU2 at x#4294967295 -> CPU3\n",
-	H "knobs zap-flush-after-unlock\nsetup\nCPU3 P1 mmap 0x3f000 pages=1 anon private r\n",
-	H "agents\nCPU0 P0 madvise 0x38000 pages=8 dontneed\nCPU0 P1 load 0x18\n"
-	  "CPU2 P1 store 0x3f000 = 0xffffffffffffffff\nCPU3 writeback F1\n",
-	H "setup\nCPU1 P0 mmap 0x0 pages=8 file=F1 shared r\n"
-	  "schedule\nat 0 -> CPU0\nCPU0 at a:b(c).d>e-f_G9 -> CPU1\n",
+    header_example,
+    H,
+    H "expect mm-bug\n",
+    H "expect hang done\nschedule\nCPU3 at done -> CPU0\nCPU2 at x#4294967295 -> CPU3\n",
+    H "knobs zap-flush-after-unlock\nsetup\nCPU3 P1 mmap 0x3f000 pages=1 anon private r\n",
+    H "agents\nCPU0 P0 madvise 0x38000 pages=8 dontneed\nCPU0 P1 load 0x18\n"
+      "CPU2 P1 store 0x3f000 = 0xffffffffffffffff\nCPU3 writeback F1\n",
+    H "setup\nCPU1 P0 mmap 0x0 pages=8 file=F1 shared r\n"
+      "schedule\nat 0 -> CPU0\nCPU0 at a:b(c).d>e-f_G9 -> CPU1\n",
 };
 
 Test(scenario_print, roundtrip_and_codec)
@@ -669,12 +667,15 @@ Test(scenario_codec, encode_largest)
 	for (int i = 0; i < SCN_SETUP_MAX + SCN_OPS_MAX; i++) {
 		struct scn_op *op = i < SCN_SETUP_MAX ? &s.setup[i] : &s.ops[i - SCN_SETUP_MAX];
 
-		*op = (struct scn_op){.kind = SCN_OP_STORE, .agent = 3, .proc = 1,
-				      .addr = 0x3f018, .value = UINT64_MAX};
+		*op = (struct scn_op){.kind = SCN_OP_STORE,
+				      .agent = 3,
+				      .proc = 1,
+				      .addr = 0x3f018,
+				      .value = UINT64_MAX};
 	}
 	for (int i = 0; i < SCN_PREEMPT_MAX; i++) {
-		s.preempt[i] = (struct scn_preempt){.anchored = true, .agent = 1, .target = 2,
-						    .occurrence = UINT32_MAX};
+		s.preempt[i] = (struct scn_preempt){
+		    .anchored = true, .agent = 1, .target = 2, .occurrence = UINT32_MAX};
 		memset(s.preempt[i].site, 'z', SCN_NAME_BYTES - 1);
 	}
 	check_valid(&s);

@@ -35,7 +35,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	struct mm_struct *mm = mm_get(op->proc);
 	switch ((enum scn_op_kind)op->kind) {
 	case SCN_OP_MMAP: {
-		uint32_t flags = VM_READ | (op->write ? VM_WRITE : 0) | (op->shared ? VM_SHARED : 0);
+		uint32_t flags =
+		    VM_READ | (op->write ? VM_WRITE : 0) | (op->shared ? VM_SHARED : 0);
 		if (op->anon)
 			flags &= ~VM_SHARED; /* shared anonymous memory (shmem) is not modelled */
 		return do_mmap(mm, op->addr, op->pages, op->anon ? NULL : mapping_get(op->file), 0,
@@ -46,7 +47,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_STORE:
 		return hw_store(op->agent, mm, op->addr, op->value);
 	case SCN_OP_MADVISE:
-		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE, MADV_DONTNEED);
+		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
+				  MADV_DONTNEED);
 	case SCN_OP_WRITEBACK:
 		do_writepages(mapping_get(op->file));
 		return 0;
@@ -148,8 +150,10 @@ bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err
 	for (int i = 0; i < s->preempt_count; i++) {
 		const struct scn_preempt *p = &s->preempt[i];
 		if (!preempt_applies(s, p)) {
-			snprintf(err, err_bytes, "preemption %d names %s, which has no operations", i + 1,
-				 exec_agent_name(agent_has_ops(s, p->target) ? p->agent : p->target));
+			snprintf(
+			    err, err_bytes, "preemption %d names %s, which has no operations",
+			    i + 1,
+			    exec_agent_name(agent_has_ops(s, p->target) ? p->agent : p->target));
 			return false;
 		}
 		directed_add(d, p);

@@ -19,7 +19,7 @@ struct exec_options {
 };
 
 struct exec_op_result {
-	int err;        /* 0 or -errno */
+	int err;	/* 0 or -errno */
 	uint64_t value; /* load: the value read */
 	bool done;
 };

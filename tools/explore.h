@@ -25,10 +25,10 @@ struct explore_config {
 struct explore_result {
 	uint64_t runs;
 	bool found;
-	bool exhausted; /* DFS only: every schedule within the bound was run */
+	bool exhausted;		  /* DFS only: every schedule within the bound was run */
 	struct exec_result first; /* the failing run */
 	struct scenario schedule; /* the failing run as a directed schedule */
-	bool schedule_complete;   /* false if the recorder overflowed */
+	bool schedule_complete;	  /* false if the recorder overflowed */
 };
 
 void explore_config_default(struct explore_config *c);

@@ -18,9 +18,9 @@
 #include "scenario.h"
 #include "trace_print.h"
 
-#define EXIT_CLEAN 0
-#define EXIT_FINDING 1
-#define EXIT_BAD_INPUT 2
+#define EXIT_CLEAN	    0
+#define EXIT_FINDING	    1
+#define EXIT_BAD_INPUT	    2
 #define EXIT_NOT_APPLICABLE 125
 
 static _Noreturn void die_usage(const char *fmt, const char *arg)
@@ -37,7 +37,8 @@ static void usage(FILE *out)
 		"usage: mmfuzz COMMAND ...\n"
 		"  replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
 		"      run one scenario+schedule; exit 0 clean, 1 finding, 2 bad input,\n"
-		"      125 the schedule does not apply (--strict: also a preemption that never occurs)\n"
+		"      125 the schedule does not apply (--strict: also a preemption that never "
+		"occurs)\n"
 		"  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
 		"          [--bound B] [--knobs=...] [-o OUT]\n"
 		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
@@ -139,8 +140,9 @@ static int cmd_replay(int argc, char **argv)
 		fprintf(stderr, "%s: warning: preemption %d (", path, i + 1);
 		trace_print_preempt(&s.preempt[i], stderr);
 		fprintf(stderr, ") %s\n",
-			d.status[i] == SCHED_PREEMPT_SKIPPED ? "could not be applied (target not runnable)"
-							     : "never occurred");
+			d.status[i] == SCHED_PREEMPT_SKIPPED
+			    ? "could not be applied (target not runnable)"
+			    : "never occurred");
 	}
 	if (trace)
 		trace_print(&s, &r, false, stdout);
@@ -202,8 +204,8 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 			exec_run(&r.schedule, &d.base, &c->exec, &rr);
 			printf("\nreplayed from the schedule: %s\n\n",
 			       rr.finding && rr.f.signature == r.first.f.signature
-				       ? "same finding, same signature"
-				       : "DID NOT REPRODUCE");
+				   ? "same finding, same signature"
+				   : "DID NOT REPRODUCE");
 			trace_print(&r.schedule, &rr, true, stdout);
 		}
 	}
@@ -268,16 +270,15 @@ static int cmd_explore(int argc, char **argv)
 }
 
 /* The built-in scenario of the README's first command. */
-static const char demo_text[] =
-	"mmfuzz-sched 1\n"
-	"knobs zap-rmap-before-flush\n"
-	"setup\n"
-	"  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
-	"  CPU2 P0 store 0x0 = 1\n"
-	"agents\n"
-	"  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
-	"  CPU1 writeback F0\n"
-	"  CPU2 P0 store 0x0 = 2\n";
+static const char demo_text[] = "mmfuzz-sched 1\n"
+				"knobs zap-rmap-before-flush\n"
+				"setup\n"
+				"  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
+				"  CPU2 P0 store 0x0 = 1\n"
+				"agents\n"
+				"  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
+				"  CPU1 writeback F0\n"
+				"  CPU2 P0 store 0x0 = 2\n";
 
 static int cmd_demo(int argc, char **argv)
 {

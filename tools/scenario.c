@@ -36,26 +36,25 @@
 
 const struct scn_op_info scn_op_table[SCN_OP_COUNT] = {
 #define SCN_OP_INFO(e, n, f) [e] = {n, f},
-	SCN_OPS(SCN_OP_INFO)
+    SCN_OPS(SCN_OP_INFO)
 #undef SCN_OP_INFO
 };
 
 const char *const scn_advice_names[SCN_ADV_COUNT] = {
 #define SCN_ADV_NAME(e, n) [e] = n,
-	SCN_ADVICES(SCN_ADV_NAME)
+    SCN_ADVICES(SCN_ADV_NAME)
 #undef SCN_ADV_NAME
 };
 
 /* Field bits in text order, with the syntax that error messages show. */
 #define SCN_F_BITS 9
 static const char *const field_syntax[SCN_F_BITS] = {
-	"Pn",   "ADDR",   "pages=N", "anon|file=Fn", "shared|private",
-	"r|rw", "ADVICE", "= VALUE", "Fn",
+    "Pn", "ADDR", "pages=N", "anon|file=Fn", "shared|private", "r|rw", "ADVICE", "= VALUE", "Fn",
 };
 _Static_assert(SCN_F_FILE == 1u << (SCN_F_BITS - 1), "field_syntax[] covers every field");
 
 #define WORD_BYTES 8u
-#define SITE_MAX (SCN_NAME_BYTES - 1)
+#define SITE_MAX   (SCN_NAME_BYTES - 1)
 /* Site-name characters; lower case first so that the decoder favours real names. */
 static const char site_chars[] = "abcdefghijklmnopqrstuvwxyz_:0123456789().->"
 				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
@@ -67,7 +66,7 @@ _Static_assert(SCN_OP_COUNT <= 256 && SCN_ADV_COUNT <= 256, "kinds are one byte"
 _Static_assert(SCN_AGENTS_MAX <= SCHED_AGENTS_MAX, "agents are scheduler agents");
 _Static_assert(SCN_PREEMPT_MAX <= SCHED_PREEMPT_MAX, "preemptions fit the directed policy");
 _Static_assert(SCN_VA_PAGES <= 256 && SCN_PAGES_MAX <= SCN_VA_PAGES, "page is one byte");
-_Static_assert(SCN_WORDS_PER_PAGE * WORD_BYTES <= SCN_PAGE_SIZE, "words fit a page");
+_Static_assert(SCN_WORDS_PER_PAGE *WORD_BYTES <= SCN_PAGE_SIZE, "words fit a page");
 _Static_assert(SCN_SETUP_MAX < 256 && SCN_OPS_MAX < 256 && SCN_PREEMPT_MAX < 256,
 	       "counts are one byte");
 _Static_assert(SITE_MAX < 256, "site length is one byte");
@@ -194,7 +193,7 @@ static enum num_status parse_u64(struct word w, uint64_t *v)
 
 enum section { SEC_HEADER, SEC_PREAMBLE, SEC_SETUP, SEC_AGENTS, SEC_SCHEDULE };
 static const char *const section_names[] = {
-	[SEC_SETUP] = "setup", [SEC_AGENTS] = "agents", [SEC_SCHEDULE] = "schedule"};
+    [SEC_SETUP] = "setup", [SEC_AGENTS] = "agents", [SEC_SCHEDULE] = "schedule"};
 
 struct parser {
 	const char *name;
@@ -250,8 +249,8 @@ static bool parse_id(struct parser *ps, struct word w, const char *prefix, unsig
 	uint64_t v;
 
 	if (!word_prefix(&n, prefix) || parse_u64(n, &v) == NUM_BAD)
-		return fail(ps, "expected %s (%s0..%s%u), got %s", what, prefix, prefix,
-			    count - 1, q(w).s);
+		return fail(ps, "expected %s (%s0..%s%u), got %s", what, prefix, prefix, count - 1,
+			    q(w).s);
 	if (parse_u64(n, &v) == NUM_OVERFLOW || v >= count)
 		return fail(ps, "%s %s out of range %s0..%s%u", what, q(w).s, prefix, prefix,
 			    count - 1);
@@ -361,8 +360,8 @@ static bool check_addr(struct parser *ps, struct scn_op *op, uint64_t addr)
 			return fail(ps, "address 0x%" PRIx64 " is not %u-byte aligned", addr,
 				    WORD_BYTES);
 		if (addr % SCN_PAGE_SIZE / WORD_BYTES >= SCN_WORDS_PER_PAGE)
-			return fail(ps, "address 0x%" PRIx64 " is not in the first %d words",
-				    addr, SCN_WORDS_PER_PAGE);
+			return fail(ps, "address 0x%" PRIx64 " is not in the first %d words", addr,
+				    SCN_WORDS_PER_PAGE);
 	}
 	op->addr = (uint32_t)addr;
 	return true;
@@ -414,8 +413,7 @@ static bool parse_op(struct parser *ps, struct line *l, struct word w, struct sc
 }
 
 /* AGENT at SITE[#N] -> AGENT  |  at STEP -> AGENT */
-static bool parse_preempt(struct parser *ps, struct line *l, struct word w,
-			  struct scn_preempt *pr)
+static bool parse_preempt(struct parser *ps, struct line *l, struct word w, struct scn_preempt *pr)
 {
 	uint64_t v;
 
@@ -550,8 +548,7 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		if (!word_is(w, section_names[sec]))
 			continue;
 		if (next_word(l, &w))
-			return fail(ps, "unexpected %s after '%s'", q(w).s,
-				    section_names[sec]);
+			return fail(ps, "unexpected %s after '%s'", q(w).s, section_names[sec]);
 		if (sec == ps->where)
 			return fail(ps, "duplicate section '%s'", section_names[sec]);
 		if (sec < ps->where)
@@ -579,8 +576,10 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 			return fail(ps, "too many preemptions (at most %d)", SCN_PREEMPT_MAX);
 		return parse_preempt(ps, l, w, &s->preempt[s->preempt_count++]);
 	default:
-		return fail(ps, "expected 'knobs', 'expect' or a section (setup, agents, "
-				"schedule), got %s", q(w).s);
+		return fail(ps,
+			    "expected 'knobs', 'expect' or a section (setup, agents, "
+			    "schedule), got %s",
+			    q(w).s);
 	}
 }
 
@@ -611,11 +610,11 @@ bool scn_parse(struct scenario *s, const char *text, size_t len, const char *nam
 	       size_t err_bytes)
 {
 	struct parser ps = {
-		.name = name ? name : "<input>",
-		.err = err,
-		.err_bytes = err_bytes,
-		.where = SEC_HEADER,
-		.s = s,
+	    .name = name ? name : "<input>",
+	    .err = err,
+	    .err_bytes = err_bytes,
+	    .where = SEC_HEADER,
+	    .s = s,
 	};
 	size_t pos = 0;
 
@@ -828,11 +827,11 @@ void scn_print(const struct scenario *s, FILE *out)
  * A missing byte reads as 0, so every prefix of an input is an input too.
  */
 
-#define OP_RECORD_MAX (9 + 10)
+#define OP_RECORD_MAX	   (9 + 10)
 #define PREEMPT_RECORD_MAX (3 + 5 + 5 + 1 + SITE_MAX)
 _Static_assert(5 + 1 + 1 + SITE_MAX + 3 + (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
-			       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX <=
-		       SCN_ENCODED_MAX,
+		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX <=
+		   SCN_ENCODED_MAX,
 	       "SCN_ENCODED_MAX holds any scenario");
 
 struct reader {

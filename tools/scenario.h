@@ -40,47 +40,48 @@
 #include <stdio.h>
 
 #define SCN_FORMAT_VERSION 1
-#define SCN_AGENTS_MAX 4   /* CPU0..CPU3 */
-#define SCN_PROCS_MAX 2    /* P0, P1 */
-#define SCN_FILES_MAX 2    /* F0, F1 */
-#define SCN_SETUP_MAX 16
-#define SCN_OPS_MAX 32     /* agent operations, all agents together */
-#define SCN_PREEMPT_MAX 48
-#define SCN_NAME_BYTES 64  /* site names in anchors and expect */
-#define SCN_VA_PAGES 64    /* addresses: page-aligned, below SCN_VA_PAGES pages */
-#define SCN_PAGES_MAX 8    /* pages= */
-#define SCN_PAGE_SIZE 4096u
-#define SCN_WORDS_PER_PAGE 4 /* store/load: ADDR may point at word 0..3 of a page */
-#define SCN_ENCODED_MAX 8192 /* scn_encode never needs more */
+#define SCN_AGENTS_MAX	   4 /* CPU0..CPU3 */
+#define SCN_PROCS_MAX	   2 /* P0, P1 */
+#define SCN_FILES_MAX	   2 /* F0, F1 */
+#define SCN_SETUP_MAX	   16
+#define SCN_OPS_MAX	   32 /* agent operations, all agents together */
+#define SCN_PREEMPT_MAX	   48
+#define SCN_NAME_BYTES	   64 /* site names in anchors and expect */
+#define SCN_VA_PAGES	   64 /* addresses: page-aligned, below SCN_VA_PAGES pages */
+#define SCN_PAGES_MAX	   8  /* pages= */
+#define SCN_PAGE_SIZE	   4096u
+#define SCN_WORDS_PER_PAGE 4	/* store/load: ADDR may point at word 0..3 of a page */
+#define SCN_ENCODED_MAX	   8192 /* scn_encode never needs more */
 
 /* Fields an operation takes, in text order. */
 enum scn_field {
-	SCN_F_PROC = 1u << 0,    /* Pn */
-	SCN_F_ADDR = 1u << 1,    /* ADDR */
-	SCN_F_PAGES = 1u << 2,   /* pages=N */
+	SCN_F_PROC = 1u << 0,	 /* Pn */
+	SCN_F_ADDR = 1u << 1,	 /* ADDR */
+	SCN_F_PAGES = 1u << 2,	 /* pages=N */
 	SCN_F_BACKING = 1u << 3, /* anon | file=Fn */
 	SCN_F_SHARING = 1u << 4, /* shared | private */
-	SCN_F_PROT = 1u << 5,    /* r | rw */
-	SCN_F_ADVICE = 1u << 6,  /* dontneed ... */
-	SCN_F_VALUE = 1u << 7,   /* = VALUE */
-	SCN_F_FILE = 1u << 8,    /* Fn (operations on a file, not a mapping) */
+	SCN_F_PROT = 1u << 5,	 /* r | rw */
+	SCN_F_ADVICE = 1u << 6,	 /* dontneed ... */
+	SCN_F_VALUE = 1u << 7,	 /* = VALUE */
+	SCN_F_FILE = 1u << 8,	 /* Fn (operations on a file, not a mapping) */
 };
 
-#define SCN_OPS(X)                                                                    \
-	X(SCN_OP_MMAP, "mmap",                                                        \
-	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING |     \
-		  SCN_F_PROT)                                                         \
-	X(SCN_OP_LOAD, "load", SCN_F_PROC | SCN_F_ADDR)                               \
-	X(SCN_OP_STORE, "store", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)               \
-	X(SCN_OP_MADVISE, "madvise", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_ADVICE) \
+#define SCN_OPS(X)                                                                                 \
+	X(SCN_OP_MMAP, "mmap",                                                                     \
+	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
+	X(SCN_OP_LOAD, "load", SCN_F_PROC | SCN_F_ADDR)                                            \
+	X(SCN_OP_STORE, "store", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                            \
+	X(SCN_OP_MADVISE, "madvise", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_ADVICE)         \
 	X(SCN_OP_WRITEBACK, "writeback", SCN_F_FILE)
 
+/* clang-format off */
 enum scn_op_kind {
 #define SCN_OP_ENUM(e, n, f) e,
 	SCN_OPS(SCN_OP_ENUM)
 #undef SCN_OP_ENUM
 	SCN_OP_COUNT
 };
+/* clang-format on */
 
 struct scn_op_info {
 	const char *name;
@@ -89,12 +90,14 @@ struct scn_op_info {
 extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 
 #define SCN_ADVICES(X) X(SCN_ADV_DONTNEED, "dontneed")
+/* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,
 	SCN_ADVICES(SCN_ADV_ENUM)
 #undef SCN_ADV_ENUM
 	SCN_ADV_COUNT
 };
+/* clang-format on */
 extern const char *const scn_advice_names[SCN_ADV_COUNT];
 
 struct scn_op {
@@ -113,17 +116,17 @@ struct scn_op {
 
 struct scn_preempt {
 	bool anchored;
-	uint8_t agent;       /* anchored: whose site */
+	uint8_t agent; /* anchored: whose site */
 	uint8_t target;
-	uint32_t occurrence; /* anchored: >= 1 */
-	uint32_t step;       /* by step */
+	uint32_t occurrence;	   /* anchored: >= 1 */
+	uint32_t step;		   /* by step */
 	char site[SCN_NAME_BYTES]; /* anchored: site name, or "done" */
 };
 
 struct scenario {
 	uint32_t version;
-	uint32_t knobs;     /* bit per enum mm_knob */
-	int expect;         /* enum mm_oracle, or -1 for clean */
+	uint32_t knobs;			  /* bit per enum mm_knob */
+	int expect;			  /* enum mm_oracle, or -1 for clean */
 	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */
 	int setup_count, ops_count, preempt_count;
 	struct scn_op setup[SCN_SETUP_MAX];

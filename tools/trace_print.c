@@ -4,14 +4,14 @@
 
 #include "../core/mm.h"
 
-static const char *const op_names[SCHED_OP_COUNT] = {"read",  "write", "rmw",   "acquire",
+static const char *const op_names[SCHED_OP_COUNT] = {"read",	"write", "rmw", "acquire",
 						     "release", "retry", "irq", "event"};
 static const char *const obj_kinds[] = {
-	[SCHED_OBJ_LOCK] = "lock", [SCHED_OBJ_RCU] = "rcu",     [SCHED_OBJ_IPI] = "ipi",
-	[SCHED_OBJ_AGENT] = "cpu", [OBJ_FOLIO] = "folio",       [OBJ_DATA] = "data",
-	[OBJ_PTE] = "pte",         [OBJ_PMD] = "pmd",           [OBJ_PTL] = "ptl",
-	[OBJ_MM_LOCK] = "mm",      [OBJ_MAPPING] = "mapping",   [OBJ_DISK] = "disk",
-	[OBJ_TLB] = "tlb",
+    [SCHED_OBJ_LOCK] = "lock", [SCHED_OBJ_RCU] = "rcu",	  [SCHED_OBJ_IPI] = "ipi",
+    [SCHED_OBJ_AGENT] = "cpu", [OBJ_FOLIO] = "folio",	  [OBJ_DATA] = "data",
+    [OBJ_PTE] = "pte",	       [OBJ_PMD] = "pmd",	  [OBJ_PTL] = "ptl",
+    [OBJ_MM_LOCK] = "mm",      [OBJ_MAPPING] = "mapping", [OBJ_DISK] = "disk",
+    [OBJ_TLB] = "tlb",
 };
 
 void trace_print_preempt(const struct scn_preempt *p, FILE *out)
@@ -31,8 +31,8 @@ static void print_step(const struct sched_trace_entry *e, FILE *out)
 	const struct sched_site *site = sched_site_by_id(e->site);
 	unsigned kind = SCHED_OBJ_KIND(e->obj);
 	const char *kname = kind < sizeof(obj_kinds) / sizeof(obj_kinds[0]) && obj_kinds[kind]
-				    ? obj_kinds[kind]
-				    : "obj";
+				? obj_kinds[kind]
+				: "obj";
 	fprintf(out, "  %5u  %-5s %-48s %-7s %s:%u\n", e->step, exec_agent_name(e->agent),
 		site ? site->name : "?", e->op < SCHED_OP_COUNT ? op_names[e->op] : "?", kname,
 		SCHED_OBJ_INDEX(e->obj));
@@ -67,9 +67,11 @@ void trace_print(const struct scenario *s, const struct exec_result *r, bool fol
 	uint32_t start = 0;
 	while (start < n) {
 		uint32_t end = start + 1;
-		while (end < n && t[end].agent == t[start].agent && !(t[end].flags & SCHED_TRACE_SWITCH))
+		while (end < n && t[end].agent == t[start].agent &&
+		       !(t[end].flags & SCHED_TRACE_SWITCH))
 			end++;
-		fprintf(out, "  --- %s, steps %u..%u\n", exec_agent_name(t[start].agent), start, end - 1);
+		fprintf(out, "  --- %s, steps %u..%u\n", exec_agent_name(t[start].agent), start,
+			end - 1);
 		for (uint32_t i = start; i < end; i++) {
 			if (folded && end - start > 2 * EDGE + 1 && i == start + EDGE) {
 				fprintf(out, "         ... %u steps ...\n", end - start - 2 * EDGE);
@@ -82,8 +84,8 @@ void trace_print(const struct scenario *s, const struct exec_result *r, bool fol
 	}
 	print_ops(s, r, out);
 	if (r->finding)
-		fprintf(out, "verdict: %s at %s: %s\n", r->f.oracle, r->f.site ? r->f.site->name : "-",
-			r->f.msg);
+		fprintf(out, "verdict: %s at %s: %s\n", r->f.oracle,
+			r->f.site ? r->f.site->name : "-", r->f.msg);
 	else
 		fprintf(out, "verdict: clean\n");
 }
