@@ -61,15 +61,24 @@ enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 /*
  * The page-table walker: PMD, then PTE, each a separate load that can race; then
  * set accessed (and dirty for a write) with a cmpxchg, as the hardware's locked
- * update does, failing if the PTE changed meanwhile.
+ * update does, failing if the PTE changed meanwhile.  A walk is part of one
+ * instruction: interrupts (shootdown IPIs) are taken before or after it, never in
+ * the middle, which is what lets the flush IPI before freeing a page table wait
+ * for walkers still reading it.
  */
-static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
+static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
 {
 	pmd_t pmd = pmdp_get_lockless(mm, pmd_offset(mm, addr));
 	if (!pmd_present(pmd))
 		return WALK_FAULT;
+	unsigned table = pmd_table(pmd);
+	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
+	if (!pte_table_live(table, table_gen))
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
+			      "%s's walker reads PTE table %u of P%d 0x%lx after it was freed",
+			      sched_agent_name(cpu), table, mm->id, addr);
 	if (!pte_present(pte) || (write && !pte_write(pte)))
 		return WALK_FAULT;
 	pte_t new = pte_mkyoung(pte);
@@ -84,6 +93,14 @@ static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long add
 			      sched_agent_name(cpu), mm->id, addr, pte_pfn(new));
 	tlb_fill(cpu, mm, addr, new, folio->gen);
 	return WALK_FILLED;
+}
+
+static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
+{
+	unsigned long flags = local_irq_save();
+	enum walk_result r = hw_walk_locked(cpu, mm, addr, write);
+	local_irq_restore(flags);
+	return r;
 }
 
 /* Models: do_user_addr_fault() -> handle_mm_fault() under mmap_read_lock. */
@@ -108,6 +125,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 	unsigned long page = addr & ~(PAGE_SIZE - 1);
 	int word = (int)((addr % PAGE_SIZE) / sizeof(uint64_t));
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS && word < MM_WORDS_PER_PAGE);
+	mm->cpumask |= 1u << cpu; /* switch_mm(): this CPU now runs the mm */
 	for (int tries = 0; tries < FAULT_RETRIES_MAX; tries++) {
 		/* the yield point of the access: interrupts (shootdowns) are taken here */
 		struct tlb_entry *e = tlb_lookup(cpu, mm, page);

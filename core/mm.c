@@ -82,7 +82,7 @@ static void free_pgtables(struct mm_struct *mm)
 			continue;
 		for (int i = 0; i < PTRS_PER_PTE; i++)
 			VM_BUG_ON(!pte_none(mm_pte_tables[pmd_table(mm->pmd[p])][i]));
-		mm_pte_meta[pmd_table(mm->pmd[p])].used = false;
+		pte_free_table(pmd_table(mm->pmd[p]));
 		mm->pmd[p].val = 0;
 	}
 }

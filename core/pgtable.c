@@ -105,9 +105,15 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 		table = -1;
 	}
 	spin_unlock_at(&mm->page_table_lock, site);
-	if (table >= 0) {
-		mm_pte_meta[table].used = false; /* pte_free() */
-		mm_pte_meta[table].mm = -1;
-	}
+	if (table >= 0)
+		pte_free_table((unsigned)table);
 	return 0;
+}
+
+void pte_free_table(unsigned table)
+{
+	SCHED_ASSERT(table < NR_PTE_TABLES && mm_pte_meta[table].used);
+	mm_pte_meta[table].used = false;
+	mm_pte_meta[table].mm = -1;
+	mm_pte_meta[table].gen++;
 }

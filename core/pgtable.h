@@ -120,6 +120,7 @@ struct pte_table_meta {
 	spinlock_t ptl; /* split PTE lock */
 	bool used;
 	int mm;
+	uint32_t gen; /* bumped when the table is freed: a stale walker is detectable */
 };
 extern struct pte_table_meta mm_pte_meta[NR_PTE_TABLES];
 
@@ -157,6 +158,13 @@ pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
 pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
 			     spinlock_t **ptlp, struct sched_site *site);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+/* Return a PTE table to the arena (pte_free()).  Its generation changes. */
+void pte_free_table(unsigned table);
+/* Oracle: is @table still the table of generation @gen?  (no yield) */
+static inline bool pte_table_live(unsigned table, uint32_t gen)
+{
+	return mm_pte_meta[table].used && mm_pte_meta[table].gen == gen;
+}
 
 #define ptep_get(p)			__ptep_get((p), MM_SITE("ptep_get"))
 #define ptep_get_lockless(p)		__ptep_get((p), MM_SITE("ptep_get_lockless"))
