@@ -174,6 +174,19 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
 }
 
+/* Never sleeps: fails if a writer holds or waits for the semaphore. */
+bool down_read_trylock_at(struct rw_semaphore *s, struct sched_site *site)
+{
+	int me = sched_current();
+	sched_yield(site, s->obj, SCHED_OP_ACQUIRE);
+	rwsem_check_recursion(s, site);
+	if (s->writer != SCHED_NO_AGENT || s->writers_wait)
+		return false;
+	s->readers |= 1u << me;
+	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	return true;
+}
+
 void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();

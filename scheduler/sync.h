@@ -71,6 +71,7 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site);
 void mutex_unlock_at(struct mutex *m, struct sched_site *site);
 void down_read_at(struct rw_semaphore *s, struct sched_site *site);
 void down_write_at(struct rw_semaphore *s, struct sched_site *site);
+bool down_read_trylock_at(struct rw_semaphore *s, struct sched_site *site);
 void up_read_at(struct rw_semaphore *s, struct sched_site *site);
 void up_write_at(struct rw_semaphore *s, struct sched_site *site);
 void downgrade_write_at(struct rw_semaphore *s, struct sched_site *site);
@@ -117,6 +118,7 @@ bool rwsem_is_locked_by_me(const struct rw_semaphore *s);
 #define mutex_unlock(m)		SYNC_CALL(mutex_unlock_at, "mutex_unlock(" #m ")", (m))
 #define down_read(s)		SYNC_CALL(down_read_at, "down_read(" #s ")", (s))
 #define down_write(s)		SYNC_CALL(down_write_at, "down_write(" #s ")", (s))
+#define down_read_trylock(s)	SYNC_CALL(down_read_trylock_at, "down_read_trylock(" #s ")", (s))
 #define up_read(s)		SYNC_CALL(up_read_at, "up_read(" #s ")", (s))
 #define up_write(s)		SYNC_CALL(up_write_at, "up_write(" #s ")", (s))
 #define downgrade_write(s)	SYNC_CALL(downgrade_write_at, "downgrade_write(" #s ")", (s))
