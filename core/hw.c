@@ -13,6 +13,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
+#include "vma.h"
 
 struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
 /* private (anon) memory: per process and virtual page */
@@ -66,7 +67,8 @@ enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
  * the middle, which is what lets the flush IPI before freeing a page table wait
  * for walkers still reading it.
  */
-static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
+static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned long addr,
+				       bool write)
 {
 	pmd_t pmd = pmdp_get_lockless(mm, pmd_offset(mm, addr));
 	if (!pmd_present(pmd))
@@ -103,11 +105,25 @@ static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long add
 	return r;
 }
 
-/* Models: do_user_addr_fault() -> handle_mm_fault() under mmap_read_lock. */
+/*
+ * Models: do_user_addr_fault(): first under the per-VMA lock found under RCU,
+ * falling back to mmap_read_lock when that fails or the fault asks to retry.
+ */
 static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool write)
 {
+	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
+	if (vma) {
+		if (write && !(vma->vm_flags & VM_WRITE)) {
+			vma_end_read(vma);
+			return -EFAULT;
+		}
+		int fault = handle_mm_fault(vma, addr, write);
+		vma_end_read(vma);
+		if (!(fault & VM_FAULT_RETRY))
+			return fault & VM_FAULT_OOM ? -12 /* -ENOMEM */ : 0;
+	}
 	mmap_read_lock(mm);
-	struct vm_area_struct *vma = find_vma(mm, addr);
+	vma = find_vma(mm, addr);
 	if (!vma || vma->vm_start > addr || (write && !(vma->vm_flags & VM_WRITE))) {
 		mmap_read_unlock(mm);
 		return -EFAULT;

@@ -22,7 +22,13 @@
 	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "               \
 	  "the PTE already clear and cleans the page while a stale writable TLB "                  \
 	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "               \
-	  "page table lock)")
+	  "page table lock)")                                                                      \
+	X(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH, "munmap-unlock-before-flush", "tlb-coherence",          \
+	  "munmap() drops mmap_lock right after clearing the range in the VMA tree, before "       \
+	  "zapping the PTEs and flushing the TLB, with nothing reserving the range: a concurrent " \
+	  "mmap() is handed the same addresses and faults new pages in while another CPU still "   \
+	  "translates them to the old ones (today munmap downgrades to mmap_lock for read and "    \
+	  "holds it until the flush is done: dd2283f2605e, 2018)")
 
 /* clang-format off */
 enum mm_knob {

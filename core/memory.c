@@ -7,6 +7,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
+#include "vma.h"
 
 struct vm_fault {
 	struct vm_area_struct *vma;
@@ -262,7 +263,7 @@ static int handle_pte_fault(struct vm_fault *vmf)
 int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	mmap_assert_locked(mm);
+	vma_assert_locked(vma);
 	struct vm_fault vmf = {.vma = vma, .address = addr, .write = write};
 	vmf.pmd = pmd_offset(mm, addr);
 	if (pmd_none(pmdp_get(mm, vmf.pmd)) && pte_alloc(mm, vmf.pmd))
@@ -340,7 +341,6 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 		      unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	mmap_assert_locked(mm);
 	if (addr < vma->vm_start)
 		addr = vma->vm_start;
 	if (end > vma->vm_end)

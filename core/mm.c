@@ -19,6 +19,7 @@
 #include "quiesce.h"
 #include "rmap.h"
 #include "tlb.h"
+#include "vma.h"
 
 static struct mm_struct mm_structs[NR_MMS];
 static struct address_space mm_mappings[NR_FILES];
@@ -42,11 +43,16 @@ void mm_reset(void)
 	tlb_reset();
 	hw_reset();
 	mmap_reset();
+	vma_arena_reset();
 	for (int i = 0; i < NR_MMS; i++) {
 		struct mm_struct *mm = &mm_structs[i];
-		memset(mm, 0, sizeof(*mm));
+		/* field by field: the tree's node pool is large and mt_init() resets it */
 		mm->id = i;
 		mm->live = true;
+		memset(mm->pmd, 0, sizeof(mm->pmd));
+		mm->cpumask = 0;
+		mm->mm_lock_seq = 0;
+		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->mmap_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2), "mmap_lock",
 			   RANK_MMAP_LOCK);
 		spin_lock_init(&mm->page_table_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2 + 1),
@@ -68,48 +74,6 @@ void mm_reset(void)
 				mapping->disk[p][w] = 0x1000000ull * (uint64_t)(f + 1) +
 						      0x100ull * (uint64_t)p + (uint64_t)w;
 	}
-}
-
-/*
- * Models: free_pgtables() at exit: every PTE table goes back to the arena.
- * Context: mmap_lock held for write, every PTE already zapped and flushed.
- */
-static void free_pgtables(struct mm_struct *mm)
-{
-	mmap_assert_write_locked(mm);
-	for (int p = 0; p < PTRS_PER_PMD; p++) {
-		if (!pmd_present(mm->pmd[p]))
-			continue;
-		for (int i = 0; i < PTRS_PER_PTE; i++)
-			VM_BUG_ON(!pte_none(mm_pte_tables[pmd_table(mm->pmd[p])][i]));
-		pte_free_table(pmd_table(mm->pmd[p]));
-		mm->pmd[p].val = 0;
-	}
-}
-
-/*
- * Models: exit_mmap(): unmap every VMA with a fullmm gather, free the page tables,
- * unlink file VMAs.  Context: the last user of @mm.
- */
-static void exit_mmap(struct mm_struct *mm)
-{
-	struct mmu_gather tlb;
-	mmap_write_lock(mm);
-	tlb_gather_mmu_fullmm(&tlb, mm);
-	for (int i = 0; i < NR_VMAS_PER_MM; i++)
-		if (mm->vmas[i].vm_mm)
-			unmap_single_vma(&tlb, &mm->vmas[i], mm->vmas[i].vm_start,
-					 mm->vmas[i].vm_end);
-	tlb_finish_mmu(&tlb);
-	free_pgtables(mm);
-	for (int i = 0; i < NR_VMAS_PER_MM; i++) {
-		struct vm_area_struct *vma = &mm->vmas[i];
-		if (vma->vm_mm && vma->vm_file)
-			vma_unlink_file(vma);
-		vma->vm_mm = NULL;
-	}
-	mmap_write_unlock(mm);
-	mm->live = false;
 }
 
 SCHED_SITE_GLOBAL(site_final_sync, "mm_quiesce", "final_sync");

@@ -14,12 +14,14 @@
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H
 
+#include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 
 #include "../scheduler/sched.h"
 #include "../scheduler/sync.h"
 #include "knobs.h"
+#include "mtree.h"
 #include "oracle.h"
 
 #define PAGE_SHIFT	  12
@@ -51,11 +53,13 @@ enum mm_obj_kind {
 	OBJ_MAPPING,		     /* page cache and i_mmap of a file */
 	OBJ_DISK,		     /* a file's backing store, per page */
 	OBJ_TLB,		     /* a CPU's TLB */
+	OBJ_VMA,		     /* a VMA's fields and per-VMA lock */
 };
 
 /* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
 enum mm_lock_rank {
 	RANK_MMAP_LOCK = 10,
+	RANK_VMA_LOCK = 15,
 	RANK_FOLIO_LOCK = 20,
 	RANK_I_MMAP = 30,
 	RANK_PAGE_TABLE_LOCK = 40,
@@ -84,6 +88,11 @@ struct vm_area_struct {
 	struct address_space *vm_file; /* NULL: anonymous */
 	unsigned long vm_pgoff;	       /* file offset of vm_start, in pages */
 	uint32_t vm_gen;	       /* oracle bookkeeping: which mmap() made it */
+	/* per-VMA lock (see vma.h) */
+	struct rw_semaphore vm_lock;
+	uint32_t vm_lock_seq; /* == mm_lock_seq: write-locked until mmap_write_unlock */
+	bool vm_detached;     /* not (or no longer) in the mm's tree */
+	bool vm_allocated;    /* arena bookkeeping */
 };
 
 typedef struct {
@@ -94,10 +103,11 @@ struct mm_struct {
 	int id;
 	bool live;
 	struct rw_semaphore mmap_lock;
-	spinlock_t page_table_lock;		    /* protects PMD population */
-	pmd_t pmd[PTRS_PER_PMD];		    /* the top level: the mm's pgd, folded */
-	struct vm_area_struct vmas[NR_VMAS_PER_MM]; /* slots; vm_mm == NULL: free */
-	uint32_t cpumask; /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
+	spinlock_t page_table_lock; /* protects PMD population */
+	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
+	struct maple_tree mm_mt;    /* the VMAs, by address */
+	uint32_t mm_lock_seq;	    /* bumped by mmap_write_unlock (vma_end_write_all) */
+	uint32_t cpumask;	    /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
 };
 
 struct address_space {
@@ -105,11 +115,8 @@ struct address_space {
 	spinlock_t i_pages_lock;	 /* the page cache xarray's lock */
 	struct folio *pages[FILE_PAGES]; /* page cache, by index */
 	struct rw_semaphore i_mmap_rwsem;
-	/* i_mmap: the VMAs mapping this file (mm id, vma index), for rmap walks */
-	struct {
-		int mm;
-		unsigned long start;
-	} i_mmap[NR_MMS * NR_VMAS_PER_MM];
+	/* i_mmap: the VMAs mapping this file, for rmap walks (under i_mmap_rwsem) */
+	struct vm_area_struct *i_mmap[NR_MMS * NR_VMAS_PER_MM];
 	int nr_i_mmap;
 	uint64_t disk[FILE_PAGES][MM_WORDS_PER_PAGE];
 };
@@ -121,13 +128,14 @@ static inline unsigned long vma_pages(const struct vm_area_struct *vma)
 
 /* The first VMA ending above @addr.  Context: mmap_lock held (asserted). */
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr);
-/* The same without the assertion, for rmap walkers that hold i_mmap_rwsem. */
+/* The same without the assertion: the oracle's privileged view. */
 struct vm_area_struct *__find_vma(struct mm_struct *mm, unsigned long addr);
 
 void mmap_read_lock(struct mm_struct *mm);
 void mmap_read_unlock(struct mm_struct *mm);
 void mmap_write_lock(struct mm_struct *mm);
 void mmap_write_unlock(struct mm_struct *mm);
+void mmap_write_downgrade(struct mm_struct *mm);
 void mmap_assert_locked(struct mm_struct *mm);
 void mmap_assert_write_locked(struct mm_struct *mm);
 

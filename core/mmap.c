@@ -1,9 +1,21 @@
 /* SPDX-License-Identifier: MIT */
-/* VMAs, mmap_lock, mmap and madvise (see mmap.h). */
+/* mmap_lock, VMA lookup, mmap, munmap, madvise, exit (see mmap.h). */
 #include "mmap.h"
 
 #include "memory.h"
+#include "pgtable.h"
 #include "rmap.h"
+#include "tlb.h"
+#include "vma.h"
+
+static uint32_t vma_generation;
+
+void mmap_reset(void)
+{
+	vma_generation = 0;
+}
+
+/* ---- mmap_lock ------------------------------------------------------------------- */
 
 void mmap_read_lock(struct mm_struct *mm)
 {
@@ -19,7 +31,13 @@ void mmap_write_lock(struct mm_struct *mm)
 }
 void mmap_write_unlock(struct mm_struct *mm)
 {
+	vma_end_write_all(mm);
 	up_write(&mm->mmap_lock);
+}
+void mmap_write_downgrade(struct mm_struct *mm)
+{
+	vma_end_write_all(mm);
+	downgrade_write(&mm->mmap_lock);
 }
 
 void mmap_assert_locked(struct mm_struct *mm)
@@ -36,15 +54,12 @@ void mmap_assert_write_locked(struct mm_struct *mm)
 				       MM_SITE("mmap_assert_write_locked"));
 }
 
+/* ---- lookup ---------------------------------------------------------------------- */
+
 struct vm_area_struct *__find_vma(struct mm_struct *mm, unsigned long addr)
 {
-	struct vm_area_struct *best = NULL;
-	for (int i = 0; i < NR_VMAS_PER_MM; i++) {
-		struct vm_area_struct *vma = &mm->vmas[i];
-		if (vma->vm_mm && vma->vm_end > addr && (!best || vma->vm_start < best->vm_start))
-			best = vma;
-	}
-	return best;
+	unsigned long index = addr;
+	return mt_find(&mm->mm_mt, &index, ULONG_MAX);
 }
 
 struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
@@ -53,48 +68,245 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 	return __find_vma(mm, addr);
 }
 
-static uint32_t vma_generation;
-
-void mmap_reset(void)
+/* The last VMA ending at or below @addr, or NULL.  Context: mmap_lock held. */
+static struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr)
 {
-	vma_generation = 0;
+	struct vm_area_struct *prev = NULL, *vma;
+	unsigned long index = 0;
+	while (addr && (vma = mt_find(&mm->mm_mt, &index, addr - 1)) != NULL) {
+		if (vma->vm_end <= addr)
+			prev = vma;
+		if (!index)
+			break; /* wrapped past ULONG_MAX */
+	}
+	return prev;
 }
 
-int do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
-	    struct address_space *file, unsigned long pgoff, uint32_t vm_flags)
+/* ---- splitting and gathering ------------------------------------------------------ */
+
+/*
+ * Models: __split_vma(): cut @vma at @addr; @vma keeps [vm_start, addr), the
+ * returned VMA gets [addr, vm_end).  Both are write-locked.
+ * Context: mmap_lock held for write.  NULL: -ENOMEM.
+ */
+static struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 {
-	unsigned long end = addr + (pages << PAGE_SHIFT);
-	if (!pages || addr % PAGE_SIZE || end > TASK_SIZE || end <= addr)
-		return -EINVAL;
-	if (file && pgoff + pages > FILE_PAGES)
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	SCHED_ASSERT(addr > vma->vm_start && addr < vma->vm_end && addr % PAGE_SIZE == 0);
+	struct vm_area_struct *new = vm_area_alloc(mm);
+	if (!new)
+		return NULL;
+	vma_start_write(vma);
+	new->vm_start = addr;
+	new->vm_end = vma->vm_end;
+	new->vm_flags = vma->vm_flags;
+	new->vm_file = vma->vm_file;
+	new->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	new->vm_gen = vma->vm_gen; /* the same mapping, cut in two */
+	vma_start_write(new);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
+	SCHED_YIELD("vm_end", SCHED_OBJ(OBJ_VMA, 0), SCHED_OP_WRITE);
+	vma->vm_end = addr;
+	vma_mark_detached(new, false);
+	if (new->vm_file)
+		vma_link_file(new);
+	return new;
+}
+
+/* The VMAs of an unmap: the range, the VMAs inside it, the page-table bounds. */
+struct vma_munmap {
+	unsigned long start, end;
+	unsigned long floor, ceiling; /* page tables may be freed only inside these */
+	int count;
+	struct vm_area_struct *vmas[NR_VMAS];
+};
+
+/*
+ * Models: vms_gather_munmap_vmas(): split at the edges, then write-lock every VMA
+ * inside [start, end).  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
+ */
+static int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end,
+		      struct vma_munmap *vms)
+{
+	mmap_assert_write_locked(mm);
+	*vms = (struct vma_munmap){.start = start, .end = end};
+	struct vm_area_struct *vma = find_vma(mm, start);
+	if (vma && vma->vm_start < start && vma->vm_end > start && !split_vma(vma, start))
+		return -ENOMEM;
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_end > end && !split_vma(vma, end))
+			return -ENOMEM;
+		vma_start_write(vma);
+		SCHED_ASSERT(vms->count < NR_VMAS);
+		vms->vmas[vms->count++] = vma;
+	}
+	struct vm_area_struct *prev = find_vma_prev(mm, start);
+	struct vm_area_struct *next = find_vma(mm, end);
+	vms->floor = prev ? prev->vm_end : 0;
+	vms->ceiling = next ? next->vm_start : TASK_SIZE;
+	return 0;
+}
+
+/*
+ * Models: free_pgtables(): clear the PMDs whose whole span lies inside [floor,
+ * ceiling) and touches [start, end), and hand their tables to the mmu_gather,
+ * which frees them after the TLB flush (the flush IPI also waits out hardware
+ * walkers still reading them).  Context: the VMAs of the span detached.
+ */
+static void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long start,
+			  unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	for (unsigned long p = pmd_index(start); p < PTRS_PER_PMD && (p << PMD_SHIFT) < end; p++) {
+		unsigned long ps = p << PMD_SHIFT, pe = ps + (1ul << PMD_SHIFT);
+		if (ps < floor || pe > ceiling)
+			continue;
+		pmd_t *pmdp = &mm->pmd[p];
+		pmd_t pmd = pmdp_get(mm, pmdp);
+		if (!pmd_present(pmd))
+			continue;
+		SCHED_YIELD("pmd_clear", pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+		pmdp->val = 0;
+		tlb_remove_table(tlb, pmd_table(pmd), ps);
+	}
+}
+
+/*
+ * Models: unmap_region() / vms_clear_ptes(): zap the gathered VMAs' PTEs, take
+ * file VMAs off i_mmap (rmap walkers must not walk tables about to be freed), free
+ * the page tables, flush.
+ */
+static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	struct mmu_gather tlb;
+	tlb_gather_mmu(&tlb, mm);
+	for (int i = 0; i < vms->count; i++)
+		unmap_single_vma(&tlb, vms->vmas[i], vms->start, vms->end);
+	for (int i = 0; i < vms->count; i++)
+		if (vms->vmas[i]->vm_file)
+			vma_unlink_file(vms->vmas[i]);
+	free_pgtables(&tlb, mm, vms->start, vms->end, vms->floor, vms->ceiling);
+	tlb_finish_mmu(&tlb);
+}
+
+static void remove_vmas(struct vma_munmap *vms)
+{
+	for (int i = 0; i < vms->count; i++) {
+		vma_mark_detached(vms->vmas[i], true);
+		vm_area_free(vms->vmas[i]);
+	}
+}
+
+/* ---- mmap ------------------------------------------------------------------------- */
+
+/* Choose the address.  Context: mmap_lock held for write.  Returns it or -errno. */
+static long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
+			      enum mmap_placement placement)
+{
+	unsigned long end = addr + len, start;
+	unsigned int zero = 0; /* MTREE_ZERO is occupied */
+	bool in_range = end <= TASK_SIZE && end > addr;
+	switch (placement) {
+	case MMAP_FIXED:
+		return in_range ? (long)addr : -EINVAL;
+	case MMAP_NOREPLACE:
+		if (!in_range)
+			return -EINVAL;
+		return mt_empty_area(&mm->mm_mt, addr, end - 1, len, zero, &start) ? -EEXIST
+										   : (long)addr;
+	case MMAP_HINT:
+		if (in_range && !mt_empty_area(&mm->mm_mt, addr, end - 1, len, zero, &start))
+			return (long)addr;
+		/* arch_get_unmapped_area_topdown(): the highest free range */
+		if (len > TASK_SIZE ||
+		    mt_empty_area(&mm->mm_mt, 0, TASK_SIZE - 1, len, MT_EMPTY_REV | zero, &start))
+			return -ENOMEM;
+		return (long)start;
+	}
+	return -EINVAL;
+}
+
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
+	     struct address_space *file, unsigned long pgoff, uint32_t vm_flags,
+	     enum mmap_placement placement)
+{
+	unsigned long len = pages << PAGE_SHIFT;
+	if (!pages || addr % PAGE_SIZE || (file && pgoff + pages > FILE_PAGES))
 		return -EINVAL;
 	mmap_write_lock(mm);
-	struct vm_area_struct *next = find_vma(mm, addr);
-	if (next && next->vm_start < end) {
+	long ret = get_unmapped_area(mm, addr, len, placement);
+	if (ret < 0 || vm_area_available() < 3) {
 		mmap_write_unlock(mm);
-		return -EEXIST;
+		return ret < 0 ? ret : -ENOMEM;
 	}
-	struct vm_area_struct *vma = NULL;
-	for (int i = 0; i < NR_VMAS_PER_MM && !vma; i++)
-		if (!mm->vmas[i].vm_mm)
-			vma = &mm->vmas[i];
-	if (!vma) {
+	addr = (unsigned long)ret;
+	struct vma_munmap vms = {.count = 0};
+	if (placement == MMAP_FIXED) {
+		/* gather the old VMAs and clear their PTEs while they are still in the
+		 * tree: write-locked, so faults on them fall back to mmap_lock and wait */
+		if (vms_gather(mm, addr, addr + len, &vms)) {
+			mmap_write_unlock(mm);
+			return -ENOMEM;
+		}
+		if (vms.count)
+			unmap_region(mm, &vms);
+	}
+	struct vm_area_struct *vma = vm_area_alloc(mm);
+	SCHED_ASSERT(vma); /* vmas_free_slots() said so */
+	vma->vm_start = addr;
+	vma->vm_end = addr + len;
+	vma->vm_flags = vm_flags;
+	vma->vm_file = file;
+	vma->vm_pgoff = pgoff;
+	vma->vm_gen = ++vma_generation;
+	/* one store replaces the old VMAs: RCU readers see old or new, never a hole */
+	vma_link(mm, vma);
+	remove_vmas(&vms);
+	mmap_write_unlock(mm);
+	return (long)addr;
+}
+
+/* ---- munmap ------------------------------------------------------------------------ */
+
+/*
+ * Models: do_vmi_align_munmap() with unlock (the munmap() syscall).
+ * Knob munmap-unlock-before-flush: drop mmap_lock entirely after clearing the
+ * tree, before zapping and flushing: mmap() can hand the range out while other
+ * CPUs still translate it to the old pages.
+ */
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
+{
+	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
+		return -EINVAL;
+	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	mmap_write_lock(mm);
+	struct vma_munmap vms;
+	if (vm_area_available() < 2 || vms_gather(mm, start, end, &vms)) {
 		mmap_write_unlock(mm);
 		return -ENOMEM;
 	}
-	*vma = (struct vm_area_struct){.vm_start = addr,
-				       .vm_end = end,
-				       .vm_flags = vm_flags,
-				       .vm_mm = mm,
-				       .vm_file = file,
-				       .vm_pgoff = pgoff,
-				       .vm_gen = ++vma_generation};
-	SCHED_YIELD("vma_link", SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id), SCHED_OP_WRITE);
-	if (file)
-		vma_link_file(vma);
-	mmap_write_unlock(mm);
+	if (!vms.count) {
+		mmap_write_unlock(mm);
+		return 0;
+	}
+	for (int i = 0; i < vms.count; i++)
+		vma_mark_detached(vms.vmas[i], true);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, start, end - 1, NULL) == 0);
+	bool unlocked = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH);
+	if (unlocked)
+		mmap_write_unlock(mm);
+	else
+		mmap_write_downgrade(mm); /* the range stays unusable until we unlock */
+	unmap_region(mm, &vms);
+	for (int i = 0; i < vms.count; i++)
+		vm_area_free(vms.vmas[i]);
+	if (!unlocked)
+		mmap_read_unlock(mm);
 	return 0;
 }
+
+/* ---- madvise ------------------------------------------------------------------------ */
 
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
@@ -119,4 +331,34 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 	}
 	mmap_read_unlock(mm);
 	return ret;
+}
+
+/* ---- exit --------------------------------------------------------------------------- */
+
+void exit_mmap(struct mm_struct *mm)
+{
+	struct vma_munmap vms = {.start = 0, .end = TASK_SIZE, .floor = 0, .ceiling = TASK_SIZE};
+	struct mmu_gather tlb;
+	mmap_write_lock(mm);
+	struct vm_area_struct *vma;
+	unsigned long index = 0;
+	while ((vma = mt_find(&mm->mm_mt, &index, ULONG_MAX)) != NULL) {
+		vma_start_write(vma);
+		SCHED_ASSERT(vms.count < NR_VMAS);
+		vms.vmas[vms.count++] = vma;
+		if (!index)
+			break;
+	}
+	tlb_gather_mmu_fullmm(&tlb, mm);
+	for (int i = 0; i < vms.count; i++)
+		unmap_single_vma(&tlb, vms.vmas[i], vms.vmas[i]->vm_start, vms.vmas[i]->vm_end);
+	for (int i = 0; i < vms.count; i++)
+		if (vms.vmas[i]->vm_file)
+			vma_unlink_file(vms.vmas[i]);
+	free_pgtables(&tlb, mm, 0, TASK_SIZE, 0, TASK_SIZE);
+	tlb_finish_mmu(&tlb);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
+	remove_vmas(&vms);
+	mmap_write_unlock(mm);
+	mm->live = false;
 }

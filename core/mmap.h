@@ -1,11 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The address-space operations a user process calls: mmap and madvise.
+ * The address-space operations a user process calls: mmap (hint, MAP_FIXED,
+ * MAP_FIXED_NOREPLACE), munmap and madvise.
  *
- * Models: mm/mmap.c do_mmap()/mmap_region() for fixed, non-overlapping ranges
- * (MAP_FIXED_NOREPLACE semantics) and mm/madvise.c madvise_dontneed_single_vma().
- * Leaves out (issue 3): hint placement and gap search, MAP_FIXED replacement,
- * munmap, mremap, mprotect, MADV_FREE, the maple tree and per-VMA locks.
+ * munmap, stated once (mm/vma.c do_vmi_align_munmap()): under mmap_lock for write,
+ * split the VMAs at the range's edges, write-lock and detach every VMA inside,
+ * and clear the range in the tree; then downgrade to mmap_lock for read and, still
+ * holding it, zap the PTEs, free the page tables and flush the TLB (tlb_finish_mmu);
+ * only then drop the lock, so that no mmap() can hand the range out while a CPU
+ * may still translate it to the old pages.
+ *
+ * MAP_FIXED over existing mappings (mm/vma.c __mmap_region(), 6.12+): gather and
+ * write-lock the old VMAs, clear their PTEs while they are still in the tree, store
+ * the new VMA over them in one tree store (RCU readers see old or new, never a
+ * hole), then free the old VMAs.
+ *
+ * Models: mm/mmap.c, mm/vma.c, mm/madvise.c.  Leaves out (issue 3, later): VMA
+ * merging, mremap, mprotect, MADV_FREE, stack expansion, the ZERO-entry
+ * reservation variants of munmap.
  */
 #ifndef MMFUZZ_MMAP_H
 #define MMFUZZ_MMAP_H
@@ -18,11 +30,27 @@
 
 #define MADV_DONTNEED 4
 
-/* Map [addr, addr + pages) of @file (NULL: anonymous) at page offset @pgoff.
- * Returns 0 or -errno. */
-int do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
-	    struct address_space *file, unsigned long pgoff, uint32_t vm_flags);
-void mmap_reset(void);
+enum mmap_placement {
+	MMAP_NOREPLACE, /* MAP_FIXED_NOREPLACE: exactly there, or -EEXIST */
+	MMAP_FIXED,	/* MAP_FIXED: exactly there, replacing what was mapped */
+	MMAP_HINT,	/* a hint: there if free, else the highest free range */
+};
+
+/*
+ * Map @pages pages of @file (NULL: anonymous) from page offset @pgoff at @addr
+ * per @placement.  Returns the address, or -errno.
+ */
+long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
+	     struct address_space *file, unsigned long pgoff, uint32_t vm_flags,
+	     enum mmap_placement placement);
+int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
+void mmap_reset(void);
+
+/*
+ * Tear down every VMA of @mm (exit_mmap()).
+ * Context: the last user of @mm, no concurrency.
+ */
+void exit_mmap(struct mm_struct *mm);
 
 #endif

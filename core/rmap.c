@@ -12,9 +12,7 @@ void vma_link_file(struct vm_area_struct *vma)
 	down_write(&mapping->i_mmap_rwsem);
 	SCHED_ASSERT(mapping->nr_i_mmap <
 		     (int)(sizeof(mapping->i_mmap) / sizeof(mapping->i_mmap[0])));
-	mapping->i_mmap[mapping->nr_i_mmap].mm = vma->vm_mm->id;
-	mapping->i_mmap[mapping->nr_i_mmap].start = vma->vm_start;
-	mapping->nr_i_mmap++;
+	mapping->i_mmap[mapping->nr_i_mmap++] = vma;
 	up_write(&mapping->i_mmap_rwsem);
 }
 
@@ -23,8 +21,7 @@ void vma_unlink_file(struct vm_area_struct *vma)
 	struct address_space *mapping = vma->vm_file;
 	down_write(&mapping->i_mmap_rwsem);
 	for (int i = 0; i < mapping->nr_i_mmap; i++) {
-		if (mapping->i_mmap[i].mm != vma->vm_mm->id ||
-		    mapping->i_mmap[i].start != vma->vm_start)
+		if (mapping->i_mmap[i] != vma)
 			continue;
 		mapping->i_mmap[i] = mapping->i_mmap[--mapping->nr_i_mmap];
 		break;
@@ -70,11 +67,10 @@ int folio_mkclean(struct folio *folio)
 	int cleaned = 0;
 	down_read(&mapping->i_mmap_rwsem);
 	for (int i = 0; i < mapping->nr_i_mmap; i++) {
-		struct mm_struct *mm = mm_get(mapping->i_mmap[i].mm);
+
 		/* stable: unlinking the VMA needs i_mmap_rwsem for write */
-		struct vm_area_struct *vma = __find_vma(mm, mapping->i_mmap[i].start);
-		if (!vma || vma->vm_file != mapping)
-			continue;
+		struct vm_area_struct *vma = mapping->i_mmap[i];
+		SCHED_ASSERT(vma->vm_allocated && vma->vm_file == mapping);
 		if (folio->index < vma->vm_pgoff || folio->index >= vma->vm_pgoff + vma_pages(vma))
 			continue;
 		unsigned long addr = vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT);

@@ -169,6 +169,17 @@ bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool 
 	return tlb->nr == MMU_GATHER_BATCH;
 }
 
+void tlb_remove_table(struct mmu_gather *tlb, unsigned table, unsigned long addr)
+{
+	SCHED_ASSERT(tlb->nr_tables < PTRS_PER_PMD);
+	tlb->tables[tlb->nr_tables++] = table;
+	tlb->freed_tables = true;
+	if (addr < tlb->start)
+		tlb->start = addr;
+	if (addr + (1ul << PMD_SHIFT) > tlb->end)
+		tlb->end = addr + (1ul << PMD_SHIFT);
+}
+
 /* Step 2 of the protocol: invalidate every TLB entry of the gathered range. */
 void __tlb_flush_mmu_tlbonly(struct mmu_gather *tlb, struct sched_site *site)
 {
@@ -206,6 +217,14 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 	for (int i = 0; i < tlb->nr; i++)
 		__folio_put(tlb->pages[i].folio, site);
 	tlb->nr = 0;
+	/* the flush above waited for every CPU: no walker can still be in these */
+	for (int i = 0; i < tlb->nr_tables; i++) {
+		for (int e = 0; e < PTRS_PER_PTE; e++)
+			VM_BUG_ON(!pte_none(mm_pte_tables[tlb->tables[i]][e]));
+		pte_free_table(tlb->tables[i]);
+	}
+	tlb->nr_tables = 0;
+	tlb->freed_tables = false;
 }
 
 void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site)

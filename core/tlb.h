@@ -65,6 +65,9 @@ struct mmu_gather {
 		struct folio *folio;
 		bool delay_rmap;
 	} pages[MMU_GATHER_BATCH];
+	bool freed_tables; /* page tables queued: flush even if no PTE was present */
+	int nr_tables;
+	unsigned tables[PTRS_PER_PMD];
 };
 
 void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm);
@@ -72,6 +75,8 @@ void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm);
 void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr);
 /* Queue a page for freeing after the flush; true if the batch is full (flush now). */
 bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool delay_rmap);
+/* Queue PTE table @table (mapping from @addr) to be freed after the TLB flush. */
+void tlb_remove_table(struct mmu_gather *tlb, unsigned table, unsigned long addr);
 static inline bool tlb_delay_rmap(struct mmu_gather *tlb)
 {
 	(void)tlb;

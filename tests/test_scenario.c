@@ -471,13 +471,13 @@ Test(scenario_print, canonical)
 			       "expect  lost-write folio_mkclean\n"
 			       "\n"
 			       "setup\n"
-			       "  CPU2 P0 mmap      0x0 pages=1 file=F0 shared rw\n"
-			       "  CPU2 P0 store     0x0 = 1\n"
+			       "  CPU2 P0 mmap       0x0 pages=1 file=F0 shared rw\n"
+			       "  CPU2 P0 store      0x0 = 1\n"
 			       "\n"
 			       "agents\n"
-			       "  CPU0 P0 madvise   0x0 pages=1 dontneed\n"
-			       "  CPU1    writeback F0\n"
-			       "  CPU2 P0 store     0x0 = 2\n"
+			       "  CPU0 P0 madvise    0x0 pages=1 dontneed\n"
+			       "  CPU1    writeback  F0\n"
+			       "  CPU2 P0 store      0x0 = 2\n"
 			       "\n"
 			       "schedule\n"
 			       "  CPU0 at zap_pte_range:rmap_removed -> CPU1\n"
@@ -502,7 +502,7 @@ Test(scenario_print, print_op)
 
 	scn_print_op(&op, f);
 	fclose(f);
-	cr_expect_str_eq(buf, "CPU3 P1 store     0x1018 = 42");
+	cr_expect_str_eq(buf, "CPU3 P1 store      0x1018 = 42");
 	free(buf);
 }
 

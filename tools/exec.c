@@ -34,14 +34,23 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 {
 	struct mm_struct *mm = mm_get(op->proc);
 	switch ((enum scn_op_kind)op->kind) {
-	case SCN_OP_MMAP: {
+	case SCN_OP_MMAP:
+	case SCN_OP_MMAP_FIXED:
+	case SCN_OP_MMAP_HINT: {
 		uint32_t flags =
 		    VM_READ | (op->write ? VM_WRITE : 0) | (op->shared ? VM_SHARED : 0);
 		if (op->anon)
 			flags &= ~VM_SHARED; /* shared anonymous memory (shmem) is not modelled */
-		return do_mmap(mm, op->addr, op->pages, op->anon ? NULL : mapping_get(op->file), 0,
-			       flags);
+		enum mmap_placement placement = op->kind == SCN_OP_MMAP		? MMAP_NOREPLACE
+						: op->kind == SCN_OP_MMAP_FIXED ? MMAP_FIXED
+										: MMAP_HINT;
+		long addr = do_mmap(mm, op->addr, op->pages,
+				    op->anon ? NULL : mapping_get(op->file), 0, flags, placement);
+		res->value = addr < 0 ? 0 : (uint64_t)addr;
+		return addr < 0 ? (int)addr : 0;
 	}
+	case SCN_OP_MUNMAP:
+		return do_munmap(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_LOAD:
 		return hw_load(op->agent, mm, op->addr, &res->value);
 	case SCN_OP_STORE:

@@ -72,7 +72,12 @@ enum scn_field {
 	X(SCN_OP_LOAD, "load", SCN_F_PROC | SCN_F_ADDR)                                            \
 	X(SCN_OP_STORE, "store", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                            \
 	X(SCN_OP_MADVISE, "madvise", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_ADVICE)         \
-	X(SCN_OP_WRITEBACK, "writeback", SCN_F_FILE)
+	X(SCN_OP_WRITEBACK, "writeback", SCN_F_FILE)                                               \
+	X(SCN_OP_MUNMAP, "munmap", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                          \
+	X(SCN_OP_MMAP_FIXED, "mmap-fixed",                                                         \
+	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
+	X(SCN_OP_MMAP_HINT, "mmap-hint",                                                           \
+	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)
 
 /* clang-format off */
 enum scn_op_kind {

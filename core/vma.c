@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* VMAs, the mm's tree, per-VMA locks (see vma.h). */
+#include "vma.h"
+
+#include <string.h>
+
+#include "mmap.h"
+#include "mtree.h"
+#include "rmap.h"
+
+static struct vm_area_struct vma_arena[NR_VMAS];
+
+static uint32_t vma_index(const struct vm_area_struct *vma)
+{
+	return (uint32_t)(vma - vma_arena);
+}
+
+void vma_arena_reset(void)
+{
+	memset(vma_arena, 0, sizeof(vma_arena));
+}
+
+struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
+{
+	for (int i = 0; i < NR_VMAS; i++) {
+		struct vm_area_struct *vma = &vma_arena[i];
+		if (vma->vm_allocated)
+			continue;
+		memset(vma, 0, sizeof(*vma));
+		vma->vm_allocated = true;
+		vma->vm_mm = mm;
+		vma->vm_detached = true; /* until vma_link() */
+		init_rwsem(&vma->vm_lock, SCHED_OBJ(OBJ_VMA, (uint32_t)i), "vm_lock",
+			   RANK_VMA_LOCK);
+		vma->vm_lock_seq = UINT32_MAX; /* never equal to a live mm_lock_seq */
+		return vma;
+	}
+	return NULL;
+}
+
+int vm_area_available(void)
+{
+	int n = 0;
+	for (int i = 0; i < NR_VMAS; i++)
+		n += !vma_arena[i].vm_allocated;
+	return n;
+}
+
+static void vm_area_free_rcu(void *arg)
+{
+	struct vm_area_struct *vma = arg;
+	SCHED_ASSERT(vma->vm_allocated);
+	vma->vm_allocated = false;
+}
+
+void vm_area_free(struct vm_area_struct *vma)
+{
+	SCHED_ASSERT(vma->vm_detached);
+	call_rcu(vm_area_free_rcu, vma);
+}
+
+void vma_assert_write_locked(struct vm_area_struct *vma)
+{
+	if (vma->vm_lock_seq != vma->vm_mm->mm_lock_seq ||
+	    !rwsem_is_write_locked_by_me(&vma->vm_mm->mmap_lock))
+		lockdep_assert_held_at(vma->vm_lock.obj, "vma write lock", false,
+				       MM_SITE("vma_assert_write_locked"));
+}
+
+void vma_assert_locked(struct vm_area_struct *vma)
+{
+	if (!rwsem_is_locked_by_me(&vma->vm_lock) && !rwsem_is_locked_by_me(&vma->vm_mm->mmap_lock))
+		lockdep_assert_held_at(vma->vm_lock.obj, "vma lock or mmap_lock", false,
+				       MM_SITE("vma_assert_locked"));
+}
+
+/*
+ * Models: vma_start_write(): wait for the readers of this VMA to leave, then
+ * mark it write-locked until mmap_write_unlock().
+ */
+void vma_start_write(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	if (vma->vm_lock_seq == mm->mm_lock_seq)
+		return; /* already write-locked in this cycle */
+	down_write(&vma->vm_lock);
+	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_WRITE);
+	vma->vm_lock_seq = mm->mm_lock_seq;
+	up_write(&vma->vm_lock);
+}
+
+/*
+ * Models: vma_start_read(): fail fast if write-locked in this cycle, try the
+ * read lock, and re-check (the writer may have come between the two).
+ */
+bool vma_start_read(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	if (vma->vm_lock_seq == mm->mm_lock_seq)
+		return false;
+	if (!down_read_trylock(&vma->vm_lock))
+		return false;
+	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	if (vma->vm_lock_seq == mm->mm_lock_seq) {
+		up_read(&vma->vm_lock);
+		return false;
+	}
+	return true;
+}
+
+void vma_end_read(struct vm_area_struct *vma)
+{
+	up_read(&vma->vm_lock);
+}
+
+void vma_mark_detached(struct vm_area_struct *vma, bool detached)
+{
+	vma_assert_write_locked(vma);
+	SCHED_YIELD("vm_detached", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_WRITE);
+	vma->vm_detached = detached;
+}
+
+void vma_end_write_all(struct mm_struct *mm)
+{
+	mmap_assert_write_locked(mm);
+	SCHED_YIELD("mm_lock_seq", SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id * 4 + 2),
+		    SCHED_OP_WRITE);
+	mm->mm_lock_seq++;
+}
+
+/*
+ * Models: lock_vma_under_rcu().  The lookup races with munmap/mmap: the VMA found
+ * may be write-locked, detached or resized by the time it is locked; every such
+ * case returns NULL and the fault retries under mmap_lock.
+ */
+struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr)
+{
+	rcu_read_lock();
+	struct vm_area_struct *vma = mtree_load(&mm->mm_mt, addr);
+	if (!vma || !vma_start_read(vma))
+		goto inval;
+	SCHED_YIELD("vma_check", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	if (addr < vma->vm_start || addr >= vma->vm_end || vma->vm_detached) {
+		vma_end_read(vma);
+		goto inval;
+	}
+	rcu_read_unlock();
+	return vma;
+inval:
+	rcu_read_unlock();
+	return NULL;
+}
+
+void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
+{
+	mmap_assert_write_locked(mm);
+	vma_start_write(vma);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vma->vm_start, vma->vm_end - 1, vma) == 0);
+	vma_mark_detached(vma, false);
+	if (vma->vm_file)
+		vma_link_file(vma);
+}
