@@ -7,6 +7,7 @@
  */
 #include "hw.h"
 
+#include <errno.h>
 #include <string.h>
 
 #include "memory.h"
@@ -120,7 +121,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 		int fault = handle_mm_fault(vma, addr, write);
 		vma_end_read(vma);
 		if (!(fault & VM_FAULT_RETRY))
-			return fault & VM_FAULT_OOM ? -12 /* -ENOMEM */ : 0;
+			return fault & VM_FAULT_OOM ? -ENOMEM : 0;
 	}
 	mmap_read_lock(mm);
 	vma = find_vma(mm, addr);
@@ -131,7 +132,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 	int fault = handle_mm_fault(vma, addr, write);
 	mmap_read_unlock(mm);
 	if (fault & VM_FAULT_OOM)
-		return -12; /* -ENOMEM */
+		return -ENOMEM;
 	return 0;
 }
 

@@ -14,9 +14,9 @@
 #ifndef MMFUZZ_HW_H
 #define MMFUZZ_HW_H
 
-#include "mm.h"
+#include <errno.h>
 
-#define EFAULT 14
+#include "mm.h"
 
 /* A user access by @cpu in @mm.  Returns 0, or -EFAULT (SIGSEGV) / -ENOMEM. */
 int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val);

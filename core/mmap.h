@@ -22,11 +22,9 @@
 #ifndef MMFUZZ_MMAP_H
 #define MMFUZZ_MMAP_H
 
-#include "mm.h"
+#include <errno.h>
 
-#define EINVAL 22
-#define EEXIST 17
-#define ENOMEM 12
+#include "mm.h"
 
 #define MADV_DONTNEED 4
 

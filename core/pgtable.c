@@ -7,6 +7,7 @@
  */
 #include "pgtable.h"
 
+#include <errno.h>
 #include <string.h>
 
 pte_t mm_pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
@@ -93,7 +94,7 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 		if (!mm_pte_meta[t].used)
 			table = t;
 	if (table < 0)
-		return -12;
+		return -ENOMEM;
 	mm_pte_meta[table].used = true;
 	mm_pte_meta[table].mm = mm->id;
 	memset(mm_pte_tables[table], 0, sizeof(mm_pte_tables[table]));

@@ -1,0 +1,149 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What a user process observes, one operation at a time (no concurrency: every
+ * scenario runs under the directed policy with no preemption and one CPU per
+ * phase of the story).  SIGSEGV after munmap, zero-fill after MADV_DONTNEED,
+ * MAP_FIXED replacing a mapping, hint placement, file data on disk after the
+ * final sync, a split by a partial munmap — and no finding anywhere.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+
+#include "../core/mm.h"
+#include "exec.h"
+
+static struct scenario s;
+static struct exec_result r;
+
+/* Parse @text, run it without preemptions, insist on a clean run. */
+static void run(const char *text)
+{
+	char err[512];
+	cr_assert(scn_parse(&s, text, strlen(text), "t.sched", err, sizeof(err)), "%s", err);
+	static struct sched_directed d;
+	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s", err);
+	struct exec_options o;
+	exec_options_default(&o);
+	exec_run(&s, &d.base, &o, &r);
+	cr_assert(!r.finding, "unexpected %s: %s", r.f.oracle, r.f.msg);
+	for (int i = 0; i < s.ops_count; i++)
+		cr_assert(r.ops[i].done, "operation %d did not complete", i + 1);
+}
+
+#define HEAD "mmfuzz-sched 1\n"
+
+Test(semantics, load_after_munmap_is_sigsegv)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 7\n"
+		 "agents\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 munmap 0x0 pages=2\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x1000 = 1\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[0].value, 7);
+	cr_expect_eq(r.ops[1].err, 0);
+	cr_expect_eq(r.ops[2].err, -EFAULT);
+	cr_expect_eq(r.ops[3].err, -EFAULT);
+}
+
+Test(semantics, dontneed_zero_fills_anon_and_keeps_shared_file_data)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 store 0x8 = 5\n"
+		 "  CPU0 P0 store 0x10008 = 6\n"
+		 "agents\n"
+		 "  CPU1 P0 madvise 0x0 pages=1 dontneed\n"
+		 "  CPU1 P0 madvise 0x10000 pages=1 dontneed\n"
+		 "  CPU1 P0 load 0x8\n"
+		 "  CPU1 P0 load 0x10008\n");
+	cr_expect_eq(r.ops[2].value, 0, "anon memory reads zero after DONTNEED");
+	cr_expect_eq(r.ops[3].value, 6, "a shared file page keeps its data in the page cache");
+	cr_expect_eq(mapping_get(0)->disk[0][1], 6, "the final sync wrote it to disk");
+}
+
+Test(semantics, map_fixed_replaces_and_noreplace_refuses)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x1000 = 9\n"
+		 "agents\n"
+		 "  CPU0 P0 mmap 0x1000 pages=1 anon private rw\n"
+		 "  CPU0 P0 mmap-fixed 0x1000 pages=1 file=F1 private r\n"
+		 "  CPU0 P0 load 0x1000\n"
+		 "  CPU0 P0 store 0x1000 = 3\n"
+		 "  CPU0 P0 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, -EEXIST);
+	cr_expect_eq(r.ops[1].err, 0);
+	cr_expect_eq(r.ops[1].value, 0x1000);
+	/* F1 page 0 word 0, as mm_reset() fills the disk */
+	cr_expect_eq(r.ops[2].value, 0x2000000ull,
+		     "the new mapping shows the file, not the old page");
+	cr_expect_eq(r.ops[3].err, -EFAULT, "the replacement is read-only");
+	cr_expect_eq(r.ops[4].err, 0, "the untouched first page is still mapped");
+}
+
+Test(semantics, hint_is_taken_when_free_else_the_highest_gap)
+{
+	run(HEAD "agents\n"
+		 "  CPU0 P0 mmap-hint 0x2000 pages=2 anon private rw\n"
+		 "  CPU0 P0 mmap-hint 0x2000 pages=2 anon private rw\n"
+		 "  CPU0 P0 mmap-hint 0x3f000 pages=1 anon private rw\n");
+	cr_expect_eq(r.ops[0].value, 0x2000);
+	cr_expect_eq(r.ops[1].value, 0x3e000, "top-down: the highest free range");
+	cr_expect_eq(r.ops[2].value, 0x3d000, "an occupied hint falls back to the search");
+}
+
+Test(semantics, partial_munmap_splits_the_vma)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=3 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 store 0x1000 = 2\n"
+		 "  CPU0 P0 store 0x2000 = 3\n"
+		 "agents\n"
+		 "  CPU1 P0 munmap 0x1000 pages=1\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x1000\n"
+		 "  CPU1 P0 load 0x2000\n"
+		 "  CPU1 P0 mmap 0x1000 pages=1 anon private rw\n"
+		 "  CPU1 P0 load 0x1000\n");
+	cr_expect_eq(r.ops[1].value, 1);
+	cr_expect_eq(r.ops[2].err, -EFAULT);
+	cr_expect_eq(r.ops[3].value, 3);
+	cr_expect_eq(r.ops[4].err, 0, "the hole can be mapped again");
+	cr_expect_eq(r.ops[5].value, 0, "and reads as fresh memory");
+}
+
+Test(semantics, shared_file_stores_reach_disk_across_processes_and_munmap)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 file=F1 shared rw\n"
+		 "  CPU1 P1 mmap 0x4000 pages=1 file=F1 shared r\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x10 = 77\n"
+		 "  CPU1 P1 load 0x4010\n"
+		 "  CPU0 P0 munmap 0x0 pages=1\n"
+		 "  CPU1    writeback F1\n");
+	cr_expect_eq(r.ops[1].value, 77, "the other process sees the shared store");
+	cr_expect_eq(mapping_get(1)->disk[0][2], 77);
+}
+
+Test(semantics, private_file_mapping_copies_on_write)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 file=F0 private rw\n"
+		 "agents\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x0 = 11\n"
+		 "  CPU0 P0 load 0x0\n");
+	cr_expect_eq(r.ops[0].value, 0x1000000ull);
+	cr_expect_eq(r.ops[2].value, 11);
+	cr_expect_eq(mapping_get(0)->disk[0][0], 0x1000000ull,
+		     "a private write never reaches the file");
+}
