@@ -133,6 +133,13 @@ void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name)
 
 /* ---- writers ---------------------------------------------------------------------------- */
 
+/* mtree_lock(): writers are agents (or a solo phase), serialised by ma_lock. */
+static void mt_lock(struct maple_tree *mt, struct sched_site *site)
+{
+	SCHED_ASSERT(sched_current() >= 0);
+	spin_lock_at(&mt->ma_lock, site);
+}
+
 /*
  * Publish [first, last] = @entry.  The live version is read without a yield point:
  * only ma_lock holders change the root, and we hold it.
@@ -141,10 +148,10 @@ void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name)
 static void mt_store_locked(struct maple_tree *mt, unsigned long first, unsigned long last,
 			    void *entry, struct sched_site *site)
 {
+	SCHED_ASSERT(spin_is_locked_by_me(&mt->ma_lock));
 	struct maple_node *old = mt->ma_root;
 	struct maple_node *new = mt_node_alloc(mt);
 
-	SCHED_ASSERT(spin_is_locked_by_me(&mt->ma_lock));
 	node_build_store(new, old, first, last, entry);
 	/* rcu_assign_pointer(): paired with the rcu_dereference in mt_root_read() */
 	sched_yield(site, mt->obj, SCHED_OP_WRITE);
@@ -160,7 +167,7 @@ int __mtree_store_range(struct maple_tree *mt, unsigned long first, unsigned lon
 {
 	if (first > last)
 		return -EINVAL;
-	spin_lock_at(&mt->ma_lock, site);
+	mt_lock(mt, site);
 	mt_store_locked(mt, first, last, entry, site);
 	spin_unlock_at(&mt->ma_lock, site);
 	return 0;
@@ -173,11 +180,10 @@ int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned lo
 
 	if (first > last)
 		return -EINVAL;
-	spin_lock_at(&mt->ma_lock, site);
+	mt_lock(mt, site);
 	const struct maple_node *n = mt->ma_root;
 	uint32_t i = node_find(n, first);
-	/* NULL ranges are merged: all of [first, last] is NULL iff the NULL at first reaches last
-	 */
+	/* NULLs are merged: [first, last] is all NULL iff the NULL range at first reaches last */
 	if (!n->slot[i] && n->pivot[i] >= last) {
 		mt_store_locked(mt, first, last, entry, site);
 		ret = 0;
@@ -188,7 +194,7 @@ int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned lo
 
 void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_site *site)
 {
-	spin_lock_at(&mt->ma_lock, site);
+	mt_lock(mt, site);
 	const struct maple_node *n = mt->ma_root;
 	uint32_t i = node_find(n, index);
 	void *entry = n->slot[i];

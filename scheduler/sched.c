@@ -121,7 +121,7 @@ uint32_t sched_name_hash(const char *name)
 void sched_site_init(struct sched_site *site)
 {
 	char key[128];
-	int n = snprintf(key, sizeof(key), "%s:%d", base_name(site->file), site->line);
+		int n = snprintf(key, sizeof(key), "%s#%d", base_name(site->file), site->ordinal);
 	SCHED_ASSERT(n > 0 && n < (int)sizeof(key));
 	if (site->label)
 		snprintf(site->name, sizeof(site->name), "%s:%s", site->func, site->label);

@@ -32,7 +32,7 @@
 #define SCHED_TRACE_MAX	     65536
 #define SCHED_MSG_BYTES	     512
 #define SCHED_LOCKS_HELD_MAX 16
-#define SCHED_RCU_CBS_MAX    64
+#define SCHED_RCU_CBS_MAX    256
 #define SCHED_NO_AGENT	     (-1)
 
 /* What a yield point is about to do.  Generic: the site name says the MM meaning. */
@@ -50,7 +50,7 @@ enum sched_op {
 
 /*
  * A yield site.  One static instance per source location, created by SCHED_YIELD.
- * id: XXH3 of "basename:line", stable across builds and hosts.
+ * id: XXH3 of "basename#ordinal", stable across builds, compilers and hosts.
  * name_hash: XXH3 of name, what schedule anchors match on.
  */
 struct sched_site {
@@ -58,6 +58,7 @@ struct sched_site {
 	uint32_t name_hash;
 	const char *file;
 	int line;
+	int ordinal; /* __COUNTER__: the site's place in its translation unit */
 	const char *func;
 	const char *label; /* NULL: the name is func */
 	char name[64];	   /* "func" or "func:label" */
@@ -216,14 +217,26 @@ static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched
 	sched_record(site, obj, op);
 }
 
+/*
+ * __LINE__ alone is not stable across compilers: for a macro call spanning lines
+ * gcc and clang report different lines.  The id hashes the file and the site's
+ * ordinal in its translation unit (__COUNTER__), which every compiler expands in
+ * the same order; the line is kept for people.
+ */
 #define SCHED_SITE_DEFINE(var, lbl)                                                                \
-	static struct sched_site var = {                                                           \
-	    .file = __FILE__, .line = __LINE__, .func = __func__, .label = (lbl)}
+	static struct sched_site var = {.file = __FILE__,                                          \
+					.line = __LINE__,                                          \
+					.ordinal = __COUNTER__,                                    \
+					.func = __func__,                                          \
+					.label = (lbl)}
 
 /* A site at file scope, for the scheduler's and the model's shared helpers. */
 #define SCHED_SITE_GLOBAL(var, fn, lbl)                                                            \
-	static struct sched_site var = {                                                           \
-	    .file = __FILE__, .line = __LINE__, .func = (fn), .label = (lbl)}
+	static struct sched_site var = {.file = __FILE__,                                          \
+					.line = __LINE__,                                          \
+					.ordinal = __COUNTER__,                                    \
+					.func = (fn),                                              \
+					.label = (lbl)}
 
 /* Yield before an access: SCHED_YIELD("rmap_removed", obj, SCHED_OP_WRITE). */
 #define SCHED_YIELD(lbl, obj, op)                                                                  \
