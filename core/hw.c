@@ -41,18 +41,15 @@ void hw_shadow_forget(struct mm_struct *mm, unsigned long addr)
 }
 
 /*
- * The oracle's privileged view (no yield): does the page table map @folio at
- * @addr right now?  A private page's content belongs to the address only while it
- * is mapped there; a store through a stale translation to a discarded private page
- * is a user race with the discard (MADV_DONTNEED), not a lost write.
+ * The oracle's privileged view (no yield): does this private page still belong to
+ * its address?  Not once it was discarded (zap removed its rmap: MADV_DONTNEED,
+ * munmap): a store through a stale translation to it is a user race with the
+ * discard, not a lost write.  A PTE that is only transiently clear (mprotect's
+ * ptep_modify_prot_start) does not count: the page is still the address's.
  */
-static bool mapped_here(struct mm_struct *mm, unsigned long addr, const struct folio *folio)
+static bool private_page_owned(const struct folio *folio)
 {
-	pmd_t pmd = *pmd_offset(mm, addr);
-	if (!pmd_present(pmd))
-		return false;
-	pte_t pte = *pte_offset_map(pmd, addr);
-	return pte_present(pte) && pte_pfn(pte) == folio_pfn(folio);
+	return folio->allocated && folio->mapcount > 0;
 }
 
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
@@ -161,7 +158,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      e->pfn);
 			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			if (!file_page && !mapped_here(mm, page, folio))
+			if (!file_page && !private_page_owned(folio))
 				sh = NULL;
 			if (write) {
 				folio->data[word] = *val;

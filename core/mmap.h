@@ -10,13 +10,17 @@
  * only then drop the lock, so that no mmap() can hand the range out while a CPU
  * may still translate it to the old pages.
  *
+ * mprotect: the PTEs are write-protected and the TLB flushed before mmap_lock is
+ * released; after mprotect() returns no CPU may write through an old translation
+ * (checked: `tlb-coherence`).
+ *
  * MAP_FIXED over existing mappings (mm/vma.c __mmap_region(), 6.12+): gather and
  * write-lock the old VMAs, clear their PTEs while they are still in the tree, store
  * the new VMA over them in one tree store (RCU readers see old or new, never a
  * hole), then free the old VMAs.
  *
  * Models: mm/mmap.c, mm/vma.c, mm/madvise.c.  Leaves out (issue 3, later): VMA
- * merging, mremap, mprotect, MADV_FREE, stack expansion, the ZERO-entry
+ * merging, mremap, MADV_FREE, pkeys, stack expansion, the ZERO-entry
  * reservation variants of munmap.
  */
 #ifndef MMFUZZ_MMAP_H
@@ -43,6 +47,13 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	     enum mmap_placement placement);
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
+/*
+ * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): split
+ * at the edges, write-lock the VMAs, set the new flags, write-protect the PTEs
+ * (an upgrade leaves them read-only: the next write faults), flush through the
+ * mmu_gather, all under mmap_lock for write.  @write: PROT_WRITE.
+ */
+int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write);
 void mmap_reset(void);
 
 /*

@@ -260,6 +260,11 @@ void sched_finding(const char *oracle, const struct sched_site *site,
 {
 	if (S.have_finding)
 		goto out;
+		/* sites are static and mutable; a finding may be the first use of one */
+	if (site && !site->id)
+		sched_site_init((struct sched_site *)site);
+	if (site2 && !site2->id)
+		sched_site_init((struct sched_site *)site2);
 	struct sched_finding *f = &S.finding;
 	memset(f, 0, sizeof(*f));
 	f->oracle = oracle;

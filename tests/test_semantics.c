@@ -147,3 +147,28 @@ Test(semantics, private_file_mapping_copies_on_write)
 	cr_expect_eq(mapping_get(0)->disk[0][0], 0x1000000ull,
 		     "a private write never reaches the file");
 }
+
+Test(semantics, protection_is_enforced_once_mprotect_returns)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU1 P0 store 0x1000 = 2\n"
+		 "agents\n"
+		 "  CPU2 P0 mprotect 0x0 pages=2 r\n"
+		 "  CPU2 P0 store 0x0 = 3\n"
+		 "  CPU2 P0 load 0x0\n"
+		 "  CPU2 P0 mprotect 0x1000 pages=1 rw\n"
+		 "  CPU2 P0 store 0x1000 = 4\n"
+		 "  CPU2 P0 store 0x0 = 5\n"
+		 "  CPU2 P0 load 0x1000\n"
+		 "  CPU2 P0 mprotect 0x1000 pages=2 r\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, -EFAULT, "read-only after mprotect returned");
+	cr_expect_eq(r.ops[2].value, 1);
+	cr_expect_eq(r.ops[3].err, 0, "the upper half becomes writable again (a split)");
+	cr_expect_eq(r.ops[4].err, 0);
+	cr_expect_eq(r.ops[5].err, -EFAULT, "the lower half stays read-only");
+	cr_expect_eq(r.ops[6].value, 4);
+	cr_expect_eq(r.ops[7].err, -ENOMEM, "a range with a hole is refused");
+}

@@ -49,6 +49,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		res->value = addr < 0 ? 0 : (uint64_t)addr;
 		return addr < 0 ? (int)addr : 0;
 	}
+	case SCN_OP_MPROTECT:
+		return do_mprotect(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE, op->write);
 	case SCN_OP_MUNMAP:
 		return do_munmap(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_LOAD:
