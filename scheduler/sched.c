@@ -121,7 +121,7 @@ uint32_t sched_name_hash(const char *name)
 void sched_site_init(struct sched_site *site)
 {
 	char key[128];
-		int n = snprintf(key, sizeof(key), "%s#%d", base_name(site->file), site->ordinal);
+	int n = snprintf(key, sizeof(key), "%s#%d", base_name(site->file), site->ordinal);
 	SCHED_ASSERT(n > 0 && n < (int)sizeof(key));
 	if (site->label)
 		snprintf(site->name, sizeof(site->name), "%s:%s", site->func, site->label);
@@ -260,7 +260,7 @@ void sched_finding(const char *oracle, const struct sched_site *site,
 {
 	if (S.have_finding)
 		goto out;
-		/* sites are static and mutable; a finding may be the first use of one */
+	/* sites are static and mutable; a finding may be the first use of one */
 	if (site && !site->id)
 		sched_site_init((struct sched_site *)site);
 	if (site2 && !site2->id)
