@@ -40,6 +40,13 @@ void hw_shadow_forget(struct mm_struct *mm, unsigned long addr)
 	       sizeof(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT]));
 }
 
+void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
+{
+	memcpy(hw_anon_shadow[mm->id][to >> PAGE_SHIFT], hw_anon_shadow[mm->id][from >> PAGE_SHIFT],
+	       sizeof(hw_anon_shadow[mm->id][0]));
+	hw_shadow_forget(mm, from);
+}
+
 /*
  * The oracle's privileged view (no yield): does this private page still belong to
  * its address?  Not once it was discarded (zap removed its rmap: MADV_DONTNEED,

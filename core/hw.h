@@ -35,5 +35,7 @@ void hw_reset(void);
 /* Oracle bookkeeping: the private page at @addr was discarded (zap of an anon or
  * COWed page): its content is no longer defined by earlier stores. */
 void hw_shadow_forget(struct mm_struct *mm, unsigned long addr);
+/* Oracle bookkeeping: mremap moved the private page at @from to @to. */
+void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to);
 
 #endif

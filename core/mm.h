@@ -32,12 +32,13 @@
 #define TASK_SIZE	  ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
 #define MM_WORDS_PER_PAGE 4
 
-#define NR_CPUS		  4 /* agents that are CPUs (each has a TLB) */
-#define NR_MMS		  2
-#define NR_FILES	  2
-#define FILE_PAGES	  16
-#define NR_FRAMES	  96
-#define NR_PTE_TABLES	  (NR_MMS * PTRS_PER_PMD)
+#define NR_CPUS	   4 /* agents that are CPUs (each has a TLB) */
+#define NR_MMS	   2
+#define NR_FILES   2
+#define FILE_PAGES 16
+#define NR_FRAMES  96
+/* every PMD of every mm, plus one per CPU racing in __pte_alloc(): never -ENOMEM */
+#define NR_PTE_TABLES	  (NR_MMS * PTRS_PER_PMD + NR_CPUS)
 #define NR_VMAS_PER_MM	  16
 #define TLB_ENTRIES	  8
 #define FAULT_RETRIES_MAX 8

@@ -2,6 +2,7 @@
 /* mmap_lock, VMA lookup, mmap, munmap, madvise, exit (see mmap.h). */
 #include "mmap.h"
 
+#include "hw.h"
 #include "memory.h"
 #include "pgtable.h"
 #include "rmap.h"
@@ -275,6 +276,30 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
  * tree, before zapping and flushing: mmap() can hand the range out while other
  * CPUs still translate it to the old pages.
  */
+/*
+ * The first half of an unmap: gather [start, end), detach the VMAs and clear the
+ * range in the tree.  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
+ */
+static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned long end,
+			 struct vma_munmap *vms)
+{
+	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, vms);
+	if (ret || !vms->count)
+		return ret;
+	for (int i = 0; i < vms->count; i++)
+		vma_mark_detached(vms->vmas[i], true);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, start, end - 1, NULL) == 0);
+	return 0;
+}
+
+/* The second half: zap, free page tables, flush, free the VMAs.  Context: mmap_lock. */
+static void munmap_complete(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	unmap_region(mm, vms);
+	for (int i = 0; i < vms->count; i++)
+		vm_area_free(vms->vmas[i]);
+}
+
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 {
 	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
@@ -282,28 +307,115 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 	mmap_write_lock(mm);
 	struct vma_munmap vms;
-	if (vm_area_available() < 2 || vms_gather(mm, start, end, &vms)) {
+	int ret = munmap_detach(mm, start, end, &vms);
+	if (ret || !vms.count) {
 		mmap_write_unlock(mm);
-		return -ENOMEM;
+		return ret;
 	}
-	if (!vms.count) {
-		mmap_write_unlock(mm);
-		return 0;
-	}
-	for (int i = 0; i < vms.count; i++)
-		vma_mark_detached(vms.vmas[i], true);
-	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, start, end - 1, NULL) == 0);
 	bool unlocked = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH);
 	if (unlocked)
 		mmap_write_unlock(mm);
 	else
 		mmap_write_downgrade(mm); /* the range stays unusable until we unlock */
-	unmap_region(mm, &vms);
-	for (int i = 0; i < vms.count; i++)
-		vm_area_free(vms.vmas[i]);
+	munmap_complete(mm, &vms);
 	if (!unlocked)
 		mmap_read_unlock(mm);
 	return 0;
+}
+
+/* ---- mremap ------------------------------------------------------------------------- */
+
+/*
+ * Models: move_ptes() for one stretch inside one old and one new PTE table: under
+ * both PTLs, move each PTE; if any was present, flush the old range *before*
+ * dropping the locks — once they are dropped the page can be zapped at its new
+ * address and freed while another CPU still translates the old one
+ * (CVE-2018-18281, eb66ae030829).  Context: mmap_lock held for write.
+ */
+static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigned long old_end,
+		     unsigned long new_addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long start = old_addr;
+	pmd_t *old_pmdp = pmd_offset(mm, old_addr), *new_pmdp = pmd_offset(mm, new_addr);
+	if (!pmd_present(pmdp_get(mm, old_pmdp)))
+		return 0;
+	if (pmd_none(pmdp_get(mm, new_pmdp)) && pte_alloc(mm, new_pmdp))
+		return -ENOMEM;
+	spinlock_t *old_ptl;
+	pte_t *old_pte = pte_offset_map_lock(mm, old_pmdp, old_addr, &old_ptl);
+	pmd_t new_pmd = pmdp_get(mm, new_pmdp);
+	spinlock_t *new_ptl = pte_lockptr(new_pmd);
+	pte_t *new_pte = pte_offset_map(new_pmd, new_addr);
+	if (new_ptl != old_ptl)
+		spin_lock(new_ptl);
+	bool force_flush = false;
+	for (; old_addr < old_end;
+	     old_addr += PAGE_SIZE, new_addr += PAGE_SIZE, old_pte++, new_pte++) {
+		if (pte_none(ptep_get(old_pte)))
+			continue;
+		pte_t pte = ptep_get_and_clear(mm, old_addr, old_pte);
+		force_flush |= pte_present(pte);
+		hw_shadow_move(mm, old_addr, new_addr); /* oracle bookkeeping */
+		set_pte_at(mm, new_addr, new_pte, pte);
+	}
+	if (force_flush)
+		flush_tlb_range(vma, start, old_end);
+	if (new_ptl != old_ptl)
+		spin_unlock(new_ptl);
+	pte_unmap_unlock(old_pte, old_ptl);
+	return 0;
+}
+
+long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages,
+	       unsigned long new_addr)
+{
+	unsigned long len = pages << PAGE_SHIFT;
+	if (!pages || old_addr % PAGE_SIZE || new_addr % PAGE_SIZE || len > TASK_SIZE ||
+	    old_addr > TASK_SIZE - len || new_addr > TASK_SIZE - len)
+		return -EINVAL;
+	if (old_addr < new_addr + len && new_addr < old_addr + len)
+		return -EINVAL; /* overlapping ranges */
+	mmap_write_lock(mm);
+	/* MREMAP_FIXED: whatever is mapped at the destination goes first */
+	struct vma_munmap dst, src;
+	int ret = munmap_detach(mm, new_addr, new_addr + len, &dst);
+	if (!ret && dst.count)
+		munmap_complete(mm, &dst);
+	if (!ret)
+		ret = vm_area_available() < 3 ? -ENOMEM
+					      : vms_gather(mm, old_addr, old_addr + len, &src);
+	if (!ret && (src.count != 1 || src.vmas[0]->vm_start != old_addr ||
+		     src.vmas[0]->vm_end != old_addr + len))
+		ret = -EFAULT; /* the source must be one mapping covering the range */
+	if (ret) {
+		mmap_write_unlock(mm);
+		return ret;
+	}
+	struct vm_area_struct *old = src.vmas[0], *new = vm_area_alloc(mm);
+	SCHED_ASSERT(new);
+	new->vm_start = new_addr;
+	new->vm_end = new_addr + len;
+	new->vm_flags = old->vm_flags;
+	new->vm_file = old->vm_file;
+	new->vm_pgoff = old->vm_pgoff;
+	new->vm_gen = ++vma_generation;
+	vma_link(mm, new); /* rmap finds the pages at their new address from now on */
+	for (unsigned long off = 0; off < len;) {
+		unsigned long o = old_addr + off, n = new_addr + off;
+		unsigned long step = pmd_addr_end(o, old_addr + len) - o;
+		if (pmd_addr_end(n, new_addr + len) - n < step)
+			step = pmd_addr_end(n, new_addr + len) - n;
+		SCHED_ASSERT(move_ptes(old, o, o + step, n) ==
+			     0); /* NR_PTE_TABLES: never -ENOMEM */
+		off += step;
+	}
+	/* the old range is empty now: unmap it as munmap would, still write-locked */
+	vma_mark_detached(old, true);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, old_addr, old_addr + len - 1, NULL) == 0);
+	munmap_complete(mm, &src);
+	mmap_write_unlock(mm);
+	return (long)new_addr;
 }
 
 /* ---- madvise ------------------------------------------------------------------------ */

@@ -46,6 +46,13 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	     struct address_space *file, unsigned long pgoff, uint32_t vm_flags,
 	     enum mmap_placement placement);
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
+/*
+ * Models: mremap(MREMAP_MAYMOVE | MREMAP_FIXED) of a whole mapping: unmap the
+ * destination, link a new VMA there, move the PTEs (move_page_tables()), unmap
+ * the old range.  Returns the new address or -errno.
+ */
+long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages,
+	       unsigned long new_addr);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
 /*
  * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): split

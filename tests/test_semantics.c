@@ -172,3 +172,31 @@ Test(semantics, protection_is_enforced_once_mprotect_returns)
 	cr_expect_eq(r.ops[6].value, 4);
 	cr_expect_eq(r.ops[7].err, -ENOMEM, "a range with a hole is refused");
 }
+
+Test(semantics, mremap_moves_the_data_and_unmaps_the_source)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 mmap 0x20000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 mmap 0x30000 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x8 = 21\n"
+		 "  CPU1 P0 store 0x1008 = 22\n"
+		 "  CPU1 P0 store 0x20008 = 23\n"
+		 "  CPU2 P0 store 0x30000 = 24\n"
+		 "agents\n"
+		 "  CPU2 P0 mremap 0x0 pages=2 = 196608\n" /* 0x30000: replaces the mapping */
+		 "  CPU2 P0 load 0x30008\n"
+		 "  CPU2 P0 load 0x31008\n"
+		 "  CPU2 P0 load 0x8\n"
+		 "  CPU2 P0 mremap 0x20000 pages=1 = 4096\n" /* a shared file page */
+		 "  CPU2 P0 store 0x1010 = 25\n"
+		 "  CPU2 P0 mremap 0x20000 pages=1 = 8192\n");
+	cr_expect_eq(r.ops[0].value, 0x30000);
+	cr_expect_eq(r.ops[1].value, 21);
+	cr_expect_eq(r.ops[2].value, 22);
+	cr_expect_eq(r.ops[3].err, -EFAULT, "the old address is gone");
+	cr_expect_eq(r.ops[4].value, 0x1000);
+	cr_expect_eq(r.ops[6].err, -EFAULT, "nothing is left to move");
+	cr_expect_eq(mapping_get(0)->disk[0][1], 23, "the moved dirty page was written back");
+	cr_expect_eq(mapping_get(0)->disk[0][2], 25, "and the store at its new address too");
+}
