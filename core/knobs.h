@@ -28,7 +28,12 @@
 	  "zapping the PTEs and flushing the TLB, with nothing reserving the range: a concurrent " \
 	  "mmap() is handed the same addresses and faults new pages in while another CPU still "   \
 	  "translates them to the old ones (today munmap downgrades to mmap_lock for read and "    \
-	  "holds it until the flush is done: dd2283f2605e, 2018)")
+	  "holds it until the flush is done: dd2283f2605e, 2018)")                                 \
+	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                        \
+	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "   \
+	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "    \
+	  "flushes nothing and returns while the other's flush is still pending, so a CPU keeps "  \
+	  "translating the range after madvise() returned (fixed by 99baac21e458, 2017)")
 
 /* clang-format off */
 enum mm_knob {

@@ -51,6 +51,7 @@ void mm_reset(void)
 		mm->live = true;
 		memset(mm->pmd, 0, sizeof(mm->pmd));
 		mm->cpumask = 0;
+		mm->tlb_flush_pending = 0;
 		mm->mm_lock_seq = 0;
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->mmap_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2), "mmap_lock",

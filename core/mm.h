@@ -108,7 +108,11 @@ struct mm_struct {
 	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
 	struct maple_tree mm_mt;    /* the VMAs, by address */
 	uint32_t mm_lock_seq;	    /* bumped by mmap_write_unlock (vma_end_write_all) */
-	uint32_t cpumask;	    /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
+	uint32_t cpumask;
+	int tlb_flush_pending;
+	/* mmu_gathers in progress (atomic_t tlb_flush_pending) */ /* CPUs that may hold TLB
+								      entries of this mm
+								      (mm_cpumask) */
 };
 
 struct address_space {

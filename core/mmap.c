@@ -189,6 +189,7 @@ static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
 			vma_unlink_file(vms->vmas[i]);
 	free_pgtables(&tlb, mm, vms->start, vms->end, vms->floor, vms->ceiling);
 	tlb_finish_mmu(&tlb);
+	tlb_check_no_stale(&tlb, vms->start, vms->end, "the unmap");
 }
 
 static void remove_vmas(struct vma_munmap *vms)

@@ -14,11 +14,13 @@
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 static int tlb_victim[NR_CPUS];
+static uint32_t tlb_fill_seq; /* oracle bookkeeping: fills so far */
 
 void tlb_reset(void)
 {
 	memset(mm_tlb, 0, sizeof(mm_tlb));
 	memset(tlb_victim, 0, sizeof(tlb_victim));
+	tlb_fill_seq = 0;
 }
 
 static uint32_t addr_vpn(unsigned long addr)
@@ -76,7 +78,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 				.vpn = addr_vpn(addr),
 				.pfn = pte_pfn(pte),
 				.gen = gen,
-				.vma_gen = vma_gen};
+				.vma_gen = vma_gen,
+				.fill_seq = ++tlb_fill_seq};
 	mm->cpumask |= 1u << cpu;
 }
 
@@ -137,17 +140,53 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 
 /* ---- mmu_gather ------------------------------------------------------------------ */
 
-void tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm)
+static uint32_t flush_pending_obj(const struct mm_struct *mm)
+{
+	return SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id * 4 + 3);
+}
+
+/* Models: tlb_gather_mmu() with inc_tlb_flush_pending(). */
+void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, struct sched_site *site)
 {
 	memset(tlb, 0, sizeof(*tlb));
 	tlb->mm = mm;
 	tlb->start = TASK_SIZE;
+	tlb->fill_seq_start = tlb_fill_seq + 1;
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
+	mm->tlb_flush_pending++;
 }
 
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 {
 	tlb_gather_mmu(tlb, mm);
 	tlb->fullmm = true;
+}
+
+void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsigned long end,
+			const char *what)
+{
+	struct mm_struct *mm = tlb->mm;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (int i = 0; i < TLB_ENTRIES; i++) {
+			const struct tlb_entry *e = &mm_tlb[cpu][i];
+			unsigned long addr = (unsigned long)e->vpn << PAGE_SHIFT;
+			if (!e->valid || e->mm != mm->id || addr < start || addr >= end ||
+			    e->fill_seq >= tlb->fill_seq_start)
+				continue;
+			pmd_t pmd = *pmd_offset(mm, addr);
+			pte_t pte = pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
+			if (pte_present(pte) && pte_pfn(pte) == e->pfn &&
+			    (pte_write(pte) || !e->write))
+				continue;
+			sched_finding(
+			    mm_oracle_names[ORACLE_TLB_COHERENCE], MM_SITE("stale_translation"),
+			    NULL, 1u << cpu,
+			    "%s returned but %s still translates P%d 0x%lx to frame %u (the page "
+			    "table maps %s)",
+			    what, sched_agent_name(cpu), mm->id, addr, e->pfn,
+			    pte_present(pte) ? "another page" : "nothing");
+			return;
+		}
 }
 
 void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr)
@@ -227,7 +266,22 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 	tlb->freed_tables = false;
 }
 
+/*
+ * Models: tlb_finish_mmu().  Another mmu_gather running on this mm in parallel
+ * (MADV_DONTNEED under mmap_lock for read) may have cleared PTEs of our range and
+ * not flushed yet; we found them clear and gathered nothing, but must not return
+ * before those translations are gone: flush the whole mm (mm_tlb_flush_nested()).
+ * Knob zap-no-nested-flush: skip that.
+ */
 void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site)
 {
+	struct mm_struct *mm = tlb->mm;
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_READ);
+	if (mm->tlb_flush_pending > 1 && !knob_enabled(KNOB_ZAP_NO_NESTED_FLUSH)) {
+		tlb->start = 0;
+		tlb->end = TASK_SIZE;
+	}
 	__tlb_flush_mmu(tlb, site);
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
+	mm->tlb_flush_pending--; /* dec_tlb_flush_pending() */
 }
