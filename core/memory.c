@@ -84,9 +84,63 @@ static struct folio *folio_copy_anon(struct folio *src)
  * folio lock is what orders faults against writeback (folio_clear_dirty_for_io()
  * runs with the folio locked from folio_mkclean() to the end of the copy).
  */
+#define FAULT_AROUND_PAGES 4
+
+/*
+ * Models: do_fault_around() -> filemap_map_pages(): under RCU and the PTE lock,
+ * map read-only the page-cache pages of the window around the fault that are
+ * already there and can be locked without waiting (folio_trylock(): the PTL is
+ * held, and writeback takes the PTL under the folio lock).  Returns true if the
+ * faulting address itself got mapped.
+ */
+static bool do_fault_around(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	struct address_space *mapping = vma->vm_file;
+	unsigned long window = FAULT_AROUND_PAGES * PAGE_SIZE;
+	unsigned long start = vmf->address & ~(window - 1), end = start + window;
+	if (start < vma->vm_start)
+		start = vma->vm_start;
+	if (end > vma->vm_end)
+		end = vma->vm_end;
+	end = pmd_addr_end(start, end);
+	bool mapped_fault = false;
+	rcu_read_lock();
+	spinlock_t *ptl;
+	pte_t *pte = pte_offset_map_lock(mm, vmf->pmd, start, &ptl);
+	if (!pte) {
+		rcu_read_unlock();
+		return false;
+	}
+	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE, pte++) {
+		unsigned long index = linear_page_index(vma, addr);
+		SCHED_YIELD("xa_load",
+			    SCHED_OBJ(OBJ_MAPPING, (uint32_t)mapping->id * FILE_PAGES + index),
+			    SCHED_OP_READ);
+		struct folio *folio = mapping->pages[index];
+		if (!folio || !folio_trylock(folio))
+			continue;
+		folio_get(folio);
+		if (pte_none(ptep_get(pte))) {
+			folio_add_file_rmap_pte(folio, vma);
+			set_pte_at(mm, addr, pte, pfn_pte(folio_pfn(folio), false));
+			mapped_fault |= addr == vmf->address;
+		} else {
+			folio_put(folio);
+		}
+		folio_unlock(folio);
+	}
+	pte_unmap_unlock(pte, ptl);
+	rcu_read_unlock();
+	return mapped_fault;
+}
+
 static int do_read_fault(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
+	if (do_fault_around(vmf))
+		return 0;
 	struct folio *folio = filemap_get_folio(vma->vm_file, linear_page_index(vma, vmf->address));
 	if (!folio)
 		return VM_FAULT_OOM;

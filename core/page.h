@@ -90,6 +90,7 @@ void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 #define folio_end_writeback(f)                                                                     \
 	((void)__folio_test_clear_flag((f), PG_writeback, MM_SITE("folio_end_writeback")))
 #define folio_lock(f)			__folio_lock((f), MM_SITE("folio_lock"))
+#define folio_trylock(f)		(!__folio_test_set_flag((f), PG_locked, MM_SITE("folio_trylock")))
 #define folio_unlock(f)			__folio_unlock((f), MM_SITE("folio_unlock"))
 #define folio_add_file_rmap_pte(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_rmap_pte"))
 #define folio_add_new_anon_rmap(f, vma)                                                            \
