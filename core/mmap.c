@@ -124,6 +124,18 @@ struct vma_munmap {
 };
 
 /*
+ * Page tables may be freed only where no other VMA needs them: between the end of
+ * the previous VMA and the start of the next.  Context: mmap_lock held.
+ */
+static void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	struct vm_area_struct *prev = find_vma_prev(mm, vms->start);
+	struct vm_area_struct *next = find_vma(mm, vms->end);
+	vms->floor = prev ? prev->vm_end : 0;
+	vms->ceiling = next ? next->vm_start : TASK_SIZE;
+}
+
+/*
  * Models: vms_gather_munmap_vmas(): split at the edges, then write-lock every VMA
  * inside [start, end).  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
  */
@@ -143,10 +155,7 @@ static int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long e
 		SCHED_ASSERT(vms->count < NR_VMAS);
 		vms->vmas[vms->count++] = vma;
 	}
-	struct vm_area_struct *prev = find_vma_prev(mm, start);
-	struct vm_area_struct *next = find_vma(mm, end);
-	vms->floor = prev ? prev->vm_end : 0;
-	vms->ceiling = next ? next->vm_start : TASK_SIZE;
+	vms_set_bounds(mm, vms);
 	return 0;
 }
 
@@ -411,7 +420,9 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 			     0); /* NR_PTE_TABLES: never -ENOMEM */
 		off += step;
 	}
-	/* the old range is empty now: unmap it as munmap would, still write-locked */
+	/* the old range is empty now: unmap it as munmap would, still write-locked;
+	 * the new VMA may share a page table with it */
+	vms_set_bounds(mm, &src);
 	vma_mark_detached(old, true);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, old_addr, old_addr + len - 1, NULL) == 0);
 	munmap_complete(mm, &src);

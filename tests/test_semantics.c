@@ -200,3 +200,20 @@ Test(semantics, mremap_moves_the_data_and_unmaps_the_source)
 	cr_expect_eq(mapping_get(0)->disk[0][1], 23, "the moved dirty page was written back");
 	cr_expect_eq(mapping_get(0)->disk[0][2], 25, "and the store at its new address too");
 }
+
+Test(semantics, mremap_within_one_page_table_keeps_the_moved_ptes)
+{
+	/* old and new range share the PTE table of PMD 0: unmapping the old range
+	 * must not free it (found by the fuzzer) */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0xb000 pages=4 anon private rw\n"
+		 "  CPU0 P0 store 0xb000 = 31\n"
+		 "  CPU0 P0 store 0xe000 = 32\n"
+		 "agents\n"
+		 "  CPU1 P0 mremap 0xb000 pages=4 = 0\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x3000\n");
+	cr_expect_eq(r.ops[0].value, 0);
+	cr_expect_eq(r.ops[1].value, 31);
+	cr_expect_eq(r.ops[2].value, 32);
+}
