@@ -45,7 +45,7 @@ static bool finish_fault(struct vm_fault *vmf, struct folio *folio, pte_t entry)
 		return false;
 	}
 	if (folio_test_anon(folio))
-		folio_add_new_anon_rmap(folio, vmf->vma);
+		folio_add_new_anon_rmap(folio, vmf->vma, vmf->address);
 	else
 		folio_add_file_rmap_pte(folio, vmf->vma);
 	set_pte_at(mm, vmf->address, vmf->pte, entry);
@@ -264,7 +264,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
 		ptep_clear_flush(vma, vmf->address, vmf->pte);
-		folio_add_new_anon_rmap(new, vma);
+		folio_add_new_anon_rmap(new, vma, vmf->address);
 		set_pte_at(mm, vmf->address, vmf->pte, pte_mkdirty(pfn_pte(folio_pfn(new), true)));
 		folio_remove_rmap_pte(folio, vma);
 		pte_unmap_unlock(vmf->pte, vmf->ptl);

@@ -52,11 +52,13 @@ void mm_reset(void)
 		memset(mm->pmd, 0, sizeof(mm->pmd));
 		mm->cpumask = 0;
 		mm->tlb_flush_pending = 0;
+		mm->tlb_flush_batched = false;
+		init_rwsem(&mm->anon_vma_lock, MM_OBJ(i, MM_OBJ_ANON_VMA), "anon_vma", RANK_I_MMAP);
 		mm->mm_lock_seq = 0;
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
-		init_rwsem(&mm->mmap_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2), "mmap_lock",
+		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
 			   RANK_MMAP_LOCK);
-		spin_lock_init(&mm->page_table_lock, SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)i * 2 + 1),
+		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),
 			       "page_table_lock", RANK_PAGE_TABLE_LOCK);
 	}
 	for (int f = 0; f < NR_FILES; f++) {

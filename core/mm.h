@@ -50,12 +50,25 @@ enum mm_obj_kind {
 	OBJ_PTE,		     /* one PTE: table * PTRS_PER_PTE + index */
 	OBJ_PMD,		     /* one PMD entry: mm * PTRS_PER_PMD + index */
 	OBJ_PTL,		     /* split PTE lock of a table */
-	OBJ_MM_LOCK,		     /* mmap_lock, page_table_lock */
+	OBJ_MM_LOCK,		     /* per-mm locks and counters: see enum mm_obj */
 	OBJ_MAPPING,		     /* page cache and i_mmap of a file */
 	OBJ_DISK,		     /* a file's backing store, per page */
 	OBJ_TLB,		     /* a CPU's TLB */
-	OBJ_VMA,		     /* a VMA's fields and per-VMA lock */
+	OBJ_VMA,		     /* a VMA's fields */
+	OBJ_VMA_LOCK,		     /* a VMA's per-VMA lock */
 };
+
+/* The per-mm objects of kind OBJ_MM_LOCK: one index each, never shared. */
+enum mm_obj {
+	MM_OBJ_MMAP_LOCK,
+	MM_OBJ_PAGE_TABLE_LOCK,
+	MM_OBJ_LOCK_SEQ,
+	MM_OBJ_FLUSH_PENDING,
+	MM_OBJ_FLUSH_BATCHED,
+	MM_OBJ_ANON_VMA,
+	MM_OBJ_COUNT
+};
+#define MM_OBJ(mm_id, which) SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)(mm_id)*MM_OBJ_COUNT + (which))
 
 /* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
 enum mm_lock_rank {
@@ -109,10 +122,11 @@ struct mm_struct {
 	struct maple_tree mm_mt;    /* the VMAs, by address */
 	uint32_t mm_lock_seq;	    /* bumped by mmap_write_unlock (vma_end_write_all) */
 	uint32_t cpumask;
-	int tlb_flush_pending;
-	/* mmu_gathers in progress (atomic_t tlb_flush_pending) */ /* CPUs that may hold TLB
-								      entries of this mm
-								      (mm_cpumask) */
+	int tlb_flush_pending;	/* mmu_gathers in progress (atomic_t tlb_flush_pending) */
+	bool tlb_flush_batched; /* reclaim cleared PTEs and deferred their flush */
+	struct rw_semaphore anon_vma_lock; /* the anon_vma's rwsem: rmap walks vs unlink */ /* CPUs
+								      that may hold TLB entries of
+								      this mm (mm_cpumask) */
 };
 
 struct address_space {

@@ -107,7 +107,7 @@ static struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned lon
 	new->vm_gen = vma->vm_gen; /* the same mapping, cut in two */
 	vma_start_write(new);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
-	SCHED_YIELD("vm_end", SCHED_OBJ(OBJ_VMA, 0), SCHED_OP_WRITE);
+	SCHED_YIELD("vm_end", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_end = addr;
 	vma_mark_detached(new, false);
 	if (new->vm_file)
@@ -530,7 +530,7 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 	tlb_gather_mmu(&tlb, mm);
 	for (int i = 0; i < vms.count; i++) {
 		struct vm_area_struct *vma = vms.vmas[i];
-		SCHED_YIELD("vm_flags", SCHED_OBJ(OBJ_VMA, 0), SCHED_OP_WRITE);
+		SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
 		vma->vm_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
 		if (!write)
 			change_protection(&tlb, vma, vma->vm_start, vma->vm_end);

@@ -145,6 +145,25 @@ void __folio_add_rmap_pte(struct folio *folio, struct sched_site *site)
 	folio->mapcount++;
 }
 
+void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
+			       struct sched_site *site)
+{
+	SCHED_ASSERT(folio->flags >> PG_anon & 1u);
+	folio->anon_mm = vma->vm_mm;
+	folio->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	folio->flags |= 1u << PG_swapbacked; /* not yet visible: a new folio */
+	__folio_add_rmap_pte(folio, site);
+}
+
+bool __folio_try_get(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (!folio->allocated || folio->refcount <= 0)
+		return false;
+	folio->refcount++;
+	return true;
+}
+
 void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);

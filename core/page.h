@@ -20,6 +20,7 @@ enum pageflags {
 	PG_writeback,
 	PG_anon,
 	PG_referenced,
+	PG_swapbacked, /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
 };
 
 struct folio {
@@ -29,6 +30,7 @@ struct folio {
 	uint32_t gen;	/* bumped at every allocation */
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
+	struct mm_struct *anon_mm;     /* anon pages: the anon_vma, reduced to its one mm */
 	unsigned long index;	       /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];
 };
@@ -93,8 +95,20 @@ void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 #define folio_trylock(f)		(!__folio_test_set_flag((f), PG_locked, MM_SITE("folio_trylock")))
 #define folio_unlock(f)			__folio_unlock((f), MM_SITE("folio_unlock"))
 #define folio_add_file_rmap_pte(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_rmap_pte"))
-#define folio_add_new_anon_rmap(f, vma)                                                            \
-	__folio_add_rmap_pte((f), MM_SITE("folio_add_new_anon_rmap"))
+/* Map a new anon folio at @addr of @vma (index = linear page index, as the kernel). */
+void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
+			       struct sched_site *site);
+#define folio_add_new_anon_rmap(f, vma, addr)                                                      \
+	__folio_add_new_anon_rmap((f), (vma), (addr), MM_SITE("folio_add_new_anon_rmap"))
+/* A reference unless the folio is already free (folio_try_get()). */
+bool __folio_try_get(struct folio *folio, struct sched_site *site);
+#define folio_try_get(f) __folio_try_get((f), MM_SITE("folio_try_get"))
+#define folio_test_swapbacked(f)                                                                   \
+	__folio_test_flag((f), PG_swapbacked, MM_SITE("folio_test_swapbacked"))
+#define folio_set_swapbacked(f)                                                                    \
+	__folio_set_flag((f), PG_swapbacked, MM_SITE("folio_set_swapbacked"))
+#define folio_mark_lazyfree(f)                                                                     \
+	((void)__folio_test_clear_flag((f), PG_swapbacked, MM_SITE("folio_mark_lazyfree")))
 #define folio_remove_rmap_pte(f, vma) __folio_remove_rmap_pte((f), MM_SITE("folio_remove_rmap_pte"))
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */

@@ -142,7 +142,7 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 
 static uint32_t flush_pending_obj(const struct mm_struct *mm)
 {
-	return SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id * 4 + 3);
+	return MM_OBJ(mm->id, MM_OBJ_FLUSH_PENDING);
 }
 
 /* Models: tlb_gather_mmu() with inc_tlb_flush_pending(). */

@@ -15,6 +15,11 @@ static uint32_t vma_index(const struct vm_area_struct *vma)
 	return (uint32_t)(vma - vma_arena);
 }
 
+uint32_t vma_obj(const struct vm_area_struct *vma)
+{
+	return SCHED_OBJ(OBJ_VMA, vma_index(vma));
+}
+
 void vma_arena_reset(void)
 {
 	memset(vma_arena, 0, sizeof(vma_arena));
@@ -30,7 +35,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		vma->vm_allocated = true;
 		vma->vm_mm = mm;
 		vma->vm_detached = true; /* until vma_link() */
-		init_rwsem(&vma->vm_lock, SCHED_OBJ(OBJ_VMA, (uint32_t)i), "vm_lock",
+		init_rwsem(&vma->vm_lock, SCHED_OBJ(OBJ_VMA_LOCK, (uint32_t)i), "vm_lock",
 			   RANK_VMA_LOCK);
 		vma->vm_lock_seq = UINT32_MAX; /* never equal to a live mm_lock_seq */
 		return vma;
@@ -82,11 +87,11 @@ void vma_start_write(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	mmap_assert_write_locked(mm);
-	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_READ);
 	if (vma->vm_lock_seq == mm->mm_lock_seq)
 		return; /* already write-locked in this cycle */
 	down_write(&vma->vm_lock);
-	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_WRITE);
+	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_lock_seq = mm->mm_lock_seq;
 	up_write(&vma->vm_lock);
 }
@@ -98,12 +103,12 @@ void vma_start_write(struct vm_area_struct *vma)
 bool vma_start_read(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_READ);
 	if (vma->vm_lock_seq == mm->mm_lock_seq)
 		return false;
 	if (!down_read_trylock(&vma->vm_lock))
 		return false;
-	SCHED_YIELD("vm_lock_seq", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_READ);
 	if (vma->vm_lock_seq == mm->mm_lock_seq) {
 		up_read(&vma->vm_lock);
 		return false;
@@ -119,15 +124,14 @@ void vma_end_read(struct vm_area_struct *vma)
 void vma_mark_detached(struct vm_area_struct *vma, bool detached)
 {
 	vma_assert_write_locked(vma);
-	SCHED_YIELD("vm_detached", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_WRITE);
+	SCHED_YIELD("vm_detached", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_detached = detached;
 }
 
 void vma_end_write_all(struct mm_struct *mm)
 {
 	mmap_assert_write_locked(mm);
-	SCHED_YIELD("mm_lock_seq", SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)mm->id * 4 + 2),
-		    SCHED_OP_WRITE);
+	SCHED_YIELD("mm_lock_seq", MM_OBJ(mm->id, MM_OBJ_LOCK_SEQ), SCHED_OP_WRITE);
 	mm->mm_lock_seq++;
 }
 
@@ -142,7 +146,7 @@ struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long ad
 	struct vm_area_struct *vma = mtree_load(&mm->mm_mt, addr);
 	if (!vma || !vma_start_read(vma))
 		goto inval;
-	SCHED_YIELD("vma_check", SCHED_OBJ(OBJ_VMA, vma_index(vma)), SCHED_OP_READ);
+	SCHED_YIELD("vma_check", vma_obj(vma), SCHED_OP_READ);
 	if (addr < vma->vm_start || addr >= vma->vm_end || vma->vm_detached) {
 		vma_end_read(vma);
 		goto inval;

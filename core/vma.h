@@ -23,6 +23,9 @@
 
 #define NR_VMAS (NR_MMS * NR_VMAS_PER_MM)
 
+/* The VMA's object id (its fields; the per-VMA lock has its own kind). */
+uint32_t vma_obj(const struct vm_area_struct *vma);
+
 /* Allocate a zeroed VMA for @mm; NULL when the arena is full (-ENOMEM). */
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 /* Free after an RCU grace period: lockless lookups may still be looking at it. */

@@ -11,7 +11,8 @@ static const char *const obj_kinds[] = {
     [SCHED_OBJ_AGENT] = "cpu", [OBJ_FOLIO] = "folio",	  [OBJ_DATA] = "data",
     [OBJ_PTE] = "pte",	       [OBJ_PMD] = "pmd",	  [OBJ_PTL] = "ptl",
     [OBJ_MM_LOCK] = "mm",      [OBJ_MAPPING] = "mapping", [OBJ_DISK] = "disk",
-    [OBJ_TLB] = "tlb",	       [OBJ_VMA] = "vma",	  [OBJ_MTREE] = "mtree",
+    [OBJ_TLB] = "tlb",	       [OBJ_VMA] = "vma",	  [OBJ_VMA_LOCK] = "vm_lock",
+    [OBJ_MTREE] = "mtree",
 };
 
 void trace_print_preempt(const struct scn_preempt *p, FILE *out)
