@@ -33,7 +33,12 @@
 	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "   \
 	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "    \
 	  "flushes nothing and returns while the other's flush is still pending, so a CPU keeps "  \
-	  "translating the range after madvise() returned (fixed by 99baac21e458, 2017)")
+	  "translating the range after madvise() returned (fixed by 99baac21e458, 2017)")          \
+	X(KNOB_NO_FLUSH_BATCHED_PENDING, "no-flush-batched-pending", "tlb-coherence",              \
+	  "zap, mprotect and mremap do not call flush_tlb_batched_pending(): reclaim cleared a "   \
+	  "PTE and deferred its TLB flush, MADV_DONTNEED finds the PTE already clear, has "        \
+	  "nothing to flush and returns while a CPU still translates the address to the page "     \
+	  "reclaim is about to free (fixed by 3ea277194daa, 2017)")
 
 /* clang-format off */
 enum mm_knob {

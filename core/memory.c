@@ -346,6 +346,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 	pte_t *start_pte = pte_offset_map_lock(mm, pmdp, addr, &ptl);
 	if (!start_pte)
 		return end;
+	flush_tlb_batched_pending(mm);
 	pte_t *pte = start_pte;
 	for (; addr != end; pte++, addr += PAGE_SIZE) {
 		pte_t ptent = ptep_get(pte);
@@ -418,4 +419,44 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 	unmap_single_vma(&tlb, vma, addr, addr + size);
 	tlb_finish_mmu(&tlb);
 	tlb_check_no_stale(&tlb, addr, addr + size, "madvise(MADV_DONTNEED)");
+}
+
+void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	struct mmu_gather tlb;
+	tlb_gather_mmu(&tlb, mm);
+	for (unsigned long addr = start; addr < end;) {
+		unsigned long next = pmd_addr_end(addr, end);
+		spinlock_t *ptl;
+		pte_t *pte = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+		if (!pte) {
+			addr = next;
+			continue;
+		}
+		flush_tlb_batched_pending(mm);
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			pte_t ptent = ptep_get(pte);
+			if (!pte_present(ptent))
+				continue;
+			struct folio *folio = pfn_folio(pte_pfn(ptent));
+			if (!folio_test_anon(folio) || folio_mapcount(folio) != 1)
+				continue; /* only exclusively mapped anon memory */
+			if (folio_test_dirty(folio)) {
+				if (!folio_trylock(folio))
+					continue;
+				folio_test_clear_dirty(folio);
+				folio_unlock(folio);
+			}
+			if (pte_young(ptent) || pte_dirty(ptent)) {
+				ptent = ptep_get_and_clear_full(mm, addr, pte, tlb.fullmm);
+				set_pte_at(mm, addr, pte,
+					   __pte(pte_val(ptent) & ~(_PAGE_DIRTY | _PAGE_ACCESSED)));
+				tlb_remove_tlb_entry(&tlb, pte, addr);
+			}
+			folio_mark_lazyfree(folio);
+		}
+		pte_unmap_unlock(pte, ptl);
+	}
+	tlb_finish_mmu(&tlb);
 }

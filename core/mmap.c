@@ -196,6 +196,10 @@ static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
 	for (int i = 0; i < vms->count; i++)
 		if (vms->vmas[i]->vm_file)
 			vma_unlink_file(vms->vmas[i]);
+	/* unlink_anon_vmas(): rmap walkers holding the anon_vma lock are done with
+	 * these VMAs and their page tables */
+	down_write(&mm->anon_vma_lock);
+	up_write(&mm->anon_vma_lock);
 	free_pgtables(&tlb, mm, vms->start, vms->end, vms->floor, vms->ceiling);
 	tlb_finish_mmu(&tlb);
 	tlb_check_no_stale(&tlb, vms->start, vms->end, "the unmap");
@@ -269,7 +273,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
 	vma->vm_file = file;
-	vma->vm_pgoff = pgoff;
+	vma->vm_pgoff = file ? pgoff : addr >> PAGE_SHIFT; /* anon: the linear index */
 	vma->vm_gen = ++vma_generation;
 	/* one store replaces the old VMAs: RCU readers see old or new, never a hole */
 	vma_link(mm, vma);
@@ -359,6 +363,7 @@ static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigne
 	pte_t *new_pte = pte_offset_map(new_pmd, new_addr);
 	if (new_ptl != old_ptl)
 		spin_lock(new_ptl);
+	flush_tlb_batched_pending(mm);
 	bool force_flush = false;
 	for (; old_addr < old_end;
 	     old_addr += PAGE_SIZE, new_addr += PAGE_SIZE, old_pte++, new_pte++) {
@@ -435,7 +440,7 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
 {
-	if (advice != MADV_DONTNEED || addr % PAGE_SIZE)
+	if ((advice != MADV_DONTNEED && advice != MADV_FREE) || addr % PAGE_SIZE)
 		return -EINVAL;
 	unsigned long end = addr + len;
 	int ret = 0;
@@ -450,7 +455,12 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 			ret = -ENOMEM;
 		unsigned long start = addr > vma->vm_start ? addr : vma->vm_start;
 		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
-		zap_page_range_single(vma, start, stop - start);
+		if (advice == MADV_DONTNEED)
+			zap_page_range_single(vma, start, stop - start);
+		else if (!vma->vm_file)
+			madvise_free_single_vma(vma, start, stop);
+		else
+			ret = -EINVAL; /* MADV_FREE: anonymous memory only */
 		addr = stop;
 	}
 	mmap_read_unlock(mm);
@@ -476,6 +486,7 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 			addr = next;
 			continue;
 		}
+		flush_tlb_batched_pending(mm);
 		for (; addr < next; addr += PAGE_SIZE, pte++) {
 			pte_t old = ptep_get(pte);
 			if (!pte_present(old) || !pte_write(old))

@@ -31,6 +31,7 @@
 #include "mm.h"
 
 #define MADV_DONTNEED 4
+#define MADV_FREE     8
 
 enum mmap_placement {
 	MMAP_NOREPLACE, /* MAP_FIXED_NOREPLACE: exactly there, or -EEXIST */

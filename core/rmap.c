@@ -4,6 +4,7 @@
 
 #include "page.h"
 #include "pgtable.h"
+#include "hw.h"
 #include "tlb.h"
 
 void vma_link_file(struct vm_area_struct *vma)
@@ -78,4 +79,62 @@ int folio_mkclean(struct folio *folio)
 	}
 	up_read(&mapping->i_mmap_rwsem);
 	return cleaned;
+}
+
+/* One mapping of @folio at @addr: the lazyfree decision (see rmap.h). */
+static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
+			     struct tlbflush_unmap_batch *ubc)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+	if (!ptep)
+		return true; /* not mapped here any more */
+	pte_t pteval = ptep_get(ptep);
+	if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(folio)) {
+		pte_unmap_unlock(ptep, ptl);
+		return true;
+	}
+	pteval = ptep_get_and_clear(mm, addr, ptep);
+	set_tlb_ubc_flush_pending(ubc, mm); /* the flush comes after the whole batch */
+	if (pte_dirty(pteval))
+		folio_mark_dirty(folio);
+	/* a reference beyond isolation + rmap (GUP) or a redirtied folio: keep it */
+	int ref_count = folio_ref_count(folio);
+	int map_count = folio_mapcount(folio);
+	if (ref_count == 1 + map_count && !folio_test_dirty(folio)) {
+		folio_remove_rmap_pte(folio, vma);
+		folio_put(folio); /* the mapping's reference; isolation keeps it alive */
+		pte_unmap_unlock(ptep, ptl);
+		hw_shadow_forget(mm, addr); /* oracle bookkeeping: discarded */
+		return true;
+	}
+	set_pte_at(mm, addr, ptep, pteval);
+	folio_set_swapbacked(folio);
+	pte_unmap_unlock(ptep, ptl);
+	return false;
+}
+
+bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)
+{
+	VM_BUG_ON(!folio_test_locked(folio));
+	struct mm_struct *mm = folio->anon_mm;
+	bool unmapped = true;
+	down_read(&mm->anon_vma_lock);
+	/* the anon_vma's VMAs: those of its mm whose linear index range holds ours;
+	 * stable while we hold the anon_vma lock (unlink takes it for write) */
+	unsigned long index = 0;
+	struct vm_area_struct *vma;
+	while (unmapped && (vma = mt_find(&mm->mm_mt, &index, ULONG_MAX)) != NULL) {
+		if (!vma->vm_file && folio->index >= vma->vm_pgoff &&
+		    folio->index < vma->vm_pgoff + vma_pages(vma)) {
+			unsigned long addr =
+			    vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT);
+			unmapped = try_to_unmap_one(folio, vma, addr, ubc);
+		}
+		if (!index)
+			break;
+	}
+	up_read(&mm->anon_vma_lock);
+	return unmapped;
 }

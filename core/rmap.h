@@ -24,4 +24,16 @@ void vma_unlink_file(struct vm_area_struct *vma);
  */
 int folio_mkclean(struct folio *folio);
 
+struct tlbflush_unmap_batch;
+/*
+ * Models: try_to_unmap(folio, TTU_BATCH_FLUSH) for a lazyfree anon folio
+ * (MADV_FREE): find its mapping through the anon_vma, clear the PTE deferring the
+ * flush, then discard the folio if nobody redirtied it and nobody else holds a
+ * reference (ref_count == 1 + mapcount: the isolation reference and the rmap);
+ * else put the PTE back and make the folio swapbacked again.
+ * Context: folio locked, isolation reference held; takes the anon_vma lock and the
+ * PTL.  Returns true if the folio was unmapped and can be freed.
+ */
+bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc);
+
 #endif

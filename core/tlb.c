@@ -138,6 +138,51 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 	return old;
 }
 
+/* ---- reclaim's batched flush ------------------------------------------------------- */
+
+static void flush_all_func(int cpu, void *arg)
+{
+	(void)arg;
+	if (cpu < NR_CPUS)
+		for (int i = 0; i < TLB_ENTRIES; i++)
+			mm_tlb[cpu][i].valid = false;
+}
+
+void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struct *mm)
+{
+	ubc->cpumask |= mm->cpumask;
+	ubc->flush_required = true;
+	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_WRITE);
+	mm->tlb_flush_batched = true;
+}
+
+/* Models: try_to_unmap_flush() -> arch_tlbbatch_flush(): every CPU of the batch. */
+void try_to_unmap_flush(struct tlbflush_unmap_batch *ubc)
+{
+	if (!ubc->flush_required)
+		return;
+	int me = sched_current();
+	SCHED_YIELD("batch_flush", SCHED_OBJ(OBJ_TLB, (uint32_t)me), SCHED_OP_EVENT);
+	if (me >= 0 && me < NR_CPUS)
+		flush_all_func(me, NULL);
+	uint32_t targets = ubc->cpumask & ~(me >= 0 ? 1u << me : 0u);
+	if (targets)
+		sched_ipi_send_wait(targets, flush_all_func, NULL, "arch_tlbbatch_flush");
+	*ubc = (struct tlbflush_unmap_batch){0};
+}
+
+void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site)
+{
+	if (knob_enabled(KNOB_NO_FLUSH_BATCHED_PENDING))
+		return;
+	sched_yield(site, MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_READ);
+	if (!mm->tlb_flush_batched)
+		return;
+	__flush_tlb_range(mm, 0, TASK_SIZE, site);
+	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_WRITE);
+	mm->tlb_flush_batched = false;
+}
+
 /* ---- mmu_gather ------------------------------------------------------------------ */
 
 static uint32_t flush_pending_obj(const struct mm_struct *mm)

@@ -38,6 +38,24 @@ struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
 void tlb_reset(void);
 
+/*
+ * Reclaim's deferred flush (mm/rmap.c, TTU_BATCH_FLUSH): try_to_unmap() clears
+ * PTEs and only records which CPUs to flush; try_to_unmap_flush() flushes them
+ * all before any of the pages is freed.  Meanwhile mm->tlb_flush_batched tells
+ * every other path that changes PTEs of the mm under the PTL to flush first
+ * (flush_tlb_batched_pending(), 3ea277194daa).
+ */
+struct tlbflush_unmap_batch {
+	uint32_t cpumask;
+	bool flush_required;
+};
+void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struct *mm);
+void try_to_unmap_flush(struct tlbflush_unmap_batch *ubc);
+/* Context: PTE lock held. */
+void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site);
+#define flush_tlb_batched_pending(mm)                                                              \
+	__flush_tlb_batched_pending((mm), MM_SITE("flush_tlb_batched_pending"))
+
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site);
 #define flush_tlb_range(vma, start, end)                                                           \

@@ -217,3 +217,22 @@ Test(semantics, mremap_within_one_page_table_keeps_the_moved_ptes)
 	cr_expect_eq(r.ops[1].value, 31);
 	cr_expect_eq(r.ops[2].value, 32);
 }
+
+Test(semantics, madv_free_pages_are_discarded_unless_written_again)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 store 0x1000 = 2\n"
+		 "agents\n"
+		 "  CPU1 P0 madvise 0x0 pages=2 free\n"
+		 "  CPU1 P0 store 0x1000 = 3\n"
+		 "  CPU1    reclaim\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x1000\n"
+		 "  CPU1    reclaim\n");
+	cr_expect_eq(r.ops[2].value, 1, "reclaim frees the clean lazyfree page");
+	cr_expect_eq(r.ops[3].value, 0, "which then reads as fresh memory");
+	cr_expect_eq(r.ops[4].value, 3, "the page written after MADV_FREE is kept");
+	cr_expect_eq(r.ops[5].value, 0, "and is no longer lazyfree");
+}

@@ -16,6 +16,8 @@
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/quiesce.h"
+#include "../core/vmscan.h"
+#include "../core/vmscan.h"
 
 static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
 
@@ -66,7 +68,10 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		return hw_store(op->agent, mm, op->addr, op->value);
 	case SCN_OP_MADVISE:
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
-				  MADV_DONTNEED);
+				  op->advice == SCN_ADV_FREE ? MADV_FREE : MADV_DONTNEED);
+	case SCN_OP_RECLAIM:
+		res->value = (uint64_t)shrink_lazyfree();
+		return 0;
 	case SCN_OP_WRITEBACK:
 		do_writepages(mapping_get(op->file));
 		return 0;

@@ -76,6 +76,7 @@ enum scn_field {
 	X(SCN_OP_MUNMAP, "munmap", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                          \
 	X(SCN_OP_MMAP_FIXED, "mmap-fixed",                                                         \
 	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
+	X(SCN_OP_RECLAIM, "reclaim", 0)                                                            \
 	X(SCN_OP_MPROTECT, "mprotect", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_PROT)         \
 	X(SCN_OP_MREMAP, "mremap", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_VALUE)            \
 	X(SCN_OP_MMAP_HINT, "mmap-hint",                                                           \
@@ -96,7 +97,7 @@ struct scn_op_info {
 };
 extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 
-#define SCN_ADVICES(X) X(SCN_ADV_DONTNEED, "dontneed")
+#define SCN_ADVICES(X) X(SCN_ADV_DONTNEED, "dontneed") X(SCN_ADV_FREE, "free")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,
