@@ -48,15 +48,24 @@ void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
 }
 
 /*
- * The oracle's privileged view (no yield): does this private page still belong to
- * its address?  Not once it was discarded (zap removed its rmap: MADV_DONTNEED,
- * munmap): a store through a stale translation to it is a user race with the
- * discard, not a lost write.  A PTE that is only transiently clear (mprotect's
- * ptep_modify_prot_start) does not count: the page is still the address's.
+ * The oracle's privileged view (no yield): may this access to a private page be
+ * compared with (or recorded in) the shadow of @addr?  Only while the page table
+ * maps the page there, or clears it for a moment (TRANSIENT).  An access through a
+ * stale translation (the page was discarded, moved by mremap or replaced by COW)
+ * makes the page UNTRACKED for good: such user races have no single answer.
  */
-static bool private_page_owned(const struct folio *folio)
+static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *folio)
 {
-	return folio->allocated && folio->mapcount > 0;
+	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
+		return false;
+	pmd_t pmd = *pmd_offset(mm, addr);
+	pte_t pte = pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
+	if ((pte_present(pte) && pte_pfn(pte) == folio_pfn(folio)) ||
+	    (folio->oracle & FOLIO_ORACLE_TRANSIENT))
+		return true;
+	folio->oracle |= FOLIO_ORACLE_UNTRACKED;
+	hw_shadow_forget(mm, addr);
+	return false;
 }
 
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
@@ -147,7 +156,12 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 	int word = (int)((addr % PAGE_SIZE) / sizeof(uint64_t));
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS && word < MM_WORDS_PER_PAGE);
 	mm->cpumask |= 1u << cpu; /* switch_mm(): this CPU now runs the mm */
-	for (int tries = 0; tries < FAULT_RETRIES_MAX; tries++) {
+	/*
+	 * Retry until the access goes through: other CPUs may zap the page between
+	 * our fault and our access any number of times (the kernel retries as
+	 * often); a model that never lets it through ends as a `hang` finding.
+	 */
+	for (;;) {
 		/* the yield point of the access: interrupts (shootdowns) are taken here */
 		struct tlb_entry *e = tlb_lookup(cpu, mm, page);
 		sched_yield((struct sched_site *)site,
@@ -165,7 +179,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      e->pfn);
 			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			if (!file_page && !private_page_owned(folio))
+			if (!file_page && !private_page_tracked(mm, page, folio))
 				sh = NULL;
 			if (write) {
 				folio->data[word] = *val;
@@ -197,10 +211,6 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 		if (err)
 			return err;
 	}
-	sched_finding(mm_oracle_names[ORACLE_MM_BUG], site, NULL, 0,
-		      "%s's access to P%d 0x%lx still faults after %d attempts",
-		      sched_agent_name(cpu), mm->id, addr, FAULT_RETRIES_MAX);
-	return -EFAULT;
 }
 
 int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val)

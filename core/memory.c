@@ -356,8 +356,6 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 		tlb_remove_tlb_entry(tlb, pte, addr);
 		bool delay_rmap = false;
-		if (folio_test_anon(folio))
-			hw_shadow_forget(mm, addr); /* oracle bookkeeping */
 		if (!folio_test_anon(folio)) {
 			if (pte_dirty(ptent)) {
 				folio_mark_dirty(folio);
@@ -371,6 +369,10 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		}
 		if (!delay_rmap)
 			folio_remove_rmap_pte(folio, vma);
+		/* oracle bookkeeping, after the rmap is gone: a store that slipped in through
+		 * a stale TLB entry before that still counted as the address's */
+		if (folio_test_anon(folio))
+			hw_shadow_forget(mm, addr);
 		if (__tlb_remove_folio_pages(tlb, folio, delay_rmap)) {
 			force_flush = true;
 			addr += PAGE_SIZE;

@@ -38,10 +38,9 @@
 #define FILE_PAGES 16
 #define NR_FRAMES  96
 /* every PMD of every mm, plus one per CPU racing in __pte_alloc(): never -ENOMEM */
-#define NR_PTE_TABLES	  (NR_MMS * PTRS_PER_PMD + NR_CPUS)
-#define NR_VMAS_PER_MM	  16
-#define TLB_ENTRIES	  8
-#define FAULT_RETRIES_MAX 8
+#define NR_PTE_TABLES  (NR_MMS * PTRS_PER_PMD + NR_CPUS)
+#define NR_VMAS_PER_MM 16
+#define TLB_ENTRIES    8
 
 /* Object kinds for yield points (see SCHED_OBJ). */
 enum mm_obj_kind {

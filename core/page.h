@@ -23,6 +23,18 @@ enum pageflags {
 	PG_swapbacked, /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
 };
 
+/*
+ * Oracle bookkeeping for the per-address shadow of private memory (hw.c): a page
+ * whose PTE is cleared only for a moment by an operation that puts it back
+ * (mprotect, reclaim deciding) is TRANSIENT; a page reached through a stale
+ * translation outside such a window (discarded, moved, replaced by COW) becomes
+ * UNTRACKED: racing user stores to it have no single expected value.
+ */
+enum folio_oracle {
+	FOLIO_ORACLE_TRANSIENT = 1,
+	FOLIO_ORACLE_UNTRACKED = 2,
+};
+
 struct folio {
 	int refcount;	/* _refcount */
 	int mapcount;	/* number of PTEs mapping it (_mapcount + 1) */
@@ -31,6 +43,7 @@ struct folio {
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
 	struct mm_struct *anon_mm;     /* anon pages: the anon_vma, reduced to its one mm */
+	uint8_t oracle;		       /* oracle bookkeeping, enum folio_oracle bits */
 	unsigned long index;	       /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];
 };

@@ -11,6 +11,13 @@
  * previous agent stopped, site where the next one resumed), hashed into a bucket.
  * Two executions that cover the same code but interleave it differently then
  * look different to the fuzzer, which is what lets it walk towards a race.
+ *
+ * Each input runs its own directed schedule first, then RANDOM_RUNS executions of
+ * the same scenario under the random policy seeded from the input's hash: the
+ * fuzzer searches scenarios and explicit preemptions, the random policy covers
+ * the neighbourhood of each scenario cheaply.  Everything stays a function of the
+ * input bytes; a failing run is printed with the schedule it actually took, so
+ * the report replays with `mmfuzz replay`.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -18,10 +25,13 @@
 #include <string.h>
 
 #include "../core/knobs.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 #include "exec.h"
 #include "scenario.h"
 
 #define EXTRA_COUNTERS 4096
+#define RANDOM_RUNS    4
 
 __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
@@ -56,11 +66,23 @@ static void interleaving_features(void)
 	}
 }
 
+static void report(struct scenario *s, const struct exec_result *r)
+{
+	fprintf(stderr, "\n==mmfuzz== FINDING %s at %s: %s\n", r->f.oracle,
+		r->f.site ? r->f.site->name : "-", r->f.msg);
+	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
+	s->expect = -1;
+	scn_print(s, stderr);
+	abort();
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct scenario s;
 	static struct sched_directed d;
 	static struct exec_result r;
+	static struct sched_random rnd;
+	static struct exec_recorder rec;
 	scn_decode(&s, data, size);
 	s.knobs = knobs;
 	exec_directed_lenient(&s, &d);
@@ -69,13 +91,20 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	o.knobs = knobs;
 	exec_run(&s, &d.base, &o, &r);
 	interleaving_features();
-	if (r.finding) {
-		fprintf(stderr, "\n==mmfuzz== FINDING %s at %s: %s\n", r.f.oracle,
-			r.f.site ? r.f.site->name : "-", r.f.msg);
-		fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
-		s.expect = -1;
-		scn_print(&s, stderr);
-		abort();
+	if (r.finding)
+		report(&s, &r);
+	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
+	exec_recorder_init(&rec, &rnd.base);
+	for (int i = 0; i < RANDOM_RUNS; i++) {
+		exec_run(&s, &rec.base, &o, &r);
+		rec.base.ops->end(&rec.base);
+		interleaving_features();
+		if (r.finding && !rec.overflow) {
+			/* the schedule the random policy took, as directed preemptions */
+			s.preempt_count = rec.count;
+			memcpy(s.preempt, rec.preempt, sizeof(rec.preempt));
+			report(&s, &r);
+		}
 	}
 	return 0;
 }
