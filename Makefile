@@ -92,6 +92,8 @@ test-asan:
 FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link
 fuzz: deps
 	@$(MAKE) -s B=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build/fuzz/mm_fuzzer build/fuzz/scenario_fuzzer
+	@$(MAKE) -s build/mmfuzz
+	@build/mmfuzz dict > build/fuzz/mm_fuzzer.dict
 $(B)/%_fuzzer: $(B)/obj/fuzz/%_fuzzer.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@
 

@@ -12,8 +12,13 @@
  * Two executions that cover the same code but interleave it differently then
  * look different to the fuzzer, which is what lets it walk towards a race.
  *
- * Each input runs its own directed schedule first, then RANDOM_RUNS executions of
- * the same scenario under the random policy seeded from the input's hash: the
+ * Races need collisions: the decoder spreads addresses over 64 pages, so the
+ * harness folds every address into the first FOCUS_PAGES pages (MMFUZZ_PAGES,
+ * default 4) before running; the scenario it reports is the folded one.
+ *
+ * Each input runs its own directed schedule first, then random_runs executions of
+ * the same scenario under the random policy seeded from the input's hash
+ * (MMFUZZ_RANDOM_RUNS, default 2): the
  * fuzzer searches scenarios and explicit preemptions, the random policy covers
  * the neighbourhood of each scenario cheaply.  Everything stays a function of the
  * input bytes; a failing run is printed with the schedule it actually took, so
@@ -37,6 +42,25 @@ __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
 
 static uint32_t knobs;
+static uint32_t focus_pages = 4;
+static int random_runs = 2; /* MMFUZZ_RANDOM_RUNS */
+
+/* Fold every address of @s into the first focus_pages pages (see above). */
+static void focus(struct scenario *s)
+{
+	struct scn_op *lists[2] = {s->setup, s->ops};
+	int counts[2] = {s->setup_count, s->ops_count};
+	for (int l = 0; l < 2; l++)
+		for (int i = 0; i < counts[l]; i++) {
+			struct scn_op *op = &lists[l][i];
+			uint32_t page = op->addr / SCN_PAGE_SIZE % focus_pages;
+			op->addr = page * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
+			if (op->pages > focus_pages - page)
+				op->pages = focus_pages - page;
+			if (op->kind == SCN_OP_MREMAP)
+				op->value = op->value / SCN_PAGE_SIZE % focus_pages * SCN_PAGE_SIZE;
+		}
+}
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -47,6 +71,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	if (env && !mm_knobs_parse(env, &knobs, err, sizeof(err))) {
 		fprintf(stderr, "MMFUZZ_KNOBS: %s\n", err);
 		exit(2);
+	}
+	const char *runs = getenv("MMFUZZ_RANDOM_RUNS");
+	if (runs)
+		random_runs = atoi(runs) < 0 ? 0 : atoi(runs) > 64 ? 64 : atoi(runs);
+	const char *pages = getenv("MMFUZZ_PAGES");
+	if (pages) {
+		focus_pages = (uint32_t)strtoul(pages, NULL, 0);
+		if (focus_pages < 1 || focus_pages > SCN_VA_PAGES) {
+			fprintf(stderr, "MMFUZZ_PAGES: %s is not in 1..%d\n", pages, SCN_VA_PAGES);
+			exit(2);
+		}
 	}
 	return 0;
 }
@@ -84,6 +119,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct sched_random rnd;
 	static struct exec_recorder rec;
 	scn_decode(&s, data, size);
+	focus(&s);
 	s.knobs = knobs;
 	exec_directed_lenient(&s, &d);
 	struct exec_options o;
@@ -95,7 +131,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		report(&s, &r);
 	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
 	exec_recorder_init(&rec, &rnd.base);
-	for (int i = 0; i < RANDOM_RUNS; i++) {
+	for (int i = 0; i < random_runs; i++) {
 		exec_run(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
 		interleaving_features();

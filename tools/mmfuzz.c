@@ -46,6 +46,7 @@ static void usage(FILE *out)
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
 		"  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
+		"  dict                  a fuzzer dictionary of operation and preemption records\n"
 		"  decode FILE           binary to text, on stdout\n");
 }
 
@@ -311,6 +312,64 @@ static int cmd_demo(int argc, char **argv)
 	return rc;
 }
 
+/* One dictionary line: the bytes of @s's encoding from @from, less @less at the end. */
+static void dict_line(FILE *out, const char *name, const struct scenario *s, size_t from,
+		      size_t less)
+{
+	uint8_t buf[SCN_ENCODED_MAX];
+	size_t n = scn_encode(s, buf, sizeof(buf));
+	SCHED_ASSERT(n > from + less);
+	fprintf(out, "%s=\"", name);
+	for (size_t i = from; i < n - less; i++)
+		fprintf(out, "\\x%02x", buf[i]);
+	fprintf(out, "\"\n");
+}
+
+/*
+ * A libFuzzer/AFL++ dictionary derived from the operation table: the binary
+ * record of every operation (on page 0, the common flag combinations) and of step
+ * preemptions, cut out of real encodings so it can never drift from the codec.
+ */
+static int cmd_dict(void)
+{
+	static struct scenario s;
+	char name[64];
+	for (int k = 0; k < SCN_OP_COUNT; k++)
+		for (int variant = 0; variant < 3; variant++) {
+			scn_init(&s);
+			s.ops_count = 1;
+			struct scn_op *op = &s.ops[0];
+			uint32_t f = scn_op_table[k].fields;
+			if (variant && !(f & (SCN_F_BACKING | SCN_F_ADVICE)))
+				continue;
+			op->kind = (uint8_t)k;
+			op->pages = f & SCN_F_PAGES ? 1 : 0;
+			op->value = f & SCN_F_VALUE ? 1 : 0;
+			if (f & SCN_F_BACKING) {
+				op->anon = variant == 1;
+				op->shared = variant != 1;
+				op->write = true;
+			}
+			if (f & SCN_F_ADVICE)
+				op->advice = (uint8_t)(variant % SCN_ADV_COUNT);
+			/* knobs, expect, expect site, setup count, ops count | record | preempts */
+			snprintf(name, sizeof(name), "op_%s_%d", scn_op_table[k].name, variant);
+			for (char *c = name; *c; c++)
+				*c = *c == '-' ? '_' : *c;
+			dict_line(stdout, name, &s, 5, 1);
+		}
+	for (int target = 0; target < 3; target++)
+		for (uint32_t step = 8; step <= 48; step += 8) {
+			scn_init(&s);
+			s.preempt_count = 1;
+			s.preempt[0] =
+			    (struct scn_preempt){.target = (uint8_t)target, .step = step};
+			snprintf(name, sizeof(name), "preempt_%u_cpu%d", step, target);
+			dict_line(stdout, name, &s, 6, 0);
+		}
+	return EXIT_CLEAN;
+}
+
 static int cmd_encode(int argc, char **argv)
 {
 	if (argc != 3 || strcmp(argv[1], "-o"))
@@ -364,6 +423,8 @@ int main(int argc, char **argv)
 		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "knobs"))
 		return cmd_knobs();
+	if (!strcmp(cmd, "dict"))
+		return cmd_dict();
 	if (!strcmp(cmd, "encode"))
 		return cmd_encode(argc, argv);
 	if (!strcmp(cmd, "decode"))
