@@ -53,8 +53,7 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	}
 	case SCN_OP_MREMAP: {
 		/* "= VALUE" is the new address */
-		long addr = do_mremap(mm, op->addr, op->pages,
-				      op->value > ULONG_MAX ? ULONG_MAX : (unsigned long)op->value);
+		long addr = do_mremap(mm, op->addr, op->pages, (unsigned long)op->value);
 		res->value = addr < 0 ? 0 : (uint64_t)addr;
 		return addr < 0 ? (int)addr : 0;
 	}
