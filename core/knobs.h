@@ -38,7 +38,12 @@
 	  "zap, mprotect and mremap do not call flush_tlb_batched_pending(): reclaim cleared a "   \
 	  "PTE and deferred its TLB flush, MADV_DONTNEED finds the PTE already clear, has "        \
 	  "nothing to flush and returns while a CPU still translates the address to the page "     \
-	  "reclaim is about to free (fixed by 3ea277194daa, 2017)")
+	  "reclaim is about to free (fixed by 3ea277194daa, 2017)")                                \
+	X(KNOB_MREMAP_FLUSH_AFTER_UNLOCK, "mremap-flush-after-unlock", "lost-write",               \
+	  "move_ptes() flushes the old range only after dropping the PTE locks: rmap walkers "     \
+	  "(writeback's folio_mkclean) find the page at its new address and clean it there "       \
+	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "   \
+	  "by eb66ae030829)")
 
 /* clang-format off */
 enum mm_knob {

@@ -375,11 +375,14 @@ static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigne
 		hw_shadow_move(mm, old_addr, new_addr); /* oracle bookkeeping */
 		set_pte_at(mm, new_addr, new_pte, pte);
 	}
-	if (force_flush)
+	bool flush_late = knob_enabled(KNOB_MREMAP_FLUSH_AFTER_UNLOCK);
+	if (force_flush && !flush_late)
 		flush_tlb_range(vma, start, old_end);
 	if (new_ptl != old_ptl)
 		spin_unlock(new_ptl);
 	pte_unmap_unlock(old_pte, old_ptl);
+	if (force_flush && flush_late)
+		flush_tlb_range(vma, start, old_end);
 	return 0;
 }
 
