@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "memory.h"
+#include "mmap.h"
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
@@ -136,9 +137,10 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 		if (!(fault & VM_FAULT_RETRY))
 			return fault & VM_FAULT_OOM ? -ENOMEM : 0;
 	}
-	mmap_read_lock(mm);
-	vma = find_vma(mm, addr);
-	if (!vma || vma->vm_start > addr || (write && !(vma->vm_flags & VM_WRITE))) {
+	vma = lock_mm_and_find_vma(mm, addr);
+	if (!vma)
+		return -EFAULT;
+	if (write && !(vma->vm_flags & VM_WRITE)) {
 		mmap_read_unlock(mm);
 		return -EFAULT;
 	}

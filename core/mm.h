@@ -90,9 +90,11 @@ struct folio;
 struct address_space;
 
 /* vm_flags */
-#define VM_READ	  0x1u
-#define VM_WRITE  0x2u
-#define VM_SHARED 0x8u
+#define VM_READ		0x1u
+#define VM_WRITE	0x2u
+#define VM_SHARED	0x8u
+#define VM_GROWSDOWN	0x100u
+#define STACK_GUARD_GAP PAGE_SIZE /* stack_guard_gap, scaled down */
 
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;

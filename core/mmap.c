@@ -439,6 +439,52 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	return (long)new_addr;
 }
 
+/* ---- stack expansion ------------------------------------------------------------------ */
+
+/* Models: expand_downwards().  Context: mmap_lock held for write.  0 or -ENOMEM. */
+static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	struct vm_area_struct *prev = find_vma_prev(mm, vma->vm_start);
+	if (prev && addr < prev->vm_end + STACK_GUARD_GAP)
+		return -ENOMEM;
+	unsigned long start;
+	if (mt_empty_area(&mm->mm_mt, addr, vma->vm_start - 1, vma->vm_start - addr, 0, &start))
+		return -ENOMEM; /* something (a reservation) is in the way */
+	vma_start_write(vma);
+	/* one range for the whole VMA, as every other store keeps it */
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
+	SCHED_YIELD("vm_start", vma_obj(vma), SCHED_OP_WRITE);
+	vma->vm_pgoff -= (vma->vm_start - addr) >> PAGE_SHIFT;
+	vma->vm_start = addr;
+	return 0;
+}
+
+struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr)
+{
+	addr &= ~(PAGE_SIZE - 1);
+	mmap_read_lock(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	if (vma && vma->vm_start <= addr)
+		return vma;
+	if (!vma || !(vma->vm_flags & VM_GROWSDOWN)) {
+		mmap_read_unlock(mm);
+		return NULL;
+	}
+	/* expanding needs the write lock: drop, retake, look again */
+	mmap_read_unlock(mm);
+	mmap_write_lock(mm);
+	vma = find_vma(mm, addr);
+	if (!vma || (vma->vm_start > addr &&
+		     (!(vma->vm_flags & VM_GROWSDOWN) || expand_downwards(vma, addr)))) {
+		mmap_write_unlock(mm);
+		return NULL;
+	}
+	mmap_write_downgrade(mm);
+	return vma;
+}
+
 /* ---- madvise ------------------------------------------------------------------------ */
 
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */

@@ -65,6 +65,15 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 void mmap_reset(void);
 
 /*
+ * Models: lock_mm_and_find_vma() (6.5+): the VMA a fault at @addr must use, with
+ * mmap_lock held for read on return; a VM_GROWSDOWN VMA above @addr is expanded
+ * down to it under mmap_lock for write (upgrade, expand_downwards(), downgrade),
+ * unless that would come within the guard gap of the VMA below.  NULL, and no
+ * lock held, if there is none.
+ */
+struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long addr);
+
+/*
  * Tear down every VMA of @mm (exit_mmap()).
  * Context: the last user of @mm, no concurrency.
  */

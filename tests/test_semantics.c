@@ -236,3 +236,25 @@ Test(semantics, madv_free_pages_are_discarded_unless_written_again)
 	cr_expect_eq(r.ops[4].value, 3, "the page written after MADV_FREE is kept");
 	cr_expect_eq(r.ops[5].value, 0, "and is no longer lazyfree");
 }
+
+Test(semantics, the_stack_grows_down_to_the_guard_gap)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 mmap-stack 0x10000 pages=1\n"
+		 "agents\n"
+		 "  CPU1 P0 store 0x10008 = 41\n"
+		 "  CPU1 P0 store 0xe010 = 42\n" /* two pages below: grows */
+		 "  CPU1 P0 load 0xe010\n"
+		 "  CPU1 P0 load 0xf000\n"	 /* the page in between is part of it now */
+		 "  CPU1 P0 store 0x1000 = 43\n" /* within the guard gap above 0x0-0x1000 */
+		 "  CPU1 P0 store 0x2000 = 44\n" /* just beyond the guard gap */
+		 "  CPU1 P0 load 0x10008\n");
+	cr_expect_eq(r.ops[1].err, 0);
+	cr_expect_eq(r.ops[2].value, 42);
+	cr_expect_eq(r.ops[3].err, 0);
+	cr_expect_eq(r.ops[3].value, 0);
+	cr_expect_eq(r.ops[4].err, -EFAULT, "the guard gap below the stack stays unmapped");
+	cr_expect_eq(r.ops[5].err, 0, "one page above the gap is fine");
+	cr_expect_eq(r.ops[6].value, 41);
+}

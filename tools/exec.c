@@ -68,6 +68,13 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_MADVISE:
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
 				  op->advice == SCN_ADV_FREE ? MADV_FREE : MADV_DONTNEED);
+	case SCN_OP_MMAP_STACK: {
+		/* an anonymous VM_GROWSDOWN mapping: faults below it expand it */
+		long addr = do_mmap(mm, op->addr, op->pages, NULL, 0,
+				    VM_READ | VM_WRITE | VM_GROWSDOWN, MMAP_NOREPLACE);
+		res->value = addr < 0 ? 0 : (uint64_t)addr;
+		return addr < 0 ? (int)addr : 0;
+	}
 	case SCN_OP_RECLAIM:
 		res->value = (uint64_t)shrink_lazyfree();
 		return 0;

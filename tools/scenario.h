@@ -77,6 +77,7 @@ enum scn_field {
 	X(SCN_OP_MMAP_FIXED, "mmap-fixed",                                                         \
 	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
 	X(SCN_OP_RECLAIM, "reclaim", 0)                                                            \
+	X(SCN_OP_MMAP_STACK, "mmap-stack", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
 	X(SCN_OP_MPROTECT, "mprotect", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_PROT)         \
 	X(SCN_OP_MREMAP, "mremap", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_VALUE)            \
 	X(SCN_OP_MMAP_HINT, "mmap-hint",                                                           \
