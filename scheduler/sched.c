@@ -54,7 +54,6 @@ struct agent {
 	struct sched_ctx ctx;
 	bool fresh; /* dispatched for the first time: its first yield records, no decision */
 	bool irqs_off;
-	bool sleeping;
 	int atomic;
 	struct sched_wait wait;
 	const struct sched_site *wait_site;
@@ -687,7 +686,6 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 	a->state = SCHED_BLOCKED;
 	a->wait = *wait;
 	a->wait_site = site;
-	a->sleeping = sleeping;
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me); /* a CPU waiting with irqs on takes its interrupts */
 	schedule_forced();

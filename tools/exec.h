@@ -15,7 +15,6 @@
 struct exec_options {
 	uint32_t knobs;
 	uint32_t steps_max;
-	bool quiet; /* no per-op trace output */
 };
 
 struct exec_op_result {
