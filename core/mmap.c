@@ -529,14 +529,13 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 {
 	struct mm_struct *mm = vma->vm_mm;
 	for (unsigned long addr = start; addr < end;) {
-		unsigned long next = pmd_addr_end(addr, end);
+		unsigned long next;
 		spinlock_t *ptl;
-		pte_t *pte = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+		pte_t *pte = pte_range_lock(mm, addr, end, &next, &ptl);
 		if (!pte) {
 			addr = next;
 			continue;
 		}
-		flush_tlb_batched_pending(mm);
 		for (; addr < next; addr += PAGE_SIZE, pte++) {
 			pte_t old = ptep_get(pte);
 			if (!pte_present(old) || !pte_write(old))

@@ -183,6 +183,16 @@ void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site)
 	mm->tlb_flush_batched = false;
 }
 
+pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long end,
+			unsigned long *nextp, spinlock_t **ptlp, struct sched_site *site)
+{
+	*nextp = pmd_addr_end(addr, end);
+	pte_t *pte = __pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, ptlp, site);
+	if (pte)
+		__flush_tlb_batched_pending(mm, site);
+	return pte;
+}
+
 /* ---- mmu_gather ------------------------------------------------------------------ */
 
 static uint32_t flush_pending_obj(const struct mm_struct *mm)

@@ -53,6 +53,16 @@ void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struc
 void try_to_unmap_flush(struct tlbflush_unmap_batch *ubc);
 /* Context: PTE lock held. */
 void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site);
+/*
+ * Start a walk that changes PTEs of [addr, end): lock the PTE table covering
+ * @addr, flush a pending reclaim batch first (as every such walk must), and return
+ * the PTE of @addr with *ptlp held; *nextp is where that table ends within @end.
+ * NULL, nothing held, if there is no table.  Context: mmap_lock or the VMA lock.
+ */
+pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long end,
+			unsigned long *nextp, spinlock_t **ptlp, struct sched_site *site);
+#define pte_range_lock(mm, addr, end, nextp, ptlp)                                                 \
+	__pte_range_lock((mm), (addr), (end), (nextp), (ptlp), MM_SITE("pte_range_lock"))
 #define flush_tlb_batched_pending(mm)                                                              \
 	__flush_tlb_batched_pending((mm), MM_SITE("flush_tlb_batched_pending"))
 
