@@ -24,11 +24,26 @@
 	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "               \
 	  "page table lock)")                                                                      \
 	X(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH, "munmap-unlock-before-flush", "tlb-coherence",          \
-	  "munmap() drops mmap_lock right after clearing the range in the VMA tree, before "       \
-	  "zapping the PTEs and flushing the TLB, with nothing reserving the range: a concurrent " \
+	  "munmap() drops mmap_lock before zapping the PTEs and flushing the TLB with nothing "    \
+	  "reserving the range (the tree holds NULL, not a ZERO reservation): a concurrent "       \
 	  "mmap() is handed the same addresses and faults new pages in while another CPU still "   \
-	  "translates them to the old ones (today munmap downgrades to mmap_lock for read and "    \
-	  "holds it until the flush is done: dd2283f2605e, 2018)")                                 \
+	  "translates them to the old ones (the hazard dd2283f2605e avoided, 2018, by holding "    \
+	  "mmap_lock for read across the flush; the Glisse/Wilcox thread, Dec 2019)")              \
+	X(KNOB_MUNMAP_FREE_RANGE_BEFORE_FLUSH, "munmap-free-range-before-flush", "tlb-coherence",  \
+	  "munmap() releases its ZERO reservation (stores NULL) once the PTEs are clear, before "  \
+	  "the TLB flush and the page-table free: mmap() hands the range out and a fault maps a "  \
+	  "new page while another CPU still translates the address to the old one (the "           \
+	  "Glisse/Wilcox thread, Dec 2019: a range is reusable only after the flush)")             \
+	X(KNOB_MTREE_ZERO_AS_GAP, "mtree-zero-as-gap", "tlb-coherence",                            \
+	  "the gap search of get_unmapped_area() treats a ZERO reservation as free: mmap() is "    \
+	  "handed a range munmap() is still tearing down (the maple tree's mas_empty_area() must " \
+	  "count XA_ZERO_ENTRY as occupied; Glisse/Wilcox thread, Dec 2019)")                      \
+	X(KNOB_MAP_FIXED_TEMPORAL_GAP, "map-fixed-temporal-gap", "vma-visibility",                 \
+	  "MAP_FIXED over an existing mapping removes the old VMAs from the tree, unmaps them, "   \
+	  "and only then stores the new VMA: a lockless reader of the tree (PROCMAP_QUERY under "  \
+	  "RCU and per-VMA locks) finds nothing at an address that is mapped before and after "    \
+	  "(fixed by f8d112a4e657, 6.12: gather the old VMAs, store the new one over them, then "  \
+	  "complete the unmap)")                                                                   \
 	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                        \
 	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "   \
 	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "    \

@@ -56,6 +56,9 @@ void mm_reset(void)
 		init_rwsem(&mm->anon_vma_lock, MM_OBJ(i, MM_OBJ_ANON_VMA), "anon_vma", RANK_I_MMAP);
 		mm->mm_lock_seq = 0;
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
+		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
+			   RANK_MUNMAP_SEM);
+		mm->oracle_mapped = 0;
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
 			   RANK_MMAP_LOCK);
 		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),

@@ -8,8 +8,8 @@
  * Everything lives in fixed arrays inside `struct mm_world`, reset between
  * executions; object ids are arena indices, never addresses.
  *
- * Leaves out (for now, see the issues): the maple tree (VMAs are a sorted array),
- * large folios, anon rmap, swap, page-table freeing.
+ * Leaves out (for now, see the issues): large folios and huge PMDs, anon_vma
+ * chains (one anon_vma per mm), swap, page migration.
  */
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H
@@ -31,6 +31,7 @@
 #define PMD_SHIFT	  (PAGE_SHIFT + 4)
 #define TASK_SIZE	  ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
 #define MM_WORDS_PER_PAGE 4
+_Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "oracle_mapped: one bit per page");
 
 #define NR_CPUS	   4 /* agents that are CPUs (each has a TLB) */
 #define NR_MMS	   2
@@ -65,12 +66,14 @@ enum mm_obj {
 	MM_OBJ_FLUSH_PENDING,
 	MM_OBJ_FLUSH_BATCHED,
 	MM_OBJ_ANON_VMA,
+	MM_OBJ_MUNMAP_SEM,
 	MM_OBJ_COUNT
 };
 #define MM_OBJ(mm_id, which) SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)(mm_id)*MM_OBJ_COUNT + (which))
 
 /* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
 enum mm_lock_rank {
+	RANK_MUNMAP_SEM = 5,
 	RANK_MMAP_LOCK = 10,
 	RANK_VMA_LOCK = 15,
 	RANK_FOLIO_LOCK = 20,
@@ -122,12 +125,19 @@ struct mm_struct {
 	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
 	struct maple_tree mm_mt;    /* the VMAs, by address */
 	uint32_t mm_lock_seq;	    /* bumped by mmap_write_unlock (vma_end_write_all) */
-	uint32_t cpumask;
-	int tlb_flush_pending;	/* mmu_gathers in progress (atomic_t tlb_flush_pending) */
-	bool tlb_flush_batched; /* reclaim cleared PTEs and deferred their flush */
-	struct rw_semaphore anon_vma_lock; /* the anon_vma's rwsem: rmap walks vs unlink */ /* CPUs
-								      that may hold TLB entries of
-								      this mm (mm_cpumask) */
+	uint32_t cpumask;	    /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
+	int tlb_flush_pending;	    /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
+	bool tlb_flush_batched;	    /* reclaim cleared PTEs and deferred their flush */
+	struct rw_semaphore anon_vma_lock; /* the anon_vma's rwsem: rmap walks vs unlink */
+	/*
+	 * Held for read by every munmap() from before it reserves its range (MTREE_ZERO)
+	 * until it releases it; MAP_FIXED and mremap() take it for write to wait out the
+	 * reservations in their way.  Ordered before mmap_lock.
+	 */
+	struct rw_semaphore munmap_sem;
+	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
+	 * changed where each syscall takes effect (see mmap.c) */
+	uint64_t oracle_mapped;
 };
 
 struct address_space {

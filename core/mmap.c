@@ -116,24 +116,77 @@ static struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned lon
 	return new;
 }
 
-/* The VMAs of an unmap: the range, the VMAs inside it, the page-table bounds. */
+/*
+ * The VMAs of an unmap and the reservations that cover them.  A reservation is a
+ * run of the unmap's VMAs widened into the free space around it, up to the
+ * neighbouring entries (VMAs or other reservations) and within the PMDs it
+ * touches: the page tables inside it belong to this unmap alone, so it may free
+ * them without mmap_lock.
+ */
 struct vma_munmap {
 	unsigned long start, end;
-	unsigned long floor, ceiling; /* page tables may be freed only inside these */
 	int count;
 	struct vm_area_struct *vmas[NR_VMAS];
+	int nr_resv;
+	struct {
+		unsigned long start, end;
+	} resv[NR_VMAS];
 };
 
+/* The end of the last entry (VMA or MTREE_ZERO) ending at or below @addr, or 0. */
+static unsigned long entry_end_below(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long end = 0;
+	void *entry;
+	MA_STATE(mas, &mm->mm_mt, 0, 0);
+	if (addr)
+		mas_for_each(&mas, entry, addr - 1) if (mas.last < addr) end = mas.last + 1;
+	return end;
+}
+
+/* The start of the first entry (VMA or MTREE_ZERO) ending above @addr, or TASK_SIZE. */
+static unsigned long entry_start_above(struct mm_struct *mm, unsigned long addr)
+{
+	MA_STATE(mas, &mm->mm_mt, addr, addr);
+	if (!mas_find(&mas, TASK_SIZE - 1))
+		return TASK_SIZE;
+	return mas.index > addr ? mas.index : addr;
+}
+
+/* Does any reservation (MTREE_ZERO) intersect [start, end)?  Context: mmap_lock. */
+static bool range_reserved(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	void *entry;
+	MA_STATE(mas, &mm->mm_mt, start, start);
+	mas_for_each(&mas, entry, end - 1) if (mt_is_zero(entry)) return true;
+	return false;
+}
+
 /*
- * Page tables may be freed only where no other VMA needs them: between the end of
- * the previous VMA and the start of the next.  Context: mmap_lock held.
+ * Compute vms->resv from the gathered VMAs (sorted by address): merge adjacent
+ * VMAs into runs, widen each run, merge runs that then meet.
+ * Context: mmap_lock held for write.
  */
 static void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms)
 {
-	struct vm_area_struct *prev = find_vma_prev(mm, vms->start);
-	struct vm_area_struct *next = find_vma(mm, vms->end);
-	vms->floor = prev ? prev->vm_end : 0;
-	vms->ceiling = next ? next->vm_start : TASK_SIZE;
+	const unsigned long pmd_mask = (1ul << PMD_SHIFT) - 1;
+	vms->nr_resv = 0;
+	for (int i = 0; i < vms->count; i++) {
+		unsigned long rs = vms->vmas[i]->vm_start, re = vms->vmas[i]->vm_end;
+		while (i + 1 < vms->count && vms->vmas[i + 1]->vm_start == re)
+			re = vms->vmas[++i]->vm_end;
+		unsigned long lo = entry_end_below(mm, rs), hi = entry_start_above(mm, re);
+		if (lo < (rs & ~pmd_mask))
+			lo = rs & ~pmd_mask;
+		if (hi > ((re + pmd_mask) & ~pmd_mask))
+			hi = (re + pmd_mask) & ~pmd_mask;
+		if (vms->nr_resv && vms->resv[vms->nr_resv - 1].end >= lo) {
+			vms->resv[vms->nr_resv - 1].end = hi;
+			continue;
+		}
+		vms->resv[vms->nr_resv].start = lo;
+		vms->resv[vms->nr_resv++].end = hi;
+	}
 }
 
 /*
@@ -144,7 +197,9 @@ static int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long e
 		      struct vma_munmap *vms)
 {
 	mmap_assert_write_locked(mm);
-	*vms = (struct vma_munmap){.start = start, .end = end};
+	vms->start = start;
+	vms->end = end;
+	vms->count = vms->nr_resv = 0;
 	struct vm_area_struct *vma = find_vma(mm, start);
 	if (vma && vma->vm_start < start && vma->vm_end > start && !split_vma(vma, start))
 		return -ENOMEM;
@@ -158,6 +213,17 @@ static int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long e
 	}
 	vms_set_bounds(mm, vms);
 	return 0;
+}
+
+/* Oracle bookkeeping: what the user sees mapped, set or cleared for [start, end). */
+static void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long end,
+			      bool mapped)
+{
+	for (unsigned long a = start; a < end; a += PAGE_SIZE)
+		if (mapped)
+			mm->oracle_mapped |= 1ull << (a >> PAGE_SHIFT);
+		else
+			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
 }
 
 /*
@@ -184,16 +250,15 @@ static void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned
 }
 
 /*
- * Models: unmap_region() / vms_clear_ptes(): zap the gathered VMAs' PTEs, take
- * file VMAs off i_mmap (rmap walkers must not walk tables about to be freed), free
- * the page tables, flush.
+ * Models: unmap_vmas(): zap the gathered VMAs' PTEs into @tlb, then take file
+ * VMAs off i_mmap and the VMAs off the anon_vma (rmap walkers must not walk page
+ * tables about to be freed).
  */
-static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
+static void unmap_vmas(struct mmu_gather *tlb, struct vma_munmap *vms)
 {
-	struct mmu_gather tlb;
-	tlb_gather_mmu(&tlb, mm);
+	struct mm_struct *mm = tlb->mm;
 	for (int i = 0; i < vms->count; i++)
-		unmap_single_vma(&tlb, vms->vmas[i], vms->start, vms->end);
+		unmap_single_vma(tlb, vms->vmas[i], vms->start, vms->end);
 	for (int i = 0; i < vms->count; i++)
 		if (vms->vmas[i]->vm_file)
 			vma_unlink_file(vms->vmas[i]);
@@ -201,7 +266,23 @@ static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
 	 * these VMAs and their page tables */
 	down_write(&mm->anon_vma_lock);
 	up_write(&mm->anon_vma_lock);
-	free_pgtables(&tlb, mm, vms->start, vms->end, vms->floor, vms->ceiling);
+}
+
+/* The page tables of every reservation go to @tlb (freed after its flush). */
+static void vms_free_pgtables(struct mmu_gather *tlb, struct vma_munmap *vms)
+{
+	for (int r = 0; r < vms->nr_resv; r++)
+		free_pgtables(tlb, tlb->mm, vms->resv[r].start, vms->resv[r].end,
+			      vms->resv[r].start, vms->resv[r].end);
+}
+
+/* Models: unmap_region(): zap, unlink, free page tables, flush; the oracle after. */
+static void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	struct mmu_gather tlb;
+	tlb_gather_mmu(&tlb, mm);
+	unmap_vmas(&tlb, vms);
+	vms_free_pgtables(&tlb, vms);
 	tlb_finish_mmu(&tlb);
 	tlb_check_no_stale(&tlb, vms->start, vms->end, "the unmap");
 }
@@ -214,6 +295,22 @@ static void remove_vmas(struct vma_munmap *vms)
 	}
 }
 
+/*
+ * Take mmap_lock for write with no reservation left in [start, end): MAP_FIXED
+ * and mremap() may not replace a range that a munmap() still tears down.  Waits
+ * for the munmaps in flight (munmap_sem) and looks again.
+ */
+static void mmap_write_lock_unreserved(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	mmap_write_lock(mm);
+	while (range_reserved(mm, start, end)) {
+		mmap_write_unlock(mm);
+		down_write(&mm->munmap_sem);
+		up_write(&mm->munmap_sem);
+		mmap_write_lock(mm);
+	}
+}
+
 /* ---- mmap ------------------------------------------------------------------------- */
 
 /* Choose the address.  Context: mmap_lock held for write.  Returns it or -errno. */
@@ -221,7 +318,8 @@ static long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned
 			      enum mmap_placement placement)
 {
 	unsigned long end = addr + len, start;
-	unsigned int zero = 0; /* MTREE_ZERO is occupied */
+	/* MTREE_ZERO is occupied; knob mtree-zero-as-gap: free */
+	unsigned int zero = knob_enabled(KNOB_MTREE_ZERO_AS_GAP) ? MT_EMPTY_ZERO_AS_GAP : 0;
 	bool in_range = end <= TASK_SIZE && end > addr;
 	switch (placement) {
 	case MMAP_FIXED:
@@ -250,7 +348,10 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	unsigned long len = pages << PAGE_SHIFT;
 	if (!pages || addr % PAGE_SIZE || (file && pgoff + pages > FILE_PAGES))
 		return -EINVAL;
-	mmap_write_lock(mm);
+	if (placement == MMAP_FIXED && addr + len <= TASK_SIZE && addr + len > addr)
+		mmap_write_lock_unreserved(mm, addr, addr + len);
+	else
+		mmap_write_lock(mm);
 	long ret = get_unmapped_area(mm, addr, len, placement);
 	if (ret < 0 || vm_area_available() < 3) {
 		mmap_write_unlock(mm);
@@ -265,11 +366,18 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 			mmap_write_unlock(mm);
 			return -ENOMEM;
 		}
+		if (vms.count && knob_enabled(KNOB_MAP_FIXED_TEMPORAL_GAP)) {
+			/* the old order: unmap completely, insert afterwards */
+			for (int i = 0; i < vms.count; i++)
+				vma_mark_detached(vms.vmas[i], true);
+			SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, addr + len - 1, NULL) ==
+				     0);
+		}
 		if (vms.count)
 			unmap_region(mm, &vms);
 	}
 	struct vm_area_struct *vma = vm_area_alloc(mm);
-	SCHED_ASSERT(vma); /* vmas_free_slots() said so */
+	SCHED_ASSERT(vma); /* vm_area_available() said so */
 	vma->vm_start = addr;
 	vma->vm_end = addr + len;
 	vma->vm_flags = vm_flags;
@@ -278,6 +386,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	vma->vm_gen = ++vma_generation;
 	/* one store replaces the old VMAs: RCU readers see old or new, never a hole */
 	vma_link(mm, vma);
+	oracle_set_mapped(mm, addr, addr + len, true);
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);
 	return (long)addr;
@@ -286,14 +395,22 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 /* ---- munmap ------------------------------------------------------------------------ */
 
 /*
- * Models: do_vmi_align_munmap() with unlock (the munmap() syscall).
- * Knob munmap-unlock-before-flush: drop mmap_lock entirely after clearing the
- * tree, before zapping and flushing: mmap() can hand the range out while other
- * CPUs still translate it to the old pages.
+ * munmap() in the range-reservation design of the Glisse/Wilcox thread (Dec 2019):
+ * under mmap_lock for write the VMAs are detached and their range is *reserved*
+ * (MTREE_ZERO: lookups see nothing, gap search sees it occupied); then mmap_lock
+ * is dropped and the teardown — zap, free page tables, TLB flush — runs without
+ * it; only then is the reservation released.  munmap_sem tells MAP_FIXED when a
+ * reservation in its way is gone.
+ *
+ * Knobs: munmap-unlock-before-flush leaves no reservation at all (NULL);
+ * munmap-free-range-before-flush releases it once the PTEs are clear, before the
+ * flush and the page-table free; mtree-zero-as-gap (get_unmapped_area) lets mmap()
+ * hand a reserved range out.
  */
+
 /*
- * The first half of an unmap: gather [start, end), detach the VMAs and clear the
- * range in the tree.  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
+ * Gather [start, end), detach the VMAs and reserve their range.
+ * Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
  */
 static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 struct vma_munmap *vms)
@@ -301,18 +418,62 @@ static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned lon
 	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, vms);
 	if (ret || !vms->count)
 		return ret;
-	for (int i = 0; i < vms->count; i++)
+	for (int i = 0; i < vms->count; i++) {
 		vma_mark_detached(vms->vmas[i], true);
-	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, start, end - 1, NULL) == 0);
+		oracle_set_mapped(mm, vms->vmas[i]->vm_start, vms->vmas[i]->vm_end, false);
+	}
+	void *resv = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH) ? NULL : MTREE_ZERO;
+	for (int r = 0; r < vms->nr_resv; r++)
+		SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vms->resv[r].start, vms->resv[r].end - 1,
+					       resv) == 0);
 	return 0;
 }
 
-/* The second half: zap, free page tables, flush, free the VMAs.  Context: mmap_lock. */
-static void munmap_complete(struct mm_struct *mm, struct vma_munmap *vms)
+/*
+ * Release the reservations: erase what is still MTREE_ZERO inside them (with
+ * mtree-zero-as-gap, a new VMA may have been stored there meanwhile).
+ * Context: mmap_lock held for write.
+ */
+static void munmap_release(struct mm_struct *mm, struct vma_munmap *vms)
 {
-	unmap_region(mm, vms);
-	for (int i = 0; i < vms->count; i++)
-		vm_area_free(vms->vmas[i]);
+	mmap_assert_write_locked(mm);
+	for (int r = 0; r < vms->nr_resv; r++) {
+		unsigned long first[NR_VMAS], last[NR_VMAS];
+		int n = 0;
+		void *entry;
+		MA_STATE(mas, &mm->mm_mt, vms->resv[r].start, vms->resv[r].start);
+		mas_for_each(&mas, entry, vms->resv[r].end - 1)
+		{
+			if (!mt_is_zero(entry))
+				continue;
+			SCHED_ASSERT(n < NR_VMAS);
+			first[n] = mas.index > vms->resv[r].start ? mas.index : vms->resv[r].start;
+			last[n++] = mas.last < vms->resv[r].end ? mas.last : vms->resv[r].end - 1;
+		}
+		for (int i = 0; i < n; i++)
+			SCHED_ASSERT(mtree_store_range(&mm->mm_mt, first[i], last[i], NULL) == 0);
+	}
+}
+
+static void munmap_release_unlocked(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	mmap_write_lock(mm);
+	munmap_release(mm, vms);
+	mmap_write_unlock(mm);
+}
+
+/* An unmap inside another operation, all under mmap_lock for write. */
+static int munmap_locked(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct vma_munmap vms;
+	int ret = munmap_detach(mm, start, end, &vms);
+	if (ret || !vms.count)
+		return ret;
+	unmap_region(mm, &vms);
+	munmap_release(mm, &vms);
+	for (int i = 0; i < vms.count; i++)
+		vm_area_free(vms.vmas[i]);
+	return 0;
 }
 
 int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
@@ -320,22 +481,28 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
 		return -EINVAL;
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
+	down_read(&mm->munmap_sem);
 	mmap_write_lock(mm);
 	struct vma_munmap vms;
 	int ret = munmap_detach(mm, start, end, &vms);
-	if (ret || !vms.count) {
-		mmap_write_unlock(mm);
-		return ret;
+	mmap_write_unlock(mm); /* the reservation keeps the range ours */
+	if (!ret && vms.count) {
+		bool early = knob_enabled(KNOB_MUNMAP_FREE_RANGE_BEFORE_FLUSH);
+		struct mmu_gather tlb;
+		tlb_gather_mmu(&tlb, mm);
+		unmap_vmas(&tlb, &vms);
+		if (early)
+			munmap_release_unlocked(mm, &vms);
+		vms_free_pgtables(&tlb, &vms);
+		tlb_finish_mmu(&tlb);
+		tlb_check_no_stale(&tlb, start, end, "munmap");
+		if (!early)
+			munmap_release_unlocked(mm, &vms);
+		for (int i = 0; i < vms.count; i++)
+			vm_area_free(vms.vmas[i]);
 	}
-	bool unlocked = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH);
-	if (unlocked)
-		mmap_write_unlock(mm);
-	else
-		mmap_write_downgrade(mm); /* the range stays unusable until we unlock */
-	munmap_complete(mm, &vms);
-	if (!unlocked)
-		mmap_read_unlock(mm);
-	return 0;
+	up_read(&mm->munmap_sem);
+	return ret;
 }
 
 /* ---- mremap ------------------------------------------------------------------------- */
@@ -395,12 +562,10 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 		return -EINVAL;
 	if (old_addr < new_addr + len && new_addr < old_addr + len)
 		return -EINVAL; /* overlapping ranges */
-	mmap_write_lock(mm);
+	mmap_write_lock_unreserved(mm, new_addr, new_addr + len);
 	/* MREMAP_FIXED: whatever is mapped at the destination goes first */
-	struct vma_munmap dst, src;
-	int ret = munmap_detach(mm, new_addr, new_addr + len, &dst);
-	if (!ret && dst.count)
-		munmap_complete(mm, &dst);
+	struct vma_munmap src;
+	int ret = munmap_locked(mm, new_addr, new_addr + len);
 	if (!ret)
 		ret = vm_area_available() < 3 ? -ENOMEM
 					      : vms_gather(mm, old_addr, old_addr + len, &src);
@@ -420,6 +585,7 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	new->vm_pgoff = old->vm_pgoff;
 	new->vm_gen = ++vma_generation;
 	vma_link(mm, new); /* rmap finds the pages at their new address from now on */
+	oracle_set_mapped(mm, new_addr, new_addr + len, true);
 	for (unsigned long off = 0; off < len;) {
 		unsigned long o = old_addr + off, n = new_addr + off;
 		unsigned long step = pmd_addr_end(o, old_addr + len) - o;
@@ -433,8 +599,10 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	 * the new VMA may share a page table with it */
 	vms_set_bounds(mm, &src);
 	vma_mark_detached(old, true);
+	oracle_set_mapped(mm, old_addr, old_addr + len, false);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, old_addr, old_addr + len - 1, NULL) == 0);
-	munmap_complete(mm, &src);
+	unmap_region(mm, &src);
+	vm_area_free(old);
 	mmap_write_unlock(mm);
 	return (long)new_addr;
 }
@@ -457,6 +625,7 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
 	SCHED_YIELD("vm_start", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_pgoff -= (vma->vm_start - addr) >> PAGE_SHIFT;
+	oracle_set_mapped(mm, addr, vma->vm_start, true);
 	vma->vm_start = addr;
 	return 0;
 }
@@ -483,6 +652,36 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
 	}
 	mmap_write_downgrade(mm);
 	return vma;
+}
+
+/* ---- lockless queries ---------------------------------------------------------------- */
+
+int procmap_query(struct mm_struct *mm, unsigned long addr)
+{
+	addr &= ~(PAGE_SIZE - 1);
+	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
+	bool found = vma != NULL;
+	if (vma) {
+		vma_end_read(vma);
+	} else {
+		/* a writer holds the VMA, or there is none: is it a hole? */
+		rcu_read_lock();
+		bool hole = mtree_load(&mm->mm_mt, addr) == NULL;
+		rcu_read_unlock();
+		if (!hole) {
+			mmap_read_lock(mm);
+			vma = find_vma(mm, addr);
+			found = vma && vma->vm_start <= addr;
+			mmap_read_unlock(mm);
+		}
+	}
+	if (!found && addr < TASK_SIZE && (mm->oracle_mapped >> (addr >> PAGE_SHIFT) & 1))
+		sched_finding(mm_oracle_names[ORACLE_VMA_VISIBILITY], MM_SITE("hole"), NULL,
+			      1u << sched_current(),
+			      "%s finds no VMA at P%d 0x%lx, which is mapped before and after "
+			      "the operation in flight",
+			      sched_agent_name(sched_current()), mm->id, addr);
+	return found;
 }
 
 /* ---- madvise ------------------------------------------------------------------------ */
@@ -609,7 +808,9 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 
 void exit_mmap(struct mm_struct *mm)
 {
-	struct vma_munmap vms = {.start = 0, .end = TASK_SIZE, .floor = 0, .ceiling = TASK_SIZE};
+	struct vma_munmap vms = {.start = 0, .end = TASK_SIZE, .nr_resv = 1};
+	vms.resv[0].start = 0;
+	vms.resv[0].end = TASK_SIZE;
 	struct mmu_gather tlb;
 	mmap_write_lock(mm);
 	struct vm_area_struct *vma;
@@ -621,15 +822,13 @@ void exit_mmap(struct mm_struct *mm)
 		if (!index)
 			break;
 	}
+	VM_WARN_ON(range_reserved(mm, 0, TASK_SIZE)); /* every munmap() is done */
 	tlb_gather_mmu_fullmm(&tlb, mm);
-	for (int i = 0; i < vms.count; i++)
-		unmap_single_vma(&tlb, vms.vmas[i], vms.vmas[i]->vm_start, vms.vmas[i]->vm_end);
-	for (int i = 0; i < vms.count; i++)
-		if (vms.vmas[i]->vm_file)
-			vma_unlink_file(vms.vmas[i]);
-	free_pgtables(&tlb, mm, 0, TASK_SIZE, 0, TASK_SIZE);
+	unmap_vmas(&tlb, &vms);
+	vms_free_pgtables(&tlb, &vms);
 	tlb_finish_mmu(&tlb);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
+	mm->oracle_mapped = 0;
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);
 	mm->live = false;

@@ -3,12 +3,17 @@
  * The address-space operations a user process calls: mmap (hint, MAP_FIXED,
  * MAP_FIXED_NOREPLACE), munmap and madvise.
  *
- * munmap, stated once (mm/vma.c do_vmi_align_munmap()): under mmap_lock for write,
- * split the VMAs at the range's edges, write-lock and detach every VMA inside,
- * and clear the range in the tree; then downgrade to mmap_lock for read and, still
- * holding it, zap the PTEs, free the page tables and flush the TLB (tlb_finish_mmu);
- * only then drop the lock, so that no mmap() can hand the range out while a CPU
- * may still translate it to the old pages.
+ * munmap, stated once: the range-reservation design of the Glisse/Wilcox thread
+ * (Dec 2019).  Under mmap_lock for write, split the VMAs at the range's edges,
+ * write-lock and detach every VMA inside, and *reserve* their range in the tree
+ * (MTREE_ZERO, widened over the free space around it within the PMDs it touches);
+ * drop mmap_lock; zap the PTEs, free the page tables and flush the TLB
+ * (tlb_finish_mmu) without it; then release the reservation.  A reserved range is
+ * invisible to lookups and occupied for gap search, so no mmap() can hand it out
+ * while a CPU may still translate it to the old pages, and only this munmap() may
+ * free the page tables inside it.  MAP_FIXED and mremap() wait (munmap_sem) for
+ * reservations in their way.  (Today's kernel gets the same guarantee by holding
+ * mmap_lock for read across the teardown, dd2283f2605e.)
  *
  * mprotect: the PTEs are write-protected and the TLB flushed before mmap_lock is
  * released; after mprotect() returns no CPU may write through an old translation
@@ -19,9 +24,13 @@
  * the new VMA over them in one tree store (RCU readers see old or new, never a
  * hole), then free the old VMAs.
  *
- * Models: mm/mmap.c, mm/vma.c, mm/madvise.c.  Leaves out (issue 3, later): VMA
- * merging, mremap, MADV_FREE, pkeys, stack expansion, the ZERO-entry
- * reservation variants of munmap.
+ * Oracle `vma-visibility`: a lockless reader of the tree (procmap_query()) may
+ * find no VMA only where the user has nothing mapped (mm->oracle_mapped, changed
+ * where each syscall takes effect: cleared before a VMA leaves the tree, set after
+ * one enters it).
+ *
+ * Models: mm/mmap.c, mm/vma.c, mm/mremap.c, mm/mprotect.c, mm/madvise.c.  Leaves
+ * out: VMA merging, pkeys, MREMAP_MAYMOVE without MREMAP_FIXED.
  */
 #ifndef MMFUZZ_MMAP_H
 #define MMFUZZ_MMAP_H
@@ -78,5 +87,13 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
  * Context: the last user of @mm, no concurrency.
  */
 void exit_mmap(struct mm_struct *mm);
+
+/*
+ * Models: PROCMAP_QUERY (fs/proc/task_mmu.c, per-VMA locks under RCU, 6.16+): is
+ * @addr inside a VMA?  The VMA found is read-locked; if a writer holds it, the
+ * query falls back to mmap_lock.  A hole in the tree is an answer, not a retry.
+ * Returns 1 (mapped) or 0.
+ */
+int procmap_query(struct mm_struct *mm, unsigned long addr);
 
 #endif

@@ -15,6 +15,7 @@
 	X(ORACLE_ISOLATION, "isolation")                                                           \
 	X(ORACLE_PIN_COHERENCE, "pin-coherence")                                                   \
 	X(ORACLE_TLB_COHERENCE, "tlb-coherence")                                                   \
+	X(ORACLE_VMA_VISIBILITY, "vma-visibility")                                                 \
 	X(ORACLE_USE_AFTER_FREE, "use-after-free")                                                 \
 	X(ORACLE_REFCOUNT, "refcount")                                                             \
 	X(ORACLE_CONTPTE, "contpte")                                                               \

@@ -258,3 +258,30 @@ Test(semantics, the_stack_grows_down_to_the_guard_gap)
 	cr_expect_eq(r.ops[5].err, 0, "one page above the gap is fine");
 	cr_expect_eq(r.ops[6].value, 41);
 }
+
+Test(semantics, munmap_releases_its_reservation_and_query_sees_what_is_mapped)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 mmap 0x3000 pages=1 anon private rw\n"
+		 "agents\n"
+		 "  CPU0 P0 query 0x1000\n"
+		 "  CPU0 P0 query 0x2000\n"
+		 "  CPU0 P0 munmap 0x0 pages=2\n"
+		 "  CPU0 P0 query 0x1000\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 mremap 0x3000 pages=1 = 0x1000\n"
+		 "  CPU0 P0 query 0x1000\n"
+		 "  CPU0 P0 query 0x3000\n");
+	cr_expect_eq(r.ops[0].value, 1);
+	cr_expect_eq(r.ops[1].value, 0, "a hole between two VMAs");
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[3].value, 0, "unmapped");
+	cr_expect_eq(r.ops[4].err, 0, "the range was released: MAP_FIXED_NOREPLACE may have it");
+	cr_expect_eq(r.ops[4].value, 0);
+	cr_expect_eq(r.ops[5].value, 0x1000, "mremap over a released range");
+	cr_expect_eq(r.ops[6].value, 1);
+	cr_expect_eq(r.ops[7].value, 0, "the source of mremap is unmapped");
+	const struct mm_struct *mm = mm_get(0);
+	cr_expect_eq(mm->oracle_mapped, 0, "exit_mmap() cleared the oracle's view");
+}

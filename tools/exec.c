@@ -75,6 +75,9 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		res->value = addr < 0 ? 0 : (uint64_t)addr;
 		return addr < 0 ? (int)addr : 0;
 	}
+	case SCN_OP_QUERY:
+		res->value = (uint64_t)procmap_query(mm, op->addr);
+		return 0;
 	case SCN_OP_RECLAIM:
 		res->value = (uint64_t)shrink_lazyfree();
 		return 0;
