@@ -59,6 +59,7 @@ void mm_reset(void)
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
+		mm->nr_anon_vmas = 0;
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
 			   RANK_MMAP_LOCK);
 		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),

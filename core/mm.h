@@ -129,6 +129,8 @@ struct mm_struct {
 	int tlb_flush_pending;	    /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
 	bool tlb_flush_batched;	    /* reclaim cleared PTEs and deferred their flush */
 	struct rw_semaphore anon_vma_lock; /* the anon_vma's rwsem: rmap walks vs unlink */
+	struct vm_area_struct *anon_vmas[NR_VMAS_PER_MM]; /* its VMAs, in link order */
+	int nr_anon_vmas;
 	/*
 	 * Held for read by every munmap() from before it reserves its range (MTREE_ZERO)
 	 * until it releases it; MAP_FIXED and mremap() take it for write to wait out the

@@ -113,6 +113,8 @@ static struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned lon
 	vma_mark_detached(new, false);
 	if (new->vm_file)
 		vma_link_file(new);
+	else
+		anon_vma_link(new);
 	return new;
 }
 
@@ -256,16 +258,13 @@ static void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned
  */
 static void unmap_vmas(struct mmu_gather *tlb, struct vma_munmap *vms)
 {
-	struct mm_struct *mm = tlb->mm;
 	for (int i = 0; i < vms->count; i++)
 		unmap_single_vma(tlb, vms->vmas[i], vms->start, vms->end);
 	for (int i = 0; i < vms->count; i++)
 		if (vms->vmas[i]->vm_file)
 			vma_unlink_file(vms->vmas[i]);
-	/* unlink_anon_vmas(): rmap walkers holding the anon_vma lock are done with
-	 * these VMAs and their page tables */
-	down_write(&mm->anon_vma_lock);
-	up_write(&mm->anon_vma_lock);
+		else
+			unlink_anon_vmas(vms->vmas[i]); /* rmap walkers are done with them */
 }
 
 /* The page tables of every reservation go to @tlb (freed after its flush). */

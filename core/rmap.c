@@ -17,17 +17,62 @@ void vma_link_file(struct vm_area_struct *vma)
 	up_write(&mapping->i_mmap_rwsem);
 }
 
+/*
+ * Remove @vma from an rmap list, keeping the order of the others: an rmap walk
+ * visits VMAs in link order, so mremap's new VMA (linked after the old one) is
+ * visited after it and a PTE moved between them is never missed.
+ */
+static void rmap_list_del(struct vm_area_struct **list, int *nr, struct vm_area_struct *vma)
+{
+	for (int i = 0; i < *nr; i++) {
+		if (list[i] != vma)
+			continue;
+		for (--*nr; i < *nr; i++)
+			list[i] = list[i + 1];
+		return;
+	}
+}
+
 void vma_unlink_file(struct vm_area_struct *vma)
 {
 	struct address_space *mapping = vma->vm_file;
 	down_write(&mapping->i_mmap_rwsem);
-	for (int i = 0; i < mapping->nr_i_mmap; i++) {
-		if (mapping->i_mmap[i] != vma)
-			continue;
-		mapping->i_mmap[i] = mapping->i_mmap[--mapping->nr_i_mmap];
-		break;
-	}
+	rmap_list_del(mapping->i_mmap, &mapping->nr_i_mmap, vma);
 	up_write(&mapping->i_mmap_rwsem);
+}
+
+void anon_vma_link(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	down_write(&mm->anon_vma_lock);
+	SCHED_ASSERT(mm->nr_anon_vmas < NR_VMAS_PER_MM);
+	mm->anon_vmas[mm->nr_anon_vmas++] = vma;
+	up_write(&mm->anon_vma_lock);
+}
+
+void unlink_anon_vmas(struct vm_area_struct *vma)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	down_write(&mm->anon_vma_lock);
+	rmap_list_del(mm->anon_vmas, &mm->nr_anon_vmas, vma);
+	up_write(&mm->anon_vma_lock);
+}
+
+bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg)
+{
+	struct mm_struct *mm = folio->anon_mm;
+	bool more = true;
+	down_read(&mm->anon_vma_lock);
+	/* stable while we hold the anon_vma lock: linking and unlinking take it for write */
+	for (int i = 0; more && i < mm->nr_anon_vmas; i++) {
+		struct vm_area_struct *vma = mm->anon_vmas[i];
+		if (folio->index >= vma->vm_pgoff && folio->index < vma->vm_pgoff + vma_pages(vma))
+			more =
+			    fn(folio, vma,
+			       vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT), arg);
+	}
+	up_read(&mm->anon_vma_lock);
+	return more;
 }
 
 /*
@@ -83,8 +128,9 @@ int folio_mkclean(struct folio *folio)
 
 /* One mapping of @folio at @addr: the lazyfree decision (see rmap.h). */
 static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
-			     struct tlbflush_unmap_batch *ubc)
+			     void *arg)
 {
+	struct tlbflush_unmap_batch *ubc = arg;
 	struct mm_struct *mm = vma->vm_mm;
 	spinlock_t *ptl;
 	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
@@ -121,23 +167,5 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)
 {
 	VM_BUG_ON(!folio_test_locked(folio));
-	struct mm_struct *mm = folio->anon_mm;
-	bool unmapped = true;
-	down_read(&mm->anon_vma_lock);
-	/* the anon_vma's VMAs: those of its mm whose linear index range holds ours;
-	 * stable while we hold the anon_vma lock (unlink takes it for write) */
-	unsigned long index = 0;
-	struct vm_area_struct *vma;
-	while (unmapped && (vma = mt_find(&mm->mm_mt, &index, ULONG_MAX)) != NULL) {
-		if (!vma->vm_file && folio->index >= vma->vm_pgoff &&
-		    folio->index < vma->vm_pgoff + vma_pages(vma)) {
-			unsigned long addr =
-			    vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT);
-			unmapped = try_to_unmap_one(folio, vma, addr, ubc);
-		}
-		if (!index)
-			break;
-	}
-	up_read(&mm->anon_vma_lock);
-	return unmapped;
+	return rmap_walk_anon(folio, try_to_unmap_one, ubc);
 }

@@ -166,4 +166,6 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma_mark_detached(vma, false);
 	if (vma->vm_file)
 		vma_link_file(vma);
+	else
+		anon_vma_link(vma);
 }
