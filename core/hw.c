@@ -70,6 +70,25 @@ static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struc
 }
 
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
+SCHED_SITE_GLOBAL(site_hw_perm, "hw_walk", "pte_beyond_vma");
+
+/*
+ * Oracle (privileged, no yield): a writable PTE needs a VM_WRITE VMA.  Protection
+ * changes only under mmap_lock for write, and change_protection() finishes before
+ * it is dropped; so unless a writer holds it now, a writable PTE in a read-only
+ * VMA means some path put write permission back (e.g. a migration entry that
+ * mprotect() did not make read-only).
+ */
+static void check_pte_within_vma(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
+{
+	if (!pte_write(pte) || mm->mmap_lock.writer != SCHED_NO_AGENT)
+		return;
+	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
+	if (vma && !(vma->vm_flags & VM_WRITE))
+		sched_finding(mm_oracle_names[ORACLE_MM_BUG], &site_hw_perm, NULL, 1u << cpu,
+			      "%s's walker finds a writable PTE for P%d 0x%lx in a read-only VMA",
+			      sched_agent_name(cpu), mm->id, addr);
+}
 SCHED_SITE_GLOBAL(site_hw_store, "hw_access", "store");
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
@@ -108,6 +127,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
 			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
 			      sched_agent_name(cpu), mm->id, addr, pte_pfn(new));
+	check_pte_within_vma(cpu, mm, addr, new);
 	tlb_fill(cpu, mm, addr, new, folio->gen);
 	return WALK_FILLED;
 }

@@ -4,6 +4,7 @@
 
 #include "filemap.h"
 #include "hw.h"
+#include "migrate.h"
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
@@ -291,6 +292,12 @@ static int handle_pte_fault(struct vm_fault *vmf)
 			return do_anonymous_page(vmf);
 		return do_fault(vmf);
 	}
+	if (!pte_present(vmf->orig_pte)) {
+		/* do_swap_page(): the only non-present entries are migration entries */
+		VM_BUG_ON(!is_migration_entry(vmf->orig_pte));
+		migration_entry_wait(mm, vmf->pmd, vmf->address);
+		return 0; /* the access retries */
+	}
 	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
 	if (!vmf->pte)
 		return VM_FAULT_RETRY;
@@ -352,6 +359,12 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		pte_t ptent = ptep_get(pte);
 		if (pte_none(ptent))
 			continue;
+		if (!pte_present(ptent)) {
+			/* a migration entry: no TLB entry, no rmap, no reference to drop */
+			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
+			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
+			continue;
+		}
 		struct folio *folio = pfn_folio(pte_pfn(ptent));
 		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 		tlb_remove_tlb_entry(tlb, pte, addr);

@@ -108,6 +108,8 @@ void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 #define folio_trylock(f)		(!__folio_test_set_flag((f), PG_locked, MM_SITE("folio_trylock")))
 #define folio_unlock(f)			__folio_unlock((f), MM_SITE("folio_unlock"))
 #define folio_add_file_rmap_pte(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_rmap_pte"))
+#define folio_add_anon_rmap_pte(f, vma)                                                            \
+	__folio_add_rmap_pte((f), MM_SITE("folio_add_anon_rmap_pte"))
 /* Map a new anon folio at @addr of @vma (index = linear page index, as the kernel). */
 void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
 			       struct sched_site *site);

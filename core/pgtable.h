@@ -7,8 +7,8 @@
  *
  * Models: x86-64 PTE bits and arch/x86 + include/linux/pgtable.h accessors,
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
- * mm/memory.c __pte_alloc.  Leaves out: huge PMDs, page-table freeing, 32-bit
- * split PTEs (issue 3), contpte (issue 4).
+ * mm/memory.c __pte_alloc, migration entries.  Leaves out: huge PMDs, 32-bit
+ * split PTEs, contpte (issue 4), swap entries.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
@@ -25,6 +25,9 @@ typedef struct {
 #define _PAGE_DIRTY	(1ull << 6)
 #define _PAGE_PFN_SHIFT 12
 #define _PMD_PRESENT	(1ull << 0)
+/* non-present entries (swp_entry_t): a migration entry keeps the pfn in place */
+#define _PAGE_SWP_MIGRATION	  (1ull << 9)
+#define _PAGE_SWP_MIGRATION_WRITE (1ull << 10)
 
 static inline pte_t __pte(uint64_t v)
 {
@@ -85,6 +88,32 @@ static inline pte_t pte_mkyoung(pte_t pte)
 static inline bool pte_same(pte_t a, pte_t b)
 {
 	return a.val == b.val;
+}
+
+/*
+ * Migration entries (include/linux/swapops.h): not present; the folio under
+ * migration, whether the PTE was writable, and its dirty bit.
+ */
+static inline bool is_migration_entry(pte_t pte)
+{
+	return !pte_present(pte) && (pte.val & _PAGE_SWP_MIGRATION);
+}
+static inline bool is_writable_migration_entry(pte_t pte)
+{
+	return is_migration_entry(pte) && (pte.val & _PAGE_SWP_MIGRATION_WRITE);
+}
+static inline pte_t make_migration_entry(uint32_t pfn, bool write, bool dirty)
+{
+	return __pte(((uint64_t)pfn << _PAGE_PFN_SHIFT) | _PAGE_SWP_MIGRATION |
+		     (write ? _PAGE_SWP_MIGRATION_WRITE : 0) | (dirty ? _PAGE_DIRTY : 0));
+}
+static inline pte_t make_readable_migration_entry(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_SWP_MIGRATION_WRITE);
+}
+static inline uint32_t migration_entry_pfn(pte_t pte)
+{
+	return (uint32_t)(pte.val >> _PAGE_PFN_SHIFT);
 }
 
 static inline bool pmd_none(pmd_t pmd)

@@ -43,6 +43,17 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 	return NULL;
 }
 
+const struct vm_area_struct *vma_lookup_oracle(const struct mm_struct *mm, unsigned long addr)
+{
+	for (int i = 0; i < NR_VMAS; i++) {
+		const struct vm_area_struct *vma = &vma_arena[i];
+		if (vma->vm_allocated && !vma->vm_detached && vma->vm_mm == mm &&
+		    vma->vm_start <= addr && addr < vma->vm_end)
+			return vma;
+	}
+	return NULL;
+}
+
 int vm_area_available(void)
 {
 	int n = 0;

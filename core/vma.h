@@ -34,6 +34,9 @@ void vma_arena_reset(void);
 /* How many VMAs can still be allocated (splits need them up front). */
 int vm_area_available(void);
 
+/* Oracle (privileged, no yield): the attached VMA of @mm covering @addr, or NULL. */
+const struct vm_area_struct *vma_lookup_oracle(const struct mm_struct *mm, unsigned long addr);
+
 /* Context: mmap_lock held for write. */
 void vma_start_write(struct vm_area_struct *vma);
 /* Context: rcu_read_lock() or mmap_lock.  Never sleeps; false if write-locked. */

@@ -33,6 +33,19 @@ static void run(const char *text)
 
 #define HEAD "mmfuzz-sched 1\n"
 
+/* How often the last run passed the yield point named @site ("func:label"). */
+static int trace_count(const char *site)
+{
+	uint32_t n;
+	const struct sched_trace_entry *t = sched_trace(&n);
+	int count = 0;
+	for (uint32_t i = 0; i < n; i++) {
+		const struct sched_site *st = sched_site_by_id(t[i].site);
+		count += st && !strcmp(st->name, site);
+	}
+	return count;
+}
+
 Test(semantics, load_after_munmap_is_sigsegv)
 {
 	run(HEAD "setup\n"
@@ -284,4 +297,34 @@ Test(semantics, munmap_releases_its_reservation_and_query_sees_what_is_mapped)
 	cr_expect_eq(r.ops[7].value, 0, "the source of mremap is unmapped");
 	const struct mm_struct *mm = mm_get(0);
 	cr_expect_eq(mm->oracle_mapped, 0, "exit_mmap() cleared the oracle's view");
+}
+
+Test(semantics, migration_preserves_data_and_protection)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 7\n"
+		 "  CPU0 P0 store 0x1008 = 8\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "agents\n"
+		 "  CPU0 P0 migrate 0x0\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x0 = 9\n"
+		 "  CPU0 P0 mprotect 0x0 pages=2 r\n"
+		 "  CPU0 P0 migrate 0x0\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 migrate 0x1000\n"
+		 "  CPU0 P0 migrate 0x2000\n"
+		 "  CPU0 P0 migrate 0x10000\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].value, 7, "the data moved with the page");
+	cr_expect_eq(r.ops[4].err, 0);
+	cr_expect_eq(r.ops[5].value, 9);
+	cr_expect_eq(r.ops[6].err, -EFAULT, "read-only after mprotect, migrated or not");
+	cr_expect_eq(r.ops[7].err, 0);
+	cr_expect_eq(r.ops[8].err, -EFAULT, "no VMA");
+	cr_expect_eq(r.ops[9].err, -EINVAL, "file pages are not migrated (not modelled)");
+	cr_expect_eq(trace_count("remove_migration_pte:set_pte_at"), 3,
+		     "three migrations mapped a new page");
 }

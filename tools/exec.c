@@ -13,10 +13,10 @@
 #include "../core/filemap.h"
 #include "../core/hw.h"
 #include "../core/knobs.h"
+#include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/quiesce.h"
-#include "../core/vmscan.h"
 #include "../core/vmscan.h"
 
 static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
@@ -78,6 +78,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_QUERY:
 		res->value = (uint64_t)procmap_query(mm, op->addr);
 		return 0;
+	case SCN_OP_MIGRATE:
+		return do_move_page(mm, op->addr);
 	case SCN_OP_RECLAIM:
 		res->value = (uint64_t)shrink_lazyfree();
 		return 0;

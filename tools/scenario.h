@@ -82,7 +82,8 @@ enum scn_field {
 	X(SCN_OP_MREMAP, "mremap", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_VALUE)            \
 	X(SCN_OP_MMAP_HINT, "mmap-hint",                                                           \
 	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
-	X(SCN_OP_QUERY, "query", SCN_F_PROC | SCN_F_ADDR)
+	X(SCN_OP_QUERY, "query", SCN_F_PROC | SCN_F_ADDR)                                          \
+	X(SCN_OP_MIGRATE, "migrate", SCN_F_PROC | SCN_F_ADDR)
 
 /* clang-format off */
 enum scn_op_kind {

@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/* Page migration of anonymous folios (see migrate.h). */
+#include "migrate.h"
+
+#include <errno.h>
+
+#include "hw.h"
+#include "mmap.h"
+#include "page.h"
+#include "rmap.h"
+#include "tlb.h"
+
+#define MIGRATE_RETRIES 3 /* NR_MAX_MIGRATE_PAGES_RETRY, scaled down */
+
+/* Models: try_to_migrate_one(): one PTE mapping @folio becomes a migration entry. */
+static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
+			       void *arg)
+{
+	(void)arg;
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+	if (!ptep)
+		return true;
+	pte_t pteval = ptep_get(ptep);
+	if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(folio)) {
+		pte_unmap_unlock(ptep, ptl);
+		return true;
+	}
+	/* oracle: the folio keeps the address's data until the PTE is put back */
+	folio->oracle |= FOLIO_ORACLE_TRANSIENT;
+	/* flushed before the entry is written: no CPU can store to it past the copy */
+	pteval = ptep_clear_flush(vma, addr, ptep);
+	if (pte_dirty(pteval))
+		folio_mark_dirty(folio);
+	set_pte_at(mm, addr, ptep,
+		   make_migration_entry(folio_pfn(folio), pte_write(pteval), pte_dirty(pteval)));
+	folio_remove_rmap_pte(folio, vma);
+	folio_put(folio); /* the mapping's reference */
+	pte_unmap_unlock(ptep, ptl);
+	return true;
+}
+
+/* Models: remove_migration_pte(): a migration entry for @src maps @arg instead. */
+static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, unsigned long addr,
+				 void *arg)
+{
+	struct folio *dst = arg;
+	struct mm_struct *mm = vma->vm_mm;
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
+	if (!ptep)
+		return true;
+	pte_t entry = ptep_get(ptep);
+	if (!is_migration_entry(entry) || migration_entry_pfn(entry) != folio_pfn(src)) {
+		pte_unmap_unlock(ptep, ptl);
+		return true;
+	}
+	folio_get(dst);
+	pte_t pte = pfn_pte(folio_pfn(dst), is_writable_migration_entry(entry));
+	if (pte_dirty(entry))
+		pte = pte_mkdirty(pte);
+	folio_add_anon_rmap_pte(dst, vma);
+	set_pte_at(mm, addr, ptep, pte);
+	pte_unmap_unlock(ptep, ptl);
+	return true;
+}
+
+/* Models: folio_migrate_flags() + folio_copy() for an anon folio. */
+static void folio_migrate_anon(struct folio *dst, struct folio *src)
+{
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+		folio_write_word(dst, w, folio_read_word(src, w));
+	/* dst is not visible yet: its metadata needs no yield points */
+	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_uptodate | 1u << PG_swapbacked |
+				    1u << PG_dirty | 1u << PG_referenced);
+	dst->anon_mm = src->anon_mm;
+	dst->index = src->index;
+	/* oracle: racing stores that made the data unaccountable came along with it */
+	dst->oracle = src->oracle & FOLIO_ORACLE_UNTRACKED;
+}
+
+int migrate_folio_anon(struct folio *src)
+{
+	folio_lock(src);
+	if (!folio_test_anon(src)) {
+		folio_unlock(src);
+		return -EBUSY;
+	}
+	struct folio *dst = folio_alloc();
+	if (!dst) {
+		folio_unlock(src);
+		return -ENOMEM;
+	}
+	dst->flags |= 1u << PG_locked; /* __folio_set_locked(): nobody can see it yet */
+	if (folio_mapped(src))
+		rmap_walk_anon(src, try_to_migrate_one, NULL);
+	int rc = -EAGAIN;
+	/* __folio_migrate_mapping(): only our isolation reference may remain */
+	if (!folio_mapped(src) && folio_ref_count(src) == 1) {
+		folio_migrate_anon(dst, src);
+		rc = 0;
+	}
+	rmap_walk_anon(src, remove_migration_pte, rc ? src : dst);
+	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
+	folio_unlock(dst);
+	folio_unlock(src);
+	folio_put(dst); /* the allocation's reference: its mappings hold it now */
+	return rc;
+}
+
+int do_move_page(struct mm_struct *mm, unsigned long addr)
+{
+	addr &= ~(PAGE_SIZE - 1);
+	mmap_read_lock(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	int rc = -EFAULT;
+	struct folio *folio = NULL;
+	if (vma && vma->vm_start <= addr) {
+		rc = -EINVAL;
+		if (!vma->vm_file) {
+			/* follow_page(): find the folio under the PTL and take a reference */
+			rc = -ENOENT;
+			spinlock_t *ptl;
+			pte_t *ptep =
+			    pmd_present(pmdp_get(mm, pmd_offset(mm, addr)))
+				? pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl)
+				: NULL;
+			if (ptep) {
+				pte_t pte = ptep_get(ptep);
+				if (pte_present(pte)) {
+					folio = pfn_folio(pte_pfn(pte));
+					folio_get(folio); /* folio_isolate_lru() */
+				}
+				pte_unmap_unlock(ptep, ptl);
+			}
+		}
+	}
+	mmap_read_unlock(mm);
+	if (!folio)
+		return rc;
+	for (int tries = 0; tries < MIGRATE_RETRIES; tries++)
+		if ((rc = migrate_folio_anon(folio)) != -EAGAIN)
+			break;
+	folio_put(folio);
+	return rc;
+}
+
+void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr)
+{
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	if (!ptep)
+		return;
+	pte_t pte = ptep_get(ptep);
+	struct folio *folio = is_migration_entry(pte) ? pfn_folio(migration_entry_pfn(pte)) : NULL;
+	/* the folio stays locked until its migration entries are gone */
+	bool got = folio && folio_try_get(folio);
+	pte_unmap_unlock(ptep, ptl);
+	if (!got)
+		return;
+	folio_lock(folio);
+	folio_unlock(folio);
+	folio_put(folio);
+}

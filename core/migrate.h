@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page migration of anonymous folios, the protocol stated once (mm/migrate.c):
+ * with an isolation reference held, lock the source folio; replace every PTE that
+ * maps it by a migration entry (try_to_migrate(): clear and flush under the PTL,
+ * then drop the rmap and the mapping's reference); if nothing maps it any more
+ * and nobody but us holds a reference (a GUP reference makes the copy unsafe),
+ * copy data and flags to the new folio; then replace the migration entries by
+ * PTEs of the new folio — or of the old one if the move was refused — and unlock.
+ * A fault that meets a migration entry waits for the folio lock and retries.
+ *
+ * Models: migrate_pages() for one folio in MIGRATE_SYNC mode, try_to_migrate_one(),
+ * remove_migration_pte(), migration_entry_wait(), move_pages(2) for one page.
+ * Leaves out: file folios (they need the speculative page-cache lookup:
+ * folio_try_get() + re-check, and a reference freeze), large folios, batched
+ * flushes, device-private entries.
+ */
+#ifndef MMFUZZ_MIGRATE_H
+#define MMFUZZ_MIGRATE_H
+
+#include "mm.h"
+#include "pgtable.h"
+
+struct folio;
+
+/*
+ * Migrate @folio (anonymous, order 0) to a new frame.  Context: the caller holds a
+ * reference (isolation), no locks.  Returns 0, -EAGAIN (extra references or
+ * still mapped: the caller may retry), -EBUSY or -ENOMEM.
+ */
+int migrate_folio_anon(struct folio *folio);
+
+/*
+ * Models: move_pages(2) for the page mapped at @addr.  Returns 0, -EFAULT (no
+ * VMA), -ENOENT (nothing mapped), -EINVAL (a file page), or migrate_folio_anon()'s
+ * error after its retries.
+ */
+int do_move_page(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * Models: migration_entry_wait(): the PTE at @addr held a migration entry; wait
+ * until that migration is over.  Context: mmap_lock or the VMA lock held, no PTL.
+ */
+void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr);
+
+#endif
