@@ -15,6 +15,7 @@
 #include "../core/oracle.h"
 #include "exec.h"
 #include "explore.h"
+#include "minimize.h"
 #include "scenario.h"
 #include "trace_print.h"
 
@@ -42,6 +43,9 @@ static void usage(FILE *out)
 		"  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
 		"          [--bound B] [--knobs=...] [-o OUT]\n"
 		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
+		"  minimize IN -o OUT\n"
+		"      fewest preemptions, operations, setup lines and agents with the same\n"
+		"      finding signature (IN: text or binary)\n"
 		"  demo [--strategy S] [--seed S]\n"
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
@@ -69,6 +73,33 @@ static void load_or_die(struct scenario *s, const char *path)
 		fprintf(stderr, "%s\n", err);
 		exit(EXIT_BAD_INPUT);
 	}
+}
+
+/* A file holding control bytes other than whitespace is the binary form. */
+static bool looks_binary(const uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((buf[i] < 0x20 && !strchr("\t\n\v\f\r", buf[i])) || buf[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* Text (.sched) or binary (fuzzer input) scenario; exits 2 with file:line on bad text. */
+static void load_any_or_die(struct scenario *s, const char *path)
+{
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+		exit(EXIT_BAD_INPUT);
+	}
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	if (!looks_binary(buf, n)) {
+		load_or_die(s, path);
+		return;
+	}
+	scn_decode(s, buf, n);
 }
 
 static double now_seconds(void)
@@ -170,6 +201,43 @@ static void write_schedule(const struct scenario *s, const char *path)
 	}
 	scn_print(s, out);
 	fclose(out);
+}
+
+static void print_stats(const char *what, const struct minimize_stats *st)
+{
+	printf("%-7s %2d preemptions, %2d operations, %2d setup lines, %d agents, %5u steps\n",
+	       what, st->preempts, st->ops, st->setup, st->agents, st->steps);
+}
+
+static int cmd_minimize(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "-o"))
+		die_usage("usage: mmfuzz minimize IN -o OUT%s", "");
+	static struct scenario s;
+	load_any_or_die(&s, argv[0]);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = s.knobs;
+	static struct minimize_result r;
+	char err[256];
+	double t0 = now_seconds();
+	if (!minimize(&s, &o, &r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return strstr(err, "clean") ? EXIT_CLEAN : EXIT_NOT_APPLICABLE;
+	}
+	double secs = now_seconds() - t0;
+	printf("finding: %s at %s", r.finding.oracle, r.finding.site ? r.finding.site->name : "-");
+	if (r.finding.site2)
+		printf(" (other party: %s)", r.finding.site2->name);
+	printf(", signature %016llx\n", (unsigned long long)r.finding.signature);
+	print_stats("before:", &r.before);
+	print_stats("after:", &r.after);
+	printf("%llu replays, %d rounds, %.3f s\n", (unsigned long long)r.runs, r.rounds, secs);
+	if (!r.all_fired)
+		printf("warning: a preemption of the result does not fire (replay --strict fails)\n");
+	write_schedule(&r.out, argv[2]);
+	printf("written to %s (replay: mmfuzz replay %s)\n", argv[2], argv[2]);
+	return EXIT_FINDING;
 }
 
 /* Search, report, write the schedule; returns the exit status. */
@@ -419,6 +487,8 @@ int main(int argc, char **argv)
 		return cmd_replay(argc, argv);
 	if (!strcmp(cmd, "explore"))
 		return cmd_explore(argc, argv);
+	if (!strcmp(cmd, "minimize"))
+		return cmd_minimize(argc, argv);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "knobs"))

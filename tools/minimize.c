@@ -1,0 +1,261 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Scenario minimization (see minimize.h).  Cost: ddmin needs O(n log n) replays
+ * per list in the usual case and O(n^2) in the worst; with at most 48 preemptions
+ * and 32 operations of a few hundred steps each that stays well under a second.
+ */
+#include "minimize.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "../core/oracle.h"
+
+/* The lists ddmin works on, in the order the passes run. */
+enum mz_list { MZ_PREEMPTS, MZ_OPS, MZ_SETUP, MZ_AGENTS, MZ_LISTS };
+
+#define MZ_ITEMS_MAX  SCN_PREEMPT_MAX /* the longest list */
+#define MZ_ROUNDS_MAX 16
+
+_Static_assert(SCN_OPS_MAX <= MZ_ITEMS_MAX && SCN_SETUP_MAX <= MZ_ITEMS_MAX &&
+		   SCN_AGENTS_MAX <= MZ_ITEMS_MAX,
+	       "every list fits the item arrays");
+
+struct mz {
+	const struct exec_options *o;
+	uint64_t signature;
+	uint64_t runs;
+	struct sched_directed d;
+	struct exec_result r;
+};
+
+static bool agent_has_ops(const struct scenario *s, int agent)
+{
+	for (int i = 0; i < s->ops_count; i++)
+		if (s->ops[i].agent == agent)
+			return true;
+	return false;
+}
+
+void minimize_stats_of(const struct scenario *s, struct minimize_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->preempts = s->preempt_count;
+	st->ops = s->ops_count;
+	st->setup = s->setup_count;
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		st->agents += agent_has_ops(s, a);
+}
+
+/* Items of a list: positions in the list, or the agents that have operations. */
+static int mz_items(const struct scenario *s, enum mz_list list, int *items)
+{
+	int n = 0;
+	switch (list) {
+	case MZ_PREEMPTS:
+		for (int i = 0; i < s->preempt_count; i++)
+			items[n++] = i;
+		break;
+	case MZ_OPS:
+		for (int i = 0; i < s->ops_count; i++)
+			items[n++] = i;
+		break;
+	case MZ_SETUP:
+		for (int i = 0; i < s->setup_count; i++)
+			items[n++] = i;
+		break;
+	case MZ_AGENTS:
+		for (int a = 0; a < SCN_AGENTS_MAX; a++)
+			if (agent_has_ops(s, a))
+				items[n++] = a;
+		break;
+	case MZ_LISTS:
+		break;
+	}
+	return n;
+}
+
+static bool preempt_names(const struct scn_preempt *p, const bool *gone_agent)
+{
+	return gone_agent[p->target] || (p->anchored && gone_agent[p->agent]);
+}
+
+/* @out = @s without the items whose @gone is set (gone is indexed like mz_items). */
+static void mz_remove(const struct scenario *s, enum mz_list list, const int *items,
+		      const bool *gone, int n, struct scenario *out)
+{
+	*out = *s;
+	bool drop[MZ_ITEMS_MAX] = {false};
+	bool gone_agent[SCN_AGENTS_MAX] = {false};
+	for (int k = 0; k < n; k++)
+		if (gone[k]) {
+			if (list == MZ_AGENTS)
+				gone_agent[items[k]] = true;
+			else
+				drop[items[k]] = true;
+		}
+	int m = 0;
+	switch (list) {
+	case MZ_PREEMPTS:
+		for (int i = 0; i < s->preempt_count; i++)
+			if (!drop[i])
+				out->preempt[m++] = s->preempt[i];
+		out->preempt_count = m;
+		break;
+	case MZ_OPS:
+		for (int i = 0; i < s->ops_count; i++)
+			if (!drop[i])
+				out->ops[m++] = s->ops[i];
+		out->ops_count = m;
+		break;
+	case MZ_SETUP:
+		for (int i = 0; i < s->setup_count; i++)
+			if (!drop[i])
+				out->setup[m++] = s->setup[i];
+		out->setup_count = m;
+		break;
+	case MZ_AGENTS:
+		for (int i = 0; i < s->ops_count; i++)
+			if (!gone_agent[s->ops[i].agent])
+				out->ops[m++] = s->ops[i];
+		out->ops_count = m;
+		m = 0;
+		for (int i = 0; i < s->preempt_count; i++)
+			if (!preempt_names(&s->preempt[i], gone_agent))
+				out->preempt[m++] = s->preempt[i];
+		out->preempt_count = m;
+		break;
+	case MZ_LISTS:
+		break;
+	}
+}
+
+/* Replay @s; true when it applies and gives the signature being kept. */
+static bool mz_replay(struct mz *z, const struct scenario *s)
+{
+	char err[256];
+	if (!exec_directed(s, &z->d, err, sizeof(err)))
+		return false;
+	exec_run(s, &z->d.base, z->o, &z->r);
+	z->runs++;
+	return z->r.finding && z->r.f.signature == z->signature;
+}
+
+/* Try @cur without the items in [lo, hi) (complement: all but those); keep it if it fails. */
+static bool mz_try(struct mz *z, struct scenario *cur, enum mz_list list, const int *items, int n,
+		   int lo, int hi, bool complement)
+{
+	bool gone[MZ_ITEMS_MAX];
+	for (int k = 0; k < n; k++)
+		gone[k] = (k >= lo && k < hi) != complement;
+	static struct scenario cand;
+	mz_remove(cur, list, items, gone, n, &cand);
+	if (!mz_replay(z, &cand))
+		return false;
+	*cur = cand;
+	return true;
+}
+
+/* ddmin over one list of @cur.  Returns true if anything was removed. */
+static bool mz_ddmin(struct mz *z, struct scenario *cur, enum mz_list list)
+{
+	int items[MZ_ITEMS_MAX];
+	int n = mz_items(cur, list, items);
+	if (n == 0)
+		return false;
+	if (mz_try(z, cur, list, items, n, 0, n, false))
+		return true; /* none of them matters */
+	bool removed = false;
+	int gran = 2;
+	while (n >= 2) {
+		int chunk = (n + gran - 1) / gran;
+		bool progress = false;
+		/* reduce to one chunk */
+		for (int lo = 0; lo < n && !progress && gran > 2; lo += chunk)
+			if (mz_try(z, cur, list, items, n, lo, lo + chunk < n ? lo + chunk : n,
+				   true)) {
+				progress = true;
+				gran = 2;
+			}
+		/* reduce to a complement */
+		for (int lo = 0; lo < n && !progress; lo += chunk)
+			if (mz_try(z, cur, list, items, n, lo, lo + chunk < n ? lo + chunk : n,
+				   false)) {
+				progress = true;
+				gran = gran > 2 ? gran - 1 : 2;
+			}
+		if (progress) {
+			removed = true;
+			n = mz_items(cur, list, items);
+			if (n == 1 && mz_try(z, cur, list, items, n, 0, 1, false))
+				n = 0;
+			continue;
+		}
+		if (gran >= n)
+			break;
+		gran = 2 * gran < n ? 2 * gran : n;
+	}
+	return removed;
+}
+
+/* Drop the preemptions of @cur that do not fire, last first, as long as it still fails. */
+static void mz_drop_unfired(struct mz *z, struct scenario *cur)
+{
+	for (int i = cur->preempt_count - 1; i >= 0; i--) {
+		if (!mz_replay(z, cur) || z->d.status[i] == SCHED_PREEMPT_FIRED)
+			continue;
+		int items[MZ_ITEMS_MAX];
+		int n = mz_items(cur, MZ_PREEMPTS, items);
+		mz_try(z, cur, MZ_PREEMPTS, items, n, i, i + 1, false);
+	}
+}
+
+static void mz_set_expect(struct scenario *s, const struct sched_finding *f)
+{
+	s->expect = mm_oracle_by_name(f->oracle);
+	s->expect_site[0] = 0;
+	if (f->site && strlen(f->site->name) < sizeof(s->expect_site))
+		snprintf(s->expect_site, sizeof(s->expect_site), "%s", f->site->name);
+}
+
+bool minimize(const struct scenario *in, const struct exec_options *o, struct minimize_result *r,
+	      char *err, size_t err_bytes)
+{
+	static struct mz z;
+	memset(r, 0, sizeof(*r));
+	memset(&z, 0, sizeof(z));
+	z.o = o;
+	if (!exec_directed(in, &z.d, err, err_bytes))
+		return false;
+	exec_run(in, &z.d.base, o, &z.r);
+	z.runs++;
+	if (!z.r.finding) {
+		snprintf(err, err_bytes, "replays clean: nothing to minimize");
+		return false;
+	}
+	r->finding = z.r.f;
+	z.signature = z.r.f.signature;
+	minimize_stats_of(in, &r->before);
+	r->before.steps = z.r.steps;
+
+	r->out = *in;
+	bool changed = true;
+	while (changed && r->rounds < MZ_ROUNDS_MAX) {
+		changed = false;
+		for (int list = 0; list < MZ_LISTS; list++)
+			changed |= mz_ddmin(&z, &r->out, (enum mz_list)list);
+		r->rounds++;
+	}
+	mz_drop_unfired(&z, &r->out);
+
+	SCHED_ASSERT(mz_replay(&z, &r->out)); /* every step kept the signature */
+	r->all_fired = true;
+	for (int i = 0; i < z.d.count; i++)
+		r->all_fired &= z.d.status[i] == SCHED_PREEMPT_FIRED;
+	mz_set_expect(&r->out, &z.r.f);
+	r->out.knobs = o->knobs;
+	minimize_stats_of(&r->out, &r->after);
+	r->after.steps = z.r.steps;
+	r->runs = z.runs;
+	return true;
+}
