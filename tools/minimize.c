@@ -198,6 +198,181 @@ static bool mz_ddmin(struct mz *z, struct scenario *cur, enum mz_list list)
 	return removed;
 }
 
+/*
+ * A policy that repeats one interleaving under renamed agents: the decision before
+ * step k picks the (renamed) agent that recorded step k.  It decides at every yield
+ * point, as the directed policy does while anchors are pending, and writes down the
+ * decisions that differ from the default as preemptions: anchored to the running
+ * agent's site and occurrence when it could go on, "done" when it finished, by step
+ * when it blocked.
+ */
+struct mz_follow {
+	struct sched_policy base;
+	const uint8_t *agents; /* agent of step k, renamed */
+	uint32_t steps;
+	struct scenario *out; /* receives the preemptions */
+	bool overflow;
+	/* occurrences so far of (agent, site), as the directed policy counts them */
+	uint32_t seen_hash[SCN_AGENTS_MAX][64];
+	uint32_t seen_count[SCN_AGENTS_MAX][64];
+};
+
+static uint32_t follow_occurrence(struct mz_follow *f, int agent, uint32_t name_hash)
+{
+	for (int i = 0; i < 64; i++) {
+		if (f->seen_count[agent][i] == 0)
+			f->seen_hash[agent][i] = name_hash;
+		if (f->seen_hash[agent][i] == name_hash)
+			return ++f->seen_count[agent][i];
+	}
+	f->overflow = true; /* more than 64 distinct sites before a preemption */
+	return 1;
+}
+
+static void follow_begin(struct sched_policy *p)
+{
+	struct mz_follow *f = (struct mz_follow *)p;
+	p->every_site = true;
+	p->first_yields = true;
+	f->out->preempt_count = 0;
+	f->overflow = false;
+	memset(f->seen_count, 0, sizeof(f->seen_count));
+}
+
+static int follow_decide(struct sched_policy *p, const struct sched_choice *c, uint32_t *next_at)
+{
+	struct mz_follow *f = (struct mz_follow *)p;
+	*next_at = c->step + 1;
+	int dflt = c->forced ? sched_lowest(c->runnable_mask) : c->current;
+	uint32_t occurrence = 0;
+	if (!c->forced && c->site)
+		occurrence = follow_occurrence(f, c->current, c->site->name_hash);
+	if (c->step >= f->steps || !(c->runnable_mask >> f->agents[c->step] & 1u))
+		return dflt;
+	int want = f->agents[c->step];
+	if (want == dflt)
+		return dflt;
+	if (f->out->preempt_count == SCN_PREEMPT_MAX) {
+		f->overflow = true;
+		return want;
+	}
+	struct scn_preempt *sp = &f->out->preempt[f->out->preempt_count++];
+	memset(sp, 0, sizeof(*sp));
+	sp->target = (uint8_t)want;
+	if (c->current >= 0 && (!c->forced || c->current_done)) {
+		sp->anchored = true;
+		sp->agent = (uint8_t)c->current;
+		sp->occurrence = c->forced ? 1 : occurrence;
+		snprintf(sp->site, sizeof(sp->site), "%s",
+			 c->forced ? SCHED_SITE_DONE : c->site->name);
+		f->overflow |= !c->forced && strlen(c->site->name) >= sizeof(sp->site);
+	} else {
+		sp->step = c->step;
+	}
+	return want;
+}
+
+static bool follow_end(struct sched_policy *p)
+{
+	(void)p;
+	return false;
+}
+
+static const struct sched_policy_ops follow_ops = {"follow", follow_begin, follow_decide,
+						   follow_end};
+
+/* @out = @s with agent a renamed perm[a] everywhere (setup, operations, preemptions). */
+static void mz_rename(const struct scenario *s, const int *perm, struct scenario *out)
+{
+	*out = *s;
+	for (int i = 0; i < s->setup_count; i++)
+		out->setup[i].agent = (uint8_t)perm[s->setup[i].agent];
+	for (int i = 0; i < s->ops_count; i++)
+		out->ops[i].agent = (uint8_t)perm[s->ops[i].agent];
+	for (int i = 0; i < s->preempt_count; i++) {
+		out->preempt[i].agent = (uint8_t)perm[s->preempt[i].agent];
+		out->preempt[i].target = (uint8_t)perm[s->preempt[i].target];
+	}
+}
+
+/* Next permutation of p[0..n) in lexicographic order; false after the last. */
+static bool next_permutation(int *p, int n)
+{
+	int i = n - 2;
+	while (i >= 0 && p[i] >= p[i + 1])
+		i--;
+	if (i < 0)
+		return false;
+	int j = n - 1;
+	while (p[j] <= p[i])
+		j--;
+	int t = p[i];
+	p[i] = p[j];
+	p[j] = t;
+	for (int a = i + 1, b = n - 1; a < b; a++, b--) {
+		t = p[a];
+		p[a] = p[b];
+		p[b] = t;
+	}
+	return true;
+}
+
+static int step_preempts(const struct scenario *s)
+{
+	int n = 0;
+	for (int i = 0; i < s->preempt_count; i++)
+		n += !s->preempt[i].anchored;
+	return n;
+}
+
+/*
+ * Rewrite the schedule of @cur: the same interleaving, written with the fewest
+ * preemptions, over every numbering of the agents.  At a forced point (the running
+ * agent blocked or finished) the default is the lowest-numbered runnable agent,
+ * so the right numbering turns preemptions into defaults; anchors replace step
+ * numbers where they can (they survive the removal of operations).  Keeps the
+ * first candidate, in lexicographic order of permutations, with fewer preemptions,
+ * or as many with fewer step preemptions; true if it kept one.
+ */
+static bool mz_rewrite(struct mz *z, struct scenario *cur)
+{
+	static uint8_t orig[SCHED_TRACE_MAX], agents[SCHED_TRACE_MAX];
+	if (!mz_replay(z, cur))
+		return false;
+	uint32_t steps;
+	const struct sched_trace_entry *t = sched_trace(&steps);
+	for (uint32_t k = 0; k < steps; k++)
+		orig[k] = t[k].agent;
+	int perm[SCN_AGENTS_MAX];
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		perm[a] = a;
+	static struct scenario cand;
+	static struct mz_follow f;
+	do {
+		for (uint32_t k = 0; k < steps; k++)
+			agents[k] = (uint8_t)perm[orig[k]];
+		mz_rename(cur, perm, &cand);
+		memset(&f, 0, sizeof(f));
+		f.base.ops = &follow_ops;
+		f.agents = agents;
+		f.steps = steps;
+		f.out = &cand;
+		static struct exec_result fr;
+		exec_run(&cand, &f.base, z->o, &fr);
+		z->runs++;
+		if (f.overflow || !fr.finding || fr.f.signature != z->signature)
+			continue;
+		bool better = cand.preempt_count < cur->preempt_count ||
+			      (cand.preempt_count == cur->preempt_count &&
+			       step_preempts(&cand) < step_preempts(cur));
+		if (better && mz_replay(z, &cand)) {
+			*cur = cand;
+			return true;
+		}
+	} while (next_permutation(perm, SCN_AGENTS_MAX));
+	return false;
+}
+
 /* Drop the preemptions of @cur that do not fire, last first, as long as it still fails. */
 static void mz_drop_unfired(struct mz *z, struct scenario *cur)
 {
@@ -244,6 +419,7 @@ bool minimize(const struct scenario *in, const struct exec_options *o, struct mi
 		changed = false;
 		for (int list = 0; list < MZ_LISTS; list++)
 			changed |= mz_ddmin(&z, &r->out, (enum mz_list)list);
+		changed |= mz_rewrite(&z, &r->out);
 		r->rounds++;
 	}
 	mz_drop_unfired(&z, &r->out);

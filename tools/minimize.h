@@ -2,18 +2,19 @@
 /*
  * Minimizing a failing scenario: delta debugging (Zeller's ddmin) over the
  * preemptions, then the agents' operations, then the setup lines, then whole
- * agents (an agent's operations and every preemption naming it together),
- * repeated until a round removes nothing.  A candidate is kept when it replays to
- * a finding with the same signature (oracle + site pair, as replay prints it).
- * Finally every preemption that does not fire is dropped, so the result replays
+ * agents (an agent's operations and every preemption naming it together), then a
+ * renumbering of the agents that lets the scheduler's default choice (the lowest
+ * runnable agent) replace preemptions, repeated until a round removes nothing.
+ * A candidate is kept when it replays to a finding with the same signature (oracle + site pair, as
+ * replay prints it). Finally every preemption that does not fire is dropped, so the result replays
  * with `replay --strict`.
  *
  * Deterministic: the candidates depend only on the input and the replays, never on
  * clocks.  No file I/O: the caller loads and writes scenarios.
  *
- * Leaves out: rewriting what is kept (turning step preemptions into anchors,
- * lowering occurrences, shrinking pages= or values); a step preemption often stops
- * applying once operations before it go, which only means fewer removals succeed.
+ * Leaves out: shrinking what is kept (pages=, values, addresses), and schedules
+ * that need a different interleaving to fail with fewer preemptions (that is a
+ * search: explore --strategy dfs).
  */
 #ifndef MMFUZZ_MINIMIZE_H
 #define MMFUZZ_MINIMIZE_H
@@ -28,10 +29,10 @@ struct minimize_stats {
 struct minimize_result {
 	struct sched_finding finding; /* the signature kept */
 	struct minimize_stats before, after;
-	uint64_t runs;	      /* replays done */
-	int rounds;	      /* rounds of the four passes */
-	bool all_fired;	      /* every preemption of out fires */
-	struct scenario out;  /* the minimized scenario; expect set from the finding */
+	uint64_t runs;	     /* replays done */
+	int rounds;	     /* rounds of the four passes */
+	bool all_fired;	     /* every preemption of out fires */
+	struct scenario out; /* the minimized scenario; expect set from the finding */
 };
 
 /*

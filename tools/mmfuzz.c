@@ -45,7 +45,7 @@ static void usage(FILE *out)
 		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
 		"  minimize IN -o OUT\n"
 		"      fewest preemptions, operations, setup lines and agents with the same\n"
-		"      finding signature (IN: text or binary)\n"
+		"      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
 		"  demo [--strategy S] [--seed S]\n"
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
@@ -223,7 +223,7 @@ static int cmd_minimize(int argc, char **argv)
 	double t0 = now_seconds();
 	if (!minimize(&s, &o, &r, err, sizeof(err))) {
 		fprintf(stderr, "%s: %s\n", argv[0], err);
-		return strstr(err, "clean") ? EXIT_CLEAN : EXIT_NOT_APPLICABLE;
+		return strstr(err, "clean") ? EXIT_FINDING : EXIT_NOT_APPLICABLE;
 	}
 	double secs = now_seconds() - t0;
 	printf("finding: %s at %s", r.finding.oracle, r.finding.site ? r.finding.site->name : "-");
@@ -234,10 +234,11 @@ static int cmd_minimize(int argc, char **argv)
 	print_stats("after:", &r.after);
 	printf("%llu replays, %d rounds, %.3f s\n", (unsigned long long)r.runs, r.rounds, secs);
 	if (!r.all_fired)
-		printf("warning: a preemption of the result does not fire (replay --strict fails)\n");
+		printf(
+		    "warning: a preemption of the result does not fire (replay --strict fails)\n");
 	write_schedule(&r.out, argv[2]);
 	printf("written to %s (replay: mmfuzz replay %s)\n", argv[2], argv[2]);
-	return EXIT_FINDING;
+	return EXIT_CLEAN;
 }
 
 /* Search, report, write the schedule; returns the exit status. */
