@@ -17,6 +17,7 @@
 #include "explore.h"
 #include "minimize.h"
 #include "scenario.h"
+#include "show.h"
 #include "trace_print.h"
 
 #define EXIT_CLEAN	    0
@@ -46,6 +47,9 @@ static void usage(FILE *out)
 		"  minimize IN -o OUT\n"
 		"      fewest preemptions, operations, setup lines and agents with the same\n"
 		"      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
+		"  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
+		"      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
+		"      as SVG swimlanes and as a self-contained HTML page\n"
 		"  demo [--strategy S] [--seed S]\n"
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
@@ -238,6 +242,76 @@ static int cmd_minimize(int argc, char **argv)
 		    "warning: a preemption of the result does not fire (replay --strict fails)\n");
 	write_schedule(&r.out, argv[2]);
 	printf("written to %s (replay: mmfuzz replay %s)\n", argv[2], argv[2]);
+	return EXIT_CLEAN;
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "mmfuzz: cannot write %s: %s\n", path, strerror(errno));
+		exit(EXIT_BAD_INPUT);
+	}
+	return out;
+}
+
+/* Load, build the directed policy and replay FILE; exits 2 or 125 when it cannot. */
+static void replay_or_die(struct scenario *s, const char *path, const char *knobs,
+			  struct sched_directed *d, struct exec_result *r)
+{
+	load_any_or_die(s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = knobs ? parse_knobs(knobs) : s->knobs;
+	s->knobs = o.knobs;
+	char err[256];
+	if (!exec_directed(s, d, err, sizeof(err))) {
+		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
+		exit(EXIT_NOT_APPLICABLE);
+	}
+	exec_run(s, &d->base, &o, r);
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	const char *path = NULL, *svg = NULL, *html = NULL, *knobs = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--svg") && i + 1 < argc)
+			svg = argv[++i];
+		else if (!strcmp(argv[i], "--html") && i + 1 < argc)
+			html = argv[++i];
+		else if (!strncmp(argv[i], "--knobs=", 8))
+			knobs = argv[i] + 8;
+		else if (argv[i][0] == '-' || path)
+			die_usage("show: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		die_usage("show: missing %s", "FILE");
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	replay_or_die(&s, path, knobs, &d, &r);
+	static struct show sh;
+	show_analyze(&sh, &s, &r);
+	char title[512];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	snprintf(title, sizeof(title), "%s: %s", base, r.finding ? r.f.oracle : "clean");
+	show_story(&sh, title, stdout);
+	if (svg) {
+		FILE *out = open_out(svg);
+		fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+		show_svg(&sh, title, out);
+		fclose(out);
+		printf("SVG written to %s\n", svg);
+	}
+	if (html) {
+		FILE *out = open_out(html);
+		show_html(&sh, title, out);
+		fclose(out);
+		printf("HTML written to %s\n", html);
+	}
 	return EXIT_CLEAN;
 }
 
@@ -490,6 +564,8 @@ int main(int argc, char **argv)
 		return cmd_explore(argc, argv);
 	if (!strcmp(cmd, "minimize"))
 		return cmd_minimize(argc, argv);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc, argv);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "knobs"))
