@@ -25,7 +25,7 @@ SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
-             tools/show.c tools/show_svg.c
+             tools/show.c tools/show_svg.c tools/bisect.c
 CLI_SRC   := tools/mmfuzz.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)

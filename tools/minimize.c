@@ -259,13 +259,12 @@ static int follow_decide(struct sched_policy *p, const struct sched_choice *c, u
 	struct scn_preempt *sp = &f->out->preempt[f->out->preempt_count++];
 	memset(sp, 0, sizeof(*sp));
 	sp->target = (uint8_t)want;
-	if (c->current >= 0 && (!c->forced || c->current_done)) {
+	if (c->current >= 0 && (c->forced ? c->current_done : scn_site_writable(c->site->name))) {
 		sp->anchored = true;
 		sp->agent = (uint8_t)c->current;
 		sp->occurrence = c->forced ? 1 : occurrence;
 		snprintf(sp->site, sizeof(sp->site), "%s",
 			 c->forced ? SCHED_SITE_DONE : c->site->name);
-		f->overflow |= !c->forced && strlen(c->site->name) >= sizeof(sp->site);
 	} else {
 		sp->step = c->step;
 	}

@@ -13,6 +13,7 @@
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "bisect.h"
 #include "exec.h"
 #include "explore.h"
 #include "minimize.h"
@@ -50,6 +51,9 @@ static void usage(FILE *out)
 		"  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
 		"      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
 		"      as SVG swimlanes and as a self-contained HTML page\n"
+		"  bisect FILE [--good G] [--bad B] [-o OUT]\n"
+		"      the race window: the two conflicting events whose order decides the\n"
+		"      outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"
 		"  demo [--strategy S] [--seed S]\n"
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
@@ -315,6 +319,65 @@ static int cmd_show(int argc, char **argv)
 	return EXIT_CLEAN;
 }
 
+static void print_event(const char *what, const struct bisect_event *ev)
+{
+	printf("  %s step %5u  %s at %s#%u: %s %s:%u\n", what, ev->step, exec_agent_name(ev->agent),
+	       ev->site, ev->occurrence, trace_op_name(ev->op), trace_obj_kind(ev->obj),
+	       SCHED_OBJ_INDEX(ev->obj));
+}
+
+static uint32_t parse_step(const char *opt, const char *v)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 0);
+	if (!*v || *end || x > SCHED_TRACE_MAX)
+		die_usage("bisect: bad step number for %s", opt);
+	return (uint32_t)x;
+}
+
+static int cmd_bisect(int argc, char **argv)
+{
+	const char *path = NULL, *out_path = NULL;
+	uint32_t good = 0, bad = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--good") && i + 1 < argc)
+			good = parse_step("--good", argv[++i]);
+		else if (!strcmp(argv[i], "--bad") && i + 1 < argc)
+			bad = parse_step("--bad", argv[++i]);
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out_path = argv[++i];
+		else if (argv[i][0] == '-' || path)
+			die_usage("bisect: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		die_usage("bisect: missing %s", "FILE");
+	static struct scenario s;
+	load_any_or_die(&s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = s.knobs;
+	static struct bisect_result r;
+	char err[256];
+	if (!race_bisect(&s, &o, good, bad, &r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return strstr(err, "apply") ? EXIT_NOT_APPLICABLE : EXIT_FINDING;
+	}
+	printf("finding: %s at %s (%u steps)\n", r.finding.oracle,
+	       r.finding.site ? r.finding.site->name : "-", r.steps);
+	printf("race window (%llu candidate pairs replayed):\n", (unsigned long long)r.tried);
+	print_event("first ", &r.first);
+	print_event("second", &r.second);
+	printf("in this order: %s; the second first: clean\n", r.finding.oracle);
+	if (out_path) {
+		write_schedule(&r.swapped, out_path);
+		printf("swapped schedule written to %s (replay: mmfuzz replay %s)\n", out_path,
+		       out_path);
+	}
+	return EXIT_CLEAN;
+}
+
 /* Search, report, write the schedule; returns the exit status. */
 static int run_explore(const struct scenario *s, struct explore_config *c, const char *out_path,
 		       bool show)
@@ -566,6 +629,8 @@ int main(int argc, char **argv)
 		return cmd_minimize(argc, argv);
 	if (!strcmp(cmd, "show"))
 		return cmd_show(argc, argv);
+	if (!strcmp(cmd, "bisect"))
+		return cmd_bisect(argc, argv);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "knobs"))
