@@ -80,6 +80,7 @@ test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
 test-tools: $(B)/mmfuzz
 	@tests/show.sh $(B)/mmfuzz
+	@tests/git-bisect-race.sh
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
 	@$(MAKE) -s B=build/det-clang-O2 CC=clang OPT=-O2 build/det-clang-O2/mmfuzz
