@@ -29,14 +29,6 @@ struct mz {
 	struct exec_result r;
 };
 
-static bool agent_has_ops(const struct scenario *s, int agent)
-{
-	for (int i = 0; i < s->ops_count; i++)
-		if (s->ops[i].agent == agent)
-			return true;
-	return false;
-}
-
 void minimize_stats_of(const struct scenario *s, struct minimize_stats *st)
 {
 	memset(st, 0, sizeof(*st));
@@ -44,7 +36,7 @@ void minimize_stats_of(const struct scenario *s, struct minimize_stats *st)
 	st->ops = s->ops_count;
 	st->setup = s->setup_count;
 	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		st->agents += agent_has_ops(s, a);
+		st->agents += exec_agent_has_ops(s, a);
 }
 
 /* Items of a list: positions in the list, or the agents that have operations. */
@@ -66,7 +58,7 @@ static int mz_items(const struct scenario *s, enum mz_list list, int *items)
 		break;
 	case MZ_AGENTS:
 		for (int a = 0; a < SCN_AGENTS_MAX; a++)
-			if (agent_has_ops(s, a))
+			if (exec_agent_has_ops(s, a))
 				items[n++] = a;
 		break;
 	case MZ_LISTS:
@@ -78,6 +70,17 @@ static int mz_items(const struct scenario *s, enum mz_list list, int *items)
 static bool preempt_names(const struct scn_preempt *p, const bool *gone_agent)
 {
 	return gone_agent[p->target] || (p->anchored && gone_agent[p->agent]);
+}
+
+/* Compact @count elements of @size bytes at @base, dropping those with drop[i]. */
+static int keep(void *base, size_t size, int count, const bool *drop)
+{
+	char *p = base;
+	int m = 0;
+	for (int i = 0; i < count; i++)
+		if (!drop[i])
+			memmove(p + (size_t)m++ * size, p + (size_t)i * size, size);
+	return m;
 }
 
 /* @out = @s without the items whose @gone is set (gone is indexed like mz_items). */
@@ -97,22 +100,14 @@ static void mz_remove(const struct scenario *s, enum mz_list list, const int *it
 	int m = 0;
 	switch (list) {
 	case MZ_PREEMPTS:
-		for (int i = 0; i < s->preempt_count; i++)
-			if (!drop[i])
-				out->preempt[m++] = s->preempt[i];
-		out->preempt_count = m;
+		out->preempt_count =
+		    keep(out->preempt, sizeof(out->preempt[0]), s->preempt_count, drop);
 		break;
 	case MZ_OPS:
-		for (int i = 0; i < s->ops_count; i++)
-			if (!drop[i])
-				out->ops[m++] = s->ops[i];
-		out->ops_count = m;
+		out->ops_count = keep(out->ops, sizeof(out->ops[0]), s->ops_count, drop);
 		break;
 	case MZ_SETUP:
-		for (int i = 0; i < s->setup_count; i++)
-			if (!drop[i])
-				out->setup[m++] = s->setup[i];
-		out->setup_count = m;
+		out->setup_count = keep(out->setup, sizeof(out->setup[0]), s->setup_count, drop);
 		break;
 	case MZ_AGENTS:
 		for (int i = 0; i < s->ops_count; i++)

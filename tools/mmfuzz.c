@@ -141,6 +141,23 @@ static int cmd_knobs(void)
 	return EXIT_CLEAN;
 }
 
+/* Load, build the directed policy and replay FILE; exits 2 or 125 when it cannot. */
+static void replay_or_die(struct scenario *s, const char *path, const char *knobs,
+			  struct sched_directed *d, struct exec_result *r)
+{
+	load_any_or_die(s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = knobs ? parse_knobs(knobs) : s->knobs;
+	s->knobs = o.knobs;
+	char err[256];
+	if (!exec_directed(s, d, err, sizeof(err))) {
+		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
+		exit(EXIT_NOT_APPLICABLE);
+	}
+	exec_run(s, &d->base, &o, r);
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	const char *path = NULL, *knobs = NULL;
@@ -160,18 +177,9 @@ static int cmd_replay(int argc, char **argv)
 	if (!path)
 		die_usage("replay: missing %s", "FILE");
 	static struct scenario s;
-	load_or_die(&s, path);
-	struct exec_options o;
-	exec_options_default(&o);
-	o.knobs = knobs ? parse_knobs(knobs) : s.knobs;
 	static struct sched_directed d;
-	char err[256];
-	if (!exec_directed(&s, &d, err, sizeof(err))) {
-		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
-		return EXIT_NOT_APPLICABLE;
-	}
 	static struct exec_result r;
-	exec_run(&s, &d.base, &o, &r);
+	replay_or_die(&s, path, knobs, &d, &r);
 	int unapplied = 0;
 	for (int i = 0; i < d.count; i++) {
 		if (d.status[i] == SCHED_PREEMPT_FIRED)
@@ -257,23 +265,6 @@ static FILE *open_out(const char *path)
 		exit(EXIT_BAD_INPUT);
 	}
 	return out;
-}
-
-/* Load, build the directed policy and replay FILE; exits 2 or 125 when it cannot. */
-static void replay_or_die(struct scenario *s, const char *path, const char *knobs,
-			  struct sched_directed *d, struct exec_result *r)
-{
-	load_any_or_die(s, path);
-	struct exec_options o;
-	exec_options_default(&o);
-	o.knobs = knobs ? parse_knobs(knobs) : s->knobs;
-	s->knobs = o.knobs;
-	char err[256];
-	if (!exec_directed(s, d, err, sizeof(err))) {
-		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
-		exit(EXIT_NOT_APPLICABLE);
-	}
-	exec_run(s, &d->base, &o, r);
 }
 
 static int cmd_show(int argc, char **argv)

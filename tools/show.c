@@ -93,12 +93,10 @@ void show_analyze(struct show *sh, const struct scenario *s, const struct exec_r
 	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
 		sh->agent_lane[a] = -1;
 	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		for (int i = 0; i < s->ops_count; i++)
-			if (s->ops[i].agent == a) {
-				sh->agent_lane[a] = sh->lanes;
-				sh->lane_agent[sh->lanes++] = a;
-				break;
-			}
+		if (exec_agent_has_ops(s, a)) {
+			sh->agent_lane[a] = sh->lanes;
+			sh->lane_agent[sh->lanes++] = a;
+		}
 	const struct sched_trace_entry *t = sh->t;
 	uint32_t n = sh->steps;
 	memset(marks, 0, sizeof(marks));
