@@ -27,38 +27,51 @@ static bool op_is_access(unsigned op)
 }
 
 /*
- * Objects two agents touch with at least one write.  O(steps * objects): the
- * objects of one execution are a few hundred at most; past OBJS_MAX an object is
- * simply never called racing.
+ * Steps worth showing by their object: an access to an object two agents touch,
+ * at least one writing (SHOW_RACE), and lock operations on a lock that two agents
+ * take (SHOW_SYNC; RCU read sections exclude nobody and are left out).
+ * O(steps * objects): the objects of one execution are a few hundred at most; past
+ * OBJS_MAX an object is simply never shown for its object.
  */
-static void mark_races(const struct sched_trace_entry *t, uint32_t n)
+static void mark_shared(const struct sched_trace_entry *t, uint32_t n)
 {
-	static uint32_t obj[OBJS_MAX], agents[OBJS_MAX];
+	static uint32_t obj[OBJS_MAX], users[OBJS_MAX], lockers[OBJS_MAX];
 	static bool written[OBJS_MAX];
 	int count = 0;
-	for (uint32_t k = 0; k < n; k++) {
-		if (!op_is_access(t[k].op))
-			continue;
-		int i = 0;
-		while (i < count && obj[i] != t[k].obj)
-			i++;
-		if (i == count) {
-			if (count == OBJS_MAX)
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t k = 0; k < n; k++) {
+			bool access = op_is_access(t[k].op);
+			bool lock = (t[k].op == SCHED_OP_ACQUIRE || t[k].op == SCHED_OP_RELEASE ||
+				     t[k].op == SCHED_OP_RETRY) &&
+				    SCHED_OBJ_KIND(t[k].obj) != SCHED_OBJ_RCU;
+			if (!access && !lock)
 				continue;
-			obj[count] = t[k].obj;
-			agents[count] = 0;
-			written[count++] = false;
+			int i = 0;
+			while (i < count && obj[i] != t[k].obj)
+				i++;
+			if (pass == 1) {
+				bool two_users = i < count && (users[i] & (users[i] - 1));
+				bool two_lockers = i < count && (lockers[i] & (lockers[i] - 1));
+				if (access && two_users && written[i])
+					marks[k] |= SHOW_RACE;
+				if (lock && two_lockers)
+					marks[k] |= SHOW_SYNC;
+				continue;
+			}
+			if (i == count) {
+				if (count == OBJS_MAX)
+					continue;
+				obj[count] = t[k].obj;
+				users[count] = lockers[count] = 0;
+				written[count++] = false;
+			}
+			if (access) {
+				users[i] |= 1u << t[k].agent;
+				written[i] |= t[k].op != SCHED_OP_READ;
+			} else {
+				lockers[i] |= 1u << t[k].agent;
+			}
 		}
-		agents[i] |= 1u << t[k].agent;
-		written[i] |= t[k].op != SCHED_OP_READ;
-	}
-	for (uint32_t k = 0; k < n; k++) {
-		if (!op_is_access(t[k].op))
-			continue;
-		for (int i = 0; i < count; i++)
-			if (obj[i] == t[k].obj && written[i] && (agents[i] & (agents[i] - 1)))
-				marks[k] |= SHOW_RACE;
-	}
 }
 
 /* The last step at or before @before of @agent (any if < 0) at site @site. */
@@ -100,16 +113,12 @@ void show_analyze(struct show *sh, const struct scenario *s, const struct exec_r
 	const struct sched_trace_entry *t = sh->t;
 	uint32_t n = sh->steps;
 	memset(marks, 0, sizeof(marks));
-	mark_races(t, n);
+	mark_shared(t, n);
 	for (uint32_t k = 0; k < n; k++) {
 		switch (t[k].op) {
-		case SCHED_OP_ACQUIRE:
-		case SCHED_OP_RELEASE:
-		case SCHED_OP_RETRY:
-			marks[k] |= SHOW_SYNC;
-			break;
 		case SCHED_OP_IRQ:
-			marks[k] |= SHOW_IRQ;
+			if (SCHED_OBJ_KIND(t[k].obj) == SCHED_OBJ_IPI)
+				marks[k] |= SHOW_IRQ;
 			break;
 		case SCHED_OP_EVENT:
 			marks[k] |= SHOW_EVENT;
@@ -201,7 +210,7 @@ void show_story(const struct show *sh, const char *title, FILE *out)
 	fprintf(out, "%s\n", title);
 	trace_print_ops(sh->s, sh->r, out);
 	fprintf(out,
-		"\ninterleaving: %u steps, %d shown (~ racing access, ! the violation, > "
+		"\ninterleaving: %u steps in %d rows (~ racing access, ! the violation, > "
 		"after a context switch)\n",
 		sh->steps, sh->rows_count);
 	fprintf(out, "  step  ");

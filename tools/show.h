@@ -5,9 +5,9 @@
  * self-contained HTML page).
  *
  * What matters: the racing accesses (an object touched by two agents, one of them
- * writing), lock acquire/release, IRQ and IPI events, model events (flushes,
- * fills), the first step after every context switch, and the violating access
- * (the finding's site, and the other party's).  Runs of other steps are folded
+ * writing), acquire/release of locks two agents take, IPI send/ack, model events
+ * (flushes, fills), the first step after every context switch, and the violating
+ * access (the finding's site, and the other party's).  Runs of other steps are folded
  * ("... 12 steps ...").
  *
  * Works on the trace of the last exec_run (sched_trace), so call show_analyze right
@@ -23,8 +23,8 @@
 
 enum show_mark {
 	SHOW_RACE = 1u << 0,	  /* an access to an object two agents touch, one writing */
-	SHOW_SYNC = 1u << 1,	  /* lock acquire/release, retry after blocking */
-	SHOW_IRQ = 1u << 2,	  /* irq on/off, IPI send/ack */
+	SHOW_SYNC = 1u << 1,	  /* acquire/release/retry of a lock two agents take */
+	SHOW_IRQ = 1u << 2,	  /* IPI send/wait/ack */
 	SHOW_EVENT = 1u << 3,	  /* flush, fill, ... */
 	SHOW_SWITCH = 1u << 4,	  /* first step after a context switch */
 	SHOW_VIOLATION = 1u << 5, /* the finding's site */

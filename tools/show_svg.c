@@ -109,7 +109,8 @@ static void svg_holds(const struct show *sh, FILE *out)
 	int open = 0;
 	for (uint32_t k = 0; k <= sh->steps; k++) {
 		const struct sched_trace_entry *e = k < sh->steps ? &sh->t[k] : NULL;
-		if (e && e->op == SCHED_OP_ACQUIRE && open < HOLDS_MAX) {
+		if (e && e->op == SCHED_OP_ACQUIRE && (show_marks(k) & SHOW_SYNC) &&
+		    open < HOLDS_MAX) {
 			obj[open] = e->obj;
 			agent[open] = e->agent;
 			from[open++] = k;
@@ -269,7 +270,7 @@ static void svg_legend(const struct show *sh, FILE *out)
 		const char *color, *what;
 	} dots[] = {{"#c00000", "the violating access (ringed) and the other party"},
 		    {"#d06000", "racing access: an object two agents touch, one writing"},
-		    {"#1f4fbf", "lock acquire/release; bars: lock held"},
+		    {"#1f4fbf", "acquire/release of a lock two agents take; bars: held"},
 		    {"#7a2ea0", "irq / IPI; dashed arrow: IPI send -> ack"},
 		    {"#178a3a", "arrow: reads-from (last write -> read by another agent)"}};
 	for (size_t i = 0; i < sizeof(dots) / sizeof(dots[0]); i++)
