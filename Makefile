@@ -24,7 +24,8 @@ PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxha
 SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
-TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c
+TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
+             tools/show.c tools/show_svg.c tools/bisect.c
 CLI_SRC   := tools/mmfuzz.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
@@ -32,7 +33,7 @@ HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
 LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
-.PHONY: all test test-unit test-regress test-determinism test-asan fuzz bench demo deps clean format format-check
+.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz bench demo deps clean format format-check
 all: deps $(B)/mmfuzz
 
 # ---- packages -----------------------------------------------------------------
@@ -72,11 +73,14 @@ TEST_BINS = $(filter-out $(B)/test_regressions,$(patsubst tests/%.c,$(B)/%,$(TES
 
 # ---- tests --------------------------------------------------------------------
 # Criterion exits 0 when no test ran: tests/run-criterion guards against that.
-test: test-unit test-regress test-determinism
+test: test-unit test-regress test-tools test-determinism
 test-unit: $(TEST_BINS) $(B)/mmfuzz
 	@for t in $(TEST_BINS); do tests/run-criterion $$t || exit 1; done
 test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
+test-tools: $(B)/mmfuzz
+	@tests/show.sh $(B)/mmfuzz
+	@tests/git-bisect-race.sh
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
 	@$(MAKE) -s B=build/det-clang-O2 CC=clang OPT=-O2 build/det-clang-O2/mmfuzz

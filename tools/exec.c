@@ -154,7 +154,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	r->steps = sched_steps();
 }
 
-static bool agent_has_ops(const struct scenario *s, int agent)
+bool exec_agent_has_ops(const struct scenario *s, int agent)
 {
 	for (int i = 0; i < s->ops_count; i++)
 		if (s->ops[i].agent == agent)
@@ -164,7 +164,8 @@ static bool agent_has_ops(const struct scenario *s, int agent)
 
 static bool preempt_applies(const struct scenario *s, const struct scn_preempt *p)
 {
-	return agent_has_ops(s, p->target) && (!p->anchored || agent_has_ops(s, p->agent));
+	return exec_agent_has_ops(s, p->target) &&
+	       (!p->anchored || exec_agent_has_ops(s, p->agent));
 }
 
 static void directed_add(struct sched_directed *d, const struct scn_preempt *p)
@@ -184,10 +185,10 @@ bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err
 	for (int i = 0; i < s->preempt_count; i++) {
 		const struct scn_preempt *p = &s->preempt[i];
 		if (!preempt_applies(s, p)) {
-			snprintf(
-			    err, err_bytes, "preemption %d names %s, which has no operations",
-			    i + 1,
-			    exec_agent_name(agent_has_ops(s, p->target) ? p->agent : p->target));
+			snprintf(err, err_bytes, "preemption %d names %s, which has no operations",
+				 i + 1,
+				 exec_agent_name(exec_agent_has_ops(s, p->target) ? p->agent
+										  : p->target));
 			return false;
 		}
 		directed_add(d, p);

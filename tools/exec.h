@@ -59,5 +59,7 @@ struct exec_recorder {
 void exec_recorder_init(struct exec_recorder *rec, struct sched_policy *inner);
 
 const char *exec_agent_name(int agent);
+/* Does @agent run operations in the concurrent phase? */
+bool exec_agent_has_ops(const struct scenario *s, int agent);
 
 #endif

@@ -13,9 +13,12 @@
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "bisect.h"
 #include "exec.h"
 #include "explore.h"
+#include "minimize.h"
 #include "scenario.h"
+#include "show.h"
 #include "trace_print.h"
 
 #define EXIT_CLEAN	    0
@@ -42,6 +45,15 @@ static void usage(FILE *out)
 		"  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
 		"          [--bound B] [--knobs=...] [-o OUT]\n"
 		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
+		"  minimize IN -o OUT\n"
+		"      fewest preemptions, operations, setup lines and agents with the same\n"
+		"      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
+		"  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
+		"      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
+		"      as SVG swimlanes and as a self-contained HTML page\n"
+		"  bisect FILE [--good G] [--bad B] [-o OUT]\n"
+		"      the race window: the two conflicting events whose order decides the\n"
+		"      outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"
 		"  demo [--strategy S] [--seed S]\n"
 		"      the built-in zap vs writeback scenario: find the race and show it\n"
 		"  knobs                 list the knobs: name, oracle, description\n"
@@ -69,6 +81,33 @@ static void load_or_die(struct scenario *s, const char *path)
 		fprintf(stderr, "%s\n", err);
 		exit(EXIT_BAD_INPUT);
 	}
+}
+
+/* A file holding control bytes other than whitespace is the binary form. */
+static bool looks_binary(const uint8_t *buf, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((buf[i] < 0x20 && !strchr("\t\n\v\f\r", buf[i])) || buf[i] == 0x7f)
+			return true;
+	return false;
+}
+
+/* Text (.sched) or binary (fuzzer input) scenario; exits 2 with file:line on bad text. */
+static void load_any_or_die(struct scenario *s, const char *path)
+{
+	FILE *in = fopen(path, "rb");
+	if (!in) {
+		fprintf(stderr, "%s: cannot open: %s\n", path, strerror(errno));
+		exit(EXIT_BAD_INPUT);
+	}
+	static uint8_t buf[1 << 20];
+	size_t n = fread(buf, 1, sizeof(buf), in);
+	fclose(in);
+	if (!looks_binary(buf, n)) {
+		load_or_die(s, path);
+		return;
+	}
+	scn_decode(s, buf, n);
 }
 
 static double now_seconds(void)
@@ -102,6 +141,23 @@ static int cmd_knobs(void)
 	return EXIT_CLEAN;
 }
 
+/* Load, build the directed policy and replay FILE; exits 2 or 125 when it cannot. */
+static void replay_or_die(struct scenario *s, const char *path, const char *knobs,
+			  struct sched_directed *d, struct exec_result *r)
+{
+	load_any_or_die(s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = knobs ? parse_knobs(knobs) : s->knobs;
+	s->knobs = o.knobs;
+	char err[256];
+	if (!exec_directed(s, d, err, sizeof(err))) {
+		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
+		exit(EXIT_NOT_APPLICABLE);
+	}
+	exec_run(s, &d->base, &o, r);
+}
+
 static int cmd_replay(int argc, char **argv)
 {
 	const char *path = NULL, *knobs = NULL;
@@ -121,18 +177,9 @@ static int cmd_replay(int argc, char **argv)
 	if (!path)
 		die_usage("replay: missing %s", "FILE");
 	static struct scenario s;
-	load_or_die(&s, path);
-	struct exec_options o;
-	exec_options_default(&o);
-	o.knobs = knobs ? parse_knobs(knobs) : s.knobs;
 	static struct sched_directed d;
-	char err[256];
-	if (!exec_directed(&s, &d, err, sizeof(err))) {
-		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
-		return EXIT_NOT_APPLICABLE;
-	}
 	static struct exec_result r;
-	exec_run(&s, &d.base, &o, &r);
+	replay_or_die(&s, path, knobs, &d, &r);
 	int unapplied = 0;
 	for (int i = 0; i < d.count; i++) {
 		if (d.status[i] == SCHED_PREEMPT_FIRED)
@@ -170,6 +217,156 @@ static void write_schedule(const struct scenario *s, const char *path)
 	}
 	scn_print(s, out);
 	fclose(out);
+}
+
+static void print_stats(const char *what, const struct minimize_stats *st)
+{
+	printf("%-7s %2d preemptions, %2d operations, %2d setup lines, %d agents, %5u steps\n",
+	       what, st->preempts, st->ops, st->setup, st->agents, st->steps);
+}
+
+static int cmd_minimize(int argc, char **argv)
+{
+	if (argc != 3 || strcmp(argv[1], "-o"))
+		die_usage("usage: mmfuzz minimize IN -o OUT%s", "");
+	static struct scenario s;
+	load_any_or_die(&s, argv[0]);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = s.knobs;
+	static struct minimize_result r;
+	char err[256];
+	double t0 = now_seconds();
+	if (!minimize(&s, &o, &r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", argv[0], err);
+		return strstr(err, "clean") ? EXIT_FINDING : EXIT_NOT_APPLICABLE;
+	}
+	double secs = now_seconds() - t0;
+	printf("finding: %s at %s", r.finding.oracle, r.finding.site ? r.finding.site->name : "-");
+	if (r.finding.site2)
+		printf(" (other party: %s)", r.finding.site2->name);
+	printf(", signature %016llx\n", (unsigned long long)r.finding.signature);
+	print_stats("before:", &r.before);
+	print_stats("after:", &r.after);
+	printf("%llu replays, %d rounds, %.3f s\n", (unsigned long long)r.runs, r.rounds, secs);
+	if (!r.all_fired)
+		printf(
+		    "warning: a preemption of the result does not fire (replay --strict fails)\n");
+	write_schedule(&r.out, argv[2]);
+	printf("written to %s (replay: mmfuzz replay %s)\n", argv[2], argv[2]);
+	return EXIT_CLEAN;
+}
+
+static FILE *open_out(const char *path)
+{
+	FILE *out = fopen(path, "w");
+	if (!out) {
+		fprintf(stderr, "mmfuzz: cannot write %s: %s\n", path, strerror(errno));
+		exit(EXIT_BAD_INPUT);
+	}
+	return out;
+}
+
+static int cmd_show(int argc, char **argv)
+{
+	const char *path = NULL, *svg = NULL, *html = NULL, *knobs = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--svg") && i + 1 < argc)
+			svg = argv[++i];
+		else if (!strcmp(argv[i], "--html") && i + 1 < argc)
+			html = argv[++i];
+		else if (!strncmp(argv[i], "--knobs=", 8))
+			knobs = argv[i] + 8;
+		else if (argv[i][0] == '-' || path)
+			die_usage("show: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		die_usage("show: missing %s", "FILE");
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	replay_or_die(&s, path, knobs, &d, &r);
+	static struct show sh;
+	show_analyze(&sh, &s, &r);
+	char title[512];
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	snprintf(title, sizeof(title), "%s: %s", base, r.finding ? r.f.oracle : "clean");
+	show_story(&sh, title, stdout);
+	if (svg) {
+		FILE *out = open_out(svg);
+		fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+		show_svg(&sh, title, out);
+		fclose(out);
+		printf("SVG written to %s\n", svg);
+	}
+	if (html) {
+		FILE *out = open_out(html);
+		show_html(&sh, title, out);
+		fclose(out);
+		printf("HTML written to %s\n", html);
+	}
+	return EXIT_CLEAN;
+}
+
+static void print_event(const char *what, const struct bisect_event *ev)
+{
+	printf("  %s step %5u  %s at %s#%u: %s %s:%u\n", what, ev->step, exec_agent_name(ev->agent),
+	       ev->site, ev->occurrence, trace_op_name(ev->op), trace_obj_kind(ev->obj),
+	       SCHED_OBJ_INDEX(ev->obj));
+}
+
+static uint32_t parse_step(const char *opt, const char *v)
+{
+	char *end;
+	unsigned long x = strtoul(v, &end, 0);
+	if (!*v || *end || x > SCHED_TRACE_MAX)
+		die_usage("bisect: bad step number for %s", opt);
+	return (uint32_t)x;
+}
+
+static int cmd_bisect(int argc, char **argv)
+{
+	const char *path = NULL, *out_path = NULL;
+	uint32_t good = 0, bad = 0;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "--good") && i + 1 < argc)
+			good = parse_step("--good", argv[++i]);
+		else if (!strcmp(argv[i], "--bad") && i + 1 < argc)
+			bad = parse_step("--bad", argv[++i]);
+		else if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out_path = argv[++i];
+		else if (argv[i][0] == '-' || path)
+			die_usage("bisect: unexpected argument '%s'", argv[i]);
+		else
+			path = argv[i];
+	}
+	if (!path)
+		die_usage("bisect: missing %s", "FILE");
+	static struct scenario s;
+	load_any_or_die(&s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = s.knobs;
+	static struct bisect_result r;
+	char err[256];
+	if (!race_bisect(&s, &o, good, bad, &r, err, sizeof(err))) {
+		fprintf(stderr, "%s: %s\n", path, err);
+		return strstr(err, "apply") ? EXIT_NOT_APPLICABLE : EXIT_FINDING;
+	}
+	printf("finding: %s at %s (%u steps)\n", r.finding.oracle,
+	       r.finding.site ? r.finding.site->name : "-", r.steps);
+	printf("race window (%llu candidate pairs replayed):\n", (unsigned long long)r.tried);
+	print_event("first ", &r.first);
+	print_event("second", &r.second);
+	printf("in this order: %s; the second first: clean\n", r.finding.oracle);
+	if (out_path) {
+		write_schedule(&r.swapped, out_path);
+		printf("swapped schedule written to %s (replay: mmfuzz replay %s)\n", out_path,
+		       out_path);
+	}
+	return EXIT_CLEAN;
 }
 
 /* Search, report, write the schedule; returns the exit status. */
@@ -419,6 +616,12 @@ int main(int argc, char **argv)
 		return cmd_replay(argc, argv);
 	if (!strcmp(cmd, "explore"))
 		return cmd_explore(argc, argv);
+	if (!strcmp(cmd, "minimize"))
+		return cmd_minimize(argc, argv);
+	if (!strcmp(cmd, "show"))
+		return cmd_show(argc, argv);
+	if (!strcmp(cmd, "bisect"))
+		return cmd_bisect(argc, argv);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc, argv);
 	if (!strcmp(cmd, "knobs"))

@@ -263,6 +263,17 @@ static bool parse_agent(struct parser *ps, struct word w, uint8_t *out)
 	return parse_id(ps, w, "CPU", SCN_AGENTS_MAX, "an agent", out);
 }
 
+bool scn_site_writable(const char *name)
+{
+	size_t len = strlen(name);
+	if (!len || len > SITE_MAX || strstr(name, "->"))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!memchr(site_chars, name[i], SITE_CHARS))
+			return false;
+	return true;
+}
+
 static bool parse_site(struct parser *ps, struct word w, char site[SCN_NAME_BYTES])
 {
 	if (w.len > SITE_MAX)

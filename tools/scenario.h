@@ -172,6 +172,9 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len);
 /* Structural equality (used by tests and encode/decode round trips). */
 bool scn_equal(const struct scenario *a, const struct scenario *b);
 
+/* Can an anchor name this site in the text form (characters, length, no "->")? */
+bool scn_site_writable(const char *name);
+
 /* Does @agent appear in any setup line, operation or preemption? */
 bool scn_agent_used(const struct scenario *s, int agent);
 

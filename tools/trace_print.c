@@ -27,19 +27,32 @@ void trace_print_preempt(const struct scn_preempt *p, FILE *out)
 	fprintf(out, " -> %s", exec_agent_name(p->target));
 }
 
+const char *trace_op_name(unsigned op)
+{
+	return op < SCHED_OP_COUNT ? op_names[op] : "?";
+}
+
+const char *trace_obj_kind(uint32_t obj)
+{
+	unsigned kind = SCHED_OBJ_KIND(obj);
+	return kind < sizeof(obj_kinds) / sizeof(obj_kinds[0]) && obj_kinds[kind] ? obj_kinds[kind]
+										  : "obj";
+}
+
+const char *trace_site_name(uint32_t site_id)
+{
+	const struct sched_site *site = sched_site_by_id(site_id);
+	return site ? site->name : "?";
+}
+
 static void print_step(const struct sched_trace_entry *e, FILE *out)
 {
-	const struct sched_site *site = sched_site_by_id(e->site);
-	unsigned kind = SCHED_OBJ_KIND(e->obj);
-	const char *kname = kind < sizeof(obj_kinds) / sizeof(obj_kinds[0]) && obj_kinds[kind]
-				? obj_kinds[kind]
-				: "obj";
 	fprintf(out, "  %5u  %-5s %-48s %-7s %s:%u\n", e->step, exec_agent_name(e->agent),
-		site ? site->name : "?", e->op < SCHED_OP_COUNT ? op_names[e->op] : "?", kname,
+		trace_site_name(e->site), trace_op_name(e->op), trace_obj_kind(e->obj),
 		SCHED_OBJ_INDEX(e->obj));
 }
 
-static void print_ops(const struct scenario *s, const struct exec_result *r, FILE *out)
+void trace_print_ops(const struct scenario *s, const struct exec_result *r, FILE *out)
 {
 	fprintf(out, "operations:\n");
 	for (int i = 0; i < s->ops_count; i++) {
@@ -83,7 +96,7 @@ void trace_print(const struct scenario *s, const struct exec_result *r, bool fol
 		}
 		start = end;
 	}
-	print_ops(s, r, out);
+	trace_print_ops(s, r, out);
 	if (r->finding)
 		fprintf(out, "verdict: %s at %s: %s\n", r->f.oracle,
 			r->f.site ? r->f.site->name : "-", r->f.msg);
