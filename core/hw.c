@@ -110,7 +110,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 	unsigned table = pmd_table(pmd);
 	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
-	pte_t pte = ptep_get_lockless(ptep);
+	pte_t pte = ptep_get_hw(ptep); /* one atomic read, split PTEs or not */
 	if (!pte_table_live(table, table_gen))
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
 			      "%s's walker reads PTE table %u of P%d 0x%lx after it was freed",

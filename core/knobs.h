@@ -11,53 +11,59 @@
 #include <stdint.h>
 
 /* X(enum, "cli-name", "oracle", "description with upstream reference") */
-#define MM_KNOBS(X)                                                                                \
-	X(KNOB_ZAP_RMAP_BEFORE_FLUSH, "zap-rmap-before-flush", "lost-write",                       \
-	  "zap_pte_range() drops the mapcount of a dirty shared file page right "                  \
-	  "after clearing its PTE, before the TLB flush; folio_mkclean() then sees "               \
-	  "the page unmapped while another CPU can still write through a stale TLB "               \
-	  "entry (fixed by 5df397dec7c4, delay rmap removal until after the flush)")               \
-	X(KNOB_ZAP_FLUSH_AFTER_UNLOCK, "zap-flush-after-unlock", "lost-write",                     \
-	  "zap_pte_range() does its forced TLB flush (and the delayed rmap removal) "              \
-	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "               \
-	  "the PTE already clear and cleans the page while a stale writable TLB "                  \
-	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "               \
-	  "page table lock)")                                                                      \
-	X(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH, "munmap-unlock-before-flush", "tlb-coherence",          \
-	  "munmap() drops mmap_lock before zapping the PTEs and flushing the TLB with nothing "    \
-	  "reserving the range (the tree holds NULL, not a ZERO reservation): a concurrent "       \
-	  "mmap() is handed the same addresses and faults new pages in while another CPU still "   \
-	  "translates them to the old ones (the hazard dd2283f2605e avoided, 2018, by holding "    \
-	  "mmap_lock for read across the flush; the Glisse/Wilcox thread, Dec 2019)")              \
-	X(KNOB_MUNMAP_FREE_RANGE_BEFORE_FLUSH, "munmap-free-range-before-flush", "tlb-coherence",  \
-	  "munmap() releases its ZERO reservation (stores NULL) once the PTEs are clear, before "  \
-	  "the TLB flush and the page-table free: mmap() hands the range out and a fault maps a "  \
-	  "new page while another CPU still translates the address to the old one (the "           \
-	  "Glisse/Wilcox thread, Dec 2019: a range is reusable only after the flush)")             \
-	X(KNOB_MTREE_ZERO_AS_GAP, "mtree-zero-as-gap", "tlb-coherence",                            \
-	  "the gap search of get_unmapped_area() treats a ZERO reservation as free: mmap() is "    \
-	  "handed a range munmap() is still tearing down (the maple tree's mas_empty_area() must " \
-	  "count XA_ZERO_ENTRY as occupied; Glisse/Wilcox thread, Dec 2019)")                      \
-	X(KNOB_MAP_FIXED_TEMPORAL_GAP, "map-fixed-temporal-gap", "vma-visibility",                 \
-	  "MAP_FIXED over an existing mapping removes the old VMAs from the tree, unmaps them, "   \
-	  "and only then stores the new VMA: a lockless reader of the tree (PROCMAP_QUERY under "  \
-	  "RCU and per-VMA locks) finds nothing at an address that is mapped before and after "    \
-	  "(fixed by f8d112a4e657, 6.12: gather the old VMAs, store the new one over them, then "  \
-	  "complete the unmap)")                                                                   \
-	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                        \
-	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "   \
-	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "    \
-	  "flushes nothing and returns while the other's flush is still pending, so a CPU keeps "  \
-	  "translating the range after madvise() returned (fixed by 99baac21e458, 2017)")          \
-	X(KNOB_NO_FLUSH_BATCHED_PENDING, "no-flush-batched-pending", "tlb-coherence",              \
-	  "zap, mprotect and mremap do not call flush_tlb_batched_pending(): reclaim cleared a "   \
-	  "PTE and deferred its TLB flush, MADV_DONTNEED finds the PTE already clear, has "        \
-	  "nothing to flush and returns while a CPU still translates the address to the page "     \
-	  "reclaim is about to free (fixed by 3ea277194daa, 2017)")                                \
-	X(KNOB_MREMAP_FLUSH_AFTER_UNLOCK, "mremap-flush-after-unlock", "lost-write",               \
-	  "move_ptes() flushes the old range only after dropping the PTE locks: rmap walkers "     \
-	  "(writeback's folio_mkclean) find the page at its new address and clean it there "       \
-	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "   \
+#define MM_KNOBS(X)                                                                                  \
+	X(KNOB_ZAP_RMAP_BEFORE_FLUSH, "zap-rmap-before-flush", "lost-write",                         \
+	  "zap_pte_range() drops the mapcount of a dirty shared file page right "                    \
+	  "after clearing its PTE, before the TLB flush; folio_mkclean() then sees "                 \
+	  "the page unmapped while another CPU can still write through a stale TLB "                 \
+	  "entry (fixed by 5df397dec7c4, delay rmap removal until after the flush)")                 \
+	X(KNOB_ZAP_FLUSH_AFTER_UNLOCK, "zap-flush-after-unlock", "lost-write",                       \
+	  "zap_pte_range() does its forced TLB flush (and the delayed rmap removal) "                \
+	  "only after dropping the PTE lock; folio_mkclean() takes the lock, finds "                 \
+	  "the PTE already clear and cleans the page while a stale writable TLB "                    \
+	  "entry survives (fixed by 1cf35d47712d, 2014: flush before releasing the "                 \
+	  "page table lock)")                                                                        \
+	X(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH, "munmap-unlock-before-flush", "tlb-coherence",            \
+	  "munmap() drops mmap_lock before zapping the PTEs and flushing the TLB with nothing "      \
+	  "reserving the range (the tree holds NULL, not a ZERO reservation): a concurrent "         \
+	  "mmap() is handed the same addresses and faults new pages in while another CPU still "     \
+	  "translates them to the old ones (the hazard dd2283f2605e avoided, 2018, by holding "      \
+	  "mmap_lock for read across the flush; the Glisse/Wilcox thread, Dec 2019)")                \
+	X(KNOB_MUNMAP_FREE_RANGE_BEFORE_FLUSH, "munmap-free-range-before-flush", "tlb-coherence",    \
+	  "munmap() releases its ZERO reservation (stores NULL) once the PTEs are clear, before "    \
+	  "the TLB flush and the page-table free: mmap() hands the range out and a fault maps a "    \
+	  "new page while another CPU still translates the address to the old one (the "             \
+	  "Glisse/Wilcox thread, Dec 2019: a range is reusable only after the flush)")               \
+	X(KNOB_MTREE_ZERO_AS_GAP, "mtree-zero-as-gap", "tlb-coherence",                              \
+	  "the gap search of get_unmapped_area() treats a ZERO reservation as free: mmap() is "      \
+	  "handed a range munmap() is still tearing down (the maple tree's mas_empty_area() must "   \
+	  "count XA_ZERO_ENTRY as occupied; Glisse/Wilcox thread, Dec 2019)")                        \
+	X(KNOB_MAP_FIXED_TEMPORAL_GAP, "map-fixed-temporal-gap", "vma-visibility",                   \
+	  "MAP_FIXED over an existing mapping removes the old VMAs from the tree, unmaps them, "     \
+	  "and only then stores the new VMA: a lockless reader of the tree (PROCMAP_QUERY under "    \
+	  "RCU and per-VMA locks) finds nothing at an address that is mapped before and after "      \
+	  "(fixed by f8d112a4e657, 6.12: gather the old VMAs, store the new one over them, then "    \
+	  "complete the unmap)")                                                                     \
+	X(KNOB_PTE_LOCKLESS_TORN, "pte-lockless-torn", "use-after-free",                             \
+	  "32-bit PAE split PTEs: ptep_get_lockless() reads the low and the high word once each, "   \
+	  "so a PTE rewritten between the two reads comes back torn — the present bit and low "    \
+	  "pfn bits of one entry, the high pfn bits of another — and GUP-fast grabs a frame that " \
+	  "was never mapped there (the fix: read low, high, low again and retry, x86 PAE "           \
+	  "gup_get_pte(), generic ptep_get_lockless() since 2020)")                                  \
+	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                          \
+	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "     \
+	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "      \
+	  "flushes nothing and returns while the other's flush is still pending, so a CPU keeps "    \
+	  "translating the range after madvise() returned (fixed by 99baac21e458, 2017)")            \
+	X(KNOB_NO_FLUSH_BATCHED_PENDING, "no-flush-batched-pending", "tlb-coherence",                \
+	  "zap, mprotect and mremap do not call flush_tlb_batched_pending(): reclaim cleared a "     \
+	  "PTE and deferred its TLB flush, MADV_DONTNEED finds the PTE already clear, has "          \
+	  "nothing to flush and returns while a CPU still translates the address to the page "       \
+	  "reclaim is about to free (fixed by 3ea277194daa, 2017)")                                  \
+	X(KNOB_MREMAP_FLUSH_AFTER_UNLOCK, "mremap-flush-after-unlock", "lost-write",                 \
+	  "move_ptes() flushes the old range only after dropping the PTE locks: rmap walkers "       \
+	  "(writeback's folio_mkclean) find the page at its new address and clean it there "         \
+	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "     \
 	  "by eb66ae030829)")
 
 /* clang-format off */

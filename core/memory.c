@@ -279,6 +279,18 @@ static int do_wp_page(struct vm_fault *vmf)
 	return 0;
 }
 
+/* Models: pte_unmap_same(): is the PTE still vmf->orig_pte, read under the PTL? */
+static bool pte_unmap_same(struct vm_fault *vmf)
+{
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(vmf->vma->vm_mm, vmf->pmd, vmf->address, &ptl);
+	if (!ptep)
+		return false;
+	bool same = pte_same(ptep_get(ptep), vmf->orig_pte);
+	pte_unmap_unlock(ptep, ptl);
+	return same;
+}
+
 /* Models: handle_pte_fault().  Context: mmap_lock held for read, no PTL. */
 static int handle_pte_fault(struct vm_fault *vmf)
 {
@@ -293,7 +305,11 @@ static int handle_pte_fault(struct vm_fault *vmf)
 		return do_fault(vmf);
 	}
 	if (!pte_present(vmf->orig_pte)) {
-		/* do_swap_page(): the only non-present entries are migration entries */
+		/* do_swap_page(), pte_unmap_same() first: a split (PAE) PTE may have been
+		 * read half old, half new; only the value under the PTL counts */
+		if (!pte_unmap_same(vmf))
+			return 0; /* the access retries */
+		/* the only non-present entries are migration entries */
 		VM_BUG_ON(!is_migration_entry(vmf->orig_pte));
 		migration_entry_wait(mm, vmf->pmd, vmf->address);
 		return 0; /* the access retries */

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Page-table accessors and PTE-table allocation (see pgtable.h).  A PTE is one
- * 64-bit word written atomically, as on x86-64; the hardware walker's A/D update
- * is a cmpxchg on it, so it can fail against a concurrent software change and
- * must retry, as the real one does.
+ * 64-bit word written atomically, as on x86-64, or — in split mode — two words
+ * written one after the other, as on 32-bit PAE.  The hardware walker reads it
+ * atomically either way, and its A/D update is a cmpxchg on it, so it can fail
+ * against a concurrent software change and must retry, as the real one does.
  */
 #include "pgtable.h"
 
@@ -23,14 +24,36 @@ void pgtable_reset(void)
 	}
 }
 
+bool pgtable_split_ptes;
+bool pte_lockless_torn;
+
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
 	return *ptep;
 }
 
+/*
+ * The two halves of a split PTE (32-bit PAE, scaled down): the low word holds the
+ * flags (present first of all) and the low pfn bits, the high word the rest.
+ */
+#define PTE_LOW_MASK ((1ull << PTE_SPLIT_SHIFT) - 1)
+
+static void pte_write_half(pte_t *ptep, bool high, uint64_t v, struct sched_site *site)
+{
+	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
+	uint64_t mask = high ? ~PTE_LOW_MASK : PTE_LOW_MASK;
+	ptep->val = (ptep->val & ~mask) | (v & mask);
+}
+
 void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 {
+	if (pte_split_mode()) {
+		/* native_set_pte() on PAE: high word, smp_wmb(), then the low (present) word */
+		pte_write_half(ptep, true, pte.val, site);
+		pte_write_half(ptep, false, pte.val, site);
+		return;
+	}
 	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
 	*ptep = pte;
 }
@@ -39,8 +62,35 @@ pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
 	pte_t old = *ptep;
+	if (pte_split_mode()) {
+		/* PAE: xchg the low word (the entry is not present from here), then clear high */
+		ptep->val &= ~PTE_LOW_MASK;
+		pte_write_half(ptep, true, 0, site);
+		return old;
+	}
 	*ptep = __pte(0);
 	return old;
+}
+
+pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
+{
+	if (!pte_split_mode())
+		return __ptep_get(ptep, site);
+	for (;;) {
+		/* oracle bookkeeping: the values the PTE held as each half was read */
+		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
+		pte_t at_low = *ptep;
+		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
+		pte_t at_high = *ptep;
+		pte_t pte = __pte((at_low.val & PTE_LOW_MASK) | (at_high.val & ~PTE_LOW_MASK));
+		pte_lockless_torn = !pte_same(pte, at_low) && !pte_same(pte, at_high);
+		if (knob_enabled(KNOB_PTE_LOCKLESS_TORN))
+			return pte; /* each half read once */
+		/* read low, high, low again: retry if the low word changed in between */
+		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
+		if ((ptep->val & PTE_LOW_MASK) == (at_low.val & PTE_LOW_MASK))
+			return pte;
+	}
 }
 
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)

@@ -7,8 +7,9 @@
  *
  * Models: x86-64 PTE bits and arch/x86 + include/linux/pgtable.h accessors,
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
- * mm/memory.c __pte_alloc, migration entries.  Leaves out: huge PMDs, 32-bit
- * split PTEs, contpte (issue 4), swap entries.
+ * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
+ * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  Leaves out:
+ * huge PMDs, contpte (issue 4), swap entries.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
@@ -179,7 +180,29 @@ static inline spinlock_t *pte_lockptr(pmd_t pmd)
 	return &mm_pte_meta[pmd_table(pmd)].ptl;
 }
 
+/*
+ * 32-bit split PTEs (ZOO §6): the PTE is two words, the low one holding the flags
+ * and pfn bits below PTE_SPLIT_SHIFT (scaled down from PAE's bit 32 so that the
+ * model's pfns straddle the halves).  Set by tests (CONFIG_X86_PAE) and by the
+ * knob pte-lockless-torn.
+ */
+#define PTE_SPLIT_SHIFT 14
+extern bool pgtable_split_ptes;
+static inline bool pte_split_mode(void)
+{
+	return pgtable_split_ptes || knob_enabled(KNOB_PTE_LOCKLESS_TORN);
+}
+/* Oracle: did the calling CPU's last ptep_get_lockless() assemble a value the PTE
+ * never held (the halves of two different entries)?  Read right after the call. */
+extern bool pte_lockless_torn;
+
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site);
+/*
+ * Models: ptep_get_lockless(): without the PTL.  Split PTEs: read low, high, and
+ * low again, retrying if the low word changed (knob pte-lockless-torn: each half
+ * once).  The hardware walker does not use it: it reads the PTE atomically.
+ */
+pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site);
 void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site);
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site);
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
@@ -196,7 +219,8 @@ static inline bool pte_table_live(unsigned table, uint32_t gen)
 }
 
 #define ptep_get(p)			__ptep_get((p), MM_SITE("ptep_get"))
-#define ptep_get_lockless(p)		__ptep_get((p), MM_SITE("ptep_get_lockless"))
+#define ptep_get_lockless(p)		__ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
+#define ptep_get_hw(p)			__ptep_get((p), MM_SITE("ptep_get_hw"))
 #define set_pte_at(mm, addr, p, pte)	__set_pte_at((p), (pte), MM_SITE("set_pte_at"))
 #define ptep_get_and_clear(mm, addr, p) __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear"))
 #define ptep_get_and_clear_full(mm, addr, p, full)                                                 \

@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "../core/mm.h"
+#include "../core/pgtable.h"
 #include "exec.h"
+#include "explore.h"
 
 static struct scenario s;
 static struct exec_result r;
@@ -327,4 +329,66 @@ Test(semantics, migration_preserves_data_and_protection)
 	cr_expect_eq(r.ops[9].err, -EINVAL, "file pages are not migrated (not modelled)");
 	cr_expect_eq(trace_count("remove_migration_pte:set_pte_at"), 3,
 		     "three migrations mapped a new page");
+}
+
+/*
+ * Split PTEs (32-bit PAE) with the fixed ptep_get_lockless(): no interleaving of
+ * GUP-fast with a zap or a refault of the same PTE returns a torn entry.  The
+ * same scenario with the knob on is the control.
+ */
+Test(semantics, pae_lockless_read_retries)
+{
+	static const char text[] = HEAD "setup\n"
+					"  CPU1 P0 mmap 0x0 pages=5 anon private rw\n"
+					"  CPU1 P0 store 0x0 = 1\n"
+					"  CPU1 P0 store 0x1000 = 2\n"
+					"  CPU1 P0 store 0x2000 = 3\n"
+					"  CPU1 P0 store 0x3000 = 4\n"
+					"  CPU1 P0 store 0x4000 = 5\n"
+					"agents\n"
+					"  CPU0 P0 gup 0x4000 r\n"
+					"  CPU0 P0 gup 0x4000 r\n"
+					"  CPU1 P0 madvise 0x4000 pages=1 dontneed\n"
+					"  CPU1 P0 store 0x4000 = 6\n";
+	static struct scenario sc;
+	char err[512];
+	cr_assert(scn_parse(&sc, text, strlen(text), "pae.sched", err, sizeof(err)), "%s", err);
+	static struct explore_result er;
+	struct explore_config c;
+	explore_config_default(&c);
+	c.strategy = EXPLORE_DFS;
+	c.dfs_bound = 2;
+	c.runs_max = 300000;
+	pgtable_split_ptes = true;
+	c.exec.knobs = 0;
+	explore(&sc, &c, &er);
+	cr_expect(!er.found, "PAE, fixed read: %s: %s", er.first.f.oracle, er.first.f.msg);
+	cr_expect(er.exhausted, "DFS b=2 not exhausted in %llu runs", (unsigned long long)er.runs);
+	c.exec.knobs = 1u << KNOB_PTE_LOCKLESS_TORN;
+	explore(&sc, &c, &er);
+	pgtable_split_ptes = false;
+	cr_expect(er.found, "control: the knob must be found");
+	cr_expect(er.found && !strcmp(er.first.f.oracle, "use-after-free"));
+}
+
+Test(semantics, gup_reads_what_the_process_wrote_and_faults_pages_in)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 mmap 0x4000 pages=1 anon private r\n"
+		 "  CPU0 P0 store 0x8 = 42\n"
+		 "agents\n"
+		 "  CPU1 P0 gup 0x8 r\n"
+		 "  CPU1 P0 gup 0x1010 rw\n"
+		 "  CPU1 P0 gup 0x2000 r\n"
+		 "  CPU1 P0 gup 0x4000 rw\n"
+		 "  CPU1 P0 gup 0x4000 r\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[0].value, 42, "GUP-fast finds the page the store faulted in");
+	cr_expect_eq(r.ops[1].err, 0, "the slow path faults a missing page in");
+	cr_expect_eq(r.ops[1].value, 0);
+	cr_expect_eq(r.ops[2].err, -EFAULT, "nothing mapped");
+	cr_expect_eq(r.ops[3].err, -EFAULT, "FOLL_WRITE on a read-only mapping");
+	cr_expect_eq(r.ops[4].err, 0);
+	cr_expect_eq(trace_count("gup_fast_pte:folio_try_get"), 1, "only the first was fast");
 }

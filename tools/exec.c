@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/filemap.h"
+#include "../core/gup.h"
 #include "../core/hw.h"
 #include "../core/knobs.h"
 #include "../core/migrate.h"
@@ -78,6 +79,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_QUERY:
 		res->value = (uint64_t)procmap_query(mm, op->addr);
 		return 0;
+	case SCN_OP_GUP:
+		return gup_read_word(mm, op->addr, op->write, &res->value);
 	case SCN_OP_MIGRATE:
 		return do_move_page(mm, op->addr);
 	case SCN_OP_RECLAIM:

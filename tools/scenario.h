@@ -83,7 +83,8 @@ enum scn_field {
 	X(SCN_OP_MMAP_HINT, "mmap-hint",                                                           \
 	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
 	X(SCN_OP_QUERY, "query", SCN_F_PROC | SCN_F_ADDR)                                          \
-	X(SCN_OP_MIGRATE, "migrate", SCN_F_PROC | SCN_F_ADDR)
+	X(SCN_OP_MIGRATE, "migrate", SCN_F_PROC | SCN_F_ADDR)                                      \
+	X(SCN_OP_GUP, "gup", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
 
 /* clang-format off */
 enum scn_op_kind {
