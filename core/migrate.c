@@ -74,7 +74,7 @@ static void folio_migrate_anon(struct folio *dst, struct folio *src)
 	/* dst is not visible yet: its metadata needs no yield points */
 	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_uptodate | 1u << PG_swapbacked |
 				    1u << PG_dirty | 1u << PG_referenced);
-	dst->anon_mm = src->anon_mm;
+	dst->anon_vma = src->anon_vma;
 	dst->index = src->index;
 	/* oracle: racing stores that made the data unaccountable came along with it */
 	dst->oracle = src->oracle & FOLIO_ORACLE_UNTRACKED;

@@ -44,6 +44,7 @@ void mm_reset(void)
 	hw_reset();
 	mmap_reset();
 	vma_arena_reset();
+	anon_vma_reset();
 	for (int i = 0; i < NR_MMS; i++) {
 		struct mm_struct *mm = &mm_structs[i];
 		/* field by field: the tree's node pool is large and mt_init() resets it */
@@ -53,13 +54,11 @@ void mm_reset(void)
 		mm->cpumask = 0;
 		mm->tlb_flush_pending = 0;
 		mm->tlb_flush_batched = false;
-		init_rwsem(&mm->anon_vma_lock, MM_OBJ(i, MM_OBJ_ANON_VMA), "anon_vma", RANK_I_MMAP);
 		mm->mm_lock_seq = 0;
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
-		mm->nr_anon_vmas = 0;
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
 			   RANK_MMAP_LOCK);
 		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),

@@ -41,6 +41,7 @@ _Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "oracle_mapped: one bit per page");
 /* every PMD of every mm, plus one per CPU racing in __pte_alloc(): never -ENOMEM */
 #define NR_PTE_TABLES  (NR_MMS * PTRS_PER_PMD + NR_CPUS)
 #define NR_VMAS_PER_MM 16
+#define NR_VMAS	       (NR_MMS * NR_VMAS_PER_MM)
 #define TLB_ENTRIES    8
 
 /* Object kinds for yield points (see SCHED_OBJ). */
@@ -56,6 +57,7 @@ enum mm_obj_kind {
 	OBJ_TLB,		     /* a CPU's TLB */
 	OBJ_VMA,		     /* a VMA's fields */
 	OBJ_VMA_LOCK,		     /* a VMA's per-VMA lock */
+	OBJ_ANON_VMA,		     /* an anon_vma's rwsem */
 };
 
 /* The per-mm objects of kind OBJ_MM_LOCK: one index each, never shared. */
@@ -65,7 +67,6 @@ enum mm_obj {
 	MM_OBJ_LOCK_SEQ,
 	MM_OBJ_FLUSH_PENDING,
 	MM_OBJ_FLUSH_BATCHED,
-	MM_OBJ_ANON_VMA,
 	MM_OBJ_MUNMAP_SEM,
 	MM_OBJ_COUNT
 };
@@ -99,6 +100,23 @@ struct address_space;
 #define VM_GROWSDOWN	0x100u
 #define STACK_GUARD_GAP PAGE_SIZE /* stack_guard_gap, scaled down */
 
+/* a VMA is chained to its own anon_vma and, one fork deep (NR_MMS = 2), its parent's */
+#define ANON_VMA_CHAINS 2
+
+/*
+ * Models: struct anon_vma.  The VMAs that may map its folios, in link order (the
+ * anon_vma_chain); the root's rwsem locks the whole tree (a parent's anon_vma and
+ * its children's).
+ */
+struct anon_vma {
+	struct anon_vma *root;
+	struct rw_semaphore rwsem; /* used as the lock only in the root */
+	struct vm_area_struct *vmas[NR_VMAS];
+	int nr_vmas;
+	int degree; /* root: the other anon_vmas whose root it is */
+	bool used;
+};
+
 struct vm_area_struct {
 	unsigned long vm_start, vm_end;
 	uint32_t vm_flags;
@@ -110,7 +128,12 @@ struct vm_area_struct {
 	struct rw_semaphore vm_lock;
 	uint32_t vm_lock_seq; /* == mm_lock_seq: write-locked until mmap_write_unlock */
 	bool vm_detached;     /* not (or no longer) in the mm's tree */
-	bool vm_allocated;    /* arena bookkeeping */
+	/* private VMAs: the anon_vma new anon folios get, and the anon_vmas whose
+	 * folios it may map (its own and, after fork, its parent's): the chain */
+	struct anon_vma *anon_vma;
+	struct anon_vma *avc[ANON_VMA_CHAINS];
+	int nr_avc;
+	bool vm_allocated; /* arena bookkeeping */
 };
 
 typedef struct {
@@ -128,9 +151,6 @@ struct mm_struct {
 	uint32_t cpumask;	    /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
 	int tlb_flush_pending;	    /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
 	bool tlb_flush_batched;	    /* reclaim cleared PTEs and deferred their flush */
-	struct rw_semaphore anon_vma_lock; /* the anon_vma's rwsem: rmap walks vs unlink */
-	struct vm_area_struct *anon_vmas[NR_VMAS_PER_MM]; /* its VMAs, in link order */
-	int nr_anon_vmas;
 	/*
 	 * Held for read by every munmap() from before it reserves its range (MTREE_ZERO)
 	 * until it releases it; MAP_FIXED and mremap() take it for write to wait out the

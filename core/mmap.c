@@ -113,8 +113,7 @@ static struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned lon
 	vma_mark_detached(new, false);
 	if (new->vm_file)
 		vma_link_file(new);
-	else
-		anon_vma_link(new);
+	anon_vma_clone(new, vma);
 	return new;
 }
 
@@ -260,11 +259,11 @@ static void unmap_vmas(struct mmu_gather *tlb, struct vma_munmap *vms)
 {
 	for (int i = 0; i < vms->count; i++)
 		unmap_single_vma(tlb, vms->vmas[i], vms->start, vms->end);
-	for (int i = 0; i < vms->count; i++)
+	for (int i = 0; i < vms->count; i++) {
 		if (vms->vmas[i]->vm_file)
 			vma_unlink_file(vms->vmas[i]);
-		else
-			unlink_anon_vmas(vms->vmas[i]); /* rmap walkers are done with them */
+		unlink_anon_vmas(vms->vmas[i]); /* rmap walkers are done with them */
+	}
 }
 
 /* The page tables of every reservation go to @tlb (freed after its flush). */
@@ -583,7 +582,8 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	new->vm_file = old->vm_file;
 	new->vm_pgoff = old->vm_pgoff;
 	new->vm_gen = ++vma_generation;
-	vma_link(mm, new); /* rmap finds the pages at their new address from now on */
+	anon_vma_clone(new, old); /* chained after the old VMA: walked after it */
+	vma_link(mm, new);	  /* rmap finds the pages at their new address from now on */
 	oracle_set_mapped(mm, new_addr, new_addr + len, true);
 	for (unsigned long off = 0; off < len;) {
 		unsigned long o = old_addr + off, n = new_addr + off;

@@ -149,7 +149,8 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 			       struct sched_site *site)
 {
 	SCHED_ASSERT(folio->flags >> PG_anon & 1u);
-	folio->anon_mm = vma->vm_mm;
+	SCHED_ASSERT(vma->anon_vma); /* anon_vma_prepare() ran when the VMA was linked */
+	folio->anon_vma = vma->anon_vma;
 	folio->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	folio->flags |= 1u << PG_swapbacked; /* not yet visible: a new folio */
 	__folio_add_rmap_pte(folio, site);

@@ -42,7 +42,7 @@ struct folio {
 	uint32_t gen;	/* bumped at every allocation */
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
-	struct mm_struct *anon_mm;     /* anon pages: the anon_vma, reduced to its one mm */
+	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
 	uint8_t oracle;		       /* oracle bookkeeping, enum folio_oracle bits */
 	unsigned long index;	       /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];

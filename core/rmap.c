@@ -2,6 +2,8 @@
 /* File rmap and folio_mkclean() (see rmap.h). */
 #include "rmap.h"
 
+#include <string.h>
+
 #include "page.h"
 #include "pgtable.h"
 #include "hw.h"
@@ -41,37 +43,112 @@ void vma_unlink_file(struct vm_area_struct *vma)
 	up_write(&mapping->i_mmap_rwsem);
 }
 
-void anon_vma_link(struct vm_area_struct *vma)
+static struct anon_vma anon_vma_arena[NR_VMAS];
+
+void anon_vma_reset(void)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	down_write(&mm->anon_vma_lock);
-	SCHED_ASSERT(mm->nr_anon_vmas < NR_VMAS_PER_MM);
-	mm->anon_vmas[mm->nr_anon_vmas++] = vma;
-	up_write(&mm->anon_vma_lock);
+	memset(anon_vma_arena, 0, sizeof(anon_vma_arena));
+}
+
+static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
+{
+	for (int i = 0; i < NR_VMAS; i++) {
+		struct anon_vma *av = &anon_vma_arena[i];
+		if (av->used)
+			continue;
+		memset(av, 0, sizeof(*av));
+		av->used = true;
+		av->root = root ? root : av;
+		if (root)
+			root->degree++;
+		init_rwsem(&av->rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i), "anon_vma",
+			   RANK_I_MMAP);
+		return av;
+	}
+	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA is the most there can be");
+	return NULL;
+}
+
+/* The last VMA left @av and no child names it root: give it back. */
+static void anon_vma_put(struct anon_vma *av)
+{
+	while (av && av->used && !av->nr_vmas && !av->degree) {
+		struct anon_vma *root = av->root;
+		av->used = false;
+		if (root == av)
+			break;
+		root->degree--;
+		av = root;
+	}
+}
+
+/* Chain @vma to @av (anon_vma_chain_link).  Context: takes the root's rwsem. */
+static void avc_link(struct vm_area_struct *vma, struct anon_vma *av)
+{
+	SCHED_ASSERT(vma->nr_avc < ANON_VMA_CHAINS && av->nr_vmas < NR_VMAS);
+	vma->avc[vma->nr_avc++] = av;
+	down_write(&av->root->rwsem);
+	av->vmas[av->nr_vmas++] = vma;
+	up_write(&av->root->rwsem);
+}
+
+void anon_vma_prepare(struct vm_area_struct *vma)
+{
+	if (vma->anon_vma)
+		return;
+	vma->anon_vma = anon_vma_alloc(NULL);
+	avc_link(vma, vma->anon_vma);
+}
+
+void anon_vma_clone(struct vm_area_struct *dst, const struct vm_area_struct *src)
+{
+	for (int i = 0; i < src->nr_avc; i++)
+		avc_link(dst, src->avc[i]);
+	dst->anon_vma = src->anon_vma;
+}
+
+void anon_vma_fork(struct vm_area_struct *vma, const struct vm_area_struct *pvma)
+{
+	if (!pvma->anon_vma)
+		return;
+	/* the parent's chains first: its folios may now be mapped here too */
+	for (int i = 0; i < pvma->nr_avc; i++)
+		if (pvma->avc[i]->root == pvma->anon_vma->root)
+			avc_link(vma, pvma->avc[i]);
+	vma->anon_vma = anon_vma_alloc(pvma->anon_vma->root);
+	avc_link(vma, vma->anon_vma);
 }
 
 void unlink_anon_vmas(struct vm_area_struct *vma)
 {
-	struct mm_struct *mm = vma->vm_mm;
-	down_write(&mm->anon_vma_lock);
-	rmap_list_del(mm->anon_vmas, &mm->nr_anon_vmas, vma);
-	up_write(&mm->anon_vma_lock);
+	for (int i = 0; i < vma->nr_avc; i++) {
+		struct anon_vma *av = vma->avc[i];
+		down_write(&av->root->rwsem);
+		rmap_list_del(av->vmas, &av->nr_vmas, vma);
+		up_write(&av->root->rwsem);
+		anon_vma_put(av);
+	}
+	vma->nr_avc = 0;
+	vma->anon_vma = NULL;
 }
 
 bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg)
 {
-	struct mm_struct *mm = folio->anon_mm;
+	struct anon_vma *av = folio->anon_vma;
 	bool more = true;
-	down_read(&mm->anon_vma_lock);
-	/* stable while we hold the anon_vma lock: linking and unlinking take it for write */
-	for (int i = 0; more && i < mm->nr_anon_vmas; i++) {
-		struct vm_area_struct *vma = mm->anon_vmas[i];
+	/* an unmapped folio's anon_vma may have been freed and reused: then no VMA
+	 * walked maps it, which every rmap_one_fn checks under the PTL */
+	struct rw_semaphore *lock = &av->root->rwsem;
+	down_read(lock);
+	/* stable while we hold the root's lock: chaining and unchaining take it for write */
+	for (int i = 0; more && i < av->nr_vmas; i++) {
+		struct vm_area_struct *vma = av->vmas[i];
 		if (folio->index >= vma->vm_pgoff && folio->index < vma->vm_pgoff + vma_pages(vma))
 			more =
 			    fn(folio, vma,
 			       vma->vm_start + ((folio->index - vma->vm_pgoff) << PAGE_SHIFT), arg);
 	}
-	up_read(&mm->anon_vma_lock);
+	up_read(lock);
 	return more;
 }
 

@@ -3,12 +3,12 @@
  * Reverse mapping for file pages: from a folio to the PTEs that map it, through
  * the file's i_mmap, and folio_mkclean() which write-protects and cleans them.
  *
- * Anon rmap: one anon_vma per mm (no chains: fork is issue 4), its VMAs in link
- * order under mm->anon_vma_lock; a folio is found in a VMA by its linear index.
+ * Anon rmap: anon_vmas in a tree per fork family (root lock), each with the VMAs
+ * chained to it in link order; a folio is found in a VMA by its linear index.
  *
  * Models: mm/rmap.c folio_mkclean(), page_vma_mkclean_one() with a PTE-level
- * page_vma_mapped_walk(), rmap_walk_anon(), try_to_unmap().  Leaves out: anon_vma
- * chains and fork (issue 4).
+ * page_vma_mapped_walk(), rmap_walk_anon(), try_to_unmap(), anon_vma_fork().
+ * Leaves out: anon_vma reuse on fork (anon_vma->num_children heuristics), KSM.
  */
 #ifndef MMFUZZ_RMAP_H
 #define MMFUZZ_RMAP_H
@@ -21,9 +21,18 @@ struct folio;
 void vma_link_file(struct vm_area_struct *vma);
 void vma_unlink_file(struct vm_area_struct *vma);
 
-/* Add/remove an anonymous VMA to/from its anon_vma.  Context: takes the anon_vma lock. */
-void anon_vma_link(struct vm_area_struct *vma);
+/*
+ * anon_vma lifetime (mm/rmap.c): anon_vma_prepare() gives a private VMA its own
+ * anon_vma; anon_vma_clone() chains a split or moved VMA wherever its source is
+ * chained; anon_vma_fork() chains a child's VMA to its parent's anon_vmas and
+ * gives it a new one under the same root; unlink_anon_vmas() unchains it, freeing
+ * anon_vmas nobody uses.  Context: each takes the root's rwsem for write.
+ */
+void anon_vma_prepare(struct vm_area_struct *vma);
+void anon_vma_clone(struct vm_area_struct *dst, const struct vm_area_struct *src);
+void anon_vma_fork(struct vm_area_struct *vma, const struct vm_area_struct *pvma);
 void unlink_anon_vmas(struct vm_area_struct *vma);
+void anon_vma_reset(void);
 
 /*
  * Call @fn for every anonymous VMA that may map @folio, at the address it would

@@ -177,6 +177,6 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 	vma_mark_detached(vma, false);
 	if (vma->vm_file)
 		vma_link_file(vma);
-	else
-		anon_vma_link(vma);
+	if (!(vma->vm_flags & VM_SHARED))
+		anon_vma_prepare(vma); /* eager: the kernel waits for the first anon fault */
 }

@@ -21,8 +21,6 @@
 
 #include "mm.h"
 
-#define NR_VMAS (NR_MMS * NR_VMAS_PER_MM)
-
 /* The VMA's object id (its fields; the per-VMA lock has its own kind). */
 uint32_t vma_obj(const struct vm_area_struct *vma);
 
