@@ -4,6 +4,9 @@
  *   - the result replays (every preemption firing) to the same signature, and is no
  *     larger than the input in any count;
  *   - at most 3 preemptions (the goal of the minimizer);
+ *   - the regression is stored minimized: minimizing it removes no preemption,
+ *     operation, setup line or agent — unless its header says why not, on a line
+ *     "# Not minimal: ...";
  *   - a fixpoint: minimizing the result changes nothing;
  *   - deterministic: two runs print byte-identical files;
  *   - padding (a fourth agent with useless operations, useless preemptions, an
@@ -72,6 +75,19 @@ static void for_each_regression(void (*fn)(const char *path))
 	globfree(&g);
 }
 
+/* Does the header comment of @path say why the file is kept unminimized? */
+static bool kept_unminimized(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	cr_assert(f, "%s: cannot open", path);
+	char line[512];
+	bool found = false;
+	while (!found && fgets(line, sizeof(line), f) && line[0] == '#')
+		found = !strncmp(line, "# Not minimal: ", 15);
+	fclose(f);
+	return found;
+}
+
 static void check_minimized(const char *path)
 {
 	static struct scenario s;
@@ -90,6 +106,14 @@ static void check_minimized(const char *path)
 	cr_assert_leq(r.after.agents, r.before.agents, "%s", path);
 	cr_assert_leq(r.after.preempts, 3, "%s: %d preemptions after minimizing", path,
 		      r.after.preempts);
+	if (!kept_unminimized(path))
+		cr_assert(r.after.preempts == r.before.preempts && r.after.ops == r.before.ops &&
+			      r.after.setup == r.before.setup && r.after.agents == r.before.agents,
+			  "%s is not minimal: minimize takes preemptions %d -> %d, operations "
+			  "%d -> %d, setup %d -> %d, agents %d -> %d (store the minimized form, "
+			  "or say why not on a \"# Not minimal:\" line)",
+			  path, r.before.preempts, r.after.preempts, r.before.ops, r.after.ops,
+			  r.before.setup, r.after.setup, r.before.agents, r.after.agents);
 	cr_log_info("%s: preemptions %d -> %d, operations %d -> %d, steps %u -> %u", path,
 		    r.before.preempts, r.after.preempts, r.before.ops, r.after.ops, r.before.steps,
 		    r.after.steps);
