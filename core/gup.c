@@ -1,20 +1,60 @@
 /* SPDX-License-Identifier: MIT */
-/* GUP-fast and the slow path, FOLL_GET (see gup.h). */
+/* GUP-fast and the slow path, FOLL_GET and FOLL_PIN, and the device (see gup.h). */
 #include "gup.h"
 
 #include <errno.h>
+#include <string.h>
 
+#include "hw.h"
 #include "memory.h"
 #include "mmap.h"
 #include "page.h"
 #include "pgtable.h"
+#include "vma.h"
 
 /*
- * Models: gup_fast_pte_range() for one PTE.  Context: interrupts disabled by the
- * caller.  Returns the referenced folio, or NULL: take the slow path.
+ * Models: gup_must_unshare(): a read-only pin of an anonymous page that may be
+ * shared must not be taken on that page: an unshare fault makes it exclusive
+ * first.  Writes (FOLL_WRITE) break COW instead; FOLL_GET never unshares.
+ * Knob gup-ro-no-unshare: never.
  */
-static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, bool write)
+static bool gup_must_unshare(unsigned int flags, struct folio *folio)
 {
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN || !folio_test_anon(folio) ||
+	    knob_enabled(KNOB_GUP_RO_NO_UNSHARE))
+		return false;
+	return !PageAnonExclusive(folio);
+}
+
+/* Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it). */
+static void gup_grab_more(struct folio *folio, unsigned int flags)
+{
+	if (flags & FOLL_PIN)
+		folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
+}
+
+/* Models: gup_put_folio(). */
+static void gup_put_folio(struct folio *folio, unsigned int flags)
+{
+	if (flags & FOLL_PIN)
+		folio_ref_sub(folio, GUP_PIN_COUNTING_BIAS - 1);
+	folio_put(folio);
+}
+
+/*
+ * Models: gup_fast() -> gup_fast_pte_range() for one PTE.  Context: interrupts
+ * disabled by the caller.  Returns the grabbed folio, or NULL: take the slow path.
+ */
+static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsigned int flags)
+{
+	uint32_t seq = 0;
+	bool check_seq = (flags & FOLL_PIN) && !knob_enabled(KNOB_GUPFAST_IGNORE_WRITE_PROTECT_SEQ);
+	if (check_seq) {
+		/* fork() is write-protecting this mm: what we pin may become shared */
+		seq = raw_read_seqcount(&mm->write_protect_seq);
+		if (seq & 1)
+			return NULL;
+	}
 	pmd_t *pmdp = pmd_offset(mm, addr);
 	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
@@ -22,7 +62,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, bool
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
-	if (!pte_present(pte) || (write && !pte_write(pte)))
+	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
 	if (torn)
@@ -34,19 +74,27 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, bool
 	if (pfn >= NR_FRAMES)
 		return NULL;
 	struct folio *folio = pfn_folio(pfn);
-	if (!folio_try_get(folio)) /* try_grab_folio(FOLL_GET) */
+	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
+	gup_grab_more(folio, flags);
 	/* the PMD may have been freed and the PTE changed since we read them */
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep))) {
-		folio_put(folio);
+	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep)) ||
+	    (!pte_write(pte) && gup_must_unshare(flags, folio)) ||
+	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
+		gup_put_folio(folio, flags);
 		return NULL;
 	}
 	return folio;
 }
 
-/* Models: follow_page_pte().  Context: mmap_lock held.  NULL: fault it in. */
-static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, bool write)
+/*
+ * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
+ * fault it in; with *unshare true: an unshare fault first.
+ */
+static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				     bool *unshare)
 {
+	*unshare = false;
 	pmd_t *pmdp = pmd_offset(mm, addr);
 	if (!pmd_present(pmdp_get(mm, pmdp)))
 		return NULL;
@@ -56,9 +104,15 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, b
 		return NULL;
 	pte_t pte = ptep_get(ptep);
 	struct folio *folio = NULL;
-	if (pte_present(pte) && (!write || pte_write(pte))) {
+	if (pte_present(pte) && (!(flags & FOLL_WRITE) || pte_write(pte))) {
 		folio = pfn_folio(pte_pfn(pte));
-		folio_get(folio);
+		if (!pte_write(pte) && gup_must_unshare(flags, folio)) {
+			*unshare = true;
+			folio = NULL;
+		} else {
+			folio_get(folio);
+			gup_grab_more(folio, flags);
+		}
 	}
 	pte_unmap_unlock(ptep, ptl);
 	return folio;
@@ -66,29 +120,33 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, b
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
-struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, bool write, int *err)
+struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				  int *err)
 {
 	addr &= ~(PAGE_SIZE - 1);
-	unsigned long flags = local_irq_save();
-	struct folio *folio = addr < TASK_SIZE ? gup_fast_pte(mm, addr, write) : NULL;
-	local_irq_restore(flags);
+	unsigned long irq = local_irq_save();
+	struct folio *folio = addr < TASK_SIZE ? gup_fast_pte(mm, addr, flags) : NULL;
+	local_irq_restore(irq);
 	if (folio)
 		return folio;
 	*err = -EFAULT;
 	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
 	if (!vma)
 		return NULL;
-	if (write && !(vma->vm_flags & VM_WRITE)) {
+	if ((flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE)) {
 		mmap_read_unlock(mm);
 		return NULL;
 	}
 	for (int tries = 0; !folio && tries < GUP_FAULT_RETRIES; tries++) {
-		folio = follow_page_pte(mm, addr, write);
+		bool unshare;
+		folio = follow_page_pte(mm, addr, flags, &unshare);
 		if (folio)
 			break;
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
-		int fault = handle_mm_fault(vma, addr, write);
-		if (fault & VM_FAULT_OOM) {
+		unsigned int fault_flags = unshare		? FAULT_FLAG_UNSHARE
+					   : flags & FOLL_WRITE ? FAULT_FLAG_WRITE
+								: 0;
+		if (handle_mm_fault(vma, addr, fault_flags) & VM_FAULT_OOM) {
 			*err = -ENOMEM;
 			break;
 		}
@@ -97,13 +155,96 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, bool
 	return folio;
 }
 
-int gup_read_word(struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
+/* ---- references held by a device ------------------------------------------------- */
+
+/* What an agent holds: a pin (a device's buffer) or a FOLL_GET reference (a pipe). */
+struct gup_ref {
+	struct folio *folio;
+	struct mm_struct *mm;
+	unsigned long addr;
+	unsigned int flags;
+	uint32_t vm_gen; /* oracle: the mapping the address had when the pin was taken */
+};
+static struct gup_ref gup_refs[SCHED_AGENTS_MAX];
+
+void gup_reset(void)
 {
+	memset(gup_refs, 0, sizeof(gup_refs));
+}
+
+int gup_hold(int agent, struct mm_struct *mm, unsigned long addr, unsigned int flags)
+{
+	struct gup_ref *ref = &gup_refs[agent];
+	if (ref->folio)
+		return -EBUSY;
 	int err = 0;
-	struct folio *folio = get_user_pages_fast(mm, addr, write, &err);
+	struct folio *folio = get_user_pages_fast(mm, addr, flags, &err);
 	if (!folio)
 		return err;
-	*val = folio_read_word(folio, (int)(addr % PAGE_SIZE / sizeof(uint64_t)));
-	folio_put(folio);
+	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
+	*ref = (struct gup_ref){folio, mm, addr, flags, vma ? vma->vm_gen : 0};
+	return 0;
+}
+
+int gup_release(int agent)
+{
+	struct gup_ref *ref = &gup_refs[agent];
+	if (!ref->folio)
+		return -EINVAL;
+	/* unpin_user_pages_dirty_lock(): what the device may have written is dirty */
+	if ((ref->flags & (FOLL_PIN | FOLL_WRITE)) == (FOLL_PIN | FOLL_WRITE))
+		folio_mark_dirty(ref->folio);
+	gup_put_folio(ref->folio, ref->flags);
+	ref->folio = NULL;
+	return 0;
+}
+
+void gup_release_all(void)
+{
+	for (int agent = 0; agent < SCHED_AGENTS_MAX; agent++)
+		if (gup_refs[agent].folio)
+			gup_release(agent);
+}
+
+/*
+ * Oracle: is the pinned address still mapped by the mapping it was pinned in?
+ * Only then must the pinned page be the page mapped there (pin coherence).
+ */
+static bool gup_ref_coherent(const struct gup_ref *ref)
+{
+	const struct vm_area_struct *vma = vma_lookup_oracle(ref->mm, ref->addr);
+	return (ref->flags & FOLL_PIN) && vma && vma->vm_gen == ref->vm_gen;
+}
+
+int dma_access(int agent, bool write, uint64_t *val)
+{
+	struct gup_ref *ref = &gup_refs[agent];
+	if (!ref->folio || (write && !(ref->flags & FOLL_WRITE)))
+		return -EINVAL;
+	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
+	struct sched_site *site = write ? &hw_site_dma_write : &hw_site_dma_read;
+	sched_yield(site, folio_data_obj(ref->folio), write ? SCHED_OP_WRITE : SCHED_OP_READ);
+	if (write) {
+		ref->folio->data[word] = *val;
+		hw_note_store(ref->mm, ref->addr, ref->folio, word, *val, agent, site,
+			      gup_ref_coherent(ref));
+	} else {
+		*val = ref->folio->data[word];
+		hw_check_load(ref->mm, ref->addr, ref->folio, word, *val, agent, site,
+			      gup_ref_coherent(ref));
+	}
+	return 0;
+}
+
+int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, uint64_t *val)
+{
+	int err = 0;
+	struct folio *folio = get_user_pages_fast(mm, addr, flags | FOLL_GET, &err);
+	if (!folio)
+		return err;
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	*val = folio_read_word(folio, word);
+	hw_check_load(mm, addr, folio, word, *val, sched_current(), &hw_site_dma_read, false);
+	gup_put_folio(folio, flags | FOLL_GET);
 	return 0;
 }

@@ -7,10 +7,11 @@
  * if either changed.  Then the slow path: under mmap_lock, follow the PTE under
  * the PTL, faulting the page in (for write: breaking COW) until it is there.
  *
- * Models: mm/gup.c gup_fast_pte_range() and try_grab_folio() for FOLL_GET,
- * __get_user_pages() with follow_page_pte() and faultin_page().  Leaves out
- * (issue 4): FOLL_PIN and pincount, FOLL_LONGTERM, unshare faults,
- * write_protect_seq, huge PMDs, DMA agents.
+ * Models: mm/gup.c gup_fast() with write_protect_seq, gup_fast_pte_range(),
+ * try_grab_folio(), gup_must_unshare(), __get_user_pages() with
+ * follow_page_pte() and faultin_page() (FAULT_FLAG_UNSHARE).  Leaves out: large
+ * folios (pincount), FOLL_LONGTERM migration out of movable zones, FOLL_FORCE,
+ * huge PMDs.
  */
 #ifndef MMFUZZ_GUP_H
 #define MMFUZZ_GUP_H
@@ -19,17 +20,42 @@
 
 struct folio;
 
-/*
- * Models: get_user_pages_fast(addr, 1, write ? FOLL_WRITE : 0): a referenced
- * folio mapped at @addr (writable if @write), or NULL with *err = -EFAULT or
- * -ENOMEM.  Context: no locks held.
- */
-struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, bool write, int *err);
+/* gup_flags */
+#define FOLL_WRITE    0x01u
+#define FOLL_GET      0x04u
+#define FOLL_LONGTERM 0x100u
+#define FOLL_PIN      0x40000u
 
 /*
- * A user of a GUP reference (vmsplice(), an O_DIRECT write): take it (FOLL_WRITE
- * if @write), read the word at @addr through it, drop it.  Returns 0 or -errno.
+ * Models: get_user_pages_fast() / pin_user_pages_fast() for one page: a grabbed
+ * folio mapped at @addr (writable if FOLL_WRITE), or NULL with *err = -EFAULT or
+ * -ENOMEM.  FOLL_PIN adds GUP_PIN_COUNTING_BIAS, on an exclusive anon page only
+ * (a read-only pin unshares first).  Context: no locks held.
  */
-int gup_read_word(struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val);
+struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				  int *err);
+
+/*
+ * The device side (a DMA engine, a pipe buffer): agent @agent takes one reference
+ * (gup_hold: FOLL_GET or FOLL_PIN | FOLL_LONGTERM), reads and writes the word at
+ * its address through it with no TLB (dma_access), and drops it (gup_release;
+ * a writable pin dirties the page, as unpin_user_pages_dirty_lock()).  Pins still
+ * held when the agents are done are released before the processes exit.
+ * Oracles: a word a device reads or writes through a pin must be what the
+ * process sees at the pinned address (`pin-coherence`), as long as the address
+ * keeps the mapping it was pinned in; after fork, no read through a pin or a
+ * reference returns what the other process stored since (`isolation`).
+ */
+int gup_hold(int agent, struct mm_struct *mm, unsigned long addr, unsigned int flags);
+int gup_release(int agent);
+void gup_release_all(void);
+int dma_access(int agent, bool write, uint64_t *val);
+void gup_reset(void);
+
+/*
+ * A short-lived reference (vmsplice() into a pipe that is read at once): take it
+ * with @flags, read the word at @addr through it, drop it.  Returns 0 or -errno.
+ */
+int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, uint64_t *val);
 
 #endif

@@ -41,6 +41,20 @@ void hw_shadow_forget(struct mm_struct *mm, unsigned long addr)
 	       sizeof(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT]));
 }
 
+void hw_shadow_copy_word(struct mm_struct *parent, struct mm_struct *child, unsigned long addr,
+			 int word)
+{
+	hw_anon_shadow[child->id][addr >> PAGE_SHIFT][word] =
+	    hw_anon_shadow[parent->id][addr >> PAGE_SHIFT][word];
+}
+
+void hw_shadow_fork(struct mm_struct *parent, struct mm_struct *child, uint64_t skip)
+{
+	for (unsigned long page = 0; page < TASK_SIZE >> PAGE_SHIFT; page++)
+		for (int w = 0; !(skip >> page & 1) && w < MM_WORDS_PER_PAGE; w++)
+			hw_shadow_copy_word(parent, child, page << PAGE_SHIFT, w);
+}
+
 void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
 {
 	memcpy(hw_anon_shadow[mm->id][to >> PAGE_SHIFT], hw_anon_shadow[mm->id][from >> PAGE_SHIFT],
@@ -90,6 +104,11 @@ static void check_pte_within_vma(int cpu, struct mm_struct *mm, unsigned long ad
 			      sched_agent_name(cpu), mm->id, addr);
 }
 SCHED_SITE_GLOBAL(site_hw_store, "hw_access", "store");
+/* the device's accesses through a pin (gup.c): shared, so that the oracles know them */
+struct sched_site hw_site_dma_read = {
+    .file = __FILE__, .line = __LINE__, .ordinal = __COUNTER__, .func = "dma", .label = "read"};
+struct sched_site hw_site_dma_write = {
+    .file = __FILE__, .line = __LINE__, .ordinal = __COUNTER__, .func = "dma", .label = "write"};
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 
@@ -152,7 +171,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 			vma_end_read(vma);
 			return -EFAULT;
 		}
-		int fault = handle_mm_fault(vma, addr, write);
+		int fault = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0);
 		vma_end_read(vma);
 		if (!(fault & VM_FAULT_RETRY))
 			return fault & VM_FAULT_OOM ? -ENOMEM : 0;
@@ -164,11 +183,52 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 		mmap_read_unlock(mm);
 		return -EFAULT;
 	}
-	int fault = handle_mm_fault(vma, addr, write);
+	int fault = handle_mm_fault(vma, addr, write ? FAULT_FLAG_WRITE : 0);
 	mmap_read_unlock(mm);
 	if (fault & VM_FAULT_OOM)
 		return -ENOMEM;
 	return 0;
+}
+
+void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
+{
+	folio->wr_mm[word] = (int8_t)mm->id;
+	folio->wr_seq[word] = ++mm_store_seq;
+	if (!tracked)
+		return;
+	*shadow_of(mm, addr & ~(PAGE_SIZE - 1), folio, word) = (struct hw_shadow_word){
+	    true, val, sched_fast.step ? sched_fast.step - 1 : 0, agent, site};
+}
+
+static bool site_is_dma(const struct sched_site *site)
+{
+	return site == &hw_site_dma_read || site == &hw_site_dma_write;
+}
+
+void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
+{
+	int8_t writer = folio->wr_mm[word];
+	if (folio_test_anon(folio) && mm_fork_seq && writer >= 0 && writer != mm->id &&
+	    folio->wr_seq[word] > mm_fork_seq)
+		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, NULL, 1u << agent,
+			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
+			      sched_agent_name(agent), site_is_dma(site) ? " (DMA)" : "",
+			      (unsigned long long)val, mm->id, addr, writer);
+	if (!tracked)
+		return;
+	const struct hw_shadow_word *sh = shadow_of(mm, addr & ~(PAGE_SIZE - 1), folio, word);
+	if (!sh->valid || sh->value == val)
+		return;
+	bool dma = site_is_dma(site) || site_is_dma(sh->site);
+	sched_finding(mm_oracle_names[dma ? ORACLE_PIN_COHERENCE : ORACLE_LOST_WRITE], site,
+		      sh->site, 1u << sh->agent,
+		      "%s %s %llu from P%d 0x%lx, but the last store there was %llu (by %s%s at "
+		      "step %u)",
+		      sched_agent_name(agent), site_is_dma(site) ? "(DMA) reads" : "loads",
+		      (unsigned long long)val, mm->id, addr, (unsigned long long)sh->value,
+		      sched_agent_name(sh->agent), site_is_dma(sh->site) ? " (DMA)" : "", sh->step);
 }
 
 static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
@@ -199,29 +259,15 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      sched_agent_name(cpu),
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
-			struct hw_shadow_word *sh = shadow_of(mm, page, folio, word);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			if (!file_page && !private_page_tracked(mm, page, folio))
-				sh = NULL;
+			bool tracked = file_page || private_page_tracked(mm, page, folio);
 			if (write) {
 				folio->data[word] = *val;
-				if (!sh)
-					return 0;
-				*sh = (struct hw_shadow_word){
-				    true, *val, sched_fast.step ? sched_fast.step - 1 : 0, cpu,
-				    site};
+				hw_note_store(mm, addr, folio, word, *val, cpu, site, tracked);
 				return 0;
 			}
 			*val = folio->data[word];
-			if (sh && sh->valid && sh->value != *val)
-				sched_finding(
-				    mm_oracle_names[ORACLE_LOST_WRITE], site, sh->site,
-				    1u << sh->agent,
-				    "%s loads %llu from P%d 0x%lx, but the last store there "
-				    "was %llu (by %s at step %u)",
-				    sched_agent_name(cpu), (unsigned long long)*val, mm->id, addr,
-				    (unsigned long long)sh->value, sched_agent_name(sh->agent),
-				    sh->step);
+			hw_check_load(mm, addr, folio, word, *val, cpu, site, tracked);
 			return 0;
 		}
 		if (e)

@@ -50,6 +50,36 @@
 	  "pfn bits of one entry, the high pfn bits of another — and GUP-fast grabs a frame that " \
 	  "was never mapped there (the fix: read low, high, low again and retry, x86 PAE "           \
 	  "gup_get_pte(), generic ptep_get_lockless() since 2020)")                                  \
+	X(KNOB_COW_REUSE_BY_MAPCOUNT, "cow-reuse-by-mapcount", "isolation",                          \
+	  "do_wp_page() reuses an anonymous page in place when its mapcount is 1, as before "        \
+	  "2020: "                                                                                   \
+	  "a child that took a read-only GUP reference (vmsplice) and unmapped the page then "       \
+	  "reads the parent's later writes through it (CVE-2020-29374; Linus Torvalds, \"mm: "       \
+	  "do_wp_page() simplification\", 5.9, reuse only when the refcount proves it unique)")      \
+	X(KNOB_COW_REUSE_BY_REFCOUNT, "cow-reuse-by-refcount", "pin-coherence",                      \
+	  "do_wp_page() reuses an anonymous page only when its refcount is 1 and has no "            \
+	  "PageAnonExclusive, as in 5.9-5.18: a pinned page whose PTE was write-protected (e.g. "    \
+	  "mprotect R/O, then R/W) is copied on the next write, and the process and the device "     \
+	  "part ways (David Hildenbrand, \"mm: remember exclusively mapped anonymous pages with "    \
+	  "PG_anon_exclusive\", 5.19)")                                                              \
+	X(KNOB_FORK_SHARE_PINNED, "fork-share-pinned", "pin-coherence",                              \
+	  "fork() shares a pinned exclusive anonymous page with the child instead of copying it "    \
+	  "for the child at once: the parent's next write copies it away from the pin, and DMA "     \
+	  "writes land in the child's page (Peter Xu, \"mm: Do early cow for pinned pages during "   \
+	  "fork() for ptes\", 5.9)")                                                                 \
+	X(KNOB_GUP_RO_NO_UNSHARE, "gup-ro-no-unshare", "pin-coherence",                              \
+	  "a read-only pin of a possibly shared anonymous page is taken as is, without the "         \
+	  "unshare fault that makes it exclusive first: after fork the pin holder reads the "        \
+	  "other "                                                                                   \
+	  "process's writes (David Hildenbrand, \"mm/gup: trigger FAULT_FLAG_UNSHARE when "          \
+	  "R/O-pinning a possibly shared anonymous page\", 5.19)")                                   \
+	X(KNOB_GUPFAST_IGNORE_WRITE_PROTECT_SEQ, "gupfast-ignore-write-protect-seq",                 \
+	  "pin-coherence",                                                                           \
+	  "GUP-fast pins without checking mm->write_protect_seq: it pins a page fork() is about "    \
+	  "to share (write-protected, no longer exclusive), and the parent's next write copies "     \
+	  "it "                                                                                      \
+	  "away from the pin (Jason Gunthorpe, \"mm/gup: prevent gup_fast from racing with COW "     \
+	  "during fork\", 5.11)")                                                                    \
 	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                          \
 	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "     \
 	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "      \

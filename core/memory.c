@@ -14,6 +14,7 @@ struct vm_fault {
 	struct vm_area_struct *vma;
 	unsigned long address;
 	bool write;
+	bool unshare; /* FAULT_FLAG_UNSHARE: make a R/O-mapped anon page exclusive */
 	pmd_t *pmd;
 	pte_t *pte;
 	pte_t orig_pte;
@@ -76,7 +77,7 @@ static struct folio *folio_copy_anon(struct folio *src)
 		return NULL;
 	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
-		folio_write_word(new, w, folio_read_word(src, w));
+		folio_copy_word(new, src, w);
 	return new;
 }
 
@@ -235,10 +236,32 @@ static int do_fault(struct vm_fault *vmf)
 }
 
 /*
- * Models: do_wp_page() for a present, write-protected PTE.  Shared mappings reuse
- * the page and dirty it (wp_page_shared); a private anon page mapped once and
- * referenced once is reused (wp_page_reuse); anything else is copied
- * (wp_page_copy), with the PTL dropped for the copy and the PTE re-checked.
+ * Models: wp_can_reuse_anon_folio(): a write to an anon folio that is not
+ * PageAnonExclusive may reuse it only if the refcount proves that nobody else
+ * holds it — checked under the folio lock (no new mapping can appear then).
+ * Knob cow-reuse-by-mapcount: the pre-2020 rule, mapped once is enough.
+ */
+static bool wp_can_reuse_anon_folio(struct folio *folio)
+{
+	if (knob_enabled(KNOB_COW_REUSE_BY_MAPCOUNT))
+		return folio_mapcount(folio) == 1;
+	if (folio_ref_count(folio) > 1)
+		return false;
+	if (!folio_trylock(folio))
+		return false;
+	bool reuse = folio_ref_count(folio) == 1; /* the mapping's reference only */
+	folio_unlock(folio);
+	return reuse;
+}
+
+/*
+ * Models: do_wp_page() for a present, write-protected PTE (or an unshare fault).
+ * Shared mappings reuse the page and dirty it (wp_page_shared); an anon page is
+ * reused if it is PageAnonExclusive or provably unique, and becomes exclusive;
+ * anything else is copied (wp_page_copy), with the PTL dropped for the copy and
+ * the PTE re-checked.  An unshare fault changes no permission: it only makes sure
+ * the page mapped is exclusive.  Knob cow-reuse-by-refcount: the 5.9-5.18 rule,
+ * PageAnonExclusive does not exist: reuse only at refcount 1.
  * Context: PTE lock held on entry, released on return.
  */
 static int do_wp_page(struct vm_fault *vmf)
@@ -247,13 +270,24 @@ static int do_wp_page(struct vm_fault *vmf)
 	struct mm_struct *mm = vma->vm_mm;
 	struct folio *folio = pfn_folio(pte_pfn(vmf->orig_pte));
 	assert_spin_locked(vmf->ptl);
-	if (vma_is_shared(vma))
+	if (vma_is_shared(vma) && !vmf->unshare)
 		return wp_page_shared(vmf, folio);
-	if (folio_test_anon(folio) && folio_mapcount(folio) == 1 && folio_ref_count(folio) == 1) {
-		pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
-		set_pte_at(mm, vmf->address, vmf->pte, entry);
+	if (folio_test_anon(folio)) {
+		bool reuse = knob_enabled(KNOB_COW_REUSE_BY_REFCOUNT)
+				 ? wp_can_reuse_anon_folio(folio)
+				 : PageAnonExclusive(folio) || wp_can_reuse_anon_folio(folio);
+		if (reuse) {
+			SetPageAnonExclusive(folio);
+			if (!vmf->unshare) {
+				pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+				set_pte_at(mm, vmf->address, vmf->pte, entry);
+			}
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			return 0;
+		}
+	} else if (vmf->unshare) {
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		return 0;
+		return 0; /* a file page: nothing to unshare */
 	}
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -266,7 +300,8 @@ static int do_wp_page(struct vm_fault *vmf)
 	if (vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
 		ptep_clear_flush(vma, vmf->address, vmf->pte);
 		folio_add_new_anon_rmap(new, vma, vmf->address);
-		set_pte_at(mm, vmf->address, vmf->pte, pte_mkdirty(pfn_pte(folio_pfn(new), true)));
+		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare);
+		set_pte_at(mm, vmf->address, vmf->pte, vmf->unshare ? entry : pte_mkdirty(entry));
 		folio_remove_rmap_pte(folio, vma);
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(folio); /* the old mapping's reference */
@@ -323,6 +358,12 @@ static int handle_pte_fault(struct vm_fault *vmf)
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		return 0;
 	}
+	if (vmf->unshare) {
+		if (!pte_write(entry))
+			return do_wp_page(vmf);
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0; /* writable: exclusive already */
+	}
 	if (vmf->write) {
 		if (!pte_write(entry))
 			return do_wp_page(vmf);
@@ -337,11 +378,14 @@ static int handle_pte_fault(struct vm_fault *vmf)
 	return 0;
 }
 
-int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write)
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	vma_assert_locked(vma);
-	struct vm_fault vmf = {.vma = vma, .address = addr, .write = write};
+	struct vm_fault vmf = {.vma = vma,
+			       .address = addr,
+			       .write = flags & FAULT_FLAG_WRITE,
+			       .unshare = flags & FAULT_FLAG_UNSHARE};
 	vmf.pmd = pmd_offset(mm, addr);
 	if (pmd_none(pmdp_get(mm, vmf.pmd)) && pte_alloc(mm, vmf.pmd))
 		return VM_FAULT_OOM;

@@ -20,7 +20,11 @@
 #define VM_FAULT_RETRY	 0x8
 
 /* Context: mmap_lock held for read. */
-int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, bool write);
+/* FAULT_FLAG_UNSHARE (GUP, R/O pin): make the anon page mapped at the address
+ * exclusive, copying it if it may be shared; the PTE stays read-only. */
+#define FAULT_FLAG_WRITE   0x1u
+#define FAULT_FLAG_UNSHARE 0x400u
+int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags);
 
 struct mmu_gather;
 /* Zap [addr, end) of one VMA into @tlb.  Context: mmap_lock held. */

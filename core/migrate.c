@@ -70,7 +70,7 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 static void folio_migrate_anon(struct folio *dst, struct folio *src)
 {
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
-		folio_write_word(dst, w, folio_read_word(src, w));
+		folio_copy_word(dst, src, w);
 	/* dst is not visible yet: its metadata needs no yield points */
 	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_uptodate | 1u << PG_swapbacked |
 				    1u << PG_dirty | 1u << PG_referenced);

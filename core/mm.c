@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "filemap.h"
+#include "gup.h"
 #include "hw.h"
 #include "memory.h"
 #include "mmap.h"
@@ -45,6 +46,8 @@ void mm_reset(void)
 	mmap_reset();
 	vma_arena_reset();
 	anon_vma_reset();
+	gup_reset();
+	mm_store_seq = mm_fork_seq = 0;
 	for (int i = 0; i < NR_MMS; i++) {
 		struct mm_struct *mm = &mm_structs[i];
 		/* field by field: the tree's node pool is large and mt_init() resets it */
@@ -59,6 +62,8 @@ void mm_reset(void)
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
+		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
+			      "write_protect_seq");
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
 			   RANK_MMAP_LOCK);
 		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),
@@ -149,6 +154,7 @@ void mm_quiesce(int agent, void *arg)
 	if (!site_accounting.id)
 		sched_site_init(&site_accounting);
 	rcu_barrier();
+	gup_release_all(); /* the devices let go before the processes exit */
 	for (int i = 0; i < NR_MMS && !sched_stopped(); i++)
 		if (mm_structs[i].live)
 			exit_mmap(&mm_structs[i]);

@@ -68,6 +68,7 @@ enum mm_obj {
 	MM_OBJ_FLUSH_PENDING,
 	MM_OBJ_FLUSH_BATCHED,
 	MM_OBJ_MUNMAP_SEM,
+	MM_OBJ_WRITE_PROTECT_SEQ,
 	MM_OBJ_COUNT
 };
 #define MM_OBJ(mm_id, which) SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)(mm_id)*MM_OBJ_COUNT + (which))
@@ -157,6 +158,9 @@ struct mm_struct {
 	 * reservations in their way.  Ordered before mmap_lock.
 	 */
 	struct rw_semaphore munmap_sem;
+	/* odd while fork() write-protects this mm's anonymous pages: GUP-fast must not
+	 * pin then (it could pin a page about to be shared) */
+	seqcount_t write_protect_seq;
 	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
 	 * changed where each syscall takes effect (see mmap.c) */
 	uint64_t oracle_mapped;

@@ -7,9 +7,11 @@
  */
 #include "page.h"
 
+#include <errno.h>
 #include <string.h>
 
 struct folio mm_frames[NR_FRAMES];
+uint32_t mm_store_seq, mm_fork_seq;
 
 static void folio_check_live(struct folio *folio, const struct sched_site *site)
 {
@@ -32,6 +34,7 @@ struct folio *folio_alloc(void)
 		folio->gen = gen;
 		folio->allocated = true;
 		folio->refcount = 1;
+		memset(folio->wr_mm, -1, sizeof(folio->wr_mm));
 		return folio;
 	}
 	return NULL;
@@ -152,7 +155,8 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 	SCHED_ASSERT(vma->anon_vma); /* anon_vma_prepare() ran when the VMA was linked */
 	folio->anon_vma = vma->anon_vma;
 	folio->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	folio->flags |= 1u << PG_swapbacked; /* not yet visible: a new folio */
+	/* not yet visible: a new folio; mapped once, by one process (RMAP_EXCLUSIVE) */
+	folio->flags |= 1u << PG_swapbacked | 1u << PG_anon_exclusive;
 	__folio_add_rmap_pte(folio, site);
 }
 
@@ -187,4 +191,38 @@ void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_WRITE);
 	folio_check_live(folio, site);
 	folio->data[word] = v;
+}
+
+void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->refcount + refs <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "reference count of frame %u would drop to %d", folio_pfn(folio),
+			      folio->refcount + refs);
+	folio->refcount += refs;
+}
+
+int __folio_try_dup_anon_rmap_pte(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->flags >> PG_anon_exclusive & 1u) {
+		if (folio->refcount >= GUP_PIN_COUNTING_BIAS &&
+		    !knob_enabled(KNOB_FORK_SHARE_PINNED))
+			return -EBUSY;
+		folio->flags &= ~(1u << PG_anon_exclusive);
+	}
+	folio->mapcount++;
+	return 0;
+}
+
+void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site)
+{
+	uint64_t v = __folio_read_word(src, word, site);
+	bool anon = src->flags >> PG_anon & 1u;
+	dst->wr_mm[word] = anon ? src->wr_mm[word] : -1;
+	dst->wr_seq[word] = anon ? src->wr_seq[word] : 0;
+	__folio_write_word(dst, word, v, site);
 }

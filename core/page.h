@@ -20,8 +20,16 @@ enum pageflags {
 	PG_writeback,
 	PG_anon,
 	PG_referenced,
-	PG_swapbacked, /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
+	PG_swapbacked,	   /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
+	PG_anon_exclusive, /* anon: mapped by one process only, may be pinned (PageAnonExclusive) */
 };
+
+/*
+ * FOLL_PIN on a small folio adds GUP_PIN_COUNTING_BIAS to the refcount, so
+ * folio_maybe_dma_pinned() may say yes for a folio with a great many references
+ * (false positive), never no for a pinned one.
+ */
+#define GUP_PIN_COUNTING_BIAS 1024
 
 /*
  * Oracle bookkeeping for the per-address shadow of private memory (hw.c): a page
@@ -44,7 +52,11 @@ struct folio {
 	struct address_space *mapping; /* file pages: the page cache they belong to */
 	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
 	uint8_t oracle;		       /* oracle bookkeeping, enum folio_oracle bits */
-	unsigned long index;	       /* file pages: offset in pages */
+	/* oracle bookkeeping (isolation): who stored each word last, and when
+	 * (mm_store_seq); -1: no process (zero-filled, from disk, copied from a file) */
+	int8_t wr_mm[MM_WORDS_PER_PAGE];
+	uint32_t wr_seq[MM_WORDS_PER_PAGE];
+	unsigned long index; /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];
 };
 
@@ -125,6 +137,35 @@ bool __folio_try_get(struct folio *folio, struct sched_site *site);
 #define folio_mark_lazyfree(f)                                                                     \
 	((void)__folio_test_clear_flag((f), PG_swapbacked, MM_SITE("folio_mark_lazyfree")))
 #define folio_remove_rmap_pte(f, vma) __folio_remove_rmap_pte((f), MM_SITE("folio_remove_rmap_pte"))
+#define folio_maybe_dma_pinned(f)                                                                  \
+	(__folio_ref_count((f), MM_SITE("folio_maybe_dma_pinned")) >= GUP_PIN_COUNTING_BIAS)
+#define PageAnonExclusive(f) __folio_test_flag((f), PG_anon_exclusive, MM_SITE("PageAnonExclusive"))
+#define SetPageAnonExclusive(f)                                                                    \
+	__folio_set_flag((f), PG_anon_exclusive, MM_SITE("SetPageAnonExclusive"))
+#define ClearPageAnonExclusive(f)                                                                  \
+	((void)__folio_test_clear_flag((f), PG_anon_exclusive, MM_SITE("ClearPageAnonExclusive")))
+/* Add/drop @refs references at once (a pin: GUP_PIN_COUNTING_BIAS). */
+void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site);
+#define folio_ref_add(f, n) __folio_ref_add((f), (n), MM_SITE("folio_ref_add"))
+#define folio_ref_sub(f, n) __folio_ref_add((f), -(n), MM_SITE("folio_ref_sub"))
+/*
+ * Models: folio_try_dup_anon_rmap_pte() (fork): a page that is exclusive and may
+ * be pinned must not be shared: -EBUSY, the caller copies it for the child;
+ * otherwise it stops being exclusive and gains a mapping.  Context: PTLs held.
+ */
+int __folio_try_dup_anon_rmap_pte(struct folio *folio, struct sched_site *site);
+#define folio_try_dup_anon_rmap_pte(f)                                                             \
+	__folio_try_dup_anon_rmap_pte((f), MM_SITE("folio_try_dup_anon_rmap_pte"))
+
+/* Oracle bookkeeping: the global store counter, and its value at the last fork. */
+extern uint32_t mm_store_seq, mm_fork_seq;
+/*
+ * Copy one word of payload (folio_copy(), word by word: a device may write the
+ * source meanwhile).  Oracle bookkeeping: anon data keeps its writer, file data
+ * has none.
+ */
+void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site);
+#define folio_copy_word(dst, src, w) __folio_copy_word((dst), (src), (w), MM_SITE("folio_copy"))
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site);

@@ -82,6 +82,10 @@ static inline pte_t pte_mkclean(pte_t pte)
 {
 	return __pte(pte.val & ~_PAGE_DIRTY);
 }
+static inline pte_t pte_mkold(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_ACCESSED);
+}
 static inline pte_t pte_mkyoung(pte_t pte)
 {
 	return __pte(pte.val | _PAGE_ACCESSED);

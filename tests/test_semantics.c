@@ -392,3 +392,72 @@ Test(semantics, gup_reads_what_the_process_wrote_and_faults_pages_in)
 	cr_expect_eq(r.ops[4].err, 0);
 	cr_expect_eq(trace_count("gup_fast_pte:folio_try_get"), 1, "only the first was fast");
 }
+
+Test(semantics, after_fork_neither_process_sees_the_others_writes)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "agents\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU0 P0 store 0x0 = 2\n"
+		 "  CPU0 P1 load 0x0\n"
+		 "  CPU0 P1 store 0x1000 = 3\n"
+		 "  CPU0 P0 load 0x1000\n"
+		 "  CPU0 P1 gup 0x0 r\n"
+		 "  CPU0 P1 gup-get 0x0 r\n"
+		 "  CPU0 P0 store 0x0 = 4\n"
+		 "  CPU0 dma-read\n"
+		 "  CPU0 P1 fork\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[2].value, 1, "the child keeps the data of the fork");
+	cr_expect_eq(r.ops[4].value, 0, "the parent does not see the child's write");
+	cr_expect_eq(r.ops[5].value, 1, "nor does a GUP reference of the child");
+	cr_expect_eq(r.ops[8].value, 1, "a reference held across the parent's write");
+	cr_expect_eq(r.ops[9].err, -EINVAL, "only P0 forks (into P1)");
+}
+
+Test(semantics, a_long_term_pin_stays_coherent)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "agents\n"
+		 "  CPU0 P0 pin 0x0 rw\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU0 P0 store 0x0 = 5\n"
+		 "  CPU0 dma-read\n"
+		 "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+		 "  CPU0 P0 mprotect 0x0 pages=1 rw\n"
+		 "  CPU0 P0 store 0x0 = 6\n"
+		 "  CPU0 dma-read\n"
+		 "  CPU0 dma-write = 7\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P1 load 0x0\n"
+		 "  CPU0 unpin\n"
+		 "  CPU0 unpin\n");
+	cr_expect_eq(r.ops[3].value, 5, "the device sees the process's write after fork");
+	cr_expect_eq(r.ops[7].value, 6, "and after mprotect R/O -> R/W");
+	cr_expect_eq(r.ops[9].value, 7, "the process sees the device's write");
+	cr_expect_eq(r.ops[10].value, 0, "the child got its own copy at fork");
+	cr_expect_eq(r.ops[11].err, 0);
+	cr_expect_eq(r.ops[12].err, -EINVAL, "nothing left to unpin");
+}
+
+Test(semantics, a_read_only_pin_of_a_shared_page_sees_its_process)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P0 pin 0x0 r\n"
+		 "  CPU0 P0 store 0x0 = 9\n"
+		 "  CPU0 dma-read\n"
+		 "  CPU0 dma-write = 3\n"
+		 "  CPU0 P1 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[2].value, 9, "the unshare fault pinned P0's own copy");
+	cr_expect_eq(r.ops[3].err, -EINVAL, "no DMA writes through a read-only pin");
+	cr_expect_eq(r.ops[4].value, 1, "the child keeps its data");
+	cr_expect_geq(trace_count("do_wp_page:folio_add_new_anon_rmap"), 1, "unshared by a copy");
+}

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/filemap.h"
+#include "../core/fork.h"
 #include "../core/gup.h"
 #include "../core/hw.h"
 #include "../core/knobs.h"
@@ -80,7 +81,23 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		res->value = (uint64_t)procmap_query(mm, op->addr);
 		return 0;
 	case SCN_OP_GUP:
-		return gup_read_word(mm, op->addr, op->write, &res->value);
+		return gup_read_once(mm, op->addr, op->write ? FOLL_WRITE : 0, &res->value);
+	case SCN_OP_FORK:
+		/* P0 forks; its child is P1, which must have nothing mapped yet */
+		return op->proc == 0 ? do_fork(mm, mm_get(1)) : -EINVAL;
+	case SCN_OP_GUP_GET:
+		return gup_hold(op->agent, mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0));
+	case SCN_OP_PIN:
+		return gup_hold(op->agent, mm, op->addr,
+				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0));
+	case SCN_OP_DMA_READ:
+		return dma_access(op->agent, false, &res->value);
+	case SCN_OP_DMA_WRITE: {
+		uint64_t v = op->value;
+		return dma_access(op->agent, true, &v);
+	}
+	case SCN_OP_UNPIN:
+		return gup_release(op->agent);
 	case SCN_OP_MIGRATE:
 		return do_move_page(mm, op->addr);
 	case SCN_OP_RECLAIM:

@@ -84,7 +84,13 @@ enum scn_field {
 	  SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES | SCN_F_BACKING | SCN_F_SHARING | SCN_F_PROT)      \
 	X(SCN_OP_QUERY, "query", SCN_F_PROC | SCN_F_ADDR)                                          \
 	X(SCN_OP_MIGRATE, "migrate", SCN_F_PROC | SCN_F_ADDR)                                      \
-	X(SCN_OP_GUP, "gup", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
+	X(SCN_OP_GUP, "gup", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                                 \
+	X(SCN_OP_FORK, "fork", SCN_F_PROC)                                                         \
+	X(SCN_OP_GUP_GET, "gup-get", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                         \
+	X(SCN_OP_PIN, "pin", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                                 \
+	X(SCN_OP_DMA_READ, "dma-read", 0)                                                          \
+	X(SCN_OP_DMA_WRITE, "dma-write", SCN_F_VALUE)                                              \
+	X(SCN_OP_UNPIN, "unpin", 0)
 
 /* clang-format off */
 enum scn_op_kind {

@@ -78,7 +78,8 @@ static void svg_head(const struct show *sh, const char *title, int width, FILE *
 	fprintf(out, "<title>");
 	xml_text(title, out);
 	fprintf(out, "</title>\n<defs>\n");
-	static const char *const arrows[][2] = {{"ipi", "#7a2ea0"}, {"rf", "#178a3a"}};
+	static const char *const arrows[][2] = {
+	    {"ipi", "#7a2ea0"}, {"rf", "#178a3a"}, {"verdict", "#c00000"}};
 	for (int i = 0; i < 2; i++)
 		fprintf(out,
 			"<marker id=\"arrow-%s\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
@@ -150,7 +151,18 @@ static void arrow(const struct show *sh, uint32_t a, uint32_t b, const char *kin
 		"stroke-dasharray=\"%s\" marker-end=\"url(#arrow-%s)\"><title>%s: step %u -> step "
 		"%u</title></line>\n",
 		x0, y0, x1, y1 - (y1 > y0 ? 4 : -4), color, dash, kind,
-		!strcmp(kind, "ipi") ? "IPI" : "reads-from", a, b);
+		!strcmp(kind, "ipi")  ? "IPI"
+		: !strcmp(kind, "rf") ? "reads-from"
+				      : "the other party -> the violation",
+		a, b);
+}
+
+/* The finding's two parties: the other party's access -> the violating one. */
+static void svg_verdict_edge(const struct show *sh, FILE *out)
+{
+	if (sh->violation != SHOW_NONE && sh->other != SHOW_NONE && sh->other != sh->violation &&
+	    sh->violation < sh->steps && sh->other < sh->steps)
+		arrow(sh, sh->other, sh->violation, "verdict", "#c00000", "2,2", out);
 }
 
 /* IPI: a send by A (object ipi:A) -> each ack of ipi:A by another agent. */
@@ -268,7 +280,8 @@ static void svg_legend(const struct show *sh, FILE *out)
 	y += 40;
 	static const struct {
 		const char *color, *what;
-	} dots[] = {{"#c00000", "the violating access (ringed) and the other party"},
+	} dots[] = {{"#c00000", "the violating access (ringed), the other party; dotted arrow: "
+				"from the one to the other"},
 		    {"#d06000", "racing access: an object two agents touch, one writing"},
 		    {"#1f4fbf", "acquire/release of a lock two agents take; bars: held"},
 		    {"#7a2ea0", "irq / IPI; dashed arrow: IPI send -> ack"},
@@ -294,6 +307,7 @@ void show_svg(const struct show *sh, const char *title, FILE *out)
 	svg_rows(sh, out);
 	svg_ipis(sh, out);
 	svg_reads_from(sh, out);
+	svg_verdict_edge(sh, out);
 	svg_legend(sh, out);
 	fprintf(out, "</svg>\n");
 }

@@ -1,0 +1,181 @@
+/* SPDX-License-Identifier: MIT */
+/* fork(): dup_mmap() and copy_page_range() (see fork.h). */
+#include "fork.h"
+
+#include <errno.h>
+
+#include "hw.h"
+#include "mmap.h"
+#include "page.h"
+#include "pgtable.h"
+#include "rmap.h"
+#include "tlb.h"
+#include "vma.h"
+
+/* A private mapping: writes go to anonymous copies (is_cow_mapping()). */
+static bool is_cow_mapping(const struct vm_area_struct *vma)
+{
+	return !(vma->vm_flags & VM_SHARED);
+}
+
+/*
+ * Models: copy_present_page(): the child gets its own copy of an exclusive page
+ * that may be pinned, mapped writable as the parent's.  Returns false on -ENOMEM.
+ */
+static bool copy_present_page(struct vm_area_struct *src_vma, struct vm_area_struct *dst_vma,
+			      unsigned long addr, pte_t *dst_pte, pte_t pte, struct folio *src)
+{
+	struct folio *new = folio_alloc();
+	if (!new)
+		return false;
+	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+		uint64_t v = folio_read_word(src, w);
+		/* oracle bookkeeping, as of this read (a device may write the page
+		 * meanwhile): the child's word and its writer are the parent's */
+		hw_shadow_copy_word(src_vma->vm_mm, dst_vma->vm_mm, addr, w);
+		new->wr_mm[w] = src->wr_mm[w];
+		new->wr_seq[w] = src->wr_seq[w];
+		folio_write_word(new, w, v);
+	}
+	folio_add_new_anon_rmap(new, dst_vma, addr);
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pfn_pte(folio_pfn(new), pte_write(pte)));
+	return true;
+}
+
+/*
+ * Models: copy_present_pte() / copy_nonpresent_pte() for one PTE.
+ * Context: both PTLs held.  Returns false on -ENOMEM.
+ */
+static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			 unsigned long addr, pte_t *dst_pte, pte_t *src_pte, uint64_t *copied)
+{
+	pte_t pte = ptep_get(src_pte);
+	if (pte_none(pte))
+		return true;
+	bool cow = is_cow_mapping(src_vma);
+	if (!pte_present(pte)) {
+		/* a migration entry: both processes wait for the same migration */
+		if (is_writable_migration_entry(pte) && cow) {
+			pte = make_readable_migration_entry(pte);
+			set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
+		}
+		set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+		return true;
+	}
+	struct folio *folio = pfn_folio(pte_pfn(pte));
+	folio_get(folio);
+	if (folio_test_anon(folio)) {
+		if (folio_try_dup_anon_rmap_pte(folio)) {
+			/* exclusive and maybe pinned: the pin keeps the parent's page */
+			folio_put(folio);
+			*copied |= 1ull << (addr >> PAGE_SHIFT); /* oracle bookkeeping */
+			return copy_present_page(src_vma, dst_vma, addr, dst_pte, pte, folio);
+		}
+	} else {
+		folio_add_file_rmap_pte(folio, dst_vma);
+	}
+	if (cow && pte_write(pte)) {
+		/* ptep_set_wrprotect(): the parent's next write faults, and copies */
+		pte_t old = ptep_get_and_clear(src_vma->vm_mm, addr, src_pte);
+		set_pte_at(src_vma->vm_mm, addr, src_pte, pte_wrprotect(old));
+		pte = pte_wrprotect(old);
+	}
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte_mkold(pte));
+	return true;
+}
+
+/* Models: copy_pte_range() for one PMD.  Returns false on -ENOMEM. */
+static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			   unsigned long addr, unsigned long end, uint64_t *copied)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	pmd_t *src_pmd = pmd_offset(src_mm, addr), *dst_pmd = pmd_offset(dst_mm, addr);
+	if (!pmd_present(pmdp_get(src_mm, src_pmd)))
+		return true;
+	if (pmd_none(pmdp_get(dst_mm, dst_pmd)) && pte_alloc(dst_mm, dst_pmd))
+		return false;
+	spinlock_t *dst_ptl, *src_ptl;
+	pte_t *dst_pte = pte_offset_map_lock(dst_mm, dst_pmd, addr, &dst_ptl);
+	pte_t *src_pte = pte_offset_map_lock(src_mm, src_pmd, addr, &src_ptl);
+	bool ok = dst_pte && src_pte;
+	for (; ok && addr < end; addr += PAGE_SIZE, dst_pte++, src_pte++)
+		ok = copy_one_pte(dst_vma, src_vma, addr, dst_pte, src_pte, copied);
+	if (src_pte)
+		pte_unmap_unlock(src_pte, src_ptl);
+	if (dst_pte)
+		pte_unmap_unlock(dst_pte, dst_ptl);
+	return ok;
+}
+
+/* Models: copy_page_range().  Context: both mmap_locks held for write. */
+static bool copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+			    uint64_t *copied)
+{
+	struct mm_struct *src_mm = src_vma->vm_mm;
+	if (!src_vma->anon_vma)
+		return true; /* vma_needs_copy(): shared mappings fault in the child */
+	bool cow = is_cow_mapping(src_vma);
+	/* GUP-fast sees the odd count and leaves pinning to the slow path, which
+	 * takes mmap_lock and so waits for us */
+	if (cow)
+		write_seqcount_begin(&src_mm->write_protect_seq);
+	bool ok = true;
+	for (unsigned long addr = src_vma->vm_start; ok && addr < src_vma->vm_end;) {
+		unsigned long next = pmd_addr_end(addr, src_vma->vm_end);
+		ok = copy_pte_range(dst_vma, src_vma, addr, next, copied);
+		addr = next;
+	}
+	if (cow)
+		write_seqcount_end(&src_mm->write_protect_seq);
+	return ok;
+}
+
+int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
+{
+	if (mm == oldmm)
+		return -EINVAL;
+	mmap_write_lock(oldmm);
+	mmap_write_lock(mm); /* mmap_write_lock_nested(): nobody else knows the child yet */
+	int ret = 0;
+	unsigned long index = 0;
+	if (mt_find(&mm->mm_mt, &index, ULONG_MAX))
+		ret = -EBUSY;
+	uint64_t copied = 0; /* oracle bookkeeping: pages copied for the child early */
+	index = 0;
+	struct vm_area_struct *mpnt;
+	while (!ret && (mpnt = mt_find(&oldmm->mm_mt, &index, ULONG_MAX)) != NULL) {
+		struct vm_area_struct *tmp = vm_area_alloc(mm);
+		if (!tmp) {
+			ret = -ENOMEM;
+			break;
+		}
+		tmp->vm_start = mpnt->vm_start;
+		tmp->vm_end = mpnt->vm_end;
+		tmp->vm_flags = mpnt->vm_flags;
+		tmp->vm_file = mpnt->vm_file;
+		tmp->vm_pgoff = mpnt->vm_pgoff;
+		tmp->vm_gen = mpnt->vm_gen;
+		/* faults on the parent's VMA (per-VMA lock) wait until fork is done */
+		vma_start_write(mpnt);
+		anon_vma_fork(tmp, mpnt);
+		vma_link(mm, tmp);
+		mm->oracle_mapped |= oldmm->oracle_mapped & (((1ull << vma_pages(tmp)) - 1)
+							     << (tmp->vm_start >> PAGE_SHIFT));
+		if (!copy_page_range(tmp, mpnt, &copied))
+			ret = -ENOMEM;
+		if (!index)
+			break;
+	}
+	/* the write-protected PTEs: no CPU may keep writing through the old TLB entries */
+	flush_tlb_mm(oldmm);
+	if (ret != -EBUSY) {
+		/* oracle bookkeeping: the processes part here; until the flush the parent
+		 * could still write to the pages it now shares */
+		hw_shadow_fork(oldmm, mm, copied);
+		mm_fork_seq = mm_store_seq;
+	}
+	mmap_write_unlock(mm);
+	mmap_write_unlock(oldmm);
+	return ret;
+}

@@ -1,0 +1,29 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * fork(): a copy of an address space, the protocol stated once (kernel/fork.c
+ * dup_mmap(), mm/memory.c copy_page_range()).  Under both mmap_locks for write,
+ * every VMA is duplicated and chained to its parent's anon_vmas; for private
+ * (COW) mappings the parent's write_protect_seq is odd while the PTEs are copied:
+ *   - an anonymous page that is exclusive and may be pinned is copied for the
+ *     child at once (copy_present_page(): the pin stays with the parent's page);
+ *   - any other anonymous page stops being exclusive and is shared, its PTE
+ *     write-protected in both processes (the next write copies it);
+ *   - file pages are shared; shared mappings are not copied (the child faults).
+ * The parent's TLB is flushed before its mmap_lock is dropped.
+ *
+ * Models: dup_mmap(), anon_vma_fork(), copy_page_range(), copy_present_pte(),
+ * copy_present_page(), copy_nonpresent_pte() for migration entries.  Leaves out:
+ * VM_WIPEONFORK/VM_DONTCOPY, uffd-wp, rss counters, huge PMDs.
+ */
+#ifndef MMFUZZ_FORK_H
+#define MMFUZZ_FORK_H
+
+#include "mm.h"
+
+/*
+ * Copy @oldmm into @mm, which must have no VMAs (the child: a fresh process).
+ * Returns 0, -EBUSY (@mm in use) or -ENOMEM.  Context: no locks held.
+ */
+int do_fork(struct mm_struct *oldmm, struct mm_struct *mm);
+
+#endif
