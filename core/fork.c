@@ -56,7 +56,7 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 	bool cow = is_cow_mapping(src_vma);
 	if (!pte_present(pte)) {
 		/* a migration entry: both processes wait for the same migration */
-		if (is_writable_migration_entry(pte) && cow) {
+		if ((pte.val & (_PAGE_SWP_MIGRATION_WRITE | _PAGE_SWP_MIGRATION_EXCL)) && cow) {
 			pte = make_readable_migration_entry(pte);
 			set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
 		}

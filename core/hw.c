@@ -95,7 +95,18 @@ SCHED_SITE_GLOBAL(site_hw_perm, "hw_walk", "pte_beyond_vma");
  */
 static void check_pte_within_vma(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
 {
-	if (!pte_write(pte) || mm->mmap_lock.writer != SCHED_NO_AGENT)
+	if (!pte_write(pte))
+		return;
+	/* and a writable anonymous PTE maps a page no other process can map — except
+	 * while fork() shares it and has yet to write-protect it (write_protect_seq odd) */
+	const struct folio *folio = pfn_folio(pte_pfn(pte));
+	if ((folio->flags >> PG_anon & 1u) && !(folio->flags >> PG_anon_exclusive & 1u) &&
+	    !(mm->write_protect_seq.sequence & 1))
+		sched_finding(mm_oracle_names[ORACLE_MM_BUG], &site_hw_perm, NULL, 1u << cpu,
+			      "%s's walker finds a writable PTE for P%d 0x%lx mapping frame %u, "
+			      "an anonymous page that is not PageAnonExclusive",
+			      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte));
+	if (mm->mmap_lock.writer != SCHED_NO_AGENT)
 		return;
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
 	if (vma && !(vma->vm_flags & VM_WRITE))

@@ -31,10 +31,21 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 	folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 	/* flushed before the entry is written: no CPU can store to it past the copy */
 	pteval = ptep_clear_flush(vma, addr, ptep);
+	bool exclusive = PageAnonExclusive(folio);
+	if (exclusive && folio_maybe_dma_pinned(folio)) {
+		/* folio_try_share_anon_rmap_pte() refuses: a pinned page stays put */
+		set_pte_at(mm, addr, ptep, pteval);
+		folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
+		pte_unmap_unlock(ptep, ptl);
+		return false;
+	}
+	if (exclusive)
+		ClearPageAnonExclusive(folio); /* carried by the entry from here */
 	if (pte_dirty(pteval))
 		folio_mark_dirty(folio);
 	set_pte_at(mm, addr, ptep,
-		   make_migration_entry(folio_pfn(folio), pte_write(pteval), pte_dirty(pteval)));
+		   make_migration_entry(folio_pfn(folio), pte_write(pteval), pte_dirty(pteval),
+					exclusive));
 	folio_remove_rmap_pte(folio, vma);
 	folio_put(folio); /* the mapping's reference */
 	pte_unmap_unlock(ptep, ptl);
@@ -61,6 +72,8 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 	if (pte_dirty(entry))
 		pte = pte_mkdirty(pte);
 	folio_add_anon_rmap_pte(dst, vma);
+	if (is_exclusive_migration_entry(entry))
+		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
 	set_pte_at(mm, addr, ptep, pte);
 	pte_unmap_unlock(ptep, ptl);
 	return true;

@@ -738,7 +738,8 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 			pte_t old = ptep_get(pte);
 			if (is_writable_migration_entry(old)) {
 				/* the PTE that replaces it after the migration must be read-only */
-				set_pte_at(mm, addr, pte, make_readable_migration_entry(old));
+				set_pte_at(mm, addr, pte,
+					   make_readable_exclusive_migration_entry(old));
 				continue;
 			}
 			if (!pte_present(old) || !pte_write(old))

@@ -29,6 +29,7 @@ typedef struct {
 /* non-present entries (swp_entry_t): a migration entry keeps the pfn in place */
 #define _PAGE_SWP_MIGRATION	  (1ull << 9)
 #define _PAGE_SWP_MIGRATION_WRITE (1ull << 10)
+#define _PAGE_SWP_MIGRATION_EXCL  (1ull << 11) /* the page was PageAnonExclusive */
 
 static inline pte_t __pte(uint64_t v)
 {
@@ -107,14 +108,25 @@ static inline bool is_writable_migration_entry(pte_t pte)
 {
 	return is_migration_entry(pte) && (pte.val & _PAGE_SWP_MIGRATION_WRITE);
 }
-static inline pte_t make_migration_entry(uint32_t pfn, bool write, bool dirty)
+static inline bool is_exclusive_migration_entry(pte_t pte)
+{
+	return is_migration_entry(pte) && (pte.val & _PAGE_SWP_MIGRATION_EXCL);
+}
+static inline pte_t make_migration_entry(uint32_t pfn, bool write, bool dirty, bool exclusive)
 {
 	return __pte(((uint64_t)pfn << _PAGE_PFN_SHIFT) | _PAGE_SWP_MIGRATION |
-		     (write ? _PAGE_SWP_MIGRATION_WRITE : 0) | (dirty ? _PAGE_DIRTY : 0));
+		     (write ? _PAGE_SWP_MIGRATION_WRITE : 0) | (dirty ? _PAGE_DIRTY : 0) |
+		     (exclusive ? _PAGE_SWP_MIGRATION_EXCL : 0));
 }
-static inline pte_t make_readable_migration_entry(pte_t pte)
+/* mprotect(): no write permission; still exclusive */
+static inline pte_t make_readable_exclusive_migration_entry(pte_t pte)
 {
 	return __pte(pte.val & ~_PAGE_SWP_MIGRATION_WRITE);
+}
+/* fork(): shared from now on */
+static inline pte_t make_readable_migration_entry(pte_t pte)
+{
+	return __pte(pte.val & ~(_PAGE_SWP_MIGRATION_WRITE | _PAGE_SWP_MIGRATION_EXCL));
 }
 static inline uint32_t migration_entry_pfn(pte_t pte)
 {
