@@ -1,0 +1,44 @@
+/* SPDX-License-Identifier: MIT */
+/* madvise(MADV_DONTNEED, MADV_FREE) (see mmap.h). */
+#include "mmap.h"
+
+#include "hw.h"
+#include "memory.h"
+#include "page.h"
+#include "pgtable.h"
+#include "rmap.h"
+#include "tlb.h"
+#include "vma.h"
+#include "vms.h"
+
+/* ---- madvise ------------------------------------------------------------------------ */
+
+/* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
+int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
+{
+	if ((advice != MADV_DONTNEED && advice != MADV_FREE) || addr % PAGE_SIZE)
+		return -EINVAL;
+	unsigned long end = addr + len;
+	int ret = 0;
+	mmap_read_lock(mm);
+	while (addr < end) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end) {
+			ret = -ENOMEM; /* unmapped hole */
+			break;
+		}
+		if (vma->vm_start > addr)
+			ret = -ENOMEM;
+		unsigned long start = addr > vma->vm_start ? addr : vma->vm_start;
+		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
+		if (advice == MADV_DONTNEED)
+			zap_page_range_single(vma, start, stop - start);
+		else if (!vma->vm_file)
+			madvise_free_single_vma(vma, start, stop);
+		else
+			ret = -EINVAL; /* MADV_FREE: anonymous memory only */
+		addr = stop;
+	}
+	mmap_read_unlock(mm);
+	return ret;
+}

@@ -1,0 +1,229 @@
+/* SPDX-License-Identifier: MIT */
+/* Gathering, splitting, reserving and unmapping VMAs (see vms.h). */
+#include "vms.h"
+
+#include "hw.h"
+#include "memory.h"
+#include "page.h"
+#include "pgtable.h"
+#include "rmap.h"
+#include "tlb.h"
+#include "vma.h"
+
+static uint32_t vma_generation;
+
+void vms_reset(void)
+{
+	vma_generation = 0;
+}
+
+uint32_t vma_next_generation(void)
+{
+	return ++vma_generation;
+}
+
+/* ---- splitting and gathering ------------------------------------------------------ */
+
+/*
+ * Models: __split_vma(): cut @vma at @addr; @vma keeps [vm_start, addr), the
+ * returned VMA gets [addr, vm_end).  Both are write-locked.
+ * Context: mmap_lock held for write.  NULL: -ENOMEM.
+ */
+struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	SCHED_ASSERT(addr > vma->vm_start && addr < vma->vm_end && addr % PAGE_SIZE == 0);
+	struct vm_area_struct *new = vm_area_alloc(mm);
+	if (!new)
+		return NULL;
+	vma_start_write(vma);
+	new->vm_start = addr;
+	new->vm_end = vma->vm_end;
+	new->vm_flags = vma->vm_flags;
+	new->vm_file = vma->vm_file;
+	new->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	new->vm_gen = vma->vm_gen; /* the same mapping, cut in two */
+	vma_start_write(new);
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
+	SCHED_YIELD("vm_end", vma_obj(vma), SCHED_OP_WRITE);
+	vma->vm_end = addr;
+	vma_mark_detached(new, false);
+	if (new->vm_file)
+		vma_link_file(new);
+	anon_vma_clone(new, vma);
+	return new;
+}
+
+/* The end of the last entry (VMA or MTREE_ZERO) ending at or below @addr, or 0. */
+static unsigned long entry_end_below(struct mm_struct *mm, unsigned long addr)
+{
+	unsigned long end = 0;
+	void *entry;
+	MA_STATE(mas, &mm->mm_mt, 0, 0);
+	if (addr)
+		mas_for_each(&mas, entry, addr - 1) if (mas.last < addr) end = mas.last + 1;
+	return end;
+}
+
+/* The start of the first entry (VMA or MTREE_ZERO) ending above @addr, or TASK_SIZE. */
+static unsigned long entry_start_above(struct mm_struct *mm, unsigned long addr)
+{
+	MA_STATE(mas, &mm->mm_mt, addr, addr);
+	if (!mas_find(&mas, TASK_SIZE - 1))
+		return TASK_SIZE;
+	return mas.index > addr ? mas.index : addr;
+}
+
+/* Does any reservation (MTREE_ZERO) intersect [start, end)?  Context: mmap_lock. */
+bool range_reserved(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	void *entry;
+	MA_STATE(mas, &mm->mm_mt, start, start);
+	mas_for_each(&mas, entry, end - 1) if (mt_is_zero(entry)) return true;
+	return false;
+}
+
+/*
+ * Compute vms->resv from the gathered VMAs (sorted by address): merge adjacent
+ * VMAs into runs, widen each run, merge runs that then meet.
+ * Context: mmap_lock held for write.
+ */
+void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	const unsigned long pmd_mask = (1ul << PMD_SHIFT) - 1;
+	vms->nr_resv = 0;
+	for (int i = 0; i < vms->count; i++) {
+		unsigned long rs = vms->vmas[i]->vm_start, re = vms->vmas[i]->vm_end;
+		while (i + 1 < vms->count && vms->vmas[i + 1]->vm_start == re)
+			re = vms->vmas[++i]->vm_end;
+		unsigned long lo = entry_end_below(mm, rs), hi = entry_start_above(mm, re);
+		if (lo < (rs & ~pmd_mask))
+			lo = rs & ~pmd_mask;
+		if (hi > ((re + pmd_mask) & ~pmd_mask))
+			hi = (re + pmd_mask) & ~pmd_mask;
+		if (vms->nr_resv && vms->resv[vms->nr_resv - 1].end >= lo) {
+			vms->resv[vms->nr_resv - 1].end = hi;
+			continue;
+		}
+		vms->resv[vms->nr_resv].start = lo;
+		vms->resv[vms->nr_resv++].end = hi;
+	}
+}
+
+/*
+ * Models: vms_gather_munmap_vmas(): split at the edges, then write-lock every VMA
+ * inside [start, end).  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
+ */
+int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end, struct vma_munmap *vms)
+{
+	mmap_assert_write_locked(mm);
+	vms->start = start;
+	vms->end = end;
+	vms->count = vms->nr_resv = 0;
+	struct vm_area_struct *vma = find_vma(mm, start);
+	if (vma && vma->vm_start < start && vma->vm_end > start && !split_vma(vma, start))
+		return -ENOMEM;
+	for (vma = find_vma(mm, start); vma && vma->vm_start < end;
+	     vma = find_vma(mm, vma->vm_end)) {
+		if (vma->vm_end > end && !split_vma(vma, end))
+			return -ENOMEM;
+		vma_start_write(vma);
+		SCHED_ASSERT(vms->count < NR_VMAS);
+		vms->vmas[vms->count++] = vma;
+	}
+	vms_set_bounds(mm, vms);
+	return 0;
+}
+
+/* Oracle bookkeeping: what the user sees mapped, set or cleared for [start, end). */
+void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long end, bool mapped)
+{
+	for (unsigned long a = start; a < end; a += PAGE_SIZE)
+		if (mapped)
+			mm->oracle_mapped |= 1ull << (a >> PAGE_SHIFT);
+		else
+			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
+}
+
+/*
+ * Models: free_pgtables(): clear the PMDs whose whole span lies inside [floor,
+ * ceiling) and touches [start, end), and hand their tables to the mmu_gather,
+ * which frees them after the TLB flush (the flush IPI also waits out hardware
+ * walkers still reading them).  Context: the VMAs of the span detached.
+ */
+static void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned long start,
+			  unsigned long end, unsigned long floor, unsigned long ceiling)
+{
+	for (unsigned long p = pmd_index(start); p < PTRS_PER_PMD && (p << PMD_SHIFT) < end; p++) {
+		unsigned long ps = p << PMD_SHIFT, pe = ps + (1ul << PMD_SHIFT);
+		if (ps < floor || pe > ceiling)
+			continue;
+		pmd_t *pmdp = &mm->pmd[p];
+		pmd_t pmd = pmdp_get(mm, pmdp);
+		if (!pmd_present(pmd))
+			continue;
+		SCHED_YIELD("pmd_clear", pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+		pmdp->val = 0;
+		tlb_remove_table(tlb, pmd_table(pmd), ps);
+	}
+}
+
+/*
+ * Models: unmap_vmas(): zap the gathered VMAs' PTEs into @tlb, then take file
+ * VMAs off i_mmap and the VMAs off the anon_vma (rmap walkers must not walk page
+ * tables about to be freed).
+ */
+void unmap_vmas(struct mmu_gather *tlb, struct vma_munmap *vms)
+{
+	for (int i = 0; i < vms->count; i++)
+		unmap_single_vma(tlb, vms->vmas[i], vms->start, vms->end);
+	for (int i = 0; i < vms->count; i++) {
+		if (vms->vmas[i]->vm_file)
+			vma_unlink_file(vms->vmas[i]);
+		unlink_anon_vmas(vms->vmas[i]); /* rmap walkers are done with them */
+	}
+}
+
+/* The page tables of every reservation go to @tlb (freed after its flush). */
+void vms_free_pgtables(struct mmu_gather *tlb, struct vma_munmap *vms)
+{
+	for (int r = 0; r < vms->nr_resv; r++)
+		free_pgtables(tlb, tlb->mm, vms->resv[r].start, vms->resv[r].end,
+			      vms->resv[r].start, vms->resv[r].end);
+}
+
+/* Models: unmap_region(): zap, unlink, free page tables, flush; the oracle after. */
+void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
+{
+	struct mmu_gather tlb;
+	tlb_gather_mmu(&tlb, mm);
+	unmap_vmas(&tlb, vms);
+	vms_free_pgtables(&tlb, vms);
+	tlb_finish_mmu(&tlb);
+	tlb_check_no_stale(&tlb, vms->start, vms->end, "the unmap");
+}
+
+void remove_vmas(struct vma_munmap *vms)
+{
+	for (int i = 0; i < vms->count; i++) {
+		vma_mark_detached(vms->vmas[i], true);
+		vm_area_free(vms->vmas[i]);
+	}
+}
+
+/*
+ * Take mmap_lock for write with no reservation left in [start, end): MAP_FIXED
+ * and mremap() may not replace a range that a munmap() still tears down.  Waits
+ * for the munmaps in flight (munmap_sem) and looks again.
+ */
+void mmap_write_lock_unreserved(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	mmap_write_lock(mm);
+	while (range_reserved(mm, start, end)) {
+		mmap_write_unlock(mm);
+		down_write(&mm->munmap_sem);
+		up_write(&mm->munmap_sem);
+		mmap_write_lock(mm);
+	}
+}
