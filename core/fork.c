@@ -63,17 +63,17 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 		set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
 		return true;
 	}
-	struct folio *folio = pfn_folio(pte_pfn(pte));
+	struct folio *page = pfn_page(pte_pfn(pte)), *folio = page_folio(page);
 	folio_get(folio);
 	if (folio_test_anon(folio)) {
-		if (folio_try_dup_anon_rmap_pte(folio)) {
+		if (folio_try_dup_anon_rmap_pte(page)) {
 			/* exclusive and maybe pinned: the pin keeps the parent's page */
 			folio_put(folio);
 			*copied |= 1ull << (addr >> PAGE_SHIFT); /* oracle bookkeeping */
-			return copy_present_page(src_vma, dst_vma, addr, dst_pte, pte, folio);
+			return copy_present_page(src_vma, dst_vma, addr, dst_pte, pte, page);
 		}
 	} else {
-		folio_add_file_rmap_pte(folio, dst_vma);
+		folio_add_file_rmap_pte(page, dst_vma);
 	}
 	if (cow && pte_write(pte)) {
 		/* ptep_set_wrprotect(): the parent's next write faults, and copies */

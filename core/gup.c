@@ -18,12 +18,12 @@
  * first.  Writes (FOLL_WRITE) break COW instead; FOLL_GET never unshares.
  * Knob gup-ro-no-unshare: never.
  */
-static bool gup_must_unshare(unsigned int flags, struct folio *folio)
+static bool gup_must_unshare(unsigned int flags, struct folio *page)
 {
-	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN || !folio_test_anon(folio) ||
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN || !folio_test_anon(page) ||
 	    knob_enabled(KNOB_GUP_RO_NO_UNSHARE))
 		return false;
-	return !PageAnonExclusive(folio);
+	return !PageAnonExclusive(page);
 }
 
 /* Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it). */
@@ -43,7 +43,8 @@ static void gup_put_folio(struct folio *folio, unsigned int flags)
 
 /*
  * Models: gup_fast() -> gup_fast_pte_range() for one PTE.  Context: interrupts
- * disabled by the caller.  Returns the grabbed folio, or NULL: take the slow path.
+ * disabled by the caller.  Returns the page, its folio grabbed, or NULL: take the
+ * slow path.
  */
 static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
@@ -73,18 +74,18 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 			      sched_agent_name(sched_current()), mm->id, addr, pfn);
 	if (pfn >= NR_FRAMES)
 		return NULL;
-	struct folio *folio = pfn_folio(pfn);
+	struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
 	gup_grab_more(folio, flags);
 	/* the PMD may have been freed and the PTE changed since we read them */
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep)) ||
-	    (!pte_write(pte) && gup_must_unshare(flags, folio)) ||
+	    (!pte_write(pte) && gup_must_unshare(flags, page)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	return folio;
+	return page;
 }
 
 /*
@@ -103,19 +104,19 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 	if (!ptep)
 		return NULL;
 	pte_t pte = ptep_get(ptep);
-	struct folio *folio = NULL;
+	struct folio *page = NULL;
 	if (pte_present(pte) && (!(flags & FOLL_WRITE) || pte_write(pte))) {
-		folio = pfn_folio(pte_pfn(pte));
-		if (!pte_write(pte) && gup_must_unshare(flags, folio)) {
+		page = pfn_page(pte_pfn(pte));
+		if (!pte_write(pte) && gup_must_unshare(flags, page)) {
 			*unshare = true;
-			folio = NULL;
+			page = NULL;
 		} else {
-			folio_get(folio);
-			gup_grab_more(folio, flags);
+			folio_get(page_folio(page));
+			gup_grab_more(page_folio(page), flags);
 		}
 	}
 	pte_unmap_unlock(ptep, ptl);
-	return folio;
+	return page;
 }
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
@@ -125,10 +126,10 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 {
 	addr &= ~(PAGE_SIZE - 1);
 	unsigned long irq = local_irq_save();
-	struct folio *folio = addr < TASK_SIZE ? gup_fast_pte(mm, addr, flags) : NULL;
+	struct folio *page = addr < TASK_SIZE ? gup_fast_pte(mm, addr, flags) : NULL;
 	local_irq_restore(irq);
-	if (folio)
-		return folio;
+	if (page)
+		return page;
 	*err = -EFAULT;
 	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
 	if (!vma)
@@ -137,10 +138,10 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 		mmap_read_unlock(mm);
 		return NULL;
 	}
-	for (int tries = 0; !folio && tries < GUP_FAULT_RETRIES; tries++) {
+	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {
 		bool unshare;
-		folio = follow_page_pte(mm, addr, flags, &unshare);
-		if (folio)
+		page = follow_page_pte(mm, addr, flags, &unshare);
+		if (page)
 			break;
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
 		unsigned int fault_flags = unshare		? FAULT_FLAG_UNSHARE
@@ -152,14 +153,14 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 		}
 	}
 	mmap_read_unlock(mm);
-	return folio;
+	return page;
 }
 
 /* ---- references held by a device ------------------------------------------------- */
 
 /* What an agent holds: a pin (a device's buffer) or a FOLL_GET reference (a pipe). */
 struct gup_ref {
-	struct folio *folio;
+	struct folio *page; /* its folio holds the reference */
 	struct mm_struct *mm;
 	unsigned long addr;
 	unsigned int flags;
@@ -175,34 +176,34 @@ void gup_reset(void)
 int gup_hold(int agent, struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
 	struct gup_ref *ref = &gup_refs[agent];
-	if (ref->folio)
+	if (ref->page)
 		return -EBUSY;
 	int err = 0;
-	struct folio *folio = get_user_pages_fast(mm, addr, flags, &err);
-	if (!folio)
+	struct folio *page = get_user_pages_fast(mm, addr, flags, &err);
+	if (!page)
 		return err;
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	*ref = (struct gup_ref){folio, mm, addr, flags, vma ? vma->vm_gen : 0};
+	*ref = (struct gup_ref){page, mm, addr, flags, vma ? vma->vm_gen : 0};
 	return 0;
 }
 
 int gup_release(int agent)
 {
 	struct gup_ref *ref = &gup_refs[agent];
-	if (!ref->folio)
+	if (!ref->page)
 		return -EINVAL;
 	/* unpin_user_pages_dirty_lock(): what the device may have written is dirty */
 	if ((ref->flags & (FOLL_PIN | FOLL_WRITE)) == (FOLL_PIN | FOLL_WRITE))
-		folio_mark_dirty(ref->folio);
-	gup_put_folio(ref->folio, ref->flags);
-	ref->folio = NULL;
+		folio_mark_dirty(page_folio(ref->page));
+	gup_put_folio(page_folio(ref->page), ref->flags);
+	ref->page = NULL;
 	return 0;
 }
 
 void gup_release_all(void)
 {
 	for (int agent = 0; agent < SCHED_AGENTS_MAX; agent++)
-		if (gup_refs[agent].folio)
+		if (gup_refs[agent].page)
 			gup_release(agent);
 }
 
@@ -219,18 +220,18 @@ static bool gup_ref_coherent(const struct gup_ref *ref)
 int dma_access(int agent, bool write, uint64_t *val)
 {
 	struct gup_ref *ref = &gup_refs[agent];
-	if (!ref->folio || (write && !(ref->flags & FOLL_WRITE)))
+	if (!ref->page || (write && !(ref->flags & FOLL_WRITE)))
 		return -EINVAL;
 	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
 	struct sched_site *site = write ? &hw_site_dma_write : &hw_site_dma_read;
-	sched_yield(site, folio_data_obj(ref->folio), write ? SCHED_OP_WRITE : SCHED_OP_READ);
+	sched_yield(site, folio_data_obj(ref->page), write ? SCHED_OP_WRITE : SCHED_OP_READ);
 	if (write) {
-		ref->folio->data[word] = *val;
-		hw_note_store(ref->mm, ref->addr, ref->folio, word, *val, agent, site,
+		ref->page->data[word] = *val;
+		hw_note_store(ref->mm, ref->addr, ref->page, word, *val, agent, site,
 			      gup_ref_coherent(ref));
 	} else {
-		*val = ref->folio->data[word];
-		hw_check_load(ref->mm, ref->addr, ref->folio, word, *val, agent, site,
+		*val = ref->page->data[word];
+		hw_check_load(ref->mm, ref->addr, ref->page, word, *val, agent, site,
 			      gup_ref_coherent(ref));
 	}
 	return 0;
@@ -239,12 +240,12 @@ int dma_access(int agent, bool write, uint64_t *val)
 int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, uint64_t *val)
 {
 	int err = 0;
-	struct folio *folio = get_user_pages_fast(mm, addr, flags | FOLL_GET, &err);
-	if (!folio)
+	struct folio *page = get_user_pages_fast(mm, addr, flags | FOLL_GET, &err);
+	if (!page)
 		return err;
 	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
-	*val = folio_read_word(folio, word);
-	hw_check_load(mm, addr, folio, word, *val, sched_current(), &hw_site_dma_read, false);
-	gup_put_folio(folio, flags | FOLL_GET);
+	*val = folio_read_word(page, word);
+	hw_check_load(mm, addr, page, word, *val, sched_current(), &hw_site_dma_read, false);
+	gup_put_folio(page_folio(page), flags | FOLL_GET);
 	return 0;
 }

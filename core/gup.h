@@ -27,8 +27,8 @@ struct folio;
 #define FOLL_PIN      0x40000u
 
 /*
- * Models: get_user_pages_fast() / pin_user_pages_fast() for one page: a grabbed
- * folio mapped at @addr (writable if FOLL_WRITE), or NULL with *err = -EFAULT or
+ * Models: get_user_pages_fast() / pin_user_pages_fast() for one page: the page
+ * mapped at @addr (writable if FOLL_WRITE), its folio grabbed, or NULL with *err = -EFAULT or
  * -ENOMEM.  FOLL_PIN adds GUP_PIN_COUNTING_BIAS, on an exclusive anon page only
  * (a read-only pin unshares first).  Context: no locks held.
  */

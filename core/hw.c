@@ -69,13 +69,14 @@ void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
  * stale translation (the page was discarded, moved by mremap or replaced by COW)
  * makes the page UNTRACKED for good: such user races have no single answer.
  */
-static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *folio)
+static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
 {
+	struct folio *folio = page_folio(page);
 	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
 		return false;
 	pmd_t pmd = *pmd_offset(mm, addr);
 	pte_t pte = pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
-	if ((pte_present(pte) && pte_pfn(pte) == folio_pfn(folio)) ||
+	if ((pte_present(pte) && pte_pfn(pte) == folio_pfn(page)) ||
 	    (folio->oracle & FOLIO_ORACLE_TRANSIENT))
 		return true;
 	folio->oracle |= FOLIO_ORACLE_UNTRACKED;
@@ -99,8 +100,8 @@ static void check_pte_within_vma(int cpu, struct mm_struct *mm, unsigned long ad
 		return;
 	/* and a writable anonymous PTE maps a page no other process can map — except
 	 * while fork() shares it and has yet to write-protect it (write_protect_seq odd) */
-	const struct folio *folio = pfn_folio(pte_pfn(pte));
-	if ((folio->flags >> PG_anon & 1u) && !(folio->flags >> PG_anon_exclusive & 1u) &&
+	const struct folio *page = pfn_page(pte_pfn(pte));
+	if ((page_folio(page)->flags >> PG_anon & 1u) && !(page->flags >> PG_anon_exclusive & 1u) &&
 	    !(mm->write_protect_seq.sequence & 1))
 		sched_finding(mm_oracle_names[ORACLE_MM_BUG], &site_hw_perm, NULL, 1u << cpu,
 			      "%s's walker finds a writable PTE for P%d 0x%lx mapping frame %u, "
@@ -152,13 +153,13 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		new = pte_mkdirty(new);
 	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
 		return WALK_RETRY;
-	struct folio *folio = pfn_folio(pte_pfn(new));
-	if (!folio->allocated)
+	struct folio *page = pfn_page(pte_pfn(new));
+	if (!page->allocated)
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
 			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
 			      sched_agent_name(cpu), mm->id, addr, pte_pfn(new));
 	check_pte_within_vma(cpu, mm, addr, new);
-	tlb_fill(cpu, mm, addr, new, folio->gen);
+	tlb_fill(cpu, mm, addr, new, page->gen);
 	return WALK_FILLED;
 }
 
@@ -201,14 +202,14 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 	return 0;
 }
 
-void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
 {
-	folio->wr_mm[word] = (int8_t)mm->id;
-	folio->wr_seq[word] = ++mm_store_seq;
+	page->wr_mm[word] = (int8_t)mm->id;
+	page->wr_seq[word] = ++mm_store_seq;
 	if (!tracked)
 		return;
-	*shadow_of(mm, addr & ~(PAGE_SIZE - 1), folio, word) = (struct hw_shadow_word){
+	*shadow_of(mm, addr & ~(PAGE_SIZE - 1), page_folio(page), word) = (struct hw_shadow_word){
 	    true, val, sched_fast.step ? sched_fast.step - 1 : 0, agent, site};
 }
 
@@ -217,12 +218,13 @@ static bool site_is_dma(const struct sched_site *site)
 	return site == &hw_site_dma_read || site == &hw_site_dma_write;
 }
 
-void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
 {
-	int8_t writer = folio->wr_mm[word];
+	struct folio *folio = page_folio(page);
+	int8_t writer = page->wr_mm[word];
 	if (folio_test_anon(folio) && mm_fork_seq && writer >= 0 && writer != mm->id &&
-	    folio->wr_seq[word] > mm_fork_seq)
+	    page->wr_seq[word] > mm_fork_seq)
 		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, NULL, 1u << agent,
 			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
 			      sched_agent_name(agent), site_is_dma(site) ? " (DMA)" : "",
@@ -245,7 +247,7 @@ void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *folio
 static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
 {
 	const struct sched_site *site = write ? &site_hw_store : &site_hw_load;
-	unsigned long page = addr & ~(PAGE_SIZE - 1);
+	unsigned long base = addr & ~(PAGE_SIZE - 1);
 	int word = (int)((addr % PAGE_SIZE) / sizeof(uint64_t));
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS && word < MM_WORDS_PER_PAGE);
 	mm->cpumask |= 1u << cpu; /* switch_mm(): this CPU now runs the mm */
@@ -256,14 +258,14 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 	 */
 	for (;;) {
 		/* the yield point of the access: interrupts (shootdowns) are taken here */
-		struct tlb_entry *e = tlb_lookup(cpu, mm, page);
+		struct tlb_entry *e = tlb_lookup(cpu, mm, base);
 		sched_yield((struct sched_site *)site,
 			    e ? SCHED_OBJ(OBJ_DATA, e->pfn) : SCHED_OBJ(OBJ_TLB, (uint32_t)cpu),
 			    write ? SCHED_OP_WRITE : SCHED_OP_READ);
-		e = tlb_lookup(cpu, mm, page);
+		e = tlb_lookup(cpu, mm, base);
 		if (e && (!write || (e->write && e->dirty))) {
-			struct folio *folio = pfn_folio(e->pfn);
-			if (!folio->allocated || folio->gen != e->gen)
+			struct folio *page = pfn_page(e->pfn), *folio = page_folio(page);
+			if (!page->allocated || page->gen != e->gen)
 				sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
 					      "%s %s P%d 0x%lx through a TLB entry for frame %u, "
 					      "freed since the entry was filled",
@@ -271,22 +273,22 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			bool tracked = file_page || private_page_tracked(mm, page, folio);
+			bool tracked = file_page || private_page_tracked(mm, base, page);
 			if (write) {
-				folio->data[word] = *val;
-				hw_note_store(mm, addr, folio, word, *val, cpu, site, tracked);
+				page->data[word] = *val;
+				hw_note_store(mm, addr, page, word, *val, cpu, site, tracked);
 				return 0;
 			}
-			*val = folio->data[word];
-			hw_check_load(mm, addr, folio, word, *val, cpu, site, tracked);
+			*val = page->data[word];
+			hw_check_load(mm, addr, page, word, *val, cpu, site, tracked);
 			return 0;
 		}
 		if (e)
 			e->valid = false; /* not dirty yet, or no write permission: re-walk */
-		enum walk_result r = hw_walk(cpu, mm, page, write);
+		enum walk_result r = hw_walk(cpu, mm, base, write);
 		if (r != WALK_FAULT)
 			continue;
-		int err = do_user_addr_fault(mm, page, write);
+		int err = do_user_addr_fault(mm, base, write);
 		if (err)
 			return err;
 	}

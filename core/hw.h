@@ -36,15 +36,15 @@ void hw_reset(void);
  * COWed page): its content is no longer defined by earlier stores. */
 void hw_shadow_forget(struct mm_struct *mm, unsigned long addr);
 /*
- * The oracles of a data access to @word of @folio, which @mm has at @addr, by
+ * The oracles of a data access to @word of @page, which @mm has at @addr, by
  * @agent at @site (a CPU through its TLB, or a device through a pin): record a
  * store, check a load (`isolation`, then `lost-write` — `pin-coherence` when a
  * device is one of the two parties).  @tracked: the shadow of @addr applies
  * (private memory: the page is the one mapped there).
  */
-void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked);
-void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *folio, int word,
+void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked);
 extern struct sched_site hw_site_dma_read, hw_site_dma_write;
 

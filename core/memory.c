@@ -69,7 +69,7 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	return 0;
 }
 
-/* A new anon folio with the content of @src (COW). */
+/* A new anon folio with the content of page @src (COW). */
 static struct folio *folio_copy_anon(struct folio *src)
 {
 	struct folio *new = folio_alloc();
@@ -268,16 +268,16 @@ static int do_wp_page(struct vm_fault *vmf)
 {
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
-	struct folio *folio = pfn_folio(pte_pfn(vmf->orig_pte));
+	struct folio *page = pfn_page(pte_pfn(vmf->orig_pte)), *folio = page_folio(page);
 	assert_spin_locked(vmf->ptl);
 	if (vma_is_shared(vma) && !vmf->unshare)
 		return wp_page_shared(vmf, folio);
 	if (folio_test_anon(folio)) {
 		bool reuse = knob_enabled(KNOB_COW_REUSE_BY_REFCOUNT)
 				 ? wp_can_reuse_anon_folio(folio)
-				 : PageAnonExclusive(folio) || wp_can_reuse_anon_folio(folio);
+				 : PageAnonExclusive(page) || wp_can_reuse_anon_folio(folio);
 		if (reuse) {
-			SetPageAnonExclusive(folio);
+			SetPageAnonExclusive(page);
 			if (!vmf->unshare) {
 				pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
 				set_pte_at(mm, vmf->address, vmf->pte, entry);
@@ -291,7 +291,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
-	struct folio *new = folio_copy_anon(folio);
+	struct folio *new = folio_copy_anon(page);
 	if (!new) {
 		folio_put(folio);
 		return VM_FAULT_OOM;
@@ -302,7 +302,7 @@ static int do_wp_page(struct vm_fault *vmf)
 		folio_add_new_anon_rmap(new, vma, vmf->address);
 		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare);
 		set_pte_at(mm, vmf->address, vmf->pte, vmf->unshare ? entry : pte_mkdirty(entry));
-		folio_remove_rmap_pte(folio, vma);
+		folio_remove_rmap_pte(page, vma);
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(folio); /* the old mapping's reference */
 	} else {
@@ -425,7 +425,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
 			continue;
 		}
-		struct folio *folio = pfn_folio(pte_pfn(ptent));
+		struct folio *page = pfn_page(pte_pfn(ptent)), *folio = page_folio(page);
 		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 		tlb_remove_tlb_entry(tlb, pte, addr);
 		bool delay_rmap = false;
@@ -441,7 +441,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 				folio_mark_accessed(folio);
 		}
 		if (!delay_rmap)
-			folio_remove_rmap_pte(folio, vma);
+			folio_remove_rmap_pte(page, vma);
 		/* oracle bookkeeping, after the rmap is gone: a store that slipped in through
 		 * a stale TLB entry before that still counted as the address's */
 		if (folio_test_anon(folio))
@@ -514,8 +514,9 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 			if (!pte_present(ptent))
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
-			if (!folio_test_anon(folio) || folio_mapcount(folio) != 1)
-				continue; /* only exclusively mapped anon memory */
+			if (!folio_test_anon(folio) || folio_test_large(folio) ||
+			    folio_mapcount(folio) != 1)
+				continue; /* only exclusively mapped small anon folios */
 			if (folio_test_dirty(folio)) {
 				if (!folio_trylock(folio))
 					continue;

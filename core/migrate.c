@@ -141,7 +141,9 @@ int do_move_page(struct mm_struct *mm, unsigned long addr)
 				: NULL;
 			if (ptep) {
 				pte_t pte = ptep_get(ptep);
-				if (pte_present(pte)) {
+				if (pte_present(pte) && folio_test_large(pfn_folio(pte_pfn(pte)))) {
+					rc = -EBUSY; /* large folios are not migrated here */
+				} else if (pte_present(pte)) {
 					folio = pfn_folio(pte_pfn(pte));
 					folio_get(folio); /* folio_isolate_lru() */
 				}

@@ -21,21 +21,29 @@ static void folio_check_live(struct folio *folio, const struct sched_site *site)
 			      sched_agent_name(sched_current()));
 }
 
-struct folio *folio_alloc(void)
+struct folio *folio_alloc_order(int order)
 {
-	/* lowest free frame: deterministic, and reuse of a just-freed frame is likely,
+	/* lowest free run: deterministic, and reuse of a just-freed frame is likely,
 	 * which is what makes a stale reference observable */
-	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
-		struct folio *folio = &mm_frames[pfn];
-		if (folio->allocated)
+	uint32_t nr = 1u << order;
+	for (uint32_t pfn = 0; pfn + nr <= NR_FRAMES; pfn += nr) {
+		bool free = true;
+		for (uint32_t i = 0; i < nr && free; i++)
+			free = !mm_frames[pfn + i].allocated;
+		if (!free)
 			continue;
-		uint32_t gen = folio->gen + 1;
-		memset(folio, 0, sizeof(*folio));
-		folio->gen = gen;
-		folio->allocated = true;
-		folio->refcount = 1;
-		memset(folio->wr_mm, -1, sizeof(folio->wr_mm));
-		return folio;
+		for (uint32_t i = 0; i < nr; i++) {
+			struct folio *page = &mm_frames[pfn + i];
+			uint32_t gen = page->gen + 1;
+			memset(page, 0, sizeof(*page));
+			page->gen = gen;
+			page->allocated = true;
+			page->page_idx = (uint8_t)i;
+			memset(page->wr_mm, -1, sizeof(page->wr_mm));
+		}
+		mm_frames[pfn].order = (uint8_t)order;
+		mm_frames[pfn].refcount = 1;
+		return &mm_frames[pfn];
 	}
 	return NULL;
 }
@@ -70,7 +78,8 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
 			      "frame %u freed while still mapped %d times", folio_pfn(folio),
 			      folio->mapcount);
-	folio->allocated = false;
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->allocated = false;
 }
 
 int __folio_mapcount(struct folio *folio, struct sched_site *site)
@@ -141,10 +150,12 @@ void __folio_unlock(struct folio *folio, struct sched_site *site)
 	sched_wake_obj(folio_obj(folio));
 }
 
-void __folio_add_rmap_pte(struct folio *folio, struct sched_site *site)
+void __folio_add_rmap_pte(struct folio *page, struct sched_site *site)
 {
+	struct folio *folio = page_folio(page);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
-	folio_check_live(folio, site);
+	folio_check_live(page, site);
+	page->pg_mapcount++;
 	folio->mapcount++;
 }
 
@@ -169,13 +180,15 @@ bool __folio_try_get(struct folio *folio, struct sched_site *site)
 	return true;
 }
 
-void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site)
+void __folio_remove_rmap_pte(struct folio *page, struct sched_site *site)
 {
+	struct folio *folio = page_folio(page);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
-	folio_check_live(folio, site);
-	if (folio->mapcount <= 0)
+	folio_check_live(page, site);
+	if (page->pg_mapcount <= 0 || folio->mapcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
-			      "mapcount underflow on frame %u", folio_pfn(folio));
+			      "mapcount underflow on frame %u", folio_pfn(page));
+	page->pg_mapcount--;
 	folio->mapcount--;
 }
 
@@ -204,16 +217,18 @@ void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site)
 	folio->refcount += refs;
 }
 
-int __folio_try_dup_anon_rmap_pte(struct folio *folio, struct sched_site *site)
+int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site)
 {
+	struct folio *folio = page_folio(page);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
-	folio_check_live(folio, site);
-	if (folio->flags >> PG_anon_exclusive & 1u) {
+	folio_check_live(page, site);
+	if (page->flags >> PG_anon_exclusive & 1u) {
 		if (folio->refcount >= GUP_PIN_COUNTING_BIAS &&
 		    !knob_enabled(KNOB_FORK_SHARE_PINNED))
 			return -EBUSY;
-		folio->flags &= ~(1u << PG_anon_exclusive);
+		page->flags &= ~(1u << PG_anon_exclusive);
 	}
+	page->pg_mapcount++;
 	folio->mapcount++;
 	return 0;
 }
@@ -221,7 +236,7 @@ int __folio_try_dup_anon_rmap_pte(struct folio *folio, struct sched_site *site)
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site)
 {
 	uint64_t v = __folio_read_word(src, word, site);
-	bool anon = src->flags >> PG_anon & 1u;
+	bool anon = page_folio(src)->flags >> PG_anon & 1u;
 	dst->wr_mm[word] = anon ? src->wr_mm[word] : -1;
 	dst->wr_seq[word] = anon ? src->wr_seq[word] : 0;
 	__folio_write_word(dst, word, v, site);

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Frames and folios (order 0 for now): refcount, mapcount, flags, a payload, and an
+ * Frames, pages and folios: refcount, mapcount, flags, a payload, and an
  * allocation generation so that a stale reference (a TLB entry, a pin, a walker)
  * to a frame freed since is detectable.  Every access to shared folio state is a
  * yield point at the caller's site.
@@ -43,11 +43,23 @@ enum folio_oracle {
 	FOLIO_ORACLE_UNTRACKED = 2,
 };
 
+/*
+ * One struct per frame, used as struct page and, in the first frame of a folio
+ * (its head), as struct folio: a folio is 1 << order aligned frames.  Folio state
+ * lives in the head (refcount, mapcounts, flags but PG_anon_exclusive, mapping,
+ * anon_vma, index, oracle); page state in each frame (its PTE mapcount, its
+ * PageAnonExclusive bit, its payload, its writers, its generation).  For a
+ * single-page folio the two are the same struct.
+ */
 struct folio {
-	int refcount;	/* _refcount */
-	int mapcount;	/* number of PTEs mapping it (_mapcount + 1) */
-	uint32_t flags; /* bit per enum pageflags */
-	uint32_t gen;	/* bumped at every allocation */
+	int refcount;	     /* head: _refcount */
+	int mapcount;	     /* head: all mappings, PTEs of any page + PMDs (large_mapcount) */
+	int entire_mapcount; /* head: PMD mappings of the whole folio */
+	int pg_mapcount;     /* page: PTEs mapping this page (_mapcount + 1) */
+	uint8_t order;	     /* head: the folio has 1 << order pages */
+	uint8_t page_idx;    /* page: its index in its folio (0: the head) */
+	uint32_t flags;	     /* bit per enum pageflags (PG_anon_exclusive: per page) */
+	uint32_t gen;	     /* bumped at every allocation */
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
 	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
@@ -67,10 +79,30 @@ static inline uint32_t folio_pfn(const struct folio *folio)
 	return (uint32_t)(folio - mm_frames);
 }
 
-static inline struct folio *pfn_folio(uint32_t pfn)
+static inline struct folio *pfn_page(uint32_t pfn)
 {
 	SCHED_ASSERT(pfn < NR_FRAMES);
 	return &mm_frames[pfn];
+}
+static inline struct folio *page_folio(const struct folio *page)
+{
+	return (struct folio *)(page - page->page_idx);
+}
+static inline struct folio *pfn_folio(uint32_t pfn)
+{
+	return page_folio(pfn_page(pfn));
+}
+static inline struct folio *folio_page(struct folio *folio, int i)
+{
+	return folio + i;
+}
+static inline int folio_nr_pages(const struct folio *folio)
+{
+	return 1 << folio->order;
+}
+static inline bool folio_test_large(const struct folio *folio)
+{
+	return folio->order != 0;
 }
 
 static inline uint32_t folio_obj(const struct folio *folio)
@@ -83,8 +115,13 @@ static inline uint32_t folio_data_obj(const struct folio *folio)
 	return SCHED_OBJ(OBJ_DATA, folio_pfn(folio));
 }
 
-/* Allocate a zeroed folio with refcount 1; NULL (-ENOMEM) when the arena is full. */
-struct folio *folio_alloc(void);
+/* Allocate a zeroed folio of 1 << @order aligned frames with refcount 1; NULL
+ * (-ENOMEM) when the arena has no such run. */
+struct folio *folio_alloc_order(int order);
+static inline struct folio *folio_alloc(void)
+{
+	return folio_alloc_order(0);
+}
 
 int __folio_ref_count(struct folio *folio, struct sched_site *site);
 void __folio_get(struct folio *folio, struct sched_site *site);
@@ -97,8 +134,9 @@ bool __folio_test_set_flag(struct folio *folio, enum pageflags f, struct sched_s
 bool __folio_mark_dirty(struct folio *folio, struct sched_site *site);
 void __folio_lock(struct folio *folio, struct sched_site *site);
 void __folio_unlock(struct folio *folio, struct sched_site *site);
-void __folio_add_rmap_pte(struct folio *folio, struct sched_site *site);
-void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
+/* Map/unmap one page (of its folio) by a PTE: its mapcount and the folio's. */
+void __folio_add_rmap_pte(struct folio *page, struct sched_site *site);
+void __folio_remove_rmap_pte(struct folio *page, struct sched_site *site);
 
 #define folio_ref_count(f)   __folio_ref_count((f), MM_SITE("folio_ref_count"))
 #define folio_get(f)	     __folio_get((f), MM_SITE("folio_get"))
@@ -106,7 +144,7 @@ void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 #define folio_mapcount(f)    __folio_mapcount((f), MM_SITE("folio_mapcount"))
 #define folio_mapped(f)	     (__folio_mapcount((f), MM_SITE("folio_mapped")) > 0)
 #define folio_test_dirty(f)  __folio_test_flag((f), PG_dirty, MM_SITE("folio_test_dirty"))
-#define folio_test_anon(f)   ((f)->flags >> PG_anon & 1u) /* stable while referenced */
+#define folio_test_anon(f)   (page_folio(f)->flags >> PG_anon & 1u) /* of a page's folio too */
 #define folio_test_locked(f) ((f)->flags >> PG_locked & 1u)
 #define folio_test_clear_dirty(f)                                                                  \
 	__folio_test_clear_flag((f), PG_dirty, MM_SITE("folio_test_clear_dirty"))
@@ -122,7 +160,8 @@ void __folio_remove_rmap_pte(struct folio *folio, struct sched_site *site);
 #define folio_add_file_rmap_pte(f, vma) __folio_add_rmap_pte((f), MM_SITE("folio_add_rmap_pte"))
 #define folio_add_anon_rmap_pte(f, vma)                                                            \
 	__folio_add_rmap_pte((f), MM_SITE("folio_add_anon_rmap_pte"))
-/* Map a new anon folio at @addr of @vma (index = linear page index, as the kernel). */
+/* Map a new anon folio at @addr of @vma (index = linear page index, as the kernel),
+ * by a PTE (order 0) or by a PMD (the whole folio). */
 void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
 			       struct sched_site *site);
 #define folio_add_new_anon_rmap(f, vma, addr)                                                      \
@@ -153,9 +192,9 @@ void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site);
  * be pinned must not be shared: -EBUSY, the caller copies it for the child;
  * otherwise it stops being exclusive and gains a mapping.  Context: PTLs held.
  */
-int __folio_try_dup_anon_rmap_pte(struct folio *folio, struct sched_site *site);
-#define folio_try_dup_anon_rmap_pte(f)                                                             \
-	__folio_try_dup_anon_rmap_pte((f), MM_SITE("folio_try_dup_anon_rmap_pte"))
+int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site);
+#define folio_try_dup_anon_rmap_pte(page)                                                          \
+	__folio_try_dup_anon_rmap_pte((page), MM_SITE("folio_try_dup_anon_rmap_pte"))
 
 /* Oracle bookkeeping: the global store counter, and its value at the last fork. */
 extern uint32_t mm_store_seq, mm_fork_seq;

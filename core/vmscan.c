@@ -12,10 +12,11 @@ int shrink_lazyfree(void)
 	int nr = 0, freed = 0;
 	struct tlbflush_unmap_batch ubc = {0};
 	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
-		struct folio *folio = pfn_folio(pfn);
-		/* the LRU holds the allocated folios; one being freed under us is skipped,
-		 * as folio_try_get() fails */
-		if (!folio->allocated || !folio_try_get(folio))
+		struct folio *folio = pfn_page(pfn);
+		/* the LRU holds the allocated folios (small ones here: large ones would be
+		 * split first); one being freed under us is skipped, as folio_try_get() fails */
+		if (!folio->allocated || folio->page_idx || folio_test_large(folio) ||
+		    !folio_try_get(folio))
 			continue;
 		bool lazyfree =
 		    folio_test_anon(folio) && !folio_test_swapbacked(folio) && folio_mapped(folio);
