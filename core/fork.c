@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "huge_memory.h"
 #include "hw.h"
 #include "mmap.h"
 #include "page.h"
@@ -91,7 +92,14 @@ static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
 	pmd_t *src_pmd = pmd_offset(src_mm, addr), *dst_pmd = pmd_offset(dst_mm, addr);
-	if (!pmd_present(pmdp_get(src_mm, src_pmd)))
+	pmd_t pmd = pmdp_get(src_mm, src_pmd);
+	if (pmd_trans_huge(pmd)) {
+		int ret = copy_huge_pmd(dst_vma, src_vma, addr);
+		if (ret != -EAGAIN)
+			return ret == 0; /* else: split meanwhile, or pinned: copy the PTEs */
+		pmd = pmdp_get(src_mm, src_pmd);
+	}
+	if (!pmd_table_present(pmd))
 		return true;
 	if (pmd_none(pmdp_get(dst_mm, dst_pmd)) && pte_alloc(dst_mm, dst_pmd))
 		return false;

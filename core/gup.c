@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "huge_memory.h"
 #include "hw.h"
 #include "memory.h"
 #include "mmap.h"
@@ -42,6 +43,29 @@ static void gup_put_folio(struct folio *folio, unsigned int flags)
 }
 
 /*
+ * Models: gup_fast_pmd_leaf(): the page of a huge PMD, read locklessly: grab its
+ * folio, then re-check the PMD (and write_protect_seq for a pin).
+ */
+static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd,
+				       unsigned long addr, unsigned int flags, bool check_seq,
+				       uint32_t seq)
+{
+	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
+		return NULL;
+	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
+	if (!folio_try_get(folio))
+		return NULL;
+	gup_grab_more(folio, flags);
+	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) ||
+	    (!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
+	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
+		gup_put_folio(folio, flags);
+		return NULL;
+	}
+	return page;
+}
+
+/*
  * Models: gup_fast() -> gup_fast_pte_range() for one PTE.  Context: interrupts
  * disabled by the caller.  Returns the page, its folio grabbed, or NULL: take the
  * slow path.
@@ -60,6 +84,8 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
 		return NULL;
+	if (pmd_trans_huge(pmd))
+		return gup_fast_pmd_leaf(mm, pmdp, pmd, addr, flags, check_seq, seq);
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
@@ -97,7 +123,15 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 {
 	*unshare = false;
 	pmd_t *pmdp = pmd_offset(mm, addr);
-	if (!pmd_present(pmdp_get(mm, pmdp)))
+	pmd_t pmd = pmdp_get(mm, pmdp);
+	if (pmd_trans_huge(pmd)) {
+		bool not_huge;
+		struct folio *page = follow_huge_pmd(mm, pmdp, addr, flags, unshare, &not_huge);
+		if (!not_huge)
+			return page;
+		pmd = pmdp_get(mm, pmdp); /* split meanwhile: the PTEs */
+	}
+	if (!pmd_table_present(pmd))
 		return NULL;
 	spinlock_t *ptl;
 	pte_t *ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);

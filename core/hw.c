@@ -74,8 +74,7 @@ static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struc
 	struct folio *folio = page_folio(page);
 	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
 		return false;
-	pmd_t pmd = *pmd_offset(mm, addr);
-	pte_t pte = pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
+	pte_t pte = pte_oracle_get(mm, addr);
 	if ((pte_present(pte) && pte_pfn(pte) == folio_pfn(page)) ||
 	    (folio->oracle & FOLIO_ORACLE_TRANSIENT))
 		return true;
@@ -124,6 +123,19 @@ struct sched_site hw_site_dma_write = {
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 
+/* The end of a walk: the oracles on the translation found, then the TLB fill. */
+static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
+{
+	struct folio *page = pfn_page(pte_pfn(pte));
+	if (!page->allocated)
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
+			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
+			      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte));
+	check_pte_within_vma(cpu, mm, addr, pte);
+	tlb_fill(cpu, mm, addr, pte, page->gen);
+	return WALK_FILLED;
+}
+
 /*
  * The page-table walker: PMD, then PTE, each a separate load that can race; then
  * set accessed (and dirty for a write) with a cmpxchg, as the hardware's locked
@@ -135,9 +147,19 @@ enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned long addr,
 				       bool write)
 {
-	pmd_t pmd = pmdp_get_lockless(mm, pmd_offset(mm, addr));
+	pmd_t *pmdp = pmd_offset(mm, addr);
+	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
 		return WALK_FAULT;
+	if (pmd_trans_huge(pmd)) {
+		/* a leaf: A/D go to the PMD, the TLB gets the page at @addr */
+		if (write && !pmd_write(pmd))
+			return WALK_FAULT;
+		pmd_t newpmd = pmd_mkyoung(write ? pmd_mkdirty(pmd) : pmd);
+		if (!pmd_same(newpmd, pmd) && !pmdp_cmpxchg(mm, pmdp, pmd, newpmd))
+			return WALK_RETRY;
+		return hw_fill(cpu, mm, addr, pmd_pte_at(newpmd, addr));
+	}
 	unsigned table = pmd_table(pmd);
 	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
@@ -153,14 +175,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		new = pte_mkdirty(new);
 	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
 		return WALK_RETRY;
-	struct folio *page = pfn_page(pte_pfn(new));
-	if (!page->allocated)
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
-			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
-			      sched_agent_name(cpu), mm->id, addr, pte_pfn(new));
-	check_pte_within_vma(cpu, mm, addr, new);
-	tlb_fill(cpu, mm, addr, new, page->gen);
-	return WALK_FILLED;
+	return hw_fill(cpu, mm, addr, new);
 }
 
 static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)

@@ -13,11 +13,31 @@
 
 /* ---- madvise ------------------------------------------------------------------------ */
 
+/*
+ * Models: madvise(MADV_HUGEPAGE) -> madvise_update_vma(): under mmap_lock for
+ * write, split the VMAs at the range's edges and set VM_HUGEPAGE.
+ */
+static int madvise_hugepage(struct mm_struct *mm, unsigned long addr, unsigned long end)
+{
+	mmap_write_lock(mm);
+	struct vma_munmap vms;
+	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, addr, end, &vms);
+	for (int i = 0; !ret && i < vms.count; i++) {
+		SCHED_YIELD("vm_flags", vma_obj(vms.vmas[i]), SCHED_OP_WRITE);
+		vms.vmas[i]->vm_flags |= VM_HUGEPAGE;
+	}
+	mmap_write_unlock(mm);
+	return ret ? ret : vms.count ? 0 : -ENOMEM;
+}
+
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
 {
-	if ((advice != MADV_DONTNEED && advice != MADV_FREE) || addr % PAGE_SIZE)
+	if (addr % PAGE_SIZE ||
+	    (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_HUGEPAGE))
 		return -EINVAL;
+	if (advice == MADV_HUGEPAGE)
+		return madvise_hugepage(mm, addr, addr + len);
 	unsigned long end = addr + len;
 	int ret = 0;
 	mmap_read_lock(mm);

@@ -3,6 +3,7 @@
 #include "memory.h"
 
 #include "filemap.h"
+#include "huge_memory.h"
 #include "hw.h"
 #include "migrate.h"
 #include "page.h"
@@ -331,8 +332,8 @@ static int handle_pte_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
 	pmd_t pmdval = pmdp_get(mm, vmf->pmd);
-	if (!pmd_present(pmdval))
-		return VM_FAULT_RETRY;
+	if (!pmd_table_present(pmdval))
+		return VM_FAULT_RETRY; /* zapped, or a huge PMD appeared: start over */
 	vmf->orig_pte = ptep_get_lockless(pte_offset_map(pmdval, vmf->address));
 	if (pte_none(vmf->orig_pte)) {
 		if (!vmf->vma->vm_file)
@@ -387,7 +388,21 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 			       .write = flags & FAULT_FLAG_WRITE,
 			       .unshare = flags & FAULT_FLAG_UNSHARE};
 	vmf.pmd = pmd_offset(mm, addr);
-	if (pmd_none(pmdp_get(mm, vmf.pmd)) && pte_alloc(mm, vmf.pmd))
+	pmd_t pmd = pmdp_get(mm, vmf.pmd);
+	if (pmd_none(pmd) && thp_vma_allowable(vma, addr)) {
+		int ret = do_huge_pmd_anonymous_page(vma, vmf.pmd, addr, vmf.write);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_trans_huge(pmd)) {
+		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare)
+			return 0; /* huge_pmd_set_accessed(): the walker does the rest */
+		int ret = do_huge_pmd_wp_page(vma, vmf.pmd, addr, pmd, vmf.unshare);
+		if (!(ret & VM_FAULT_FALLBACK))
+			return ret;
+		pmd = pmdp_get(mm, vmf.pmd);
+	}
+	if (pmd_none(pmd) && pte_alloc(mm, vmf.pmd))
 		return VM_FAULT_OOM;
 	return handle_pte_fault(&vmf);
 }
@@ -478,9 +493,19 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 	while (addr < end) {
 		unsigned long next = pmd_addr_end(addr, end);
 		pmd_t *pmdp = pmd_offset(mm, addr);
-		if (pmd_none(pmdp_get(mm, pmdp))) {
+		pmd_t pmd = pmdp_get(mm, pmdp);
+		if (pmd_none(pmd)) {
 			addr = next;
 			continue;
+		}
+		if (pmd_trans_huge(pmd)) {
+			/* the whole huge PMD goes at once; a part of it needs a split */
+			if (addr % PMD_SIZE == 0 && next - addr == PMD_SIZE &&
+			    zap_huge_pmd(tlb, vma, pmdp, addr)) {
+				addr = next;
+				continue;
+			}
+			split_huge_pmd(vma, pmdp, addr);
 		}
 		/* a full batch makes zap_pte_range() stop early: continue from there */
 		addr = zap_pte_range(tlb, vma, pmdp, addr, next);
@@ -499,6 +524,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	split_huge_pmds(vma, start, end); /* madvise_free_huge_pmd() is not modelled */
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);
 	for (unsigned long addr = start; addr < end;) {

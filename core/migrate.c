@@ -133,10 +133,11 @@ int do_move_page(struct mm_struct *mm, unsigned long addr)
 		rc = -EINVAL;
 		if (!vma->vm_file) {
 			/* follow_page(): find the folio under the PTL and take a reference */
-			rc = -ENOENT;
+			pmd_t pmd = pmdp_get(mm, pmd_offset(mm, addr));
+			rc = pmd_trans_huge(pmd) ? -EBUSY : -ENOENT; /* no THP migration */
 			spinlock_t *ptl;
 			pte_t *ptep =
-			    pmd_present(pmdp_get(mm, pmd_offset(mm, addr)))
+			    pmd_table_present(pmd)
 				? pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl)
 				: NULL;
 			if (ptep) {

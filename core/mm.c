@@ -54,6 +54,7 @@ void mm_reset(void)
 		mm->id = i;
 		mm->live = true;
 		memset(mm->pmd, 0, sizeof(mm->pmd));
+		memset(mm->pmd_deposit, 0, sizeof(mm->pmd_deposit));
 		mm->cpumask = 0;
 		mm->tlb_flush_pending = 0;
 		mm->tlb_flush_batched = false;

@@ -38,8 +38,9 @@ _Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "oracle_mapped: one bit per page");
 #define NR_FILES   2
 #define FILE_PAGES 16
 #define NR_FRAMES  96
-/* every PMD of every mm, plus one per CPU racing in __pte_alloc(): never -ENOMEM */
-#define NR_PTE_TABLES  (NR_MMS * PTRS_PER_PMD + NR_CPUS)
+/* every PMD of every mm, plus one per CPU racing in __pte_alloc() or holding one to
+ * deposit: never -ENOMEM */
+#define NR_PTE_TABLES  (NR_MMS * PTRS_PER_PMD + 2 * NR_CPUS)
 #define NR_VMAS_PER_MM 16
 #define NR_VMAS	       (NR_MMS * NR_VMAS_PER_MM)
 #define TLB_ENTRIES    8
@@ -99,7 +100,8 @@ struct address_space;
 #define VM_WRITE	0x2u
 #define VM_SHARED	0x8u
 #define VM_GROWSDOWN	0x100u
-#define STACK_GUARD_GAP PAGE_SIZE /* stack_guard_gap, scaled down */
+#define VM_HUGEPAGE	0x20000000u /* madvise(MADV_HUGEPAGE): THP faults allowed */
+#define STACK_GUARD_GAP PAGE_SIZE   /* stack_guard_gap, scaled down */
 
 /* a VMA is chained to its own anon_vma and, one fork deep (NR_MMS = 2), its parent's */
 #define ANON_VMA_CHAINS 2
@@ -145,13 +147,14 @@ struct mm_struct {
 	int id;
 	bool live;
 	struct rw_semaphore mmap_lock;
-	spinlock_t page_table_lock; /* protects PMD population */
-	pmd_t pmd[PTRS_PER_PMD];    /* the top level: the mm's pgd, folded */
-	struct maple_tree mm_mt;    /* the VMAs, by address */
-	uint32_t mm_lock_seq;	    /* bumped by mmap_write_unlock (vma_end_write_all) */
-	uint32_t cpumask;	    /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
-	int tlb_flush_pending;	    /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
-	bool tlb_flush_batched;	    /* reclaim cleared PTEs and deferred their flush */
+	spinlock_t page_table_lock;    /* protects PMD population */
+	pmd_t pmd[PTRS_PER_PMD];       /* the top level: the mm's pgd, folded */
+	int pmd_deposit[PTRS_PER_PMD]; /* a huge PMD's deposited PTE table + 1, or 0 */
+	struct maple_tree mm_mt;       /* the VMAs, by address */
+	uint32_t mm_lock_seq;	       /* bumped by mmap_write_unlock (vma_end_write_all) */
+	uint32_t cpumask;	       /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
+	int tlb_flush_pending;	       /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
+	bool tlb_flush_batched;	       /* reclaim cleared PTEs and deferred their flush */
 	/*
 	 * Held for read by every munmap() from before it reserves its range (MTREE_ZERO)
 	 * until it releases it; MAP_FIXED and mremap() take it for write to wait out the

@@ -2,6 +2,7 @@
 /* mprotect(): change_protection() and the flush before mmap_lock drops (see mmap.h). */
 #include "mmap.h"
 
+#include "huge_memory.h"
 #include "hw.h"
 #include "memory.h"
 #include "page.h"
@@ -95,8 +96,10 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 		struct vm_area_struct *vma = vms.vmas[i];
 		SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
 		vma->vm_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
-		if (!write)
+		if (!write) {
+			split_huge_pmds(vma, vma->vm_start, vma->vm_end); /* no change_huge_pmd() */
 			change_protection(&tlb, vma, vma->vm_start, vma->vm_end);
+		}
 	}
 	tlb_finish_mmu(&tlb);
 	if (!write)

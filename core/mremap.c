@@ -2,6 +2,7 @@
 /* mremap() with MREMAP_FIXED: move_ptes() and the flush before the PTE locks drop (see mmap.h). */
 #include "mmap.h"
 
+#include "huge_memory.h"
 #include "hw.h"
 #include "memory.h"
 #include "page.h"
@@ -26,7 +27,7 @@ static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigne
 	struct mm_struct *mm = vma->vm_mm;
 	unsigned long start = old_addr;
 	pmd_t *old_pmdp = pmd_offset(mm, old_addr), *new_pmdp = pmd_offset(mm, new_addr);
-	if (!pmd_present(pmdp_get(mm, old_pmdp)))
+	if (!pmd_table_present(pmdp_get(mm, old_pmdp)))
 		return 0;
 	if (pmd_none(pmdp_get(mm, new_pmdp)) && pte_alloc(mm, new_pmdp))
 		return -ENOMEM;
@@ -90,6 +91,7 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	new->vm_file = old->vm_file;
 	new->vm_pgoff = old->vm_pgoff;
 	new->vm_gen = vma_next_generation();
+	split_huge_pmds(old, old_addr, old_addr + len); /* no move_huge_pmd() */
 	anon_vma_clone(new, old); /* chained after the old VMA: walked after it */
 	vma_link(mm, new);	  /* rmap finds the pages at their new address from now on */
 	oracle_set_mapped(mm, new_addr, new_addr + len, true);

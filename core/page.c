@@ -241,3 +241,54 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
 	dst->wr_seq[word] = anon ? src->wr_seq[word] : 0;
 	__folio_write_word(dst, word, v, site);
 }
+
+void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
+				   unsigned long haddr, struct sched_site *site)
+{
+	SCHED_ASSERT(folio->flags >> PG_anon & 1u && vma->anon_vma);
+	folio->anon_vma = vma->anon_vma;
+	folio->index = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
+	folio->flags |= 1u << PG_swapbacked;
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive; /* not yet visible */
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio->entire_mapcount++;
+	folio->mapcount++;
+}
+
+void __folio_remove_rmap_pmd(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->entire_mapcount <= 0 || folio->mapcount <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "entire mapcount underflow on frame %u", folio_pfn(folio));
+	folio->entire_mapcount--;
+	folio->mapcount--;
+}
+
+int __folio_try_dup_anon_rmap_pmd(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->flags >> PG_anon_exclusive & 1u) {
+		if (folio->refcount >= GUP_PIN_COUNTING_BIAS &&
+		    !knob_enabled(KNOB_FORK_SHARE_PINNED))
+			return -EBUSY;
+		for (int i = 0; i < folio_nr_pages(folio); i++)
+			folio_page(folio, i)->flags &= ~(1u << PG_anon_exclusive);
+	}
+	folio->entire_mapcount++;
+	folio->mapcount++;
+	return 0;
+}
+
+void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	folio->entire_mapcount--;
+	folio->mapcount += folio_nr_pages(folio) - 1;
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->pg_mapcount++;
+}

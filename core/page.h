@@ -166,6 +166,21 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 			       struct sched_site *site);
 #define folio_add_new_anon_rmap(f, vma, addr)                                                      \
 	__folio_add_new_anon_rmap((f), (vma), (addr), MM_SITE("folio_add_new_anon_rmap"))
+/* The same for a PMD-sized folio mapped by a PMD at @haddr (all pages exclusive). */
+void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
+				   unsigned long haddr, struct sched_site *site);
+#define folio_add_new_anon_rmap_pmd(f, vma, haddr)                                                 \
+	__folio_add_new_anon_rmap_pmd((f), (vma), (haddr), MM_SITE("folio_add_new_anon_rmap_pmd"))
+/* Unmap / duplicate (fork: -EBUSY if exclusive and maybe pinned) a PMD mapping. */
+void __folio_remove_rmap_pmd(struct folio *folio, struct sched_site *site);
+int __folio_try_dup_anon_rmap_pmd(struct folio *folio, struct sched_site *site);
+#define folio_remove_rmap_pmd(f) __folio_remove_rmap_pmd((f), MM_SITE("folio_remove_rmap_pmd"))
+#define folio_try_dup_anon_rmap_pmd(f)                                                             \
+	__folio_try_dup_anon_rmap_pmd((f), MM_SITE("folio_try_dup_anon_rmap_pmd"))
+/* A PMD mapping becomes one PTE mapping per page (split).  Context: PMD lock. */
+void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site);
+#define folio_split_pmd_mapping(f)                                                                 \
+	__folio_split_pmd_mapping((f), MM_SITE("folio_split_pmd_mapping"))
 /* A reference unless the folio is already free (folio_try_get()). */
 bool __folio_try_get(struct folio *folio, struct sched_site *site);
 #define folio_try_get(f) __folio_try_get((f), MM_SITE("folio_try_get"))

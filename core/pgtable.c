@@ -119,8 +119,8 @@ pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 {
 	for (;;) {
 		pmd_t pmdval = __pmdp_get(mm, pmdp, site);
-		if (!pmd_present(pmdval))
-			return NULL;
+		if (!pmd_table_present(pmdval))
+			return NULL; /* none, or a huge PMD: no PTE table to lock */
 		spinlock_t *ptl = pte_lockptr(pmdval);
 		spin_lock_at(ptl, site);
 		if (pmd_same(pmdval, __pmdp_get(mm, pmdp, site))) {
@@ -136,18 +136,73 @@ pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
  * mm->page_table_lock unless somebody else populated the PMD first.
  * Returns 0, or -ENOMEM (-12) when the arena is exhausted.
  */
+int pte_alloc_one(struct mm_struct *mm)
+{
+	for (int t = 0; t < NR_PTE_TABLES; t++) {
+		if (mm_pte_meta[t].used)
+			continue;
+		mm_pte_meta[t].used = true;
+		mm_pte_meta[t].mm = mm->id;
+		memset(mm_pte_tables[t], 0, sizeof(mm_pte_tables[t]));
+		return t;
+	}
+	return -1;
+}
+
+void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, int table)
+{
+	assert_spin_locked(&mm->page_table_lock);
+	SCHED_ASSERT(mm->pmd_deposit[pmdp - mm->pmd] == 0);
+	mm->pmd_deposit[pmdp - mm->pmd] = table + 1;
+}
+
+int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp)
+{
+	assert_spin_locked(&mm->page_table_lock);
+	int table = mm->pmd_deposit[pmdp - mm->pmd] - 1;
+	SCHED_ASSERT(table >= 0);
+	mm->pmd_deposit[pmdp - mm->pmd] = 0;
+	return table;
+}
+
+void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site)
+{
+	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+	*pmdp = pmd;
+}
+
+pmd_t __pmdp_get_and_clear(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
+{
+	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_RMW);
+	pmd_t old = *pmdp;
+	pmdp->val = 0;
+	return old;
+}
+
+bool __pmdp_cmpxchg(struct mm_struct *mm, pmd_t *pmdp, pmd_t old, pmd_t new,
+		    struct sched_site *site)
+{
+	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_RMW);
+	if (!pmd_same(*pmdp, old))
+		return false;
+	*pmdp = new;
+	return true;
+}
+
+pte_t pte_oracle_get(const struct mm_struct *mm, unsigned long addr)
+{
+	pmd_t pmd = mm->pmd[pmd_index(addr)];
+	if (pmd_trans_huge(pmd))
+		return pmd_pte_at(pmd, addr);
+	return pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
+}
+
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 {
 	/* pte_alloc_one(): the new table is ours alone until it is published */
-	int table = -1;
-	for (int t = 0; t < NR_PTE_TABLES && table < 0; t++)
-		if (!mm_pte_meta[t].used)
-			table = t;
+	int table = pte_alloc_one(mm);
 	if (table < 0)
 		return -ENOMEM;
-	mm_pte_meta[table].used = true;
-	mm_pte_meta[table].mm = mm->id;
-	memset(mm_pte_tables[table], 0, sizeof(mm_pte_tables[table]));
 	/* pmd_install(): publish under mm->page_table_lock unless we lost the race */
 	spin_lock_at(&mm->page_table_lock, site);
 	if (pmd_none(__pmdp_get(mm, pmdp, site))) {

@@ -9,7 +9,7 @@
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
  * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  Leaves out:
- * huge PMDs, contpte (issue 4), swap entries.
+ * contpte (issue 4), swap entries, huge PUDs.  Huge PMDs: see huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
@@ -26,6 +26,12 @@ typedef struct {
 #define _PAGE_DIRTY	(1ull << 6)
 #define _PAGE_PFN_SHIFT 12
 #define _PMD_PRESENT	(1ull << 0)
+/* a huge PMD is a leaf (PSE) mapping a PMD-sized folio, with the PTE's R/W, A, D */
+#define _PMD_HUGE	(1ull << 7)
+#define HPAGE_PMD_ORDER (PMD_SHIFT - PAGE_SHIFT)
+#define HPAGE_PMD_NR	(1 << HPAGE_PMD_ORDER)
+#define PMD_SIZE	(1ul << PMD_SHIFT)
+#define PMD_MASK	(~(PMD_SIZE - 1))
 /* non-present entries (swp_entry_t): a migration entry keeps the pfn in place */
 #define _PAGE_SWP_MIGRATION	  (1ull << 9)
 #define _PAGE_SWP_MIGRATION_WRITE (1ull << 10)
@@ -141,6 +147,56 @@ static inline bool pmd_present(pmd_t pmd)
 {
 	return pmd.val & _PMD_PRESENT;
 }
+static inline bool pmd_trans_huge(pmd_t pmd)
+{
+	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
+}
+/* a present PMD that points to a PTE table */
+static inline bool pmd_table_present(pmd_t pmd)
+{
+	return pmd_present(pmd) && !(pmd.val & _PMD_HUGE);
+}
+static inline uint32_t pmd_pfn(pmd_t pmd)
+{
+	return (uint32_t)(pmd.val >> _PAGE_PFN_SHIFT);
+}
+static inline pmd_t pfn_pmd(uint32_t pfn, bool write)
+{
+	return (pmd_t){((uint64_t)pfn << _PAGE_PFN_SHIFT) | _PMD_PRESENT | _PMD_HUGE |
+		       (write ? _PAGE_RW : 0)};
+}
+static inline bool pmd_write(pmd_t pmd)
+{
+	return pmd.val & _PAGE_RW;
+}
+static inline pmd_t pmd_wrprotect(pmd_t pmd)
+{
+	return (pmd_t){pmd.val & ~_PAGE_RW};
+}
+static inline pmd_t pmd_mkwrite(pmd_t pmd)
+{
+	return (pmd_t){pmd.val | _PAGE_RW};
+}
+static inline pmd_t pmd_mkdirty(pmd_t pmd)
+{
+	return (pmd_t){pmd.val | _PAGE_DIRTY};
+}
+static inline pmd_t pmd_mkyoung(pmd_t pmd)
+{
+	return (pmd_t){pmd.val | _PAGE_ACCESSED};
+}
+static inline pmd_t pmd_mkold(pmd_t pmd)
+{
+	return (pmd_t){pmd.val & ~_PAGE_ACCESSED};
+}
+/* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits). */
+static inline pte_t pmd_pte_at(pmd_t pmd, unsigned long addr)
+{
+	return __pte((((uint64_t)pmd_pfn(pmd) + ((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
+		      << _PAGE_PFN_SHIFT) |
+		     (pmd.val & (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)));
+}
+
 static inline bool pmd_same(pmd_t a, pmd_t b)
 {
 	return a.val == b.val;
@@ -223,6 +279,20 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site);
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site);
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
 pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site);
+pmd_t __pmdp_get_and_clear(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+bool __pmdp_cmpxchg(struct mm_struct *mm, pmd_t *pmdp, pmd_t old, pmd_t new,
+		    struct sched_site *site);
+/* Models: pte_alloc_one(): a zeroed PTE table, ours alone; -1 when none is free. */
+int pte_alloc_one(struct mm_struct *mm);
+/*
+ * Models: pgtable_trans_huge_deposit()/withdraw(): a huge PMD keeps the PTE table
+ * its split will need.  Context: the PMD lock (mm->page_table_lock).
+ */
+void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, int table);
+int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
+/* Oracle (privileged, no yield): the PTE the page tables hold for @addr, huge or not. */
+pte_t pte_oracle_get(const struct mm_struct *mm, unsigned long addr);
 pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
 			     spinlock_t **ptlp, struct sched_site *site);
 int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
@@ -241,9 +311,14 @@ static inline bool pte_table_live(unsigned table, uint32_t gen)
 #define ptep_get_and_clear(mm, addr, p) __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear"))
 #define ptep_get_and_clear_full(mm, addr, p, full)                                                 \
 	__ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full"))
-#define ptep_cmpxchg(p, old, new) __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
-#define pmdp_get(mm, p)		  __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
-#define pmdp_get_lockless(mm, p)  __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
+#define ptep_cmpxchg(p, old, new)    __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
+#define pmdp_get(mm, p)		     __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
+#define pmdp_get_lockless(mm, p)     __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
+#define set_pmd_at(mm, addr, p, pmd) __set_pmd_at((mm), (p), (pmd), MM_SITE("set_pmd_at"))
+#define pmdp_huge_get_and_clear(mm, addr, p)                                                       \
+	__pmdp_get_and_clear((mm), (p), MM_SITE("pmdp_huge_get_and_clear"))
+#define pmdp_cmpxchg(mm, p, old, new)                                                              \
+	__pmdp_cmpxchg((mm), (p), (old), (new), MM_SITE("pmdp_cmpxchg"))
 #define pte_offset_map_lock(mm, pmdp, addr, ptlp)                                                  \
 	__pte_offset_map_lock((mm), (pmdp), (addr), (ptlp), MM_SITE("pte_offset_map_lock"))
 #define pte_alloc(mm, pmdp)	    __pte_alloc((mm), (pmdp), MM_SITE("pte_alloc"))

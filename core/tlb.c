@@ -228,8 +228,7 @@ void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsig
 			if (!e->valid || e->mm != mm->id || addr < start || addr >= end ||
 			    e->fill_seq >= tlb->fill_seq_start)
 				continue;
-			pmd_t pmd = *pmd_offset(mm, addr);
-			pte_t pte = pmd_present(pmd) ? *pte_offset_map(pmd, addr) : __pte(0);
+			pte_t pte = pte_oracle_get(mm, addr);
 			if (pte_present(pte) && pte_pfn(pte) == e->pfn &&
 			    (pte_write(pte) || !e->write))
 				continue;
@@ -261,6 +260,15 @@ bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool 
 	tlb->nr++;
 	tlb->delayed_rmap |= delay_rmap;
 	return tlb->nr == MMU_GATHER_BATCH;
+}
+
+void tlb_remove_pmd_tlb_entry(struct mmu_gather *tlb, unsigned long addr)
+{
+	addr &= ~((1ul << PMD_SHIFT) - 1);
+	if (addr < tlb->start)
+		tlb->start = addr;
+	if (addr + (1ul << PMD_SHIFT) > tlb->end)
+		tlb->end = addr + (1ul << PMD_SHIFT);
 }
 
 void tlb_remove_table(struct mmu_gather *tlb, unsigned table, unsigned long addr)

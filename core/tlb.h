@@ -113,6 +113,8 @@ void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsig
 void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr);
 /* Queue a page for freeing after the flush; true if the batch is full (flush now). */
 bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool delay_rmap);
+/* Models: tlb_remove_pmd_tlb_entry(): the flush covers the huge PMD at @addr. */
+void tlb_remove_pmd_tlb_entry(struct mmu_gather *tlb, unsigned long addr);
 /* Queue PTE table @table (mapping from @addr) to be freed after the TLB flush. */
 void tlb_remove_table(struct mmu_gather *tlb, unsigned table, unsigned long addr);
 static inline bool tlb_delay_rmap(struct mmu_gather *tlb)

@@ -161,7 +161,8 @@ static void free_pgtables(struct mmu_gather *tlb, struct mm_struct *mm, unsigned
 			continue;
 		pmd_t *pmdp = &mm->pmd[p];
 		pmd_t pmd = pmdp_get(mm, pmdp);
-		if (!pmd_present(pmd))
+		VM_WARN_ON(pmd_trans_huge(pmd)); /* zapped with the range */
+		if (!pmd_table_present(pmd))
 			continue;
 		SCHED_YIELD("pmd_clear", pmd_obj(mm, pmdp), SCHED_OP_WRITE);
 		pmdp->val = 0;

@@ -318,9 +318,9 @@ Test(scenario_errors, operations)
 		     "unexpected 'F1' after the fields of 'writeback'");
 	expect_error(H "agents\nCPU1 writeback\n", 3, "'writeback' is missing Fn");
 	expect_error(H "setup\nCPU0 P0 mmap 0x0 pages=0 anon shared rw\n", 3,
-		     "pages=0 out of range 1..8");
-	expect_error(H "setup\nCPU0 P0 mmap 0x0 pages=9 anon shared rw\n", 3,
-		     "pages=9 out of range 1..8");
+		     "pages=0 out of range 1..16");
+	expect_error(H "setup\nCPU0 P0 mmap 0x0 pages=17 anon shared rw\n", 3,
+		     "pages=17 out of range 1..16");
 	expect_error(H "setup\nCPU0 P0 mmap 0x0 pages=x anon shared rw\n", 3,
 		     "pages=x is not a number");
 	expect_error(H "setup\nCPU0 P0 mmap 0x0 1 anon shared rw\n", 3,

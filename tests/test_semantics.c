@@ -461,3 +461,33 @@ Test(semantics, a_read_only_pin_of_a_shared_page_sees_its_process)
 	cr_expect_eq(r.ops[4].value, 1, "the child keeps its data");
 	cr_expect_geq(trace_count("do_wp_page:folio_add_new_anon_rmap"), 1, "unshared by a copy");
 }
+
+Test(semantics, a_huge_page_serves_the_whole_pmd_and_splits_when_cut)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x10008 = 5\n"
+		 "  CPU0 P0 store 0x1f000 = 6\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU0 P0 store 0x10008 = 7\n"
+		 "  CPU0 P1 load 0x10008\n"
+		 "  CPU0 P0 gup 0x14000 rw\n"
+		 "  CPU0 P0 munmap 0x11000 pages=1\n"
+		 "  CPU0 P0 load 0x10008\n"
+		 "  CPU0 P0 load 0x11000\n"
+		 "  CPU0 P0 load 0x1f000\n"
+		 "  CPU0 P0 mprotect 0x1e000 pages=2 r\n"
+		 "  CPU0 P0 store 0x1f000 = 8\n"
+		 "  CPU0 P1 load 0x1f000\n");
+	cr_expect_eq(trace_count("do_huge_pmd_anonymous_page:set_pmd_at"), 1, "one huge fault");
+	cr_expect_eq(trace_count("copy_huge_pmd:set_pmd_at"), 2, "fork shares it by the PMD");
+	cr_expect_eq(r.ops[4].value, 5, "the child keeps the data of the fork");
+	cr_expect_eq(r.ops[7].value, 7, "the parent's write went to its own copy");
+	cr_expect_eq(r.ops[8].err, -EFAULT, "unmapped, in the middle of the huge page");
+	cr_expect_eq(r.ops[9].value, 6, "the rest of the split huge page keeps its data");
+	cr_expect_eq(r.ops[11].err, -EFAULT, "read-only after mprotect");
+	cr_expect_eq(r.ops[12].value, 6);
+	cr_expect_geq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 1, "split when cut");
+}

@@ -69,7 +69,9 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		return hw_store(op->agent, mm, op->addr, op->value);
 	case SCN_OP_MADVISE:
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
-				  op->advice == SCN_ADV_FREE ? MADV_FREE : MADV_DONTNEED);
+				  op->advice == SCN_ADV_FREE	   ? MADV_FREE
+				  : op->advice == SCN_ADV_HUGEPAGE ? MADV_HUGEPAGE
+								   : MADV_DONTNEED);
 	case SCN_OP_MMAP_STACK: {
 		/* an anonymous VM_GROWSDOWN mapping: faults below it expand it */
 		long addr = do_mmap(mm, op->addr, op->pages, NULL, 0,

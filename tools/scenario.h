@@ -48,7 +48,7 @@
 #define SCN_PREEMPT_MAX	   48
 #define SCN_NAME_BYTES	   64 /* site names in anchors and expect */
 #define SCN_VA_PAGES	   64 /* addresses: page-aligned, below SCN_VA_PAGES pages */
-#define SCN_PAGES_MAX	   8  /* pages= */
+#define SCN_PAGES_MAX	   16 /* pages= (a PMD: a THP) */
 #define SCN_PAGE_SIZE	   4096u
 #define SCN_WORDS_PER_PAGE 4	/* store/load: ADDR may point at word 0..3 of a page */
 #define SCN_ENCODED_MAX	   8192 /* scn_encode never needs more */
@@ -107,7 +107,8 @@ struct scn_op_info {
 };
 extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 
-#define SCN_ADVICES(X) X(SCN_ADV_DONTNEED, "dontneed") X(SCN_ADV_FREE, "free")
+#define SCN_ADVICES(X)                                                                             \
+	X(SCN_ADV_DONTNEED, "dontneed") X(SCN_ADV_FREE, "free") X(SCN_ADV_HUGEPAGE, "hugepage")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,

@@ -1,0 +1,212 @@
+/* SPDX-License-Identifier: MIT */
+/* PMD-mapped anonymous THP (see huge_memory.h). */
+#include "huge_memory.h"
+
+#include <errno.h>
+
+#include "gup.h"
+#include "hw.h"
+#include "memory.h"
+#include "page.h"
+#include "rmap.h"
+#include "tlb.h"
+
+bool thp_vma_allowable(const struct vm_area_struct *vma, unsigned long addr)
+{
+	unsigned long haddr = addr & PMD_MASK;
+	return (vma->vm_flags & VM_HUGEPAGE) && !vma->vm_file && !(vma->vm_flags & VM_SHARED) &&
+	       haddr >= vma->vm_start && haddr + PMD_SIZE <= vma->vm_end;
+}
+
+int do_huge_pmd_anonymous_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
+			       bool write)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	unsigned long haddr = addr & PMD_MASK;
+	struct folio *folio = folio_alloc_order(HPAGE_PMD_ORDER);
+	if (!folio)
+		return VM_FAULT_FALLBACK;
+	int table = pte_alloc_one(mm);
+	if (table < 0) {
+		folio_put(folio);
+		return VM_FAULT_FALLBACK;
+	}
+	folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	spin_lock(&mm->page_table_lock);
+	if (!pmd_none(pmdp_get(mm, pmdp))) {
+		/* somebody else populated the PMD first: retry */
+		spin_unlock(&mm->page_table_lock);
+		pte_free_table((unsigned)table);
+		folio_put(folio);
+		return 0;
+	}
+	folio_add_new_anon_rmap_pmd(folio, vma, haddr);
+	pgtable_trans_huge_deposit(mm, pmdp, table);
+	pmd_t entry = pmd_mkyoung(pfn_pmd(folio_pfn(folio), vma->vm_flags & VM_WRITE));
+	set_pmd_at(mm, haddr, pmdp, write ? pmd_mkdirty(entry) : entry);
+	spin_unlock(&mm->page_table_lock);
+	return 0;
+}
+
+int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr, pmd_t orig_pmd,
+			bool unshare)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spin_lock(&mm->page_table_lock);
+	if (!pmd_same(pmdp_get(mm, pmdp), orig_pmd)) {
+		spin_unlock(&mm->page_table_lock);
+		return 0; /* changed under our feet: let the access retry */
+	}
+	struct folio *folio = pfn_folio(pmd_pfn(orig_pmd));
+	if (PageAnonExclusive(folio)) {
+		/* exclusive (the whole folio, mapped by this PMD only): reuse */
+		if (!unshare)
+			set_pmd_at(mm, addr, pmdp, pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig_pmd))));
+		spin_unlock(&mm->page_table_lock);
+		return 0;
+	}
+	spin_unlock(&mm->page_table_lock);
+	/* shared: split, and let the PTE fault copy the one page */
+	split_huge_pmd(vma, pmdp, addr);
+	return VM_FAULT_FALLBACK;
+}
+
+/*
+ * Models: __split_huge_pmd_locked() for an anonymous folio.  Context: the PMD lock
+ * held, *pmdp huge.
+ */
+static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long haddr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	/* pmdp_invalidate(): from here no CPU may keep using the huge translation */
+	pmd_t old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
+	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
+	int table = pgtable_trans_huge_withdraw(mm, pmdp);
+	struct folio *folio = pfn_folio(pmd_pfn(old));
+	bool exclusive = PageAnonExclusive(folio);
+	/* the table is not visible yet: filling it needs no PTE-level ordering */
+	pte_t *ptes = mm_pte_tables[table];
+	for (int i = 0; i < HPAGE_PMD_NR; i++) {
+		struct folio *page = folio_page(folio, i);
+		pte_t pte = pfn_pte(folio_pfn(page), pmd_write(old));
+		if (old.val & _PAGE_DIRTY)
+			pte = pte_mkdirty(pte);
+		if (old.val & _PAGE_ACCESSED)
+			pte = pte_mkyoung(pte);
+		if (exclusive) /* nobody can reach the pages now: no PMD, no PTEs yet */
+			page->flags |= 1u << PG_anon_exclusive;
+		ptes[i] = pte;
+	}
+	/* one PMD mapping becomes HPAGE_PMD_NR PTE mappings, each with its reference */
+	folio_split_pmd_mapping(folio);
+	folio_ref_add(folio, HPAGE_PMD_NR - 1);
+	set_pmd_at(mm, haddr, pmdp, (pmd_t){((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT});
+}
+
+void split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	if (!pmd_trans_huge(pmdp_get(mm, pmdp)))
+		return;
+	spin_lock(&mm->page_table_lock);
+	if (pmd_trans_huge(pmdp_get(mm, pmdp)))
+		__split_huge_pmd_locked(vma, pmdp, addr & PMD_MASK);
+	spin_unlock(&mm->page_table_lock);
+}
+
+void split_huge_pmds(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start & PMD_MASK; addr < end; addr += PMD_SIZE)
+		split_huge_pmd(vma, pmd_offset(vma->vm_mm, addr), addr);
+}
+
+bool zap_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
+		  unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	spin_lock(&mm->page_table_lock);
+	if (!pmd_trans_huge(pmdp_get(mm, pmdp))) {
+		spin_unlock(&mm->page_table_lock);
+		return false;
+	}
+	pmd_t orig = pmdp_huge_get_and_clear(mm, addr, pmdp);
+	tlb_remove_pmd_tlb_entry(tlb, addr);
+	/* zap_deposited_table(): never visible to any walker */
+	pte_free_table((unsigned)pgtable_trans_huge_withdraw(mm, pmdp));
+	struct folio *folio = pfn_folio(pmd_pfn(orig));
+	folio_remove_rmap_pmd(folio);
+	spin_unlock(&mm->page_table_lock);
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		hw_shadow_forget(mm, addr + ((unsigned long)i << PAGE_SHIFT)); /* oracle */
+	/* tlb_remove_page_size(): the reference goes after the flush */
+	if (__tlb_remove_folio_pages(tlb, folio, false))
+		tlb_flush_mmu(tlb);
+	return true;
+}
+
+int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+		  unsigned long addr)
+{
+	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
+	pmd_t *src_pmd = pmd_offset(src_mm, addr), *dst_pmd = pmd_offset(dst_mm, addr);
+	int table = pte_alloc_one(dst_mm);
+	if (table < 0)
+		return -ENOMEM;
+	spin_lock(&dst_mm->page_table_lock);
+	spin_lock(&src_mm->page_table_lock);
+	pmd_t pmd = pmdp_get(src_mm, src_pmd);
+	int ret = 0;
+	struct folio *folio = pmd_trans_huge(pmd) ? pfn_folio(pmd_pfn(pmd)) : NULL;
+	if (!folio) {
+		ret = -EAGAIN; /* split meanwhile: copy the PTEs */
+	} else if (folio_try_dup_anon_rmap_pmd(folio)) {
+		ret = -EBUSY; /* exclusive and maybe pinned: split, copy page by page */
+	} else {
+		folio_get(folio);
+		pgtable_trans_huge_deposit(dst_mm, dst_pmd, table);
+		table = -1;
+		/* pmdp_set_wrprotect(): both processes copy on their next write */
+		if (pmd_write(pmd)) {
+			pmd_t old = pmdp_huge_get_and_clear(src_mm, addr, src_pmd);
+			pmd = pmd_wrprotect(old);
+			set_pmd_at(src_mm, addr, src_pmd, pmd);
+		}
+		set_pmd_at(dst_mm, addr, dst_pmd, pmd_mkold(pmd));
+	}
+	spin_unlock(&src_mm->page_table_lock);
+	spin_unlock(&dst_mm->page_table_lock);
+	if (table >= 0)
+		pte_free_table((unsigned)table);
+	if (ret == -EBUSY) {
+		split_huge_pmd(src_vma, src_pmd, addr);
+		ret = -EAGAIN;
+	}
+	return ret;
+}
+
+struct folio *follow_huge_pmd(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+			      unsigned int flags, bool *unshare, bool *not_huge)
+{
+	*unshare = *not_huge = false;
+	spin_lock(&mm->page_table_lock);
+	pmd_t pmd = pmdp_get(mm, pmdp);
+	struct folio *page = NULL;
+	if (!pmd_trans_huge(pmd)) {
+		*not_huge = true;
+	} else if (!(flags & FOLL_WRITE) || pmd_write(pmd)) {
+		page =
+		    pfn_page(pmd_pfn(pmd) + (uint32_t)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)));
+		struct folio *folio = page_folio(page);
+		if (!pmd_write(pmd) && (flags & (FOLL_WRITE | FOLL_PIN)) == FOLL_PIN &&
+		    !knob_enabled(KNOB_GUP_RO_NO_UNSHARE) && !PageAnonExclusive(folio)) {
+			*unshare = true;
+			page = NULL;
+		} else {
+			folio_get(folio);
+			if (flags & FOLL_PIN)
+				folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
+		}
+	}
+	spin_unlock(&mm->page_table_lock);
+	return page;
+}
