@@ -86,9 +86,16 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		return NULL;
 	if (pmd_trans_huge(pmd))
 		return gup_fast_pmd_leaf(mm, pmdp, pmd, addr, flags, check_seq, seq);
+	unsigned table = pmd_table(pmd);
+	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
+	if (!pte_table_live(table, table_gen))
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
+			      NULL, 1u << sched_current(),
+			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
+			      sched_agent_name(sched_current()), table, mm->id, addr);
 	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
@@ -155,12 +162,27 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
+/* Oracle bookkeeping: the generation of the mapping the last GUP found its page in. */
+static uint32_t gup_found_gen;
+
+static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
+{
+	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
+	gup_found_gen = vma ? vma->vm_gen : 0;
+}
+
 struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
 				  int *err)
 {
 	addr &= ~(PAGE_SIZE - 1);
+	/* GUP runs on current->mm: this CPU is in its mm_cpumask, so the flush IPI
+	 * that precedes freeing a page table waits for our interrupts-off walk */
+	if (sched_current() < NR_CPUS)
+		mm->cpumask |= 1u << sched_current();
 	unsigned long irq = local_irq_save();
 	struct folio *page = addr < TASK_SIZE ? gup_fast_pte(mm, addr, flags) : NULL;
+	if (page)
+		gup_note_mapping(mm, addr); /* before interrupts (and yields) come back */
 	local_irq_restore(irq);
 	if (page)
 		return page;
@@ -175,8 +197,10 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {
 		bool unshare;
 		page = follow_page_pte(mm, addr, flags, &unshare);
-		if (page)
+		if (page) {
+			gup_found_gen = vma->vm_gen; /* oracle: mmap_lock held */
 			break;
+		}
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
 		unsigned int fault_flags = unshare		? FAULT_FLAG_UNSHARE
 					   : flags & FOLL_WRITE ? FAULT_FLAG_WRITE
@@ -192,53 +216,61 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 
 /* ---- references held by a device ------------------------------------------------- */
 
-/* What an agent holds: a pin (a device's buffer) or a FOLL_GET reference (a pipe). */
+/*
+ * The device's buffer: a pin (FOLL_PIN | FOLL_LONGTERM, e.g. an RDMA memory region
+ * or io_uring fixed buffer) or a FOLL_GET reference (a pipe's), one at a time.  A
+ * process's syscall takes it; any agent may then act as the device through it.
+ */
 struct gup_ref {
 	struct folio *page; /* its folio holds the reference */
 	struct mm_struct *mm;
 	unsigned long addr;
 	unsigned int flags;
 	uint32_t vm_gen; /* oracle: the mapping the address had when the pin was taken */
+	bool unmapped;	 /* oracle: the process unmapped the page there (zap) */
 };
-static struct gup_ref gup_refs[SCHED_AGENTS_MAX];
+static struct gup_ref gup_buffer;
 
 void gup_reset(void)
 {
-	memset(gup_refs, 0, sizeof(gup_refs));
+	memset(&gup_buffer, 0, sizeof(gup_buffer));
 }
 
-int gup_hold(int agent, struct mm_struct *mm, unsigned long addr, unsigned int flags)
+int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
-	struct gup_ref *ref = &gup_refs[agent];
+	struct gup_ref *ref = &gup_buffer;
 	if (ref->page)
 		return -EBUSY;
 	int err = 0;
 	struct folio *page = get_user_pages_fast(mm, addr, flags, &err);
 	if (!page)
 		return err;
-	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	*ref = (struct gup_ref){page, mm, addr, flags, vma ? vma->vm_gen : 0};
+	if (ref->page) { /* another agent registered one meanwhile */
+		gup_put_folio(page_folio(page), flags);
+		return -EBUSY;
+	}
+	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, false};
 	return 0;
 }
 
-int gup_release(int agent)
+int gup_release(void)
 {
-	struct gup_ref *ref = &gup_refs[agent];
-	if (!ref->page)
+	struct gup_ref *ref = &gup_buffer;
+	struct folio *page = ref->page;
+	if (!page)
 		return -EINVAL;
+	ref->page = NULL;
 	/* unpin_user_pages_dirty_lock(): what the device may have written is dirty */
 	if ((ref->flags & (FOLL_PIN | FOLL_WRITE)) == (FOLL_PIN | FOLL_WRITE))
-		folio_mark_dirty(page_folio(ref->page));
-	gup_put_folio(page_folio(ref->page), ref->flags);
-	ref->page = NULL;
+		folio_mark_dirty(page_folio(page));
+	gup_put_folio(page_folio(page), ref->flags);
 	return 0;
 }
 
 void gup_release_all(void)
 {
-	for (int agent = 0; agent < SCHED_AGENTS_MAX; agent++)
-		if (gup_refs[agent].page)
-			gup_release(agent);
+	if (gup_buffer.page)
+		gup_release();
 }
 
 /*
@@ -248,12 +280,19 @@ void gup_release_all(void)
 static bool gup_ref_coherent(const struct gup_ref *ref)
 {
 	const struct vm_area_struct *vma = vma_lookup_oracle(ref->mm, ref->addr);
-	return (ref->flags & FOLL_PIN) && vma && vma->vm_gen == ref->vm_gen;
+	return (ref->flags & FOLL_PIN) && !ref->unmapped && vma && vma->vm_gen == ref->vm_gen;
+}
+
+void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio *page)
+{
+	struct gup_ref *ref = &gup_buffer;
+	if (ref->page == page && ref->mm == mm && (ref->addr & ~(PAGE_SIZE - 1)) == addr)
+		ref->unmapped = true;
 }
 
 int dma_access(int agent, bool write, uint64_t *val)
 {
-	struct gup_ref *ref = &gup_refs[agent];
+	struct gup_ref *ref = &gup_buffer;
 	if (!ref->page || (write && !(ref->flags & FOLL_WRITE)))
 		return -EINVAL;
 	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));

@@ -36,21 +36,26 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 				  int *err);
 
 /*
- * The device side (a DMA engine, a pipe buffer): agent @agent takes one reference
- * (gup_hold: FOLL_GET or FOLL_PIN | FOLL_LONGTERM), reads and writes the word at
- * its address through it with no TLB (dma_access), and drops it (gup_release;
- * a writable pin dirties the page, as unpin_user_pages_dirty_lock()).  Pins still
- * held when the agents are done are released before the processes exit.
- * Oracles: a word a device reads or writes through a pin must be what the
- * process sees at the pinned address (`pin-coherence`), as long as the address
- * keeps the mapping it was pinned in; after fork, no read through a pin or a
- * reference returns what the other process stored since (`isolation`).
+ * The device side: one buffer, a pin (gup_hold with FOLL_PIN | FOLL_LONGTERM, an
+ * RDMA region) or a FOLL_GET reference (a pipe's), taken by a process's syscall;
+ * any agent, acting as the device, reads and writes the word at its address
+ * through it with no TLB (dma_access: a device takes no shootdowns); gup_release
+ * drops it (a writable pin dirties the page, as unpin_user_pages_dirty_lock()).
+ * A buffer still held when the agents are done is released before the processes
+ * exit.  Oracles: a word the device reads or writes through a pin must be what
+ * the process sees at the pinned address (`pin-coherence`), as long as the
+ * address keeps the mapping it was pinned in and the process did not unmap the
+ * page there; after fork, no read through a pin or a reference returns what the
+ * other process stored since (`isolation`).
  */
-int gup_hold(int agent, struct mm_struct *mm, unsigned long addr, unsigned int flags);
-int gup_release(int agent);
+int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags);
+int gup_release(void);
 void gup_release_all(void);
 int dma_access(int agent, bool write, uint64_t *val);
 void gup_reset(void);
+/* Oracle bookkeeping: the process itself unmapped @page at @addr (zap): a pin of it
+ * owes the address nothing from now on. */
+void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio *page);
 
 /*
  * A short-lived reference (vmsplice() into a pipe that is read at once): take it

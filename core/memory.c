@@ -3,6 +3,7 @@
 #include "memory.h"
 
 #include "filemap.h"
+#include "gup.h"
 #include "huge_memory.h"
 #include "hw.h"
 #include "migrate.h"
@@ -461,6 +462,7 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		 * a stale TLB entry before that still counted as the address's */
 		if (folio_test_anon(folio))
 			hw_shadow_forget(mm, addr);
+		gup_note_unmap(mm, addr, page);
 		if (__tlb_remove_folio_pages(tlb, folio, delay_rmap)) {
 			force_flush = true;
 			addr += PAGE_SIZE;

@@ -57,7 +57,7 @@ void mm_reset(void)
 		memset(mm->pmd_deposit, 0, sizeof(mm->pmd_deposit));
 		mm->cpumask = 0;
 		mm->tlb_flush_pending = 0;
-		mm->tlb_flush_batched = false;
+		mm->tlb_flush_batched = 0;
 		mm->mm_lock_seq = 0;
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",

@@ -154,7 +154,9 @@ struct mm_struct {
 	uint32_t mm_lock_seq;	       /* bumped by mmap_write_unlock (vma_end_write_all) */
 	uint32_t cpumask;	       /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
 	int tlb_flush_pending;	       /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
-	bool tlb_flush_batched;	       /* reclaim cleared PTEs and deferred their flush */
+	/* reclaim cleared PTEs and deferred their flush: the batches made pending (low
+	 * 16 bits) and those flushed (high 16 bits), one atomic_t in the kernel */
+	uint32_t tlb_flush_batched;
 	/*
 	 * Held for read by every munmap() from before it reserves its range (MTREE_ZERO)
 	 * until it releases it; MAP_FIXED and mremap() take it for write to wait out the

@@ -120,7 +120,14 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	unsigned long len = pages << PAGE_SHIFT;
 	if (!pages || addr % PAGE_SIZE || (file && pgoff + pages > FILE_PAGES))
 		return -EINVAL;
-	if (placement == MMAP_FIXED && addr + len <= TASK_SIZE && addr + len > addr)
+	/*
+	 * A range a munmap() is still tearing down is not free yet, but will be: as
+	 * the kernel's mmap() waits for munmap's mmap_lock, wait for its reservation
+	 * (the requested range only: elsewhere, mmap() looks for another gap).
+	 * Knob mtree-zero-as-gap: the gap search sees no reservation to wait for.
+	 */
+	if (addr + len <= TASK_SIZE && addr + len > addr &&
+	    (placement == MMAP_FIXED || !knob_enabled(KNOB_MTREE_ZERO_AS_GAP)))
 		mmap_write_lock_unreserved(mm, addr, addr + len);
 	else
 		mmap_write_lock(mm);

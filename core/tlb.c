@@ -152,8 +152,9 @@ void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struc
 {
 	ubc->cpumask |= mm->cpumask;
 	ubc->flush_required = true;
-	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_WRITE);
-	mm->tlb_flush_batched = true;
+	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_RMW);
+	mm->tlb_flush_batched = (mm->tlb_flush_batched & ~0xffffu) |
+				((mm->tlb_flush_batched + 1) & 0xffffu); /* atomic_inc */
 }
 
 /* Models: try_to_unmap_flush() -> arch_tlbbatch_flush(): every CPU of the batch. */
@@ -176,11 +177,14 @@ void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site)
 	if (knob_enabled(KNOB_NO_FLUSH_BATCHED_PENDING))
 		return;
 	sched_yield(site, MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_READ);
-	if (!mm->tlb_flush_batched)
+	uint32_t batch = mm->tlb_flush_batched, pending = batch & 0xffffu;
+	if (pending == batch >> 16)
 		return;
 	__flush_tlb_range(mm, 0, TASK_SIZE, site);
-	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_WRITE);
-	mm->tlb_flush_batched = false;
+	/* a batch made pending meanwhile stays pending: cmpxchg, not a plain store */
+	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_RMW);
+	if (mm->tlb_flush_batched == batch)
+		mm->tlb_flush_batched = pending | pending << 16;
 }
 
 pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long end,

@@ -88,9 +88,9 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		/* P0 forks; its child is P1, which must have nothing mapped yet */
 		return op->proc == 0 ? do_fork(mm, mm_get(1)) : -EINVAL;
 	case SCN_OP_GUP_GET:
-		return gup_hold(op->agent, mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0));
+		return gup_hold(mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0));
 	case SCN_OP_PIN:
-		return gup_hold(op->agent, mm, op->addr,
+		return gup_hold(mm, op->addr,
 				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0));
 	case SCN_OP_DMA_READ:
 		return dma_access(op->agent, false, &res->value);
@@ -99,7 +99,7 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		return dma_access(op->agent, true, &v);
 	}
 	case SCN_OP_UNPIN:
-		return gup_release(op->agent);
+		return gup_release();
 	case SCN_OP_MIGRATE:
 		return do_move_page(mm, op->addr);
 	case SCN_OP_RECLAIM:
