@@ -2,6 +2,7 @@
 /* Gathering, splitting, reserving and unmapping VMAs (see vms.h). */
 #include "vms.h"
 
+#include "huge_memory.h"
 #include "hw.h"
 #include "memory.h"
 #include "page.h"
@@ -38,6 +39,9 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	if (!new)
 		return NULL;
 	vma_start_write(vma);
+	/* vma_adjust_trans_huge(): no huge PMD may straddle a VMA boundary */
+	if (addr % PMD_SIZE)
+		split_huge_pmd(vma, pmd_offset(mm, addr), addr);
 	new->vm_start = addr;
 	new->vm_end = vma->vm_end;
 	new->vm_flags = vma->vm_flags;
@@ -45,13 +49,18 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	new->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	new->vm_gen = vma->vm_gen; /* the same mapping, cut in two */
 	vma_start_write(new);
+	/*
+	 * rmap first (anon_vma_clone(), then i_mmap): an rmap walker must never find
+	 * the upper half in neither VMA.  Until vm_end shrinks it finds it in both,
+	 * and every rmap_one step re-checks the PTE under its lock.
+	 */
+	anon_vma_clone(new, vma);
+	if (new->vm_file)
+		vma_link_file(new);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
 	SCHED_YIELD("vm_end", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_end = addr;
 	vma_mark_detached(new, false);
-	if (new->vm_file)
-		vma_link_file(new);
-	anon_vma_clone(new, vma);
 	return new;
 }
 
