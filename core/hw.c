@@ -18,6 +18,7 @@
 #include "vma.h"
 
 struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
+uint32_t hw_device_agents;
 /* private (anon) memory: per process and virtual page */
 static struct hw_shadow_word hw_anon_shadow[NR_MMS][TASK_SIZE >> PAGE_SHIFT][MM_WORDS_PER_PAGE];
 

@@ -22,6 +22,9 @@
 int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val);
 int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val);
 
+/* Agents that act only as a device (DMA through a pin): not CPUs, no TLB, no IPIs. */
+extern uint32_t hw_device_agents;
+
 /* Shadow memory for the lost-write oracle. */
 struct hw_shadow_word {
 	bool valid;

@@ -80,6 +80,16 @@
 	  "it "                                                                                      \
 	  "away from the pin (Jason Gunthorpe, \"mm/gup: prevent gup_fast from racing with COW "     \
 	  "during fork\", 5.11)")                                                                    \
+	X(KNOB_COLLAPSE_NO_REFCOUNT_CHECK, "collapse-no-refcount-check", "pin-coherence",            \
+	  "khugepaged collapses pages that carry references beyond their mappings: a pinned page "   \
+	  "is copied into the huge folio and unmapped while the device keeps the old one, so its "   \
+	  "DMA writes vanish (collapse_huge_page() aborts unless the refcount is the mapcount; "     \
+	  "Hildenbrand, Jan 2025 thread)")                                                           \
+	X(KNOB_COLLAPSE_BACKOFF_CLEARS_PTES, "collapse-backoff-clears-ptes", "lost-write",           \
+	  "collapse clears each PTE as it isolates the page, in place (the read-lock variant "       \
+	  "discussed in the Jan 2025 thread) instead of working on the detached table: when it "     \
+	  "must back off (a page is pinned or locked) it has nothing to restore, and the process "   \
+	  "loses the pages it had already isolated")                                                 \
 	X(KNOB_ZAP_NO_NESTED_FLUSH, "zap-no-nested-flush", "tlb-coherence",                          \
 	  "tlb_finish_mmu() does not check mm_tlb_flush_nested(): of two MADV_DONTNEED zapping "     \
 	  "the same range under mmap_lock for read, the one that finds the PTEs already clear "      \

@@ -3,6 +3,7 @@
 #include "mmap.h"
 
 #include "hw.h"
+#include "khugepaged.h"
 #include "memory.h"
 #include "page.h"
 #include "pgtable.h"
@@ -33,11 +34,19 @@ static int madvise_hugepage(struct mm_struct *mm, unsigned long addr, unsigned l
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
 {
-	if (addr % PAGE_SIZE ||
-	    (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_HUGEPAGE))
+	if (addr % PAGE_SIZE || (advice != MADV_DONTNEED && advice != MADV_FREE &&
+				 advice != MADV_HUGEPAGE && advice != MADV_COLLAPSE))
 		return -EINVAL;
 	if (advice == MADV_HUGEPAGE)
 		return madvise_hugepage(mm, addr, addr + len);
+	if (advice == MADV_COLLAPSE) {
+		/* madvise_collapse(): every PMD range the advice covers whole */
+		int ret = -EINVAL;
+		for (unsigned long a = (addr + PMD_SIZE - 1) & PMD_MASK; a + PMD_SIZE <= addr + len;
+		     a += PMD_SIZE)
+			ret = collapse_huge_page(mm, a);
+		return ret;
+	}
 	unsigned long end = addr + len;
 	int ret = 0;
 	mmap_read_lock(mm);

@@ -42,6 +42,7 @@
 #define MADV_DONTNEED 4
 #define MADV_FREE     8
 #define MADV_HUGEPAGE 14
+#define MADV_COLLAPSE 25
 
 enum mmap_placement {
 	MMAP_NOREPLACE, /* MAP_FIXED_NOREPLACE: exactly there, or -EEXIST */

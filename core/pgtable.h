@@ -304,19 +304,24 @@ static inline bool pte_table_live(unsigned table, uint32_t gen)
 	return mm_pte_meta[table].used && mm_pte_meta[table].gen == gen;
 }
 
-#define ptep_get(p)			__ptep_get((p), MM_SITE("ptep_get"))
-#define ptep_get_lockless(p)		__ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
-#define ptep_get_hw(p)			__ptep_get((p), MM_SITE("ptep_get_hw"))
-#define set_pte_at(mm, addr, p, pte)	__set_pte_at((p), (pte), MM_SITE("set_pte_at"))
-#define ptep_get_and_clear(mm, addr, p) __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear"))
+#define ptep_get(p)	     __ptep_get((p), MM_SITE("ptep_get"))
+#define ptep_get_lockless(p) __ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
+#define ptep_get_hw(p)	     __ptep_get((p), MM_SITE("ptep_get_hw"))
+/* (the mm and the address are the kernel's arguments; x86 needs neither) */
+#define set_pte_at(mm, addr, p, pte)                                                               \
+	((void)(mm), (void)(addr), __set_pte_at((p), (pte), MM_SITE("set_pte_at")))
+#define ptep_get_and_clear(mm, addr, p)                                                            \
+	((void)(mm), (void)(addr), __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear")))
 #define ptep_get_and_clear_full(mm, addr, p, full)                                                 \
-	__ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full"))
-#define ptep_cmpxchg(p, old, new)    __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
-#define pmdp_get(mm, p)		     __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
-#define pmdp_get_lockless(mm, p)     __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
-#define set_pmd_at(mm, addr, p, pmd) __set_pmd_at((mm), (p), (pmd), MM_SITE("set_pmd_at"))
+	((void)(mm), (void)(addr), (void)(full),                                                   \
+	 __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full")))
+#define ptep_cmpxchg(p, old, new) __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
+#define pmdp_get(mm, p)		  __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
+#define pmdp_get_lockless(mm, p)  __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))
+#define set_pmd_at(mm, addr, p, pmd)                                                               \
+	((void)(addr), __set_pmd_at((mm), (p), (pmd), MM_SITE("set_pmd_at")))
 #define pmdp_huge_get_and_clear(mm, addr, p)                                                       \
-	__pmdp_get_and_clear((mm), (p), MM_SITE("pmdp_huge_get_and_clear"))
+	((void)(addr), __pmdp_get_and_clear((mm), (p), MM_SITE("pmdp_huge_get_and_clear")))
 #define pmdp_cmpxchg(mm, p, old, new)                                                              \
 	__pmdp_cmpxchg((mm), (p), (old), (new), MM_SITE("pmdp_cmpxchg"))
 #define pte_offset_map_lock(mm, pmdp, addr, ptlp)                                                  \

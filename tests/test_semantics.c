@@ -491,3 +491,27 @@ Test(semantics, a_huge_page_serves_the_whole_pmd_and_splits_when_cut)
 	cr_expect_eq(r.ops[12].value, 6);
 	cr_expect_geq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 1, "split when cut");
 }
+
+Test(semantics, collapse_keeps_the_data_and_needs_one_vma)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x10008 = 5\n"
+		 "  CPU0 P0 store 0x1f000 = 6\n"
+		 "agents\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		 "  CPU0 P0 load 0x10008\n"
+		 "  CPU0 P0 load 0x1f000\n"
+		 "  CPU0 P0 load 0x15000\n"
+		 "  CPU0 P0 munmap 0x12000 pages=1\n"
+		 "  CPU0 P0 pin 0x13000 r\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		 "  CPU0 P0 load 0x1f000\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(trace_count("collapse_huge_page:set_pmd_at"), 1, "one collapse");
+	cr_expect_eq(r.ops[1].value, 5, "the data moved into the huge page");
+	cr_expect_eq(r.ops[2].value, 6);
+	cr_expect_eq(r.ops[3].value, 0, "an empty PTE became zeroes");
+	cr_expect_eq(r.ops[6].err, -EINVAL, "the PMD range is not one VMA any more");
+	cr_expect_eq(r.ops[7].value, 6);
+}

@@ -71,6 +71,7 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
 				  op->advice == SCN_ADV_FREE	   ? MADV_FREE
 				  : op->advice == SCN_ADV_HUGEPAGE ? MADV_HUGEPAGE
+				  : op->advice == SCN_ADV_COLLAPSE ? MADV_COLLAPSE
 								   : MADV_DONTNEED);
 	case SCN_OP_MMAP_STACK: {
 		/* an anonymous VM_GROWSDOWN mapping: faults below it expand it */
@@ -165,6 +166,20 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 				sched_agent_add(a, agent_names[a], agent_fn, NULL);
 				break;
 			}
+	/* an agent whose operations are all DMA is a device, not a CPU: no TLB, no IPIs */
+	hw_device_agents = 0;
+	for (int a = 0; a < SCN_AGENTS_MAX; a++) {
+		bool dev = false, cpu = false;
+		for (int i = 0; i < s->ops_count; i++)
+			if (s->ops[i].agent == a) {
+				bool dma = s->ops[i].kind == SCN_OP_DMA_READ ||
+					   s->ops[i].kind == SCN_OP_DMA_WRITE;
+				dev |= dma;
+				cpu |= !dma;
+			}
+		if (dev && !cpu)
+			hw_device_agents |= 1u << a;
+	}
 	sched_run(policy);
 	if (!sched_stopped())
 		sched_run_solo(0, mm_quiesce, NULL);
