@@ -16,7 +16,7 @@ OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
 CSTD     := -std=c11 -D_GNU_SOURCE
 CFLAGS   ?= $(OPT) -g
-ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools
+ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools -Ifuzz
 B        ?= build
 
 PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
@@ -25,11 +25,12 @@ SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c
+FUZZLIB_SRC := fuzz/mutator.c
 CLI_SRC   := tools/mmfuzz.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
-HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
+HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h)
 
-LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC)
+LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
 .PHONY: all test test-unit test-regress test-determinism test-asan fuzz bench demo deps clean format format-check
@@ -106,7 +107,7 @@ $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps

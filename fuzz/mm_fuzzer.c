@@ -23,6 +23,11 @@
  * the neighbourhood of each scenario cheaply.  Everything stays a function of the
  * input bytes; a failing run is printed with the schedule it actually took, so
  * the report replays with `mmfuzz replay`.
+ *
+ * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
+ * retargeted, added, removed; operations changed, inserted, deleted, swapped;
+ * crossover), with libFuzzer's own byte mutation mixed in now and then.
+ * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -33,6 +38,7 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 #include "exec.h"
+#include "mutator.h"
 #include "scenario.h"
 
 #define EXTRA_COUNTERS 4096
@@ -44,6 +50,9 @@ __attribute__((
 static uint32_t knobs;
 static uint32_t focus_pages = 4;
 static int random_runs = 2; /* MMFUZZ_RANDOM_RUNS */
+static bool bytes_only;	    /* MMFUZZ_MUTATOR=bytes */
+
+size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
 /* Fold every address of @s into the first focus_pages pages (see above). */
 static void focus(struct scenario *s)
@@ -83,7 +92,36 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			exit(2);
 		}
 	}
+	mut_pages = focus_pages;
+	const char *mutator = getenv("MMFUZZ_MUTATOR");
+	if (mutator && strcmp(mutator, "bytes") && strcmp(mutator, "structure")) {
+		fprintf(stderr, "MMFUZZ_MUTATOR: %s is not bytes or structure\n", mutator);
+		exit(2);
+	}
+	bytes_only = mutator && !strcmp(mutator, "bytes");
 	return 0;
+}
+
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	if (bytes_only)
+		return LLVMFuzzerMutate(data, size, max_size);
+	return mut_mutate(data, size, max_size, seed, NULL, 0, LLVMFuzzerMutate);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+				 size_t size2, uint8_t *out, size_t max_out_size, unsigned int seed)
+{
+	if (bytes_only) {
+		/* libFuzzer's own crossover is not callable: take a prefix and a suffix */
+		size_t a = size1 / 2, b = size2 - size2 / 2;
+		a = a < max_out_size ? a : max_out_size;
+		b = b < max_out_size - a ? b : max_out_size - a;
+		memcpy(out, data1, a);
+		memcpy(out + a, data2 + size2 - b, b);
+		return a + b;
+	}
+	return mut_crossover(data1, size1, data2, size2, out, max_out_size, seed);
 }
 
 static void interleaving_features(void)
@@ -126,6 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exec_options_default(&o);
 	o.knobs = knobs;
 	exec_run(&s, &d.base, &o, &r);
+	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
 	if (r.finding)
 		report(&s, &r);
