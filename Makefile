@@ -21,7 +21,7 @@ B        ?= build
 
 PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
 
-SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c
+SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c scheduler/feedback.c
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c

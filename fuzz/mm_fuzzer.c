@@ -6,11 +6,14 @@
  * the finding and the scenario as a .sched text, then aborts so that libFuzzer
  * keeps the input as a crash.
  *
- * Feedback besides SanCov edge coverage: interleaving features written into
- * libFuzzer's extra counters — for every context switch, the pair (site where the
- * previous agent stopped, site where the next one resumed), hashed into a bucket.
- * Two executions that cover the same code but interleave it differently then
- * look different to the fuzzer, which is what lets it walk towards a race.
+ * Feedback besides SanCov edge coverage: the interleaving features of
+ * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects) of every
+ * execution of an input, folded into EXTRA_COUNTERS counters.  Two executions that
+ * cover the same code but interleave it differently then look different to the
+ * fuzzer, which is what lets it walk towards a race.  MMFUZZ_FEEDBACK=switch,rf
+ * (default all; "none": code coverage only) picks them, for comparison.  libFuzzer
+ * reads the counters from its extra-counters section; under AFL++ (built with
+ * afl-cc) they are guards registered with the coverage runtime, one bump per hit.
  *
  * Races need collisions: the decoder spreads addresses over 64 pages, so the
  * harness folds every address into the first FOCUS_PAGES pages (MMFUZZ_PAGES,
@@ -37,20 +40,49 @@
 #include "../core/knobs.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#include "../scheduler/feedback.h"
 #include "exec.h"
 #include "mutator.h"
 #include "scenario.h"
 
 #define EXTRA_COUNTERS 4096
-#define RANDOM_RUNS    4
 
+#if defined(__AFL_COMPILER)
+/*
+ * AFL++ ignores libFuzzer's extra counters: register our own guards with its
+ * coverage runtime before it sets up the map, and bump them after each input.
+ */
+static uint8_t extra_counters[EXTRA_COUNTERS];
+static uint32_t afl_guards[EXTRA_COUNTERS];
+void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
+void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
+__attribute__((constructor(2))) static void afl_guards_register(void)
+{
+	__sanitizer_cov_trace_pc_guard_init(afl_guards, afl_guards + EXTRA_COUNTERS);
+}
+static void counters_flush(void)
+{
+	for (int i = 0; i < EXTRA_COUNTERS; i++) {
+		/* AFL++ buckets hit counts (1, 2, 3, 4-7, ..., 128+): 128 calls are enough */
+		for (int n = extra_counters[i] < 128 ? extra_counters[i] : 128; n > 0; n--)
+			__sanitizer_cov_trace_pc_guard(&afl_guards[i]);
+		extra_counters[i] = 0;
+	}
+}
+#else
 __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
+static void counters_flush(void)
+{
+	/* libFuzzer reads (and clears) the section itself */
+}
+#endif
 
 static uint32_t knobs;
 static uint32_t focus_pages = 4;
-static int random_runs = 2; /* MMFUZZ_RANDOM_RUNS */
-static bool bytes_only;	    /* MMFUZZ_MUTATOR=bytes */
+static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
+static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
+static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 
@@ -92,6 +124,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			exit(2);
 		}
 	}
+	const char *fb = getenv("MMFUZZ_FEEDBACK");
+	if (fb && !sched_feedback_parse(fb, &feedback, err, sizeof(err))) {
+		fprintf(stderr, "MMFUZZ_FEEDBACK: %s\n", err);
+		exit(2);
+	}
 	mut_pages = focus_pages;
 	const char *mutator = getenv("MMFUZZ_MUTATOR");
 	if (mutator && strcmp(mutator, "bytes") && strcmp(mutator, "structure")) {
@@ -124,19 +161,17 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
 	return mut_crossover(data1, size1, data2, size2, out, max_out_size, seed);
 }
 
+static void count_feature(uint32_t feature, void *arg)
+{
+	(void)arg;
+	uint8_t *c = &extra_counters[feature % EXTRA_COUNTERS];
+	if (*c < 255)
+		(*c)++;
+}
+
 static void interleaving_features(void)
 {
-	uint32_t n;
-	const struct sched_trace_entry *t = sched_trace(&n);
-	for (uint32_t i = 1; i < n; i++) {
-		if (!(t[i].flags & SCHED_TRACE_SWITCH) || t[i].agent == t[i - 1].agent)
-			continue;
-		uint32_t h = (t[i - 1].site * 0x9e3779b1u) ^ (t[i].site * 0x85ebca77u);
-		h ^= h >> 15;
-		uint8_t *c = &extra_counters[h % EXTRA_COUNTERS];
-		if (*c < 255)
-			(*c)++;
-	}
+	sched_feedback(feedback, count_feature, NULL);
 }
 
 static void report(struct scenario *s, const struct exec_result *r)
@@ -146,6 +181,7 @@ static void report(struct scenario *s, const struct exec_result *r)
 	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
 	s->expect = -1;
 	scn_print(s, stderr);
+	counters_flush();
 	abort();
 }
 
@@ -181,5 +217,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			report(&s, &r);
 		}
 	}
+	counters_flush();
 	return 0;
 }
