@@ -63,8 +63,7 @@ __attribute__((constructor(2))) static void afl_guards_register(void)
 static void counters_flush(void)
 {
 	for (int i = 0; i < EXTRA_COUNTERS; i++) {
-		/* AFL++ buckets hit counts (1, 2, 3, 4-7, ..., 128+): 128 calls are enough */
-		for (int n = extra_counters[i] < 128 ? extra_counters[i] : 128; n > 0; n--)
+		if (extra_counters[i])
 			__sanitizer_cov_trace_pc_guard(&afl_guards[i]);
 		extra_counters[i] = 0;
 	}
@@ -84,7 +83,13 @@ static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
 static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+				 size_t size2, uint8_t *out, size_t max_out_size,
+				 unsigned int seed);
 
 /* Fold every address of @s into the first focus_pages pages (see above). */
 static void focus(struct scenario *s)
@@ -139,6 +144,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
+#if !defined(__AFL_COMPILER) /* AFL++ mutates through fuzz/afl_mutator.c */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
 	if (bytes_only)
@@ -160,13 +166,16 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
 	}
 	return mut_crossover(data1, size1, data2, size2, out, max_out_size, seed);
 }
+#endif
 
+/*
+ * A feature counts once per input, however often it occurs: hit counts of site
+ * pairs would make nearly every input look new and drown the corpus.
+ */
 static void count_feature(uint32_t feature, void *arg)
 {
 	(void)arg;
-	uint8_t *c = &extra_counters[feature % EXTRA_COUNTERS];
-	if (*c < 255)
-		(*c)++;
+	extra_counters[feature % EXTRA_COUNTERS] = 1;
 }
 
 static void interleaving_features(void)

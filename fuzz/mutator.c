@@ -60,20 +60,36 @@ static uint8_t pick_agent(const struct scenario *s, int not, uint64_t *rng)
 	return (uint8_t)__builtin_ctz(mask);
 }
 
-static void random_op(struct scn_op *op, uint64_t *rng)
+/*
+ * A fresh operation.  Races need collisions: half the time it works on what an
+ * existing operation works on (its process, page and file), and new mappings are
+ * mostly shared, writable file mappings (the state most races need).
+ */
+static void random_op(const struct scenario *s, struct scn_op *op, uint64_t *rng)
 {
 	memset(op, 0, sizeof(*op));
 	op->kind = (uint8_t)below(rng, SCN_OP_COUNT);
 	op->agent = (uint8_t)below(rng, SCN_AGENTS_MAX);
 	op->proc = below(rng, 4) == 0;
 	op->file = below(rng, 4) == 0;
-	op->anon = below(rng, 3) == 0;
-	op->shared = below(rng, 2);
+	op->anon = below(rng, 4) == 0;
+	op->shared = below(rng, 4) != 0;
 	op->write = below(rng, 4) != 0;
 	op->advice = (uint8_t)below(rng, SCN_ADV_COUNT);
 	op->addr = below(rng, mut_pages) * SCN_PAGE_SIZE + below(rng, SCN_WORDS_PER_PAGE) * 8;
 	op->pages = 1 + (below(rng, 4) == 0 ? below(rng, 3) : 0);
 	op->value = 1 + below(rng, 8);
+	int total = s->setup_count + s->ops_count;
+	if (total && below(rng, 2)) {
+		uint32_t k = below(rng, (uint32_t)total);
+		const struct scn_op *like =
+		    k < (uint32_t)s->setup_count ? &s->setup[k] : &s->ops[k - s->setup_count];
+		op->proc = like->proc;
+		op->file = like->file;
+		if (below(rng, 2))
+			op->agent = like->agent;
+		op->addr = like->addr / SCN_PAGE_SIZE * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
+	}
 }
 
 /* Change one field of @op. */
@@ -235,7 +251,7 @@ static bool op_insert(struct scenario *s, uint64_t *rng)
 		op = k < (uint32_t)s->setup_count ? s->setup[k] : s->ops[k - s->setup_count];
 		tweak_op(&op, rng);
 	} else {
-		random_op(&op, rng);
+		random_op(s, &op, rng);
 	}
 	list_insert(l, (int)below(rng, (uint32_t)*l.count + 1), &op);
 	return true;
@@ -335,15 +351,27 @@ static const uint8_t weights[MUT_BYTES] = {
     [MUT_OP_DELETE] = 2,      [MUT_OP_SWAP] = 1,	[MUT_CROSSOVER] = 2,
 };
 
-static enum mut_kind pick_kind(uint64_t *rng)
+/*
+ * Small scenarios run faster and leave fewer interleavings to search: past
+ * OPS_COMFORTABLE operations, inserting gets rarer and deleting more likely.
+ */
+#define OPS_COMFORTABLE 8
+
+static enum mut_kind pick_kind(const struct scenario *s, uint64_t *rng)
 {
+	uint8_t w[MUT_BYTES];
 	uint32_t total = 0;
+	memcpy(w, weights, sizeof(w));
+	if (s->setup_count + s->ops_count > OPS_COMFORTABLE) {
+		w[MUT_OP_INSERT] = 1;
+		w[MUT_OP_DELETE] = 4;
+	}
 	for (int k = 0; k < MUT_BYTES; k++)
-		total += weights[k];
+		total += w[k];
 	uint32_t x = below(rng, total);
 	int k = 0;
-	while (x >= weights[k])
-		x -= weights[k++];
+	while (x >= w[k])
+		x -= w[k++];
 	return (enum mut_kind)k;
 }
 
@@ -370,7 +398,7 @@ size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, co
 	/* mostly one change; now and then a few stacked */
 	int changes = below(&rng, 4) ? 1 : 2 + (int)below(&rng, 3);
 	for (int c = 0; c < changes; c++) {
-		enum mut_kind k = pick_kind(&rng);
+		enum mut_kind k = pick_kind(&s, &rng);
 		for (int tries = 0; tries < MUT_BYTES && !mut_apply(&s, k, other ? &o : NULL, &rng);
 		     tries++)
 			k = (enum mut_kind)((k + 1) % MUT_BYTES);
