@@ -190,6 +190,7 @@ static void report(struct scenario *s, const struct exec_result *r)
 	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
 	s->expect = -1;
 	scn_print(s, stderr);
+	fprintf(stderr, "==mmfuzz== end of scenario\n");
 	counters_flush();
 	abort();
 }

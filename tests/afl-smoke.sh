@@ -4,6 +4,12 @@
 # its knob on within 60 s; the crash it saves, run through the same harness, must
 # print a scenario that `mmfuzz replay` replays to the same oracle (knob on) and
 # that runs clean with every knob off.  Needs `make afl` and `make`.
+#
+# -Z (sequential queue selection): AFL++ keeps fuzzing an entry while it keeps
+# finding new paths, and with interleaving feedback nearly every schedule change is
+# a new path, so with its weighted random selection one seed family can take the
+# whole minute (measured: 2612 of 2966 new entries from one seed, no crash).
+# Sequential selection gives every family of corpus/ its turn.
 set -u
 knob=zap-rmap-before-flush
 work=$(mktemp -d)
@@ -15,7 +21,7 @@ done
 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
 	AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so \
 	MMFUZZ_KNOBS=$knob \
-	afl-fuzz -V 60 -t 2000 -s 1 -x build/afl/mm_fuzzer.dict -i "$work/seeds" -o "$work/out" \
+	afl-fuzz -V 60 -t 2000 -s 1 -Z -x build/afl/mm_fuzzer.dict -i "$work/seeds" -o "$work/out" \
 	-- build/afl/mm_fuzzer_afl >"$work/afl.log" 2>&1
 crash=$(ls "$work"/out/*/crashes/id:* 2>/dev/null | head -n 1)
 if [ -z "$crash" ]; then
@@ -25,7 +31,7 @@ if [ -z "$crash" ]; then
 fi
 grep -E "execs_done|execs_per_sec|run_time" "$work"/out/*/fuzzer_stats | tr -s ' ' | paste -sd' '
 MMFUZZ_KNOBS=$knob build/afl/mm_fuzzer_afl "$crash" >"$work/run.log" 2>&1
-sed -n '/^==mmfuzz== scenario/,$p' "$work/run.log" | sed '1d' | grep -v '^==' >"$work/found.sched"
+sed -n '/^==mmfuzz== scenario/,/^==mmfuzz== end/p' "$work/run.log" | sed '1d;$d' >"$work/found.sched"
 build/mmfuzz replay "$work/found.sched" --knobs=$knob >"$work/on.txt" 2>&1
 if ! grep -q "FINDING lost-write" "$work/on.txt"; then
 	cat "$work/run.log" "$work/on.txt"

@@ -21,7 +21,7 @@ if ! grep -q "FINDING lost-write" "$work/mm.log"; then
 fi
 grep -E "FINDING|^#[0-9]+.*(INITED|NEW)" "$work/mm.log" | tail -2
 # the scenario as the harness ran it (addresses folded, schedule as taken)
-sed -n '/^==mmfuzz== scenario/,/^==[0-9]/p' "$work/mm.log" | sed '1d;$d' >"$work/found.sched"
+sed -n '/^==mmfuzz== scenario/,/^==mmfuzz== end/p' "$work/mm.log" | sed '1d;$d' >"$work/found.sched"
 build/mmfuzz replay "$work/found.sched" --knobs=zap-rmap-before-flush >"$work/on.txt" 2>&1
 if ! grep -q "FINDING lost-write" "$work/on.txt"; then
 	cat "$work/found.sched" "$work/on.txt"
