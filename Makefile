@@ -118,6 +118,10 @@ build/afl/mmfuzz_mutator.so: $(B)/obj/fuzz/afl_mutator.o $(B)/libmmfuzz.a
 # ---- benchmarks and demo ----------------------------------------------------------
 bench: $(B)/mmfuzz $(B)/bench_sched
 	@bench/run.sh $(B)
+# The harness without an engine (fuzz/afl_driver.c's file mode), for bench/fuzzing.sh.
+$(B)/harness/mm_fuzzer_afl: $(call objs,$(B),fuzz/mm_fuzzer.c fuzz/afl_driver.c) $(B)/libmmfuzz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@
 $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -o $@
 

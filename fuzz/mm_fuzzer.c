@@ -7,8 +7,10 @@
  * keeps the input as a crash.
  *
  * Feedback besides SanCov edge coverage: the interleaving features of
- * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects) of every
- * execution of an input, folded into EXTRA_COUNTERS counters.  Two executions that
+ * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects) of the
+ * input's own schedule, folded into EXTRA_COUNTERS counters.  Not those of the
+ * random runs: they change with every byte of the input, so nearly every mutant
+ * would look new and the corpus would fill with lottery tickets.  Two executions that
  * cover the same code but interleave it differently then look different to the
  * fuzzer, which is what lets it walk towards a race.  MMFUZZ_FEEDBACK=switch,rf
  * (default all; "none": code coverage only) picks them, for comparison.  libFuzzer
@@ -85,7 +87,8 @@ static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+/* libFuzzer's; weak so the harness also links without an engine (bench, replays) */
+__attribute__((weak)) size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
 				 size_t size2, uint8_t *out, size_t max_out_size,
@@ -147,6 +150,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 #if !defined(__AFL_COMPILER) /* AFL++ mutates through fuzz/afl_mutator.c */
 size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
 {
+	if (!LLVMFuzzerMutate)
+		return mut_mutate(data, size, max_size, seed, NULL, 0, NULL);
 	if (bytes_only)
 		return LLVMFuzzerMutate(data, size, max_size);
 	return mut_mutate(data, size, max_size, seed, NULL, 0, LLVMFuzzerMutate);
@@ -219,7 +224,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < random_runs; i++) {
 		exec_run(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
-		interleaving_features();
 		if (r.finding && !rec.overflow) {
 			/* the schedule the random policy took, as directed preemptions */
 			s.preempt_count = rec.count;
