@@ -27,7 +27,7 @@ SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c
 FUZZLIB_SRC := fuzz/mutator.c
-CLI_SRC   := tools/mmfuzz.c
+CLI_SRC   := tools/mmfuzz.c tools/campaign.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h)
 

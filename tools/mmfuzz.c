@@ -13,6 +13,7 @@
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "campaign.h"
 #include "exec.h"
 #include "explore.h"
 #include "scenario.h"
@@ -47,7 +48,9 @@ static void usage(FILE *out)
 		"  knobs                 list the knobs: name, oracle, description\n"
 		"  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
 		"  dict                  a fuzzer dictionary of operation and preemption records\n"
-		"  decode FILE           binary to text, on stdout\n");
+		"  decode FILE           binary to text, on stdout\n"
+		"  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
+		"                        parallel fuzzing; distinct findings in DIR/findings/\n");
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
@@ -406,7 +409,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_BAD_INPUT;
 	}
-	const char *cmd = argv[1];
+	const char *cmd = argv[1], *self = argv[0];
 	argc -= 2;
 	argv += 2;
 	if (!strcmp(cmd, "replay"))
@@ -423,6 +426,8 @@ int main(int argc, char **argv)
 		return cmd_encode(argc, argv);
 	if (!strcmp(cmd, "decode"))
 		return cmd_decode(argc, argv);
+	if (!strcmp(cmd, "campaign"))
+		return cmd_campaign(argc, argv, self);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return EXIT_CLEAN;
