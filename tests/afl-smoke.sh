@@ -31,16 +31,5 @@ if [ -z "$crash" ]; then
 fi
 grep -E "execs_done|execs_per_sec|run_time" "$work"/out/*/fuzzer_stats | tr -s ' ' | paste -sd' '
 MMFUZZ_KNOBS=$knob build/afl/mm_fuzzer_afl "$crash" >"$work/run.log" 2>&1
-sed -n '/^==mmfuzz== scenario/,/^==mmfuzz== end/p' "$work/run.log" | sed '1d;$d' >"$work/found.sched"
-build/mmfuzz replay "$work/found.sched" --knobs=$knob >"$work/on.txt" 2>&1
-if ! grep -q "FINDING lost-write" "$work/on.txt"; then
-	cat "$work/run.log" "$work/on.txt"
-	echo "afl-smoke: the crash does not replay to the finding: 0 passed, 1 failed"
-	exit 1
-fi
-if ! build/mmfuzz replay "$work/found.sched" --knobs= >"$work/off.txt" 2>&1; then
-	cat "$work/found.sched" "$work/off.txt"
-	echo "afl-smoke: the crash also fails with every knob off: 0 passed, 1 failed"
-	exit 1
-fi
+tests/check-report.sh afl-smoke "$work/run.log" $knob lost-write || exit 1
 echo "afl-smoke: 1 passed, 0 failed"
