@@ -2,7 +2,8 @@
 # Fuzzing engine benchmark, ratios side by side in one run.  Usage:
 #   bench/fuzzing.sh [BUILD_DIR]        (needs `make`, `make fuzz`, `make afl`)
 # Environment: BUDGET seconds per try (default 30), SEEDS (default "1 2 3"),
-# EMPTY_BUDGET (default 60), PARTS (default "rate knobs empty").  Everything runs
+# EMPTY_BUDGET (default 60), PARTS (default "rate knobs empty"), KNOBS (default:
+# every knob with a regression).  Everything runs
 # under nice, two tries at a time.  Tables:
 #
 #   rate   executions/s of the harness alone (LLVMFuzzerTestOneInput over the seeds,
@@ -22,6 +23,7 @@ BUDGET=${BUDGET:-30}
 EMPTY_BUDGET=${EMPTY_BUDGET:-60}
 SEEDS=${SEEDS:-1 2 3}
 PARTS=${PARTS:-rate knobs empty}
+KNOBS=${KNOBS:-$(for f in regressions/*.sched; do basename "$f" .sched; done)}
 LF=build/fuzz/mm_fuzzer
 DICT=build/fuzz/mm_fuzzer.dict
 tmp=$(mktemp -d)
@@ -87,8 +89,8 @@ fi
 if echo "$PARTS" | grep -q knobs; then
 	echo "== first finding per knob: median seconds / inputs over seeds $SEEDS (budget ${BUDGET} s)"
 	printf '%-28s %-20s %-20s %-18s\n' knob "libFuzzer full fb" "coverage only" "PCT d=3 (runs, s)"
-	for f in regressions/*.sched; do
-		knob=$(basename "$f" .sched)
+	for knob in $KNOBS; do
+		f=regressions/$knob.sched
 		for seed in $SEEDS; do
 			lf full "$seed" "$BUDGET" seeds "$knob" MMFUZZ_FEEDBACK=all &
 			lf cov "$seed" "$BUDGET" seeds "$knob" MMFUZZ_FEEDBACK=none

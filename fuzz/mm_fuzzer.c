@@ -106,8 +106,13 @@ static void focus(struct scenario *s)
 			op->addr = page * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
 			if (op->pages > focus_pages - page)
 				op->pages = focus_pages - page;
-			if (op->kind == SCN_OP_MREMAP)
-				op->value = op->value / SCN_PAGE_SIZE % focus_pages * SCN_PAGE_SIZE;
+			if (op->kind == SCN_OP_MREMAP) {
+				/* a move onto its own source does nothing: move next to it */
+				uint32_t to = (uint32_t)(op->value / SCN_PAGE_SIZE % focus_pages);
+				if (to == page && focus_pages > 1)
+					to = (page + op->pages) % focus_pages;
+				op->value = (uint64_t)to * SCN_PAGE_SIZE;
+			}
 		}
 }
 
