@@ -53,7 +53,7 @@ lf() {
 	t1=$(now)
 	if grep -q "==mmfuzz== FINDING" "$d/log"; then
 		inputs=$(grep -E '^#[0-9]+' "$d/log" | tail -n 1 | sed 's/^#\([0-9]*\).*/\1/')
-		echo "$(echo "$t1 - $t0" | bc) ${inputs:-0}" >"$d/result"
+		printf '%.2f %s\n' "$(echo "$t1 - $t0" | bc)" "${inputs:-0}" >"$d/result"
 	else
 		echo "inf inf" >"$d/result"
 	fi
