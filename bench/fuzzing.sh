@@ -26,6 +26,12 @@ PARTS=${PARTS:-rate knobs empty}
 KNOBS=${KNOBS:-$(for f in regressions/*.sched; do basename "$f" .sched; done)}
 LF=build/fuzz/mm_fuzzer
 DICT=build/fuzz/mm_fuzzer.dict
+for bin in "$LF" build/afl/mm_fuzzer_afl build/afl/mmfuzz_mutator.so "$B/harness/mm_fuzzer_afl"; do
+	if [ ! -e "$bin" ]; then
+		echo "skipped: $bin is missing (make fuzz afl $B/harness/mm_fuzzer_afl); takes ~15 min"
+		exit 0
+	fi
+done
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 mkdir "$tmp/seeds"
