@@ -7,12 +7,13 @@
  * keeps the input as a crash.
  *
  * Feedback besides SanCov edge coverage: the interleaving features of
- * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects) of the
+ * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects, oracle
+ * precursors the model reports) of the
  * input's own schedule, folded into EXTRA_COUNTERS counters.  Not those of the
  * random runs: they change with every byte of the input, so nearly every mutant
  * would look new and the corpus would fill with lottery tickets.  Two executions that
  * cover the same code but interleave it differently then look different to the
- * fuzzer, which is what lets it walk towards a race.  MMFUZZ_FEEDBACK=switch,rf
+ * fuzzer, which is what lets it walk towards a race.  MMFUZZ_FEEDBACK=switch,rf,precursor
  * (default all; "none": code coverage only) picks them, for comparison.  libFuzzer
  * reads the counters from its extra-counters section; under AFL++ (built with
  * afl-cc) they are guards registered with the coverage runtime, one bump per hit.

@@ -11,6 +11,9 @@
  *           it, the same pair marked write-after-write.  Reads are READ, RMW and
  *           ACQUIRE steps, writes WRITE, RMW and RELEASE (a lock release is read by
  *           the next acquire).
+ *   precursor  the model calls sched_precursor(id) where an oracle's violation is
+ *           one step away (its own ids, e.g. "a page is cleaned while a CPU still
+ *           caches it writable"); the feature is (id, site of the last step).
  *
  * A feature is a 32-bit hash (kind mixed in); the caller folds it into its counter
  * map.  Generic: objects are the ids of the yield points, nothing here knows what
@@ -24,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_FEEDBACKS(X) X(SCHED_FB_SWITCH, "switch") X(SCHED_FB_RF, "rf")
+#define SCHED_FEEDBACKS(X)                                                                         \
+	X(SCHED_FB_SWITCH, "switch") X(SCHED_FB_RF, "rf") X(SCHED_FB_PRECURSOR, "precursor")
 
 /* clang-format off */
 enum sched_feedback_bit {
@@ -45,8 +49,14 @@ extern const char *const sched_feedback_names[SCHED_FB_COUNT];
 /* Objects whose last writer is remembered per execution (beyond: untracked). */
 #define SCHED_FB_OBJECTS_MAX 1024
 
+/* Precursors remembered per execution (beyond: dropped). */
+#define SCHED_FB_PRECURSORS_MAX 64
+
+/* sched_precursor() (sched.h) appends to a per-execution list; sched_reset empties it. */
+void sched_precursors_reset(void);
+
 /*
- * "switch,rf", "all" or "none" (empty means none) -> mask.  On an unknown name
+ * "switch,rf,precursor", "all" or "none" (empty means none) -> mask.  On an unknown name
  * returns false with a message in err.
  */
 bool sched_feedback_parse(const char *list, uint32_t *kinds, char *err, size_t err_bytes);

@@ -3,7 +3,8 @@
  * Interleaving feedback (scheduler/feedback.c) on two-agent programs: a read that
  * follows another agent's write is a reads-from feature, the same read before the
  * write is none; a lock handed from one agent to another is one; features are a
- * function of the trace (same execution, same features); each kind switches off;
+ * function of the trace (same execution, same features); a precursor counts in
+ * its own execution only; each kind switches off;
  * the MMFUZZ_FEEDBACK list parser.
  */
 #include <criterion/criterion.h>
@@ -35,6 +36,14 @@ static void lockers(int agent, void *arg)
 	(void)arg;
 	spin_lock(&lock);
 	spin_unlock(&lock);
+}
+
+static void precursor_agent(int agent, void *arg)
+{
+	(void)arg;
+	SCHED_YIELD("before", OBJ, SCHED_OP_READ);
+	if (agent == 1)
+		sched_precursor(7);
 }
 
 #define FEATURES_MAX 64
@@ -95,6 +104,13 @@ Test(feedback, same_execution_same_features)
 	cr_expect(!memcmp(first, features, (size_t)n * sizeof(first[0])));
 }
 
+Test(feedback, precursors_per_execution)
+{
+	cr_expect_eq(run(precursor_agent, 0, SCHED_FB_PRECURSOR), 1);
+	cr_expect_eq(run(precursor_agent, 0, SCHED_FB_SWITCH | SCHED_FB_RF) >= 0, 1);
+	cr_expect_eq(run(writer_reader, 0, SCHED_FB_PRECURSOR), 0, "reset by the next execution");
+}
+
 Test(feedback, parse)
 {
 	uint32_t k;
@@ -103,7 +119,10 @@ Test(feedback, parse)
 	cr_expect(sched_feedback_parse("none", &k, err, sizeof(err)) && k == 0);
 	cr_expect(sched_feedback_parse("", &k, err, sizeof(err)) && k == 0);
 	cr_expect(sched_feedback_parse("rf", &k, err, sizeof(err)) && k == SCHED_FB_RF);
-	cr_expect(sched_feedback_parse("switch,rf", &k, err, sizeof(err)) && k == SCHED_FB_ALL);
+	cr_expect(sched_feedback_parse("switch,rf", &k, err, sizeof(err)) &&
+		  k == (SCHED_FB_SWITCH | SCHED_FB_RF));
 	cr_expect(!sched_feedback_parse("switch,cov", &k, err, sizeof(err)));
-	cr_expect_str_eq(err, "unknown feedback 'cov' (all, none, switch, rf)");
+	cr_expect_str_eq(err, "unknown feedback 'cov' (all, none, switch, rf, precursor)");
+	cr_expect(sched_feedback_parse("precursor", &k, err, sizeof(err)) &&
+		  k == SCHED_FB_PRECURSOR);
 }

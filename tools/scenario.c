@@ -951,7 +951,7 @@ static struct reader rd_section(struct reader *r)
 {
 	uint64_t n = rd_varint(r);
 	size_t left = r->len - r->pos;
-	struct reader sec = {r->p + r->pos, n < left ? (size_t)n : left, 0};
+	struct reader sec = {left ? r->p + r->pos : NULL, n < left ? (size_t)n : left, 0};
 
 	r->pos += sec.len;
 	return sec;
