@@ -30,6 +30,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,7 +64,7 @@ static struct {
 	int seconds;
 	const char *out;
 	const char *knobs;
-	char bindir[PATH_BYTES];
+	char bindir[PATH_BYTES / 2]; /* room for the suffixes in PATH_BYTES */
 	pid_t pid[JOBS_MAX];
 	unsigned restarts;
 	struct finding_entry findings[FINDINGS_MAX];
@@ -89,9 +90,22 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+/* printf into a PATH_BYTES buffer; a path that does not fit is a usage error. */
+__attribute__((format(printf, 2, 3))) static void pathf(char *buf, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	int n = vsnprintf(buf, PATH_BYTES, fmt, ap);
+	va_end(ap);
+	if (n < 0 || n >= PATH_BYTES) {
+		fprintf(stderr, "mmfuzz campaign: path too long: %.60s...\n", buf);
+		exit(2);
+	}
+}
+
 static void path_join(char *buf, const char *a, const char *b)
 {
-	snprintf(buf, PATH_BYTES, "%s/%s", a, b);
+	pathf(buf, "%s/%s", a, b);
 }
 
 static int mkdirs(const char *dir, const char *sub)
@@ -137,7 +151,7 @@ static void seed_corpus(const char *corpus_dir)
 		if (!scn_load(&s, in, err, sizeof(err)))
 			continue;
 		size_t len = scn_encode(&s, buf, sizeof(buf));
-		snprintf(out, sizeof(out), "%s/%.*s.bin", corpus_dir, (int)(n - 6), e->d_name);
+		pathf(out, "%s/%.*s.bin", corpus_dir, (int)(n - 6), e->d_name);
 		FILE *f = fopen(out, "wb");
 		if (f) {
 			fwrite(buf, 1, len, f);
@@ -167,24 +181,24 @@ static pid_t spawn(char *const argv[], const char *log)
 static pid_t start_worker(int k, int seconds_left)
 {
 	char bin[PATH_BYTES], corpus[PATH_BYTES], log[PATH_BYTES], a[4][PATH_BYTES];
-	snprintf(log, sizeof(log), "%s/logs/w%d.log", C.out, k);
+	pathf(log, "%s/logs/w%d.log", C.out, k);
 	if (C.engine == ENGINE_LIBFUZZER) {
-		snprintf(bin, sizeof(bin), "%s/fuzz/mm_fuzzer", C.bindir);
+		pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
 		path_join(corpus, C.out, "corpus");
-		snprintf(a[0], PATH_BYTES, "-max_total_time=%d", seconds_left);
-		snprintf(a[1], PATH_BYTES, "-seed=%u", 1 + k + 1000 * C.restarts++);
-		snprintf(a[2], PATH_BYTES, "-artifact_prefix=%s/crashes/w%d-", C.out, k);
-		snprintf(a[3], PATH_BYTES, "-dict=%s/fuzz/mm_fuzzer.dict", C.bindir);
+		pathf(a[0], "-max_total_time=%d", seconds_left);
+		pathf(a[1], "-seed=%u", 1 + k + 1000 * C.restarts++);
+		pathf(a[2], "-artifact_prefix=%s/crashes/w%d-", C.out, k);
+		pathf(a[3], "-dict=%s/fuzz/mm_fuzzer.dict", C.bindir);
 		char *argv[] = {bin, a[0], a[1], a[2], a[3], corpus, NULL};
 		return spawn(argv, log);
 	}
 	char in[PATH_BYTES], out[PATH_BYTES], name[32], mut[PATH_BYTES], dict[PATH_BYTES];
-	snprintf(bin, sizeof(bin), "%s/afl/mm_fuzzer_afl", C.bindir);
-	snprintf(mut, sizeof(mut), "%s/afl/mmfuzz_mutator.so", C.bindir);
-	snprintf(dict, sizeof(dict), "%s/afl/mm_fuzzer.dict", C.bindir);
+	pathf(bin, "%s/afl/mm_fuzzer_afl", C.bindir);
+	pathf(mut, "%s/afl/mmfuzz_mutator.so", C.bindir);
+	pathf(dict, "%s/afl/mm_fuzzer.dict", C.bindir);
 	path_join(in, C.out, "corpus");
 	path_join(out, C.out, "afl");
-	snprintf(a[0], PATH_BYTES, "%d", seconds_left);
+	pathf(a[0], "%d", seconds_left);
 	if (k == 0)
 		snprintf(name, sizeof(name), "main");
 	else
@@ -257,10 +271,10 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 {
 	char bin[PATH_BYTES], log[PATH_BYTES], err[256];
 	if (C.engine == ENGINE_LIBFUZZER)
-		snprintf(bin, sizeof(bin), "%s/fuzz/mm_fuzzer", C.bindir);
+		pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
 	else
-		snprintf(bin, sizeof(bin), "%s/afl/mm_fuzzer_afl", C.bindir);
-	snprintf(log, sizeof(log), "%s/logs/replay.log", C.out);
+		pathf(bin, "%s/afl/mm_fuzzer_afl", C.bindir);
+	pathf(log, "%s/logs/replay.log", C.out);
 	unlink(log);
 	char *argv[] = {bin, (char *)crash, NULL};
 	pid_t pid = spawn(argv, log);
@@ -326,7 +340,7 @@ static void process_crash(const char *dir, const char *name)
 	if (i < FINDINGS_MAX)
 		C.findings[i].crashes++;
 	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)r.f.signature);
-	snprintf(fdir, sizeof(fdir), "%s/findings/%s", C.out, sig);
+	pathf(fdir, "%s/findings/%s", C.out, sig);
 	struct stat st;
 	if (!stat(fdir, &st))
 		return; /* this signature is already written (this run or a resumed one) */
@@ -453,15 +467,16 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		}
 	}
 	/* the engines' binaries live next to this executable: build/fuzz, build/afl */
-	char exe[PATH_BYTES];
-	ssize_t n = readlink("/proc/self/exe", exe, sizeof(exe) - 1);
-	snprintf(C.bindir, sizeof(C.bindir), "%s", n > 0 ? (exe[n] = 0, exe) : self);
+	ssize_t n = readlink("/proc/self/exe", C.bindir, sizeof(C.bindir) - 1);
+	if (n <= 0 || n >= (ssize_t)sizeof(C.bindir) - 1)
+		n = (ssize_t)strlen(strncpy(C.bindir, self, sizeof(C.bindir) - 1));
+	C.bindir[n] = 0;
 	char *slash = strrchr(C.bindir, '/');
 	if (slash)
 		*slash = 0;
 	char bin[PATH_BYTES];
-	snprintf(bin, sizeof(bin), "%s/%s", C.bindir,
-		 C.engine == ENGINE_AFL ? "afl/mm_fuzzer_afl" : "fuzz/mm_fuzzer");
+	pathf(bin, "%s/%s", C.bindir,
+	      C.engine == ENGINE_AFL ? "afl/mm_fuzzer_afl" : "fuzz/mm_fuzzer");
 	if (access(bin, X_OK)) {
 		fprintf(stderr, "mmfuzz campaign: %s is missing: run make %s\n", bin,
 			C.engine == ENGINE_AFL ? "afl" : "fuzz");
