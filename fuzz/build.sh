@@ -12,6 +12,7 @@
 # CFLAGS=-fsanitize=fuzzer-no-link,address ..., LIB_FUZZING_ENGINE=-fsanitize=fuzzer)
 # and AFL++ (CC=afl-clang-fast, LIB_FUZZING_ENGINE=libAFLDriver.a); tests/ossfuzz-build.sh
 # runs both.  Knobs are runtime switches (MMFUZZ_KNOBS), so one build serves all.
+set -eu # also when run as `bash build.sh`, which ignores the #! line's flags
 cd "$(dirname "$0")/.."
 : "${OUT:?OUT must name the output directory}"
 : "${CC:=clang}" "${CXX:=clang++}" "${CFLAGS:=}" "${CXXFLAGS:=}" "${LIB_FUZZING_ENGINE:=-fsanitize=fuzzer}"
@@ -34,7 +35,8 @@ done
 
 # host tool: seeds and dictionary
 # shellcheck disable=SC2086
-$BUILD_CC -O1 $INC $lib scheduler/ctx_switch.S tools/mmfuzz.c -o "$work/host/mmfuzz"
+$BUILD_CC -O1 $INC $lib scheduler/ctx_switch.S tools/mmfuzz.c tools/campaign.c \
+	-o "$work/host/mmfuzz"
 for f in corpus/*.sched; do
 	"$work/host/mmfuzz" encode "$f" -o "$work/seeds/$(basename "$f" .sched).bin"
 done
