@@ -134,5 +134,9 @@ format:
 format-check: deps
 	clang-format --dry-run --Werror $(FORMAT_SRC)
 
+# `make -s print-LIB_SRC`: a variable's value, for fuzz/build.sh (one source list)
+print-%:
+	@echo $($*)
+
 clean:
 	rm -rf build

@@ -21,10 +21,13 @@ work=${WORK:-$(mktemp -d)}/mmfuzz-build
 rm -rf "$work" && mkdir -p "$work/obj" "$work/host" "$work/seeds" "$OUT"
 
 INC="-std=c11 -D_GNU_SOURCE -Ischeduler -Icore -Itools -Ifuzz"
-lib="scheduler/*.c core/*.c tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c fuzz/mutator.c"
+# the Makefile's source lists, so this build never drifts from it
+lib=$(make -s --no-print-directory print-LIB_SRC)
+asm=$(make -s --no-print-directory print-SCHED_ASM)
+cli=$(make -s --no-print-directory print-CLI_SRC)
 
 # shellcheck disable=SC2086
-for src in $lib scheduler/ctx_switch.S; do
+for src in $lib $asm; do
 	$CC $CFLAGS $INC -c "$src" -o "$work/obj/$(echo "$src" | tr / _).o"
 done
 for target in mm_fuzzer scenario_fuzzer; do
@@ -35,8 +38,7 @@ done
 
 # host tool: seeds and dictionary
 # shellcheck disable=SC2086
-$BUILD_CC -O1 $INC $lib scheduler/ctx_switch.S tools/mmfuzz.c tools/campaign.c \
-	-o "$work/host/mmfuzz"
+$BUILD_CC -O1 $INC $lib $asm $cli -o "$work/host/mmfuzz"
 for f in corpus/*.sched; do
 	"$work/host/mmfuzz" encode "$f" -o "$work/seeds/$(basename "$f" .sched).bin"
 done
