@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the input is a binary scenario+schedule (scn_decode is total,
+ * The fuzz target (libFuzzer; AFL++ through fuzz/afl_driver.c or libAFLDriver.a):
+ * the input is a binary scenario+schedule (scn_decode is total,
  * so every input runs).  Knobs come from the environment (MMFUZZ_KNOBS=a,b), not
  * from the input, so one corpus serves every knob.  A finding prints the oracle,
  * the finding and the scenario as a .sched text, then aborts so that libFuzzer
@@ -8,27 +9,28 @@
  *
  * Feedback besides SanCov edge coverage: the interleaving features of
  * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects, oracle
- * precursors the model reports) of the
- * input's own schedule, folded into EXTRA_COUNTERS counters.  Not those of the
- * random runs: they change with every byte of the input, so nearly every mutant
- * would look new and the corpus would fill with lottery tickets.  Two executions that
- * cover the same code but interleave it differently then look different to the
- * fuzzer, which is what lets it walk towards a race.  MMFUZZ_FEEDBACK=switch,rf,precursor
- * (default all; "none": code coverage only) picks them, for comparison.  libFuzzer
- * reads the counters from its extra-counters section; under AFL++ (built with
- * afl-cc) they are guards registered with the coverage runtime, one bump per hit.
+ * precursors the model reports), folded into EXTRA_COUNTERS counters.  Two
+ * executions that cover the same code but interleave it differently then look
+ * different to the fuzzer, which is what lets it walk towards a race.  Only the
+ * features of the input's own schedule count, not those of the random runs: those
+ * change with every byte of the input, so nearly every mutant would look new and
+ * the corpus would fill with lottery tickets.  A feature counts once per input.
+ * MMFUZZ_FEEDBACK=switch,rf,precursor (default all; "none": code coverage only)
+ * picks them, for comparison.  libFuzzer reads the counters from its
+ * extra-counters section; under AFL++ (built with afl-cc) they are guards
+ * registered with the coverage runtime.
  *
  * Races need collisions: the decoder spreads addresses over 64 pages, so the
- * harness folds every address into the first FOCUS_PAGES pages (MMFUZZ_PAGES,
- * default 4) before running; the scenario it reports is the folded one.
+ * harness folds every address into the first focus_pages pages (MMFUZZ_PAGES,
+ * default 4) before running (an mremap target off its own source); the scenario
+ * it reports is the folded one.
  *
  * Each input runs its own directed schedule first, then random_runs executions of
  * the same scenario under the random policy seeded from the input's hash
- * (MMFUZZ_RANDOM_RUNS, default 2): the
- * fuzzer searches scenarios and explicit preemptions, the random policy covers
- * the neighbourhood of each scenario cheaply.  Everything stays a function of the
- * input bytes; a failing run is printed with the schedule it actually took, so
- * the report replays with `mmfuzz replay`.
+ * (MMFUZZ_RANDOM_RUNS, default 2): the fuzzer searches scenarios and explicit
+ * preemptions, the random policy covers the neighbourhood of each scenario cheaply.  Everything
+ * stays a function of the input bytes; a failing run is printed with the schedule it actually took,
+ * so the report replays with `mmfuzz replay`.
  *
  * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
  * retargeted, added, removed; operations changed, inserted, deleted, swapped;
