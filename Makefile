@@ -4,6 +4,7 @@
 #   make test       Criterion unit tests, regressions, determinism across builds
 #   make test-asan  the same suites under ASan+UBSan
 #   make fuzz       build/fuzz/mm_fuzzer (libFuzzer) and the parser fuzzer
+#   make afl        build/afl/mm_fuzzer_afl (AFL++ persistent) and its custom mutator
 #   make bench      benchmarks (ratios, side by side), see bench/
 #   make demo       the short campaign of the README: finds the zap race, shows it
 #   make deps       install missing Debian packages (root) or print the command
@@ -16,24 +17,25 @@ OPT      ?= -O2
 WARN     := -Wall -Wextra -Werror
 CSTD     := -std=c11 -D_GNU_SOURCE
 CFLAGS   ?= $(OPT) -g
-ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools
+ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools -Ifuzz
 B        ?= build
 
 PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
 
-SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c
+SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c scheduler/feedback.c
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
              tools/show.c tools/show_svg.c tools/bisect.c
-CLI_SRC   := tools/mmfuzz.c
+FUZZLIB_SRC := fuzz/mutator.c
+CLI_SRC   := tools/mmfuzz.c tools/campaign.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
-HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h)
+HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h)
 
-LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC)
+LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
-.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz bench demo deps clean format format-check
+.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz afl bench demo deps clean format format-check
 all: deps $(B)/mmfuzz
 
 # ---- packages -----------------------------------------------------------------
@@ -93,7 +95,9 @@ test-asan:
 	@$(MAKE) -s B=build/asan CC=clang CFLAGS="$(ASAN_FLAGS)" test-unit test-regress
 
 # ---- fuzzing --------------------------------------------------------------------
-FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link
+# No trace-cmp: comparison tracing tripled the cost of an execution and serves
+# libFuzzer's byte-level CMP tricks, which the structure-aware mutator does not use.
+FUZZ_FLAGS := -O1 -g -fsanitize=fuzzer-no-link -fno-sanitize-coverage=trace-cmp
 fuzz: deps
 	@$(MAKE) -s B=build/fuzz CC=clang CFLAGS="$(FUZZ_FLAGS)" build/fuzz/mm_fuzzer build/fuzz/scenario_fuzzer
 	@$(MAKE) -s build/mmfuzz
@@ -101,20 +105,42 @@ fuzz: deps
 $(B)/%_fuzzer: $(B)/obj/fuzz/%_fuzzer.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@
 
+# AFL++: the same harness in persistent mode (fuzz/afl_driver.c), instrumented by
+# afl-clang-fast, and the structure-aware mutator as a custom mutator library.
+AFL_CC ?= afl-clang-fast
+afl: deps
+	@$(MAKE) -s B=build/afl CC=$(AFL_CC) CFLAGS="-O2 -g" build/afl/mm_fuzzer_afl
+	@$(MAKE) -s B=build/afl-mutator CC=clang CFLAGS="-O2 -g -fPIC" build/afl/mmfuzz_mutator.so
+	@$(MAKE) -s build/mmfuzz
+	@build/mmfuzz dict > build/afl/mm_fuzzer.dict
+$(B)/mm_fuzzer_afl: $(B)/obj/fuzz/mm_fuzzer.o $(B)/obj/fuzz/afl_driver.o $(B)/libmmfuzz.a
+	$(CC) $(CFLAGS) $^ -o $@
+build/afl/mmfuzz_mutator.so: $(B)/obj/fuzz/afl_mutator.o $(B)/libmmfuzz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -shared $^ -o $@
+
 # ---- benchmarks and demo ----------------------------------------------------------
 bench: $(B)/mmfuzz $(B)/bench_sched
 	@bench/run.sh $(B)
+# The harness without an engine (fuzz/afl_driver.c's file mode), for bench/fuzzing.sh.
+$(B)/harness/mm_fuzzer_afl: $(call objs,$(B),fuzz/mm_fuzzer.c fuzz/afl_driver.c) $(B)/libmmfuzz.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $^ -o $@
 $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -o $@
 
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.c bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.c fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps
 	clang-format --dry-run --Werror $(FORMAT_SRC)
+
+# `make -s print-LIB_SRC`: a variable's value, for fuzz/build.sh (one source list)
+print-%:
+	@echo $($*)
 
 clean:
 	rm -rf build

@@ -38,6 +38,17 @@ extern const char *const mm_oracle_names[ORACLE_COUNT];
 /* Index of an oracle by name, or -1. */
 int mm_oracle_by_name(const char *name);
 
+/*
+ * Precursors (sched_precursor ids, fuzzer feedback only): states one step away
+ * from a finding, reported where the model sees them.  They change nothing.
+ */
+enum mm_precursor {
+	/* folio_mkclean() finds the folio unmapped while a CPU caches it writable */
+	PRECURSOR_MKCLEAN_CACHED = 1,
+	/* a TLB fill while another CPU caches another frame for the address */
+	PRECURSOR_FILL_OTHER_CACHED,
+};
+
 #define VM_BUG_ON(cond)                                                                            \
 	do {                                                                                       \
 		if (__builtin_expect(!!(cond), 0)) {                                               \

@@ -182,8 +182,11 @@ int folio_mkclean(struct folio *folio)
 	VM_BUG_ON(!folio_test_locked(folio));
 	/* An unmapped folio has nothing to clean: this is why zap must not drop the
 	 * mapcount before its TLB flush (see zap_pte_range()). */
-	if (!folio_mapped(folio))
+	if (!folio_mapped(folio)) {
+		if (tlb_caches_pfn_writable(folio_pfn(folio)))
+			sched_precursor(PRECURSOR_MKCLEAN_CACHED); /* fuzzer feedback */
 		return 0;
+	}
 	struct address_space *mapping = folio->mapping;
 	if (!mapping)
 		return 0;

@@ -58,6 +58,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 		if (other == cpu)
 			continue;
 		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
+		if (e && (e->pfn != pte_pfn(pte) || e->gen != gen))
+			sched_precursor(PRECURSOR_FILL_OTHER_CACHED);
 		if (e && e->vma_gen != vma_gen && (e->pfn != pte_pfn(pte) || e->gen != gen))
 			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
 				      1u << other,
@@ -219,6 +221,16 @@ void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 {
 	tlb_gather_mmu(tlb, mm);
 	tlb->fullmm = true;
+}
+
+bool tlb_caches_pfn_writable(uint32_t pfn)
+{
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (int i = 0; i < TLB_ENTRIES; i++)
+			if (mm_tlb[cpu][i].valid && mm_tlb[cpu][i].write &&
+			    mm_tlb[cpu][i].pfn == pfn)
+				return true;
+	return false;
 }
 
 void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsigned long end,

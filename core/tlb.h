@@ -35,6 +35,8 @@ struct tlb_entry {
 extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 
 struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
+/* Oracle bookkeeping: does any CPU's TLB hold a writable entry for frame @pfn? */
+bool tlb_caches_pfn_writable(uint32_t pfn);
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
 void tlb_reset(void);
 

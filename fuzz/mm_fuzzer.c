@@ -1,28 +1,41 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * libFuzzer target: the input is a binary scenario+schedule (scn_decode is total,
+ * The fuzz target (libFuzzer; AFL++ through fuzz/afl_driver.c or libAFLDriver.a):
+ * the input is a binary scenario+schedule (scn_decode is total,
  * so every input runs).  Knobs come from the environment (MMFUZZ_KNOBS=a,b), not
  * from the input, so one corpus serves every knob.  A finding prints the oracle,
  * the finding and the scenario as a .sched text, then aborts so that libFuzzer
  * keeps the input as a crash.
  *
- * Feedback besides SanCov edge coverage: interleaving features written into
- * libFuzzer's extra counters — for every context switch, the pair (site where the
- * previous agent stopped, site where the next one resumed), hashed into a bucket.
- * Two executions that cover the same code but interleave it differently then
- * look different to the fuzzer, which is what lets it walk towards a race.
+ * Feedback besides SanCov edge coverage: the interleaving features of
+ * scheduler/feedback.h (context-switch pairs, reads-from pairs on objects, oracle
+ * precursors the model reports), folded into EXTRA_COUNTERS counters.  Two
+ * executions that cover the same code but interleave it differently then look
+ * different to the fuzzer, which is what lets it walk towards a race.  Only the
+ * features of the input's own schedule count, not those of the random runs: those
+ * change with every byte of the input, so nearly every mutant would look new and
+ * the corpus would fill with lottery tickets.  A feature counts once per input.
+ * MMFUZZ_FEEDBACK=switch,rf,precursor (default all; "none": code coverage only)
+ * picks them, for comparison.  libFuzzer reads the counters from its
+ * extra-counters section; under AFL++ (built with afl-cc) they are guards
+ * registered with the coverage runtime.
  *
  * Races need collisions: the decoder spreads addresses over 64 pages, so the
- * harness folds every address into the first FOCUS_PAGES pages (MMFUZZ_PAGES,
- * default 4) before running; the scenario it reports is the folded one.
+ * harness folds every address into the first focus_pages pages (MMFUZZ_PAGES,
+ * default 4) before running (an mremap target off its own source); the scenario
+ * it reports is the folded one.
  *
  * Each input runs its own directed schedule first, then random_runs executions of
  * the same scenario under the random policy seeded from the input's hash
- * (MMFUZZ_RANDOM_RUNS, default 2): the
- * fuzzer searches scenarios and explicit preemptions, the random policy covers
- * the neighbourhood of each scenario cheaply.  Everything stays a function of the
- * input bytes; a failing run is printed with the schedule it actually took, so
- * the report replays with `mmfuzz replay`.
+ * (MMFUZZ_RANDOM_RUNS, default 2): the fuzzer searches scenarios and explicit
+ * preemptions, the random policy covers the neighbourhood of each scenario cheaply.  Everything
+ * stays a function of the input bytes; a failing run is printed with the schedule it actually took,
+ * so the report replays with `mmfuzz replay`.
+ *
+ * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
+ * retargeted, added, removed; operations changed, inserted, deleted, swapped;
+ * crossover), with libFuzzer's own byte mutation mixed in now and then.
+ * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -32,18 +45,57 @@
 #include "../core/knobs.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
+#include "../scheduler/feedback.h"
 #include "exec.h"
+#include "mutator.h"
 #include "scenario.h"
 
 #define EXTRA_COUNTERS 4096
-#define RANDOM_RUNS    4
 
+#if defined(__AFL_COMPILER)
+/*
+ * AFL++ ignores libFuzzer's extra counters: register our own guards with its
+ * coverage runtime before it sets up the map, and bump them after each input.
+ */
+static uint8_t extra_counters[EXTRA_COUNTERS];
+static uint32_t afl_guards[EXTRA_COUNTERS];
+void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
+void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
+__attribute__((constructor(2))) static void afl_guards_register(void)
+{
+	__sanitizer_cov_trace_pc_guard_init(afl_guards, afl_guards + EXTRA_COUNTERS);
+}
+static void counters_flush(void)
+{
+	for (int i = 0; i < EXTRA_COUNTERS; i++) {
+		if (extra_counters[i])
+			__sanitizer_cov_trace_pc_guard(&afl_guards[i]);
+		extra_counters[i] = 0;
+	}
+}
+#else
 __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
+static void counters_flush(void)
+{
+	/* libFuzzer reads (and clears) the section itself */
+}
+#endif
 
 static uint32_t knobs;
 static uint32_t focus_pages = 4;
-static int random_runs = 2; /* MMFUZZ_RANDOM_RUNS */
+static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
+static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
+static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
+
+int LLVMFuzzerInitialize(int *argc, char ***argv);
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* libFuzzer's; weak so the harness also links without an engine (bench, replays) */
+__attribute__((weak)) size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed);
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+				 size_t size2, uint8_t *out, size_t max_out_size,
+				 unsigned int seed);
 
 /* Fold every address of @s into the first focus_pages pages (see above). */
 static void focus(struct scenario *s)
@@ -57,8 +109,13 @@ static void focus(struct scenario *s)
 			op->addr = page * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
 			if (op->pages > focus_pages - page)
 				op->pages = focus_pages - page;
-			if (op->kind == SCN_OP_MREMAP)
-				op->value = op->value / SCN_PAGE_SIZE % focus_pages * SCN_PAGE_SIZE;
+			if (op->kind == SCN_OP_MREMAP) {
+				/* a move onto its own source does nothing: move next to it */
+				uint32_t to = (uint32_t)(op->value / SCN_PAGE_SIZE % focus_pages);
+				if (to == page && focus_pages > 1)
+					to = (page + op->pages) % focus_pages;
+				op->value = (uint64_t)to * SCN_PAGE_SIZE;
+			}
 		}
 }
 
@@ -83,22 +140,60 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			exit(2);
 		}
 	}
+	const char *fb = getenv("MMFUZZ_FEEDBACK");
+	if (fb && !sched_feedback_parse(fb, &feedback, err, sizeof(err))) {
+		fprintf(stderr, "MMFUZZ_FEEDBACK: %s\n", err);
+		exit(2);
+	}
+	mut_pages = focus_pages;
+	const char *mutator = getenv("MMFUZZ_MUTATOR");
+	if (mutator && strcmp(mutator, "bytes") && strcmp(mutator, "structure")) {
+		fprintf(stderr, "MMFUZZ_MUTATOR: %s is not bytes or structure\n", mutator);
+		exit(2);
+	}
+	bytes_only = mutator && !strcmp(mutator, "bytes");
 	return 0;
+}
+
+#if !defined(__AFL_COMPILER) /* AFL++ mutates through fuzz/afl_mutator.c */
+size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsigned int seed)
+{
+	if (!LLVMFuzzerMutate)
+		return mut_mutate(data, size, max_size, seed, NULL, 0, NULL);
+	if (bytes_only)
+		return LLVMFuzzerMutate(data, size, max_size);
+	return mut_mutate(data, size, max_size, seed, NULL, 0, LLVMFuzzerMutate);
+}
+
+size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
+				 size_t size2, uint8_t *out, size_t max_out_size, unsigned int seed)
+{
+	if (bytes_only) {
+		/* libFuzzer's own crossover is not callable: take a prefix and a suffix */
+		size_t a = size1 / 2, b = size2 - size2 / 2;
+		a = a < max_out_size ? a : max_out_size;
+		b = b < max_out_size - a ? b : max_out_size - a;
+		memcpy(out, data1, a);
+		memcpy(out + a, data2 + size2 - b, b);
+		return a + b;
+	}
+	return mut_crossover(data1, size1, data2, size2, out, max_out_size, seed);
+}
+#endif
+
+/*
+ * A feature counts once per input, however often it occurs: hit counts of site
+ * pairs would make nearly every input look new and drown the corpus.
+ */
+static void count_feature(uint32_t feature, void *arg)
+{
+	(void)arg;
+	extra_counters[feature % EXTRA_COUNTERS] = 1;
 }
 
 static void interleaving_features(void)
 {
-	uint32_t n;
-	const struct sched_trace_entry *t = sched_trace(&n);
-	for (uint32_t i = 1; i < n; i++) {
-		if (!(t[i].flags & SCHED_TRACE_SWITCH) || t[i].agent == t[i - 1].agent)
-			continue;
-		uint32_t h = (t[i - 1].site * 0x9e3779b1u) ^ (t[i].site * 0x85ebca77u);
-		h ^= h >> 15;
-		uint8_t *c = &extra_counters[h % EXTRA_COUNTERS];
-		if (*c < 255)
-			(*c)++;
-	}
+	sched_feedback(feedback, count_feature, NULL);
 }
 
 static void report(struct scenario *s, const struct exec_result *r)
@@ -108,6 +203,8 @@ static void report(struct scenario *s, const struct exec_result *r)
 	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
 	s->expect = -1;
 	scn_print(s, stderr);
+	fprintf(stderr, "==mmfuzz== end of scenario\n");
+	counters_flush();
 	abort();
 }
 
@@ -126,6 +223,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exec_options_default(&o);
 	o.knobs = knobs;
 	exec_run(&s, &d.base, &o, &r);
+	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
 	if (r.finding)
 		report(&s, &r);
@@ -134,7 +232,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	for (int i = 0; i < random_runs; i++) {
 		exec_run(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
-		interleaving_features();
 		if (r.finding && !rec.overflow) {
 			/* the schedule the random policy took, as directed preemptions */
 			s.preempt_count = rec.count;
@@ -142,5 +239,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			report(&s, &r);
 		}
 	}
+	counters_flush();
 	return 0;
 }

@@ -3,8 +3,7 @@
  * Interleaving feedback (see feedback.h).  One pass over the trace: O(steps), with
  * an open-addressing table of the last writer per object.  The table is not
  * cleared between executions: each entry carries the execution's generation, so a
- * stale entry reads as empty (resetting 1024 entries would cost about as much as a
- * short execution's whole pass).
+ * stale entry reads as empty (no 1024-entry reset per execution).
  */
 #include "feedback.h"
 
@@ -35,7 +34,8 @@ bool sched_feedback_parse(const char *list, uint32_t *kinds, char *err, size_t e
 					      strncmp(p, sched_feedback_names[k], n)))
 			k++;
 		if (n && k == SCHED_FB_COUNT) {
-			snprintf(err, err_bytes, "unknown feedback '%.*s' (all, none, switch, rf)",
+			snprintf(err, err_bytes,
+				 "unknown feedback '%.*s' (all, none, switch, rf, precursor)",
 				 (int)n, p);
 			return false;
 		}
@@ -82,7 +82,27 @@ static struct last_writer *writer_of(uint32_t obj)
 	return NULL;
 }
 
-enum { FEATURE_SWITCH = 1, FEATURE_READ_FROM, FEATURE_WRITE_AFTER };
+enum { FEATURE_SWITCH = 1, FEATURE_READ_FROM, FEATURE_WRITE_AFTER, FEATURE_PRECURSOR };
+
+static struct {
+	uint32_t id, site;
+} precursors[SCHED_FB_PRECURSORS_MAX];
+static int precursors_count;
+
+void sched_precursors_reset(void)
+{
+	precursors_count = 0;
+}
+
+void sched_precursor(uint32_t id)
+{
+	if (precursors_count == SCHED_FB_PRECURSORS_MAX)
+		return;
+	uint32_t step = sched_fast.step;
+	uint32_t site = step && step <= SCHED_TRACE_MAX ? sched_trace_buf[step - 1].site : 0;
+	precursors[precursors_count].id = id;
+	precursors[precursors_count++].site = site;
+}
 
 uint32_t sched_feedback(uint32_t kinds, sched_feature_fn fn, void *arg)
 {
@@ -90,6 +110,10 @@ uint32_t sched_feedback(uint32_t kinds, sched_feature_fn fn, void *arg)
 	const struct sched_trace_entry *t = sched_trace(&n);
 	if (++generation == 0)
 		generation = 1; /* 0 is what an unused entry holds */
+	for (int i = 0; (kinds & SCHED_FB_PRECURSOR) && i < precursors_count; i++) {
+		fn(mix(precursors[i].id, precursors[i].site, FEATURE_PRECURSOR), arg);
+		features++;
+	}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sched_trace_entry *e = &t[i];
 		if ((kinds & SCHED_FB_SWITCH) && i && (e->flags & SCHED_TRACE_SWITCH) &&

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "ctx.h"
+#include "feedback.h"
 #include "policy.h"
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -726,6 +727,7 @@ void sched_reset(const struct sched_config *cfg)
 	S.ipi_pending = 0;
 	S.have_finding = false;
 	S.fingerprint = 0;
+	sched_precursors_reset();
 	S.steps_final = 0;
 	sched_fast.step = 0;
 	sched_fast.decide_at = 0;

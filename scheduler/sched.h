@@ -119,6 +119,13 @@ void sched_finding(const char *oracle, const struct sched_site *site,
 	} while (0)
 _Noreturn void sched_assert_fail(const char *cond, const char *file, int line, const char *func);
 
+/*
+ * A precursor of a finding happened: the model's own small, stable id for a state
+ * one step away from an oracle's violation.  Fuzzer feedback only (feedback.h):
+ * changes nothing in the execution.  Cheap: appends to a bounded list.
+ */
+void sched_precursor(uint32_t id);
+
 /* ---- agents and executions -------------------------------------------------- */
 
 enum sched_agent_state {

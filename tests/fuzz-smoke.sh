@@ -20,19 +20,7 @@ if ! grep -q "FINDING lost-write" "$work/mm.log"; then
 	exit 1
 fi
 grep -E "FINDING|^#[0-9]+.*(INITED|NEW)" "$work/mm.log" | tail -2
-# the scenario as the harness ran it (addresses folded, schedule as taken)
-sed -n '/^==mmfuzz== scenario/,/^==[0-9]/p' "$work/mm.log" | sed '1d;$d' >"$work/found.sched"
-build/mmfuzz replay "$work/found.sched" --knobs=zap-rmap-before-flush >"$work/on.txt" 2>&1
-if ! grep -q "FINDING lost-write" "$work/on.txt"; then
-	cat "$work/found.sched" "$work/on.txt"
-	echo "fuzz-smoke: the reported scenario does not replay to the finding: 0 passed, 1 failed"
-	exit 1
-fi
-if ! build/mmfuzz replay "$work/found.sched" --knobs= >"$work/off.txt" 2>&1; then
-	cat "$work/found.sched" "$work/off.txt"
-	echo "fuzz-smoke: the reported scenario also fails with every knob off: 0 passed, 1 failed"
-	exit 1
-fi
+tests/check-report.sh fuzz-smoke "$work/mm.log" zap-rmap-before-flush lost-write || exit 1
 if ! build/fuzz/scenario_fuzzer -max_total_time=30 -seed=1 "$work/scn" >"$work/scn.log" 2>&1; then
 	tail -30 "$work/scn.log"
 	echo "fuzz-smoke: scenario_fuzzer failed: 1 passed, 1 failed"

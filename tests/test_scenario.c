@@ -702,9 +702,43 @@ Test(scenario_codec, small_mutation_small_change)
 	cr_expect(scn_equal(&s, &m));
 	/* Truncating the input drops the tail, keeps the rest. */
 	scn_decode(&m, buf, n - 6);
+	cr_expect_eq(m.preempt_count, 3);
+	cr_expect_str_eq(m.preempt[2].site, "done");
+	scn_decode(&m, buf, n - 5);
 	cr_expect_eq(m.preempt_count, 4);
 	cr_expect(!m.preempt[3].anchored && m.preempt[3].step == 0 && m.preempt[3].target == 0);
-	cr_expect_str_eq(m.preempt[2].site, "done");
+}
+
+/*
+ * Sections are framed: a varint in the first setup record that swallows the next
+ * byte reshapes the setup, and leaves the agents and the schedule alone.
+ */
+Test(scenario_codec, sections_are_framed)
+{
+	struct scenario s, m;
+	uint8_t buf[SCN_ENCODED_MAX];
+	size_t n, at;
+
+	parse_ok(&s, header_example);
+	cr_assert_gt(s.setup_count, 1);
+	n = scn_encode(&s, buf, sizeof(buf));
+	/* knobs varint, expect byte, expect site (length + chars), then the setup length */
+	at = 0;
+	while (buf[at] & 0x80)
+		at++;
+	at += 2 + buf[at + 2] + 1;
+	cr_assert_lt(buf[at], 0x80, "setup section shorter than 128 bytes");
+	/* first setup record: 9 one-byte fields, then the value varint (0) */
+	cr_assert_eq(buf[at + 1 + 9], 0);
+	buf[at + 1 + 9] = 0x80;
+	scn_decode(&m, buf, n);
+	cr_expect(!scn_equal(&m, &s));
+	cr_expect_eq(m.ops_count, s.ops_count);
+	cr_expect_eq(m.preempt_count, s.preempt_count);
+	for (int i = 0; i < s.ops_count; i++)
+		cr_expect_eq(memcmp(&m.ops[i], &s.ops[i], sizeof(s.ops[i])), 0);
+	for (int i = 0; i < s.preempt_count; i++)
+		cr_expect_eq(memcmp(&m.preempt[i], &s.preempt[i], sizeof(s.preempt[i])), 0);
 }
 
 Test(scenario_codec, decode_is_total)

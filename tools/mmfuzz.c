@@ -14,6 +14,7 @@
 #include "../core/knobs.h"
 #include "../core/oracle.h"
 #include "bisect.h"
+#include "campaign.h"
 #include "exec.h"
 #include "explore.h"
 #include "minimize.h"
@@ -59,7 +60,9 @@ static void usage(FILE *out)
 		"  knobs                 list the knobs: name, oracle, description\n"
 		"  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
 		"  dict                  a fuzzer dictionary of operation and preemption records\n"
-		"  decode FILE           binary to text, on stdout\n");
+		"  decode FILE           binary to text, on stdout\n"
+		"  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
+		"                        parallel fuzzing; distinct findings in DIR/findings/\n");
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
@@ -509,15 +512,12 @@ static int cmd_demo(int argc, char **argv)
 	return rc;
 }
 
-/* One dictionary line: the bytes of @s's encoding from @from, less @less at the end. */
-static void dict_line(FILE *out, const char *name, const struct scenario *s, size_t from,
-		      size_t less)
+/* One dictionary line: the bytes of one record. */
+static void dict_line(FILE *out, const char *name, const uint8_t *buf, size_t n)
 {
-	uint8_t buf[SCN_ENCODED_MAX];
-	size_t n = scn_encode(s, buf, sizeof(buf));
-	SCHED_ASSERT(n > from + less);
+	SCHED_ASSERT(n > 0);
 	fprintf(out, "%s=\"", name);
-	for (size_t i = from; i < n - less; i++)
+	for (size_t i = 0; i < n; i++)
 		fprintf(out, "\\x%02x", buf[i]);
 	fprintf(out, "\"\n");
 }
@@ -525,11 +525,12 @@ static void dict_line(FILE *out, const char *name, const struct scenario *s, siz
 /*
  * A libFuzzer/AFL++ dictionary derived from the operation table: the binary
  * record of every operation (on page 0, the common flag combinations) and of step
- * preemptions, cut out of real encodings so it can never drift from the codec.
+ * preemptions, written by the codec itself so it can never drift from it.
  */
 static int cmd_dict(void)
 {
 	static struct scenario s;
+	uint8_t buf[SCN_ENCODED_MAX];
 	char name[64];
 	for (int k = 0; k < SCN_OP_COUNT; k++)
 		for (int variant = 0; variant < 3; variant++) {
@@ -549,20 +550,16 @@ static int cmd_dict(void)
 			}
 			if (f & SCN_F_ADVICE)
 				op->advice = (uint8_t)(variant % SCN_ADV_COUNT);
-			/* knobs, expect, expect site, setup count, ops count | record | preempts */
 			snprintf(name, sizeof(name), "op_%s_%d", scn_op_table[k].name, variant);
 			for (char *c = name; *c; c++)
 				*c = *c == '-' ? '_' : *c;
-			dict_line(stdout, name, &s, 5, 1);
+			dict_line(stdout, name, buf, scn_encode_op(op, buf, sizeof(buf)));
 		}
 	for (int target = 0; target < 3; target++)
 		for (uint32_t step = 8; step <= 48; step += 8) {
-			scn_init(&s);
-			s.preempt_count = 1;
-			s.preempt[0] =
-			    (struct scn_preempt){.target = (uint8_t)target, .step = step};
+			struct scn_preempt pr = {.target = (uint8_t)target, .step = step};
 			snprintf(name, sizeof(name), "preempt_%u_cpu%d", step, target);
-			dict_line(stdout, name, &s, 6, 0);
+			dict_line(stdout, name, buf, scn_encode_preempt(&pr, buf, sizeof(buf)));
 		}
 	return EXIT_CLEAN;
 }
@@ -609,7 +606,7 @@ int main(int argc, char **argv)
 		usage(stderr);
 		return EXIT_BAD_INPUT;
 	}
-	const char *cmd = argv[1];
+	const char *cmd = argv[1], *self = argv[0];
 	argc -= 2;
 	argv += 2;
 	if (!strcmp(cmd, "replay"))
@@ -632,6 +629,8 @@ int main(int argc, char **argv)
 		return cmd_encode(argc, argv);
 	if (!strcmp(cmd, "decode"))
 		return cmd_decode(argc, argv);
+	if (!strcmp(cmd, "campaign"))
+		return cmd_campaign(argc, argv, self);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return EXIT_CLEAN;

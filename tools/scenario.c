@@ -821,10 +821,14 @@ void scn_print(const struct scenario *s, FILE *out)
  *   knobs          varint, masked to KNOB_COUNT bits
  *   expect         byte % (ORACLE_COUNT + 1); 0 = clean, o + 1 = oracle o
  *   expect site    SITE (dropped when clean)
- *   setup count    byte % (SCN_SETUP_MAX + 1), then that many OP
- *   ops count      byte % (SCN_OPS_MAX + 1), then that many OP
- *   preempt count  byte % (SCN_PREEMPT_MAX + 1), then that many PREEMPT
+ *   setup          SECTION of OP (at most SCN_SETUP_MAX)
+ *   agents         SECTION of OP (at most SCN_OPS_MAX)
+ *   schedule       SECTION of PREEMPT (at most SCN_PREEMPT_MAX)
  *
+ *   SECTION  varint byte length, then records until those bytes run out (a record
+ *            cut short by the end of its section reads zeros).  Framing keeps the
+ *            scenario and the schedule apart: inserting or deleting bytes inside
+ *            one section, or changing one record, leaves the others as they were.
  *   OP       agent, kind, proc, page, word, pages-1, file, flags (1 anon, 2 shared,
  *            4 rw), advice: one byte each, reduced modulo their range; value varint.
  *            Every record has every field, so a mutated kind keeps the rest of the
@@ -840,7 +844,7 @@ void scn_print(const struct scenario *s, FILE *out)
 
 #define OP_RECORD_MAX	   (9 + 10)
 #define PREEMPT_RECORD_MAX (3 + 5 + 5 + 1 + SITE_MAX)
-_Static_assert(5 + 1 + 1 + SITE_MAX + 3 + (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
+_Static_assert(5 + 1 + 1 + SITE_MAX + 3 * 3 + (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
 		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX <=
 		   SCN_ENCODED_MAX,
 	       "SCN_ENCODED_MAX holds any scenario");
@@ -953,9 +957,20 @@ static void rd_preempt(struct reader *r, struct scn_preempt *pr)
 	pr->occurrence = site_is_done(site) ? 1 : occurrence;
 }
 
+/* A sub-reader over the next section: its length, clamped to what is left. */
+static struct reader rd_section(struct reader *r)
+{
+	uint64_t n = rd_varint(r);
+	size_t left = r->len - r->pos;
+	struct reader sec = {left ? r->p + r->pos : NULL, n < left ? (size_t)n : left, 0};
+
+	r->pos += sec.len;
+	return sec;
+}
+
 void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 {
-	struct reader r = {buf, len, 0};
+	struct reader r = {buf, len, 0}, sec;
 	unsigned expect;
 
 	scn_init(s);
@@ -965,15 +980,15 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 	rd_site(&r, s->expect_site, false);
 	if (s->expect < 0)
 		memset(s->expect_site, 0, sizeof(s->expect_site));
-	s->setup_count = rd_byte(&r) % (SCN_SETUP_MAX + 1);
-	for (int i = 0; i < s->setup_count; i++)
-		rd_op(&r, &s->setup[i]);
-	s->ops_count = rd_byte(&r) % (SCN_OPS_MAX + 1);
-	for (int i = 0; i < s->ops_count; i++)
-		rd_op(&r, &s->ops[i]);
-	s->preempt_count = rd_byte(&r) % (SCN_PREEMPT_MAX + 1);
-	for (int i = 0; i < s->preempt_count; i++)
-		rd_preempt(&r, &s->preempt[i]);
+	sec = rd_section(&r);
+	while (sec.pos < sec.len && s->setup_count < SCN_SETUP_MAX)
+		rd_op(&sec, &s->setup[s->setup_count++]);
+	sec = rd_section(&r);
+	while (sec.pos < sec.len && s->ops_count < SCN_OPS_MAX)
+		rd_op(&sec, &s->ops[s->ops_count++]);
+	sec = rd_section(&r);
+	while (sec.pos < sec.len && s->preempt_count < SCN_PREEMPT_MAX)
+		rd_preempt(&sec, &s->preempt[s->preempt_count++]);
 }
 
 struct writer {
@@ -1038,6 +1053,36 @@ static void wr_preempt(struct writer *w, const struct scn_preempt *pr)
 	wr_site(w, pr->anchored ? pr->site : "", true);
 }
 
+/* Write a section: its records into a scratch buffer, then length and bytes. */
+static void wr_section(struct writer *w, const void *records, int count, size_t record_bytes,
+		       void (*wr_record)(struct writer *, const void *))
+{
+	uint8_t tmp[SCN_ENCODED_MAX];
+	struct writer sec = {tmp, sizeof(tmp), 0, false};
+
+	for (int i = 0; i < count; i++)
+		wr_record(&sec, (const uint8_t *)records + (size_t)i * record_bytes);
+	SCHED_ASSERT(!sec.overflow);
+	wr_varint(w, sec.pos);
+	for (size_t i = 0; i < sec.pos; i++)
+		wr_byte(w, tmp[i]);
+}
+
+static void wr_op_record(struct writer *w, const void *op)
+{
+	wr_op(w, op);
+}
+
+static void wr_preempt_record(struct writer *w, const void *pr)
+{
+	wr_preempt(w, pr);
+}
+
+static int clamp_count(int n, int max)
+{
+	return n < 0 ? 0 : n > max ? max : n;
+}
+
 size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 {
 	struct writer w = {buf, buf_bytes, 0, false};
@@ -1045,15 +1090,28 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 	wr_varint(&w, s->knobs & knobs_mask());
 	wr_byte(&w, s->expect >= 0 && s->expect < ORACLE_COUNT ? (unsigned)s->expect + 1 : 0);
 	wr_site(&w, s->expect >= 0 ? s->expect_site : "", false);
-	wr_byte(&w, (unsigned)s->setup_count);
-	for (int i = 0; i < s->setup_count && i < SCN_SETUP_MAX; i++)
-		wr_op(&w, &s->setup[i]);
-	wr_byte(&w, (unsigned)s->ops_count);
-	for (int i = 0; i < s->ops_count && i < SCN_OPS_MAX; i++)
-		wr_op(&w, &s->ops[i]);
-	wr_byte(&w, (unsigned)s->preempt_count);
-	for (int i = 0; i < s->preempt_count && i < SCN_PREEMPT_MAX; i++)
-		wr_preempt(&w, &s->preempt[i]);
+	wr_section(&w, s->setup, clamp_count(s->setup_count, SCN_SETUP_MAX), sizeof(s->setup[0]),
+		   wr_op_record);
+	wr_section(&w, s->ops, clamp_count(s->ops_count, SCN_OPS_MAX), sizeof(s->ops[0]),
+		   wr_op_record);
+	wr_section(&w, s->preempt, clamp_count(s->preempt_count, SCN_PREEMPT_MAX),
+		   sizeof(s->preempt[0]), wr_preempt_record);
+	return w.overflow ? 0 : w.pos;
+}
+
+size_t scn_encode_op(const struct scn_op *op, uint8_t *buf, size_t buf_bytes)
+{
+	struct writer w = {buf, buf_bytes, 0, false};
+
+	wr_op(&w, op);
+	return w.overflow ? 0 : w.pos;
+}
+
+size_t scn_encode_preempt(const struct scn_preempt *pr, uint8_t *buf, size_t buf_bytes)
+{
+	struct writer w = {buf, buf_bytes, 0, false};
+
+	wr_preempt(&w, pr);
 	return w.overflow ? 0 : w.pos;
 }
 

@@ -177,6 +177,9 @@ void scn_print_op(const struct scn_op *op, FILE *out);
  */
 size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes);
 void scn_decode(struct scenario *s, const uint8_t *buf, size_t len);
+/* One record of a section, as scn_encode writes it (dictionaries, tests). */
+size_t scn_encode_op(const struct scn_op *op, uint8_t *buf, size_t buf_bytes);
+size_t scn_encode_preempt(const struct scn_preempt *pr, uint8_t *buf, size_t buf_bytes);
 
 /* Structural equality (used by tests and encode/decode round trips). */
 bool scn_equal(const struct scenario *a, const struct scenario *b);

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * AFL++ custom mutator library around fuzz/mutator.c (`make afl` builds
+ * build/afl/mmfuzz_mutator.so; load it with AFL_CUSTOM_MUTATOR_LIBRARY).  AFL++
+ * keeps its own havoc stages as well (unless AFL_CUSTOM_MUTATOR_ONLY=1), so this
+ * adds the structural changes and crossover with AFL's splice partner (add_buf).
+ * MMFUZZ_PAGES and MMFUZZ_STEPS_HINT tune new operations and preemptions as in
+ * the libFuzzer target.  The Debian package ships no afl-fuzz headers: the AFL
+ * state is a void *.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "mutator.h"
+
+struct afl_mutator {
+	uint64_t seed;
+	uint8_t buf[SCN_ENCODED_MAX];
+};
+
+void *afl_custom_init(void *afl, unsigned int seed);
+size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+		       uint8_t *add_buf, size_t add_buf_size, size_t max_size);
+void afl_custom_deinit(void *data);
+
+void *afl_custom_init(void *afl, unsigned int seed)
+{
+	(void)afl;
+	struct afl_mutator *m = calloc(1, sizeof(*m));
+	if (!m)
+		return NULL;
+	m->seed = seed;
+	const char *pages = getenv("MMFUZZ_PAGES"), *steps = getenv("MMFUZZ_STEPS_HINT");
+	if (pages && atoi(pages) >= 1 && atoi(pages) <= SCN_VA_PAGES)
+		mut_pages = (uint32_t)atoi(pages);
+	if (steps && atoi(steps) >= 1)
+		mut_steps_hint = (uint32_t)atoi(steps);
+	return m;
+}
+
+size_t afl_custom_fuzz(void *data, uint8_t *buf, size_t buf_size, uint8_t **out_buf,
+		       uint8_t *add_buf, size_t add_buf_size, size_t max_size)
+{
+	struct afl_mutator *m = data;
+	size_t n = buf_size < sizeof(m->buf) ? buf_size : sizeof(m->buf);
+	size_t max = max_size < sizeof(m->buf) ? max_size : sizeof(m->buf);
+	memcpy(m->buf, buf, n);
+	n = mut_mutate(m->buf, n < max ? n : max, max, m->seed++, add_buf, add_buf_size, NULL);
+	*out_buf = m->buf;
+	return n;
+}
+
+void afl_custom_deinit(void *data)
+{
+	free(data);
+}

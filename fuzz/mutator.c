@@ -1,0 +1,426 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The structure-aware mutator (see mutator.h).  Works on the decoded scenario and
+ * re-encodes it, so every change is one the scenario language can express; fields
+ * an operation's kind does not take are kept in the record (the encoder writes them,
+ * the decoder ignores them), so a later kind change can bring them back to life.
+ *
+ * Choice of mutation: the schedule first (it is what finds races once a scenario
+ * sets the stage), operations second, crossover and engine bytes now and then.  A
+ * kind that does not apply (nothing to delete, list full) falls through to the next
+ * one, so every call changes something.  One static scenario pair: not reentrant,
+ * as neither engine calls a mutator from two threads of one process.
+ */
+#include "mutator.h"
+
+#include <string.h>
+
+const char *const mut_kind_names[MUT_KIND_COUNT] = {
+#define MUT_KIND_NAME(e, n) [e] = n,
+    MUT_KINDS(MUT_KIND_NAME)
+#undef MUT_KIND_NAME
+};
+
+uint32_t mut_steps_hint = 200;
+uint32_t mut_pages = 4;
+
+/* splitmix64, as the scheduler's policies use */
+static uint64_t next(uint64_t *rng)
+{
+	uint64_t z = (*rng += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint32_t below(uint64_t *rng, uint32_t n)
+{
+	return n ? (uint32_t)(next(rng) % n) : 0;
+}
+
+/* ---- helpers on the decoded scenario ---------------------------------------------- */
+
+static uint32_t agents_with_ops(const struct scenario *s)
+{
+	uint32_t mask = 0;
+	for (int i = 0; i < s->ops_count; i++)
+		mask |= 1u << s->ops[i].agent;
+	return mask;
+}
+
+/* An agent other than @not, preferring agents that have operations. */
+static uint8_t pick_agent(const struct scenario *s, int not, uint64_t *rng)
+{
+	uint32_t mask = agents_with_ops(s) & ~(not >= 0 ? 1u << not : 0);
+	if (!mask || below(rng, 8) == 0)
+		mask = ((1u << SCN_AGENTS_MAX) - 1) & ~(not >= 0 ? 1u << not : 0);
+	uint32_t k = below(rng, (uint32_t)__builtin_popcount(mask));
+	while (k--)
+		mask &= mask - 1;
+	return (uint8_t)__builtin_ctz(mask);
+}
+
+/*
+ * A fresh operation.  Races need collisions: half the time it works on what an
+ * existing operation works on (its process, page and file), and new mappings are
+ * mostly shared, writable file mappings (the state most races need).
+ */
+static void random_op(const struct scenario *s, struct scn_op *op, uint64_t *rng)
+{
+	memset(op, 0, sizeof(*op));
+	op->kind = (uint8_t)below(rng, SCN_OP_COUNT);
+	op->agent = (uint8_t)below(rng, SCN_AGENTS_MAX);
+	op->proc = below(rng, 4) == 0;
+	op->file = below(rng, 4) == 0;
+	op->anon = below(rng, 4) == 0;
+	op->shared = below(rng, 4) != 0;
+	op->write = below(rng, 4) != 0;
+	op->advice = (uint8_t)below(rng, SCN_ADV_COUNT);
+	op->addr = below(rng, mut_pages) * SCN_PAGE_SIZE + below(rng, SCN_WORDS_PER_PAGE) * 8;
+	op->pages = 1 + (below(rng, 4) == 0 ? below(rng, 3) : 0);
+	op->value = 1 + below(rng, 8);
+	int total = s->setup_count + s->ops_count;
+	if (total && below(rng, 2)) {
+		uint32_t k = below(rng, (uint32_t)total);
+		const struct scn_op *like =
+		    k < (uint32_t)s->setup_count ? &s->setup[k] : &s->ops[k - s->setup_count];
+		op->proc = like->proc;
+		op->file = like->file;
+		if (below(rng, 2))
+			op->agent = like->agent;
+		op->addr = like->addr / SCN_PAGE_SIZE * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
+	}
+}
+
+/* Change one field of @op. */
+static void tweak_op(struct scn_op *op, uint64_t *rng)
+{
+	uint32_t page = op->addr / SCN_PAGE_SIZE, word = op->addr % SCN_PAGE_SIZE / 8;
+	switch (below(rng, 10)) {
+	case 0:
+		op->agent =
+		    (uint8_t)((op->agent + 1 + below(rng, SCN_AGENTS_MAX - 1)) % SCN_AGENTS_MAX);
+		break;
+	case 1:
+		op->proc ^= 1;
+		break;
+	case 2:
+		page = below(rng, 2) ? (page + 1) % mut_pages : (page + mut_pages - 1) % mut_pages;
+		break;
+	case 3:
+		word = (word + 1 + below(rng, SCN_WORDS_PER_PAGE - 1)) % SCN_WORDS_PER_PAGE;
+		break;
+	case 4:
+		op->pages = 1 + below(rng, 3);
+		break;
+	case 5:
+		op->file ^= 1;
+		break;
+	case 6: {
+		uint32_t bit = below(rng, 3);
+		op->anon ^= bit == 0;
+		op->shared ^= bit == 1;
+		op->write ^= bit == 2;
+		break;
+	}
+	case 7:
+		op->advice = (uint8_t)((op->advice + 1) % SCN_ADV_COUNT);
+		break;
+	case 8:
+		op->value = below(rng, 2) ? op->value + 1 : 1 + below(rng, 8);
+		break;
+	default:
+		op->kind = (uint8_t)((op->kind + 1 + below(rng, SCN_OP_COUNT - 1)) % SCN_OP_COUNT);
+		if (!op->pages)
+			op->pages = 1;
+		break;
+	}
+	op->addr = (page % SCN_VA_PAGES) * SCN_PAGE_SIZE + word * 8;
+}
+
+/* The setup or the agents' list, for an operation mutation. */
+struct op_list {
+	struct scn_op *ops;
+	int *count;
+	int max;
+};
+
+static struct op_list pick_list(struct scenario *s, uint64_t *rng)
+{
+	if (below(rng, 10) < 3)
+		return (struct op_list){s->setup, &s->setup_count, SCN_SETUP_MAX};
+	return (struct op_list){s->ops, &s->ops_count, SCN_OPS_MAX};
+}
+
+static void list_insert(struct op_list l, int at, const struct scn_op *op)
+{
+	memmove(&l.ops[at + 1], &l.ops[at], (size_t)(*l.count - at) * sizeof(*op));
+	l.ops[at] = *op;
+	(*l.count)++;
+}
+
+static void list_delete(struct op_list l, int at)
+{
+	memmove(&l.ops[at], &l.ops[at + 1], (size_t)(*l.count - at - 1) * sizeof(l.ops[0]));
+	(*l.count)--;
+}
+
+/* ---- the mutations ------------------------------------------------------------------ */
+
+static bool preempt_move(struct scenario *s, uint64_t *rng)
+{
+	if (!s->preempt_count)
+		return false;
+	struct scn_preempt *p = &s->preempt[below(rng, (uint32_t)s->preempt_count)];
+	if (p->anchored) {
+		if (!strcmp(p->site, "done"))
+			return false;
+		if (p->occurrence > 1 && below(rng, 2))
+			p->occurrence--;
+		else
+			p->occurrence++;
+		return true;
+	}
+	int32_t delta = (int32_t)(1 + below(rng, below(rng, 4) ? 8 : 64));
+	if (below(rng, 2))
+		delta = -delta;
+	p->step = (int64_t)p->step + delta < 0 ? 0 : (uint32_t)((int64_t)p->step + delta);
+	return true;
+}
+
+static bool preempt_target(struct scenario *s, uint64_t *rng)
+{
+	if (!s->preempt_count)
+		return false;
+	struct scn_preempt *p = &s->preempt[below(rng, (uint32_t)s->preempt_count)];
+	p->target = pick_agent(s, p->anchored ? p->agent : p->target, rng);
+	return true;
+}
+
+static bool preempt_add(struct scenario *s, uint64_t *rng)
+{
+	if (s->preempt_count == SCN_PREEMPT_MAX)
+		return false;
+	struct scn_preempt *p = &s->preempt[s->preempt_count++];
+	memset(p, 0, sizeof(*p));
+	if (below(rng, 4) == 0) {
+		p->anchored = true;
+		p->agent = pick_agent(s, -1, rng);
+		p->occurrence = 1;
+		strcpy(p->site, "done");
+		p->target = pick_agent(s, p->agent, rng);
+		return true;
+	}
+	p->step = below(rng, mut_steps_hint + mut_steps_hint / 4 + 1);
+	p->target = pick_agent(s, -1, rng);
+	return true;
+}
+
+static bool preempt_remove(struct scenario *s, uint64_t *rng)
+{
+	if (!s->preempt_count)
+		return false;
+	int at = (int)below(rng, (uint32_t)s->preempt_count);
+	memmove(&s->preempt[at], &s->preempt[at + 1],
+		(size_t)(s->preempt_count - at - 1) * sizeof(s->preempt[0]));
+	s->preempt_count--;
+	return true;
+}
+
+static bool op_arg(struct scenario *s, uint64_t *rng)
+{
+	struct op_list l = pick_list(s, rng);
+	if (!*l.count)
+		l = l.ops == s->ops ? (struct op_list){s->setup, &s->setup_count, SCN_SETUP_MAX}
+				    : (struct op_list){s->ops, &s->ops_count, SCN_OPS_MAX};
+	if (!*l.count)
+		return false;
+	tweak_op(&l.ops[below(rng, (uint32_t)*l.count)], rng);
+	return true;
+}
+
+static bool op_insert(struct scenario *s, uint64_t *rng)
+{
+	struct op_list l = pick_list(s, rng);
+	if (*l.count == l.max)
+		return false;
+	struct scn_op op;
+	int total = s->setup_count + s->ops_count;
+	if (total && below(rng, 3) == 0) {
+		uint32_t k = below(rng, (uint32_t)total);
+		op = k < (uint32_t)s->setup_count ? s->setup[k] : s->ops[k - s->setup_count];
+		tweak_op(&op, rng);
+	} else {
+		random_op(s, &op, rng);
+	}
+	list_insert(l, (int)below(rng, (uint32_t)*l.count + 1), &op);
+	return true;
+}
+
+static bool op_delete(struct scenario *s, uint64_t *rng)
+{
+	struct op_list l = pick_list(s, rng);
+	if (!*l.count)
+		return false;
+	list_delete(l, (int)below(rng, (uint32_t)*l.count));
+	return true;
+}
+
+/* Swap an agent operation with the next one of the same agent (its order changes). */
+static bool op_swap(struct scenario *s, uint64_t *rng)
+{
+	if (s->ops_count < 2)
+		return false;
+	int i = (int)below(rng, (uint32_t)s->ops_count);
+	for (int n = 0; n < s->ops_count; n++, i = (i + 1) % s->ops_count)
+		for (int j = i + 1; j < s->ops_count; j++)
+			if (s->ops[j].agent == s->ops[i].agent) {
+				struct scn_op t = s->ops[i];
+				s->ops[i] = s->ops[j];
+				s->ops[j] = t;
+				return true;
+			}
+	return false;
+}
+
+static bool crossover(struct scenario *s, const struct scenario *o, uint64_t *rng)
+{
+	if (!o)
+		return false;
+	switch (below(rng, 3)) {
+	case 0: /* the other schedule on our scenario */
+		if (!o->preempt_count)
+			return false;
+		s->preempt_count = o->preempt_count;
+		memcpy(s->preempt, o->preempt, sizeof(s->preempt));
+		return true;
+	case 1: { /* one agent's operations from the other input */
+		uint8_t a = (uint8_t)below(rng, SCN_AGENTS_MAX);
+		struct op_list l = {s->ops, &s->ops_count, SCN_OPS_MAX};
+		for (int i = s->ops_count - 1; i >= 0; i--)
+			if (s->ops[i].agent == a)
+				list_delete(l, i);
+		for (int i = 0; i < o->ops_count && s->ops_count < SCN_OPS_MAX; i++)
+			if (o->ops[i].agent == a)
+				s->ops[s->ops_count++] = o->ops[i];
+		return true;
+	}
+	default: { /* our setup and first operations, then the other's last ones */
+		int keep = (int)below(rng, (uint32_t)s->ops_count + 1);
+		int from = (int)below(rng, (uint32_t)o->ops_count + 1);
+		s->ops_count = keep;
+		for (int i = from; i < o->ops_count && s->ops_count < SCN_OPS_MAX; i++)
+			s->ops[s->ops_count++] = o->ops[i];
+		return true;
+	}
+	}
+}
+
+bool mut_apply(struct scenario *s, enum mut_kind kind, const struct scenario *other, uint64_t *rng)
+{
+	switch (kind) {
+	case MUT_PREEMPT_MOVE:
+		return preempt_move(s, rng);
+	case MUT_PREEMPT_TARGET:
+		return preempt_target(s, rng);
+	case MUT_PREEMPT_ADD:
+		return preempt_add(s, rng);
+	case MUT_PREEMPT_REMOVE:
+		return preempt_remove(s, rng);
+	case MUT_OP_ARG:
+		return op_arg(s, rng);
+	case MUT_OP_INSERT:
+		return op_insert(s, rng);
+	case MUT_OP_DELETE:
+		return op_delete(s, rng);
+	case MUT_OP_SWAP:
+		return op_swap(s, rng);
+	case MUT_CROSSOVER:
+		return crossover(s, other, rng);
+	case MUT_BYTES:
+	case MUT_KIND_COUNT:
+		break;
+	}
+	return false;
+}
+
+/* Weights of the structural kinds, in enum order (MUT_BYTES is decided apart). */
+static const uint8_t weights[MUT_BYTES] = {
+    [MUT_PREEMPT_MOVE] = 6,   [MUT_PREEMPT_TARGET] = 3, [MUT_PREEMPT_ADD] = 4,
+    [MUT_PREEMPT_REMOVE] = 2, [MUT_OP_ARG] = 6,		[MUT_OP_INSERT] = 4,
+    [MUT_OP_DELETE] = 2,      [MUT_OP_SWAP] = 1,	[MUT_CROSSOVER] = 2,
+};
+
+/*
+ * Small scenarios run faster and leave fewer interleavings to search: past
+ * OPS_COMFORTABLE operations, inserting gets rarer and deleting more likely.
+ */
+#define OPS_COMFORTABLE 8
+
+static enum mut_kind pick_kind(const struct scenario *s, uint64_t *rng)
+{
+	uint8_t w[MUT_BYTES];
+	uint32_t total = 0;
+	memcpy(w, weights, sizeof(w));
+	if (s->setup_count + s->ops_count > OPS_COMFORTABLE) {
+		w[MUT_OP_INSERT] = 1;
+		w[MUT_OP_DELETE] = 4;
+	}
+	for (int k = 0; k < MUT_BYTES; k++)
+		total += w[k];
+	uint32_t x = below(rng, total);
+	int k = 0;
+	while (x >= w[k])
+		x -= w[k++];
+	return (enum mut_kind)k;
+}
+
+static size_t encode_or_keep(const struct scenario *s, uint8_t *data, size_t size, size_t max_size)
+{
+	uint8_t buf[SCN_ENCODED_MAX];
+	size_t n = scn_encode(s, buf, sizeof(buf));
+	if (!n || n > max_size) /* does not fit: keep the input (a prefix is an input too) */
+		return size < max_size ? size : max_size;
+	memcpy(data, buf, n);
+	return n;
+}
+
+size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, const uint8_t *other,
+		  size_t other_size, mut_bytes_fn bytes)
+{
+	static struct scenario s, o;
+	uint64_t rng = seed;
+	if (bytes && below(&rng, 8) == 0)
+		return bytes(data, size, max_size);
+	scn_decode(&s, data, size);
+	if (other)
+		scn_decode(&o, other, other_size);
+	/* mostly one change; now and then a few stacked */
+	int changes = below(&rng, 4) ? 1 : 2 + (int)below(&rng, 3);
+	for (int c = 0; c < changes; c++) {
+		enum mut_kind k = pick_kind(&s, &rng);
+		for (int tries = 0; tries < MUT_BYTES && !mut_apply(&s, k, other ? &o : NULL, &rng);
+		     tries++)
+			k = (enum mut_kind)((k + 1) % MUT_BYTES);
+	}
+	return encode_or_keep(&s, data, size, max_size);
+}
+
+size_t mut_crossover(const uint8_t *a, size_t a_size, const uint8_t *b, size_t b_size, uint8_t *out,
+		     size_t max_size, uint64_t seed)
+{
+	static struct scenario s, o;
+	uint64_t rng = seed;
+	scn_decode(&s, a, a_size);
+	scn_decode(&o, b, b_size);
+	crossover(&s, &o, &rng);
+	uint8_t buf[SCN_ENCODED_MAX];
+	size_t n = scn_encode(&s, buf, sizeof(buf));
+	if (!n || n > max_size) {
+		n = a_size < max_size ? a_size : max_size;
+		memcpy(out, a, n);
+		return n;
+	}
+	memcpy(out, buf, n);
+	return n;
+}

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The structure-aware mutator, shared by the libFuzzer target
+ * (LLVMFuzzerCustomMutator/CustomCrossOver) and the AFL++ custom mutator library.
+ * It decodes an input (scn_decode is total), applies one change that means
+ * something to a scenario or its schedule, and encodes the result:
+ *
+ *   preempt-move     a by-step preemption moves by a few steps (an anchored one by
+ *                    one occurrence)
+ *   preempt-target   a preemption switches to another agent
+ *   preempt-add      a new preemption: at a step below the steps hint, or when an
+ *                    agent finishes ("CPUa at done -> CPUb")
+ *   preempt-remove
+ *   op-arg           one field of one operation (agent, process, page, word, pages,
+ *                    file, a flag, advice, value, kind)
+ *   op-insert        a new operation, fresh or a tweaked copy of an existing one
+ *   op-delete
+ *   op-swap          two operations of one agent trade places
+ *   crossover        with another input: its schedule on our scenario, one agent's
+ *                    operations from it, or the two operation lists spliced
+ *   bytes            the engine's own byte mutation (when one is given), now and then
+ *
+ * Deterministic: the same input and seed give the same output.  Leaves out:
+ * knowledge of which sites exist (new preemptions are by step or at "done"; anchored
+ * ones come from seeds and reports) and of what the model does with a scenario.
+ */
+#ifndef MMFUZZ_MUTATOR_H
+#define MMFUZZ_MUTATOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../tools/scenario.h"
+
+#define MUT_KINDS(X)                                                                               \
+	X(MUT_PREEMPT_MOVE, "preempt-move")                                                        \
+	X(MUT_PREEMPT_TARGET, "preempt-target")                                                    \
+	X(MUT_PREEMPT_ADD, "preempt-add")                                                          \
+	X(MUT_PREEMPT_REMOVE, "preempt-remove")                                                    \
+	X(MUT_OP_ARG, "op-arg")                                                                    \
+	X(MUT_OP_INSERT, "op-insert")                                                              \
+	X(MUT_OP_DELETE, "op-delete")                                                              \
+	X(MUT_OP_SWAP, "op-swap")                                                                  \
+	X(MUT_CROSSOVER, "crossover")                                                              \
+	X(MUT_BYTES, "bytes")
+
+/* clang-format off */
+enum mut_kind {
+#define MUT_KIND_ENUM(e, n) e,
+	MUT_KINDS(MUT_KIND_ENUM)
+#undef MUT_KIND_ENUM
+	MUT_KIND_COUNT
+};
+/* clang-format on */
+extern const char *const mut_kind_names[MUT_KIND_COUNT];
+
+/*
+ * Steps a typical execution takes: new by-step preemptions land below about this.
+ * The libFuzzer target keeps it up to date; elsewhere the default (200) or
+ * MMFUZZ_STEPS_HINT.
+ */
+extern uint32_t mut_steps_hint;
+/* New operations use pages 0..mut_pages-1 (the harness folds addresses anyway). */
+extern uint32_t mut_pages;
+
+/* The engine's byte-level mutator (LLVMFuzzerMutate), or NULL. */
+typedef size_t (*mut_bytes_fn)(uint8_t *data, size_t size, size_t max_size);
+
+/*
+ * Mutate @data (@size bytes, room for @max_size) in place; returns the new size
+ * (<= max_size, > 0 unless max_size is too small for any scenario).  @other, when
+ * not NULL, is a second input for crossover.
+ */
+size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, const uint8_t *other,
+		  size_t other_size, mut_bytes_fn bytes);
+
+/* Crossover of two inputs into @out; returns its size. */
+size_t mut_crossover(const uint8_t *a, size_t a_size, const uint8_t *b, size_t b_size, uint8_t *out,
+		     size_t max_size, uint64_t seed);
+
+/*
+ * One mutation of kind @kind on a decoded scenario (@other for crossover, may be
+ * NULL).  Returns false when the kind does not apply (no preemption to move, a full
+ * list, ...) and then leaves @s unchanged.  MUT_BYTES does not apply here.
+ */
+bool mut_apply(struct scenario *s, enum mut_kind kind, const struct scenario *other, uint64_t *rng);
+
+#endif

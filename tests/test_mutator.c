@@ -1,0 +1,192 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The structure-aware mutator (fuzz/mutator.c): each mutation kind makes the one
+ * change it promises and nothing else; mut_mutate always returns an input that fits,
+ * decodes to a valid scenario and is a function of (input, seed); chains of
+ * mutations from the empty input grow real scenarios and schedules.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../fuzz/mutator.h"
+#include "../tools/scenario.h"
+
+static const char zap[] = "mmfuzz-sched 1\n"
+			  "setup\n"
+			  "  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
+			  "  CPU2 P0 store 0x0 = 1\n"
+			  "agents\n"
+			  "  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
+			  "  CPU0 P0 store 0x8 = 3\n"
+			  "  CPU1    writeback F0\n"
+			  "  CPU2 P0 store 0x0 = 2\n"
+			  "schedule\n"
+			  "  at 40 -> CPU1\n"
+			  "  at 90 -> CPU2\n"
+			  "  CPU1 at done -> CPU2\n";
+
+static void load(struct scenario *s, const char *text)
+{
+	char err[256];
+	cr_assert(scn_parse(s, text, strlen(text), "t", err, sizeof(err)), "%s", err);
+}
+
+/* Apply @kind until it applies (some kinds may pick a case that does not). */
+static void apply(struct scenario *s, enum mut_kind kind, const struct scenario *other,
+		  uint64_t *rng)
+{
+	for (int i = 0; i < 100; i++)
+		if (mut_apply(s, kind, other, rng))
+			return;
+	cr_assert_fail("%s never applied", mut_kind_names[kind]);
+}
+
+static bool ops_equal(const struct scn_op *a, const struct scn_op *b, int n)
+{
+	return !memcmp(a, b, (size_t)n * sizeof(*a));
+}
+
+Test(mutator, preempt_move_moves_one_preemption_a_little)
+{
+	struct scenario s, m;
+	load(&s, zap);
+	for (uint64_t seed = 1; seed < 200; seed++) {
+		uint64_t rng = seed;
+		m = s;
+		apply(&m, MUT_PREEMPT_MOVE, NULL, &rng);
+		cr_assert_eq(m.preempt_count, s.preempt_count);
+		cr_assert(ops_equal(m.ops, s.ops, s.ops_count) &&
+			  ops_equal(m.setup, s.setup, s.setup_count));
+		int changed = 0;
+		for (int i = 0; i < s.preempt_count; i++) {
+			int64_t d = (int64_t)m.preempt[i].step - s.preempt[i].step;
+			changed += d != 0;
+			cr_assert(d >= -64 && d <= 64);
+			cr_assert_eq(m.preempt[i].target, s.preempt[i].target);
+		}
+		cr_assert_eq(changed, 1, "seed %llu", (unsigned long long)seed);
+	}
+}
+
+Test(mutator, preempt_target_add_remove)
+{
+	struct scenario s, m;
+	uint64_t rng = 7;
+	load(&s, zap);
+	for (int n = 0; n < 100; n++) {
+		m = s;
+		apply(&m, MUT_PREEMPT_TARGET, NULL, &rng);
+		int changed = 0;
+		for (int i = 0; i < s.preempt_count; i++) {
+			changed += m.preempt[i].target != s.preempt[i].target;
+			cr_assert_eq(m.preempt[i].step, s.preempt[i].step);
+			cr_assert(!m.preempt[i].anchored ||
+				  m.preempt[i].target != m.preempt[i].agent);
+		}
+		/* an anchored preemption may draw its old target again; a by-step one never */
+		cr_assert_leq(changed, 1);
+		m = s;
+		apply(&m, MUT_PREEMPT_ADD, NULL, &rng);
+		cr_assert_eq(m.preempt_count, s.preempt_count + 1);
+		cr_assert(!memcmp(m.preempt, s.preempt, sizeof(s.preempt[0]) * 3));
+		cr_assert(m.preempt[3].anchored ? !strcmp(m.preempt[3].site, "done")
+						: m.preempt[3].step <= 2 * mut_steps_hint);
+		m = s;
+		apply(&m, MUT_PREEMPT_REMOVE, NULL, &rng);
+		cr_assert_eq(m.preempt_count, s.preempt_count - 1);
+	}
+}
+
+Test(mutator, operations)
+{
+	struct scenario s, m;
+	uint64_t rng = 11;
+	load(&s, zap);
+	for (int n = 0; n < 100; n++) {
+		m = s;
+		apply(&m, MUT_OP_INSERT, NULL, &rng);
+		cr_assert_eq(m.setup_count + m.ops_count, s.setup_count + s.ops_count + 1);
+		m = s;
+		apply(&m, MUT_OP_DELETE, NULL, &rng);
+		cr_assert_eq(m.setup_count + m.ops_count, s.setup_count + s.ops_count - 1);
+		m = s;
+		apply(&m, MUT_OP_ARG, NULL, &rng);
+		cr_assert_eq(m.setup_count, s.setup_count);
+		cr_assert_eq(m.ops_count, s.ops_count);
+		cr_assert(!ops_equal(m.ops, s.ops, s.ops_count) ||
+			  !ops_equal(m.setup, s.setup, s.setup_count));
+		cr_assert(!memcmp(m.preempt, s.preempt, sizeof(s.preempt)));
+		/* the only agent with two operations is CPU0: a swap reorders them */
+		m = s;
+		apply(&m, MUT_OP_SWAP, NULL, &rng);
+		cr_assert_eq(m.ops[0].kind, SCN_OP_STORE);
+		cr_assert_eq(m.ops[1].kind, SCN_OP_MADVISE);
+	}
+}
+
+Test(mutator, crossover_takes_the_other_schedule_or_operations)
+{
+	struct scenario s, o, m;
+	uint64_t rng = 3;
+	bool schedule = false, ops = false;
+	load(&s, zap);
+	scn_init(&o);
+	o.ops_count = 1;
+	o.ops[0] = (struct scn_op){.kind = SCN_OP_RECLAIM, .agent = 1};
+	o.preempt_count = 1;
+	o.preempt[0] = (struct scn_preempt){.step = 5, .target = 1};
+	for (int n = 0; n < 100; n++) {
+		m = s;
+		apply(&m, MUT_CROSSOVER, &o, &rng);
+		schedule |= m.preempt_count == 1 && m.preempt[0].step == 5;
+		for (int i = 0; i < m.ops_count; i++)
+			ops |= m.ops[i].kind == SCN_OP_RECLAIM;
+	}
+	cr_expect(schedule && ops);
+	m = s;
+	cr_expect(!mut_apply(&m, MUT_CROSSOVER, NULL, &rng), "no other input, no crossover");
+}
+
+/*
+ * Chains of mut_mutate from the empty input: every output fits, decodes to a
+ * scenario that prints and parses back, is a function of (input, seed), and the
+ * chains build operations and schedules.
+ */
+Test(mutator, chains_from_empty_input)
+{
+	static uint8_t buf[SCN_ENCODED_MAX], again[SCN_ENCODED_MAX];
+	static struct scenario s, back;
+	char err[256];
+	int max_ops = 0, max_preempts = 0;
+	for (uint64_t chain = 0; chain < 40; chain++) {
+		size_t n = 0;
+		for (int step = 0; step < 200; step++) {
+			uint64_t seed = chain * 1000 + (uint64_t)step;
+			size_t max = step % 50 == 49 ? 64 : sizeof(buf);
+			memcpy(again, buf, n);
+			size_t m = mut_mutate(buf, n, max, seed, NULL, 0, NULL);
+			size_t m2 = mut_mutate(again, n, max, seed, NULL, 0, NULL);
+			cr_assert(m == m2 && !memcmp(buf, again, m), "not deterministic");
+			cr_assert_leq(m, max);
+			n = m;
+			scn_decode(&s, buf, n);
+			FILE *f = tmpfile();
+			scn_print(&s, f);
+			long len = ftell(f);
+			char *text = malloc((size_t)len + 1);
+			rewind(f);
+			cr_assert_eq(fread(text, 1, (size_t)len, f), (size_t)len);
+			fclose(f);
+			cr_assert(scn_parse(&back, text, (size_t)len, "m", err, sizeof(err)), "%s",
+				  err);
+			cr_assert(scn_equal(&s, &back));
+			free(text);
+			max_ops = s.ops_count > max_ops ? s.ops_count : max_ops;
+			max_preempts =
+			    s.preempt_count > max_preempts ? s.preempt_count : max_preempts;
+		}
+	}
+	cr_expect_geq(max_ops, 8);
+	cr_expect_geq(max_preempts, 4);
+}
