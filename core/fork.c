@@ -147,7 +147,9 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	mmap_write_lock(mm); /* mmap_write_lock_nested(): nobody else knows the child yet */
 	int ret = 0;
 	unsigned long index = 0;
-	if (mt_find(&mm->mm_mt, &index, ULONG_MAX))
+	/* nothing mapped, and nothing reserved by a munmap() still tearing it down */
+	MA_STATE(mas, &mm->mm_mt, 0, 0);
+	if (mas_find(&mas, ULONG_MAX))
 		ret = -EBUSY;
 	uint64_t copied = 0; /* oracle bookkeeping: pages copied for the child early */
 	index = 0;

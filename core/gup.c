@@ -297,15 +297,17 @@ int dma_access(int agent, bool write, uint64_t *val)
 		return -EINVAL;
 	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
 	struct sched_site *site = write ? &hw_site_dma_write : &hw_site_dma_read;
+	/* a page cache page's data is the file's, whoever maps it; private data is
+	 * the address's only while the pin is coherent with it */
+	struct folio *folio = page_folio(ref->page);
+	bool tracked = (!folio_test_anon(folio) && folio->mapping) || gup_ref_coherent(ref);
 	sched_yield(site, folio_data_obj(ref->page), write ? SCHED_OP_WRITE : SCHED_OP_READ);
 	if (write) {
 		ref->page->data[word] = *val;
-		hw_note_store(ref->mm, ref->addr, ref->page, word, *val, agent, site,
-			      gup_ref_coherent(ref));
+		hw_note_store(ref->mm, ref->addr, ref->page, word, *val, agent, site, tracked);
 	} else {
 		*val = ref->page->data[word];
-		hw_check_load(ref->mm, ref->addr, ref->page, word, *val, agent, site,
-			      gup_ref_coherent(ref));
+		hw_check_load(ref->mm, ref->addr, ref->page, word, *val, agent, site, tracked);
 	}
 	return 0;
 }
