@@ -293,21 +293,24 @@ void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio
 int dma_access(int agent, bool write, uint64_t *val)
 {
 	struct gup_ref *ref = &gup_buffer;
-	if (!ref->page || (write && !(ref->flags & FOLL_WRITE)))
+	struct folio *page = ref->page;
+	if (!page || (write && !(ref->flags & FOLL_WRITE)))
 		return -EINVAL;
-	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
 	struct sched_site *site = write ? &hw_site_dma_write : &hw_site_dma_read;
+	sched_yield(site, folio_data_obj(page), write ? SCHED_OP_WRITE : SCHED_OP_READ);
+	if (ref->page != page)
+		return -EINVAL; /* the buffer went away before the device got to it */
+	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
 	/* a page cache page's data is the file's, whoever maps it; private data is
 	 * the address's only while the pin is coherent with it */
-	struct folio *folio = page_folio(ref->page);
+	struct folio *folio = page_folio(page);
 	bool tracked = (!folio_test_anon(folio) && folio->mapping) || gup_ref_coherent(ref);
-	sched_yield(site, folio_data_obj(ref->page), write ? SCHED_OP_WRITE : SCHED_OP_READ);
 	if (write) {
-		ref->page->data[word] = *val;
-		hw_note_store(ref->mm, ref->addr, ref->page, word, *val, agent, site, tracked);
+		page->data[word] = *val;
+		hw_note_store(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
 	} else {
-		*val = ref->page->data[word];
-		hw_check_load(ref->mm, ref->addr, ref->page, word, *val, agent, site, tracked);
+		*val = page->data[word];
+		hw_check_load(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
 	}
 	return 0;
 }
