@@ -169,6 +169,7 @@ struct mm_struct {
 	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
 	 * changed where each syscall takes effect (see mmap.c) */
 	uint64_t oracle_mapped;
+	uint32_t oracle_unmaps; /* bumped whenever pages leave oracle_mapped */
 };
 
 struct address_space {

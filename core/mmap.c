@@ -336,6 +336,10 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
 int procmap_query(struct mm_struct *mm, unsigned long addr)
 {
 	addr &= ~(PAGE_SIZE - 1);
+	/* oracle: was the address mapped, for the user, all along the query? */
+	uint64_t bit = addr < TASK_SIZE ? 1ull << (addr >> PAGE_SHIFT) : 0;
+	bool mapped_before = mm->oracle_mapped & bit;
+	uint32_t unmaps = mm->oracle_unmaps;
 	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
 	bool found = vma != NULL;
 	if (vma) {
@@ -352,7 +356,7 @@ int procmap_query(struct mm_struct *mm, unsigned long addr)
 			mmap_read_unlock(mm);
 		}
 	}
-	if (!found && addr < TASK_SIZE && (mm->oracle_mapped >> (addr >> PAGE_SHIFT) & 1))
+	if (!found && mapped_before && (mm->oracle_mapped & bit) && mm->oracle_unmaps == unmaps)
 		sched_finding(mm_oracle_names[ORACLE_VMA_VISIBILITY], MM_SITE("hole"), NULL,
 			      1u << sched_current(),
 			      "%s finds no VMA at P%d 0x%lx, which is mapped before and after "

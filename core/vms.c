@@ -153,6 +153,8 @@ void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long 
 			mm->oracle_mapped |= 1ull << (a >> PAGE_SHIFT);
 		else
 			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
+	if (!mapped)
+		mm->oracle_unmaps++;
 }
 
 /*
