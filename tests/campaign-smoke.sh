@@ -1,6 +1,7 @@
 #!/bin/sh
 # Campaign smoke test (CI): `mmfuzz campaign` with one libFuzzer worker and the zap
-# knob must write exactly one finding whose finding.sched replays to lost-write;
+# knob must write exactly one finding whose finding.sched and minimized.sched
+# replay to lost-write;
 # a second run on the same directory resumes (corpus kept) and still reports one
 # distinct finding.  Needs `make` and `make fuzz`.
 set -u
@@ -16,6 +17,10 @@ if [ "$n" != 1 ]; then
 fi
 if ! build/mmfuzz replay "$work"/c/findings/*/finding.sched | grep -q "FINDING lost-write"; then
 	echo "campaign-smoke: the finding does not replay: 0 passed, 1 failed"
+	exit 1
+fi
+if ! build/mmfuzz replay --strict "$work"/c/findings/*/minimized.sched | grep -q "FINDING lost-write"; then
+	echo "campaign-smoke: the minimized finding does not replay: 0 passed, 1 failed"
 	exit 1
 fi
 corpus=$(ls "$work/c/corpus" | wc -l)

@@ -9,7 +9,8 @@
  *   DIR/logs/                one log per worker
  *   DIR/findings/SIG/        input (the crashing bytes), finding.sched (the scenario
  *                            as the harness ran it, with its expect line: replays
- *                            with `mmfuzz replay`), finding.txt (oracle, site, message)
+ *                            with `mmfuzz replay`), minimized.sched (the same finding
+ *                            through `mmfuzz minimize`), finding.txt (oracle, site, message)
  *   DIR/summary.txt          per signature: oracle, site, crashes, first input
  *
  * Workers are the engines' own binaries (build/fuzz/mm_fuzzer,
@@ -22,7 +23,7 @@
  * same DIR resumes: the corpus and AFL++ queues stay, findings already written are
  * kept and not rewritten.
  *
- * Leaves out: minimization of findings (no minimizer yet), multi-machine sync (AFL++
+ * Leaves out: multi-machine sync (AFL++
  * main/secondary naming allows it, nothing here rsyncs).
  */
 #include "campaign.h"
@@ -42,6 +43,7 @@
 #include "../core/knobs.h"
 #include "../core/oracle.h"
 #include "exec.h"
+#include "minimize.h"
 #include "scenario.h"
 
 #define JOBS_MAX     32
@@ -356,6 +358,23 @@ static void process_crash(const char *dir, const char *name)
 		fprintf(f, "# found by mmfuzz campaign (%s), crash %s\n",
 			C.engine == ENGINE_AFL ? "afl" : "libfuzzer", crash);
 		scn_print(&s, f);
+		fclose(f);
+	}
+	/* the same finding, minimized: what a human reads first */
+	static struct minimize_result mr;
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = s.knobs;
+	char err[256];
+	path_join(p, fdir, "minimized.sched");
+	if (minimize(&s, &o, &mr, err, sizeof(err)) && (f = fopen(p, "w")) != NULL) {
+		fprintf(
+		    f,
+		    "# minimized by mmfuzz campaign: %d -> %d preemptions, %d -> %d operations, "
+		    "%d -> %d agents\n",
+		    mr.before.preempts, mr.after.preempts, mr.before.ops, mr.after.ops,
+		    mr.before.agents, mr.after.agents);
+		scn_print(&mr.out, f);
 		fclose(f);
 	}
 	path_join(p, fdir, "finding.txt");
