@@ -230,10 +230,13 @@ struct gup_ref {
 	bool unmapped;	 /* oracle: the process unmapped the page there (zap) */
 };
 static struct gup_ref gup_buffer;
+/* oracle bookkeeping: how often each page of each mm was zapped */
+static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
 
 void gup_reset(void)
 {
 	memset(&gup_buffer, 0, sizeof(gup_buffer));
+	memset(gup_zaps, 0, sizeof(gup_zaps));
 }
 
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
@@ -242,6 +245,7 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 	if (ref->page)
 		return -EBUSY;
 	int err = 0;
+	uint32_t zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
 	struct folio *page = get_user_pages_fast(mm, addr, flags, &err);
 	if (!page)
 		return err;
@@ -249,7 +253,9 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		gup_put_folio(page_folio(page), flags);
 		return -EBUSY;
 	}
-	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, false};
+	/* oracle: zapped between GUP's grab and now: the process's doing */
+	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != zaps;
+	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, unmapped};
 	return 0;
 }
 
@@ -286,6 +292,7 @@ static bool gup_ref_coherent(const struct gup_ref *ref)
 void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio *page)
 {
 	struct gup_ref *ref = &gup_buffer;
+	gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT]++;
 	if (ref->page == page && ref->mm == mm && (ref->addr & ~(PAGE_SIZE - 1)) == addr)
 		ref->unmapped = true;
 }

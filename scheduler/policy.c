@@ -63,6 +63,12 @@ static int directed_decide(struct sched_policy *p, const struct sched_choice *c,
 	for (int i = 0; i < d->count; i++) {
 		if (d->status[i] != SCHED_PREEMPT_PENDING)
 			continue;
+		/* a second preemption due at a step where one already fired waits for the
+		 * next decision (an agent that runs no step forces one at the same step) */
+		if (fired && !d->list[i].anchored && c->step >= d->list[i].step) {
+			at = c->step;
+			continue;
+		}
 		if (directed_hit(d, i, c)) {
 			int t = d->list[i].target;
 			bool applies = !fired && (c->runnable_mask >> t & 1u) &&
