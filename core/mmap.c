@@ -297,6 +297,9 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 	unsigned long start;
 	if (mt_empty_area(&mm->mm_mt, addr, vma->vm_start - 1, vma->vm_start - addr, 0, &start))
 		return -ENOMEM; /* something (a reservation) is in the way */
+	/* the file offset (linear index) cannot go below 0: a stack mremap()ed up */
+	if ((vma->vm_start - addr) >> PAGE_SHIFT > vma->vm_pgoff)
+		return -ENOMEM;
 	vma_start_write(vma);
 	/* one range for the whole VMA, as every other store keeps it */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
