@@ -266,8 +266,9 @@ int gup_release(void)
 	if (!page)
 		return -EINVAL;
 	ref->page = NULL;
-	/* unpin_user_pages_dirty_lock(): what the device may have written is dirty */
-	if ((ref->flags & (FOLL_PIN | FOLL_WRITE)) == (FOLL_PIN | FOLL_WRITE))
+	/* unpin_user_pages_dirty_lock() / set_page_dirty_lock() + put_page(): what the
+	 * device may have written is dirty */
+	if (ref->flags & FOLL_WRITE)
 		folio_mark_dirty(page_folio(page));
 	gup_put_folio(page_folio(page), ref->flags);
 	return 0;
