@@ -302,7 +302,10 @@ int dma_access(int agent, bool write, uint64_t *val)
 {
 	struct gup_ref *ref = &gup_buffer;
 	struct folio *page = ref->page;
-	if (!page || (write && !(ref->flags & FOLL_WRITE)))
+	/* a device writes only through a writable pin: FOLL_GET references are read
+	 * (a pipe's); DMA into FOLL_GET pages is what fork could not keep apart, and
+	 * what FOLL_PIN (O_DIRECT, 6.x) exists for */
+	if (!page || (write && (ref->flags & (FOLL_PIN | FOLL_WRITE)) != (FOLL_PIN | FOLL_WRITE)))
 		return -EINVAL;
 	struct sched_site *site = write ? &hw_site_dma_write : &hw_site_dma_read;
 	sched_yield(site, folio_data_obj(page), write ? SCHED_OP_WRITE : SCHED_OP_READ);
