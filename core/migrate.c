@@ -106,15 +106,20 @@ int migrate_folio_anon(struct folio *src)
 		return -ENOMEM;
 	}
 	dst->flags |= 1u << PG_locked; /* __folio_set_locked(): nobody can see it yet */
-	if (folio_mapped(src))
-		rmap_walk_anon(src, try_to_migrate_one, NULL);
+	/* an anon_vma kept for the second walk: only a mapped folio has entries to put */
+	struct anon_vma *anon_vma = folio_mapped(src) ? folio_get_anon_vma(src) : NULL;
+	if (anon_vma)
+		rmap_walk_anon(src, try_to_migrate_one, NULL, true);
 	int rc = -EAGAIN;
 	/* __folio_migrate_mapping(): only our isolation reference may remain */
 	if (!folio_mapped(src) && folio_ref_count(src) == 1) {
 		folio_migrate_anon(dst, src);
 		rc = 0;
 	}
-	rmap_walk_anon(src, remove_migration_pte, rc ? src : dst);
+	if (anon_vma) {
+		rmap_walk_anon(src, remove_migration_pte, rc ? src : dst, true);
+		put_anon_vma(anon_vma);
+	}
 	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	folio_unlock(dst);
 	folio_unlock(src);

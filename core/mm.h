@@ -116,7 +116,8 @@ struct anon_vma {
 	struct rw_semaphore rwsem; /* used as the lock only in the root */
 	struct vm_area_struct *vmas[NR_VMAS];
 	int nr_vmas;
-	int degree; /* root: the other anon_vmas whose root it is */
+	int degree;   /* root: the other anon_vmas whose root it is */
+	int refcount; /* folio_get_anon_vma(): kept while a migration walks it */
 	bool used;
 };
 

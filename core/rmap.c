@@ -48,6 +48,9 @@ static struct anon_vma anon_vma_arena[NR_VMAS];
 void anon_vma_reset(void)
 {
 	memset(anon_vma_arena, 0, sizeof(anon_vma_arena));
+	for (int i = 0; i < NR_VMAS; i++)
+		init_rwsem(&anon_vma_arena[i].rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i),
+			   "anon_vma", RANK_I_MMAP);
 }
 
 static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
@@ -56,13 +59,14 @@ static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 		struct anon_vma *av = &anon_vma_arena[i];
 		if (av->used)
 			continue;
+		/* SLAB_TYPESAFE_BY_RCU: the lock survives reuse (a stale walker may hold it) */
+		struct rw_semaphore rwsem = av->rwsem;
 		memset(av, 0, sizeof(*av));
+		av->rwsem = rwsem;
 		av->used = true;
 		av->root = root ? root : av;
 		if (root)
 			root->degree++;
-		init_rwsem(&av->rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i), "anon_vma",
-			   RANK_I_MMAP);
 		return av;
 	}
 	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA is the most there can be");
@@ -72,7 +76,7 @@ static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 /* The last VMA left @av and no child names it root: give it back. */
 static void anon_vma_put(struct anon_vma *av)
 {
-	while (av && av->used && !av->nr_vmas && !av->degree) {
+	while (av && av->used && !av->nr_vmas && !av->degree && !av->refcount) {
 		struct anon_vma *root = av->root;
 		av->used = false;
 		if (root == av)
@@ -90,6 +94,24 @@ static void avc_link(struct vm_area_struct *vma, struct anon_vma *av)
 	down_write(&av->root->rwsem);
 	av->vmas[av->nr_vmas++] = vma;
 	up_write(&av->root->rwsem);
+}
+
+struct anon_vma *folio_get_anon_vma(struct folio *folio)
+{
+	struct anon_vma *av = folio->anon_vma;
+	av->refcount++; /* the folio is locked and ours: its anon_vma is still live */
+	av->root->refcount++;
+	return av;
+}
+
+void put_anon_vma(struct anon_vma *av)
+{
+	struct anon_vma *root = av->root;
+	av->refcount--;
+	root->refcount--;
+	anon_vma_put(av);
+	if (root != av)
+		anon_vma_put(root);
 }
 
 void anon_vma_prepare(struct vm_area_struct *vma)
@@ -132,14 +154,22 @@ void unlink_anon_vmas(struct vm_area_struct *vma)
 	vma->anon_vma = NULL;
 }
 
-bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg)
+bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg, bool pinned)
 {
 	struct anon_vma *av = folio->anon_vma;
 	bool more = true;
-	/* an unmapped folio's anon_vma may have been freed and reused: then no VMA
-	 * walked maps it, which every rmap_one_fn checks under the PTL */
 	struct rw_semaphore *lock = &av->root->rwsem;
 	down_read(lock);
+	/*
+	 * folio_lock_anon_vma_read(): unless the caller keeps the anon_vma alive
+	 * (folio_get_anon_vma()), only a folio still mapped is sure to have a live
+	 * anon_vma, whose root is the one we locked; an unmapped one has no one to
+	 * visit anyway.
+	 */
+	if (!pinned && !folio_mapped(folio)) {
+		up_read(lock);
+		return true;
+	}
 	/* stable while we hold the root's lock: chaining and unchaining take it for write */
 	for (int i = 0; more && i < av->nr_vmas; i++) {
 		struct vm_area_struct *vma = av->vmas[i];
@@ -247,5 +277,5 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)
 {
 	VM_BUG_ON(!folio_test_locked(folio));
-	return rmap_walk_anon(folio, try_to_unmap_one, ubc);
+	return rmap_walk_anon(folio, try_to_unmap_one, ubc, false);
 }

@@ -33,15 +33,24 @@ void anon_vma_clone(struct vm_area_struct *dst, const struct vm_area_struct *src
 void anon_vma_fork(struct vm_area_struct *vma, const struct vm_area_struct *pvma);
 void unlink_anon_vmas(struct vm_area_struct *vma);
 void anon_vma_reset(void);
+/*
+ * Models: folio_get_anon_vma() / put_anon_vma(): keep a folio's anon_vma (and its
+ * root, whose lock a walk takes) from being freed while the folio is unmapped —
+ * a migration's second walk.  Context: the folio locked.
+ */
+struct anon_vma *folio_get_anon_vma(struct folio *folio);
+void put_anon_vma(struct anon_vma *av);
 
 /*
  * Call @fn for every anonymous VMA that may map @folio, at the address it would
  * have there, in link order, until @fn returns false (then returns false).
- * Context: takes the anon_vma lock for read; @fn takes the PTL itself.
+ * Unless @pinned (the caller holds folio_get_anon_vma()), a folio found unmapped
+ * once the lock is held is not walked (folio_lock_anon_vma_read()).
+ * Context: takes the anon_vma root's lock for read; @fn takes the PTL itself.
  */
 typedef bool (*rmap_one_fn)(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
 			    void *arg);
-bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg);
+bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg, bool pinned);
 
 /*
  * Write-protect and clean every PTE mapping @folio; returns how many PTEs were
