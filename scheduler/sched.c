@@ -642,9 +642,12 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 	SCHED_ASSERT(!S.in_ipi); /* IPI handlers must not yield */
 	int me = sched_fast.current;
 	struct agent *a = &S.agents[me];
-	if (a->ipiq_count && !a->irqs_off)
+	bool acked = a->ipiq_count && !a->irqs_off;
+	if (acked)
 		ipi_handle(me);
-	if (a->fresh && !(S.policy->every_site && S.policy->first_yields)) {
+	/* an agent's first yield is no decision point (the choice that started it was
+	 * one), unless it just took interrupts: an acked IPI may wake the sender */
+	if (a->fresh && !acked && !(S.policy->every_site && S.policy->first_yields)) {
 		a->fresh = false;
 	} else {
 		a->fresh = false;
