@@ -294,7 +294,7 @@ void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio
 {
 	struct gup_ref *ref = &gup_buffer;
 	gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT]++;
-	if (ref->page == page && ref->mm == mm && (ref->addr & ~(PAGE_SIZE - 1)) == addr)
+	if ((!page || ref->page == page) && ref->mm == mm && (ref->addr & ~(PAGE_SIZE - 1)) == addr)
 		ref->unmapped = true;
 }
 
@@ -319,6 +319,10 @@ int dma_access(int agent, bool write, uint64_t *val)
 	if (write) {
 		page->data[word] = *val;
 		hw_note_store(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
+		/* oracle: a private page a device wrote behind the process's back (the
+		 * address unmapped or remapped meanwhile) has no expected content left */
+		if (!tracked)
+			folio->oracle |= FOLIO_ORACLE_UNTRACKED;
 	} else {
 		*val = page->data[word];
 		hw_check_load(ref->mm, ref->addr, page, word, *val, agent, site, tracked);

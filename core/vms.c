@@ -2,6 +2,7 @@
 /* Gathering, splitting, reserving and unmapping VMAs (see vms.h). */
 #include "vms.h"
 
+#include "gup.h"
 #include "huge_memory.h"
 #include "hw.h"
 #include "memory.h"
@@ -155,6 +156,8 @@ void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long 
 			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
 	if (!mapped)
 		mm->oracle_unmaps++;
+	for (unsigned long a = start; !mapped && a < end; a += PAGE_SIZE)
+		gup_note_unmap(mm, a, NULL);
 }
 
 /*
