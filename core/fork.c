@@ -151,7 +151,9 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
 	if (mas_find(&mas, ULONG_MAX))
 		ret = -EBUSY;
-	uint64_t copied = 0; /* oracle bookkeeping: pages copied for the child early */
+	if (!mm->unborn)
+		ret = -EBUSY; /* the child is a new process: this one exists already */
+	uint64_t copied = 0;  /* oracle bookkeeping: pages copied for the child early */
 	index = 0;
 	struct vm_area_struct *mpnt;
 	while (!ret && (mpnt = mt_find(&oldmm->mm_mt, &index, ULONG_MAX)) != NULL) {
@@ -187,5 +189,10 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
+	if (mm->unborn) {
+		/* the child's threads may run now (on -ENOMEM: in what was copied) */
+		mm->unborn = false;
+		complete_all(&mm->born);
+	}
 	return ret;
 }

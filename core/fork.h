@@ -21,8 +21,9 @@
 #include "mm.h"
 
 /*
- * Copy @oldmm into @mm, which must have no VMAs (the child: a fresh process).
- * Returns 0, -EBUSY (@mm in use) or -ENOMEM.  Context: no locks held.
+ * Copy @oldmm into @mm, the child: a process not born yet (mm->unborn), whose
+ * threads wait for mm->born.  Returns 0, -EBUSY (@mm exists already) or -ENOMEM.
+ * Context: no locks held.
  */
 int do_fork(struct mm_struct *oldmm, struct mm_struct *mm);
 

@@ -63,6 +63,8 @@ void mm_reset(void)
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
+		mm->unborn = false;
+		init_completion(&mm->born, MM_OBJ(i, MM_OBJ_BORN), "born");
 		mm->oracle_unmaps = 0;
 		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
 			      "write_protect_seq");

@@ -70,6 +70,7 @@ enum mm_obj {
 	MM_OBJ_FLUSH_BATCHED,
 	MM_OBJ_MUNMAP_SEM,
 	MM_OBJ_WRITE_PROTECT_SEQ,
+	MM_OBJ_BORN,
 	MM_OBJ_COUNT
 };
 #define MM_OBJ(mm_id, which) SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)(mm_id)*MM_OBJ_COUNT + (which))
@@ -169,6 +170,13 @@ struct mm_struct {
 	seqcount_t write_protect_seq;
 	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
 	 * changed where each syscall takes effect (see mmap.c) */
+	/*
+	 * A fork child: false until do_fork() creates it (the process does not exist
+	 * yet, so its threads cannot run); `born` completes when it does.  A process
+	 * that no fork makes is born from the start.
+	 */
+	bool unborn;
+	struct completion born;
 	uint64_t oracle_mapped;
 	uint32_t oracle_unmaps; /* bumped whenever pages leave oracle_mapped */
 };

@@ -34,9 +34,15 @@ void exec_options_default(struct exec_options *o)
 	o->steps_max = 20000;
 }
 
-static int exec_op(const struct scn_op *op, struct exec_op_result *res)
+static int exec_op(const struct scn_op *op, struct exec_op_result *res, bool setup)
 {
 	struct mm_struct *mm = mm_get(op->proc);
+	if (mm->unborn && op->kind != SCN_OP_FORK && (scn_op_table[op->kind].fields & SCN_F_PROC)) {
+		/* a thread of a fork child runs once the fork created it */
+		if (setup)
+			return -ESRCH;
+		wait_for_completion(&mm->born);
+	}
 	switch ((enum scn_op_kind)op->kind) {
 	case SCN_OP_MMAP:
 	case SCN_OP_MMAP_FIXED:
@@ -128,7 +134,7 @@ static void setup_fn(int agent, void *arg)
 	(void)agent;
 	(void)arg;
 	struct exec_op_result *res = &ctx.r->setup[ctx.setup_index];
-	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res);
+	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res, true);
 	res->done = true;
 }
 
@@ -139,7 +145,7 @@ static void agent_fn(int agent, void *arg)
 		if (ctx.s->ops[i].agent != agent)
 			continue;
 		struct exec_op_result *res = &ctx.r->ops[i];
-		res->err = exec_op(&ctx.s->ops[i], res);
+		res->err = exec_op(&ctx.s->ops[i], res, false);
 		res->done = true;
 	}
 }
@@ -154,6 +160,13 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
 	mm_reset();
+	/* P1 is P0's fork child if the scenario forks: it does not exist before */
+	for (int i = 0; i < s->setup_count + s->ops_count; i++) {
+		const struct scn_op *op =
+		    i < s->setup_count ? &s->setup[i] : &s->ops[i - s->setup_count];
+		if (op->kind == SCN_OP_FORK && op->proc == 0)
+			mm_get(1)->unborn = true;
+	}
 	for (int a = 0; a < SCN_AGENTS_MAX; a++)
 		sched_agent_add(a, agent_names[a], NULL, NULL);
 	for (int i = 0; i < s->setup_count && !sched_stopped(); i++) {
