@@ -189,10 +189,6 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
-	if (mm->unborn) {
-		/* the child's threads may run now (on -ENOMEM: in what was copied) */
-		mm->unborn = false;
-		complete_all(&mm->born);
-	}
+	mm->unborn = false; /* the child exists now (on -ENOMEM: with what was copied) */
 	return ret;
 }

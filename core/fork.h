@@ -21,8 +21,8 @@
 #include "mm.h"
 
 /*
- * Copy @oldmm into @mm, the child: a process not born yet (mm->unborn), whose
- * threads wait for mm->born.  Returns 0, -EBUSY (@mm exists already) or -ENOMEM.
+ * Copy @oldmm into @mm, the child: a process that does not exist yet
+ * (mm->unborn).  Returns 0, -EBUSY (@mm exists already) or -ENOMEM.
  * Context: no locks held.
  */
 int do_fork(struct mm_struct *oldmm, struct mm_struct *mm);

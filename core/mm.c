@@ -64,7 +64,6 @@ void mm_reset(void)
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
 		mm->unborn = false;
-		init_completion(&mm->born, MM_OBJ(i, MM_OBJ_BORN), "born");
 		mm->oracle_unmaps = 0;
 		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
 			      "write_protect_seq");

@@ -70,7 +70,6 @@ enum mm_obj {
 	MM_OBJ_FLUSH_BATCHED,
 	MM_OBJ_MUNMAP_SEM,
 	MM_OBJ_WRITE_PROTECT_SEQ,
-	MM_OBJ_BORN,
 	MM_OBJ_COUNT
 };
 #define MM_OBJ(mm_id, which) SCHED_OBJ(OBJ_MM_LOCK, (uint32_t)(mm_id)*MM_OBJ_COUNT + (which))
@@ -170,13 +169,9 @@ struct mm_struct {
 	seqcount_t write_protect_seq;
 	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
 	 * changed where each syscall takes effect (see mmap.c) */
-	/*
-	 * A fork child: false until do_fork() creates it (the process does not exist
-	 * yet, so its threads cannot run); `born` completes when it does.  A process
-	 * that no fork makes is born from the start.
-	 */
+	/* a fork child before do_fork() creates it: no such process yet (-ESRCH for
+	 * its threads); a process that no fork makes exists from the start */
 	bool unborn;
-	struct completion born;
 	uint64_t oracle_mapped;
 	uint32_t oracle_unmaps; /* bumped whenever pages leave oracle_mapped */
 };

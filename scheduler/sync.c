@@ -334,13 +334,6 @@ void complete_at(struct completion *c, struct sched_site *site)
 	sched_wake_obj(c->obj);
 }
 
-void complete_all_at(struct completion *c, struct sched_site *site)
-{
-	sched_yield(site, c->obj, SCHED_OP_RELEASE);
-	c->done = UINT32_MAX / 2; /* every waiter, now and later, passes */
-	sched_wake_obj(c->obj);
-}
-
 /* ---- RCU ----------------------------------------------------------------------------------------
  */
 

@@ -82,7 +82,6 @@ uint32_t raw_read_seqcount_at(seqcount_t *s, struct sched_site *site);
 bool read_seqcount_retry_at(seqcount_t *s, uint32_t start, struct sched_site *site);
 void wait_for_completion_at(struct completion *c, struct sched_site *site);
 void complete_at(struct completion *c, struct sched_site *site);
-void complete_all_at(struct completion *c, struct sched_site *site);
 void rcu_read_lock_at(struct sched_site *site);
 void rcu_read_unlock_at(struct sched_site *site);
 void synchronize_rcu_at(struct sched_site *site);
@@ -131,7 +130,6 @@ bool rwsem_is_locked_by_me(const struct rw_semaphore *s);
 	SYNC_CALL(read_seqcount_retry_at, "read_seqcount_retry", (s), (start))
 #define wait_for_completion(c) SYNC_CALL(wait_for_completion_at, "wait_for_completion", (c))
 #define complete(c)	       SYNC_CALL(complete_at, "complete", (c))
-#define complete_all(c)	       SYNC_CALL(complete_all_at, "complete_all", (c))
 
 #define SYNC_CALL0(fn, lbl)                                                                        \
 	({                                                                                         \

@@ -34,15 +34,12 @@ void exec_options_default(struct exec_options *o)
 	o->steps_max = 20000;
 }
 
-static int exec_op(const struct scn_op *op, struct exec_op_result *res, bool setup)
+static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 {
 	struct mm_struct *mm = mm_get(op->proc);
-	if (mm->unborn && op->kind != SCN_OP_FORK && (scn_op_table[op->kind].fields & SCN_F_PROC)) {
-		/* a thread of a fork child runs once the fork created it */
-		if (setup)
-			return -ESRCH;
-		wait_for_completion(&mm->born);
-	}
+	/* a fork child's threads do not exist before the fork: no such process */
+	if (mm->unborn && op->kind != SCN_OP_FORK && (scn_op_table[op->kind].fields & SCN_F_PROC))
+		return -ESRCH;
 	switch ((enum scn_op_kind)op->kind) {
 	case SCN_OP_MMAP:
 	case SCN_OP_MMAP_FIXED:
@@ -134,7 +131,7 @@ static void setup_fn(int agent, void *arg)
 	(void)agent;
 	(void)arg;
 	struct exec_op_result *res = &ctx.r->setup[ctx.setup_index];
-	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res, true);
+	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res);
 	res->done = true;
 }
 
@@ -145,7 +142,7 @@ static void agent_fn(int agent, void *arg)
 		if (ctx.s->ops[i].agent != agent)
 			continue;
 		struct exec_op_result *res = &ctx.r->ops[i];
-		res->err = exec_op(&ctx.s->ops[i], res, false);
+		res->err = exec_op(&ctx.s->ops[i], res);
 		res->done = true;
 	}
 }
