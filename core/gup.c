@@ -263,14 +263,15 @@ int gup_release(void)
 {
 	struct gup_ref *ref = &gup_buffer;
 	struct folio *page = ref->page;
+	unsigned int flags = ref->flags; /* another agent may register the next buffer */
 	if (!page)
 		return -EINVAL;
 	ref->page = NULL;
 	/* unpin_user_pages_dirty_lock() / set_page_dirty_lock() + put_page(): what the
 	 * device may have written is dirty */
-	if (ref->flags & FOLL_WRITE)
+	if (flags & FOLL_WRITE)
 		folio_mark_dirty(page_folio(page));
-	gup_put_folio(page_folio(page), ref->flags);
+	gup_put_folio(page_folio(page), flags);
 	return 0;
 }
 
