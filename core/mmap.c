@@ -260,8 +260,19 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
 		return -EINVAL;
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
-	down_read(&mm->munmap_sem);
-	mmap_write_lock(mm);
+	/* a range another munmap() still tears down: wait for it, as today's munmap
+	 * waits for the other's mmap_lock; munmap() must not return before the whole
+	 * range is gone */
+	for (;;) {
+		down_read(&mm->munmap_sem);
+		mmap_write_lock(mm);
+		if (!range_reserved(mm, start, end))
+			break;
+		mmap_write_unlock(mm);
+		up_read(&mm->munmap_sem);
+		down_write(&mm->munmap_sem);
+		up_write(&mm->munmap_sem);
+	}
 	struct vma_munmap vms;
 	int ret = munmap_detach(mm, start, end, &vms);
 	mmap_write_unlock(mm); /* the reservation keeps the range ours */
