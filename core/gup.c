@@ -13,6 +13,17 @@
 #include "pgtable.h"
 #include "vma.h"
 
+/* oracle bookkeeping: how often each page of each mm was unmapped by its process,
+ * and that count where the last GUP grabbed its page (under the PTL, or right
+ * after its lockless re-check) */
+static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
+static uint32_t gup_found_zaps;
+
+void gup_note_grab(struct mm_struct *mm, unsigned long addr)
+{
+	gup_found_zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
+}
+
 /*
  * Models: gup_must_unshare(): a read-only pin of an anonymous page that may be
  * shared must not be taken on that page: an unshare fault makes it exclusive
@@ -62,6 +73,7 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
+	gup_note_grab(mm, addr);
 	return page;
 }
 
@@ -118,6 +130,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
+	gup_note_grab(mm, addr);
 	return page;
 }
 
@@ -154,6 +167,7 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 		} else {
 			folio_get(page_folio(page));
 			gup_grab_more(page_folio(page), flags);
+			gup_note_grab(mm, addr); /* a zap needs the PTL we hold */
 		}
 	}
 	pte_unmap_unlock(ptep, ptl);
@@ -230,8 +244,6 @@ struct gup_ref {
 	bool unmapped;	 /* oracle: the process unmapped the page there (zap) */
 };
 static struct gup_ref gup_buffer;
-/* oracle bookkeeping: how often each page of each mm was zapped */
-static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
 
 void gup_reset(void)
 {
@@ -245,7 +257,6 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 	if (ref->page)
 		return -EBUSY;
 	int err = 0;
-	uint32_t zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
 	struct folio *page = get_user_pages_fast(mm, addr, flags, &err);
 	if (!page)
 		return err;
@@ -254,7 +265,7 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		return -EBUSY;
 	}
 	/* oracle: zapped between GUP's grab and now: the process's doing */
-	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != zaps;
+	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps;
 	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, unmapped};
 	return 0;
 }

@@ -207,6 +207,7 @@ struct folio *follow_huge_pmd(struct mm_struct *mm, pmd_t *pmdp, unsigned long a
 			folio_get(folio);
 			if (flags & FOLL_PIN)
 				folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
+			gup_note_grab(mm, addr);
 		}
 	}
 	spin_unlock(&mm->page_table_lock);
