@@ -67,13 +67,16 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	if (!folio_try_get(folio))
 		return NULL;
 	gup_grab_more(folio, flags);
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) ||
-	    (!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
+	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
+		gup_put_folio(folio, flags);
+		return NULL;
+	}
+	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
+	if ((!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr);
 	return page;
 }
 
@@ -124,13 +127,16 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		return NULL;
 	gup_grab_more(folio, flags);
 	/* the PMD may have been freed and the PTE changed since we read them */
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep)) ||
-	    (!pte_write(pte) && gup_must_unshare(flags, page)) ||
+	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep))) {
+		gup_put_folio(folio, flags);
+		return NULL;
+	}
+	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
+	if ((!pte_write(pte) && gup_must_unshare(flags, page)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr);
 	return page;
 }
 
