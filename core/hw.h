@@ -52,7 +52,7 @@ void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *page,
 extern struct sched_site hw_site_dma_read, hw_site_dma_write;
 
 /* Oracle bookkeeping: fork copied @parent's private memory into @child, except the
- * pages in @skip (bit per page), copied earlier with hw_shadow_copy_page(). */
+ * pages in @skip (bit per page), copied earlier word by word with hw_shadow_copy_word(). */
 void hw_shadow_fork(struct mm_struct *parent, struct mm_struct *child, uint64_t skip);
 void hw_shadow_copy_word(struct mm_struct *parent, struct mm_struct *child, unsigned long addr,
 			 int word);

@@ -297,8 +297,6 @@ Test(semantics, munmap_releases_its_reservation_and_query_sees_what_is_mapped)
 	cr_expect_eq(r.ops[5].value, 0x1000, "mremap over a released range");
 	cr_expect_eq(r.ops[6].value, 1);
 	cr_expect_eq(r.ops[7].value, 0, "the source of mremap is unmapped");
-	const struct mm_struct *mm = mm_get(0);
-	cr_expect_eq(mm->oracle_mapped, 0, "exit_mmap() cleared the oracle's view");
 }
 
 Test(semantics, migration_preserves_data_and_protection)
