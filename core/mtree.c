@@ -228,6 +228,13 @@ void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site
 	return mt_is_zero(entry) ? NULL : entry;
 }
 
+void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index)
+{
+	const struct maple_node *n = mt->ma_root;
+	void *entry = n->slot[node_find(n, index)];
+	return mt_is_zero(entry) ? NULL : entry;
+}
+
 void *__mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max,
 		struct sched_site *site)
 {

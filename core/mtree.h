@@ -151,6 +151,8 @@ void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_sit
  */
 void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site *site);
 #define mtree_load(mt, index) __mtree_load((mt), (index), MT_SITE("mtree_load"))
+/* Oracle bookkeeping: mtree_load() without a yield or RCU (the oracles' view). */
+void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index);
 
 /*
  * The first pointer (neither NULL nor MTREE_ZERO) whose range intersects

@@ -51,7 +51,10 @@ const struct vm_area_struct *vma_lookup_oracle(const struct mm_struct *mm, unsig
 		    vma->vm_start <= addr && addr < vma->vm_end)
 			return vma;
 	}
-	return NULL;
+	/* split_vma() stores the upper half in the tree before it marks it attached,
+	 * and shrinks the lower half in between: the address is still mapped */
+	const struct vm_area_struct *vma = mtree_load_oracle(&mm->mm_mt, addr);
+	return vma && vma->vm_start <= addr && addr < vma->vm_end ? vma : NULL;
 }
 
 int vm_area_available(void)

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "../core/knobs.h"
+#include "exec.h"
 #include "explore.h"
 
 #define RUNS 20000
@@ -57,4 +58,29 @@ Test(clean, control_the_zap_family_finds_each_zap_knob)
 		if (er.found)
 			cr_expect_str_eq(er.first.f.oracle, "lost-write");
 	}
+}
+
+/* Schedules the fuzzer found that gave a false finding with every knob off:
+ * each must still apply, preemption by preemption, and now replay clean. */
+Test(clean, fuzzer_found_false_positives_replay_clean)
+{
+	glob_t g;
+	cr_assert_eq(glob("tests/clean/*.sched", 0, NULL, &g), 0, "no schedules in tests/clean/");
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		char err[512];
+		cr_assert(scn_load(&s, g.gl_pathv[i], err, sizeof(err)), "%s", err);
+		cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s: %s", g.gl_pathv[i], err);
+		struct exec_options o;
+		exec_options_default(&o);
+		o.knobs = 0;
+		exec_run(&s, &d.base, &o, &r);
+		cr_expect(!r.finding, "%s: %s: %s", g.gl_pathv[i], r.f.oracle, r.f.msg);
+		for (int p = 0; p < d.count; p++)
+			cr_expect_eq(d.status[p], SCHED_PREEMPT_FIRED,
+				     "%s: preemption %d did not apply", g.gl_pathv[i], p + 1);
+	}
+	globfree(&g);
 }
