@@ -62,7 +62,10 @@ static void usage(FILE *out)
 		"  dict                  a fuzzer dictionary of operation and preemption records\n"
 		"  decode FILE           binary to text, on stdout\n"
 		"  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
-		"                        parallel fuzzing; distinct findings in DIR/findings/\n");
+		"          [--sync-dir SYNC --role main|secondary [--name NAME]]\n"
+		"                        parallel fuzzing; distinct findings in DIR/findings/;\n"
+		"                        --sync-dir: AFL++ instances of several campaigns (or\n"
+		"                        machines) share their queues through SYNC\n");
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
