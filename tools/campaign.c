@@ -79,8 +79,9 @@
  * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
  * "sec31-" leaves 18 for the campaign's id, of which --name takes at most 12.
  */
-#define ID_BYTES   19
-#define NAME_BYTES 13
+#define ID_BYTES       19
+#define NAME_BYTES     13
+#define INSTANCE_BYTES 40 /* "secK-ID" for any int K */
 
 enum engine { ENGINE_LIBFUZZER, ENGINE_AFL };
 enum role { ROLE_ALONE, ROLE_MAIN, ROLE_SECONDARY };
@@ -112,7 +113,7 @@ static struct {
 	int seen_count;
 	int skipped; /* crashes beyond the bound of seen[]: not processed */
 	struct {
-		char name[40];
+		char name[INSTANCE_BYTES];
 		int crashes;
 	} sources[SOURCES_MAX]; /* crashes per instance (libFuzzer: one, "crashes") */
 	int sources_count;
@@ -222,12 +223,12 @@ static pid_t spawn(char *const argv[], const char *log)
 }
 
 /* AFL++ instance name of worker @k: main[-ID] or secK[-ID] (see the top). */
-static void instance_name(int k, char name[32])
+static void instance_name(int k, char name[INSTANCE_BYTES])
 {
 	if (k == 0 && C.role != ROLE_SECONDARY)
-		snprintf(name, 32, "main%s%s", *C.id ? "-" : "", C.id);
+		snprintf(name, INSTANCE_BYTES, "main%s%s", *C.id ? "-" : "", C.id);
 	else
-		snprintf(name, 32, "sec%d%s%s", k, *C.id ? "-" : "", C.id);
+		snprintf(name, INSTANCE_BYTES, "sec%d%s%s", k, *C.id ? "-" : "", C.id);
 }
 
 /* Where the AFL++ instances write: the sync directory, or DIR/afl. */
@@ -258,7 +259,7 @@ static pid_t start_worker(int k, int seconds_left)
 		}
 		return spawn(argv, log);
 	}
-	char out[PATH_BYTES], name[32], mut[PATH_BYTES], dict[PATH_BYTES];
+	char out[PATH_BYTES], name[INSTANCE_BYTES], mut[PATH_BYTES], dict[PATH_BYTES];
 	pathf(bin, "%s/afl/mm_fuzzer_afl", C.bindir);
 	pathf(mut, "%s/afl/mmfuzz_mutator.so", C.bindir);
 	pathf(dict, "%s/afl/mm_fuzzer.dict", C.bindir);
@@ -484,7 +485,7 @@ static void scan_instance(const char *out, const char *name)
  */
 static void scan_crashes(void)
 {
-	char p[PATH_BYTES], name[32];
+	char p[PATH_BYTES], name[INSTANCE_BYTES];
 	if (C.engine == ENGINE_LIBFUZZER) {
 		path_join(p, C.out, "crashes");
 		scan_dir(p, "crashes", "");
@@ -518,7 +519,7 @@ static void write_summary(double elapsed)
 		C.engine == ENGINE_AFL ? "afl" : "libfuzzer", C.jobs, elapsed,
 		C.knobs && *C.knobs ? C.knobs : "(none)");
 	if (C.engine == ENGINE_AFL) {
-		char name[32];
+		char name[INSTANCE_BYTES];
 		fprintf(f, "instances");
 		for (int k = 0; k < C.jobs; k++) {
 			instance_name(k, name);
