@@ -80,6 +80,18 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	return page;
 }
 
+/* Oracle: the PTE table GUP-fast just read from is still table @table of
+ * generation @gen (not freed, nor freed and reused) — else `use-after-free`. */
+static void gup_fast_check_table(struct mm_struct *mm, unsigned long addr, unsigned table,
+				 uint32_t gen)
+{
+	if (!pte_table_live(table, gen))
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
+			      NULL, 1u << sched_current(),
+			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
+			      sched_agent_name(sched_current()), table, mm->id, addr);
+}
+
 /*
  * Models: gup_fast() -> gup_fast_pte_range() for one PTE.  Context: interrupts
  * disabled by the caller.  Returns the page, its folio grabbed, or NULL: take the
@@ -106,11 +118,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
-	if (!pte_table_live(table, table_gen))
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
-			      NULL, 1u << sched_current(),
-			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
-			      sched_agent_name(sched_current()), table, mm->id, addr);
+	gup_fast_check_table(mm, addr, table, table_gen);
 	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
@@ -126,8 +134,18 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
 	gup_grab_more(folio, flags);
-	/* the PMD may have been freed and the PTE changed since we read them */
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep))) {
+	/*
+	 * The PTE may have changed since we read it, and the table may no longer be
+	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
+	 * and copies them while we still walk the detached table, where the PTE stays
+	 * the same until the copy is done; so re-check both.  Knob
+	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
+	 */
+	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
+			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
+	pte_t again = ptep_get(ptep);
+	gup_fast_check_table(mm, addr, table, table_gen);
+	if (pmd_changed || !pte_same(pte, again)) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}

@@ -436,7 +436,10 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			/* a migration entry: no TLB entry, no rmap, no reference to drop */
+			/* a migration entry: no TLB entry, no rmap, no reference to drop;
+			 * zap_nonpresent_ptes() looks its folio up for the rss counters */
+			if (is_migration_entry(ptent))
+				(void)pfn_swap_entry_folio(ptent);
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
 			continue;

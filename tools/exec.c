@@ -14,11 +14,13 @@
 #include "../core/fork.h"
 #include "../core/gup.h"
 #include "../core/hw.h"
+#include "../core/khugepaged.h"
 #include "../core/knobs.h"
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/quiesce.h"
+#include "../core/tlb.h"
 #include "../core/vmscan.h"
 
 static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
@@ -112,6 +114,8 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_WRITEBACK:
 		do_writepages(mapping_get(op->file));
 		return 0;
+	case SCN_OP_KHUGEPAGED:
+		return khugepaged_collapse(mm, op->addr, op->pages);
 	case SCN_OP_COUNT:
 		break;
 	}
@@ -154,6 +158,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	ctx.s = s;
 	ctx.r = r;
 	mm_knobs = o->knobs;
+	tlb_flush_broadcast = s->tlb_broadcast;
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
 	mm_reset();
