@@ -555,49 +555,35 @@ Test(semantics, collapse_backs_off_on_a_pin_and_keeps_the_table)
 
 /*
  * CPU1 stores to an empty page of the range while CPU0's collapse has the PMD
- * cleared: its walk finds nothing, its fault waits for the VMA and mmap_lock;
- * the collapse backs off (a pinned page) and puts the table back, and the
- * fault maps the page there.
+ * cleared: its walk finds nothing, its fault waits for the VMA and mmap_lock.
+ * The collapse backs off (a pinned page) and puts the table back, and the
+ * fault maps a page there; or it succeeds, and the fault finds the huge PMD.
  */
-Test(semantics, collapse_backs_off_under_a_concurrent_fault)
+Test(semantics, collapse_under_a_concurrent_fault)
 {
-	run(HEAD "setup\n"
-		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
-		 "  CPU0 P0 store 0x10000 = 1\n"
-		 "  CPU2 P0 pin 0x13000 r\n"
-		 "agents\n"
-		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
-		 "  CPU1 P0 store 0x11000 = 2\n"
-		 "  CPU1 P0 load 0x10000\n"
-		 "  CPU1 P0 load 0x11000\n"
-		 "schedule\n"
-		 "  CPU0 at pmdp_collapse_flush:flush_tlb_range -> CPU1\n");
-	expect_preemptions_fired();
-	cr_expect_eq(r.ops[0].err, -EAGAIN);
-	cr_expect_eq(r.ops[2].value, 1);
-	cr_expect_eq(r.ops[3].value, 2, "the fault mapped its page in the table put back");
-	cr_expect_eq(trace_count("finish_fault:folio_add_new_anon_rmap"), 1);
-}
-
-/* The same fault, and the collapse succeeds: the store goes to the huge folio. */
-Test(semantics, collapse_succeeds_under_a_concurrent_fault)
-{
-	run(HEAD "setup\n"
-		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
-		 "  CPU0 P0 store 0x10000 = 1\n"
-		 "agents\n"
-		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
-		 "  CPU1 P0 store 0x11000 = 2\n"
-		 "  CPU1 P0 load 0x10000\n"
-		 "  CPU1 P0 load 0x11000\n"
-		 "schedule\n"
-		 "  CPU0 at pmdp_collapse_flush:flush_tlb_range -> CPU1\n");
-	expect_preemptions_fired();
-	cr_expect_eq(r.ops[0].err, 0);
-	cr_expect_eq(r.ops[2].value, 1);
-	cr_expect_eq(r.ops[3].value, 2);
-	cr_expect_eq(trace_count("finish_fault:folio_add_new_anon_rmap"), 0,
-		     "no small page: the fault found the huge PMD");
+	for (int backoff = 1; backoff >= 0; backoff--) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 HEAD "setup\n"
+			      "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+			      "  CPU0 P0 store 0x10000 = 1\n"
+			      "%s"
+			      "agents\n"
+			      "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+			      "  CPU1 P0 store 0x11000 = 2\n"
+			      "  CPU1 P0 load 0x10000\n"
+			      "  CPU1 P0 load 0x11000\n"
+			      "schedule\n"
+			      "  CPU0 at pmdp_collapse_flush:flush_tlb_range -> CPU1\n",
+			 backoff ? "  CPU2 P0 pin 0x13000 r\n" : "");
+		run(text);
+		expect_preemptions_fired();
+		cr_expect_eq(r.ops[0].err, backoff ? -EAGAIN : 0);
+		cr_expect_eq(r.ops[2].value, 1);
+		cr_expect_eq(r.ops[3].value, 2);
+		cr_expect_eq(trace_count("finish_fault:folio_add_new_anon_rmap"), backoff,
+			     "a small page in the table put back, or none: the huge PMD");
+	}
 }
 
 Test(semantics, mthp_collapse_maps_a_large_folio_by_ptes)
