@@ -156,8 +156,8 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		return WALK_FAULT;
 	if (pmd_trans_huge(pmd)) {
 		/* a leaf: A/D go to the PMD, the TLB gets the page at @addr */
-		if (write && !pmd_write(pmd))
-			return WALK_FAULT;
+		if (!pmd_access_permitted(pmd, write))
+			return WALK_FAULT; /* read-only, or invalidated by a split */
 		pmd_t newpmd = pmd_mkyoung(write ? pmd_mkdirty(pmd) : pmd);
 		if (!pmd_same(newpmd, pmd) && !pmdp_cmpxchg(mm, pmdp, pmd, newpmd))
 			return WALK_RETRY;

@@ -396,8 +396,13 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
 	} else if (pmd_trans_huge(pmd)) {
-		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare)
-			return 0; /* huge_pmd_set_accessed(): the walker does the rest */
+		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare) {
+			/* huge_pmd_set_accessed(): under the PMD lock, which a split in
+			 * progress holds (the PMD invalidated); the walker does the rest */
+			spin_lock(&mm->page_table_lock);
+			spin_unlock(&mm->page_table_lock);
+			return 0;
+		}
 		int ret = do_huge_pmd_wp_page(vma, vmf.pmd, addr, pmd, vmf.unshare);
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;

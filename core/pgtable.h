@@ -143,13 +143,24 @@ static inline bool pmd_none(pmd_t pmd)
 {
 	return pmd.val == 0;
 }
+/* x86: a huge PMD invalidated for a split (pmdp_invalidate(): P cleared, PSE
+ * kept) is still present and huge to software, not present to the hardware */
 static inline bool pmd_present(pmd_t pmd)
 {
-	return pmd.val & _PMD_PRESENT;
+	return pmd.val & (_PMD_PRESENT | _PMD_HUGE);
 }
 static inline bool pmd_trans_huge(pmd_t pmd)
 {
-	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
+	return pmd.val & _PMD_HUGE;
+}
+static inline pmd_t pmd_mkinvalid(pmd_t pmd)
+{
+	return (pmd_t){pmd.val & ~_PMD_PRESENT};
+}
+/* May the hardware (or GUP-fast, as it would) use the huge PMD, for a write? */
+static inline bool pmd_access_permitted(pmd_t pmd, bool write)
+{
+	return (pmd.val & _PMD_PRESENT) && (!write || (pmd.val & _PAGE_RW));
 }
 /* a present PMD that points to a PTE table */
 static inline bool pmd_table_present(pmd_t pmd)
