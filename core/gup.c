@@ -14,14 +14,14 @@
 #include "vma.h"
 
 /* oracle bookkeeping: how often each page of each mm was unmapped by its process,
- * and that count where the last GUP grabbed its page (under the PTL, or right
- * after its lockless re-check) */
+ * and that count where each agent's last GUP grabbed its page (under the PTL, or
+ * right after its lockless re-check); per agent, as GUPs run concurrently */
 static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
-static uint32_t gup_found_zaps;
+static uint32_t gup_found_zaps[SCHED_AGENTS_MAX];
 
 void gup_note_grab(struct mm_struct *mm, unsigned long addr)
 {
-	gup_found_zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
+	gup_found_zaps[sched_current()] = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
 }
 
 /*
@@ -200,13 +200,14 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
-/* Oracle bookkeeping: the generation of the mapping the last GUP found its page in. */
-static uint32_t gup_found_gen;
+/* Oracle bookkeeping: the generation of the mapping each agent's last GUP found
+ * its page in. */
+static uint32_t gup_found_gen[SCHED_AGENTS_MAX];
 
 static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
 {
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	gup_found_gen = vma ? vma->vm_gen : 0;
+	gup_found_gen[sched_current()] = vma ? vma->vm_gen : 0;
 }
 
 struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
@@ -236,7 +237,7 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 		bool unshare;
 		page = follow_page_pte(mm, addr, flags, &unshare);
 		if (page) {
-			gup_found_gen = vma->vm_gen; /* oracle: mmap_lock held */
+			gup_found_gen[sched_current()] = vma->vm_gen; /* oracle: mmap_lock held */
 			break;
 		}
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
@@ -273,6 +274,8 @@ void gup_reset(void)
 {
 	memset(&gup_buffer, 0, sizeof(gup_buffer));
 	memset(gup_zaps, 0, sizeof(gup_zaps));
+	memset(gup_found_zaps, 0, sizeof(gup_found_zaps));
+	memset(gup_found_gen, 0, sizeof(gup_found_gen));
 }
 
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
@@ -289,8 +292,9 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		return -EBUSY;
 	}
 	/* oracle: zapped between GUP's grab and now: the process's doing */
-	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps;
-	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, unmapped};
+	int me = sched_current();
+	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps[me];
+	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen[me], unmapped};
 	return 0;
 }
 
