@@ -560,9 +560,12 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 				folio_unlock(folio);
 			}
 			if (pte_young(ptent) || pte_dirty(ptent)) {
+				/* oracle: the page stays the address's through the rewrite */
+				folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 				ptent = ptep_get_and_clear_full(mm, addr, pte, tlb.fullmm);
 				set_pte_at(mm, addr, pte,
 					   __pte(pte_val(ptent) & ~(_PAGE_DIRTY | _PAGE_ACCESSED)));
+				folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 				tlb_remove_tlb_entry(&tlb, pte, addr);
 			}
 			folio_mark_lazyfree(folio);

@@ -75,6 +75,9 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 	if (is_exclusive_migration_entry(entry))
 		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
 	set_pte_at(mm, addr, ptep, pte);
+	/* oracle: the PTE is back; src is the address's again only if dst is src,
+	 * and a zap from here on discards it like any other page */
+	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	pte_unmap_unlock(ptep, ptl);
 	return true;
 }
