@@ -82,13 +82,14 @@ static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int or
 
 /*
  * Models: __collapse_huge_page_isolate() over the @nr PTEs at @ptes (mapping
- * from @start).  Context: the detached table's PTL held.  Returns how many
+ * from @start).  Context: the detached table's PTL @ptl held.  Returns how many
  * pages were isolated (locked, with a reference): @nr unless it failed.
  */
 static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte_t *ptes,
-			    struct folio **pages, int nr)
+			    spinlock_t *ptl, struct folio **pages, int nr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	assert_spin_locked(ptl);
 	bool clear = knob_enabled(KNOB_COLLAPSE_BACKOFF_CLEARS_PTES);
 	for (int i = 0; i < nr; i++) {
 		pte_t pte = ptep_get(&ptes[i]);
@@ -142,6 +143,7 @@ static void collapse_copy(struct vm_area_struct *vma, unsigned long start, pte_t
 			  spinlock_t *ptl, struct folio *folio, struct folio **pages, int nr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
 	bool untracked = false;
 	for (int i = 0; i < nr; i++) {
 		if (!pages[i])
@@ -216,7 +218,7 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
 	pte_t *ptes = &mm_pte_tables[table][pte_index(start)];
 	struct folio *pages[HPAGE_PMD_NR];
 	spin_lock(ptl);
-	int isolated = collapse_isolate(vma, start, ptes, pages, nr);
+	int isolated = collapse_isolate(vma, start, ptes, ptl, pages, nr);
 	spin_unlock(ptl);
 	if (isolated < nr) {
 		/* back off: the same table goes back, whatever it still holds */
