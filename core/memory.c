@@ -80,6 +80,9 @@ static struct folio *folio_copy_anon(struct folio *src)
 	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 		folio_copy_word(new, src, w);
+	/* oracle bookkeeping: a copy of a page written through a stale translation
+	 * (mremap moved it, a device wrote it unmapped) has no expected content either */
+	new->oracle = src->oracle &FOLIO_ORACLE_UNTRACKED;
 	return new;
 }
 
