@@ -55,7 +55,20 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 		return;
 	}
 	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
+	pte_t old = *ptep;
 	*ptep = pte;
+	/*
+	 * Oracle: a plain store over a present, dirty entry that drops D loses the
+	 * record that the page was written (the hardware sets D with an atomic update
+	 * at any time; software takes it with get-and-clear or cmpxchg, never by
+	 * overwriting).  On arm64 this is how a contpte A/D write-back goes wrong.
+	 */
+	if (pte_present(old) && pte_dirty(old) && !(pte_present(pte) && pte_dirty(pte)))
+		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
+			      site, NULL, 0,
+			      "%s overwrites a dirty PTE of frame %u with a clean one: the "
+			      "hardware-set dirty bit is lost, not transferred to the folio",
+			      sched_agent_name(sched_current()), pte_pfn(old));
 }
 
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
