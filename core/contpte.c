@@ -41,12 +41,13 @@ static uint64_t pte_prot(pte_t pte)
 	       ~(_PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_CONT);
 }
 
-const char *contpte_block_misprogrammed(pte_t *ptep)
+const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad)
 {
 	pte_t *block = contpte_align_down(ptep), orig = *ptep;
 	int at = (int)(ptep - block);
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t pte = block[i];
+		*bad = block + i;
 		if (!pte_present(pte)) {
 			if (contpte_clearing[block_of(ptep)])
 				continue;

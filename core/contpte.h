@@ -47,10 +47,11 @@ static inline bool pte_valid_cont(pte_t pte)
 
 /*
  * Oracle (privileged, no yield), for a walker that read the CONT entry @ptep:
- * NULL if the block is well programmed, else what is wrong with it.  Entries
+ * NULL if the block is well programmed, else what is wrong with it (*@bad: the
+ * entry that disagrees with the one walked).  Entries
  * cleared by a whole-block teardown in progress are not wrong.
  */
-const char *contpte_block_misprogrammed(pte_t *ptep);
+const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad);
 
 void contpte_reset(void);
 

@@ -136,9 +136,13 @@ static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long add
 				pte_t pte)
 {
 	if (ptep && pgtable_contpte && pte_cont(pte)) {
-		const char *wrong = contpte_block_misprogrammed(ptep);
+		pte_t *bad;
+		const char *wrong = contpte_block_misprogrammed(ptep, &bad);
+		int writer = -1;
+		const struct sched_site *other = wrong ? pte_last_writer(bad, &writer) : NULL;
 		if (wrong)
-			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, NULL, 0,
+			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, other,
+				      writer >= 0 ? 1u << writer : 0,
 				      "%s's walker reads P%d 0x%lx from a misprogrammed contpte "
 				      "block: %s",
 				      sched_agent_name(cpu), mm->id, addr, wrong);

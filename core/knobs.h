@@ -116,11 +116,10 @@
 	  "entry with an atomic get-and-clear first, v6.9)")                                         \
 	X(KNOB_CONTPTE_CLEAR_WITHOUT_UNFOLD, "contpte-clear-without-unfold", "contpte",              \
 	  "arm64: ptep_get_and_clear() of one entry of a live contpte block does not unfold the "    \
-	  "block first: the other entries stay CONT around a hole, and once the hole is refilled "   \
-	  "with a single-page entry a walker finds a misprogrammed block, whose TLB entry may "      \
-	  "translate the whole range to the old folio (contpte_try_unfold() in every "               \
-	  "single-entry "                                                                            \
-	  "modifier, \"arm64/mm: wire up PTE_CONT for user mappings\", v6.9)")                       \
+	  "block first: the other entries stay CONT around a hole, and a walker reading one of "     \
+	  "them finds a misprogrammed block, whose TLB entry may translate the whole range, hole "   \
+	  "included, to the old folio (contpte_try_unfold() in every single-entry modifier, "        \
+	  "\"arm64/mm: wire up PTE_CONT for user mappings\", v6.9)")                                 \
 	X(KNOB_CONTPTE_FOLD_SKIP_TLBI, "contpte-fold-skip-tlbi", "contpte",                          \
 	  "arm64: contpte_convert() folds or unfolds a block without the TLB flush between "         \
 	  "clearing and rewriting the entries: a CPU still holding a single-page entry of the "      \

@@ -199,7 +199,7 @@ void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
 pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
 			 struct sched_site *site)
 {
-	pte_t old = __ptep_get_and_clear(ptep, site);
+	pte_t old = contpte_get_and_clear_full_ptes(vma->vm_mm, addr, ptep, 1, site);
 	if (pte_present(old))
 		__flush_tlb_range(vma->vm_mm, addr, addr + PAGE_SIZE, site);
 	return old;

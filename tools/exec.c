@@ -193,7 +193,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 			hw_device_agents |= 1u << a;
 	}
 	sched_run(policy);
-	if (!sched_stopped())
+	if (!sched_stopped() && !o->keep_state)
 		sched_run_solo(0, mm_quiesce, NULL);
 	const struct sched_finding *f = sched_get_finding();
 	r->finding = f != NULL;
