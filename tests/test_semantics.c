@@ -415,6 +415,35 @@ Test(semantics, after_fork_neither_process_sees_the_others_writes)
 	cr_expect_eq(r.ops[9].err, -EINVAL, "only P0 forks (into P1)");
 }
 
+Test(semantics, an_exited_child_is_gone_and_the_parent_reuses_its_pages)
+{
+	/* the child exits before the parent's write: the parent's page is its own again */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU0 P1 load 0x0\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU1 P0 store 0x0 = 5\n"
+		 "  CPU1 P0 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, -ESRCH, "no system call in an exited process");
+	cr_expect_eq(r.ops[2].err, -ESRCH, "nor a second exit");
+	cr_expect_eq(r.ops[4].value, 5);
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 0,
+		     "exit_mmap() dropped the child's mapping: the write reuses the page");
+	/* control: without the exit the same write copies the page, word by word */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x0 = 5\n");
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 2 * MM_WORDS_PER_PAGE);
+}
+
 Test(semantics, a_long_term_pin_stays_coherent)
 {
 	run(HEAD "setup\n"
