@@ -61,8 +61,8 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 				       unsigned long addr, unsigned int flags, bool check_seq,
 				       uint32_t seq)
 {
-	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
-		return NULL;
+	if (((flags & FOLL_WRITE) && !pmd_write(pmd)) || !pmd_hw_valid(pmd))
+		return NULL; /* (being split: pmd_access_permitted() says no) */
 	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
 	if (!folio_try_get(folio))
 		return NULL;

@@ -172,6 +172,8 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
 		return WALK_FAULT;
+	if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd))
+		return WALK_FAULT; /* being split */
 	if (pmd_trans_huge(pmd)) {
 		/* a leaf: A/D go to the PMD, the TLB gets the page at @addr */
 		if (write && !pmd_write(pmd))

@@ -460,6 +460,11 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd)) {
+		/* being split: wait on the PMD lock the splitter holds, then retry */
+		spin_lock(&mm->page_table_lock);
+		spin_unlock(&mm->page_table_lock);
+		return 0;
 	} else if (pmd_trans_huge(pmd)) {
 		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare)
 			return 0; /* huge_pmd_set_accessed(): the walker does the rest */
