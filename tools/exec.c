@@ -317,3 +317,14 @@ void exec_recorder_init(struct exec_recorder *rec, struct sched_policy *inner)
 	rec->inner = inner;
 	rec->base.every_site = inner->every_site;
 }
+
+bool exec_text(const char *text, const struct exec_options *o, struct scenario *s,
+	       struct exec_result *r, char *err, size_t err_bytes)
+{
+	static struct sched_directed d;
+	if (!scn_parse(s, text, strlen(text), "t.sched", err, err_bytes) ||
+	    !exec_directed(s, &d, err, err_bytes))
+		return false;
+	exec_run(s, &d.base, o, r);
+	return true;
+}
