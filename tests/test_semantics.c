@@ -441,6 +441,30 @@ Test(semantics, an_exited_child_is_gone_and_the_parent_reuses_its_pages)
 	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 2 * MM_WORDS_PER_PAGE);
 }
 
+Test(semantics, a_debuggers_write_to_a_read_only_private_mapping_stays_private)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 store 0x10000 = 1\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 file=F0 private r\n"
+		 "  CPU0 P0 mmap 0x4000 pages=1 anon private r\n"
+		 "agents\n"
+		 "  CPU1 P0 store 0x0 = 2\n"
+		 "  CPU1 P0 mem-write 0x0 = 9\n"
+		 "  CPU1 P0 mem-write 0x4000 = 8\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x4000\n"
+		 "  CPU1 P0 load 0x10000\n"
+		 "  CPU1 P0 mem-write 0x10000 = 7\n");
+	cr_expect_eq(r.ops[0].err, -EFAULT, "the process itself may not write there");
+	cr_expect_eq(r.ops[1].err, 0, "FOLL_FORCE may: it breaks COW");
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[3].value, 9, "the process sees the debugger's write");
+	cr_expect_eq(r.ops[4].value, 8);
+	cr_expect_eq(r.ops[5].value, 1, "the file does not (the final sync checks the disk)");
+	cr_expect_eq(r.ops[6].err, 0, "a writable shared mapping is written as is");
+}
+
 Test(semantics, a_long_term_pin_stays_coherent)
 {
 	run(HEAD "setup\n"

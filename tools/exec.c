@@ -130,6 +130,8 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 	case SCN_OP_WRITEBACK:
 		do_writepages(mapping_get(op->file));
 		return 0;
+	case SCN_OP_MEM_WRITE:
+		return access_remote_vm_write(mm, op->addr, op->value);
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_COUNT:
 		break;
