@@ -72,34 +72,20 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 }
 
 /*
- * Models: pmdp_invalidate(): make the huge PMD not present to the hardware and
- * flush, so that no CPU keeps using the huge translation; to software it stays
- * huge until the split is complete, so a racing zap or fault (MADV_DONTNEED and
- * MADV_FREE both hold mmap_lock for read) sees pmd_trans_huge() and waits for
- * the PMD lock instead of finding the PMD none and skipping it.  The exchange
- * is atomic against the walker's A/D update (it retries only when the walker
- * changed the PMD, at most twice).  Returns the old value.  Context: PMD lock.
- */
-static pmd_t pmdp_invalidate(struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmdp)
-{
-	struct mm_struct *mm = vma->vm_mm;
-	assert_spin_locked(&mm->page_table_lock);
-	pmd_t old;
-	do
-		old = pmdp_get(mm, pmdp);
-	while (!pmdp_cmpxchg(mm, pmdp, old, pmd_mkinvalid(old)));
-	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
-	return old;
-}
-
-/*
  * Models: __split_huge_pmd_locked() for an anonymous folio.  Context: the PMD lock
  * held, *pmdp huge.
  */
 static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long haddr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	pmd_t old = pmdp_invalidate(vma, haddr, pmdp);
+	/*
+	 * pmdp_invalidate(): from here no CPU may keep using the huge translation; the
+	 * PMD stays huge to software, so a racing zap of the range takes the PMD lock
+	 * and waits for us instead of finding nothing to zap or flush.
+	 */
+	pmd_t old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
+	set_pmd_at(mm, haddr, pmdp, (pmd_t){old.val | _PMD_INVALID});
+	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));
 	bool exclusive = PageAnonExclusive(folio);

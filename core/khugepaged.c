@@ -255,7 +255,7 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
 		 * under the PMD (pmd_populate() after set_ptes(): complete when seen) */
 		spin_lock(&mm->page_table_lock);
 		folio_ref_add(folio, nr - 1); /* one reference per PTE */
-		folio_add_new_anon_rmap_ptes(folio, vma, start);
+		folio_add_new_anon_rmap_ptes(folio, vma, start, nr);
 		for (int i = 0; i < nr; i++) {
 			pte_t pte =
 			    pfn_pte(folio_pfn(folio) + (uint32_t)i, vma->vm_flags & VM_WRITE);

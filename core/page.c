@@ -182,13 +182,12 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 }
 
 void __folio_add_new_anon_rmap_ptes(struct folio *folio, struct vm_area_struct *vma,
-				    unsigned long addr, struct sched_site *site)
+				    unsigned long addr, int nr, struct sched_site *site)
 {
+	SCHED_ASSERT(nr == folio_nr_pages(folio));
 	folio_set_new_anon(folio, vma, addr);
-	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
-	for (int i = 0; i < folio_nr_pages(folio); i++)
-		folio_page(folio, i)->pg_mapcount++;
-	folio->mapcount += folio_nr_pages(folio);
+	for (int i = 0; i < nr; i++)
+		__folio_add_rmap_pte(folio_page(folio, i), site);
 }
 
 bool __folio_try_get(struct folio *folio, struct sched_site *site)
