@@ -256,12 +256,8 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
 		spin_lock(&mm->page_table_lock);
 		folio_ref_add(folio, nr - 1); /* one reference per PTE */
 		folio_add_new_anon_rmap_ptes(folio, vma, start, nr);
-		for (int i = 0; i < nr; i++) {
-			pte_t pte =
-			    pfn_pte(folio_pfn(folio) + (uint32_t)i, vma->vm_flags & VM_WRITE);
-			set_pte_at(mm, start + ((unsigned long)i << PAGE_SHIFT), &ptes[i],
-				   pte_mkyoung(pte_mkdirty(pte)));
-		}
+		pte_t pte = pfn_pte(folio_pfn(folio), vma->vm_flags & VM_WRITE);
+		set_ptes(mm, start, ptes, pte_mkyoung(pte_mkdirty(pte)), nr);
 		set_pmd_at(mm, haddr, pmdp, pmd);
 		spin_unlock(&mm->page_table_lock);
 	}

@@ -667,7 +667,7 @@ Test(semantics, mthp_collapse_maps_a_large_folio_by_ptes)
 		 "  CPU0 P0 khugepaged 0x1c000 pages=4\n");
 	cr_expect_eq(r.ops[0].err, 0);
 	cr_expect_eq(trace_count("collapse_huge_page:folio_ref_add"), 1);
-	cr_expect_eq(trace_count("collapse_huge_page:set_pte_at"), 4, "one PTE per page");
+	cr_expect_eq(trace_count("collapse_huge_page:set_ptes"), 4, "one PTE per page");
 	cr_expect_eq(r.ops[1].value, 5, "the data moved into the mTHP");
 	cr_expect_eq(r.ops[2].value, 0, "an empty PTE became zeroes");
 	cr_expect_eq(r.ops[3].value, 6);
@@ -736,8 +736,7 @@ Test(semantics, mthp_collapse_under_concurrent_faults)
 		cr_expect_eq(r.ops[3].value, 1);
 		cr_expect_eq(r.ops[4].value, 3);
 		cr_expect_eq(r.ops[5].value, 4);
-		cr_expect_eq(trace_count("collapse_huge_page:folio_ref_add"),
-			     backoff ? 0 : 1);
+		cr_expect_eq(trace_count("collapse_huge_page:folio_ref_add"), backoff ? 0 : 1);
 	}
 }
 
