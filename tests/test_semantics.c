@@ -792,3 +792,41 @@ Test(semantics, broadcast_flush_frees_page_tables_after_the_sync_ipi)
 	cr_expect(!er.found, "%s: %s", er.first.f.oracle, er.first.f.msg);
 	cr_expect(er.exhausted, "DFS b=2 not exhausted in %llu runs", (unsigned long long)er.runs);
 }
+
+/*
+ * regressions/gupfast-no-pmd-recheck.sched needs both fixes gone: either the
+ * PMD re-check (70cbc3cc78a9) or the sync IPI (2ba99c5e0881) alone keeps
+ * GUP-fast's pin coherent with collapse, and with IPI flushes neither is
+ * needed.  Exhaustive DFS, bound 2, over its scenario.
+ */
+Test(semantics, collapse_vs_gup_fast_needs_both_fixes_gone)
+{
+	static struct scenario sc;
+	char err[512];
+	cr_assert(scn_load(&sc, "regressions/gupfast-no-pmd-recheck.sched", err, sizeof(err)), "%s",
+		  err);
+	sc.preempt_count = 0;
+	const uint32_t recheck = 1u << KNOB_GUPFAST_NO_PMD_RECHECK;
+	const uint32_t sync = 1u << KNOB_COLLAPSE_NO_IPI_SYNC;
+	const struct {
+		uint32_t knobs;
+		bool broadcast, found;
+	} cases[] = {{recheck | sync, true, true},
+		     {recheck, true, false},
+		     {sync, true, false},
+		     {recheck | sync, false, false}};
+	static struct explore_result er;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct explore_config c;
+		explore_config_default(&c);
+		c.strategy = EXPLORE_DFS;
+		c.dfs_bound = 2;
+		c.runs_max = 300000;
+		c.exec.knobs = cases[i].knobs;
+		sc.tlb_broadcast = cases[i].broadcast;
+		explore(&sc, &c, &er);
+		cr_expect_eq(er.found, cases[i].found, "case %zu: %s", i,
+			     er.found ? er.first.f.msg : "no finding");
+		cr_expect(er.found || er.exhausted, "case %zu: DFS b=2 not exhausted", i);
+	}
+}
