@@ -81,10 +81,15 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	/*
 	 * pmdp_invalidate(): from here no CPU may keep using the huge translation; the
 	 * PMD stays huge to software, so a racing zap of the range takes the PMD lock
-	 * and waits for us instead of finding nothing to zap or flush.
+	 * and waits for us instead of finding nothing to zap or flush.  One atomic
+	 * exchange (pmdp_establish()): cleared and then set, the PMD would be none in
+	 * between, for that zap to skip (found by the clean campaign); a cmpxchg that
+	 * retries only when the walker set A/D on the PMD meanwhile (at most twice).
 	 */
-	pmd_t old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
-	set_pmd_at(mm, haddr, pmdp, (pmd_t){old.val | _PMD_INVALID});
+	pmd_t old;
+	do
+		old = pmdp_get(mm, pmdp);
+	while (!pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID}));
 	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));

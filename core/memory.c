@@ -144,7 +144,7 @@ static struct folio *folio_copy_anon(struct folio *src)
 		folio_copy_word(new, src, w);
 	/* oracle bookkeeping: a copy of a page written through a stale translation
 	 * (mremap moved it, a device wrote it unmapped) has no expected content either */
-	new->oracle = (uint8_t)(src->oracle & FOLIO_ORACLE_UNTRACKED);
+	new->oracle = (uint8_t)(page_folio(src)->oracle & FOLIO_ORACLE_UNTRACKED);
 	return new;
 }
 
