@@ -69,11 +69,11 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	if (!folio_try_get(folio))
 		return NULL;
 	gup_grab_more(folio, flags);
+	gup_note_grab(mm, addr); /* oracle: before the re-check (see gup_fast_pte()) */
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
 	if ((!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
@@ -143,6 +143,10 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	 * the same until the copy is done; so re-check both.  Knob
 	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
 	 */
+	/* oracle: an unmap counted from here on is after the grab; one counted
+	 * before cleared the PTE first, and the re-check sees it (a re-check is
+	 * several reads on arm64: the block's A/D gathered after the entry) */
+	gup_note_grab(mm, addr);
 	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
 			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
 	pte_t again = ptep_get(ptep);
@@ -151,7 +155,6 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
 	if ((!pte_write(pte) && gup_must_unshare(flags, page)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
