@@ -191,7 +191,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 	pmd_t pmd = pmdp_get(mm, pmdp);
 	if (pmd_trans_huge(pmd)) {
 		bool not_huge;
-		struct folio *page = follow_huge_pmd(mm, pmdp, addr, flags, unshare, &not_huge);
+		struct folio *page = follow_huge_pmd(vma, pmdp, addr, flags, unshare, &not_huge);
 		if (!not_huge)
 			return page;
 		pmd = pmdp_get(mm, pmdp); /* split meanwhile: the PTEs */
