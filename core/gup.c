@@ -167,19 +167,19 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
  * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
  * fault it in; with *unshare true: an unshare fault first.
  */
-/*
- * Models: can_follow_write_pte(): a FOLL_FORCE write may use a read-only PTE of a
- * private mapping without VM_WRITE once the page is the process's own
- * (exclusive anon: COW was broken for it).
- */
-static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_area_struct *vma,
-				 unsigned int flags)
+bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
+			     unsigned int flags)
 {
-	if (pte_write(pte))
-		return true;
 	if (!(flags & FOLL_FORCE) || (vma->vm_flags & (VM_SHARED | VM_WRITE)))
 		return false;
 	return folio_test_anon(page) && PageAnonExclusive(page);
+}
+
+/* Models: can_follow_write_pte(). */
+static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_area_struct *vma,
+				 unsigned int flags)
+{
+	return pte_write(pte) || can_follow_write_common(page, vma, flags);
 }
 
 static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long addr,

@@ -201,19 +201,11 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 	return ret;
 }
 
-/*
- * Models: can_follow_write_pmd(): a FOLL_FORCE write may use the read-only huge
- * PMD of a private mapping without VM_WRITE once the folio is the process's own
- * (exclusive anon), as can_follow_write_pte().
- */
+/* Models: can_follow_write_pmd(). */
 static bool can_follow_write_pmd(pmd_t pmd, struct folio *folio, const struct vm_area_struct *vma,
 				 unsigned int flags)
 {
-	if (pmd_write(pmd))
-		return true;
-	if (!(flags & FOLL_FORCE) || (vma->vm_flags & (VM_SHARED | VM_WRITE)))
-		return false;
-	return folio_test_anon(folio) && PageAnonExclusive(folio);
+	return pmd_write(pmd) || can_follow_write_common(folio, vma, flags);
 }
 
 struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
