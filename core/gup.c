@@ -383,7 +383,10 @@ int dma_access(int agent, bool write, uint64_t *val)
 	/* a page cache page's data is the file's, whoever maps it; private data is
 	 * the address's only while the pin is coherent with it */
 	struct folio *folio = page_folio(page);
-	bool tracked = (!folio_test_anon(folio) && folio->mapping) || gup_ref_coherent(ref);
+	/* a private page the CPUs' stores no longer track (a store through a stale
+	 * translation) has no expected content for the device either */
+	bool tracked = (!folio_test_anon(folio) && folio->mapping) ||
+		       (gup_ref_coherent(ref) && !(folio->oracle & FOLIO_ORACLE_UNTRACKED));
 	if (write) {
 		page->data[word] = *val;
 		hw_note_store(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
