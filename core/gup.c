@@ -142,10 +142,10 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	 * and copies them while we still walk the detached table, where the PTE stays
 	 * the same until the copy is done; so re-check both.  Knob
 	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
+	 * Oracle: mapped there as of the re-check, which reads the PTE (on arm64 its
+	 * contpte block next, gathering A/D): an unmap counted after this point may
+	 * have cleared the PTE just after the re-check read it.
 	 */
-	/* oracle: an unmap counted from here on is after the grab; one counted
-	 * before cleared the PTE first, and the re-check sees it (a re-check is
-	 * several reads on arm64: the block's A/D gathered after the entry) */
 	gup_note_grab(mm, addr);
 	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
 			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
@@ -232,8 +232,14 @@ static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
 	gup_found_gen[sched_current()] = vma ? vma->vm_gen : 0;
 }
 
-struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
-				  int *err)
+/*
+ * The GUP of one page: GUP-fast (not for FOLL_FORCE: a remote access), else the
+ * slow path under mmap_lock.  @keep_locked: a page found by the slow path is
+ * returned with mmap_lock still held for read (the caller drops it); NULL never
+ * holds it.
+ */
+static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				      int *err, bool keep_locked)
 {
 	addr &= ~(PAGE_SIZE - 1);
 	/* GUP runs on current->mm: this CPU is in its mm_cpumask, so the flush IPI
@@ -241,7 +247,6 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 	if (sched_current() < NR_CPUS)
 		mm->cpumask |= 1u << sched_current();
 	unsigned long irq = local_irq_save();
-	/* (a remote access, FOLL_FORCE, has no fast path) */
 	struct folio *page =
 	    addr < TASK_SIZE && !(flags & FOLL_FORCE) ? gup_fast_pte(mm, addr, flags) : NULL;
 	if (page)
@@ -285,8 +290,15 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 		    !(vma->vm_flags & VM_WRITE))
 			flags &= ~FOLL_WRITE;
 	}
-	mmap_read_unlock(mm);
+	if (!page || !keep_locked)
+		mmap_read_unlock(mm);
 	return page;
+}
+
+struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				  int *err)
+{
+	return __get_user_pages(mm, addr, flags, err, false);
 }
 
 /* ---- references held by a device ------------------------------------------------- */
@@ -391,6 +403,8 @@ int dma_access(int agent, bool write, uint64_t *val)
 	/* a page cache page's data is the file's, whoever maps it; private data is
 	 * the address's only while the pin is coherent with it */
 	struct folio *folio = page_folio(page);
+	/* a private page the CPUs' stores no longer track (a store through a stale
+	 * translation) has no expected content for the device either */
 	bool tracked = (!folio_test_anon(folio) && folio->mapping) ||
 		       (gup_ref_coherent(ref) && !(folio->oracle & FOLIO_ORACLE_UNTRACKED));
 	if (write) {
@@ -423,8 +437,9 @@ int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, 
 int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t val)
 {
 	int err = 0;
+	/* __access_remote_vm(): mmap_lock held from the GUP to the put */
 	struct folio *page =
-	    get_user_pages_fast(mm, addr, FOLL_GET | FOLL_WRITE | FOLL_FORCE, &err);
+	    __get_user_pages(mm, addr, FOLL_GET | FOLL_WRITE | FOLL_FORCE, &err, true);
 	if (!page)
 		return err;
 	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
@@ -439,17 +454,15 @@ int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t va
 	 * made, which the final sync's comparison with the file's shadow reports.
 	 */
 	struct folio *folio = page_folio(page);
-	pte_t pte = pte_oracle_get(mm, addr);
-	bool mapped = pte_present(pte) && pte_pfn(pte) == folio_pfn(page);
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
 	if (folio_test_anon(folio))
-		hw_note_store(mm, addr, page, word, val, sched_current(), &site_remote_write,
-			      mapped && !(folio->oracle & FOLIO_ORACLE_UNTRACKED));
+		hw_note_store(mm, addr & ~(PAGE_SIZE - 1), page, word, val, sched_current(),
+			      &site_remote_write,
+			      hw_private_page_tracked(mm, addr & ~(PAGE_SIZE - 1), page));
 	else if (vma && (vma->vm_flags & VM_SHARED))
 		hw_note_store(mm, addr, page, word, val, sched_current(), &site_remote_write, true);
-	if (folio_test_anon(folio) && !mapped)
-		folio->oracle |= FOLIO_ORACLE_UNTRACKED;
 	folio_mark_dirty(folio); /* set_page_dirty_lock() */
 	gup_put_folio(folio, FOLL_GET);
+	mmap_read_unlock(mm);
 	return 0;
 }

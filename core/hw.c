@@ -67,13 +67,11 @@ void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
 }
 
 /*
- * The oracle's privileged view (no yield): may this access to a private page be
- * compared with (or recorded in) the shadow of @addr?  Only while the page table
- * maps the page there, or clears it for a moment (TRANSIENT).  An access through a
- * stale translation (the page was discarded, moved by mremap or replaced by COW)
- * makes the page UNTRACKED for good: such user races have no single answer.
+ * (see hw.h) An access through a stale translation (the page was discarded,
+ * moved by mremap or replaced by COW) makes the page UNTRACKED for good: such
+ * user races have no single answer.
  */
-static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
+bool hw_private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
 {
 	struct folio *folio = page_folio(page);
 	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
@@ -315,7 +313,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			bool tracked = file_page || private_page_tracked(mm, base, page);
+			bool tracked = file_page || hw_private_page_tracked(mm, base, page);
 			if (write) {
 				page->data[word] = *val;
 				hw_note_store(mm, addr, page, word, *val, cpu, site, tracked);
