@@ -164,8 +164,9 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 }
 
 /*
- * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
- * fault it in; with *unshare true: an unshare fault first.
+ * Models: can_follow_write_pte()/_pmd()'s common part: a FOLL_FORCE write may use
+ * a read-only entry of a private mapping without VM_WRITE once the page is the
+ * process's own (exclusive anon: COW was broken for it).
  */
 bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
 			     unsigned int flags)
@@ -182,6 +183,10 @@ static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_
 	return pte_write(pte) || can_follow_write_common(page, vma, flags);
 }
 
+/*
+ * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
+ * fault it in; with *unshare true: an unshare fault first.
+ */
 static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long addr,
 				     unsigned int flags, bool *unshare)
 {

@@ -136,7 +136,7 @@ static void check_op_valid(const struct scn_op *op)
 static void check_valid(const struct scenario *s)
 {
 	cr_assert_eq(s->version, SCN_FORMAT_VERSION);
-	cr_assert_eq(s->knobs & ~((1u << KNOB_COUNT) - 1), 0);
+	cr_assert_eq(s->knobs & ~(uint32_t)((1ull << KNOB_COUNT) - 1), 0);
 	cr_assert(s->expect >= -1 && s->expect < ORACLE_COUNT);
 	if (s->expect < 0)
 		cr_assert_eq(s->expect_site[0], '\0');
@@ -698,7 +698,7 @@ Test(scenario_codec, encode_largest)
 	uint8_t buf[SCN_ENCODED_MAX];
 
 	scn_init(&s);
-	s.knobs = (1u << KNOB_COUNT) - 1;
+	s.knobs = (uint32_t)((1ull << KNOB_COUNT) - 1);
 	s.expect = 0;
 	s.tlb_broadcast = true;
 	memset(s.expect_site, 'a', SCN_NAME_BYTES - 1);
