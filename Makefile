@@ -26,9 +26,11 @@ SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
+             tools/engine.c \
              tools/show.c tools/show_svg.c tools/bisect.c
 FUZZLIB_SRC := fuzz/mutator.c
-CLI_SRC   := tools/mmfuzz.c tools/campaign.c
+CLI_SRC   := tools/mmfuzz.c tools/campaign.c tools/zoo.c tools/zoo_try.c tools/zoo_report.c \
+             tools/zoo_chart.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h)
 
@@ -66,7 +68,7 @@ $(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
 	ar rcs $@ $^
 
 $(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
-	$(CC) $(CFLAGS) $^ -o $@
+	$(CC) $(CFLAGS) $^ -lm -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lcriterion -o $@
@@ -82,6 +84,7 @@ test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
 test-tools: $(B)/mmfuzz
 	@tests/show.sh $(B)/mmfuzz
+	@tests/zoo.sh $(B)/mmfuzz
 	@tests/git-bisect-race.sh
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
