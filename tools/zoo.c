@@ -418,7 +418,7 @@ static _Noreturn void usage(void)
 	    "usage: mmfuzz zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv]\n"
 	    "                  [--knobs=a,b] [--families=a,b] [--jobs N]\n"
 	    "                  [--fuzz-seeds regression|corpus] [--regressions DIR]\n"
-	    "                  [--corpus DIR] [--work DIR] [--keep]\n"
+	    "                  [--corpus DIR] [--work DIR] [--keep] [--table FILE]\n"
 	    "strategies: libfuzzer, afl, random, pctD (PCT depth D), dfsB (bounded DFS)\n"
 	    "default: --strategies " ZOO_DEFAULT_STRATEGIES " --seconds-per-knob 10 --seeds 3\n");
 	exit(2);
@@ -439,7 +439,7 @@ static double parse_number(const char *opt, const char *v, double min, double ma
 int cmd_zoo(int argc, char **argv, const char *self)
 {
 	const char *strategies = ZOO_DEFAULT_STRATEGIES, *knobs = NULL, *families = NULL;
-	const char *regdir = "regressions", *corpus = "corpus", *work = NULL;
+	const char *regdir = "regressions", *corpus = "corpus", *work = NULL, *table = NULL;
 	bool tsv = false;
 	P.seconds = 10;
 	P.seeds = 3;
@@ -464,6 +464,8 @@ int cmd_zoo(int argc, char **argv, const char *self)
 			corpus = v;
 		else if (!strcmp(a, "--work") && v)
 			work = v;
+		else if (!strcmp(a, "--table") && v)
+			table = v;
 		else if ((takes = false), !strcmp(a, "--tsv"))
 			tsv = true;
 		else if (!strcmp(a, "--keep"))
@@ -510,10 +512,20 @@ int cmd_zoo(int argc, char **argv, const char *self)
 	run_all();
 	if (!P.keep && !work)
 		zoo_remove_tree(P.workdir);
-	FILE *human = tsv ? stderr : stdout;
 	if (tsv)
 		zoo_report_tsv(&P, stdout);
-	zoo_report_table(&P, human);
-	bool pass = zoo_report_summary(&P, human) && !interrupted;
+	FILE *copy = table ? fopen(table, "w") : NULL;
+	if (table && !copy)
+		fprintf(stderr, "mmfuzz zoo: cannot write %s: %s\n", table, strerror(errno));
+	bool pass = !interrupted;
+	for (int i = 0; i < 2; i++) {
+		FILE *out = i == 0 ? (tsv ? stderr : stdout) : copy;
+		if (!out)
+			continue;
+		zoo_report_table(&P, out);
+		pass &= zoo_report_summary(&P, out);
+	}
+	if (copy)
+		fclose(copy);
 	return pass ? 0 : 1;
 }
