@@ -18,7 +18,9 @@
  *              A seed that crashes in the dry run is a finding there: runs = the
  *              dry-run attempts up to it (a lower bound: calibration repeats).
  * Engine executions run the model ZOO_ENGINE_RUNS times (the input's schedule and
- * MMFUZZ_RANDOM_RUNS=2 random ones); runs are reported in model runs.
+ * MMFUZZ_RANDOM_RUNS=2 random ones); runs are reported in model runs: those of the
+ * executions before the finding's, and the finding's up to the run that found it
+ * (the harness says which).  MMFUZZ_PAGES covers the seeds (set_pages()).
  * The harness's report (the scenario as it ran) is replayed in-process: with the
  * knob it must find, without it (every knob off) it must be clean.
  *
@@ -215,6 +217,19 @@ static uint64_t log_number(const char *path, const char *key)
 	return v;
 }
 
+/*
+ * Model runs up to the finding: the engine's @execs (the finding's included) less
+ * the runs the finding's own input did not get to, when the report says which of
+ * its ZOO_ENGINE_RUNS runs found it.
+ */
+static uint64_t engine_runs(uint64_t execs, const char *log)
+{
+	uint64_t run = log_number(log, "==mmfuzz== found by run ");
+	if (!execs || !run || run > ZOO_ENGINE_RUNS)
+		return ZOO_ENGINE_RUNS * execs;
+	return ZOO_ENGINE_RUNS * (execs - 1) + run;
+}
+
 /* The harness's report in @log: replay it (knob on: must find; off: must be clean). */
 static void judge_report(const char *log, uint32_t knobs, struct zoo_result *r)
 {
@@ -266,7 +281,7 @@ static void run_libfuzzer(const struct zoo_plan *p, const char *dir, const char 
 		usleep(POLL_US);
 	}
 	r->seconds = explore_now() - t0;
-	r->runs = ZOO_ENGINE_RUNS * log_number(log, "stat::number_of_executed_units:");
+	r->runs = engine_runs(log_number(log, "stat::number_of_executed_units:"), log);
 	char line[200];
 	if (log_line(log, "==mmfuzz== FINDING", line, sizeof(line)))
 		judge_report(log, knobs, r);
@@ -365,17 +380,49 @@ static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds
 		}
 		return;
 	}
-	r->runs = ZOO_ENGINE_RUNS * w.execs;
 	/* the harness outside afl-fuzz runs the input once and prints its report */
 	char replay[ZOO_PATH_BYTES];
 	pathf(replay, "%s/replay.log", dir);
 	char *rargv[] = {bin, w.crash, NULL};
 	pid = spawn(rargv, replay);
 	waitpid(pid, NULL, 0);
+	r->runs = engine_runs(w.execs, replay);
 	judge_report(replay, knobs, r);
 }
 
 /* ---- one try ----------------------------------------------------------------------- */
+
+/* One past the highest page @s touches (mappings, their pages, mremap targets). */
+static uint32_t pages_used(const struct scenario *s)
+{
+	uint32_t end = 0;
+	for (int i = 0; i < s->setup_count + s->ops_count; i++) {
+		const struct scn_op *op =
+		    i < s->setup_count ? &s->setup[i] : &s->ops[i - s->setup_count];
+		uint32_t pages = op->pages ? op->pages : 1, first = op->addr / SCN_PAGE_SIZE;
+		if (op->kind == SCN_OP_MREMAP && op->value / SCN_PAGE_SIZE + pages > end)
+			end = (uint32_t)(op->value / SCN_PAGE_SIZE) + pages;
+		end = first + pages > end ? first + pages : end;
+	}
+	return end;
+}
+
+/*
+ * The engines' harness folds every address into its first MMFUZZ_PAGES pages
+ * (default 4: races need collisions).  A seed that needs more (a PMD range for a
+ * THP or a collapse, an mremap target) would be folded out of shape before its
+ * first run, so the pages cover every seed: at least the default, at most the
+ * whole address space.
+ */
+static void set_pages(const struct zoo_scenario *seeds, int count)
+{
+	uint32_t pages = 4;
+	char v[16];
+	for (int i = 0; i < count; i++)
+		pages = pages_used(&seeds[i].s) > pages ? pages_used(&seeds[i].s) : pages;
+	snprintf(v, sizeof(v), "%u", pages < SCN_VA_PAGES ? pages : SCN_VA_PAGES);
+	setenv("MMFUZZ_PAGES", v, 1);
+}
 
 void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, struct zoo_result *r)
 {
@@ -401,11 +448,14 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 		return;
 	}
 	bool ok = true;
-	if (t->part == ZOO_PART_KNOB && (p->fuzz_from_corpus || !z->name[0]))
+	if (t->part == ZOO_PART_KNOB && (p->fuzz_from_corpus || !z->name[0])) {
 		for (int i = 0; i < p->families_count; i++)
 			ok &= write_seed(seeds, &p->family[i]);
-	else
+		set_pages(p->family, p->families_count);
+	} else {
 		ok = write_seed(seeds, z);
+		set_pages(z, 1);
+	}
 	if (!ok) {
 		r->status = ZOO_ERROR;
 		note(r, "cannot write the seeds in %s", seeds);
