@@ -149,24 +149,44 @@ static int name_width(const struct zoo_plan *p)
 	return w;
 }
 
-static void header(const struct zoo_plan *p, const char *first, int w, FILE *out)
+/* A strategy's column: as wide as its widest cell in either table, plus two. */
+static int column_width(const struct zoo_plan *p, int st)
+{
+	char buf[64];
+	int w = (int)strlen(p->strategies[st].name);
+	for (int k = 0; k < p->knobs_count; k++) {
+		struct cell c;
+		cell_of(p, ZOO_PART_KNOB, k, st, &c);
+		fmt_cell(buf, sizeof(buf), &c);
+		w = (int)strlen(buf) > w ? (int)strlen(buf) : w;
+	}
+	for (int f = 0; f < p->clean_count; f++) {
+		fmt_clean_cell(buf, sizeof(buf), p, p->clean[f], st);
+		w = (int)strlen(buf) > w ? (int)strlen(buf) : w;
+	}
+	return w + 2;
+}
+
+static void header(const struct zoo_plan *p, const char *first, int w, const int *cw, FILE *out)
 {
 	fprintf(out, "%-*s", w + 2, first);
 	for (int st = 0; st < p->strategies_count; st++)
-		fprintf(out, "%-17s", p->strategies[st].name);
+		fprintf(out, "%-*s", cw[st], p->strategies[st].name);
 	fputc('\n', out);
 }
 
 void zoo_report_table(const struct zoo_plan *p, FILE *out)
 {
-	int w = name_width(p);
+	int w = name_width(p), cw[ZOO_STRATEGIES_MAX];
 	char buf[64];
+	for (int st = 0; st < p->strategies_count; st++)
+		cw[st] = column_width(p, st);
 	if (p->knobs_count) {
 		fprintf(out,
 			"\nknob on: found in k of N seeds, median runs, median time (budget %g s a "
 			"try)\n",
 			p->seconds);
-		header(p, "knob", w, out);
+		header(p, "knob", w, cw, out);
 	}
 	for (int k = 0; k < p->knobs_count; k++) {
 		fprintf(out, "%-*s", w + 2, zoo_subject_name(p, ZOO_PART_KNOB, k));
@@ -174,20 +194,20 @@ void zoo_report_table(const struct zoo_plan *p, FILE *out)
 			struct cell c;
 			cell_of(p, ZOO_PART_KNOB, k, st, &c);
 			fmt_cell(buf, sizeof(buf), &c);
-			fprintf(out, "%-17s", buf);
+			fprintf(out, "%-*s", cw[st], buf);
 		}
 		fputc('\n', out);
 	}
 	if (p->clean_count) {
 		fprintf(out, "\nevery knob off: runs without a finding (budget %g s a try)\n",
 			p->seconds);
-		header(p, "family", w, out);
+		header(p, "family", w, cw, out);
 	}
 	for (int f = 0; f < p->clean_count; f++) {
 		fprintf(out, "%-*s", w + 2, p->family[p->clean[f]].name);
 		for (int st = 0; st < p->strategies_count; st++) {
 			fmt_clean_cell(buf, sizeof(buf), p, p->clean[f], st);
-			fprintf(out, "%-17s", buf);
+			fprintf(out, "%-*s", cw[st], buf);
 		}
 		fputc('\n', out);
 	}
