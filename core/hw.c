@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "contpte.h"
 #include "memory.h"
 #include "mmap.h"
 #include "page.h"
@@ -124,9 +125,28 @@ struct sched_site hw_site_dma_write = {
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 
-/* The end of a walk: the oracles on the translation found, then the TLB fill. */
-static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
+SCHED_SITE_GLOBAL(site_hw_block, "hw_walk", "contpte_block");
+
+/*
+ * The end of a walk: the oracles on the translation found, then the TLB fill.
+ * @ptep: the entry walked (NULL for a huge PMD); a CONT entry fills the TLB with
+ * its whole block, so the walker sees the block as the TLB will.
+ */
+static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t *ptep,
+				pte_t pte)
 {
+	if (ptep && pgtable_contpte && pte_cont(pte)) {
+		pte_t *bad;
+		const char *wrong = contpte_block_misprogrammed(ptep, &bad);
+		int writer = -1;
+		const struct sched_site *other = wrong ? pte_last_writer(bad, &writer) : NULL;
+		if (wrong)
+			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, other,
+				      writer >= 0 ? 1u << writer : 0,
+				      "%s's walker reads P%d 0x%lx from a misprogrammed contpte "
+				      "block: %s",
+				      sched_agent_name(cpu), mm->id, addr, wrong);
+	}
 	struct folio *page = pfn_page(pte_pfn(pte));
 	if (!page->allocated)
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
@@ -159,7 +179,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		pmd_t newpmd = pmd_mkyoung(write ? pmd_mkdirty(pmd) : pmd);
 		if (!pmd_same(newpmd, pmd) && !pmdp_cmpxchg(mm, pmdp, pmd, newpmd))
 			return WALK_RETRY;
-		return hw_fill(cpu, mm, addr, pmd_pte_at(newpmd, addr));
+		return hw_fill(cpu, mm, addr, NULL, pmd_pte_at(newpmd, addr));
 	}
 	unsigned table = pmd_table(pmd);
 	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
@@ -176,7 +196,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		new = pte_mkdirty(new);
 	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
 		return WALK_RETRY;
-	return hw_fill(cpu, mm, addr, new);
+	return hw_fill(cpu, mm, addr, ptep, new);
 }
 
 static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
@@ -299,8 +319,8 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 			hw_check_load(mm, addr, page, word, *val, cpu, site, tracked);
 			return 0;
 		}
-		if (e)
-			e->valid = false; /* not dirty yet, or no write permission: re-walk */
+		if (e) /* not dirty yet, or no write permission: re-walk */
+			tlb_entry_invalidate(cpu, e);
 		enum walk_result r = hw_walk(cpu, mm, base, write);
 		if (r != WALK_FAULT)
 			continue;

@@ -104,7 +104,33 @@
 	  "move_ptes() flushes the old range only after dropping the PTE locks: rmap walkers "       \
 	  "(writeback's folio_mkclean) find the page at its new address and clean it there "         \
 	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "     \
-	  "by eb66ae030829)")
+	  "by eb66ae030829)")                                                                        \
+	X(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK, "contpte-nonatomic-ad-writeback", "contpte",          \
+	  "arm64: unfolding a contpte block reads its entries, gathers their access/dirty bits "     \
+	  "and "                                                                                     \
+	  "writes them back with plain stores over the live entries (the idea of the series' "       \
+	  "first "                                                                                   \
+	  "version): a dirty bit the hardware sets on one entry in between is overwritten and "      \
+	  "the "                                                                                     \
+	  "write is forgotten (Popple/Roberts review, Nov 2023; contpte_convert() clears every "     \
+	  "entry with an atomic get-and-clear first, v6.9)")                                         \
+	X(KNOB_CONTPTE_CLEAR_WITHOUT_UNFOLD, "contpte-clear-without-unfold", "contpte",              \
+	  "arm64: ptep_get_and_clear() of one entry of a live contpte block does not unfold the "    \
+	  "block first: the other entries stay CONT around a hole, and a walker reading one of "     \
+	  "them finds a misprogrammed block, whose TLB entry may translate the whole range, hole "   \
+	  "included, to the old folio (contpte_try_unfold() in every single-entry modifier, "        \
+	  "\"arm64/mm: wire up PTE_CONT for user mappings\", v6.9)")                                 \
+	X(KNOB_CONTPTE_FOLD_SKIP_TLBI, "contpte-fold-skip-tlbi", "contpte",                          \
+	  "arm64: contpte_convert() folds or unfolds a block without the TLB flush between "         \
+	  "clearing and rewriting the entries: a CPU still holding a single-page entry of the "      \
+	  "block fills a contiguous entry over it, a TLB conflict (break-before-make, Arm ARM "      \
+	  "D8.16; contpte_convert()'s __flush_tlb_range(), v6.9)")                                   \
+	X(KNOB_CONTPTE_LOCKLESS_NO_RETRY, "contpte-lockless-no-retry", "contpte",                    \
+	  "arm64: ptep_get_lockless() of a CONT entry gathers access/dirty over the block "          \
+	  "without "                                                                                 \
+	  "checking that the block stayed consistent, so GUP-fast and the fault path get a value "   \
+	  "assembled from a block being folded or unfolded (contpte_ptep_get_lockless() retries, "   \
+	  "added with the series' GUP-fast support, v6.9)")
 
 /* clang-format off */
 enum mm_knob {

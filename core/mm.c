@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "contpte.h"
 #include "filemap.h"
 #include "gup.h"
 #include "hw.h"
@@ -41,6 +42,7 @@ void mm_reset(void)
 {
 	memset(mm_frames, 0, sizeof(mm_frames));
 	pgtable_reset();
+	contpte_reset();
 	tlb_reset();
 	hw_reset();
 	mmap_reset();

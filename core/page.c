@@ -171,6 +171,21 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 	__folio_add_rmap_pte(folio, site);
 }
 
+void __folio_add_new_anon_rmap_ptes(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned long addr, int nr, struct sched_site *site)
+{
+	SCHED_ASSERT(folio->flags >> PG_anon & 1u && nr == folio_nr_pages(folio));
+	SCHED_ASSERT(vma->anon_vma);
+	folio->anon_vma = vma->anon_vma;
+	folio->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	folio->flags |= 1u << PG_swapbacked;
+	for (int i = 0; i < nr; i++) {
+		/* not yet visible: every page mapped once, by one process */
+		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive;
+		__folio_add_rmap_pte(folio_page(folio, i), site);
+	}
+}
+
 bool __folio_try_get(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);

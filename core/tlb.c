@@ -10,6 +10,7 @@
 
 #include <string.h>
 
+#include "contpte.h"
 #include "page.h"
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
@@ -41,56 +42,120 @@ struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
 
 SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
 
-void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
+static uint32_t block_vpn(uint32_t vpn)
 {
-	if (!site_tlb_fill.id)
-		sched_site_init(&site_tlb_fill);
-	/*
-	 * Break-before-make across CPUs: a *new mapping* of this address must not serve
-	 * accesses while another CPU still translates it to the old mapping's page.
-	 * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
-	 * new page before the zapping CPU's flush: the old page is kept alive by the
-	 * mmu_gather until then (use-after-free covers the case where it is not).
-	 */
-	const struct vm_area_struct *vma = __find_vma(mm, addr);
-	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
+	return vpn & ~(uint32_t)(CONT_PTES - 1);
+}
+
+void tlb_entry_invalidate(int cpu, struct tlb_entry *e)
+{
+	if (!e->cont) {
+		e->valid = false;
+		return;
+	}
+	uint32_t block = block_vpn(e->vpn);
+	uint8_t mm = e->mm;
+	for (int i = 0; i < TLB_ENTRIES; i++) {
+		struct tlb_entry *o = &mm_tlb[cpu][i];
+		if (o->valid && o->cont && o->mm == mm && block_vpn(o->vpn) == block)
+			o->valid = false;
+	}
+}
+
+/* The slot for a new entry: the one being replaced, else the next victim. */
+static struct tlb_entry *tlb_slot(int cpu, struct mm_struct *mm, unsigned long addr)
+{
+	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
+	if (e)
+		return e;
+	e = &mm_tlb[cpu][tlb_victim[cpu]];
+	tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+	if (e->valid)
+		tlb_entry_invalidate(cpu, e); /* capacity eviction (a block goes whole) */
+	return e;
+}
+
+/*
+ * Break-before-make across CPUs: a *new mapping* of this address must not serve
+ * accesses while another CPU still translates it to the old mapping's page.
+ * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
+ * new page before the zapping CPU's flush: the old page is kept alive by the
+ * mmu_gather until then (use-after-free covers the case where it is not).
+ */
+static void tlb_check_others(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+			     uint32_t gen, uint32_t vma_gen)
+{
 	for (int other = 0; other < NR_CPUS; other++) {
 		if (other == cpu)
 			continue;
 		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
-		if (e && (e->pfn != pte_pfn(pte) || e->gen != gen))
+		if (e && (e->pfn != pfn || e->gen != gen))
 			sched_precursor(PRECURSOR_FILL_OTHER_CACHED);
-		if (e && e->vma_gen != vma_gen && (e->pfn != pte_pfn(pte) || e->gen != gen))
+		if (e && e->vma_gen != vma_gen && (e->pfn != pfn || e->gen != gen))
 			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
 				      1u << other,
 				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
 				      "frame %u for it",
-				      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte),
+				      sched_agent_name(cpu), mm->id, addr, pfn,
 				      sched_agent_name(other), e->pfn);
 	}
-	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
-	if (!e) {
-		e = &mm_tlb[cpu][tlb_victim[cpu]];
-		tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+}
+
+void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
+{
+	if (!site_tlb_fill.id)
+		sched_site_init(&site_tlb_fill);
+	const struct vm_area_struct *vma = __find_vma(mm, addr);
+	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
+	bool cont = pgtable_contpte && pte_cont(pte);
+	unsigned long first = cont ? addr & CONT_PTE_MASK : addr;
+	int nr = cont ? CONT_PTES : 1;
+	uint32_t pfn0 = pte_pfn(pte) - (uint32_t)((addr - first) >> PAGE_SHIFT);
+	for (int i = 0; i < nr; i++) {
+		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
+		uint32_t pfn = pfn0 + (uint32_t)i;
+		uint32_t g = a == addr ? gen : pfn_page(pfn)->gen;
+		tlb_check_others(cpu, mm, a, pfn, g, vma_gen);
+		/*
+		 * Oracle: a block entry must not overlap an entry this TLB still holds for
+		 * another page of the block (arm64: a TLB conflict abort, or either
+		 * translation).  Folding by break-before-make flushes them first.
+		 */
+		struct tlb_entry *o = cont && a != addr ? tlb_lookup(cpu, mm, a) : NULL;
+		if (o && !o->cont)
+			sched_finding(
+			    mm_oracle_names[ORACLE_CONTPTE], &site_tlb_fill, NULL, 0,
+			    "%s fills a contiguous TLB entry for P%d 0x%lx-0x%lx while it "
+			    "still holds a single-page entry for 0x%lx (frame %u): a TLB "
+			    "conflict",
+			    sched_agent_name(cpu), mm->id, first, first + CONT_PTE_SIZE - 1, a,
+			    o->pfn);
 	}
-	*e = (struct tlb_entry){.valid = true,
-				.write = pte_write(pte),
-				.dirty = pte_dirty(pte),
-				.mm = (uint8_t)mm->id,
-				.vpn = addr_vpn(addr),
-				.pfn = pte_pfn(pte),
-				.gen = gen,
-				.vma_gen = vma_gen,
-				.fill_seq = ++tlb_fill_seq};
+	for (int i = 0; i < nr; i++) {
+		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
+		uint32_t pfn = pfn0 + (uint32_t)i;
+		struct tlb_entry *e = tlb_slot(cpu, mm, a);
+		*e = (struct tlb_entry){.valid = true,
+					.write = pte_write(pte),
+					.dirty = pte_dirty(pte),
+					.cont = cont,
+					.mm = (uint8_t)mm->id,
+					.vpn = addr_vpn(a),
+					.pfn = pfn,
+					.gen = a == addr ? gen : pfn_page(pfn)->gen,
+					.vma_gen = vma_gen,
+					.fill_seq = ++tlb_fill_seq};
+	}
 	mm->cpumask |= 1u << cpu;
 }
 
 static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned long end)
 {
+	/* a TLBI by address drops a block entry covering it: all of the block's slots */
 	for (int i = 0; i < TLB_ENTRIES; i++) {
 		struct tlb_entry *e = &mm_tlb[cpu][i];
 		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
-			e->valid = false;
+			tlb_entry_invalidate(cpu, e);
 	}
 }
 
@@ -134,7 +199,7 @@ void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
 pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
 			 struct sched_site *site)
 {
-	pte_t old = __ptep_get_and_clear(ptep, site);
+	pte_t old = contpte_get_and_clear_full_ptes(vma->vm_mm, addr, ptep, 1, site);
 	if (pte_present(old))
 		__flush_tlb_range(vma->vm_mm, addr, addr + PAGE_SIZE, site);
 	return old;

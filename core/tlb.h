@@ -24,6 +24,7 @@ struct tlb_entry {
 	bool valid;
 	bool write;
 	bool dirty;
+	bool cont; /* one of CONT_PTES slots standing for one contiguous (block) entry */
 	uint8_t mm;
 	uint32_t vpn;
 	uint32_t pfn;
@@ -37,7 +38,14 @@ extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
 /* Oracle bookkeeping: does any CPU's TLB hold a writable entry for frame @pfn? */
 bool tlb_caches_pfn_writable(uint32_t pfn);
+/*
+ * Cache @pte for @addr.  A CONT entry (arm64 flavour) caches its whole block as
+ * one entry, translating each page of the block to the matching frame of the
+ * entry's; it takes CONT_PTES slots, and goes as a whole.
+ */
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
+/* Drop @e from its CPU's TLB (a block entry: all of it). */
+void tlb_entry_invalidate(int cpu, struct tlb_entry *e);
 void tlb_reset(void);
 
 /*

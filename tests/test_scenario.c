@@ -293,7 +293,11 @@ Test(scenario_errors, preamble)
 	expect_error(H "expect clean foo\n", 2, "'expect clean' takes no site");
 	expect_error(H "expect lost-write foo bar\n", 2, "unexpected 'bar'");
 	expect_error(H "expect lost-write foo#2\n", 2, "character '#' not allowed");
-	expect_error(H "frobnicate\n", 2, "expected 'knobs', 'expect' or a section");
+	expect_error(H "frobnicate\n", 2, "expected 'knobs', 'arch', 'expect' or a section");
+	expect_error(H "arch\n", 2, "'arch' needs a name (x86 or arm64)");
+	expect_error(H "arch riscv\n", 2, "unknown arch 'riscv' (x86 or arm64)");
+	expect_error(H "arch arm64 x86\n", 2, "unexpected 'x86' after the arch");
+	expect_error(H "setup\narch arm64\n", 3, "'arch' must come before the sections");
 	expect_error(H "agents\nsetup\n", 3, "section 'setup' must come before 'agents'");
 	expect_error(H "setup\n\nsetup\n", 4, "duplicate section 'setup'");
 	expect_error(H "setup now\n", 2, "unexpected 'now' after 'setup'");
@@ -516,6 +520,7 @@ static const char *const good_files[] = {
       "CPU2 P1 store 0x3f000 = 0xffffffffffffffff\nCPU3 writeback F1\n",
     H "setup\nCPU1 P0 mmap 0x0 pages=8 file=F1 shared r\n"
       "schedule\nat 0 -> CPU0\nCPU0 at a:b(c).d>e-f_G9 -> CPU1\n",
+    H "arch arm64\nsetup\nCPU0 P0 mmap 0x0 pages=4 anon private rw\n",
 };
 
 Test(scenario_print, roundtrip_and_codec)
@@ -555,6 +560,9 @@ Test(scenario_misc, equal_sees_every_field)
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
 	b.knobs = 0;
+	cr_expect(!scn_equal(&a, &b));
+	b = a;
+	b.arch = SCN_ARCH_ARM64;
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
 	strcpy(b.expect_site, "x");

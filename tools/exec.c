@@ -15,6 +15,7 @@
 #include "../core/gup.h"
 #include "../core/hw.h"
 #include "../core/knobs.h"
+#include "../core/pgtable.h"
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
@@ -154,6 +155,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	ctx.s = s;
 	ctx.r = r;
 	mm_knobs = o->knobs;
+	pgtable_contpte = s->arch == SCN_ARCH_ARM64;
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
 	mm_reset();
@@ -191,7 +193,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 			hw_device_agents |= 1u << a;
 	}
 	sched_run(policy);
-	if (!sched_stopped())
+	if (!sched_stopped() && !o->keep_state)
 		sched_run_solo(0, mm_quiesce, NULL);
 	const struct sched_finding *f = sched_get_finding();
 	r->finding = f != NULL;

@@ -15,6 +15,7 @@
 struct exec_options {
 	uint32_t knobs;
 	uint32_t steps_max;
+	bool keep_state; /* tests: no quiescence, the model stays as the agents left it */
 };
 
 struct exec_op_result {

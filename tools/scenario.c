@@ -81,6 +81,8 @@ static bool site_is_done(const char *site)
 	return !strcmp(site, SCHED_SITE_DONE);
 }
 
+const char *const scn_arch_names[SCN_ARCH_COUNT] = {"x86", "arm64"};
+
 void scn_init(struct scenario *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -502,6 +504,23 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 	return true;
 }
 
+/* arch x86|arm64 */
+static bool parse_arch(struct parser *ps, struct line *l)
+{
+	struct word w;
+	if (!next_word(l, &w))
+		return fail(ps, "'arch' needs a name (x86 or arm64)");
+	int a = 0;
+	while (a < SCN_ARCH_COUNT && !word_is(w, scn_arch_names[a]))
+		a++;
+	if (a == SCN_ARCH_COUNT)
+		return fail(ps, "unknown arch %s (x86 or arm64)", q(w).s);
+	ps->s->arch = (uint8_t)a;
+	if (next_word(l, &w))
+		return fail(ps, "unexpected %s after the arch", q(w).s);
+	return true;
+}
+
 /* expect ORACLE|clean [SITE] */
 static bool parse_expect(struct parser *ps, struct line *l)
 {
@@ -568,9 +587,11 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		ps->where = sec;
 		return true;
 	}
-	if (word_is(w, "knobs") || word_is(w, "expect")) {
+	if (word_is(w, "knobs") || word_is(w, "expect") || word_is(w, "arch")) {
 		if (ps->where != SEC_PREAMBLE)
 			return fail(ps, "'%.*s' must come before the sections", (int)w.len, w.p);
+		if (word_is(w, "arch"))
+			return parse_arch(ps, l);
 		return word_is(w, "knobs") ? parse_knobs(ps, l) : parse_expect(ps, l);
 	}
 	switch (ps->where) {
@@ -588,7 +609,7 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		return parse_preempt(ps, l, w, &s->preempt[s->preempt_count++]);
 	default:
 		return fail(ps,
-			    "expected 'knobs', 'expect' or a section (setup, agents, "
+			    "expected 'knobs', 'arch', 'expect' or a section (setup, agents, "
 			    "schedule), got %s",
 			    q(w).s);
 	}
@@ -784,6 +805,8 @@ void scn_print(const struct scenario *s, FILE *out)
 				fprintf(out, " %s", mm_knob_table[k].name);
 		fputc('\n', out);
 	}
+	if (s->arch != SCN_ARCH_X86 && s->arch < SCN_ARCH_COUNT)
+		fprintf(out, "arch    %s\n", scn_arch_names[s->arch]);
 	if (s->expect >= 0 && s->expect < ORACLE_COUNT)
 		fprintf(out, "expect  %s", mm_oracle_names[s->expect]);
 	else
@@ -819,6 +842,7 @@ void scn_print(const struct scenario *s, FILE *out)
  * Layout (varint: LEB128, at most 10 bytes, saturated to the field's range):
  *
  *   knobs          varint, masked to KNOB_COUNT bits
+ *   arch           byte % SCN_ARCH_COUNT
  *   expect         byte % (ORACLE_COUNT + 1); 0 = clean, o + 1 = oracle o
  *   expect site    SITE (dropped when clean)
  *   setup          SECTION of OP (at most SCN_SETUP_MAX)
@@ -975,6 +999,7 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 
 	scn_init(s);
 	s->knobs = (uint32_t)rd_varint(&r) & knobs_mask();
+	s->arch = (uint8_t)(rd_byte(&r) % SCN_ARCH_COUNT);
 	expect = rd_byte(&r) % (ORACLE_COUNT + 1);
 	s->expect = (int)expect - 1;
 	rd_site(&r, s->expect_site, false);
@@ -1088,6 +1113,7 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 	struct writer w = {buf, buf_bytes, 0, false};
 
 	wr_varint(&w, s->knobs & knobs_mask());
+	wr_byte(&w, s->arch < SCN_ARCH_COUNT ? s->arch : 0);
 	wr_byte(&w, s->expect >= 0 && s->expect < ORACLE_COUNT ? (unsigned)s->expect + 1 : 0);
 	wr_site(&w, s->expect >= 0 ? s->expect_site : "", false);
 	wr_section(&w, s->setup, clamp_count(s->setup_count, SCN_SETUP_MAX), sizeof(s->setup[0]),
@@ -1134,8 +1160,8 @@ static bool preempt_equal(const struct scn_preempt *a, const struct scn_preempt 
 
 bool scn_equal(const struct scenario *a, const struct scenario *b)
 {
-	if (a->version != b->version || a->knobs != b->knobs || a->expect != b->expect ||
-	    strncmp(a->expect_site, b->expect_site, SCN_NAME_BYTES) ||
+	if (a->version != b->version || a->knobs != b->knobs || a->arch != b->arch ||
+	    a->expect != b->expect || strncmp(a->expect_site, b->expect_site, SCN_NAME_BYTES) ||
 	    a->setup_count != b->setup_count || a->ops_count != b->ops_count ||
 	    a->preempt_count != b->preempt_count)
 		return false;

@@ -9,6 +9,7 @@
  *   # comment (anywhere after '#')
  *   mmfuzz-sched 1
  *   knobs   zap-rmap-before-flush          (zero or more names, spaces or commas)
+ *   arch    arm64                          (x86, the default, or arm64: contpte, mTHP)
  *   expect  lost-write [SITE]              (an oracle name, or "clean")
  *
  *   setup                                   (run in order, one CPU at a time)
@@ -143,9 +144,14 @@ struct scn_preempt {
 	char site[SCN_NAME_BYTES]; /* anchored: site name, or "done" */
 };
 
+/* The architecture flavour of the model (pgtable_contpte). */
+enum scn_arch { SCN_ARCH_X86, SCN_ARCH_ARM64, SCN_ARCH_COUNT };
+extern const char *const scn_arch_names[SCN_ARCH_COUNT];
+
 struct scenario {
 	uint32_t version;
 	uint32_t knobs;			  /* bit per enum mm_knob */
+	uint8_t arch;			  /* enum scn_arch */
 	int expect;			  /* enum mm_oracle, or -1 for clean */
 	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */
 	int setup_count, ops_count, preempt_count;
