@@ -57,6 +57,13 @@ const char *zoo_subject_name(const struct zoo_plan *p, enum zoo_part part, int s
 				     : p->family[subject].name;
 }
 
+bool zoo_try_went_wrong(const struct zoo_try *t)
+{
+	int s = t->r.status;
+	return !t->done || s == ZOO_SPURIOUS || s == ZOO_NOREPRO || s == ZOO_ERROR ||
+	       (t->part == ZOO_PART_CLEAN && s == ZOO_FOUND);
+}
+
 bool zoo_strategy_is_engine(const struct zoo_strategy *st)
 {
 	return st->engine == ZOO_LIBFUZZER || st->engine == ZOO_AFL;
@@ -510,7 +517,12 @@ int cmd_zoo(int argc, char **argv, const char *self)
 		P.knobs_count, P.clean_count, P.strategies_count, P.seeds, P.seconds, P.jobs,
 		P.tries_count, P.keep ? ", work directory kept: " : "", P.keep ? P.workdir : "");
 	run_all();
-	if (!P.keep && !work)
+	bool wrong = false;
+	for (int i = 0; i < P.tries_count; i++)
+		wrong |= zoo_try_went_wrong(&P.tries[i]);
+	if (P.keep || wrong)
+		fprintf(stderr, "work directory kept: %s\n", P.workdir);
+	else if (!work)
 		zoo_remove_tree(P.workdir);
 	if (tsv)
 		zoo_report_tsv(&P, stdout);

@@ -47,7 +47,7 @@ struct zoo_result {
 	uint64_t runs; /* model runs (engines: their own execution count x ZOO_ENGINE_RUNS) */
 	double seconds;
 	char oracle[24];
-	char note[160];
+	char note[240];
 };
 
 enum zoo_part { ZOO_PART_KNOB, ZOO_PART_CLEAN };
@@ -95,7 +95,12 @@ const char *zoo_status_name(enum zoo_status s);
 /* Row name of a try's subject: the knob's or the family's. */
 const char *zoo_subject_name(const struct zoo_plan *p, enum zoo_part part, int subject);
 
-/* Run @t (in a child process of the zoo: it may fork, exec and crash). */
+/* Did @t end in a way the verdict fails on: not run, spurious, norepro, error, or
+ * any finding in the clean part? */
+bool zoo_try_went_wrong(const struct zoo_try *t);
+
+/* Run @t (in a child process of the zoo: it may fork, exec and crash).  Its work
+ * directory is WORKDIR/tNNNN (@index); kept when it went wrong. */
 void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index,
 		 struct zoo_result *r);
 

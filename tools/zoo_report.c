@@ -329,7 +329,7 @@ bool zoo_report_summary(const struct zoo_plan *p, FILE *out)
 		const struct zoo_try *t = &p->tries[i];
 		if (t->part != ZOO_PART_CLEAN)
 			continue;
-		dirty += !t->done || (t->r.status != ZOO_NONE && t->r.status != ZOO_EXHAUSTED);
+		dirty += zoo_try_went_wrong(t);
 	}
 	fprintf(out, "\nsummary\n  knobs found by at least one strategy: %d/%d%s%s\n", found,
 		p->knobs_count, missing[0] ? "; never:" : "", missing);

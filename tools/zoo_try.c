@@ -38,6 +38,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "../core/oracle.h"
 #include "exec.h"
 #include "explore.h"
 #include "engine.h"
@@ -82,23 +83,39 @@ static bool replay_finds(const struct scenario *s, uint32_t knobs, struct zoo_re
 	return res.finding;
 }
 
-/* A finding with @knobs on: it must not depend on nothing but the model. */
-static void check_knob_off(const struct scenario *s, uint32_t knobs, struct zoo_result *r)
+/*
+ * A finding @s (its schedule as it ran) with @knobs: with the knob on it must not
+ * replay with every knob off (else SPURIOUS: a model bug).  A finding that went
+ * wrong that way, or any finding of the clean part, is kept as DIR/finding.sched.
+ */
+static void judge_finding(const char *dir, struct scenario *s, uint32_t knobs, struct zoo_result *r)
 {
-	if (!knobs)
-		return; /* clean part: the finding itself is the false positive */
 	struct zoo_result off = {0};
-	if (replay_finds(s, 0, &off)) {
+	if (knobs && replay_finds(s, 0, &off)) {
 		r->status = ZOO_SPURIOUS;
 		note(r, "finds %s with every knob off too", off.oracle);
 	}
+	if (knobs && r->status != ZOO_SPURIOUS)
+		return;
+	char path[ZOO_PATH_BYTES];
+	pathf(path, "%s/finding.sched", dir);
+	s->expect = mm_oracle_by_name(r->oracle);
+	s->expect_site[0] = 0;
+	FILE *f = (mkdir(dir, 0777) == 0 || errno == EEXIST) ? fopen(path, "w") : NULL;
+	if (f) {
+		scn_print(s, f);
+		fclose(f);
+	}
+	size_t n = strlen(r->note);
+	snprintf(r->note + n, sizeof(r->note) - n, "%s%s %s", n ? "; " : "",
+		 f ? "saved:" : "could not save", path);
 }
 
 /* ---- in-process strategies ----------------------------------------------------------- */
 
 static void run_in_process(const struct zoo_plan *p, const struct zoo_strategy *st,
 			   const struct zoo_try *t, const struct scenario *s, uint32_t knobs,
-			   struct zoo_result *r)
+			   const char *dir, struct zoo_result *r)
 {
 	struct explore_config c;
 	explore_config_default(&c);
@@ -126,7 +143,7 @@ static void run_in_process(const struct zoo_plan *p, const struct zoo_strategy *
 		note(r, "over %d preemptions: not replayed with the knob off", SCN_PREEMPT_MAX);
 		return;
 	}
-	check_knob_off(&er.schedule, knobs, r);
+	judge_finding(dir, &er.schedule, knobs, r);
 }
 
 /* ---- engines ----------------------------------------------------------------------- */
@@ -231,7 +248,7 @@ static uint64_t engine_runs(uint64_t execs, const char *log)
 }
 
 /* The harness's report in @log: replay it (knob on: must find; off: must be clean). */
-static void judge_report(const char *log, uint32_t knobs, struct zoo_result *r)
+static void judge_report(const char *dir, const char *log, uint32_t knobs, struct zoo_result *r)
 {
 	static struct scenario s;
 	char err[256];
@@ -251,7 +268,7 @@ static void judge_report(const char *log, uint32_t knobs, struct zoo_result *r)
 		return;
 	}
 	r->status = ZOO_FOUND;
-	check_knob_off(&s, knobs, r);
+	judge_finding(dir, &s, knobs, r);
 }
 
 static void run_libfuzzer(const struct zoo_plan *p, const char *dir, const char *seeds,
@@ -284,10 +301,10 @@ static void run_libfuzzer(const struct zoo_plan *p, const char *dir, const char 
 	r->runs = engine_runs(log_number(log, "stat::number_of_executed_units:"), log);
 	char line[200];
 	if (log_line(log, "==mmfuzz== FINDING", line, sizeof(line)))
-		judge_report(log, knobs, r);
+		judge_report(dir, log, knobs, r);
 	else if (log_line(log, "deadly signal", line, sizeof(line)) ||
 		 log_line(log, "ERROR: libFuzzer", line, sizeof(line)))
-		judge_report(log, knobs, r); /* no report: NOREPRO with the engine's words */
+		judge_report(dir, log, knobs, r); /* no report: NOREPRO with the engine's words */
 	else if (!log_line(log, "Done ", line, sizeof(line)) && !r->runs) {
 		r->status = ZOO_ERROR;
 		if (!log_line(log, "cannot", r->note, sizeof(r->note)))
@@ -387,7 +404,7 @@ static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds
 	pid = spawn(rargv, replay);
 	waitpid(pid, NULL, 0);
 	r->runs = engine_runs(w.execs, replay);
-	judge_report(replay, knobs, r);
+	judge_report(dir, replay, knobs, r);
 }
 
 /* ---- one try ----------------------------------------------------------------------- */
@@ -430,17 +447,17 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	const struct zoo_scenario *z =
 	    t->part == ZOO_PART_KNOB ? &p->regression[t->subject] : &p->family[t->subject];
 	uint32_t knobs = t->part == ZOO_PART_KNOB ? 1u << p->knobs[t->subject] : 0;
+	char dir[ZOO_PATH_BYTES], seeds[ZOO_PATH_BYTES], kn[ZOO_NAME_BYTES];
+	pathf(dir, "%s/t%04d", p->workdir, index);
 	memset(r, 0, sizeof(*r));
 	if (!zoo_strategy_is_engine(st)) {
 		if (!z->name[0]) {
 			r->status = ZOO_NO_SCENARIO;
 			return;
 		}
-		run_in_process(p, st, t, &z->s, knobs, r);
+		run_in_process(p, st, t, &z->s, knobs, dir, r);
 		return;
 	}
-	char dir[ZOO_PATH_BYTES], seeds[ZOO_PATH_BYTES], kn[ZOO_NAME_BYTES];
-	pathf(dir, "%s/t%04d", p->workdir, index);
 	pathf(seeds, "%s/seeds", dir);
 	if (mkdir(dir, 0777) || mkdir(seeds, 0777)) {
 		r->status = ZOO_ERROR;
@@ -469,6 +486,9 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 		run_libfuzzer(p, dir, seeds, t->seed, knobs, r);
 	else
 		run_afl(p, dir, seeds, t->seed, knobs, r);
-	if (!p->keep)
-		zoo_remove_tree(dir);
+	struct zoo_try done = *t;
+	done.r = *r;
+	done.done = true;
+	if (!p->keep && !zoo_try_went_wrong(&done))
+		zoo_remove_tree(dir); /* else its logs and the finding stay for a look */
 }
