@@ -255,7 +255,7 @@ static void judge_report(const char *dir, const char *log, uint32_t knobs, struc
 	if (!engine_report_scenario(log, &s, err, sizeof(err))) {
 		r->status = ZOO_NOREPRO;
 		char line[200];
-		if (log_line(log, "ASSERT", line, sizeof(line)) ||
+		if (log_line(log, "simulator assertion", line, sizeof(line)) ||
 		    log_line(log, "ERROR", line, sizeof(line)))
 			note(r, "%s", line);
 		else
