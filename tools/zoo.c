@@ -180,6 +180,8 @@ static void select_families(const char *list)
 			snprintf(name, sizeof(name), "%.*s", (int)len, p);
 			die("unknown family '%s' (the .sched files of the corpus directory)", name);
 		}
+		if (len && P.clean_count == ZOO_FAMILIES_MAX)
+			die("more than %s families in --families", "64");
 		if (len)
 			P.clean[P.clean_count++] = i;
 		p += len + (p[len] == ',');
@@ -424,7 +426,7 @@ static _Noreturn void usage(void)
 	    stderr,
 	    "usage: mmfuzz zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv]\n"
 	    "                  [--knobs=a,b] [--families=a,b] [--jobs N]\n"
-	    "                  [--fuzz-seeds regression|corpus] [--regressions DIR]\n"
+	    "                  [--fuzz-seeds regression|corpus] [--pages N] [--regressions DIR]\n"
 	    "                  [--corpus DIR] [--work DIR] [--keep] [--table FILE]\n"
 	    "strategies: libfuzzer, afl, random, pctD (PCT depth D), dfsB (bounded DFS)\n"
 	    "default: --strategies " ZOO_DEFAULT_STRATEGIES " --seconds-per-knob 10 --seeds 3\n");
@@ -465,6 +467,8 @@ int cmd_zoo(int argc, char **argv, const char *self)
 		else if (!strcmp(a, "--fuzz-seeds") && v &&
 			 (!strcmp(v, "regression") || !strcmp(v, "corpus")))
 			P.fuzz_from_corpus = !strcmp(v, "corpus");
+		else if (!strcmp(a, "--pages") && v)
+			P.pages = (int)parse_number(a, v, 1, SCN_VA_PAGES);
 		else if (!strcmp(a, "--regressions") && v)
 			regdir = v;
 		else if (!strcmp(a, "--corpus") && v)
@@ -486,7 +490,7 @@ int cmd_zoo(int argc, char **argv, const char *self)
 		i += takes;
 	}
 	select_strategies(strategies);
-	uint32_t mask = (1u << KNOB_COUNT) - 1;
+	uint32_t mask = (uint32_t)((1ull << KNOB_COUNT) - 1); /* default: every knob */
 	char err[128];
 	if (knobs && !mm_knobs_parse(knobs, &mask, err, sizeof(err)))
 		die("%s (see: mmfuzz knobs)", err);

@@ -74,6 +74,7 @@ struct zoo_plan {
 	int seeds;
 	int jobs;
 	bool fuzz_from_corpus; /* engines seeded with every family, not the regression */
+	int pages;	       /* the engines' MMFUZZ_PAGES; 0: enough for their seeds */
 	bool keep;	       /* keep the work directory */
 	int knobs[KNOB_COUNT]; /* knob part: which knobs, in table order */
 	int knobs_count;

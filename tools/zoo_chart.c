@@ -18,7 +18,7 @@
 #define CHART_ROWS_MAX 64
 #define LABEL_W	       250
 #define PLOT_W	       560
-#define MISS_W	       80 /* the "not found" column */
+#define MISS_W	       110 /* the "not found" column */
 #define ROW_H	       30
 #define TOP	       70
 

@@ -429,13 +429,13 @@ static uint32_t pages_used(const struct scenario *s)
  * (default 4: races need collisions).  A seed that needs more (a PMD range for a
  * THP or a collapse, an mremap target) would be folded out of shape before its
  * first run, so the pages cover every seed: at least the default, at most the
- * whole address space.
+ * whole address space.  --pages N overrides it.
  */
-static void set_pages(const struct zoo_scenario *seeds, int count)
+static void set_pages(const struct zoo_plan *p, const struct zoo_scenario *seeds, int count)
 {
-	uint32_t pages = 4;
+	uint32_t pages = p->pages ? (uint32_t)p->pages : 4;
 	char v[16];
-	for (int i = 0; i < count; i++)
+	for (int i = 0; i < count && !p->pages; i++)
 		pages = pages_used(&seeds[i].s) > pages ? pages_used(&seeds[i].s) : pages;
 	snprintf(v, sizeof(v), "%u", pages < SCN_VA_PAGES ? pages : SCN_VA_PAGES);
 	setenv("MMFUZZ_PAGES", v, 1);
@@ -468,10 +468,10 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	if (t->part == ZOO_PART_KNOB && (p->fuzz_from_corpus || !z->name[0])) {
 		for (int i = 0; i < p->families_count; i++)
 			ok &= write_seed(seeds, &p->family[i]);
-		set_pages(p->family, p->families_count);
+		set_pages(p, p->family, p->families_count);
 	} else {
 		ok = write_seed(seeds, z);
-		set_pages(z, 1);
+		set_pages(p, z, 1);
 	}
 	if (!ok) {
 		r->status = ZOO_ERROR;
