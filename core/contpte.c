@@ -10,16 +10,17 @@
 bool pgtable_contpte;
 
 /*
- * Oracle bookkeeping: blocks being rewritten (contpte_convert()) or torn down
- * whole (get_and_clear_full_ptes()).  Their entries go invalid one at a time and
- * a walker may find some invalid, others CONT: harmless, as the valid ones still
- * translate to the right frames and the TLB flush that follows removes the rest.
+ * Oracle bookkeeping: blocks being rewritten (contpte_convert()), mapped whole
+ * (set_ptes()) or torn down whole (get_and_clear_full_ptes()).  Their entries
+ * change one at a time and a walker may find some invalid, others CONT: harmless,
+ * as the valid ones translate to the right frames (the block's final ones, or
+ * its old ones until the TLB flush that follows).
  */
-static bool contpte_clearing[NR_PTE_TABLES * PTRS_PER_PTE / CONT_PTES];
+static bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE / CONT_PTES];
 
 void contpte_reset(void)
 {
-	memset(contpte_clearing, 0, sizeof(contpte_clearing));
+	memset(contpte_rewriting, 0, sizeof(contpte_rewriting));
 }
 
 static size_t block_of(pte_t *ptep)
@@ -49,7 +50,7 @@ const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad)
 		pte_t pte = block[i];
 		*bad = block + i;
 		if (!pte_present(pte)) {
-			if (contpte_clearing[block_of(ptep)])
+			if (contpte_rewriting[block_of(ptep)])
 				continue;
 			return "an entry of the block is invalid while the others are CONT";
 		}
@@ -157,7 +158,13 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 	int at = (int)(ptep - block);
 	pte = pte_mkold(pte_mkclean(pte));
 	bool rmw = !pte_cont(pte) && knob_enabled(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK);
-	contpte_clearing[block_of(ptep)] = true; /* oracle bookkeeping */
+	contpte_rewriting[block_of(ptep)] = true; /* oracle bookkeeping */
+	/* oracle bookkeeping: the entries come back; a store through a TLB entry
+	 * meanwhile is a store to the page at its address (as for mprotect) */
+	struct folio *folio = pte_present(pte) ? pfn_folio(pte_pfn(pte)) : NULL;
+	uint8_t transient = folio ? folio->oracle & FOLIO_ORACLE_TRANSIENT : 0;
+	if (folio)
+		folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t old =
 		    rmw ? __ptep_get(block + i, site) : __ptep_get_and_clear(block + i, site);
@@ -170,7 +177,9 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 		__flush_tlb_range(mm, start, start + CONT_PTE_SIZE, site);
 	for (int i = 0; i < CONT_PTES; i++)
 		__set_pte_at(block + i, pte_in_block(pte, at, i), site);
-	contpte_clearing[block_of(ptep)] = false;
+	contpte_rewriting[block_of(ptep)] = false;
+	if (folio)
+		folio->oracle = (uint8_t)((folio->oracle & ~FOLIO_ORACLE_TRANSIENT) | transient);
 }
 
 /* Models: contpte_try_unfold().  Context: the PTL held. */
@@ -230,6 +239,8 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 		return;
 	}
 	unsigned long end = addr + (unsigned long)nr * PAGE_SIZE;
+	for (int i = 0; i < nr; i++) /* oracle bookkeeping */
+		contpte_rewriting[block_of(ptep + i)] = true;
 	for (int i = 0; i < nr; i++) {
 		unsigned long a = addr + (unsigned long)i * PAGE_SIZE, bs = a & CONT_PTE_MASK;
 		pte_t e = pte_in_block(pte, 0, i);
@@ -237,6 +248,8 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 		bool whole = bs >= addr && bs + CONT_PTE_SIZE <= end && first % CONT_PTES == 0;
 		__set_pte_at(ptep + i, whole ? pte_mkcont(e) : e, site);
 	}
+	for (int i = 0; i < nr; i++)
+		contpte_rewriting[block_of(ptep + i)] = false;
 }
 
 /*
@@ -260,7 +273,7 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 		if ((last + PAGE_SIZE) & ~CONT_PTE_MASK)
 			contpte_try_unfold(mm, last, ptep + nr - 1, site);
 		for (int i = 0; i < nr; i++) /* oracle bookkeeping */
-			contpte_clearing[block_of(ptep + i)] = true;
+			contpte_rewriting[block_of(ptep + i)] = true;
 	}
 	pte_t pte = __ptep_get_and_clear(ptep, site);
 	for (int i = 1; i < nr; i++) {
@@ -271,7 +284,7 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 			pte = pte_mkyoung(pte);
 	}
 	for (int i = 0; pgtable_contpte && i < nr; i++)
-		contpte_clearing[block_of(ptep + i)] = false;
+		contpte_rewriting[block_of(ptep + i)] = false;
 	return pte;
 }
 

@@ -10,8 +10,9 @@
  * Models: mm/gup.c gup_fast() with write_protect_seq, gup_fast_pte_range(),
  * try_grab_folio(), gup_must_unshare(), __get_user_pages() with
  * follow_page_pte() and faultin_page() (FAULT_FLAG_UNSHARE).  Leaves out: large
- * folios (pincount), FOLL_LONGTERM migration out of movable zones, FOLL_FORCE,
- * huge PMDs.
+ * folios (pincount), FOLL_LONGTERM migration out of movable zones, huge PMDs.
+ * FOLL_FORCE: a write to a read-only private mapping breaks COW and then may
+ * follow the read-only PTE of the exclusive anon copy (can_follow_write_pte()).
  */
 #ifndef MMFUZZ_GUP_H
 #define MMFUZZ_GUP_H
@@ -23,6 +24,7 @@ struct folio;
 /* gup_flags */
 #define FOLL_WRITE    0x01u
 #define FOLL_GET      0x04u
+#define FOLL_FORCE    0x10u /* ptrace, /proc/pid/mem: write a read-only private mapping */
 #define FOLL_LONGTERM 0x100u
 #define FOLL_PIN      0x40000u
 
@@ -65,5 +67,11 @@ void gup_note_grab(struct mm_struct *mm, unsigned long addr);
  * with @flags, read the word at @addr through it, drop it.  Returns 0 or -errno.
  */
 int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, uint64_t *val);
+/*
+ * Models: access_remote_vm() writing one word, as a debugger's write to
+ * /proc/pid/mem or PTRACE_POKEDATA: GUP with FOLL_FORCE | FOLL_WRITE under
+ * mmap_lock, the store through the kernel's mapping of the page, the page put.
+ */
+int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t val);
 
 #endif

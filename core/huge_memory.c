@@ -78,8 +78,13 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long haddr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	/* pmdp_invalidate(): from here no CPU may keep using the huge translation */
+	/*
+	 * pmdp_invalidate(): from here no CPU may keep using the huge translation; the
+	 * PMD stays huge to software, so a racing zap of the range takes the PMD lock
+	 * and waits for us instead of finding nothing to zap or flush.
+	 */
 	pmd_t old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
+	set_pmd_at(mm, haddr, pmdp, (pmd_t){old.val | _PMD_INVALID});
 	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));

@@ -65,13 +65,11 @@ void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
 }
 
 /*
- * The oracle's privileged view (no yield): may this access to a private page be
- * compared with (or recorded in) the shadow of @addr?  Only while the page table
- * maps the page there, or clears it for a moment (TRANSIENT).  An access through a
- * stale translation (the page was discarded, moved by mremap or replaced by COW)
- * makes the page UNTRACKED for good: such user races have no single answer.
+ * (see hw.h) An access through a stale translation (the page was discarded,
+ * moved by mremap or replaced by COW) makes the page UNTRACKED for good: such
+ * user races have no single answer.
  */
-static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
+bool hw_private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
 {
 	struct folio *folio = page_folio(page);
 	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
@@ -172,6 +170,8 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
 		return WALK_FAULT;
+	if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd))
+		return WALK_FAULT; /* being split */
 	if (pmd_trans_huge(pmd)) {
 		/* a leaf: A/D go to the PMD, the TLB gets the page at @addr */
 		if (write && !pmd_write(pmd))
@@ -309,7 +309,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			bool tracked = file_page || private_page_tracked(mm, base, page);
+			bool tracked = file_page || hw_private_page_tracked(mm, base, page);
 			if (write) {
 				page->data[word] = *val;
 				hw_note_store(mm, addr, page, word, *val, cpu, site, tracked);

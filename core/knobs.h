@@ -105,6 +105,12 @@
 	  "(writeback's folio_mkclean) find the page at its new address and clean it there "         \
 	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "     \
 	  "by eb66ae030829)")                                                                        \
+	X(KNOB_DIRTY_COW, "dirty-cow", "lost-write",                                                 \
+	  "__get_user_pages() drops FOLL_WRITE once a FOLL_FORCE write fault has broken COW in a "   \
+	  "mapping without VM_WRITE, and follows the PTE for read: if MADV_DONTNEED zaps the "       \
+	  "private copy before the retry, the read fault maps the page-cache page and a "            \
+	  "debugger's write to a read-only private file mapping lands in the file (Dirty COW, "      \
+	  "CVE-2016-5195, fixed by 19be0eaffa3a)")                                                   \
 	X(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK, "contpte-nonatomic-ad-writeback", "contpte",          \
 	  "arm64: unfolding a contpte block reads its entries, gathers their access/dirty bits "     \
 	  "and "                                                                                     \

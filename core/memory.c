@@ -233,9 +233,13 @@ static int do_cow_fault(struct vm_fault *vmf)
 	folio_put(folio);
 	if (!new)
 		return VM_FAULT_OOM;
-	if (!finish_fault(vmf, new, pte_mkdirty(pfn_pte(folio_pfn(new), true))))
+	/* maybe_mkwrite(): a FOLL_FORCE write breaks COW in a read-only mapping too */
+	bool writable = vma->vm_flags & VM_WRITE;
+	if (!finish_fault(vmf, new, pte_mkdirty(pfn_pte(folio_pfn(new), writable)))) {
 		folio_put(new);
-	return 0;
+		return 0;
+	}
+	return VM_FAULT_WRITE;
 }
 
 /*
@@ -346,11 +350,13 @@ static int do_wp_page(struct vm_fault *vmf)
 		if (reuse) {
 			SetPageAnonExclusive(page);
 			if (!vmf->unshare) {
-				pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+				pte_t entry = pte_mkyoung(pte_mkdirty(vmf->orig_pte));
+				if (vma->vm_flags & VM_WRITE) /* maybe_mkwrite() */
+					entry = pte_mkwrite(entry);
 				set_pte_at(mm, vmf->address, vmf->pte, entry);
 			}
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
-			return 0;
+			return vmf->unshare ? 0 : VM_FAULT_WRITE;
 		}
 	} else if (vmf->unshare) {
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -358,6 +364,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	int ret = 0;
 	struct folio *new = folio_copy_anon(page);
 	if (!new) {
 		folio_put(folio);
@@ -367,18 +374,19 @@ static int do_wp_page(struct vm_fault *vmf)
 	if (vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
 		ptep_clear_flush(vma, vmf->address, vmf->pte);
 		folio_add_new_anon_rmap(new, vma, vmf->address);
-		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare);
+		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare && (vma->vm_flags & VM_WRITE));
 		set_pte_at(mm, vmf->address, vmf->pte, vmf->unshare ? entry : pte_mkdirty(entry));
 		folio_remove_rmap_pte(page, vma);
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(folio); /* the old mapping's reference */
+		ret = vmf->unshare ? 0 : VM_FAULT_WRITE;
 	} else {
 		if (vmf->pte)
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(new);
 	}
 	folio_put(folio);
-	return 0;
+	return ret;
 }
 
 /* Models: pte_unmap_same(): is the PTE still vmf->orig_pte, read under the PTL? */
@@ -460,6 +468,11 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd)) {
+		/* being split: wait on the PMD lock the splitter holds, then retry */
+		spin_lock(&mm->page_table_lock);
+		spin_unlock(&mm->page_table_lock);
+		return 0;
 	} else if (pmd_trans_huge(pmd)) {
 		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare)
 			return 0; /* huge_pmd_set_accessed(): the walker does the rest */

@@ -31,7 +31,11 @@ typedef struct {
 #define _PAGE_PFN_SHIFT 12
 #define _PMD_PRESENT	(1ull << 0)
 /* a huge PMD is a leaf (PSE) mapping a PMD-sized folio, with the PTE's R/W, A, D */
-#define _PMD_HUGE	(1ull << 7)
+#define _PMD_HUGE (1ull << 7)
+/* pmdp_invalidate(): a huge PMD being split, still present and huge to software
+ * (so that zap and others take the PMD lock and wait), not to the MMU (x86: PSE
+ * kept, PRESENT cleared) */
+#define _PMD_INVALID	(1ull << 3)
 #define HPAGE_PMD_ORDER (PMD_SHIFT - PAGE_SHIFT)
 #define HPAGE_PMD_NR	(1 << HPAGE_PMD_ORDER)
 #define PMD_SIZE	(1ul << PMD_SHIFT)
@@ -168,6 +172,11 @@ static inline bool pmd_trans_huge(pmd_t pmd)
 	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
 }
 /* a present PMD that points to a PTE table */
+/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD? */
+static inline bool pmd_hw_valid(pmd_t pmd)
+{
+	return !(pmd.val & _PMD_INVALID);
+}
 static inline bool pmd_table_present(pmd_t pmd)
 {
 	return pmd_present(pmd) && !(pmd.val & _PMD_HUGE);

@@ -118,11 +118,15 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 		tlb_check_others(cpu, mm, a, pfn, g, vma_gen);
 		/*
 		 * Oracle: a block entry must not overlap an entry this TLB still holds for
-		 * another page of the block (arm64: a TLB conflict abort, or either
-		 * translation).  Folding by break-before-make flushes them first.
+		 * another page of the block, translating it to the same frame: the block
+		 * was folded over a single-page entry without the flush of
+		 * break-before-make (arm64: a TLB conflict abort, or either translation).
+		 * A stale entry of a page since unmapped (a zap whose flush is pending
+		 * when a fault maps a new block there) is the race x86 has too, left to
+		 * tlb-coherence's rules; its conflict abort is not modelled.
 		 */
 		struct tlb_entry *o = cont && a != addr ? tlb_lookup(cpu, mm, a) : NULL;
-		if (o && !o->cont)
+		if (o && !o->cont && o->pfn == pfn)
 			sched_finding(
 			    mm_oracle_names[ORACLE_CONTPTE], &site_tlb_fill, NULL, 0,
 			    "%s fills a contiguous TLB entry for P%d 0x%lx-0x%lx while it "

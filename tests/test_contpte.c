@@ -21,13 +21,10 @@ static struct exec_result r;
 static void run(const char *text)
 {
 	char err[512];
-	cr_assert(scn_parse(&s, text, strlen(text), "t.sched", err, sizeof(err)), "%s", err);
-	static struct sched_directed d;
-	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s", err);
 	struct exec_options o;
 	exec_options_default(&o);
 	o.keep_state = true;
-	exec_run(&s, &d.base, &o, &r);
+	cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
 	cr_assert(!r.finding, "unexpected %s: %s", r.f.oracle, r.f.msg);
 	for (int i = 0; i < s.ops_count; i++)
 		cr_assert(r.ops[i].done, "operation %d did not complete", i + 1);

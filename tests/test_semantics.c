@@ -22,12 +22,9 @@ static struct exec_result r;
 static void run(const char *text)
 {
 	char err[512];
-	cr_assert(scn_parse(&s, text, strlen(text), "t.sched", err, sizeof(err)), "%s", err);
-	static struct sched_directed d;
-	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s", err);
 	struct exec_options o;
 	exec_options_default(&o);
-	exec_run(&s, &d.base, &o, &r);
+	cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
 	cr_assert(!r.finding, "unexpected %s: %s", r.f.oracle, r.f.msg);
 	for (int i = 0; i < s.ops_count; i++)
 		cr_assert(r.ops[i].done, "operation %d did not complete", i + 1);
@@ -413,6 +410,59 @@ Test(semantics, after_fork_neither_process_sees_the_others_writes)
 	cr_expect_eq(r.ops[5].value, 1, "nor does a GUP reference of the child");
 	cr_expect_eq(r.ops[8].value, 1, "a reference held across the parent's write");
 	cr_expect_eq(r.ops[9].err, -EINVAL, "only P0 forks (into P1)");
+}
+
+Test(semantics, an_exited_child_is_gone_and_the_parent_reuses_its_pages)
+{
+	/* the child exits before the parent's write: the parent's page is its own again */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU0 P1 load 0x0\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU1 P0 store 0x0 = 5\n"
+		 "  CPU1 P0 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, -ESRCH, "no system call in an exited process");
+	cr_expect_eq(r.ops[2].err, -ESRCH, "nor a second exit");
+	cr_expect_eq(r.ops[4].value, 5);
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 0,
+		     "exit_mmap() dropped the child's mapping: the write reuses the page");
+	/* control: without the exit the same write copies the page, word by word */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x0 = 5\n");
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 2 * MM_WORDS_PER_PAGE);
+}
+
+Test(semantics, a_debuggers_write_to_a_read_only_private_mapping_stays_private)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 store 0x10000 = 1\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 file=F0 private r\n"
+		 "  CPU0 P0 mmap 0x4000 pages=1 anon private r\n"
+		 "agents\n"
+		 "  CPU1 P0 store 0x0 = 2\n"
+		 "  CPU1 P0 mem-write 0x0 = 9\n"
+		 "  CPU1 P0 mem-write 0x4000 = 8\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x4000\n"
+		 "  CPU1 P0 load 0x10000\n"
+		 "  CPU1 P0 mem-write 0x10000 = 7\n");
+	cr_expect_eq(r.ops[0].err, -EFAULT, "the process itself may not write there");
+	cr_expect_eq(r.ops[1].err, 0, "FOLL_FORCE may: it breaks COW");
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[3].value, 9, "the process sees the debugger's write");
+	cr_expect_eq(r.ops[4].value, 8);
+	cr_expect_eq(r.ops[5].value, 1, "the file does not (the final sync checks the disk)");
+	cr_expect_eq(r.ops[6].err, 0, "a writable shared mapping is written as is");
 }
 
 Test(semantics, a_long_term_pin_stays_coherent)

@@ -49,6 +49,13 @@ bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err
 /* The same, dropping the preemptions that do not apply (fuzzer inputs). */
 void exec_directed_lenient(const struct scenario *s, struct sched_directed *d);
 
+/*
+ * Parse @text (named "t.sched" in messages) into *@s and run it once under its own
+ * schedule.  False, with the message in err, if it does not parse or apply.
+ */
+bool exec_text(const char *text, const struct exec_options *o, struct scenario *s,
+	       struct exec_result *r, char *err, size_t err_bytes);
+
 /* Wraps a policy and records the decisions that differ from the directed default. */
 struct exec_recorder {
 	struct sched_policy base;

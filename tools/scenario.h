@@ -91,7 +91,9 @@ enum scn_field {
 	X(SCN_OP_PIN, "pin", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                                 \
 	X(SCN_OP_DMA_READ, "dma-read", 0)                                                          \
 	X(SCN_OP_DMA_WRITE, "dma-write", SCN_F_VALUE)                                              \
-	X(SCN_OP_UNPIN, "unpin", 0)
+	X(SCN_OP_UNPIN, "unpin", 0)                                                                \
+	X(SCN_OP_EXIT, "exit", SCN_F_PROC)                                                         \
+	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)
 
 /* clang-format off */
 enum scn_op_kind {
