@@ -112,8 +112,10 @@ pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 
 pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 {
-	if (!pte_split_mode())
+	if (!pte_split_mode()) {
+		pte_lockless_torn = false; /* one word: never torn (and no stale verdict) */
 		return __ptep_get(ptep, site);
+	}
 	for (;;) {
 		/* oracle bookkeeping: the values the PTE held as each half was read */
 		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);

@@ -43,6 +43,7 @@
 #include "../core/knobs.h"
 #include "../core/oracle.h"
 #include "exec.h"
+#include "engine.h"
 #include "minimize.h"
 #include "scenario.h"
 
@@ -205,12 +206,8 @@ static pid_t start_worker(int k, int seconds_left)
 		snprintf(name, sizeof(name), "main");
 	else
 		snprintf(name, sizeof(name), "sec%d", k);
-	setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mut, 1);
-	setenv("AFL_NO_UI", "1", 1);
-	setenv("AFL_SKIP_CPUFREQ", "1", 1);
-	setenv("AFL_NO_AFFINITY", "1", 1);
+	engine_afl_environment(mut);
 	setenv("AFL_AUTORESUME", "1", 1);
-	setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
 	char *argv[] = {"/usr/bin/env",
 			"afl-fuzz",
 			k ? "-S" : "-M",
@@ -282,27 +279,7 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	pid_t pid = spawn(argv, log);
 	int status;
 	waitpid(pid, &status, 0);
-	FILE *f = fopen(log, "r");
-	if (!f)
-		return false;
-	static char text[65536];
-	size_t len = 0;
-	bool in = false;
-	char line[1024];
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "==mmfuzz== scenario", 19)) {
-			in = true;
-			continue;
-		}
-		if (!strncmp(line, "==mmfuzz== end", 14))
-			break;
-		if (in && len + strlen(line) < sizeof(text)) {
-			memcpy(text + len, line, strlen(line));
-			len += strlen(line);
-		}
-	}
-	fclose(f);
-	if (!in || !scn_parse(s, text, len, crash, err, sizeof(err)))
+	if (!engine_report_scenario(log, s, err, sizeof(err)))
 		return false;
 	static struct sched_directed d;
 	struct exec_options o;
