@@ -16,14 +16,14 @@
 SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
 
 /* oracle bookkeeping: how often each page of each mm was unmapped by its process,
- * and that count where the last GUP grabbed its page (under the PTL, or right
- * after its lockless re-check) */
+ * and that count where each agent's last GUP grabbed its page (under the PTL, or
+ * right after its lockless re-check); per agent, as GUPs run concurrently */
 static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
-static uint32_t gup_found_zaps;
+static uint32_t gup_found_zaps[SCHED_AGENTS_MAX];
 
 void gup_note_grab(struct mm_struct *mm, unsigned long addr)
 {
-	gup_found_zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
+	gup_found_zaps[sched_current()] = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
 }
 
 /*
@@ -69,17 +69,29 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	if (!folio_try_get(folio))
 		return NULL;
 	gup_grab_more(folio, flags);
+	gup_note_grab(mm, addr); /* oracle: before the re-check (see gup_fast_pte()) */
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
 	if ((!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
 	return page;
+}
+
+/* Oracle: the PTE table GUP-fast just read from is still table @table of
+ * generation @gen (not freed, nor freed and reused) — else `use-after-free`. */
+static void gup_fast_check_table(struct mm_struct *mm, unsigned long addr, unsigned table,
+				 uint32_t gen)
+{
+	if (!pte_table_live(table, gen))
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
+			      NULL, 1u << sched_current(),
+			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
+			      sched_agent_name(sched_current()), table, mm->id, addr);
 }
 
 /*
@@ -108,11 +120,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
-	if (!pte_table_live(table, table_gen))
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
-			      NULL, 1u << sched_current(),
-			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
-			      sched_agent_name(sched_current()), table, mm->id, addr);
+	gup_fast_check_table(mm, addr, table, table_gen);
 	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
@@ -129,13 +137,21 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		return NULL;
 	gup_grab_more(folio, flags);
 	/*
+	 * The PTE may have changed since we read it, and the table may no longer be
+	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
+	 * and copies them while we still walk the detached table, where the PTE stays
+	 * the same until the copy is done; so re-check both.  Knob
+	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
 	 * Oracle: mapped there as of the re-check, which reads the PTE (on arm64 its
 	 * contpte block next, gathering A/D): an unmap counted after this point may
 	 * have cleared the PTE just after the re-check read it.
 	 */
 	gup_note_grab(mm, addr);
-	/* the PMD may have been freed and the PTE changed since we read them */
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep))) {
+	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
+			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
+	pte_t again = ptep_get(ptep);
+	gup_fast_check_table(mm, addr, table, table_gen);
+	if (pmd_changed || !pte_same(pte, again)) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
@@ -148,24 +164,29 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 }
 
 /*
- * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
- * fault it in; with *unshare true: an unshare fault first.
+ * Models: can_follow_write_pte()/_pmd()'s common part: a FOLL_FORCE write may use
+ * a read-only entry of a private mapping without VM_WRITE once the page is the
+ * process's own (exclusive anon: COW was broken for it).
  */
-/*
- * Models: can_follow_write_pte(): a FOLL_FORCE write may use a read-only PTE of a
- * private mapping without VM_WRITE once the page is the process's own
- * (exclusive anon: COW was broken for it).
- */
-static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_area_struct *vma,
-				 unsigned int flags)
+bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
+			     unsigned int flags)
 {
-	if (pte_write(pte))
-		return true;
 	if (!(flags & FOLL_FORCE) || (vma->vm_flags & (VM_SHARED | VM_WRITE)))
 		return false;
 	return folio_test_anon(page) && PageAnonExclusive(page);
 }
 
+/* Models: can_follow_write_pte(). */
+static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_area_struct *vma,
+				 unsigned int flags)
+{
+	return pte_write(pte) || can_follow_write_common(page, vma, flags);
+}
+
+/*
+ * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
+ * fault it in; with *unshare true: an unshare fault first.
+ */
 static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long addr,
 				     unsigned int flags, bool *unshare)
 {
@@ -175,7 +196,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 	pmd_t pmd = pmdp_get(mm, pmdp);
 	if (pmd_trans_huge(pmd)) {
 		bool not_huge;
-		struct folio *page = follow_huge_pmd(mm, pmdp, addr, flags, unshare, &not_huge);
+		struct folio *page = follow_huge_pmd(vma, pmdp, addr, flags, unshare, &not_huge);
 		if (!not_huge)
 			return page;
 		pmd = pmdp_get(mm, pmdp); /* split meanwhile: the PTEs */
@@ -206,13 +227,14 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
-/* Oracle bookkeeping: the generation of the mapping the last GUP found its page in. */
-static uint32_t gup_found_gen;
+/* Oracle bookkeeping: the generation of the mapping each agent's last GUP found
+ * its page in. */
+static uint32_t gup_found_gen[SCHED_AGENTS_MAX];
 
 static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
 {
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	gup_found_gen = vma ? vma->vm_gen : 0;
+	gup_found_gen[sched_current()] = vma ? vma->vm_gen : 0;
 }
 
 /*
@@ -251,7 +273,7 @@ static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, 
 		bool unshare;
 		page = follow_page_pte(vma, addr, flags, &unshare);
 		if (page) {
-			gup_found_gen = vma->vm_gen; /* oracle: mmap_lock held */
+			gup_found_gen[sched_current()] = vma->vm_gen; /* oracle: mmap_lock held */
 			break;
 		}
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
@@ -305,6 +327,8 @@ void gup_reset(void)
 {
 	memset(&gup_buffer, 0, sizeof(gup_buffer));
 	memset(gup_zaps, 0, sizeof(gup_zaps));
+	memset(gup_found_zaps, 0, sizeof(gup_found_zaps));
+	memset(gup_found_gen, 0, sizeof(gup_found_gen));
 }
 
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
@@ -321,8 +345,9 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		return -EBUSY;
 	}
 	/* oracle: zapped between GUP's grab and now: the process's doing */
-	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps;
-	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, unmapped};
+	int me = sched_current();
+	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps[me];
+	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen[me], unmapped};
 	return 0;
 }
 

@@ -29,6 +29,14 @@ struct folio;
 #define FOLL_PIN      0x40000u
 
 /*
+ * Models: can_follow_write_common(): a FOLL_FORCE write may use a read-only PTE
+ * or huge PMD of a private mapping without VM_WRITE once @page is the process's
+ * own (exclusive anon: COW was broken for it).  Context: the PTL or PMD lock.
+ */
+bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
+			     unsigned int flags);
+
+/*
  * Models: get_user_pages_fast() / pin_user_pages_fast() for one page: the page
  * mapped at @addr (writable if FOLL_WRITE), its folio grabbed, or NULL with *err = -EFAULT or
  * -ENOMEM.  FOLL_PIN adds GUP_PIN_COUNTING_BIAS, on an exclusive anon page only

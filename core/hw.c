@@ -20,6 +20,7 @@
 
 struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
 uint32_t hw_device_agents;
+uint32_t hw_walkers;
 /* private (anon) memory: per process and virtual page */
 static struct hw_shadow_word hw_anon_shadow[NR_MMS][TASK_SIZE >> PAGE_SHIFT][MM_WORDS_PER_PAGE];
 
@@ -27,6 +28,7 @@ void hw_reset(void)
 {
 	memset(hw_file_shadow, 0, sizeof(hw_file_shadow));
 	memset(hw_anon_shadow, 0, sizeof(hw_anon_shadow));
+	hw_walkers = 0;
 }
 
 static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr,
@@ -202,7 +204,9 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
 {
 	unsigned long flags = local_irq_save();
+	hw_walkers |= 1u << cpu;
 	enum walk_result r = hw_walk_locked(cpu, mm, addr, write);
+	hw_walkers &= ~(1u << cpu);
 	local_irq_restore(flags);
 	return r;
 }

@@ -24,6 +24,8 @@ int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val);
 
 /* Agents that act only as a device (DMA through a pin): not CPUs, no TLB, no IPIs. */
 extern uint32_t hw_device_agents;
+/* CPUs whose page-table walker is in the middle of a walk (a broadcast flush waits). */
+extern uint32_t hw_walkers;
 
 /* Shadow memory for the lost-write oracle. */
 struct hw_shadow_word {

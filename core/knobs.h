@@ -136,7 +136,31 @@
 	  "without "                                                                                 \
 	  "checking that the block stayed consistent, so GUP-fast and the fault path get a value "   \
 	  "assembled from a block being folded or unfolded (contpte_ptep_get_lockless() retries, "   \
-	  "added with the series' GUP-fast support, v6.9)")
+	  "added with the series' GUP-fast support, v6.9)")                                          \
+	X(KNOB_GUPFAST_NO_PMD_RECHECK, "gupfast-no-pmd-recheck", "pin-coherence",                    \
+	  "GUP-fast re-checks only the PTE after grabbing the folio, not the PMD it read the PTE "   \
+	  "through: collapse clears the PMD, finds the page unpinned, copies it and is about to "    \
+	  "free it while GUP-fast, still walking the detached table, grabs it and sees the PTE "     \
+	  "unchanged; the device keeps the old page, the process gets the huge one (fixed by "       \
+	  "70cbc3cc78a9, Yang Shi 2022, \"mm: gup: fix the fast GUP race against THP collapse\"; "   \
+	  "the race needs a TLB flush that does not wait for interrupts-off walkers and no "         \
+	  "tlb_remove_table_sync_one(), the kernel before 2ba99c5e0881)")                            \
+	X(KNOB_COLLAPSE_NO_IPI_SYNC, "collapse-no-ipi-sync", "use-after-free",                       \
+	  "collapse_huge_page() goes on with the PTE table it detached without "                     \
+	  "tlb_remove_table_sync_one(): where the TLB flush interrupts nobody (broadcast "           \
+	  "invalidation, a paravirt flush) a GUP-fast walker with interrupts off may still hold "    \
+	  "a "                                                                                       \
+	  "pointer into the table, which collapse deposits and a later zap of the huge PMD frees "   \
+	  "at once (fixed by 2ba99c5e0881, Jann Horn 2022, \"mm/khugepaged: fix GUP-fast "           \
+	  "interaction by sending IPI\")")                                                           \
+	X(KNOB_COLLAPSE_ANON_VMA_UNLOCK_EARLY, "collapse-anon-vma-unlock-early", "mm-bug",           \
+	  "mTHP collapse (an order below PMD) drops the anon_vma write lock once its pages are "     \
+	  "isolated, as PMD collapse may, though the PMD stays cleared until the new folio's "       \
+	  "PTEs "                                                                                    \
+	  "are in: an rmap walk over a page of the same table outside the collapsed range sees "     \
+	  "pmd_none, and migration's remove_migration_ptes() leaves a migration entry behind for "   \
+	  "a folio it unlocks (no single commit: Nico Pache's mTHP collapse series, 2025-2026, "     \
+	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")
 
 /* clang-format off */
 enum mm_knob {

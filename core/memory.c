@@ -144,7 +144,7 @@ static struct folio *folio_copy_anon(struct folio *src)
 		folio_copy_word(new, src, w);
 	/* oracle bookkeeping: a copy of a page written through a stale translation
 	 * (mremap moved it, a device wrote it unmapped) has no expected content either */
-	new->oracle = (uint8_t)(src->oracle & FOLIO_ORACLE_UNTRACKED);
+	new->oracle = (uint8_t)(page_folio(src)->oracle & FOLIO_ORACLE_UNTRACKED);
 	return new;
 }
 
@@ -533,7 +533,10 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			/* a migration entry: no TLB entry, no rmap, no reference to drop */
+			/* a migration entry: no TLB entry, no rmap, no reference to drop;
+			 * zap_nonpresent_ptes() looks its folio up for the rss counters */
+			if (is_migration_entry(ptent))
+				(void)pfn_swap_entry_folio(ptent);
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
 			continue;
@@ -663,9 +666,12 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 				folio_unlock(folio);
 			}
 			if (pte_young(ptent) || pte_dirty(ptent)) {
+				/* oracle: the page stays the address's through the rewrite */
+				folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 				ptent = ptep_get_and_clear_full(mm, addr, pte, tlb.fullmm);
 				set_pte_at(mm, addr, pte,
 					   __pte(pte_val(ptent) & ~(_PAGE_DIRTY | _PAGE_ACCESSED)));
+				folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 				tlb_remove_tlb_entry(&tlb, pte, addr);
 			}
 			folio_mark_lazyfree(folio);

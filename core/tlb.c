@@ -11,9 +11,11 @@
 #include <string.h>
 
 #include "contpte.h"
+#include "hw.h"
 #include "page.h"
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
+bool tlb_flush_broadcast;
 static int tlb_victim[NR_CPUS];
 static uint32_t tlb_fill_seq; /* oracle bookkeeping: fills so far */
 
@@ -177,8 +179,25 @@ static void flush_tlb_func(int cpu, void *arg)
 }
 
 /*
- * Models: flush_tlb_mm_range(): flush this CPU, then IPI every other CPU in
- * mm_cpumask and wait for all of them.  Context: irqs enabled (the IPI wait).
+ * Run @fn on the CPUs in @targets, as tlb_flush_broadcast says (see tlb.h): by
+ * IPIs, waited for; or by the hardware at once, waiting (the DSB, TLBSYNC) only
+ * for the targets in the middle of a page-table walk, which invalidate once it
+ * is over.  Context: irqs enabled (the wait).
+ */
+static void tlb_shootdown(uint32_t targets, void (*fn)(int cpu, void *arg), void *arg,
+			  const char *what)
+{
+	uint32_t wait = tlb_flush_broadcast ? targets & hw_walkers : targets;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if ((targets & ~wait) >> cpu & 1u)
+			fn(cpu, arg);
+	if (wait)
+		sched_ipi_send_wait(wait, fn, arg, what);
+}
+
+/*
+ * Models: flush_tlb_mm_range(): flush this CPU, then every other CPU in
+ * mm_cpumask (tlb_shootdown()).  Context: irqs enabled (the wait).
  */
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site)
@@ -190,7 +209,21 @@ void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long 
 	struct flush_tlb_info info = {mm->id, start, end};
 	uint32_t targets = mm->cpumask & ~(me >= 0 ? 1u << me : 0u);
 	if (targets)
-		sched_ipi_send_wait(targets, flush_tlb_func, &info, "flush_tlb_func");
+		tlb_shootdown(targets, flush_tlb_func, &info, "flush_tlb_func");
+}
+
+static void tlb_remove_table_smp_sync(int cpu, void *arg)
+{
+	(void)cpu;
+	(void)arg; /* taking the interrupt is the point: the walk it waited for is over */
+}
+
+void tlb_remove_table_sync_one(void)
+{
+	int me = sched_current();
+	uint32_t targets =
+	    ((1u << NR_CPUS) - 1) & ~hw_device_agents & ~(me >= 0 && me < NR_CPUS ? 1u << me : 0u);
+	sched_ipi_send_wait(targets, tlb_remove_table_smp_sync, NULL, "tlb_remove_table_sync_one");
 }
 
 void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
@@ -239,7 +272,7 @@ void try_to_unmap_flush(struct tlbflush_unmap_batch *ubc)
 		flush_all_func(me, NULL);
 	uint32_t targets = ubc->cpumask & ~(me >= 0 ? 1u << me : 0u);
 	if (targets)
-		sched_ipi_send_wait(targets, flush_all_func, NULL, "arch_tlbbatch_flush");
+		tlb_shootdown(targets, flush_all_func, NULL, "arch_tlbbatch_flush");
 	*ubc = (struct tlbflush_unmap_batch){0};
 }
 
@@ -404,7 +437,10 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 	for (int i = 0; i < tlb->nr; i++)
 		__folio_put(tlb->pages[i].folio, site);
 	tlb->nr = 0;
-	/* the flush above waited for every CPU: no walker can still be in these */
+	/* an IPI flush waited for every CPU: no walker can still be in these; a
+	 * broadcast flush waited for no GUP-fast walker: tlb_remove_table_one() */
+	if (tlb->nr_tables && tlb_flush_broadcast)
+		tlb_remove_table_sync_one();
 	for (int i = 0; i < tlb->nr_tables; i++) {
 		for (int e = 0; e < PTRS_PER_PTE; e++)
 			VM_BUG_ON(!pte_none(mm_pte_tables[tlb->tables[i]][e]));

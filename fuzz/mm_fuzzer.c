@@ -22,8 +22,9 @@
  *
  * Races need collisions: the decoder spreads addresses over 64 pages, so the
  * harness folds every address into the first focus_pages pages (MMFUZZ_PAGES,
- * default 4) before running (an mremap target off its own source); the scenario
- * it reports is the folded one.
+ * default 4) before running (an mremap target off its own source; an operation
+ * on a whole aligned PMD onto the first PMD, whole); the scenario it reports is
+ * the folded one.
  *
  * Each input runs its own directed schedule first, then random_runs executions of
  * the same scenario under the random policy seeded from the input's hash
@@ -50,32 +51,55 @@
 #include "mutator.h"
 #include "scenario.h"
 
-#define EXTRA_COUNTERS 4096
+/*
+ * One counter per feature hash modulo EXTRA_COUNTERS.  4096 counters filled up:
+ * a 30 s run from one scenario kept inputs with 5,303 distinct features, which
+ * landed on 3,046 counters, so later features mostly collided with earlier ones
+ * and stopped counting as new.  libFuzzer clears and scans the section on every
+ * input, 64 KiB of it costs it about a microsecond.
+ */
+#define EXTRA_COUNTERS 65536
 
 #if defined(__AFL_COMPILER)
 /*
  * AFL++ ignores libFuzzer's extra counters: register our own guards with its
- * coverage runtime before it sets up the map, and bump them after each input.
+ * coverage runtime before it sets up the map, and bump them after each input,
+ * only those an input set (the list of them is bounded: a feature beyond it is
+ * dropped, never left set for the next input).
  */
+#define TOUCHED_MAX 4096
 static uint8_t extra_counters[EXTRA_COUNTERS];
 static uint32_t afl_guards[EXTRA_COUNTERS];
+static uint32_t touched[TOUCHED_MAX];
+static int touched_count;
 void __sanitizer_cov_trace_pc_guard_init(uint32_t *start, uint32_t *stop);
 void __sanitizer_cov_trace_pc_guard(uint32_t *guard);
 __attribute__((constructor(2))) static void afl_guards_register(void)
 {
 	__sanitizer_cov_trace_pc_guard_init(afl_guards, afl_guards + EXTRA_COUNTERS);
 }
+static void counter_set(uint32_t i)
+{
+	if (extra_counters[i] || touched_count == TOUCHED_MAX)
+		return;
+	extra_counters[i] = 1;
+	touched[touched_count++] = i;
+}
 static void counters_flush(void)
 {
-	for (int i = 0; i < EXTRA_COUNTERS; i++) {
-		if (extra_counters[i])
-			__sanitizer_cov_trace_pc_guard(&afl_guards[i]);
-		extra_counters[i] = 0;
+	for (int t = 0; t < touched_count; t++) {
+		__sanitizer_cov_trace_pc_guard(&afl_guards[touched[t]]);
+		extra_counters[touched[t]] = 0;
 	}
+	touched_count = 0;
 }
 #else
 __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
+static void counter_set(uint32_t i)
+{
+	extra_counters[i] = 1;
+}
 static void counters_flush(void)
 {
 	/* libFuzzer reads (and clears) the section itself */
@@ -97,7 +121,19 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
 				 size_t size2, uint8_t *out, size_t max_out_size,
 				 unsigned int seed);
 
-/* Fold every address of @s into the first focus_pages pages (see above). */
+/* Page @page folded into the first focus_pages pages, aligned down to @unit pages. */
+static uint32_t fold(uint32_t page, uint32_t unit)
+{
+	return page % focus_pages / unit * unit;
+}
+
+/*
+ * Fold every address of @s into the first focus_pages pages (see above).  An
+ * operation on a whole aligned PMD (a THP: mmap, MADV_HUGEPAGE, MADV_COLLAPSE,
+ * DONTNEED of it) stays one, on the first PMD: clamped to focus_pages pages it
+ * could no longer map, collapse or zap a huge page, and the THP families of
+ * corpus/ would lose what they are about.
+ */
 static void focus(struct scenario *s)
 {
 	struct scn_op *lists[2] = {s->setup, s->ops};
@@ -105,14 +141,20 @@ static void focus(struct scenario *s)
 	for (int l = 0; l < 2; l++)
 		for (int i = 0; i < counts[l]; i++) {
 			struct scn_op *op = &lists[l][i];
-			uint32_t page = op->addr / SCN_PAGE_SIZE % focus_pages;
+			uint32_t page = op->addr / SCN_PAGE_SIZE;
+			uint32_t unit = op->pages == SCN_PAGES_MAX && page % SCN_PAGES_MAX == 0
+					    ? SCN_PAGES_MAX
+					    : 1;
+			page = fold(page, unit);
 			op->addr = page * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
-			if (op->pages > focus_pages - page)
+			if (unit == 1 && op->pages > focus_pages - page)
 				op->pages = focus_pages - page;
 			if (op->kind == SCN_OP_MREMAP) {
 				/* a move onto its own source does nothing: move next to it */
-				uint32_t to = (uint32_t)(op->value / SCN_PAGE_SIZE % focus_pages);
-				if (to == page && focus_pages > 1)
+				uint32_t to = fold((uint32_t)(op->value / SCN_PAGE_SIZE), unit);
+				if (to == page && unit > 1)
+					to = (page + unit) % SCN_VA_PAGES;
+				else if (to == page && focus_pages > 1)
 					to = (page + op->pages) % focus_pages;
 				op->value = (uint64_t)to * SCN_PAGE_SIZE;
 			}
@@ -188,7 +230,7 @@ size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8
 static void count_feature(uint32_t feature, void *arg)
 {
 	(void)arg;
-	extra_counters[feature % EXTRA_COUNTERS] = 1;
+	counter_set(feature % EXTRA_COUNTERS);
 }
 
 static void interleaving_features(void)

@@ -4,7 +4,8 @@
  * signatures, deduplication, and one directory per distinct finding.
  *
  *   DIR/corpus/              the shared libFuzzer corpus (seeded from the .sched files of corpus/)
- *   DIR/afl/                 AFL++ output (-M main, -S secN), resumed on a rerun
+ *   DIR/afl/                 AFL++ output (-M main, -S secN), resumed on a rerun;
+ *                            with --sync-dir SYNC, SYNC instead (see below)
  *   DIR/crashes/             libFuzzer crash inputs (AFL++ keeps its own)
  *   DIR/logs/                one log per worker
  *   DIR/findings/SIG/        input (the crashing bytes), finding.sched (the scenario
@@ -23,18 +24,38 @@
  * same DIR resumes: the corpus and AFL++ queues stay, findings already written are
  * kept and not rewritten.
  *
- * Leaves out: multi-machine sync (AFL++
- * main/secondary naming allows it, nothing here rsyncs).
+ * Several machines (--sync-dir SYNC --role main|secondary [--name NAME]): every
+ * campaign runs its AFL++ instances with -o SYNC, a directory all of them see (a
+ * shared filesystem, or one per machine kept in step by rsync).  Instance names
+ * carry the campaign's id, the short hostname plus "-NAME": worker 0 of a main
+ * campaign is -M main-ID, every other worker -S secK-ID (K the worker's index), so
+ * names never collide across machines, and a lock file SYNC/.mmfuzz-ID.lock keeps
+ * two campaigns on one machine from taking the same id.  AFL++ itself does the
+ * syncing: a main instance imports from every instance, a secondary from the main
+ * ones; AFL_IMPORT_FIRST makes an instance that joins import the fleet's queue
+ * before fuzzing.  Crashes: a main campaign processes the crashes of every
+ * instance under SYNC (it is the fleet's collector: its findings/ and summary
+ * cover every machine it sees), a secondary campaign only those of its own
+ * instances (its machine's findings, without minimizing another machine's
+ * crashes again).  All campaigns of one SYNC must run the same --knobs: a crash
+ * is replayed with the collector's knobs.  libFuzzer with --sync-dir: SYNC is the
+ * workers' corpus directory, which libFuzzer re-reads every second (-reload).
+ *
+ * Leaves out: copying between machines without a shared filesystem (rsync, see
+ * the README) and merging the findings of several secondary campaigns.
  */
 #include "campaign.h"
 
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -46,12 +67,26 @@
 #include "engine.h"
 #include "minimize.h"
 #include "scenario.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 #define JOBS_MAX     32
 #define FINDINGS_MAX 256
 #define PATH_BYTES   1024
+#define SEEN_SLOTS   32768 /* crash files remembered; 3/4 of it is the bound */
+#define SOURCES_MAX  64	   /* instances whose crash counts the summary lists */
+
+/*
+ * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
+ * "sec31-" leaves 18 for the campaign's id, of which --name takes at most 12.
+ */
+#define ID_BYTES 19
+/* an AFL++ instance name: "secK-" and the id */
+#define INSTANCE_NAME_BYTES (ID_BYTES + 16)
+#define NAME_BYTES	    13
 
 enum engine { ENGINE_LIBFUZZER, ENGINE_AFL };
+enum role { ROLE_ALONE, ROLE_MAIN, ROLE_SECONDARY };
 
 struct finding_entry {
 	uint64_t signature;
@@ -67,15 +102,23 @@ static struct {
 	int seconds;
 	const char *out;
 	const char *knobs;
+	const char *sync_dir; /* --sync-dir: AFL++'s -o (or libFuzzer's corpus), shared */
+	enum role role;
+	char id[ID_BYTES];	     /* host[-name] in instance names; empty without --sync-dir */
 	char bindir[PATH_BYTES / 2]; /* room for the suffixes in PATH_BYTES */
 	pid_t pid[JOBS_MAX];
 	unsigned restarts;
 	struct finding_entry findings[FINDINGS_MAX];
 	int findings_count;
 	int crashes_seen;
-	char seen[16384][96]; /* crash file names processed */
+	uint64_t seen[SEEN_SLOTS]; /* hashes of "instance/file" processed; 0 = free */
 	int seen_count;
 	int skipped; /* crashes beyond the bound of seen[]: not processed */
+	struct {
+		char name[40];
+		int crashes;
+	} sources[SOURCES_MAX]; /* crashes per instance (libFuzzer: one, "crashes") */
+	int sources_count;
 } C;
 
 static volatile sig_atomic_t stop_requested;
@@ -181,69 +224,98 @@ static pid_t spawn(char *const argv[], const char *log)
 	return pid;
 }
 
+/* AFL++ instance name of worker @k: main[-ID] or secK[-ID] (see the top). */
+static void instance_name(int k, char name[INSTANCE_NAME_BYTES])
+{
+	if (k == 0 && C.role != ROLE_SECONDARY)
+		snprintf(name, INSTANCE_NAME_BYTES, "main%s%s", *C.id ? "-" : "", C.id);
+	else
+		snprintf(name, INSTANCE_NAME_BYTES, "sec%d%s%s", k, *C.id ? "-" : "", C.id);
+}
+
+/* Where the AFL++ instances write: the sync directory, or DIR/afl. */
+static void afl_out(char *buf)
+{
+	if (C.sync_dir)
+		pathf(buf, "%s", C.sync_dir);
+	else
+		path_join(buf, C.out, "afl");
+}
+
 static pid_t start_worker(int k, int seconds_left)
 {
 	char bin[PATH_BYTES], corpus[PATH_BYTES], log[PATH_BYTES], a[4][PATH_BYTES];
 	pathf(log, "%s/logs/w%d.log", C.out, k);
+	path_join(corpus, C.out, "corpus");
 	if (C.engine == ENGINE_LIBFUZZER) {
 		pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
-		path_join(corpus, C.out, "corpus");
 		pathf(a[0], "-max_total_time=%d", seconds_left);
 		pathf(a[1], "-seed=%u", 1 + k + 1000 * C.restarts++);
 		pathf(a[2], "-artifact_prefix=%s/crashes/w%d-", C.out, k);
 		pathf(a[3], "-dict=%s/fuzz/mm_fuzzer.dict", C.bindir);
-		char *argv[] = {bin, a[0], a[1], a[2], a[3], corpus, NULL};
+		char *argv[] = {bin, a[0], a[1], a[2], a[3], corpus, NULL, NULL};
+		if (C.sync_dir) {
+			/* new inputs go to the first directory, which libFuzzer re-reads */
+			argv[5] = (char *)C.sync_dir;
+			argv[6] = corpus;
+		}
 		return spawn(argv, log);
 	}
-	char in[PATH_BYTES], out[PATH_BYTES], name[32], mut[PATH_BYTES], dict[PATH_BYTES];
+	char out[PATH_BYTES], name[INSTANCE_NAME_BYTES], mut[PATH_BYTES], dict[PATH_BYTES];
 	pathf(bin, "%s/afl/mm_fuzzer_afl", C.bindir);
 	pathf(mut, "%s/afl/mmfuzz_mutator.so", C.bindir);
 	pathf(dict, "%s/afl/mm_fuzzer.dict", C.bindir);
-	path_join(in, C.out, "corpus");
-	path_join(out, C.out, "afl");
+	afl_out(out);
 	pathf(a[0], "%d", seconds_left);
-	if (k == 0)
-		snprintf(name, sizeof(name), "main");
-	else
-		snprintf(name, sizeof(name), "sec%d", k);
+	instance_name(k, name);
 	engine_afl_environment(mut);
 	setenv("AFL_AUTORESUME", "1", 1);
-	char *argv[] = {"/usr/bin/env",
-			"afl-fuzz",
-			k ? "-S" : "-M",
-			name,
-			"-Z",
-			"-V",
-			a[0],
-			"-t",
-			"2000",
-			"-x",
-			dict,
-			"-i",
-			in,
-			"-o",
-			out,
-			"--",
-			bin,
-			NULL};
+	if (C.sync_dir)
+		setenv("AFL_IMPORT_FIRST", "1", 1); /* a newcomer starts from the fleet's queue */
+	char *mode = k == 0 && C.role != ROLE_SECONDARY ? "-M" : "-S";
+	/* clang-format off */
+	char *argv[] = {"/usr/bin/env", "afl-fuzz",
+			mode, name, "-Z", "-V", a[0], "-t", "2000",
+			"-x", dict, "-i", corpus, "-o", out,
+			"--", bin, NULL};
+	/* clang-format on */
 	return spawn(argv, log);
 }
 
 /* ---- crashes to findings ------------------------------------------------------------ */
 
-static bool seen_before(const char *name)
+/* True when @path was processed before (or cannot be remembered: then counted skipped). */
+static bool seen_before(const char *path)
 {
-	/* O(crashes) per lookup: fine for thousands, the bound below keeps it so */
-	for (int i = 0; i < C.seen_count; i++)
-		if (!strcmp(C.seen[i], name))
+	uint64_t h = XXH3_64bits(path, strlen(path));
+	h += !h; /* 0 marks a free slot */
+	uint32_t i = (uint32_t)(h % SEEN_SLOTS);
+	while (C.seen[i]) {
+		if (C.seen[i] == h)
 			return true;
-	if (C.seen_count == (int)(sizeof(C.seen) / sizeof(C.seen[0])) ||
-	    strlen(name) >= sizeof(C.seen[0])) {
+		i = (i + 1) % SEEN_SLOTS;
+	}
+	if (C.seen_count == SEEN_SLOTS / 4 * 3) {
 		C.skipped++;
 		return true;
 	}
-	snprintf(C.seen[C.seen_count++], sizeof(C.seen[0]), "%s", name);
+	C.seen[i] = h;
+	C.seen_count++;
 	return false;
+}
+
+/* One more crash from @source (an AFL++ instance, or libFuzzer's "crashes"). */
+static void count_source(const char *source)
+{
+	int i = 0;
+	while (i < C.sources_count && strcmp(C.sources[i].name, source))
+		i++;
+	if (i == SOURCES_MAX)
+		return;
+	if (i == C.sources_count)
+		snprintf(C.sources[C.sources_count++].name, sizeof(C.sources[0].name), "%s",
+			 source);
+	C.sources[i].crashes++;
 }
 
 static bool copy_file(const char *from, const char *to)
@@ -291,15 +363,16 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	return r->finding;
 }
 
-static void process_crash(const char *dir, const char *name)
+static void process_crash(const char *dir, const char *source, const char *name)
 {
 	char crash[PATH_BYTES], fdir[PATH_BYTES], p[PATH_BYTES], sig[32];
 	static struct scenario s;
 	static struct exec_result r;
-	if (seen_before(name))
+	path_join(crash, dir, name);
+	if (seen_before(crash))
 		return;
 	C.crashes_seen++;
-	path_join(crash, dir, name);
+	count_source(source);
 	if (!crash_finding(crash, &s, &r)) {
 		fprintf(stderr, "\nmmfuzz campaign: %s does not replay to a finding (kept)\n",
 			crash);
@@ -363,7 +436,7 @@ static void process_crash(const char *dir, const char *name)
 	}
 }
 
-static void scan_dir(const char *dir, const char *prefix)
+static void scan_dir(const char *dir, const char *source, const char *prefix)
 {
 	DIR *d = opendir(dir);
 	if (!d)
@@ -371,24 +444,46 @@ static void scan_dir(const char *dir, const char *prefix)
 	for (struct dirent *e; (e = readdir(d));)
 		if (e->d_name[0] != '.' && !strncmp(e->d_name, prefix, strlen(prefix)) &&
 		    strcmp(e->d_name, "README.txt"))
-			process_crash(dir, e->d_name);
+			process_crash(dir, source, e->d_name);
 	closedir(d);
 }
 
-static void scan_crashes(void)
+/* The crashes of one AFL++ instance directory under the output directory @out. */
+static void scan_instance(const char *out, const char *name)
 {
 	char p[PATH_BYTES];
+	pathf(p, "%s/%s/crashes", out, name);
+	scan_dir(p, name, "id:");
+}
+
+/*
+ * libFuzzer: DIR/crashes.  AFL++: a secondary campaign its own instances; any
+ * other campaign every instance under its output directory (the fleet's, with
+ * --sync-dir; without it, also instances of an earlier run with more jobs).
+ */
+static void scan_crashes(void)
+{
+	char p[PATH_BYTES], name[INSTANCE_NAME_BYTES];
 	if (C.engine == ENGINE_LIBFUZZER) {
 		path_join(p, C.out, "crashes");
-		scan_dir(p, "");
+		scan_dir(p, "crashes", "");
 		return;
 	}
-	for (int k = 0; k < C.jobs; k++) {
-		char name[32];
-		snprintf(name, sizeof(name), k ? "afl/sec%d/crashes" : "afl/main/crashes", k);
-		path_join(p, C.out, name);
-		scan_dir(p, "id:");
+	afl_out(p);
+	if (C.role == ROLE_SECONDARY) {
+		for (int k = 0; k < C.jobs; k++) {
+			instance_name(k, name);
+			scan_instance(p, name);
+		}
+		return;
 	}
+	DIR *d = opendir(p);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (e->d_name[0] != '.')
+			scan_instance(p, e->d_name);
+	closedir(d);
 }
 
 static void write_summary(double elapsed)
@@ -401,10 +496,29 @@ static void write_summary(double elapsed)
 	fprintf(f, "engine %s, %d jobs, %.0f s, knobs %s\n",
 		C.engine == ENGINE_AFL ? "afl" : "libfuzzer", C.jobs, elapsed,
 		C.knobs && *C.knobs ? C.knobs : "(none)");
+	if (C.engine == ENGINE_AFL) {
+		char name[INSTANCE_NAME_BYTES];
+		fprintf(f, "instances");
+		for (int k = 0; k < C.jobs; k++) {
+			instance_name(k, name);
+			fprintf(f, " %s", name);
+		}
+		if (C.sync_dir)
+			fprintf(f, "; %s campaign syncing through %s; crashes of %s",
+				C.role == ROLE_MAIN ? "main" : "secondary", C.sync_dir,
+				C.role == ROLE_MAIN ? "every instance there" : "its own instances");
+		fputc('\n', f);
+	}
 	fprintf(f, "%d crashes, %d distinct findings", C.crashes_seen, C.findings_count);
 	if (C.skipped)
 		fprintf(f, " (%d crash files not processed: over the bound)", C.skipped);
 	fputc('\n', f);
+	if (C.sources_count) {
+		fprintf(f, "crashes by instance:");
+		for (int i = 0; i < C.sources_count; i++)
+			fprintf(f, " %s %d%s", C.sources[i].name, C.sources[i].crashes,
+				i + 1 < C.sources_count ? "," : "\n");
+	}
 	for (int i = 0; i < C.findings_count; i++)
 		fprintf(f, "%016llx  %-14s %-40s %4d crash(es)  first: %s\n",
 			(unsigned long long)C.findings[i].signature, C.findings[i].oracle,
@@ -415,12 +529,61 @@ static void write_summary(double elapsed)
 static void usage(void)
 {
 	fprintf(stderr, "usage: mmfuzz campaign --engine libfuzzer|afl --jobs N --seconds S "
-			"--out DIR [--knobs=a,b]\n");
+			"--out DIR [--knobs=a,b]\n"
+			"                       [--sync-dir SYNC --role main|secondary "
+			"[--name NAME]]\n");
 	exit(2);
+}
+
+/* A bad value for an option: the message, exit 2. */
+__attribute__((format(printf, 1, 2))) static _Noreturn void bad(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "mmfuzz campaign: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+	va_end(ap);
+	exit(2);
+}
+
+/*
+ * The campaign's id in instance names: the short hostname (up to its first dot,
+ * characters AFL++ refuses turned into '-'), cut to leave room for "-NAME".
+ */
+static void make_id(const char *name)
+{
+	char host[256] = "host";
+	if (gethostname(host, sizeof(host) - 1))
+		snprintf(host, sizeof(host), "host");
+	host[strcspn(host, ".")] = 0;
+	for (char *c = host; *c; c++)
+		if (!isalnum((unsigned char)*c) && *c != '_' && *c != '-')
+			*c = '-';
+	int room = ID_BYTES - 1 - (name ? (int)strlen(name) + 1 : 0);
+	snprintf(C.id, sizeof(C.id), "%.*s%s%s", room, host, name ? "-" : "", name ? name : "");
+}
+
+/*
+ * Hold SYNC/.mmfuzz-ID.lock for the campaign's life (AFL++ skips dot files), so
+ * that a second campaign with the same id fails here, clearly, instead of its
+ * afl-fuzz instances failing on directories in use.
+ */
+static void lock_id(void)
+{
+	char p[PATH_BYTES];
+	pathf(p, "%s/.mmfuzz-%s.lock", C.sync_dir, C.id);
+	int fd = open(p, O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+	if (fd < 0)
+		bad("cannot create %s: %s", p, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB))
+		bad("another campaign runs as %s in %s: give this one a --name", C.id, C.sync_dir);
+	/* kept open: the lock goes with the process */
 }
 
 int cmd_campaign(int argc, char **argv, const char *self)
 {
+	const char *name = NULL;
 	memset(&C, 0, sizeof(C));
 	C.jobs = 1;
 	C.seconds = 60;
@@ -445,10 +608,33 @@ int cmd_campaign(int argc, char **argv, const char *self)
 			i++;
 		} else if (!strncmp(argv[i], "--knobs=", 8)) {
 			C.knobs = argv[i] + 8;
+		} else if (!strcmp(argv[i], "--sync-dir") && v) {
+			C.sync_dir = v;
+			i++;
+		} else if (!strcmp(argv[i], "--role") && v) {
+			if (!strcmp(v, "main"))
+				C.role = ROLE_MAIN;
+			else if (!strcmp(v, "secondary"))
+				C.role = ROLE_SECONDARY;
+			else
+				bad("--role %s: main or secondary", v);
+			i++;
+		} else if (!strcmp(argv[i], "--name") && v) {
+			name = v;
+			i++;
 		} else {
 			usage();
 		}
 	}
+	if (C.sync_dir && C.engine == ENGINE_AFL && C.role == ROLE_ALONE)
+		bad("--sync-dir needs --role main (one per sync directory, or one per machine "
+		    "with rsync) or --role secondary");
+	if ((C.role != ROLE_ALONE || name) && (!C.sync_dir || C.engine != ENGINE_AFL))
+		bad("--role and --name go with --engine afl --sync-dir");
+	if (name && (!*name || strlen(name) >= NAME_BYTES ||
+		     strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+				  "0123456789_-") != strlen(name)))
+		bad("--name %s: 1 to %d characters of A-Z a-z 0-9 _ -", name, NAME_BYTES - 1);
 	if (!C.out || C.jobs < 1 || C.jobs > JOBS_MAX || C.seconds < 1) {
 		fprintf(stderr, "mmfuzz campaign: need --out DIR, --jobs 1..%d, --seconds > 0\n",
 			JOBS_MAX);
@@ -486,6 +672,14 @@ int cmd_campaign(int argc, char **argv, const char *self)
 	char corpus[PATH_BYTES];
 	path_join(corpus, C.out, "corpus");
 	seed_corpus(corpus);
+	if (C.sync_dir) {
+		if (mkdir(C.sync_dir, 0777) && errno != EEXIST)
+			bad("cannot create %s: %s", C.sync_dir, strerror(errno));
+		if (C.engine == ENGINE_AFL) {
+			make_id(name);
+			lock_id();
+		}
+	}
 
 	struct sigaction sa = {0};
 	sa.sa_handler = on_signal;

@@ -14,12 +14,14 @@
 #include "../core/fork.h"
 #include "../core/gup.h"
 #include "../core/hw.h"
+#include "../core/khugepaged.h"
 #include "../core/knobs.h"
 #include "../core/pgtable.h"
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/quiesce.h"
+#include "../core/tlb.h"
 #include "../core/vmscan.h"
 
 static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
@@ -132,6 +134,8 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return 0;
 	case SCN_OP_MEM_WRITE:
 		return access_remote_vm_write(mm, op->addr, op->value);
+	case SCN_OP_KHUGEPAGED:
+		return khugepaged_collapse(mm, op->addr, op->pages);
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_COUNT:
 		break;
@@ -176,6 +180,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	ctx.r = r;
 	mm_knobs = o->knobs;
 	pgtable_contpte = s->arch == SCN_ARCH_ARM64;
+	tlb_flush_broadcast = s->tlb_broadcast;
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
 	mm_reset();
