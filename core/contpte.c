@@ -100,7 +100,7 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 		pte_t *block = contpte_align_down(ptep);
 		int at = (int)(ptep - block);
 		int torn = -1;
-		for (int i = 0; i < CONT_PTES && torn < 0; i++) {
+		for (int i = 0; i < CONT_PTES; i++) {
 			pte_t pte = __ptep_get(block + i, site);
 			if (!pte_valid_cont(pte) ||
 			    pte_pfn(pte) != pte_pfn(pte_in_block(orig, at, i)) ||
