@@ -6,6 +6,7 @@
 #   make fuzz       build/fuzz/mm_fuzzer (libFuzzer) and the parser fuzzer
 #   make afl        build/afl/mm_fuzzer_afl (AFL++ persistent) and its custom mutator
 #   make bench      benchmarks (ratios, side by side), see bench/
+#   make zoo        every knob x every strategy, every family clean: bench/zoo.{tsv,txt,svg}
 #   make demo       the short campaign of the README: finds the zap race, shows it
 #   make deps       install missing Debian packages (root) or print the command
 
@@ -26,16 +27,18 @@ SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx
 SCHED_ASM := scheduler/ctx_switch.S
 CORE_SRC  := $(sort $(wildcard core/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
+             tools/engine.c \
              tools/show.c tools/show_svg.c tools/bisect.c
 FUZZLIB_SRC := fuzz/mutator.c
-CLI_SRC   := tools/mmfuzz.c tools/campaign.c
+CLI_SRC   := tools/mmfuzz.c tools/campaign.c tools/zoo.c tools/zoo_try.c tools/zoo_report.c \
+             tools/zoo_chart.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
 HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h)
 
 LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
-.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz afl bench demo deps clean format format-check
+.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz afl bench zoo demo deps clean format format-check
 all: deps $(B)/mmfuzz
 
 # ---- packages -----------------------------------------------------------------
@@ -66,7 +69,7 @@ $(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
 	ar rcs $@ $^
 
 $(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
-	$(CC) $(CFLAGS) $^ -o $@
+	$(CC) $(CFLAGS) $^ -lm -o $@
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lcriterion -o $@
@@ -82,6 +85,7 @@ test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
 test-tools: $(B)/mmfuzz
 	@tests/show.sh $(B)/mmfuzz
+	@tests/zoo.sh $(B)/mmfuzz
 	@tests/git-bisect-race.sh
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
@@ -128,6 +132,21 @@ $(B)/harness/mm_fuzzer_afl: $(call objs,$(B),fuzz/mm_fuzzer.c fuzz/afl_driver.c)
 	$(CC) $(CFLAGS) $^ -o $@
 $(B)/bench_sched: $(B)/obj/bench/bench_sched.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -o $@
+
+# The zoo: every knob x every strategy (libFuzzer and AFL++ one core each, PCT d=1..3,
+# random, DFS b=2), then every corpus family with every knob off; sized for this
+# 2-core machine (~25 minutes): ZOO_SECONDS a try, ZOO_SEEDS seeds, ZOO_JOBS tries at
+# once.  Writes bench/zoo.tsv (one row per knob x strategy), bench/zoo.txt (the
+# table) and bench/zoo.svg (the chart); fails when the zoo's verdict does.
+ZOO_SECONDS ?= 10
+ZOO_SEEDS   ?= 3
+ZOO_JOBS    ?= 2
+ZOO_ARGS    ?=
+zoo: fuzz afl
+	@build/mmfuzz zoo --seconds-per-knob $(ZOO_SECONDS) --seeds $(ZOO_SEEDS) --jobs $(ZOO_JOBS) \
+		--tsv --table bench/zoo.txt $(ZOO_ARGS) >bench/zoo.tsv; rc=$$?; \
+	build/mmfuzz zoo-chart bench/zoo.tsv -o bench/zoo.svg && \
+	echo "written: bench/zoo.tsv, bench/zoo.txt, bench/zoo.svg"; exit $$rc
 
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo

@@ -1,9 +1,12 @@
 #!/bin/sh
 # Time to find each knob's race, per strategy, side by side in one run, plus the
-# raw execution rate of the clean model.  Usage: bench/strategies.sh [BUILD_DIR]
-# Medians over seeds 1..5 for the randomised strategies; DFS is deterministic.
+# raw execution rate of the clean model.  Usage: bench/strategies.sh [BUILD_DIR
+# [REGRESSION...]] (default: every regression).  Medians over seeds 1..5 for the
+# randomised strategies; DFS is deterministic.
 set -eu
 B=${1:-build}
+[ $# -gt 0 ] && shift
+[ $# -gt 0 ] || set -- regressions/*.sched
 M="$(cd "$B" && pwd)/mmfuzz"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
@@ -22,7 +25,7 @@ first() {
 echo "runs to the first finding (median of seeds 1-5; DFS: one deterministic search;"
 echo "budget 2,000,000 runs; 'none': not found within it)"
 printf '%-28s %-10s %12s %12s %10s\n' knob strategy runs seconds "vs random"
-for f in regressions/*.sched; do
+for f in "$@"; do
 	knob=$(sed -n 's/^knobs *//p' "$f" | head -n 1)
 	base=""
 	for st in "random" "pct --depth 1" "pct --depth 2" "pct --depth 3" "dfs --bound 1" "dfs --bound 2"; do

@@ -39,6 +39,7 @@ static bool copy_present_page(struct vm_area_struct *src_vma, struct vm_area_str
 		new->wr_seq[w] = src->wr_seq[w];
 		folio_write_word(new, w, v);
 	}
+	new->oracle = page_folio(src)->oracle &FOLIO_ORACLE_UNTRACKED; /* as folio_copy_anon() */
 	folio_add_new_anon_rmap(new, dst_vma, addr);
 	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pfn_pte(folio_pfn(new), pte_write(pte)));
 	return true;

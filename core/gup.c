@@ -13,15 +13,17 @@
 #include "pgtable.h"
 #include "vma.h"
 
+SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
+
 /* oracle bookkeeping: how often each page of each mm was unmapped by its process,
- * and that count where the last GUP grabbed its page (under the PTL, or right
- * after its lockless re-check) */
+ * and that count where each agent's last GUP grabbed its page (under the PTL, or
+ * right after its lockless re-check); per agent, as GUPs run concurrently */
 static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
-static uint32_t gup_found_zaps;
+static uint32_t gup_found_zaps[SCHED_AGENTS_MAX];
 
 void gup_note_grab(struct mm_struct *mm, unsigned long addr)
 {
-	gup_found_zaps = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
+	gup_found_zaps[sched_current()] = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
 }
 
 /*
@@ -61,23 +63,35 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 				       unsigned long addr, unsigned int flags, bool check_seq,
 				       uint32_t seq)
 {
-	if ((flags & FOLL_WRITE) && !pmd_write(pmd))
-		return NULL;
+	if (((flags & FOLL_WRITE) && !pmd_write(pmd)) || !pmd_hw_valid(pmd))
+		return NULL; /* (being split: pmd_access_permitted() says no) */
 	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
 	if (!folio_try_get(folio))
 		return NULL;
 	gup_grab_more(folio, flags);
+	gup_note_grab(mm, addr); /* oracle: before the re-check (see gup_fast_pte()) */
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
 	if ((!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
 	return page;
+}
+
+/* Oracle: the PTE table GUP-fast just read from is still table @table of
+ * generation @gen (not freed, nor freed and reused) — else `use-after-free`. */
+static void gup_fast_check_table(struct mm_struct *mm, unsigned long addr, unsigned table,
+				 uint32_t gen)
+{
+	if (!pte_table_live(table, gen))
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
+			      NULL, 1u << sched_current(),
+			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
+			      sched_agent_name(sched_current()), table, mm->id, addr);
 }
 
 /*
@@ -106,11 +120,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = pte_lockless_torn; /* oracle bookkeeping */
-	if (!pte_table_live(table, table_gen))
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
-			      NULL, 1u << sched_current(),
-			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
-			      sched_agent_name(sched_current()), table, mm->id, addr);
+	gup_fast_check_table(mm, addr, table, table_gen);
 	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
@@ -126,12 +136,25 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
 	gup_grab_more(folio, flags);
-	/* the PMD may have been freed and the PTE changed since we read them */
-	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp)) || !pte_same(pte, ptep_get(ptep))) {
+	/*
+	 * The PTE may have changed since we read it, and the table may no longer be
+	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
+	 * and copies them while we still walk the detached table, where the PTE stays
+	 * the same until the copy is done; so re-check both.  Knob
+	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
+	 * Oracle: mapped there as of the re-check, which reads the PTE (on arm64 its
+	 * contpte block next, gathering A/D): an unmap counted after this point may
+	 * have cleared the PTE just after the re-check read it.
+	 */
+	gup_note_grab(mm, addr);
+	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
+			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
+	pte_t again = ptep_get(ptep);
+	gup_fast_check_table(mm, addr, table, table_gen);
+	if (pmd_changed || !pte_same(pte, again)) {
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	gup_note_grab(mm, addr); /* oracle: mapped there as of the re-check */
 	if ((!pte_write(pte) && gup_must_unshare(flags, page)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
@@ -141,18 +164,39 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 }
 
 /*
+ * Models: can_follow_write_pte()/_pmd()'s common part: a FOLL_FORCE write may use
+ * a read-only entry of a private mapping without VM_WRITE once the page is the
+ * process's own (exclusive anon: COW was broken for it).
+ */
+bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
+			     unsigned int flags)
+{
+	if (!(flags & FOLL_FORCE) || (vma->vm_flags & (VM_SHARED | VM_WRITE)))
+		return false;
+	return folio_test_anon(page) && PageAnonExclusive(page);
+}
+
+/* Models: can_follow_write_pte(). */
+static bool can_follow_write_pte(pte_t pte, struct folio *page, const struct vm_area_struct *vma,
+				 unsigned int flags)
+{
+	return pte_write(pte) || can_follow_write_common(page, vma, flags);
+}
+
+/*
  * Models: follow_page_pte().  Context: mmap_lock held.  NULL with *unshare false:
  * fault it in; with *unshare true: an unshare fault first.
  */
-static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, unsigned int flags,
-				     bool *unshare)
+static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long addr,
+				     unsigned int flags, bool *unshare)
 {
+	struct mm_struct *mm = vma->vm_mm;
 	*unshare = false;
 	pmd_t *pmdp = pmd_offset(mm, addr);
 	pmd_t pmd = pmdp_get(mm, pmdp);
 	if (pmd_trans_huge(pmd)) {
 		bool not_huge;
-		struct folio *page = follow_huge_pmd(mm, pmdp, addr, flags, unshare, &not_huge);
+		struct folio *page = follow_huge_pmd(vma, pmdp, addr, flags, unshare, &not_huge);
 		if (!not_huge)
 			return page;
 		pmd = pmdp_get(mm, pmdp); /* split meanwhile: the PTEs */
@@ -165,7 +209,8 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 		return NULL;
 	pte_t pte = ptep_get(ptep);
 	struct folio *page = NULL;
-	if (pte_present(pte) && (!(flags & FOLL_WRITE) || pte_write(pte))) {
+	if (pte_present(pte) && (!(flags & FOLL_WRITE) ||
+				 can_follow_write_pte(pte, pfn_page(pte_pfn(pte)), vma, flags))) {
 		page = pfn_page(pte_pfn(pte));
 		if (!pte_write(pte) && gup_must_unshare(flags, page)) {
 			*unshare = true;
@@ -182,17 +227,24 @@ static struct folio *follow_page_pte(struct mm_struct *mm, unsigned long addr, u
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
-/* Oracle bookkeeping: the generation of the mapping the last GUP found its page in. */
-static uint32_t gup_found_gen;
+/* Oracle bookkeeping: the generation of the mapping each agent's last GUP found
+ * its page in. */
+static uint32_t gup_found_gen[SCHED_AGENTS_MAX];
 
 static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
 {
 	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	gup_found_gen = vma ? vma->vm_gen : 0;
+	gup_found_gen[sched_current()] = vma ? vma->vm_gen : 0;
 }
 
-struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
-				  int *err)
+/*
+ * The GUP of one page: GUP-fast (not for FOLL_FORCE: a remote access), else the
+ * slow path under mmap_lock.  @keep_locked: a page found by the slow path is
+ * returned with mmap_lock still held for read (the caller drops it); NULL never
+ * holds it.
+ */
+static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				      int *err, bool keep_locked)
 {
 	addr &= ~(PAGE_SIZE - 1);
 	/* GUP runs on current->mm: this CPU is in its mm_cpumask, so the flush IPI
@@ -200,7 +252,8 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 	if (sched_current() < NR_CPUS)
 		mm->cpumask |= 1u << sched_current();
 	unsigned long irq = local_irq_save();
-	struct folio *page = addr < TASK_SIZE ? gup_fast_pte(mm, addr, flags) : NULL;
+	struct folio *page =
+	    addr < TASK_SIZE && !(flags & FOLL_FORCE) ? gup_fast_pte(mm, addr, flags) : NULL;
 	if (page)
 		gup_note_mapping(mm, addr); /* before interrupts (and yields) come back */
 	local_irq_restore(irq);
@@ -210,28 +263,47 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
 	if (!vma)
 		return NULL;
-	if ((flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE)) {
+	/* check_vma_flags(): FOLL_FORCE may write a read-only private mapping only */
+	if ((flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE) &&
+	    (!(flags & FOLL_FORCE) || (vma->vm_flags & VM_SHARED))) {
 		mmap_read_unlock(mm);
 		return NULL;
 	}
 	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {
 		bool unshare;
-		page = follow_page_pte(mm, addr, flags, &unshare);
+		page = follow_page_pte(vma, addr, flags, &unshare);
 		if (page) {
-			gup_found_gen = vma->vm_gen; /* oracle: mmap_lock held */
+			gup_found_gen[sched_current()] = vma->vm_gen; /* oracle: mmap_lock held */
 			break;
 		}
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
 		unsigned int fault_flags = unshare		? FAULT_FLAG_UNSHARE
 					   : flags & FOLL_WRITE ? FAULT_FLAG_WRITE
 								: 0;
-		if (handle_mm_fault(vma, addr, fault_flags) & VM_FAULT_OOM) {
+		int fault = handle_mm_fault(vma, addr, fault_flags);
+		if (fault & VM_FAULT_OOM) {
 			*err = -ENOMEM;
 			break;
 		}
+		/*
+		 * Knob dirty-cow: before 19be0eaffa3a, once the write fault had broken
+		 * COW in a mapping without VM_WRITE, the retry followed the PTE for
+		 * read: if MADV_DONTNEED zapped the copy meanwhile, the read fault maps
+		 * the page-cache page again and the "private" write goes into it.
+		 */
+		if (knob_enabled(KNOB_DIRTY_COW) && (fault & VM_FAULT_WRITE) &&
+		    !(vma->vm_flags & VM_WRITE))
+			flags &= ~FOLL_WRITE;
 	}
-	mmap_read_unlock(mm);
+	if (!page || !keep_locked)
+		mmap_read_unlock(mm);
 	return page;
+}
+
+struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				  int *err)
+{
+	return __get_user_pages(mm, addr, flags, err, false);
 }
 
 /* ---- references held by a device ------------------------------------------------- */
@@ -255,6 +327,8 @@ void gup_reset(void)
 {
 	memset(&gup_buffer, 0, sizeof(gup_buffer));
 	memset(gup_zaps, 0, sizeof(gup_zaps));
+	memset(gup_found_zaps, 0, sizeof(gup_found_zaps));
+	memset(gup_found_gen, 0, sizeof(gup_found_gen));
 }
 
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
@@ -271,8 +345,9 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		return -EBUSY;
 	}
 	/* oracle: zapped between GUP's grab and now: the process's doing */
-	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps;
-	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen, unmapped};
+	int me = sched_current();
+	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps[me];
+	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen[me], unmapped};
 	return 0;
 }
 
@@ -333,7 +408,10 @@ int dma_access(int agent, bool write, uint64_t *val)
 	/* a page cache page's data is the file's, whoever maps it; private data is
 	 * the address's only while the pin is coherent with it */
 	struct folio *folio = page_folio(page);
-	bool tracked = (!folio_test_anon(folio) && folio->mapping) || gup_ref_coherent(ref);
+	/* a private page the CPUs' stores no longer track (a store through a stale
+	 * translation) has no expected content for the device either */
+	bool tracked = (!folio_test_anon(folio) && folio->mapping) ||
+		       (gup_ref_coherent(ref) && !(folio->oracle & FOLIO_ORACLE_UNTRACKED));
 	if (write) {
 		page->data[word] = *val;
 		hw_note_store(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
@@ -358,5 +436,38 @@ int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, 
 	*val = folio_read_word(page, word);
 	hw_check_load(mm, addr, page, word, *val, sched_current(), &hw_site_dma_read, false);
 	gup_put_folio(page_folio(page), flags | FOLL_GET);
+	return 0;
+}
+
+int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t val)
+{
+	int err = 0;
+	/* __access_remote_vm(): mmap_lock held from the GUP to the put */
+	struct folio *page =
+	    __get_user_pages(mm, addr, FOLL_GET | FOLL_WRITE | FOLL_FORCE, &err, true);
+	if (!page)
+		return err;
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	if (!site_remote_write.id)
+		sched_site_init(&site_remote_write);
+	folio_write_word(page, word, val); /* copy_to_user_page() */
+	/*
+	 * Oracle: the store is the process's, at @addr of a private mapping.  In its
+	 * own copy it counts as any store there (unless a racing zap unmapped the
+	 * page first); through a shared mapping it is a store to the file; into a
+	 * page-cache page under a private mapping it is a write to the file nobody
+	 * made, which the final sync's comparison with the file's shadow reports.
+	 */
+	struct folio *folio = page_folio(page);
+	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
+	if (folio_test_anon(folio))
+		hw_note_store(mm, addr & ~(PAGE_SIZE - 1), page, word, val, sched_current(),
+			      &site_remote_write,
+			      hw_private_page_tracked(mm, addr & ~(PAGE_SIZE - 1), page));
+	else if (vma && (vma->vm_flags & VM_SHARED))
+		hw_note_store(mm, addr, page, word, val, sched_current(), &site_remote_write, true);
+	folio_mark_dirty(folio); /* set_page_dirty_lock() */
+	gup_put_folio(folio, FOLL_GET);
+	mmap_read_unlock(mm);
 	return 0;
 }

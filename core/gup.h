@@ -10,8 +10,9 @@
  * Models: mm/gup.c gup_fast() with write_protect_seq, gup_fast_pte_range(),
  * try_grab_folio(), gup_must_unshare(), __get_user_pages() with
  * follow_page_pte() and faultin_page() (FAULT_FLAG_UNSHARE).  Leaves out: large
- * folios (pincount), FOLL_LONGTERM migration out of movable zones, FOLL_FORCE,
- * huge PMDs.
+ * folios (pincount), FOLL_LONGTERM migration out of movable zones, huge PMDs.
+ * FOLL_FORCE: a write to a read-only private mapping breaks COW and then may
+ * follow the read-only PTE of the exclusive anon copy (can_follow_write_pte()).
  */
 #ifndef MMFUZZ_GUP_H
 #define MMFUZZ_GUP_H
@@ -23,8 +24,17 @@ struct folio;
 /* gup_flags */
 #define FOLL_WRITE    0x01u
 #define FOLL_GET      0x04u
+#define FOLL_FORCE    0x10u /* ptrace, /proc/pid/mem: write a read-only private mapping */
 #define FOLL_LONGTERM 0x100u
 #define FOLL_PIN      0x40000u
+
+/*
+ * Models: can_follow_write_common(): a FOLL_FORCE write may use a read-only PTE
+ * or huge PMD of a private mapping without VM_WRITE once @page is the process's
+ * own (exclusive anon: COW was broken for it).  Context: the PTL or PMD lock.
+ */
+bool can_follow_write_common(struct folio *page, const struct vm_area_struct *vma,
+			     unsigned int flags);
 
 /*
  * Models: get_user_pages_fast() / pin_user_pages_fast() for one page: the page
@@ -65,5 +75,11 @@ void gup_note_grab(struct mm_struct *mm, unsigned long addr);
  * with @flags, read the word at @addr through it, drop it.  Returns 0 or -errno.
  */
 int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, uint64_t *val);
+/*
+ * Models: access_remote_vm() writing one word, as a debugger's write to
+ * /proc/pid/mem or PTRACE_POKEDATA: GUP with FOLL_FORCE | FOLL_WRITE under
+ * mmap_lock, the store through the kernel's mapping of the page, the page put.
+ */
+int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t val);
 
 #endif

@@ -60,8 +60,13 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 	struct folio *folio = pfn_folio(pmd_pfn(orig_pmd));
 	if (PageAnonExclusive(folio)) {
 		/* exclusive (the whole folio, mapped by this PMD only): reuse */
+		/* maybe_pmd_mkwrite(): a FOLL_FORCE write to a read-only mapping reuses
+		 * the folio but leaves the PMD read-only (can_follow_write_pmd()) */
+		pmd_t entry = pmd_mkyoung(pmd_mkdirty(orig_pmd));
+		if (vma->vm_flags & VM_WRITE)
+			entry = pmd_mkwrite(entry);
 		if (!unshare)
-			set_pmd_at(mm, addr, pmdp, pmd_mkyoung(pmd_mkdirty(pmd_mkwrite(orig_pmd))));
+			set_pmd_at(mm, addr, pmdp, entry);
 		spin_unlock(&mm->page_table_lock);
 		return 0;
 	}
@@ -78,8 +83,18 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long haddr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	/* pmdp_invalidate(): from here no CPU may keep using the huge translation */
-	pmd_t old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
+	/*
+	 * pmdp_invalidate(): from here no CPU may keep using the huge translation; the
+	 * PMD stays huge to software, so a racing zap of the range takes the PMD lock
+	 * and waits for us instead of finding nothing to zap or flush.  One atomic
+	 * exchange (pmdp_establish()): cleared and then set, the PMD would be none in
+	 * between, for that zap to skip (found by the clean campaign); a cmpxchg that
+	 * retries only when the walker set A/D on the PMD meanwhile (at most twice).
+	 */
+	pmd_t old;
+	do
+		old = pmdp_get(mm, pmdp);
+	while (!pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID}));
 	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));
@@ -186,16 +201,25 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
 	return ret;
 }
 
-struct folio *follow_huge_pmd(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+/* Models: can_follow_write_pmd(). */
+static bool can_follow_write_pmd(pmd_t pmd, struct folio *folio, const struct vm_area_struct *vma,
+				 unsigned int flags)
+{
+	return pmd_write(pmd) || can_follow_write_common(folio, vma, flags);
+}
+
+struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
 			      unsigned int flags, bool *unshare, bool *not_huge)
 {
+	struct mm_struct *mm = vma->vm_mm;
 	*unshare = *not_huge = false;
 	spin_lock(&mm->page_table_lock);
 	pmd_t pmd = pmdp_get(mm, pmdp);
 	struct folio *page = NULL;
 	if (!pmd_trans_huge(pmd)) {
 		*not_huge = true;
-	} else if (!(flags & FOLL_WRITE) || pmd_write(pmd)) {
+	} else if (!(flags & FOLL_WRITE) ||
+		   can_follow_write_pmd(pmd, pfn_folio(pmd_pfn(pmd)), vma, flags)) {
 		page =
 		    pfn_page(pmd_pfn(pmd) + (uint32_t)((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)));
 		struct folio *folio = page_folio(page);

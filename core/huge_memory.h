@@ -63,7 +63,7 @@ int copy_huge_pmd(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma
  * grabbed with @flags, or NULL (*unshare: an unshare fault first, *not_huge: no
  * huge PMD there).  Context: mmap_lock held.
  */
-struct folio *follow_huge_pmd(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
+struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
 			      unsigned int flags, bool *unshare, bool *not_huge);
 
 #endif

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "contpte.h"
 #include "memory.h"
 #include "mmap.h"
 #include "page.h"
@@ -19,6 +20,7 @@
 
 struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
 uint32_t hw_device_agents;
+uint32_t hw_walkers;
 /* private (anon) memory: per process and virtual page */
 static struct hw_shadow_word hw_anon_shadow[NR_MMS][TASK_SIZE >> PAGE_SHIFT][MM_WORDS_PER_PAGE];
 
@@ -26,6 +28,7 @@ void hw_reset(void)
 {
 	memset(hw_file_shadow, 0, sizeof(hw_file_shadow));
 	memset(hw_anon_shadow, 0, sizeof(hw_anon_shadow));
+	hw_walkers = 0;
 }
 
 static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr,
@@ -64,13 +67,11 @@ void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
 }
 
 /*
- * The oracle's privileged view (no yield): may this access to a private page be
- * compared with (or recorded in) the shadow of @addr?  Only while the page table
- * maps the page there, or clears it for a moment (TRANSIENT).  An access through a
- * stale translation (the page was discarded, moved by mremap or replaced by COW)
- * makes the page UNTRACKED for good: such user races have no single answer.
+ * (see hw.h) An access through a stale translation (the page was discarded,
+ * moved by mremap or replaced by COW) makes the page UNTRACKED for good: such
+ * user races have no single answer.
  */
-static bool private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
+bool hw_private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
 {
 	struct folio *folio = page_folio(page);
 	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
@@ -124,9 +125,28 @@ struct sched_site hw_site_dma_write = {
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 
-/* The end of a walk: the oracles on the translation found, then the TLB fill. */
-static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
+SCHED_SITE_GLOBAL(site_hw_block, "hw_walk", "contpte_block");
+
+/*
+ * The end of a walk: the oracles on the translation found, then the TLB fill.
+ * @ptep: the entry walked (NULL for a huge PMD); a CONT entry fills the TLB with
+ * its whole block, so the walker sees the block as the TLB will.
+ */
+static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t *ptep,
+				pte_t pte)
 {
+	if (ptep && pgtable_contpte && pte_cont(pte)) {
+		pte_t *bad;
+		const char *wrong = contpte_block_misprogrammed(ptep, &bad);
+		int writer = -1;
+		const struct sched_site *other = wrong ? pte_last_writer(bad, &writer) : NULL;
+		if (wrong)
+			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, other,
+				      writer >= 0 ? 1u << writer : 0,
+				      "%s's walker reads P%d 0x%lx from a misprogrammed contpte "
+				      "block: %s",
+				      sched_agent_name(cpu), mm->id, addr, wrong);
+	}
 	struct folio *page = pfn_page(pte_pfn(pte));
 	if (!page->allocated)
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
@@ -152,6 +172,8 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 	pmd_t pmd = pmdp_get_lockless(mm, pmdp);
 	if (!pmd_present(pmd))
 		return WALK_FAULT;
+	if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd))
+		return WALK_FAULT; /* being split */
 	if (pmd_trans_huge(pmd)) {
 		/* a leaf: A/D go to the PMD, the TLB gets the page at @addr */
 		if (write && !pmd_write(pmd))
@@ -159,7 +181,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		pmd_t newpmd = pmd_mkyoung(write ? pmd_mkdirty(pmd) : pmd);
 		if (!pmd_same(newpmd, pmd) && !pmdp_cmpxchg(mm, pmdp, pmd, newpmd))
 			return WALK_RETRY;
-		return hw_fill(cpu, mm, addr, pmd_pte_at(newpmd, addr));
+		return hw_fill(cpu, mm, addr, NULL, pmd_pte_at(newpmd, addr));
 	}
 	unsigned table = pmd_table(pmd);
 	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
@@ -176,13 +198,15 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		new = pte_mkdirty(new);
 	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
 		return WALK_RETRY;
-	return hw_fill(cpu, mm, addr, new);
+	return hw_fill(cpu, mm, addr, ptep, new);
 }
 
 static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
 {
 	unsigned long flags = local_irq_save();
+	hw_walkers |= 1u << cpu;
 	enum walk_result r = hw_walk_locked(cpu, mm, addr, write);
+	hw_walkers &= ~(1u << cpu);
 	local_irq_restore(flags);
 	return r;
 }
@@ -289,7 +313,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
 			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			bool tracked = file_page || private_page_tracked(mm, base, page);
+			bool tracked = file_page || hw_private_page_tracked(mm, base, page);
 			if (write) {
 				page->data[word] = *val;
 				hw_note_store(mm, addr, page, word, *val, cpu, site, tracked);
@@ -299,8 +323,8 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 			hw_check_load(mm, addr, page, word, *val, cpu, site, tracked);
 			return 0;
 		}
-		if (e)
-			e->valid = false; /* not dirty yet, or no write permission: re-walk */
+		if (e) /* not dirty yet, or no write permission: re-walk */
+			tlb_entry_invalidate(cpu, e);
 		enum walk_result r = hw_walk(cpu, mm, base, write);
 		if (r != WALK_FAULT)
 			continue;

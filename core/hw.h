@@ -24,6 +24,8 @@ int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val);
 
 /* Agents that act only as a device (DMA through a pin): not CPUs, no TLB, no IPIs. */
 extern uint32_t hw_device_agents;
+/* CPUs whose page-table walker is in the middle of a walk (a broadcast flush waits). */
+extern uint32_t hw_walkers;
 
 /* Shadow memory for the lost-write oracle. */
 struct hw_shadow_word {
@@ -47,6 +49,12 @@ void hw_shadow_forget(struct mm_struct *mm, unsigned long addr);
  */
 void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked);
+/*
+ * May an access to the private page @page at @addr of @mm be compared with (or
+ * recorded in) the shadow?  Only while the page table maps it there, or clears it
+ * for a moment (TRANSIENT); otherwise the page becomes UNTRACKED for good.
+ */
+bool hw_private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page);
 void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
 		   uint64_t val, int agent, const struct sched_site *site, bool tracked);
 extern struct sched_site hw_site_dma_read, hw_site_dma_write;

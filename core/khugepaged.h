@@ -1,32 +1,73 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * khugepaged's PMD collapse (also MADV_COLLAPSE), the protocol stated once
- * (mm/khugepaged.c collapse_huge_page()): allocate the huge folio; take mmap_lock
- * for write, write-lock the VMA and the anon_vma (rmap walkers stay out); under
- * the PMD lock clear the PMD and flush (pmdp_collapse_flush); send the IPI that
- * waits out GUP-fast walkers with interrupts off (tlb_remove_table_sync_one);
- * under the detached table's PTL isolate every page: present, anonymous, mapped
- * once, lockable, and referenced by its mapping alone (a pin aborts); on any
- * failure re-install the *same* table and back off; else drop the anon_vma
- * lock, copy every page into the huge folio, clear the old PTEs and free the
- * pages, and publish the huge PMD, the old table deposited.
+ * Collapse of anonymous memory into a PMD-sized folio (MADV_COLLAPSE,
+ * khugepaged) or into an mTHP, a large folio of an order below the PMD's mapped
+ * by PTEs (khugepaged).  The protocol, stated once (mm/khugepaged.c
+ * collapse_huge_page()):
+ *   1. under mmap_lock for read, look at the range (hpage_collapse_scan_pmd());
+ *   2. drop mmap_lock, allocate the new folio, take mmap_lock for write and look
+ *      again (the VMA, the PMD: anything may have changed meanwhile);
+ *   3. write-lock the VMA and the anon_vma: page faults and rmap walkers stay out;
+ *   4. under the PMD lock clear the PMD and flush (pmdp_collapse_flush()): the
+ *      PTE table is detached, no CPU translates through it any more;
+ *   5. tlb_remove_table_sync_one(): an IPI that waits out every GUP-fast walker
+ *      that read the PMD before it was cleared, interrupts off, and may still
+ *      hold a pointer into the table;
+ *   6. under the detached table's PTL isolate every page of the range: present
+ *      or none, anonymous, small, mapped once, lockable, and referenced by its
+ *      mapping alone (a pin, a GUP reference, aborts);
+ *   7. on any failure put the *same* table back under the PMD and back off;
+ *   8. copy every page into the new folio (none: zeroes), clear the old PTEs,
+ *      free the old pages;
+ *   9. PMD order: map the folio by a huge PMD, the old table deposited.  mTHP:
+ *      map it by PTEs in the old table and put the table back under the PMD;
+ *  10. the anon_vma lock goes after step 6 for a PMD collapse (every page the
+ *      table maps is isolated and locked: no rmap walk can need the PMD), but
+ *      only after step 9 for mTHP: the pages of the table outside the range are
+ *      still mapped, and an rmap walk must not meet the transient pmd_none.
+ * GUP-fast re-checks the PMD as well as the PTE after grabbing a page (gup.c).
  *
- * Knobs: collapse-no-refcount-check collapses pinned pages;
+ * Knobs: collapse-no-refcount-check collapses pinned pages (step 6);
  * collapse-backoff-clears-ptes clears each PTE as its page is isolated (the
- * read-lock variant of the seed thread), so a back-off has nothing to restore.
+ * read-lock variant of the seed thread), so a back-off has nothing to restore;
+ * collapse-no-ipi-sync skips step 5; collapse-anon-vma-unlock-early drops the
+ * anon_vma lock after step 6 for mTHP too.
  *
- * Models: collapse_huge_page(), __collapse_huge_page_isolate(),
- * __collapse_huge_page_copy().  Leaves out: the khugepaged scan, swap-in,
- * max_ptes_shared (every page must be unshared; max_ptes_none is the default: any
- * number of empty PTEs, zeroes in the huge folio), mTHP
- * collapse, file/shmem collapse.
+ * Models: madvise_collapse(), hpage_collapse_scan_pmd(), collapse_huge_page()
+ * with an order (Nico Pache's mTHP series), __collapse_huge_page_isolate(),
+ * __collapse_huge_page_copy().  Leaves out: the khugepaged thread's scan of
+ * every mm (the `khugepaged` operation names the range and the order its scan
+ * chose, and may collapse where the faults would not map large folios), swap-in,
+ * max_ptes_shared (every page must be unshared), max_ptes_none (any number of
+ * empty PTEs; khugepaged wants one present page), collapsing large folios
+ * (compound_pagelist), file and shmem collapse (retract_page_tables()).
  */
 #ifndef MMFUZZ_KHUGEPAGED_H
 #define MMFUZZ_KHUGEPAGED_H
 
 #include "mm.h"
 
-/* Collapse the PMD range at @addr of @mm.  0, -EINVAL, -EAGAIN (backed off), -ENOMEM. */
-int collapse_huge_page(struct mm_struct *mm, unsigned long addr);
+/*
+ * Collapse the 1 << @order pages at @addr (aligned down) of @mm, steps 2 to 10.
+ * Context: mmap_lock held for read on entry, not held on return (the kernel's
+ * *mmap_locked = false).  0, -EINVAL (no suitable VMA or PTE table), -EEXIST (a
+ * huge PMD there already), -EAGAIN (backed off), -ENOMEM.
+ */
+int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order);
+
+/*
+ * Models: madvise(MADV_COLLAPSE) -> madvise_collapse(): every PMD range
+ * [start, end) covers whole, collapsed synchronously; a PMD already huge counts
+ * as done.  0, or the error of the last range that failed.  Context: no locks.
+ */
+int madvise_collapse(struct mm_struct *mm, unsigned long start, unsigned long end);
+
+/*
+ * One khugepaged pass over the @nr_pages pages at @addr: scan, then collapse to
+ * order log2(@nr_pages) — an anonymous mTHP size (4 pages and up) or the PMD's.
+ * 0 or -errno as collapse_huge_page(); -EINVAL for any other size.
+ * Context: no locks (khugepaged's kthread).
+ */
+int khugepaged_collapse(struct mm_struct *mm, unsigned long addr, unsigned long nr_pages);
 
 #endif

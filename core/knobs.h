@@ -104,7 +104,63 @@
 	  "move_ptes() flushes the old range only after dropping the PTE locks: rmap walkers "       \
 	  "(writeback's folio_mkclean) find the page at its new address and clean it there "         \
 	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "     \
-	  "by eb66ae030829)")
+	  "by eb66ae030829)")                                                                        \
+	X(KNOB_DIRTY_COW, "dirty-cow", "lost-write",                                                 \
+	  "__get_user_pages() drops FOLL_WRITE once a FOLL_FORCE write fault has broken COW in a "   \
+	  "mapping without VM_WRITE, and follows the PTE for read: if MADV_DONTNEED zaps the "       \
+	  "private copy before the retry, the read fault maps the page-cache page and a "            \
+	  "debugger's write to a read-only private file mapping lands in the file (Dirty COW, "      \
+	  "CVE-2016-5195, fixed by 19be0eaffa3a)")                                                   \
+	X(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK, "contpte-nonatomic-ad-writeback", "contpte",          \
+	  "arm64: unfolding a contpte block reads its entries, gathers their access/dirty bits "     \
+	  "and "                                                                                     \
+	  "writes them back with plain stores over the live entries (the idea of the series' "       \
+	  "first "                                                                                   \
+	  "version): a dirty bit the hardware sets on one entry in between is overwritten and "      \
+	  "the "                                                                                     \
+	  "write is forgotten (Popple/Roberts review, Nov 2023; contpte_convert() clears every "     \
+	  "entry with an atomic get-and-clear first, v6.9)")                                         \
+	X(KNOB_CONTPTE_CLEAR_WITHOUT_UNFOLD, "contpte-clear-without-unfold", "contpte",              \
+	  "arm64: ptep_get_and_clear() of one entry of a live contpte block does not unfold the "    \
+	  "block first: the other entries stay CONT around a hole, and a walker reading one of "     \
+	  "them finds a misprogrammed block, whose TLB entry may translate the whole range, hole "   \
+	  "included, to the old folio (contpte_try_unfold() in every single-entry modifier, "        \
+	  "\"arm64/mm: wire up PTE_CONT for user mappings\", v6.9)")                                 \
+	X(KNOB_CONTPTE_FOLD_SKIP_TLBI, "contpte-fold-skip-tlbi", "contpte",                          \
+	  "arm64: contpte_convert() folds or unfolds a block without the TLB flush between "         \
+	  "clearing and rewriting the entries: a CPU still holding a single-page entry of the "      \
+	  "block fills a contiguous entry over it, a TLB conflict (break-before-make, Arm ARM "      \
+	  "D8.16; contpte_convert()'s __flush_tlb_range(), v6.9)")                                   \
+	X(KNOB_CONTPTE_LOCKLESS_NO_RETRY, "contpte-lockless-no-retry", "contpte",                    \
+	  "arm64: ptep_get_lockless() of a CONT entry gathers access/dirty over the block "          \
+	  "without "                                                                                 \
+	  "checking that the block stayed consistent, so GUP-fast and the fault path get a value "   \
+	  "assembled from a block being folded or unfolded (contpte_ptep_get_lockless() retries, "   \
+	  "added with the series' GUP-fast support, v6.9)")                                          \
+	X(KNOB_GUPFAST_NO_PMD_RECHECK, "gupfast-no-pmd-recheck", "pin-coherence",                    \
+	  "GUP-fast re-checks only the PTE after grabbing the folio, not the PMD it read the PTE "   \
+	  "through: collapse clears the PMD, finds the page unpinned, copies it and is about to "    \
+	  "free it while GUP-fast, still walking the detached table, grabs it and sees the PTE "     \
+	  "unchanged; the device keeps the old page, the process gets the huge one (fixed by "       \
+	  "70cbc3cc78a9, Yang Shi 2022, \"mm: gup: fix the fast GUP race against THP collapse\"; "   \
+	  "the race needs a TLB flush that does not wait for interrupts-off walkers and no "         \
+	  "tlb_remove_table_sync_one(), the kernel before 2ba99c5e0881)")                            \
+	X(KNOB_COLLAPSE_NO_IPI_SYNC, "collapse-no-ipi-sync", "use-after-free",                       \
+	  "collapse_huge_page() goes on with the PTE table it detached without "                     \
+	  "tlb_remove_table_sync_one(): where the TLB flush interrupts nobody (broadcast "           \
+	  "invalidation, a paravirt flush) a GUP-fast walker with interrupts off may still hold "    \
+	  "a "                                                                                       \
+	  "pointer into the table, which collapse deposits and a later zap of the huge PMD frees "   \
+	  "at once (fixed by 2ba99c5e0881, Jann Horn 2022, \"mm/khugepaged: fix GUP-fast "           \
+	  "interaction by sending IPI\")")                                                           \
+	X(KNOB_COLLAPSE_ANON_VMA_UNLOCK_EARLY, "collapse-anon-vma-unlock-early", "mm-bug",           \
+	  "mTHP collapse (an order below PMD) drops the anon_vma write lock once its pages are "     \
+	  "isolated, as PMD collapse may, though the PMD stays cleared until the new folio's "       \
+	  "PTEs "                                                                                    \
+	  "are in: an rmap walk over a page of the same table outside the collapsed range sees "     \
+	  "pmd_none, and migration's remove_migration_ptes() leaves a migration entry behind for "   \
+	  "a folio it unlocks (no single commit: Nico Pache's mTHP collapse series, 2025-2026, "     \
+	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")
 
 /* clang-format off */
 enum mm_knob {

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: MIT */
-/* madvise(MADV_DONTNEED, MADV_FREE) (see mmap.h). */
+/* madvise(MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_COLLAPSE) (see mmap.h). */
 #include "mmap.h"
 
 #include "hw.h"
@@ -39,14 +39,8 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 		return -EINVAL;
 	if (advice == MADV_HUGEPAGE)
 		return madvise_hugepage(mm, addr, addr + len);
-	if (advice == MADV_COLLAPSE) {
-		/* madvise_collapse(): every PMD range the advice covers whole */
-		int ret = -EINVAL;
-		for (unsigned long a = (addr + PMD_SIZE - 1) & PMD_MASK; a + PMD_SIZE <= addr + len;
-		     a += PMD_SIZE)
-			ret = collapse_huge_page(mm, a);
-		return ret;
-	}
+	if (advice == MADV_COLLAPSE)
+		return madvise_collapse(mm, addr, addr + len);
 	unsigned long end = addr + len;
 	int ret = 0;
 	mmap_read_lock(mm);

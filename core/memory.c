@@ -2,6 +2,7 @@
 /* Faults and zap (see memory.h). */
 #include "memory.h"
 
+#include "contpte.h"
 #include "filemap.h"
 #include "gup.h"
 #include "huge_memory.h"
@@ -57,8 +58,69 @@ static bool finish_fault(struct vm_fault *vmf, struct folio *folio, pte_t entry)
 	return true;
 }
 
+/*
+ * Models: alloc_anon_folio() with one mTHP size enabled (arm64 flavour: the
+ * contpte block, hugepages-16kB "always" at this scale): the aligned block around
+ * the fault, if the VMA covers it and none of its PTEs is populated, read
+ * locklessly here and again under the PTL.  Returns the order to try.
+ */
+static int anon_folio_order(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	unsigned long start = vmf->address & CONT_PTE_MASK;
+	if (!pgtable_contpte || start < vma->vm_start || start + CONT_PTE_SIZE > vma->vm_end)
+		return 0;
+	pmd_t pmd = pmdp_get(vma->vm_mm, vmf->pmd);
+	if (!pmd_table_present(pmd))
+		return 0;
+	pte_t *pte = pte_offset_map(pmd, start);
+	for (int i = 0; i < CONT_PTES; i++)
+		if (!pte_none(ptep_get(pte + i)))
+			return 0;
+	return CONT_PTE_ORDER;
+}
+
+/*
+ * Map a new large anon folio over the block at @start with set_ptes(): the PTEs
+ * must all still be none.  Returns false (nothing mapped) otherwise.
+ */
+static bool finish_fault_large(struct vm_fault *vmf, struct folio *folio, unsigned long start,
+			       pte_t entry)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	int nr = folio_nr_pages(folio);
+	vmf->pte = pte_offset_map_lock(vma->vm_mm, vmf->pmd, start, &vmf->ptl);
+	if (!vmf->pte)
+		return false;
+	for (int i = 0; i < nr; i++) {
+		if (!pte_none(ptep_get(vmf->pte + i))) {
+			pte_unmap_unlock(vmf->pte, vmf->ptl);
+			return false;
+		}
+	}
+	folio_ref_add(folio, nr - 1); /* a reference per PTE */
+	folio_add_new_anon_rmap_ptes(folio, vma, start, nr);
+	set_ptes(vma->vm_mm, start, vmf->pte, entry, nr);
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	return true;
+}
+
 static int do_anonymous_page(struct vm_fault *vmf)
 {
+	int order = anon_folio_order(vmf);
+	if (order) {
+		struct folio *folio = folio_alloc_order(order);
+		if (folio) {
+			folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+			pte_t entry = pfn_pte(folio_pfn(folio), vmf->vma->vm_flags & VM_WRITE);
+			if (vmf->write)
+				entry = pte_mkdirty(entry);
+			if (finish_fault_large(vmf, folio, vmf->address & CONT_PTE_MASK, entry))
+				return 0;
+			folio_put(folio);
+			return 0; /* raced with another fault: the access retries */
+		}
+	}
 	struct folio *folio = folio_alloc();
 	if (!folio)
 		return VM_FAULT_OOM;
@@ -80,6 +142,9 @@ static struct folio *folio_copy_anon(struct folio *src)
 	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 		folio_copy_word(new, src, w);
+	/* oracle bookkeeping: a copy of a page written through a stale translation
+	 * (mremap moved it, a device wrote it unmapped) has no expected content either */
+	new->oracle = (uint8_t)(page_folio(src)->oracle & FOLIO_ORACLE_UNTRACKED);
 	return new;
 }
 
@@ -168,9 +233,13 @@ static int do_cow_fault(struct vm_fault *vmf)
 	folio_put(folio);
 	if (!new)
 		return VM_FAULT_OOM;
-	if (!finish_fault(vmf, new, pte_mkdirty(pfn_pte(folio_pfn(new), true))))
+	/* maybe_mkwrite(): a FOLL_FORCE write breaks COW in a read-only mapping too */
+	bool writable = vma->vm_flags & VM_WRITE;
+	if (!finish_fault(vmf, new, pte_mkdirty(pfn_pte(folio_pfn(new), writable)))) {
 		folio_put(new);
-	return 0;
+		return 0;
+	}
+	return VM_FAULT_WRITE;
 }
 
 /*
@@ -281,11 +350,13 @@ static int do_wp_page(struct vm_fault *vmf)
 		if (reuse) {
 			SetPageAnonExclusive(page);
 			if (!vmf->unshare) {
-				pte_t entry = pte_mkyoung(pte_mkdirty(pte_mkwrite(vmf->orig_pte)));
+				pte_t entry = pte_mkyoung(pte_mkdirty(vmf->orig_pte));
+				if (vma->vm_flags & VM_WRITE) /* maybe_mkwrite() */
+					entry = pte_mkwrite(entry);
 				set_pte_at(mm, vmf->address, vmf->pte, entry);
 			}
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
-			return 0;
+			return vmf->unshare ? 0 : VM_FAULT_WRITE;
 		}
 	} else if (vmf->unshare) {
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
@@ -293,6 +364,7 @@ static int do_wp_page(struct vm_fault *vmf)
 	}
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	int ret = 0;
 	struct folio *new = folio_copy_anon(page);
 	if (!new) {
 		folio_put(folio);
@@ -302,18 +374,19 @@ static int do_wp_page(struct vm_fault *vmf)
 	if (vmf->pte && pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
 		ptep_clear_flush(vma, vmf->address, vmf->pte);
 		folio_add_new_anon_rmap(new, vma, vmf->address);
-		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare);
+		pte_t entry = pfn_pte(folio_pfn(new), !vmf->unshare && (vma->vm_flags & VM_WRITE));
 		set_pte_at(mm, vmf->address, vmf->pte, vmf->unshare ? entry : pte_mkdirty(entry));
 		folio_remove_rmap_pte(page, vma);
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(folio); /* the old mapping's reference */
+		ret = vmf->unshare ? 0 : VM_FAULT_WRITE;
 	} else {
 		if (vmf->pte)
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
 		folio_put(new);
 	}
 	folio_put(folio);
-	return 0;
+	return ret;
 }
 
 /* Models: pte_unmap_same(): is the PTE still vmf->orig_pte, read under the PTL? */
@@ -372,9 +445,9 @@ static int handle_pte_fault(struct vm_fault *vmf)
 		entry = pte_mkdirty(entry);
 	}
 	entry = pte_mkyoung(entry);
-	/* ptep_set_access_flags(): only ever adds permissions and A/D bits */
+	/* only ever adds A/D bits, never a plain store the hardware could race with */
 	if (!pte_same(entry, vmf->orig_pte))
-		set_pte_at(mm, vmf->address, vmf->pte, entry);
+		ptep_set_access_flags(mm, vmf->address, vmf->pte, entry, vmf->write);
 	flush_tlb_fix_spurious_fault(mm, vmf->address);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	return 0;
@@ -395,6 +468,11 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd)) {
+		/* being split: wait on the PMD lock the splitter holds, then retry */
+		spin_lock(&mm->page_table_lock);
+		spin_unlock(&mm->page_table_lock);
+		return 0;
 	} else if (pmd_trans_huge(pmd)) {
 		if (!(vmf.write && !pmd_write(pmd)) && !vmf.unshare)
 			return 0; /* huge_pmd_set_accessed(): the walker does the rest */
@@ -406,6 +484,25 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 	if (pmd_none(pmd) && pte_alloc(mm, vmf.pmd))
 		return VM_FAULT_OOM;
 	return handle_pte_fault(&vmf);
+}
+
+/*
+ * Models: folio_pte_batch() as zap_present_ptes() uses it, for the arm64 flavour:
+ * a CONT block the range covers whole, all of it mapping consecutive pages of one
+ * folio, is cleared at once (get_and_clear_full_ptes(), no unfold).  Otherwise 1.
+ * Context: the PTL held.
+ */
+static int zap_batch(pte_t *pte, pte_t ptent, unsigned long addr, unsigned long end)
+{
+	if (!pgtable_contpte || !pte_cont(ptent) || (addr & ~CONT_PTE_MASK) ||
+	    end - addr < CONT_PTE_SIZE)
+		return 1;
+	for (int i = 1; i < CONT_PTES; i++) {
+		pte_t next = __ptep_get(pte + i, MM_SITE("folio_pte_batch"));
+		if (!pte_present(next) || pte_pfn(next) != pte_pfn(ptent) + (uint32_t)i)
+			return 1;
+	}
+	return CONT_PTES;
 }
 
 /*
@@ -436,34 +533,51 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 		if (pte_none(ptent))
 			continue;
 		if (!pte_present(ptent)) {
-			/* a migration entry: no TLB entry, no rmap, no reference to drop */
+			/* a migration entry: no TLB entry, no rmap, no reference to drop;
+			 * zap_nonpresent_ptes() looks its folio up for the rss counters */
+			if (is_migration_entry(ptent))
+				(void)pfn_swap_entry_folio(ptent);
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
 			continue;
 		}
 		struct folio *page = pfn_page(pte_pfn(ptent)), *folio = page_folio(page);
-		ptent = ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
-		tlb_remove_tlb_entry(tlb, pte, addr);
-		bool delay_rmap = false;
-		if (!folio_test_anon(folio)) {
-			if (pte_dirty(ptent)) {
-				folio_mark_dirty(folio);
-				force_flush = true;
-				if (tlb_delay_rmap(tlb) &&
-				    !knob_enabled(KNOB_ZAP_RMAP_BEFORE_FLUSH))
-					delay_rmap = true;
-			}
-			if (pte_young(ptent))
-				folio_mark_accessed(folio);
+		int nr = zap_batch(pte, ptent, addr, end);
+		if (nr > 1 && tlb->nr + nr > MMU_GATHER_BATCH) {
+			force_flush = true; /* no room for the whole block: flush first */
+			break;
 		}
-		if (!delay_rmap)
-			folio_remove_rmap_pte(page, vma);
-		/* oracle bookkeeping, after the rmap is gone: a store that slipped in through
-		 * a stale TLB entry before that still counted as the address's */
-		if (folio_test_anon(folio))
-			hw_shadow_forget(mm, addr);
-		gup_note_unmap(mm, addr, page);
-		if (__tlb_remove_folio_pages(tlb, folio, delay_rmap)) {
+		ptent = nr == 1 ? ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm)
+				: get_and_clear_full_ptes(mm, addr, pte, nr, tlb->fullmm);
+		bool full = false;
+		for (int i = 0; i < nr; i++, page++) {
+			unsigned long a = addr + (unsigned long)i * PAGE_SIZE;
+			tlb_remove_tlb_entry(tlb, pte + i, a);
+			bool delay_rmap = false;
+			if (!folio_test_anon(folio)) {
+				if (pte_dirty(ptent)) {
+					folio_mark_dirty(folio);
+					force_flush = true;
+					if (tlb_delay_rmap(tlb) &&
+					    !knob_enabled(KNOB_ZAP_RMAP_BEFORE_FLUSH))
+						delay_rmap = true;
+				}
+				if (pte_young(ptent))
+					folio_mark_accessed(folio);
+			}
+			if (!delay_rmap)
+				folio_remove_rmap_pte(page, vma);
+			/* oracle bookkeeping, after the rmap is gone: a store that slipped in
+			 * through a stale TLB entry before that still counted as the
+			 * address's */
+			if (folio_test_anon(folio))
+				hw_shadow_forget(mm, a);
+			gup_note_unmap(mm, a, page);
+			full = __tlb_remove_folio_pages(tlb, folio, delay_rmap);
+		}
+		pte += nr - 1;
+		addr += (unsigned long)(nr - 1) * PAGE_SIZE;
+		if (full) {
 			force_flush = true;
 			addr += PAGE_SIZE;
 			break;
@@ -552,9 +666,12 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 				folio_unlock(folio);
 			}
 			if (pte_young(ptent) || pte_dirty(ptent)) {
+				/* oracle: the page stays the address's through the rewrite */
+				folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 				ptent = ptep_get_and_clear_full(mm, addr, pte, tlb.fullmm);
 				set_pte_at(mm, addr, pte,
 					   __pte(pte_val(ptent) & ~(_PAGE_DIRTY | _PAGE_ACCESSED)));
+				folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 				tlb_remove_tlb_entry(&tlb, pte, addr);
 			}
 			folio_mark_lazyfree(folio);

@@ -18,6 +18,8 @@
 #define VM_FAULT_SIGBUS	 0x2
 #define VM_FAULT_SIGSEGV 0x4
 #define VM_FAULT_RETRY	 0x8
+/* the fault broke COW (a private copy is now mapped): what pre-2016 GUP looked at */
+#define VM_FAULT_WRITE 0x10
 
 /* Context: mmap_lock held for read. */
 /* FAULT_FLAG_UNSHARE (GUP, R/O pin): make the anon page mapped at the address

@@ -75,6 +75,9 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 	if (is_exclusive_migration_entry(entry))
 		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
 	set_pte_at(mm, addr, ptep, pte);
+	/* oracle: the PTE is back; src is the address's again only if dst is src,
+	 * and a zap from here on discards it like any other page */
+	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	pte_unmap_unlock(ptep, ptl);
 	return true;
 }
@@ -167,6 +170,18 @@ int do_move_page(struct mm_struct *mm, unsigned long addr)
 	return rc;
 }
 
+struct folio *pfn_swap_entry_folio(pte_t entry)
+{
+	struct folio *folio = pfn_folio(migration_entry_pfn(entry));
+	if (is_migration_entry(entry) && !folio_test_locked(folio))
+		sched_finding(mm_oracle_names[ORACLE_MM_BUG], MM_SITE("VM_BUG_ON"), NULL,
+			      1u << sched_current(),
+			      "%s meets a migration entry for frame %u, whose folio is not locked: "
+			      "no migration will ever take it out",
+			      sched_agent_name(sched_current()), folio_pfn(folio));
+	return folio;
+}
+
 void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr)
 {
 	spinlock_t *ptl;
@@ -174,7 +189,7 @@ void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr)
 	if (!ptep)
 		return;
 	pte_t pte = ptep_get(ptep);
-	struct folio *folio = is_migration_entry(pte) ? pfn_folio(migration_entry_pfn(pte)) : NULL;
+	struct folio *folio = is_migration_entry(pte) ? pfn_swap_entry_folio(pte) : NULL;
 	/* the folio stays locked until its migration entries are gone */
 	bool got = folio && folio_try_get(folio);
 	pte_unmap_unlock(ptep, ptl);

@@ -38,6 +38,15 @@ int migrate_folio_anon(struct folio *folio);
 int do_move_page(struct mm_struct *mm, unsigned long addr);
 
 /*
+ * Models: pfn_swap_entry_folio() (include/linux/swapops.h): the folio a
+ * migration entry names.  It must be locked (VM_BUG_ON otherwise): the
+ * migration that wrote the entry holds the folio lock until
+ * remove_migration_ptes() has replaced the entry again, so an entry found under
+ * the PTL whose folio is unlocked is one that migration's rmap walk missed.
+ */
+struct folio *pfn_swap_entry_folio(pte_t entry);
+
+/*
  * Models: migration_entry_wait(): the PTE at @addr held a migration entry; wait
  * until that migration is over.  Context: mmap_lock or the VMA lock held, no PTL.
  */

@@ -8,8 +8,10 @@
  */
 #include "mm.h"
 
+#include <errno.h>
 #include <string.h>
 
+#include "contpte.h"
 #include "filemap.h"
 #include "gup.h"
 #include "hw.h"
@@ -41,6 +43,7 @@ void mm_reset(void)
 {
 	memset(mm_frames, 0, sizeof(mm_frames));
 	pgtable_reset();
+	contpte_reset();
 	tlb_reset();
 	hw_reset();
 	mmap_reset();
@@ -64,6 +67,8 @@ void mm_reset(void)
 			   RANK_MUNMAP_SEM);
 		mm->oracle_mapped = 0;
 		mm->unborn = false;
+		mm->mm_users = 0;
+		mm->exiting = false;
 		mm->oracle_unmaps = 0;
 		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
 			      "write_protect_seq");
@@ -146,6 +151,34 @@ static void check_accounting(void)
 					      mm_tlb[cpu][i].vpn << PAGE_SHIFT, mm_tlb[cpu][i].pfn);
 				return;
 			}
+}
+
+/*
+ * No yield in mmget/mmput: entering and leaving a system call are atomic with
+ * respect to exit_group() here (the kernel's SIGKILL delivery is not modelled).
+ */
+bool mmget_not_exiting(struct mm_struct *mm)
+{
+	if (mm->exiting || !mm->live || mm->unborn)
+		return false;
+	mm->mm_users++;
+	return true;
+}
+
+void mmput(struct mm_struct *mm)
+{
+	SCHED_ASSERT(mm->mm_users > 0);
+	if (--mm->mm_users == 0 && mm->exiting && mm->live)
+		exit_mmap(mm); /* __mmput(): the last user tears the address space down */
+}
+
+int do_exit(struct mm_struct *mm)
+{
+	if (!mmget_not_exiting(mm))
+		return -ESRCH;
+	mm->exiting = true; /* zap_other_threads(): none starts another system call */
+	mmput(mm);
+	return 0;
 }
 
 void mm_quiesce(int agent, void *arg)

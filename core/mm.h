@@ -172,6 +172,13 @@ struct mm_struct {
 	/* a fork child before do_fork() creates it: no such process yet (-ESRCH for
 	 * its threads); a process that no fork makes exists from the start */
 	bool unborn;
+	/*
+	 * Threads inside a system call on this mm (mm_users, less the reference of
+	 * threads in user space), and whether the process is exiting (exit_group():
+	 * no new system call; the last thread out tears the mm down).
+	 */
+	int mm_users;
+	bool exiting;
 	uint64_t oracle_mapped;
 	uint32_t oracle_unmaps; /* bumped whenever pages leave oracle_mapped */
 };
@@ -206,6 +213,15 @@ void mmap_assert_locked(struct mm_struct *mm);
 void mmap_assert_write_locked(struct mm_struct *mm);
 
 struct mm_struct *mm_get(int id);
+/*
+ * A thread enters a system call on @mm: false (-ESRCH) if the process is exiting,
+ * gone or not yet forked.  mmput() when it returns: the last one out of an exiting
+ * process runs exit_mmap() (mmput() -> __mmput()).
+ */
+bool mmget_not_exiting(struct mm_struct *mm);
+void mmput(struct mm_struct *mm);
+/* exit_group(): the process exits; its mm goes when its last thread is out. */
+int do_exit(struct mm_struct *mm);
 struct address_space *mapping_get(int id);
 
 /* Reset the whole model (frames, tables, TLBs, mms, files, shadows). */

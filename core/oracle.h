@@ -47,6 +47,8 @@ enum mm_precursor {
 	PRECURSOR_MKCLEAN_CACHED = 1,
 	/* a TLB fill while another CPU caches another frame for the address */
 	PRECURSOR_FILL_OTHER_CACHED,
+	/* a lockless reader finds a contpte block mid-conversion (and retries) */
+	PRECURSOR_CONTPTE_TORN,
 };
 
 #define VM_BUG_ON(cond)                                                                            \

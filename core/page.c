@@ -159,16 +159,35 @@ void __folio_add_rmap_pte(struct folio *page, struct sched_site *site)
 	folio->mapcount++;
 }
 
-void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
-			       struct sched_site *site)
+/*
+ * A new anon folio of @vma at @addr (index = linear page index, as the kernel):
+ * not yet visible, so plain stores; mapped by one process only (RMAP_EXCLUSIVE).
+ */
+static void folio_set_new_anon(struct folio *folio, struct vm_area_struct *vma, unsigned long addr)
 {
 	SCHED_ASSERT(folio->flags >> PG_anon & 1u);
 	SCHED_ASSERT(vma->anon_vma); /* anon_vma_prepare() ran when the VMA was linked */
 	folio->anon_vma = vma->anon_vma;
 	folio->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
-	/* not yet visible: a new folio; mapped once, by one process (RMAP_EXCLUSIVE) */
-	folio->flags |= 1u << PG_swapbacked | 1u << PG_anon_exclusive;
+	folio->flags |= 1u << PG_swapbacked;
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive;
+}
+
+void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
+			       struct sched_site *site)
+{
+	folio_set_new_anon(folio, vma, addr);
 	__folio_add_rmap_pte(folio, site);
+}
+
+void __folio_add_new_anon_rmap_ptes(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned long addr, int nr, struct sched_site *site)
+{
+	SCHED_ASSERT(nr == folio_nr_pages(folio));
+	folio_set_new_anon(folio, vma, addr);
+	for (int i = 0; i < nr; i++)
+		__folio_add_rmap_pte(folio_page(folio, i), site);
 }
 
 bool __folio_try_get(struct folio *folio, struct sched_site *site)
@@ -245,12 +264,7 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
 void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
 				   unsigned long haddr, struct sched_site *site)
 {
-	SCHED_ASSERT(folio->flags >> PG_anon & 1u && vma->anon_vma);
-	folio->anon_vma = vma->anon_vma;
-	folio->index = vma->vm_pgoff + ((haddr - vma->vm_start) >> PAGE_SHIFT);
-	folio->flags |= 1u << PG_swapbacked;
-	for (int i = 0; i < folio_nr_pages(folio); i++)
-		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive; /* not yet visible */
+	folio_set_new_anon(folio, vma, haddr);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	folio->entire_mapcount++;
 	folio->mapcount++;

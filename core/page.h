@@ -166,6 +166,12 @@ void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, 
 			       struct sched_site *site);
 #define folio_add_new_anon_rmap(f, vma, addr)                                                      \
 	__folio_add_new_anon_rmap((f), (vma), (addr), MM_SITE("folio_add_new_anon_rmap"))
+/* A new large anon folio mapped by @nr PTEs from @addr on (mTHP), each page exclusive. */
+void __folio_add_new_anon_rmap_ptes(struct folio *folio, struct vm_area_struct *vma,
+				    unsigned long addr, int nr, struct sched_site *site);
+#define folio_add_new_anon_rmap_ptes(f, vma, addr, nr)                                             \
+	__folio_add_new_anon_rmap_ptes((f), (vma), (addr), (nr),                                   \
+				       MM_SITE("folio_add_new_anon_rmap_ptes"))
 /* The same for a PMD-sized folio mapped by a PMD at @haddr (all pages exclusive). */
 void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
 				   unsigned long haddr, struct sched_site *site);

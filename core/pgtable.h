@@ -8,8 +8,9 @@
  * Models: x86-64 PTE bits and arch/x86 + include/linux/pgtable.h accessors,
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
- * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  Leaves out:
- * contpte (issue 4), swap entries, huge PUDs.  Huge PMDs: see huge_memory.h.
+ * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  The arm64
+ * flavour puts the contiguous-PTE layer (contpte.h) under the generic accessors.
+ * Leaves out: swap entries, huge PUDs.  Huge PMDs: see huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
@@ -20,14 +21,21 @@ typedef struct {
 	uint64_t val;
 } pte_t;
 
-#define _PAGE_PRESENT	(1ull << 0)
-#define _PAGE_RW	(1ull << 1)
-#define _PAGE_ACCESSED	(1ull << 5)
-#define _PAGE_DIRTY	(1ull << 6)
+#define _PAGE_PRESENT  (1ull << 0)
+#define _PAGE_RW       (1ull << 1)
+#define _PAGE_ACCESSED (1ull << 5)
+#define _PAGE_DIRTY    (1ull << 6)
+/* arm64 PTE_CONT: one of CONT_PTES aligned entries mapping contiguous frames of one
+ * folio with the same attributes; the TLB may cache the block as one entry */
+#define _PAGE_CONT	(1ull << 8)
 #define _PAGE_PFN_SHIFT 12
 #define _PMD_PRESENT	(1ull << 0)
 /* a huge PMD is a leaf (PSE) mapping a PMD-sized folio, with the PTE's R/W, A, D */
-#define _PMD_HUGE	(1ull << 7)
+#define _PMD_HUGE (1ull << 7)
+/* pmdp_invalidate(): a huge PMD being split, still present and huge to software
+ * (so that zap and others take the PMD lock and wait), not to the MMU (x86: PSE
+ * kept, PRESENT cleared) */
+#define _PMD_INVALID	(1ull << 3)
 #define HPAGE_PMD_ORDER (PMD_SHIFT - PAGE_SHIFT)
 #define HPAGE_PMD_NR	(1 << HPAGE_PMD_ORDER)
 #define PMD_SIZE	(1ul << PMD_SHIFT)
@@ -101,6 +109,18 @@ static inline bool pte_same(pte_t a, pte_t b)
 {
 	return a.val == b.val;
 }
+static inline bool pte_cont(pte_t pte)
+{
+	return pte.val & _PAGE_CONT;
+}
+static inline pte_t pte_mkcont(pte_t pte)
+{
+	return __pte(pte.val | _PAGE_CONT);
+}
+static inline pte_t pte_mknoncont(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_CONT);
+}
 
 /*
  * Migration entries (include/linux/swapops.h): not present; the folio under
@@ -152,6 +172,11 @@ static inline bool pmd_trans_huge(pmd_t pmd)
 	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
 }
 /* a present PMD that points to a PTE table */
+/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD? */
+static inline bool pmd_hw_valid(pmd_t pmd)
+{
+	return !(pmd.val & _PMD_INVALID);
+}
 static inline bool pmd_table_present(pmd_t pmd)
 {
 	return pmd_present(pmd) && !(pmd.val & _PMD_HUGE);
@@ -260,6 +285,8 @@ static inline spinlock_t *pte_lockptr(pmd_t pmd)
  */
 #define PTE_SPLIT_SHIFT 14
 extern bool pgtable_split_ptes;
+/* The arm64 flavour (a scenario's `arch arm64`): contpte blocks, mTHP faults. */
+extern bool pgtable_contpte;
 static inline bool pte_split_mode(void)
 {
 	return pgtable_split_ptes || knob_enabled(KNOB_PTE_LOCKLESS_TORN);
@@ -291,6 +318,8 @@ int pte_alloc_one(struct mm_struct *mm);
  */
 void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, int table);
 int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
+/* Oracle bookkeeping: the site (and agent) that last wrote *@ptep, or NULL. */
+const struct sched_site *pte_last_writer(const pte_t *ptep, int *agent);
 /* Oracle (privileged, no yield): the PTE the page tables hold for @addr, huge or not. */
 pte_t pte_oracle_get(const struct mm_struct *mm, unsigned long addr);
 pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,
@@ -304,17 +333,47 @@ static inline bool pte_table_live(unsigned table, uint32_t gen)
 	return mm_pte_meta[table].used && mm_pte_meta[table].gen == gen;
 }
 
-#define ptep_get(p)	     __ptep_get((p), MM_SITE("ptep_get"))
-#define ptep_get_lockless(p) __ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
-#define ptep_get_hw(p)	     __ptep_get((p), MM_SITE("ptep_get_hw"))
-/* (the mm and the address are the kernel's arguments; x86 needs neither) */
+/*
+ * The generic accessors.  On the x86 flavour they are the raw ones above; on the
+ * arm64 flavour they go through the contpte layer (contpte.c), which hides the
+ * CONT bit and keeps every block consistent, as arch/arm64's wrappers do.
+ */
+pte_t contpte_ptep_get(pte_t *ptep, struct sched_site *site);
+pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site);
+void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte, int nr,
+		      struct sched_site *site);
+pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, int nr,
+				      struct sched_site *site);
+void contpte_set_access_flags(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t entry,
+			      bool dirty, struct sched_site *site);
+
+#define ptep_get(p)	     contpte_ptep_get((p), MM_SITE("ptep_get"))
+#define ptep_get_lockless(p) contpte_ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
+/* the hardware walker: one atomic read of the one entry it walks */
+#define ptep_get_hw(p) __ptep_get((p), MM_SITE("ptep_get_hw"))
 #define set_pte_at(mm, addr, p, pte)                                                               \
-	((void)(mm), (void)(addr), __set_pte_at((p), (pte), MM_SITE("set_pte_at")))
+	contpte_set_ptes((mm), (addr), (p), (pte), 1, MM_SITE("set_pte_at"))
+/* Map @nr consecutive pages of one folio from @pte on (the pfn advances). */
+#define set_ptes(mm, addr, p, pte, nr)                                                             \
+	contpte_set_ptes((mm), (addr), (p), (pte), (nr), MM_SITE("set_ptes"))
 #define ptep_get_and_clear(mm, addr, p)                                                            \
-	((void)(mm), (void)(addr), __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear")))
+	contpte_get_and_clear_full_ptes((mm), (addr), (p), 1, MM_SITE("ptep_get_and_clear"))
 #define ptep_get_and_clear_full(mm, addr, p, full)                                                 \
-	((void)(mm), (void)(addr), (void)(full),                                                   \
-	 __ptep_get_and_clear((p), MM_SITE("ptep_get_and_clear_full")))
+	((void)(full), contpte_get_and_clear_full_ptes((mm), (addr), (p), 1,                       \
+						       MM_SITE("ptep_get_and_clear_full")))
+/* Clear @nr entries mapping pages of one folio; the OR of their A/D bits. */
+#define get_and_clear_full_ptes(mm, addr, p, nr, full)                                             \
+	((void)(full), contpte_get_and_clear_full_ptes((mm), (addr), (p), (nr),                    \
+						       MM_SITE("get_and_clear_full_ptes")))
+/*
+ * Models: ptep_set_access_flags(): add A (and D and write, for a write fault) to
+ * a present entry under the PTL.  Never a plain store that could drop a bit the
+ * hardware sets meanwhile: x86 writes only for a write fault (the new value has
+ * every bit the hardware could add), arm64 uses a cmpxchg loop.
+ */
+#define ptep_set_access_flags(mm, addr, p, entry, dirty)                                           \
+	contpte_set_access_flags((mm), (addr), (p), (entry), (dirty),                              \
+				 MM_SITE("ptep_set_access_flags"))
 #define ptep_cmpxchg(p, old, new) __ptep_cmpxchg((p), (old), (new), MM_SITE("ptep_cmpxchg"))
 #define pmdp_get(mm, p)		  __pmdp_get((mm), (p), MM_SITE("pmdp_get"))
 #define pmdp_get_lockless(mm, p)  __pmdp_get((mm), (p), MM_SITE("pmdp_get_lockless"))

@@ -10,9 +10,12 @@
 
 #include <string.h>
 
+#include "contpte.h"
+#include "hw.h"
 #include "page.h"
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
+bool tlb_flush_broadcast;
 static int tlb_victim[NR_CPUS];
 static uint32_t tlb_fill_seq; /* oracle bookkeeping: fills so far */
 
@@ -41,56 +44,124 @@ struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
 
 SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
 
-void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
+static uint32_t block_vpn(uint32_t vpn)
 {
-	if (!site_tlb_fill.id)
-		sched_site_init(&site_tlb_fill);
-	/*
-	 * Break-before-make across CPUs: a *new mapping* of this address must not serve
-	 * accesses while another CPU still translates it to the old mapping's page.
-	 * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
-	 * new page before the zapping CPU's flush: the old page is kept alive by the
-	 * mmu_gather until then (use-after-free covers the case where it is not).
-	 */
-	const struct vm_area_struct *vma = __find_vma(mm, addr);
-	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
+	return vpn & ~(uint32_t)(CONT_PTES - 1);
+}
+
+void tlb_entry_invalidate(int cpu, struct tlb_entry *e)
+{
+	if (!e->cont) {
+		e->valid = false;
+		return;
+	}
+	uint32_t block = block_vpn(e->vpn);
+	uint8_t mm = e->mm;
+	for (int i = 0; i < TLB_ENTRIES; i++) {
+		struct tlb_entry *o = &mm_tlb[cpu][i];
+		if (o->valid && o->cont && o->mm == mm && block_vpn(o->vpn) == block)
+			o->valid = false;
+	}
+}
+
+/* The slot for a new entry: the one being replaced, else the next victim. */
+static struct tlb_entry *tlb_slot(int cpu, struct mm_struct *mm, unsigned long addr)
+{
+	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
+	if (e)
+		return e;
+	e = &mm_tlb[cpu][tlb_victim[cpu]];
+	tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+	if (e->valid)
+		tlb_entry_invalidate(cpu, e); /* capacity eviction (a block goes whole) */
+	return e;
+}
+
+/*
+ * Break-before-make across CPUs: a *new mapping* of this address must not serve
+ * accesses while another CPU still translates it to the old mapping's page.
+ * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
+ * new page before the zapping CPU's flush: the old page is kept alive by the
+ * mmu_gather until then (use-after-free covers the case where it is not).
+ */
+static void tlb_check_others(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+			     uint32_t gen, uint32_t vma_gen)
+{
 	for (int other = 0; other < NR_CPUS; other++) {
 		if (other == cpu)
 			continue;
 		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
-		if (e && (e->pfn != pte_pfn(pte) || e->gen != gen))
+		if (e && (e->pfn != pfn || e->gen != gen))
 			sched_precursor(PRECURSOR_FILL_OTHER_CACHED);
-		if (e && e->vma_gen != vma_gen && (e->pfn != pte_pfn(pte) || e->gen != gen))
+		if (e && e->vma_gen != vma_gen && (e->pfn != pfn || e->gen != gen))
 			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
 				      1u << other,
 				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
 				      "frame %u for it",
-				      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte),
+				      sched_agent_name(cpu), mm->id, addr, pfn,
 				      sched_agent_name(other), e->pfn);
 	}
-	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
-	if (!e) {
-		e = &mm_tlb[cpu][tlb_victim[cpu]];
-		tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+}
+
+void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
+{
+	if (!site_tlb_fill.id)
+		sched_site_init(&site_tlb_fill);
+	const struct vm_area_struct *vma = __find_vma(mm, addr);
+	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
+	bool cont = pgtable_contpte && pte_cont(pte);
+	unsigned long first = cont ? addr & CONT_PTE_MASK : addr;
+	int nr = cont ? CONT_PTES : 1;
+	uint32_t pfn0 = pte_pfn(pte) - (uint32_t)((addr - first) >> PAGE_SHIFT);
+	for (int i = 0; i < nr; i++) {
+		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
+		uint32_t pfn = pfn0 + (uint32_t)i;
+		uint32_t g = a == addr ? gen : pfn_page(pfn)->gen;
+		tlb_check_others(cpu, mm, a, pfn, g, vma_gen);
+		/*
+		 * Oracle: a block entry must not overlap an entry this TLB still holds for
+		 * another page of the block, translating it to the same frame: the block
+		 * was folded over a single-page entry without the flush of
+		 * break-before-make (arm64: a TLB conflict abort, or either translation).
+		 * A stale entry of a page since unmapped (a zap whose flush is pending
+		 * when a fault maps a new block there) is the race x86 has too, left to
+		 * tlb-coherence's rules; its conflict abort is not modelled.
+		 */
+		struct tlb_entry *o = cont && a != addr ? tlb_lookup(cpu, mm, a) : NULL;
+		if (o && !o->cont && o->pfn == pfn)
+			sched_finding(
+			    mm_oracle_names[ORACLE_CONTPTE], &site_tlb_fill, NULL, 0,
+			    "%s fills a contiguous TLB entry for P%d 0x%lx-0x%lx while it "
+			    "still holds a single-page entry for 0x%lx (frame %u): a TLB "
+			    "conflict",
+			    sched_agent_name(cpu), mm->id, first, first + CONT_PTE_SIZE - 1, a,
+			    o->pfn);
 	}
-	*e = (struct tlb_entry){.valid = true,
-				.write = pte_write(pte),
-				.dirty = pte_dirty(pte),
-				.mm = (uint8_t)mm->id,
-				.vpn = addr_vpn(addr),
-				.pfn = pte_pfn(pte),
-				.gen = gen,
-				.vma_gen = vma_gen,
-				.fill_seq = ++tlb_fill_seq};
+	for (int i = 0; i < nr; i++) {
+		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
+		uint32_t pfn = pfn0 + (uint32_t)i;
+		struct tlb_entry *e = tlb_slot(cpu, mm, a);
+		*e = (struct tlb_entry){.valid = true,
+					.write = pte_write(pte),
+					.dirty = pte_dirty(pte),
+					.cont = cont,
+					.mm = (uint8_t)mm->id,
+					.vpn = addr_vpn(a),
+					.pfn = pfn,
+					.gen = a == addr ? gen : pfn_page(pfn)->gen,
+					.vma_gen = vma_gen,
+					.fill_seq = ++tlb_fill_seq};
+	}
 	mm->cpumask |= 1u << cpu;
 }
 
 static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned long end)
 {
+	/* a TLBI by address drops a block entry covering it: all of the block's slots */
 	for (int i = 0; i < TLB_ENTRIES; i++) {
 		struct tlb_entry *e = &mm_tlb[cpu][i];
 		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
-			e->valid = false;
+			tlb_entry_invalidate(cpu, e);
 	}
 }
 
@@ -108,8 +179,25 @@ static void flush_tlb_func(int cpu, void *arg)
 }
 
 /*
- * Models: flush_tlb_mm_range(): flush this CPU, then IPI every other CPU in
- * mm_cpumask and wait for all of them.  Context: irqs enabled (the IPI wait).
+ * Run @fn on the CPUs in @targets, as tlb_flush_broadcast says (see tlb.h): by
+ * IPIs, waited for; or by the hardware at once, waiting (the DSB, TLBSYNC) only
+ * for the targets in the middle of a page-table walk, which invalidate once it
+ * is over.  Context: irqs enabled (the wait).
+ */
+static void tlb_shootdown(uint32_t targets, void (*fn)(int cpu, void *arg), void *arg,
+			  const char *what)
+{
+	uint32_t wait = tlb_flush_broadcast ? targets & hw_walkers : targets;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		if ((targets & ~wait) >> cpu & 1u)
+			fn(cpu, arg);
+	if (wait)
+		sched_ipi_send_wait(wait, fn, arg, what);
+}
+
+/*
+ * Models: flush_tlb_mm_range(): flush this CPU, then every other CPU in
+ * mm_cpumask (tlb_shootdown()).  Context: irqs enabled (the wait).
  */
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site)
@@ -121,7 +209,21 @@ void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long 
 	struct flush_tlb_info info = {mm->id, start, end};
 	uint32_t targets = mm->cpumask & ~(me >= 0 ? 1u << me : 0u);
 	if (targets)
-		sched_ipi_send_wait(targets, flush_tlb_func, &info, "flush_tlb_func");
+		tlb_shootdown(targets, flush_tlb_func, &info, "flush_tlb_func");
+}
+
+static void tlb_remove_table_smp_sync(int cpu, void *arg)
+{
+	(void)cpu;
+	(void)arg; /* taking the interrupt is the point: the walk it waited for is over */
+}
+
+void tlb_remove_table_sync_one(void)
+{
+	int me = sched_current();
+	uint32_t targets =
+	    ((1u << NR_CPUS) - 1) & ~hw_device_agents & ~(me >= 0 && me < NR_CPUS ? 1u << me : 0u);
+	sched_ipi_send_wait(targets, tlb_remove_table_smp_sync, NULL, "tlb_remove_table_sync_one");
 }
 
 void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
@@ -134,7 +236,7 @@ void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr)
 pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
 			 struct sched_site *site)
 {
-	pte_t old = __ptep_get_and_clear(ptep, site);
+	pte_t old = contpte_get_and_clear_full_ptes(vma->vm_mm, addr, ptep, 1, site);
 	if (pte_present(old))
 		__flush_tlb_range(vma->vm_mm, addr, addr + PAGE_SIZE, site);
 	return old;
@@ -170,7 +272,7 @@ void try_to_unmap_flush(struct tlbflush_unmap_batch *ubc)
 		flush_all_func(me, NULL);
 	uint32_t targets = ubc->cpumask & ~(me >= 0 ? 1u << me : 0u);
 	if (targets)
-		sched_ipi_send_wait(targets, flush_all_func, NULL, "arch_tlbbatch_flush");
+		tlb_shootdown(targets, flush_all_func, NULL, "arch_tlbbatch_flush");
 	*ubc = (struct tlbflush_unmap_batch){0};
 }
 
@@ -335,7 +437,10 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 	for (int i = 0; i < tlb->nr; i++)
 		__folio_put(tlb->pages[i].folio, site);
 	tlb->nr = 0;
-	/* the flush above waited for every CPU: no walker can still be in these */
+	/* an IPI flush waited for every CPU: no walker can still be in these; a
+	 * broadcast flush waited for no GUP-fast walker: tlb_remove_table_one() */
+	if (tlb->nr_tables && tlb_flush_broadcast)
+		tlb_remove_table_sync_one();
 	for (int i = 0; i < tlb->nr_tables; i++) {
 		for (int e = 0; e < PTRS_PER_PTE; e++)
 			VM_BUG_ON(!pte_none(mm_pte_tables[tlb->tables[i]][e]));

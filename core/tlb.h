@@ -9,8 +9,10 @@
  * the mapping and must take its PTE lock (see core/memory.c zap_pte_range()).
  *
  * Models: arch/x86/mm/tlb.c flush_tlb_mm_range() (local flush + IPIs to the other
- * CPUs in mm_cpumask), mm/mmu_gather.c.  Leaves out: lazy TLB mode, PCID/ASIDs,
- * batched reclaim flushes and nested-flush detection (issue 3), table freeing.
+ * CPUs in mm_cpumask), mm/mmu_gather.c, and broadcast invalidation (arm64 TLBI,
+ * x86 INVLPGB) with tlb_remove_table_sync_one() before page tables are freed
+ * (tlb_flush_broadcast).  Leaves out: lazy TLB mode, PCID/ASIDs, RCU-deferred
+ * table freeing (the sync IPI stands for it, as in tlb_remove_table_one()).
  */
 #ifndef MMFUZZ_TLB_H
 #define MMFUZZ_TLB_H
@@ -24,6 +26,7 @@ struct tlb_entry {
 	bool valid;
 	bool write;
 	bool dirty;
+	bool cont; /* one of CONT_PTES slots standing for one contiguous (block) entry */
 	uint8_t mm;
 	uint32_t vpn;
 	uint32_t pfn;
@@ -37,7 +40,14 @@ extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
 /* Oracle bookkeeping: does any CPU's TLB hold a writable entry for frame @pfn? */
 bool tlb_caches_pfn_writable(uint32_t pfn);
+/*
+ * Cache @pte for @addr.  A CONT entry (arm64 flavour) caches its whole block as
+ * one entry, translating each page of the block to the matching frame of the
+ * entry's; it takes CONT_PTES slots, and goes as a whole.
+ */
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
+/* Drop @e from its CPU's TLB (a block entry: all of it). */
+void tlb_entry_invalidate(int cpu, struct tlb_entry *e);
 void tlb_reset(void);
 
 /*
@@ -67,6 +77,27 @@ pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long 
 	__pte_range_lock((mm), (addr), (end), (nextp), (ptlp), MM_SITE("pte_range_lock"))
 #define flush_tlb_batched_pending(mm)                                                              \
 	__flush_tlb_batched_pending((mm), MM_SITE("flush_tlb_batched_pending"))
+
+/*
+ * How a shootdown reaches the other CPUs.  Default: IPIs (x86 native), each
+ * target invalidates at its next yield with interrupts on and the sender waits,
+ * so the flush also waits out every interrupts-off walk (GUP-fast, the
+ * hardware walker).  Broadcast (arm64 TLBI ...IS + DSB, x86 INVLPGB + TLBSYNC,
+ * a paravirt flush by hypercall): the hardware invalidates the targets' TLBs at
+ * once and the flush waits only for page-table walks in flight (hw_walkers);
+ * a GUP-fast walker with interrupts off is not waited for, so page tables are
+ * freed only after tlb_remove_table_sync_one() (MMU_GATHER_RCU_TABLE_FREE).
+ * Set per execution (a scenario's `tlb broadcast`).
+ */
+extern bool tlb_flush_broadcast;
+
+/*
+ * Models: tlb_remove_table_sync_one() (mm/mmu_gather.c): an IPI to every other
+ * CPU, waited for; once each has taken it, none is still inside an
+ * interrupts-off lockless walk that read a PMD before the caller cleared it.
+ * Context: interrupts on, may wait.
+ */
+void tlb_remove_table_sync_one(void);
 
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site);

@@ -38,7 +38,7 @@ done
 
 # host tool: seeds and dictionary
 # shellcheck disable=SC2086
-$BUILD_CC -O1 $INC $lib $asm $cli -o "$work/host/mmfuzz"
+$BUILD_CC -O1 $INC $lib $asm $cli -lm -o "$work/host/mmfuzz"
 for f in corpus/*.sched; do
 	"$work/host/mmfuzz" encode "$f" -o "$work/seeds/$(basename "$f" .sched).bin"
 done

@@ -238,10 +238,12 @@ static void interleaving_features(void)
 	sched_feedback(feedback, count_feature, NULL);
 }
 
-static void report(struct scenario *s, const struct exec_result *r)
+/* @run: which of the input's executions found it (1: its own schedule, then random). */
+static void report(struct scenario *s, const struct exec_result *r, int run)
 {
 	fprintf(stderr, "\n==mmfuzz== FINDING %s at %s: %s\n", r->f.oracle,
 		r->f.site ? r->f.site->name : "-", r->f.msg);
+	fprintf(stderr, "==mmfuzz== found by run %d of %d of this input\n", run, 1 + random_runs);
 	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
 	s->expect = -1;
 	scn_print(s, stderr);
@@ -268,7 +270,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
 	if (r.finding)
-		report(&s, &r);
+		report(&s, &r, 1);
 	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
 	exec_recorder_init(&rec, &rnd.base);
 	for (int i = 0; i < random_runs; i++) {
@@ -278,7 +280,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the schedule the random policy took, as directed preemptions */
 			s.preempt_count = rec.count;
 			memcpy(s.preempt, rec.preempt, sizeof(rec.preempt));
-			report(&s, &r);
+			report(&s, &r, 2 + i);
 		}
 	}
 	counters_flush();

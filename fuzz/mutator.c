@@ -337,6 +337,9 @@ bool mut_apply(struct scenario *s, enum mut_kind kind, const struct scenario *ot
 		return op_swap(s, rng);
 	case MUT_CROSSOVER:
 		return crossover(s, other, rng);
+	case MUT_TLB_MODE:
+		s->tlb_broadcast = !s->tlb_broadcast;
+		return true;
 	case MUT_BYTES:
 	case MUT_KIND_COUNT:
 		break;
@@ -349,6 +352,7 @@ static const uint8_t weights[MUT_BYTES] = {
     [MUT_PREEMPT_MOVE] = 6,   [MUT_PREEMPT_TARGET] = 3, [MUT_PREEMPT_ADD] = 4,
     [MUT_PREEMPT_REMOVE] = 2, [MUT_OP_ARG] = 6,		[MUT_OP_INSERT] = 4,
     [MUT_OP_DELETE] = 2,      [MUT_OP_SWAP] = 1,	[MUT_CROSSOVER] = 2,
+    [MUT_TLB_MODE] = 1,
 };
 
 /*

@@ -18,6 +18,7 @@
  *   op-swap          two operations of one agent trade places
  *   crossover        with another input: its schedule on our scenario, one agent's
  *                    operations from it, or the two operation lists spliced
+ *   tlb-mode         TLB flushes by IPI <-> by broadcast invalidation (`tlb`)
  *   bytes            the engine's own byte mutation (when one is given), now and then
  *
  * Deterministic: the same input and seed give the same output.  Leaves out:
@@ -42,6 +43,7 @@
 	X(MUT_OP_DELETE, "op-delete")                                                              \
 	X(MUT_OP_SWAP, "op-swap")                                                                  \
 	X(MUT_CROSSOVER, "crossover")                                                              \
+	X(MUT_TLB_MODE, "tlb-mode")                                                                \
 	X(MUT_BYTES, "bytes")
 
 /* clang-format off */

@@ -125,6 +125,18 @@ Test(mutator, operations)
 	}
 }
 
+Test(mutator, tlb_mode_flips_and_nothing_else)
+{
+	struct scenario s, m;
+	uint64_t rng = 5;
+	load(&s, zap);
+	m = s;
+	apply(&m, MUT_TLB_MODE, NULL, &rng);
+	cr_assert(m.tlb_broadcast != s.tlb_broadcast);
+	m.tlb_broadcast = s.tlb_broadcast;
+	cr_assert(scn_equal(&m, &s));
+}
+
 Test(mutator, crossover_takes_the_other_schedule_or_operations)
 {
 	struct scenario s, o, m;

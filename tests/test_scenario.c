@@ -136,7 +136,7 @@ static void check_op_valid(const struct scn_op *op)
 static void check_valid(const struct scenario *s)
 {
 	cr_assert_eq(s->version, SCN_FORMAT_VERSION);
-	cr_assert_eq(s->knobs & ~((1u << KNOB_COUNT) - 1), 0);
+	cr_assert_eq(s->knobs & ~(uint32_t)((1ull << KNOB_COUNT) - 1), 0);
 	cr_assert(s->expect >= -1 && s->expect < ORACLE_COUNT);
 	if (s->expect < 0)
 		cr_assert_eq(s->expect_site[0], '\0');
@@ -293,7 +293,16 @@ Test(scenario_errors, preamble)
 	expect_error(H "expect clean foo\n", 2, "'expect clean' takes no site");
 	expect_error(H "expect lost-write foo bar\n", 2, "unexpected 'bar'");
 	expect_error(H "expect lost-write foo#2\n", 2, "character '#' not allowed");
-	expect_error(H "frobnicate\n", 2, "expected 'knobs', 'expect' or a section");
+	expect_error(H "frobnicate\n", 2, "expected 'knobs', 'arch', 'expect', 'tlb' or a section");
+	expect_error(H "arch\n", 2, "'arch' needs a name (x86 or arm64)");
+	expect_error(H "arch riscv\n", 2, "unknown arch 'riscv' (x86 or arm64)");
+	expect_error(H "arch arm64 x86\n", 2, "unexpected 'x86' after the arch");
+	expect_error(H "setup\narch arm64\n", 3, "'arch' must come before the sections");
+	expect_error(H "tlb\n", 2, "'tlb' needs 'ipi' or 'broadcast'");
+	expect_error(H "tlb invlpgb\n", 2, "'tlb' needs 'ipi' or 'broadcast'");
+	expect_error(H "tlb ipi\ntlb broadcast\n", 3, "duplicate 'tlb' line");
+	expect_error(H "tlb broadcast now\n", 2, "unexpected 'now' after the TLB flush mode");
+	expect_error(H "agents\ntlb ipi\n", 3, "'tlb' must come before the sections");
 	expect_error(H "agents\nsetup\n", 3, "section 'setup' must come before 'agents'");
 	expect_error(H "setup\n\nsetup\n", 4, "duplicate section 'setup'");
 	expect_error(H "setup now\n", 2, "unexpected 'now' after 'setup'");
@@ -516,7 +525,32 @@ static const char *const good_files[] = {
       "CPU2 P1 store 0x3f000 = 0xffffffffffffffff\nCPU3 writeback F1\n",
     H "setup\nCPU1 P0 mmap 0x0 pages=8 file=F1 shared r\n"
       "schedule\nat 0 -> CPU0\nCPU0 at a:b(c).d>e-f_G9 -> CPU1\n",
+    H "arch arm64\nsetup\nCPU0 P0 mmap 0x0 pages=4 anon private rw\n",
+    H "tlb broadcast\nagents\nCPU1 P0 khugepaged 0x14000 pages=4\n",
+    H "expect clean\ntlb ipi\nagents\nCPU1 P0 khugepaged 0x10000 pages=16\n",
+    H "arch arm64\ntlb broadcast\nagents\nCPU1 P0 khugepaged 0x10000 pages=4\n",
 };
+
+/* `tlb broadcast` is printed and encoded; the default (ipi) is neither. */
+Test(scenario_print, tlb_mode)
+{
+	struct scenario s;
+	char *text;
+	uint8_t buf[SCN_ENCODED_MAX], ipi[SCN_ENCODED_MAX];
+
+	parse_ok(&s, H "tlb broadcast\n");
+	cr_expect(s.tlb_broadcast);
+	text = print_to_string(&s, NULL);
+	cr_expect_str_eq(text, "mmfuzz-sched 1\nexpect  clean\ntlb     broadcast\n");
+	free(text);
+	size_t n = scn_encode(&s, buf, sizeof(buf));
+	s.tlb_broadcast = false;
+	size_t m = scn_encode(&s, ipi, sizeof(ipi));
+	cr_expect_eq(n, m + 1, "one trailing byte");
+	cr_expect(!memcmp(buf, ipi, m) && buf[m] == 1);
+	parse_ok(&s, H "tlb ipi\n");
+	cr_expect(!s.tlb_broadcast);
+}
 
 Test(scenario_print, roundtrip_and_codec)
 {
@@ -557,7 +591,13 @@ Test(scenario_misc, equal_sees_every_field)
 	b.knobs = 0;
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
+	b.arch = SCN_ARCH_ARM64;
+	cr_expect(!scn_equal(&a, &b));
+	b = a;
 	strcpy(b.expect_site, "x");
+	cr_expect(!scn_equal(&a, &b));
+	b = a;
+	b.tlb_broadcast = true;
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
 	b.ops_count--;
@@ -658,8 +698,9 @@ Test(scenario_codec, encode_largest)
 	uint8_t buf[SCN_ENCODED_MAX];
 
 	scn_init(&s);
-	s.knobs = (1u << KNOB_COUNT) - 1;
+	s.knobs = (uint32_t)((1ull << KNOB_COUNT) - 1);
 	s.expect = 0;
+	s.tlb_broadcast = true;
 	memset(s.expect_site, 'a', SCN_NAME_BYTES - 1);
 	s.setup_count = SCN_SETUP_MAX;
 	s.ops_count = SCN_OPS_MAX;

@@ -2,7 +2,8 @@
 /*
  * What a user process observes, one operation at a time (no concurrency: every
  * scenario runs under the directed policy with no preemption and one CPU per
- * phase of the story).  SIGSEGV after munmap, zero-fill after MADV_DONTNEED,
+ * phase of the story; the collapse tests add directed preemptions, checked to
+ * fire, to place a fault inside a collapse).  SIGSEGV after munmap, zero-fill after MADV_DONTNEED,
  * MAP_FIXED replacing a mapping, hint placement, file data on disk after the
  * final sync, a split by a partial munmap — and no finding anywhere.
  */
@@ -18,16 +19,13 @@
 static struct scenario s;
 static struct exec_result r;
 
-/* Parse @text, run it without preemptions, insist on a clean run. */
+/* Parse @text, run it (its preemptions, if any), insist on a clean run. */
 static void run(const char *text)
 {
 	char err[512];
-	cr_assert(scn_parse(&s, text, strlen(text), "t.sched", err, sizeof(err)), "%s", err);
-	static struct sched_directed d;
-	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s", err);
 	struct exec_options o;
 	exec_options_default(&o);
-	exec_run(&s, &d.base, &o, &r);
+	cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
 	cr_assert(!r.finding, "unexpected %s: %s", r.f.oracle, r.f.msg);
 	for (int i = 0; i < s.ops_count; i++)
 		cr_assert(r.ops[i].done, "operation %d did not complete", i + 1);
@@ -415,6 +413,59 @@ Test(semantics, after_fork_neither_process_sees_the_others_writes)
 	cr_expect_eq(r.ops[9].err, -EINVAL, "only P0 forks (into P1)");
 }
 
+Test(semantics, an_exited_child_is_gone_and_the_parent_reuses_its_pages)
+{
+	/* the child exits before the parent's write: the parent's page is its own again */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU0 P1 load 0x0\n"
+		 "  CPU0 P1 exit\n"
+		 "  CPU1 P0 store 0x0 = 5\n"
+		 "  CPU1 P0 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, -ESRCH, "no system call in an exited process");
+	cr_expect_eq(r.ops[2].err, -ESRCH, "nor a second exit");
+	cr_expect_eq(r.ops[4].value, 5);
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 0,
+		     "exit_mmap() dropped the child's mapping: the write reuses the page");
+	/* control: without the exit the same write copies the page, word by word */
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 fork\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x0 = 5\n");
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 2 * MM_WORDS_PER_PAGE);
+}
+
+Test(semantics, a_debuggers_write_to_a_read_only_private_mapping_stays_private)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 store 0x10000 = 1\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 file=F0 private r\n"
+		 "  CPU0 P0 mmap 0x4000 pages=1 anon private r\n"
+		 "agents\n"
+		 "  CPU1 P0 store 0x0 = 2\n"
+		 "  CPU1 P0 mem-write 0x0 = 9\n"
+		 "  CPU1 P0 mem-write 0x4000 = 8\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 load 0x4000\n"
+		 "  CPU1 P0 load 0x10000\n"
+		 "  CPU1 P0 mem-write 0x10000 = 7\n");
+	cr_expect_eq(r.ops[0].err, -EFAULT, "the process itself may not write there");
+	cr_expect_eq(r.ops[1].err, 0, "FOLL_FORCE may: it breaks COW");
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[3].value, 9, "the process sees the debugger's write");
+	cr_expect_eq(r.ops[4].value, 8);
+	cr_expect_eq(r.ops[5].value, 1, "the file does not (the final sync checks the disk)");
+	cr_expect_eq(r.ops[6].err, 0, "a writable shared mapping is written as is");
+}
+
 Test(semantics, a_long_term_pin_stays_coherent)
 {
 	run(HEAD "setup\n"
@@ -512,4 +563,270 @@ Test(semantics, collapse_keeps_the_data_and_needs_one_vma)
 	cr_expect_eq(r.ops[3].value, 0, "an empty PTE became zeroes");
 	cr_expect_eq(r.ops[6].err, -EINVAL, "the PMD range is not one VMA any more");
 	cr_expect_eq(r.ops[7].value, 6);
+}
+
+/* Did every preemption of the last run() fire?  (Replays it to see.) */
+static void expect_preemptions_fired(void)
+{
+	static struct sched_directed d;
+	static struct exec_result again;
+	char err[512];
+	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s", err);
+	struct exec_options o;
+	exec_options_default(&o);
+	exec_run(&s, &d.base, &o, &again);
+	cr_expect_eq(again.fingerprint, r.fingerprint);
+	for (int i = 0; i < d.count; i++)
+		cr_expect_eq(d.status[i], SCHED_PREEMPT_FIRED, "preemption %d did not apply",
+			     i + 1);
+}
+
+Test(semantics, collapse_backs_off_on_a_pin_and_keeps_the_table)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x10008 = 5\n"
+		 "  CPU0 P0 store 0x13000 = 6\n"
+		 "agents\n"
+		 "  CPU0 P0 pin 0x13000 rw\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		 "  CPU0 dma-write = 7\n"
+		 "  CPU0 P0 load 0x13000\n"
+		 "  CPU0 P0 load 0x10008\n"
+		 "  CPU0 P0 gup-get 0x10000 r\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		 "  CPU0 unpin\n"
+		 "  CPU0 unpin\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		 "  CPU0 P0 load 0x13000\n");
+	cr_expect_eq(r.ops[1].err, -EAGAIN, "a pinned page: back off");
+	cr_expect_eq(r.ops[3].value, 7, "the pin and the address still agree");
+	cr_expect_eq(r.ops[4].value, 5, "the table went back as it was");
+	cr_expect_eq(r.ops[6].err, -EAGAIN, "a FOLL_GET reference makes it back off too");
+	cr_expect_eq(r.ops[9].err, 0, "no reference left: collapsed");
+	cr_expect_eq(r.ops[10].value, 7);
+	cr_expect_eq(trace_count("collapse_huge_page:set_pmd_at"), 3,
+		     "two back-offs, one collapse");
+	cr_expect_eq(trace_count("collapse_huge_page:folio_add_new_anon_rmap_pmd"), 1);
+}
+
+/*
+ * CPU1 stores to an empty page of the range while CPU0's collapse has the PMD
+ * cleared: its walk finds nothing, its fault waits for the VMA and mmap_lock.
+ * The collapse backs off (a pinned page) and puts the table back, and the
+ * fault maps a page there; or it succeeds, and the fault finds the huge PMD.
+ */
+Test(semantics, collapse_under_a_concurrent_fault)
+{
+	for (int backoff = 1; backoff >= 0; backoff--) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 HEAD "setup\n"
+			      "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+			      "  CPU0 P0 store 0x10000 = 1\n"
+			      "%s"
+			      "agents\n"
+			      "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+			      "  CPU1 P0 store 0x11000 = 2\n"
+			      "  CPU1 P0 load 0x10000\n"
+			      "  CPU1 P0 load 0x11000\n"
+			      "schedule\n"
+			      "  CPU0 at pmdp_collapse_flush:flush_tlb_range -> CPU1\n",
+			 backoff ? "  CPU2 P0 pin 0x13000 r\n" : "");
+		run(text);
+		expect_preemptions_fired();
+		cr_expect_eq(r.ops[0].err, backoff ? -EAGAIN : 0);
+		cr_expect_eq(r.ops[2].value, 1);
+		cr_expect_eq(r.ops[3].value, 2);
+		cr_expect_eq(trace_count("finish_fault:folio_add_new_anon_rmap"), backoff,
+			     "a small page in the table put back, or none: the huge PMD");
+	}
+}
+
+Test(semantics, mthp_collapse_maps_a_large_folio_by_ptes)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x14008 = 5\n"
+		 "  CPU0 P0 store 0x16000 = 6\n"
+		 "  CPU0 P0 store 0x18000 = 7\n"
+		 "agents\n"
+		 "  CPU0 P0 khugepaged 0x14000 pages=4\n"
+		 "  CPU0 P0 load 0x14008\n"
+		 "  CPU0 P0 load 0x15000\n"
+		 "  CPU0 P0 load 0x16000\n"
+		 "  CPU0 P0 load 0x18000\n"
+		 "  CPU0 P0 migrate 0x16000\n"
+		 "  CPU0 P0 migrate 0x18000\n"
+		 "  CPU0 P0 store 0x17000 = 8\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU0 P0 store 0x17000 = 9\n"
+		 "  CPU0 P1 load 0x17000\n"
+		 "  CPU0 P0 khugepaged 0x18000 pages=2\n"
+		 "  CPU0 P0 khugepaged 0x18000 pages=3\n"
+		 "  CPU0 P0 khugepaged 0x1c000 pages=4\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(trace_count("collapse_huge_page:folio_ref_add"), 1);
+	cr_expect_eq(trace_count("collapse_huge_page:set_ptes"), 4, "one PTE per page");
+	cr_expect_eq(r.ops[1].value, 5, "the data moved into the mTHP");
+	cr_expect_eq(r.ops[2].value, 0, "an empty PTE became zeroes");
+	cr_expect_eq(r.ops[3].value, 6);
+	cr_expect_eq(r.ops[4].value, 7, "outside the range: untouched");
+	cr_expect_eq(r.ops[5].err, -EBUSY, "a large folio now: not migrated here");
+	cr_expect_eq(r.ops[6].err, 0);
+	cr_expect_eq(r.ops[9].err, 0);
+	cr_expect_eq(r.ops[10].value, 8, "the child keeps the page of the fork");
+	cr_expect_eq(r.ops[11].err, -EINVAL, "order 1: no anonymous mTHP");
+	cr_expect_eq(r.ops[12].err, -EINVAL, "not a power of two");
+	cr_expect_eq(r.ops[13].err, -EINVAL, "khugepaged wants a present page");
+}
+
+Test(semantics, mthp_collapse_backs_off_on_a_pin_in_the_range_only)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x14000 = 1\n"
+		 "  CPU0 P0 store 0x18000 = 2\n"
+		 "agents\n"
+		 "  CPU0 P0 pin 0x15000 rw\n"
+		 "  CPU0 P0 khugepaged 0x14000 pages=4\n"
+		 "  CPU0 P0 khugepaged 0x18000 pages=4\n"
+		 "  CPU0 dma-write = 3\n"
+		 "  CPU0 P0 load 0x15000\n"
+		 "  CPU0 P0 load 0x14000\n"
+		 "  CPU0 P0 load 0x18000\n"
+		 "  CPU0 P0 migrate 0x18000\n");
+	cr_expect_eq(r.ops[1].err, -EAGAIN, "a pinned page in the range: back off");
+	cr_expect_eq(r.ops[2].err, 0, "a pin elsewhere in the table does not matter");
+	cr_expect_eq(r.ops[4].value, 3, "the pin and the address still agree");
+	cr_expect_eq(r.ops[5].value, 1);
+	cr_expect_eq(r.ops[6].value, 2);
+	cr_expect_eq(r.ops[7].err, -EBUSY, "0x18000 is in an mTHP now");
+}
+
+/*
+ * mTHP collapse with the PMD cleared: CPU1's stores, to a page of the range and
+ * to one outside it in the same table, fault and wait; the collapse backs off
+ * (a pinned page in the range) or succeeds, and the stores land either way.
+ */
+Test(semantics, mthp_collapse_under_concurrent_faults)
+{
+	static const char *const pin[] = {"  CPU2 P0 pin 0x16000 r\n", "  CPU2 P0 pin 0x1c000 r\n"};
+	for (int backoff = 1; backoff >= 0; backoff--) {
+		char text[1024];
+		snprintf(text, sizeof(text),
+			 HEAD "setup\n"
+			      "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+			      "  CPU0 P0 store 0x14000 = 1\n"
+			      "  CPU0 P0 store 0x18000 = 2\n"
+			      "%s"
+			      "agents\n"
+			      "  CPU0 P0 khugepaged 0x14000 pages=4\n"
+			      "  CPU1 P0 store 0x15000 = 3\n"
+			      "  CPU1 P0 store 0x18000 = 4\n"
+			      "  CPU1 P0 load 0x14000\n"
+			      "  CPU1 P0 load 0x15000\n"
+			      "  CPU1 P0 load 0x18000\n"
+			      "schedule\n"
+			      "  CPU0 at pmdp_collapse_flush:flush_tlb_range -> CPU1\n",
+			 pin[!backoff]);
+		run(text);
+		expect_preemptions_fired();
+		cr_expect_eq(r.ops[0].err, backoff ? -EAGAIN : 0);
+		cr_expect_eq(r.ops[3].value, 1);
+		cr_expect_eq(r.ops[4].value, 3);
+		cr_expect_eq(r.ops[5].value, 4);
+		cr_expect_eq(trace_count("collapse_huge_page:folio_ref_add"), backoff ? 0 : 1);
+	}
+}
+
+/*
+ * The fixed kernel of regressions/collapse-anon-vma-unlock-early.sched: the
+ * mTHP collapse keeps the anon_vma lock while the PMD is cleared, migration's
+ * second rmap walk waits for it and finds its migration entry.
+ */
+Test(semantics, mthp_collapse_keeps_rmap_walkers_out_until_the_pmd_is_back)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x10000 = 1\n"
+		 "  CPU0 P0 store 0x14000 = 4\n"
+		 "agents\n"
+		 "  CPU0 P0 khugepaged 0x10000 pages=4\n"
+		 "  CPU1 P0 migrate 0x14000\n"
+		 "  CPU1 P0 load 0x14000\n"
+		 "schedule\n"
+		 "  at 15 -> CPU1\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, 0);
+	cr_expect_eq(r.ops[2].value, 4, "the migrated page is mapped again");
+	cr_expect_eq(trace_count("remove_migration_pte:set_pte_at"), 1);
+}
+
+/*
+ * Broadcast TLB flushes: munmap of a whole PTE table while CPU1's GUP-fast
+ * walks it (interrupts off): the flush does not wait for CPU1, the sync IPI
+ * before the table is freed does.  Exhaustive DFS, bound 2: no finding.
+ */
+Test(semantics, broadcast_flush_frees_page_tables_after_the_sync_ipi)
+{
+	static const char text[] = HEAD "tlb broadcast\n"
+					"setup\n"
+					"  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+					"  CPU0 P0 store 0x11000 = 1\n"
+					"  CPU2 P0 load 0x11000\n"
+					"agents\n"
+					"  CPU0 P0 munmap 0x10000 pages=16\n"
+					"  CPU1 P0 gup 0x11000 r\n"
+					"  CPU2 P0 load 0x11000\n";
+	run(text);
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[2].err, -EFAULT);
+	static struct explore_result er;
+	struct explore_config c;
+	explore_config_default(&c);
+	c.strategy = EXPLORE_DFS;
+	c.dfs_bound = 2;
+	c.runs_max = 300000;
+	explore(&s, &c, &er);
+	cr_expect(!er.found, "%s: %s", er.first.f.oracle, er.first.f.msg);
+	cr_expect(er.exhausted, "DFS b=2 not exhausted in %llu runs", (unsigned long long)er.runs);
+}
+
+/*
+ * regressions/gupfast-no-pmd-recheck.sched needs both fixes gone: either the
+ * PMD re-check (70cbc3cc78a9) or the sync IPI (2ba99c5e0881) alone keeps
+ * GUP-fast's pin coherent with collapse, and with IPI flushes neither is
+ * needed.  Exhaustive DFS, bound 2, over its scenario.
+ */
+Test(semantics, collapse_vs_gup_fast_needs_both_fixes_gone)
+{
+	static struct scenario sc;
+	char err[512];
+	cr_assert(scn_load(&sc, "regressions/gupfast-no-pmd-recheck.sched", err, sizeof(err)), "%s",
+		  err);
+	sc.preempt_count = 0;
+	const uint32_t recheck = 1u << KNOB_GUPFAST_NO_PMD_RECHECK;
+	const uint32_t sync = 1u << KNOB_COLLAPSE_NO_IPI_SYNC;
+	const struct {
+		uint32_t knobs;
+		bool broadcast, found;
+	} cases[] = {{recheck | sync, true, true},
+		     {recheck, true, false},
+		     {sync, true, false},
+		     {recheck | sync, false, false}};
+	static struct explore_result er;
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct explore_config c;
+		explore_config_default(&c);
+		c.strategy = EXPLORE_DFS;
+		c.dfs_bound = 2;
+		c.runs_max = 300000;
+		c.exec.knobs = cases[i].knobs;
+		sc.tlb_broadcast = cases[i].broadcast;
+		explore(&sc, &c, &er);
+		cr_expect_eq(er.found, cases[i].found, "case %zu: %s", i,
+			     er.found ? er.first.f.msg : "no finding");
+		cr_expect(er.found || er.exhausted, "case %zu: DFS b=2 not exhausted", i);
+	}
 }

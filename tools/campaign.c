@@ -64,6 +64,7 @@
 #include "../core/knobs.h"
 #include "../core/oracle.h"
 #include "exec.h"
+#include "engine.h"
 #include "minimize.h"
 #include "scenario.h"
 #define XXH_INLINE_ALL
@@ -79,9 +80,10 @@
  * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
  * "sec31-" leaves 18 for the campaign's id, of which --name takes at most 12.
  */
-#define ID_BYTES       19
-#define NAME_BYTES     13
-#define INSTANCE_BYTES 40 /* "secK-ID" for any int K */
+#define ID_BYTES 19
+/* an AFL++ instance name: "secK-" and the id */
+#define INSTANCE_NAME_BYTES (ID_BYTES + 16)
+#define NAME_BYTES	    13
 
 enum engine { ENGINE_LIBFUZZER, ENGINE_AFL };
 enum role { ROLE_ALONE, ROLE_MAIN, ROLE_SECONDARY };
@@ -113,7 +115,7 @@ static struct {
 	int seen_count;
 	int skipped; /* crashes beyond the bound of seen[]: not processed */
 	struct {
-		char name[INSTANCE_BYTES];
+		char name[40];
 		int crashes;
 	} sources[SOURCES_MAX]; /* crashes per instance (libFuzzer: one, "crashes") */
 	int sources_count;
@@ -223,12 +225,12 @@ static pid_t spawn(char *const argv[], const char *log)
 }
 
 /* AFL++ instance name of worker @k: main[-ID] or secK[-ID] (see the top). */
-static void instance_name(int k, char name[INSTANCE_BYTES])
+static void instance_name(int k, char name[INSTANCE_NAME_BYTES])
 {
 	if (k == 0 && C.role != ROLE_SECONDARY)
-		snprintf(name, INSTANCE_BYTES, "main%s%s", *C.id ? "-" : "", C.id);
+		snprintf(name, INSTANCE_NAME_BYTES, "main%s%s", *C.id ? "-" : "", C.id);
 	else
-		snprintf(name, INSTANCE_BYTES, "sec%d%s%s", k, *C.id ? "-" : "", C.id);
+		snprintf(name, INSTANCE_NAME_BYTES, "sec%d%s%s", k, *C.id ? "-" : "", C.id);
 }
 
 /* Where the AFL++ instances write: the sync directory, or DIR/afl. */
@@ -259,19 +261,15 @@ static pid_t start_worker(int k, int seconds_left)
 		}
 		return spawn(argv, log);
 	}
-	char out[PATH_BYTES], name[INSTANCE_BYTES], mut[PATH_BYTES], dict[PATH_BYTES];
+	char out[PATH_BYTES], name[INSTANCE_NAME_BYTES], mut[PATH_BYTES], dict[PATH_BYTES];
 	pathf(bin, "%s/afl/mm_fuzzer_afl", C.bindir);
 	pathf(mut, "%s/afl/mmfuzz_mutator.so", C.bindir);
 	pathf(dict, "%s/afl/mm_fuzzer.dict", C.bindir);
 	afl_out(out);
 	pathf(a[0], "%d", seconds_left);
 	instance_name(k, name);
-	setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mut, 1);
-	setenv("AFL_NO_UI", "1", 1);
-	setenv("AFL_SKIP_CPUFREQ", "1", 1);
-	setenv("AFL_NO_AFFINITY", "1", 1);
+	engine_afl_environment(mut);
 	setenv("AFL_AUTORESUME", "1", 1);
-	setenv("AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES", "1", 1);
 	if (C.sync_dir)
 		setenv("AFL_IMPORT_FIRST", "1", 1); /* a newcomer starts from the fleet's queue */
 	char *mode = k == 0 && C.role != ROLE_SECONDARY ? "-M" : "-S";
@@ -353,27 +351,7 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	pid_t pid = spawn(argv, log);
 	int status;
 	waitpid(pid, &status, 0);
-	FILE *f = fopen(log, "r");
-	if (!f)
-		return false;
-	static char text[65536];
-	size_t len = 0;
-	bool in = false;
-	char line[1024];
-	while (fgets(line, sizeof(line), f)) {
-		if (!strncmp(line, "==mmfuzz== scenario", 19)) {
-			in = true;
-			continue;
-		}
-		if (!strncmp(line, "==mmfuzz== end", 14))
-			break;
-		if (in && len + strlen(line) < sizeof(text)) {
-			memcpy(text + len, line, strlen(line));
-			len += strlen(line);
-		}
-	}
-	fclose(f);
-	if (!in || !scn_parse(s, text, len, crash, err, sizeof(err)))
+	if (!engine_report_scenario(log, s, err, sizeof(err)))
 		return false;
 	static struct sched_directed d;
 	struct exec_options o;
@@ -485,7 +463,7 @@ static void scan_instance(const char *out, const char *name)
  */
 static void scan_crashes(void)
 {
-	char p[PATH_BYTES], name[INSTANCE_BYTES];
+	char p[PATH_BYTES], name[INSTANCE_NAME_BYTES];
 	if (C.engine == ENGINE_LIBFUZZER) {
 		path_join(p, C.out, "crashes");
 		scan_dir(p, "crashes", "");
@@ -519,7 +497,7 @@ static void write_summary(double elapsed)
 		C.engine == ENGINE_AFL ? "afl" : "libfuzzer", C.jobs, elapsed,
 		C.knobs && *C.knobs ? C.knobs : "(none)");
 	if (C.engine == ENGINE_AFL) {
-		char name[INSTANCE_BYTES];
+		char name[INSTANCE_NAME_BYTES];
 		fprintf(f, "instances");
 		for (int k = 0; k < C.jobs; k++) {
 			instance_name(k, name);

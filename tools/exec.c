@@ -14,11 +14,14 @@
 #include "../core/fork.h"
 #include "../core/gup.h"
 #include "../core/hw.h"
+#include "../core/khugepaged.h"
 #include "../core/knobs.h"
+#include "../core/pgtable.h"
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/quiesce.h"
+#include "../core/tlb.h"
 #include "../core/vmscan.h"
 
 static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
@@ -34,12 +37,29 @@ void exec_options_default(struct exec_options *o)
 	o->steps_max = 20000;
 }
 
+static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res);
+
+/*
+ * One operation.  A process's operation is a system call of one of its threads:
+ * none in a process not yet forked (-ESRCH), exiting or gone; the last thread
+ * out of an exiting process tears its mm down (mmput()).
+ */
 static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 {
 	struct mm_struct *mm = mm_get(op->proc);
-	/* a fork child's threads do not exist before the fork: no such process */
-	if (mm->unborn && op->kind != SCN_OP_FORK && (scn_op_table[op->kind].fields & SCN_F_PROC))
+	if (!(scn_op_table[op->kind].fields & SCN_F_PROC))
+		return exec_syscall(op, mm, res);
+	if (op->kind == SCN_OP_EXIT)
+		return do_exit(mm);
+	if (!mmget_not_exiting(mm))
 		return -ESRCH;
+	int err = exec_syscall(op, mm, res);
+	mmput(mm);
+	return err;
+}
+
+static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
+{
 	switch ((enum scn_op_kind)op->kind) {
 	case SCN_OP_MMAP:
 	case SCN_OP_MMAP_FIXED:
@@ -112,6 +132,11 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	case SCN_OP_WRITEBACK:
 		do_writepages(mapping_get(op->file));
 		return 0;
+	case SCN_OP_MEM_WRITE:
+		return access_remote_vm_write(mm, op->addr, op->value);
+	case SCN_OP_KHUGEPAGED:
+		return khugepaged_collapse(mm, op->addr, op->pages);
+	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_COUNT:
 		break;
 	}
@@ -154,6 +179,8 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	ctx.s = s;
 	ctx.r = r;
 	mm_knobs = o->knobs;
+	pgtable_contpte = s->arch == SCN_ARCH_ARM64;
+	tlb_flush_broadcast = s->tlb_broadcast;
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
 	mm_reset();
@@ -191,7 +218,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 			hw_device_agents |= 1u << a;
 	}
 	sched_run(policy);
-	if (!sched_stopped())
+	if (!sched_stopped() && !o->keep_state)
 		sched_run_solo(0, mm_quiesce, NULL);
 	const struct sched_finding *f = sched_get_finding();
 	r->finding = f != NULL;
@@ -296,4 +323,15 @@ void exec_recorder_init(struct exec_recorder *rec, struct sched_policy *inner)
 	rec->base.ops = &recorder_ops;
 	rec->inner = inner;
 	rec->base.every_site = inner->every_site;
+}
+
+bool exec_text(const char *text, const struct exec_options *o, struct scenario *s,
+	       struct exec_result *r, char *err, size_t err_bytes)
+{
+	static struct sched_directed d;
+	if (!scn_parse(s, text, strlen(text), "t.sched", err, err_bytes) ||
+	    !exec_directed(s, &d, err, err_bytes))
+		return false;
+	exec_run(s, &d.base, o, r);
+	return true;
 }

@@ -15,6 +15,7 @@
 struct exec_options {
 	uint32_t knobs;
 	uint32_t steps_max;
+	bool keep_state; /* tests: no quiescence, the model stays as the agents left it */
 };
 
 struct exec_op_result {
@@ -47,6 +48,13 @@ bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err
 
 /* The same, dropping the preemptions that do not apply (fuzzer inputs). */
 void exec_directed_lenient(const struct scenario *s, struct sched_directed *d);
+
+/*
+ * Parse @text (named "t.sched" in messages) into *@s and run it once under its own
+ * schedule.  False, with the message in err, if it does not parse or apply.
+ */
+bool exec_text(const char *text, const struct exec_options *o, struct scenario *s,
+	       struct exec_result *r, char *err, size_t err_bytes);
 
 /* Wraps a policy and records the decisions that differ from the directed default. */
 struct exec_recorder {

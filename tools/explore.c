@@ -3,6 +3,7 @@
 #include "explore.h"
 
 #include <string.h>
+#include <time.h>
 
 static const char *const strategy_names[] = {"random", "pct", "dfs"};
 
@@ -29,6 +30,13 @@ int explore_strategy_parse(const char *name)
 const char *explore_strategy_name(enum explore_strategy s)
 {
 	return strategy_names[s];
+}
+
+double explore_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
 void explore(const struct scenario *s, const struct explore_config *c, struct explore_result *r)
@@ -58,7 +66,11 @@ void explore(const struct scenario *s, const struct explore_config *c, struct ex
 	static struct exec_recorder rec;
 	static struct exec_result res;
 	exec_recorder_init(&rec, inner);
+	double deadline = c->seconds_max > 0 ? explore_now() + c->seconds_max : 0;
 	while (r->runs < c->runs_max) {
+		/* a clock read costs ~20 ns, a run ~5 us: every 64 runs is plenty */
+		if (deadline && r->runs % 64 == 0 && r->runs && explore_now() > deadline)
+			break;
 		exec_run(s, &rec.base, &c->exec, &res);
 		r->runs++;
 		bool more = rec.base.ops->end(&rec.base);

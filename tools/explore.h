@@ -15,6 +15,7 @@ enum explore_strategy { EXPLORE_RANDOM, EXPLORE_PCT, EXPLORE_DFS };
 struct explore_config {
 	enum explore_strategy strategy;
 	uint64_t runs_max;
+	double seconds_max; /* wall-clock budget, 0: none (checked every 64 runs) */
 	uint64_t seed;
 	int pct_depth;
 	int dfs_bound;
@@ -35,5 +36,7 @@ void explore_config_default(struct explore_config *c);
 int explore_strategy_parse(const char *name); /* -1 if unknown */
 const char *explore_strategy_name(enum explore_strategy s);
 void explore(const struct scenario *s, const struct explore_config *c, struct explore_result *r);
+/* Monotonic wall-clock seconds (budgets and reports; never inside the model). */
+double explore_now(void);
 
 #endif

@@ -21,6 +21,7 @@
 #include "scenario.h"
 #include "show.h"
 #include "trace_print.h"
+#include "zoo.h"
 
 #define EXIT_CLEAN	    0
 #define EXIT_FINDING	    1
@@ -37,35 +38,41 @@ static _Noreturn void die_usage(const char *fmt, const char *arg)
 
 static void usage(FILE *out)
 {
-	fprintf(out,
-		"usage: mmfuzz COMMAND ...\n"
-		"  replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
-		"      run one scenario+schedule; exit 0 clean, 1 finding, 2 bad input,\n"
-		"      125 the schedule does not apply (--strict: also a preemption that never "
-		"occurs)\n"
-		"  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
-		"          [--bound B] [--knobs=...] [-o OUT]\n"
-		"      search schedules for FILE's scenario; write the first failing one to OUT\n"
-		"  minimize IN -o OUT\n"
-		"      fewest preemptions, operations, setup lines and agents with the same\n"
-		"      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
-		"  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
-		"      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
-		"      as SVG swimlanes and as a self-contained HTML page\n"
-		"  bisect FILE [--good G] [--bad B] [-o OUT]\n"
-		"      the race window: the two conflicting events whose order decides the\n"
-		"      outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"
-		"  demo [--strategy S] [--seed S]\n"
-		"      the built-in zap vs writeback scenario: find the race and show it\n"
-		"  knobs                 list the knobs: name, oracle, description\n"
-		"  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
-		"  dict                  a fuzzer dictionary of operation and preemption records\n"
-		"  decode FILE           binary to text, on stdout\n"
-		"  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
-		"          [--sync-dir SYNC --role main|secondary [--name NAME]]\n"
-		"                        parallel fuzzing; distinct findings in DIR/findings/;\n"
-		"                        --sync-dir: AFL++ instances of several campaigns (or\n"
-		"                        machines) share their queues through SYNC\n");
+	fprintf(
+	    out,
+	    "usage: mmfuzz COMMAND ...\n"
+	    "  replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
+	    "      run one scenario+schedule; exit 0 clean, 1 finding, 2 bad input,\n"
+	    "      125 the schedule does not apply (--strict: also a preemption that never "
+	    "occurs)\n"
+	    "  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
+	    "          [--bound B] [--knobs=...] [-o OUT]\n"
+	    "      search schedules for FILE's scenario; write the first failing one to OUT\n"
+	    "  minimize IN -o OUT\n"
+	    "      fewest preemptions, operations, setup lines and agents with the same\n"
+	    "      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
+	    "  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
+	    "      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
+	    "      as SVG swimlanes and as a self-contained HTML page\n"
+	    "  bisect FILE [--good G] [--bad B] [-o OUT]\n"
+	    "      the race window: the two conflicting events whose order decides the\n"
+	    "      outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"
+	    "  demo [--strategy S] [--seed S]\n"
+	    "      the built-in zap vs writeback scenario: find the race and show it\n"
+	    "  knobs                 list the knobs: name, oracle, description\n"
+	    "  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
+	    "  dict                  a fuzzer dictionary of operation and preemption records\n"
+	    "  decode FILE           binary to text, on stdout\n"
+	    "  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
+	    "          [--sync-dir SYNC --role main|secondary [--name NAME]]\n"
+	    "                        parallel fuzzing; distinct findings in DIR/findings/;\n"
+	    "                        --sync-dir: AFL++ instances of several campaigns (or\n"
+	    "                        machines) share their queues through SYNC\n"
+	    "  zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv] ...\n"
+	    "                        every knob x every strategy: found in k of N seeds, median\n"
+	    "                        runs and seconds; every family clean with every knob off\n"
+	    "  zoo-chart TSV -o SVG  the zoo's seconds to find, per knob and strategy (log "
+	    "scale)\n");
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
@@ -635,6 +642,10 @@ int main(int argc, char **argv)
 		return cmd_decode(argc, argv);
 	if (!strcmp(cmd, "campaign"))
 		return cmd_campaign(argc, argv, self);
+	if (!strcmp(cmd, "zoo"))
+		return cmd_zoo(argc, argv, self);
+	if (!strcmp(cmd, "zoo-chart"))
+		return cmd_zoo_chart(argc, argv);
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
 		usage(stdout);
 		return EXIT_CLEAN;

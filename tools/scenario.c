@@ -81,6 +81,8 @@ static bool site_is_done(const char *site)
 	return !strcmp(site, SCHED_SITE_DONE);
 }
 
+const char *const scn_arch_names[SCN_ARCH_COUNT] = {"x86", "arm64"};
+
 void scn_init(struct scenario *s)
 {
 	memset(s, 0, sizeof(*s));
@@ -202,6 +204,7 @@ struct parser {
 	size_t err_bytes;
 	enum section where;
 	bool expect_seen;
+	bool tlb_seen;
 	struct scenario *s;
 };
 
@@ -502,6 +505,23 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 	return true;
 }
 
+/* arch x86|arm64 */
+static bool parse_arch(struct parser *ps, struct line *l)
+{
+	struct word w;
+	if (!next_word(l, &w))
+		return fail(ps, "'arch' needs a name (x86 or arm64)");
+	int a = 0;
+	while (a < SCN_ARCH_COUNT && !word_is(w, scn_arch_names[a]))
+		a++;
+	if (a == SCN_ARCH_COUNT)
+		return fail(ps, "unknown arch %s (x86 or arm64)", q(w).s);
+	ps->s->arch = (uint8_t)a;
+	if (next_word(l, &w))
+		return fail(ps, "unexpected %s after the arch", q(w).s);
+	return true;
+}
+
 /* expect ORACLE|clean [SITE] */
 static bool parse_expect(struct parser *ps, struct line *l)
 {
@@ -527,6 +547,22 @@ static bool parse_expect(struct parser *ps, struct line *l)
 		return false;
 	if (next_word(l, &w))
 		return fail(ps, "unexpected %s after the expected site", q(w).s);
+	return true;
+}
+
+/* tlb ipi|broadcast */
+static bool parse_tlb(struct parser *ps, struct line *l)
+{
+	struct word w;
+
+	if (ps->tlb_seen)
+		return fail(ps, "duplicate 'tlb' line");
+	ps->tlb_seen = true;
+	if (!next_word(l, &w) || !(word_is(w, "ipi") || word_is(w, "broadcast")))
+		return fail(ps, "'tlb' needs 'ipi' or 'broadcast'");
+	ps->s->tlb_broadcast = word_is(w, "broadcast");
+	if (next_word(l, &w))
+		return fail(ps, "unexpected %s after the TLB flush mode", q(w).s);
 	return true;
 }
 
@@ -568,9 +604,14 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		ps->where = sec;
 		return true;
 	}
-	if (word_is(w, "knobs") || word_is(w, "expect")) {
+	if (word_is(w, "knobs") || word_is(w, "expect") || word_is(w, "arch") ||
+	    word_is(w, "tlb")) {
 		if (ps->where != SEC_PREAMBLE)
 			return fail(ps, "'%.*s' must come before the sections", (int)w.len, w.p);
+		if (word_is(w, "arch"))
+			return parse_arch(ps, l);
+		if (word_is(w, "tlb"))
+			return parse_tlb(ps, l);
 		return word_is(w, "knobs") ? parse_knobs(ps, l) : parse_expect(ps, l);
 	}
 	switch (ps->where) {
@@ -587,10 +628,11 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 			return fail(ps, "too many preemptions (at most %d)", SCN_PREEMPT_MAX);
 		return parse_preempt(ps, l, w, &s->preempt[s->preempt_count++]);
 	default:
-		return fail(ps,
-			    "expected 'knobs', 'expect' or a section (setup, agents, "
-			    "schedule), got %s",
-			    q(w).s);
+		return fail(
+		    ps,
+		    "expected 'knobs', 'arch', 'expect', 'tlb' or a section (setup, agents, "
+		    "schedule), got %s",
+		    q(w).s);
 	}
 }
 
@@ -784,6 +826,8 @@ void scn_print(const struct scenario *s, FILE *out)
 				fprintf(out, " %s", mm_knob_table[k].name);
 		fputc('\n', out);
 	}
+	if (s->arch != SCN_ARCH_X86 && s->arch < SCN_ARCH_COUNT)
+		fprintf(out, "arch    %s\n", scn_arch_names[s->arch]);
 	if (s->expect >= 0 && s->expect < ORACLE_COUNT)
 		fprintf(out, "expect  %s", mm_oracle_names[s->expect]);
 	else
@@ -791,6 +835,8 @@ void scn_print(const struct scenario *s, FILE *out)
 	if (s->expect >= 0 && s->expect < ORACLE_COUNT && s->expect_site[0])
 		fprintf(out, " %.*s", SITE_MAX, s->expect_site);
 	fputc('\n', out);
+	if (s->tlb_broadcast)
+		fputs("tlb     broadcast\n", out);
 	if (s->setup_count > 0)
 		fputs("\nsetup\n", out);
 	for (int i = 0; i < s->setup_count && i < SCN_SETUP_MAX; i++) {
@@ -819,11 +865,14 @@ void scn_print(const struct scenario *s, FILE *out)
  * Layout (varint: LEB128, at most 10 bytes, saturated to the field's range):
  *
  *   knobs          varint, masked to KNOB_COUNT bits
+ *   arch           byte % SCN_ARCH_COUNT
  *   expect         byte % (ORACLE_COUNT + 1); 0 = clean, o + 1 = oracle o
  *   expect site    SITE (dropped when clean)
  *   setup          SECTION of OP (at most SCN_SETUP_MAX)
  *   agents         SECTION of OP (at most SCN_OPS_MAX)
  *   schedule       SECTION of PREEMPT (at most SCN_PREEMPT_MAX)
+ *   hardware       byte, bit 0: tlb broadcast (written only when not 0: inputs
+ *                  from before it decode as they did)
  *
  *   SECTION  varint byte length, then records until those bytes run out (a record
  *            cut short by the end of its section reads zeros).  Framing keeps the
@@ -845,7 +894,7 @@ void scn_print(const struct scenario *s, FILE *out)
 #define OP_RECORD_MAX	   (9 + 10)
 #define PREEMPT_RECORD_MAX (3 + 5 + 5 + 1 + SITE_MAX)
 _Static_assert(5 + 1 + 1 + SITE_MAX + 3 * 3 + (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
-		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX <=
+		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX + 1 <=
 		   SCN_ENCODED_MAX,
 	       "SCN_ENCODED_MAX holds any scenario");
 
@@ -975,6 +1024,7 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 
 	scn_init(s);
 	s->knobs = (uint32_t)rd_varint(&r) & knobs_mask();
+	s->arch = (uint8_t)(rd_byte(&r) % SCN_ARCH_COUNT);
 	expect = rd_byte(&r) % (ORACLE_COUNT + 1);
 	s->expect = (int)expect - 1;
 	rd_site(&r, s->expect_site, false);
@@ -989,6 +1039,7 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 	sec = rd_section(&r);
 	while (sec.pos < sec.len && s->preempt_count < SCN_PREEMPT_MAX)
 		rd_preempt(&sec, &s->preempt[s->preempt_count++]);
+	s->tlb_broadcast = rd_byte(&r) & 1;
 }
 
 struct writer {
@@ -1088,6 +1139,7 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 	struct writer w = {buf, buf_bytes, 0, false};
 
 	wr_varint(&w, s->knobs & knobs_mask());
+	wr_byte(&w, s->arch < SCN_ARCH_COUNT ? s->arch : 0);
 	wr_byte(&w, s->expect >= 0 && s->expect < ORACLE_COUNT ? (unsigned)s->expect + 1 : 0);
 	wr_site(&w, s->expect >= 0 ? s->expect_site : "", false);
 	wr_section(&w, s->setup, clamp_count(s->setup_count, SCN_SETUP_MAX), sizeof(s->setup[0]),
@@ -1096,6 +1148,8 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 		   wr_op_record);
 	wr_section(&w, s->preempt, clamp_count(s->preempt_count, SCN_PREEMPT_MAX),
 		   sizeof(s->preempt[0]), wr_preempt_record);
+	if (s->tlb_broadcast)
+		wr_byte(&w, 1);
 	return w.overflow ? 0 : w.pos;
 }
 
@@ -1134,7 +1188,8 @@ static bool preempt_equal(const struct scn_preempt *a, const struct scn_preempt 
 
 bool scn_equal(const struct scenario *a, const struct scenario *b)
 {
-	if (a->version != b->version || a->knobs != b->knobs || a->expect != b->expect ||
+	if (a->version != b->version || a->knobs != b->knobs || a->arch != b->arch ||
+	    a->expect != b->expect || a->tlb_broadcast != b->tlb_broadcast ||
 	    strncmp(a->expect_site, b->expect_site, SCN_NAME_BYTES) ||
 	    a->setup_count != b->setup_count || a->ops_count != b->ops_count ||
 	    a->preempt_count != b->preempt_count)

@@ -9,7 +9,10 @@
  *   # comment (anywhere after '#')
  *   mmfuzz-sched 1
  *   knobs   zap-rmap-before-flush          (zero or more names, spaces or commas)
+ *   arch    arm64                          (x86, the default, or arm64: contpte, mTHP)
  *   expect  lost-write [SITE]              (an oracle name, or "clean")
+ *   tlb     broadcast                      (TLB flushes by broadcast invalidation,
+ *                                           no IPIs; default: ipi)
  *
  *   setup                                   (run in order, one CPU at a time)
  *     CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw
@@ -90,7 +93,10 @@ enum scn_field {
 	X(SCN_OP_PIN, "pin", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                                 \
 	X(SCN_OP_DMA_READ, "dma-read", 0)                                                          \
 	X(SCN_OP_DMA_WRITE, "dma-write", SCN_F_VALUE)                                              \
-	X(SCN_OP_UNPIN, "unpin", 0)
+	X(SCN_OP_UNPIN, "unpin", 0)                                                                \
+	X(SCN_OP_EXIT, "exit", SCN_F_PROC)                                                         \
+	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
+	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -143,11 +149,17 @@ struct scn_preempt {
 	char site[SCN_NAME_BYTES]; /* anchored: site name, or "done" */
 };
 
+/* The architecture flavour of the model (pgtable_contpte). */
+enum scn_arch { SCN_ARCH_X86, SCN_ARCH_ARM64, SCN_ARCH_COUNT };
+extern const char *const scn_arch_names[SCN_ARCH_COUNT];
+
 struct scenario {
 	uint32_t version;
 	uint32_t knobs;			  /* bit per enum mm_knob */
+	uint8_t arch;			  /* enum scn_arch */
 	int expect;			  /* enum mm_oracle, or -1 for clean */
 	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */
+	bool tlb_broadcast;		  /* "tlb broadcast": see core/tlb.h */
 	int setup_count, ops_count, preempt_count;
 	struct scn_op setup[SCN_SETUP_MAX];
 	struct scn_op ops[SCN_OPS_MAX]; /* in text order; each agent runs its own in order */

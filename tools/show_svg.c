@@ -160,9 +160,14 @@ static void arrow(const struct show *sh, uint32_t a, uint32_t b, const char *kin
 /* The finding's two parties: the other party's access -> the violating one. */
 static void svg_verdict_edge(const struct show *sh, FILE *out)
 {
-	if (sh->violation != SHOW_NONE && sh->other != SHOW_NONE && sh->other != sh->violation &&
-	    sh->violation < sh->steps && sh->other < sh->steps)
-		arrow(sh, sh->other, sh->violation, "verdict", "#c00000", "2,2", out);
+	uint32_t to = sh->violation;
+	/* a finding made between yield points (a walker's check): its agent's last step */
+	for (uint32_t k = sh->steps; to == SHOW_NONE && sh->r->finding && k-- > 0;)
+		if ((int)sh->t[k].agent == sh->r->f.agent)
+			to = k;
+	if (to != SHOW_NONE && sh->other != SHOW_NONE && sh->other != to && to < sh->steps &&
+	    sh->other < sh->steps)
+		arrow(sh, sh->other, to, "verdict", "#c00000", "2,2", out);
 }
 
 /* IPI: a send by A (object ipi:A) -> each ack of ipi:A by another agent. */
