@@ -13,6 +13,7 @@
 #include "../core/mm.h"
 #include "exec.h"
 #include "explore.h"
+#include "run_clean.h"
 
 static struct scenario s;
 static struct exec_result r;
@@ -20,14 +21,7 @@ static struct exec_result r;
 /* Parse @text, run it without preemptions and without quiescence; no finding. */
 static void run(const char *text)
 {
-	char err[512];
-	struct exec_options o;
-	exec_options_default(&o);
-	o.keep_state = true;
-	cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
-	cr_assert(!r.finding, "unexpected %s: %s", r.f.oracle, r.f.msg);
-	for (int i = 0; i < s.ops_count; i++)
-		cr_assert(r.ops[i].done, "operation %d did not complete", i + 1);
+	run_clean(text, true, &s, &r);
 }
 
 #define ARM64 "mmfuzz-sched 1\narch arm64\n"
