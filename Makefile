@@ -25,7 +25,7 @@ PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxha
 
 SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c scheduler/feedback.c
 SCHED_ASM := scheduler/ctx_switch.S
-CORE_SRC  := $(sort $(wildcard core/*.c))
+CORE_SRC  := $(sort $(wildcard core/*.c core/oracle/*.c))
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
              tools/engine.c \
              tools/show.c tools/show_svg.c tools/bisect.c
@@ -33,7 +33,7 @@ FUZZLIB_SRC := fuzz/mutator.c
 CLI_SRC   := tools/mmfuzz.c tools/campaign.c tools/zoo.c tools/zoo_try.c tools/zoo_report.c \
              tools/zoo_chart.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
-HDRS      := $(wildcard scheduler/*.h core/*.h tools/*.h fuzz/*.h tests/*.h)
+HDRS      := $(wildcard scheduler/*.h core/*.h core/oracle/*.h tools/*.h fuzz/*.h tests/*.h)
 
 LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
@@ -151,7 +151,7 @@ zoo: fuzz afl
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/oracle/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps

@@ -159,12 +159,6 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 	pte = pte_mkold(pte_mkclean(pte));
 	bool rmw = !pte_cont(pte) && knob_enabled(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK);
 	contpte_rewriting[block_of(ptep)] = true; /* oracle bookkeeping */
-	/* oracle bookkeeping: the entries come back; a store through a TLB entry
-	 * meanwhile is a store to the page at its address (as for mprotect) */
-	struct folio *folio = pte_present(pte) ? pfn_folio(pte_pfn(pte)) : NULL;
-	uint8_t transient = folio ? folio->oracle & FOLIO_ORACLE_TRANSIENT : 0;
-	if (folio)
-		folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t old =
 		    rmw ? __ptep_get(block + i, site) : __ptep_get_and_clear(block + i, site);
@@ -178,8 +172,6 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 	for (int i = 0; i < CONT_PTES; i++)
 		__set_pte_at(block + i, pte_in_block(pte, at, i), site);
 	contpte_rewriting[block_of(ptep)] = false;
-	if (folio)
-		folio->oracle = (uint8_t)((folio->oracle & ~FOLIO_ORACLE_TRANSIENT) | transient);
 }
 
 /* Models: contpte_try_unfold().  Context: the PTL held. */

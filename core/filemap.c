@@ -2,6 +2,7 @@
 /* Page cache and writeback (see filemap.h). */
 #include "filemap.h"
 
+#include "oracle/events.h"
 #include "page.h"
 #include "rmap.h"
 
@@ -41,6 +42,8 @@ struct folio *filemap_get_folio(struct address_space *mapping, unsigned long ind
 		for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
 			SCHED_YIELD("read_disk", disk_obj(mapping, index), SCHED_OP_READ);
 			new->data[w] = mapping->disk[index][w];
+			oracle_data_set(folio_pfn(new), w,
+					oracle_disk_origin(mapping->id, index, w));
 		}
 		new->flags |= 1u << PG_uptodate;
 		spin_lock(&mapping->i_pages_lock);
@@ -85,8 +88,10 @@ void do_writepages(struct address_space *mapping)
 			folio_start_writeback(folio);
 			for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
 				uint64_t v = folio_read_word(folio, w);
+				uint32_t origin = oracle_data_origin(folio_pfn(folio), w);
 				SCHED_YIELD("write_disk", disk_obj(mapping, index), SCHED_OP_WRITE);
 				mapping->disk[index][w] = v;
+				oracle_disk_set(mapping->id, index, w, origin);
 			}
 			folio_end_writeback(folio);
 		}

@@ -23,23 +23,15 @@ static bool is_cow_mapping(const struct vm_area_struct *vma)
  * Models: copy_present_page(): the child gets its own copy of an exclusive page
  * that may be pinned, mapped writable as the parent's.  Returns false on -ENOMEM.
  */
-static bool copy_present_page(struct vm_area_struct *src_vma, struct vm_area_struct *dst_vma,
-			      unsigned long addr, pte_t *dst_pte, pte_t pte, struct folio *src)
+static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr, pte_t *dst_pte,
+			      pte_t pte, struct folio *src)
 {
 	struct folio *new = folio_alloc();
 	if (!new)
 		return false;
 	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
-	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
-		uint64_t v = folio_read_word(src, w);
-		/* oracle bookkeeping, as of this read (a device may write the page
-		 * meanwhile): the child's word and its writer are the parent's */
-		hw_shadow_copy_word(src_vma->vm_mm, dst_vma->vm_mm, addr, w);
-		new->wr_mm[w] = src->wr_mm[w];
-		new->wr_seq[w] = src->wr_seq[w];
-		folio_write_word(new, w, v);
-	}
-	new->oracle = page_folio(src)->oracle &FOLIO_ORACLE_UNTRACKED; /* as folio_copy_anon() */
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) /* word by word: a device may write it */
+		folio_copy_word(new, src, w);
 	folio_add_new_anon_rmap(new, dst_vma, addr);
 	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pfn_pte(folio_pfn(new), pte_write(pte)));
 	return true;
@@ -50,7 +42,7 @@ static bool copy_present_page(struct vm_area_struct *src_vma, struct vm_area_str
  * Context: both PTLs held.  Returns false on -ENOMEM.
  */
 static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-			 unsigned long addr, pte_t *dst_pte, pte_t *src_pte, uint64_t *copied)
+			 unsigned long addr, pte_t *dst_pte, pte_t *src_pte)
 {
 	pte_t pte = ptep_get(src_pte);
 	if (pte_none(pte))
@@ -71,8 +63,7 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 		if (folio_try_dup_anon_rmap_pte(page)) {
 			/* exclusive and maybe pinned: the pin keeps the parent's page */
 			folio_put(folio);
-			*copied |= 1ull << (addr >> PAGE_SHIFT); /* oracle bookkeeping */
-			return copy_present_page(src_vma, dst_vma, addr, dst_pte, pte, page);
+			return copy_present_page(dst_vma, addr, dst_pte, pte, page);
 		}
 	} else {
 		folio_add_file_rmap_pte(page, dst_vma);
@@ -89,7 +80,7 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 
 /* Models: copy_pte_range() for one PMD.  Returns false on -ENOMEM. */
 static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-			   unsigned long addr, unsigned long end, uint64_t *copied)
+			   unsigned long addr, unsigned long end)
 {
 	struct mm_struct *dst_mm = dst_vma->vm_mm, *src_mm = src_vma->vm_mm;
 	pmd_t *src_pmd = pmd_offset(src_mm, addr), *dst_pmd = pmd_offset(dst_mm, addr);
@@ -109,7 +100,7 @@ static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct
 	pte_t *src_pte = pte_offset_map_lock(src_mm, src_pmd, addr, &src_ptl);
 	bool ok = dst_pte && src_pte;
 	for (; ok && addr < end; addr += PAGE_SIZE, dst_pte++, src_pte++)
-		ok = copy_one_pte(dst_vma, src_vma, addr, dst_pte, src_pte, copied);
+		ok = copy_one_pte(dst_vma, src_vma, addr, dst_pte, src_pte);
 	if (src_pte)
 		pte_unmap_unlock(src_pte, src_ptl);
 	if (dst_pte)
@@ -118,8 +109,7 @@ static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct
 }
 
 /* Models: copy_page_range().  Context: both mmap_locks held for write. */
-static bool copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
-			    uint64_t *copied)
+static bool copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 {
 	struct mm_struct *src_mm = src_vma->vm_mm;
 	if (!src_vma->anon_vma)
@@ -132,7 +122,7 @@ static bool copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struc
 	bool ok = true;
 	for (unsigned long addr = src_vma->vm_start; ok && addr < src_vma->vm_end;) {
 		unsigned long next = pmd_addr_end(addr, src_vma->vm_end);
-		ok = copy_pte_range(dst_vma, src_vma, addr, next, copied);
+		ok = copy_pte_range(dst_vma, src_vma, addr, next);
 		addr = next;
 	}
 	if (cow)
@@ -154,7 +144,6 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 		ret = -EBUSY;
 	if (!mm->unborn)
 		ret = -EBUSY; /* the child is a new process: this one exists already */
-	uint64_t copied = 0;  /* oracle bookkeeping: pages copied for the child early */
 	index = 0;
 	struct vm_area_struct *mpnt;
 	while (!ret && (mpnt = mt_find(&oldmm->mm_mt, &index, ULONG_MAX)) != NULL) {
@@ -175,19 +164,13 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 		vma_link(mm, tmp);
 		mm->oracle_mapped |= oldmm->oracle_mapped & (((1ull << vma_pages(tmp)) - 1)
 							     << (tmp->vm_start >> PAGE_SHIFT));
-		if (!copy_page_range(tmp, mpnt, &copied))
+		if (!copy_page_range(tmp, mpnt))
 			ret = -ENOMEM;
 		if (!index)
 			break;
 	}
 	/* the write-protected PTEs: no CPU may keep writing through the old TLB entries */
 	flush_tlb_mm(oldmm);
-	if (ret != -EBUSY) {
-		/* oracle bookkeeping: the processes part here; until the flush the parent
-		 * could still write to the pages it now shares */
-		hw_shadow_fork(oldmm, mm, copied);
-		mm_fork_seq = mm_store_seq;
-	}
 	mmap_write_unlock(mm);
 	mmap_write_unlock(oldmm);
 	mm->unborn = false; /* the child exists now (on -ENOMEM: with what was copied) */

@@ -9,22 +9,12 @@
 #include "hw.h"
 #include "memory.h"
 #include "mmap.h"
+#include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
 #include "vma.h"
 
 SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
-
-/* oracle bookkeeping: how often each page of each mm was unmapped by its process,
- * and that count where each agent's last GUP grabbed its page (under the PTL, or
- * right after its lockless re-check); per agent, as GUPs run concurrently */
-static uint32_t gup_zaps[NR_MMS][TASK_SIZE >> PAGE_SHIFT];
-static uint32_t gup_found_zaps[SCHED_AGENTS_MAX];
-
-void gup_note_grab(struct mm_struct *mm, unsigned long addr)
-{
-	gup_found_zaps[sched_current()] = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT];
-}
 
 /*
  * Models: gup_must_unshare(): a read-only pin of an anonymous page that may be
@@ -69,7 +59,6 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	if (!folio_try_get(folio))
 		return NULL;
 	gup_grab_more(folio, flags);
-	gup_note_grab(mm, addr); /* oracle: before the re-check (see gup_fast_pte()) */
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -142,11 +131,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	 * and copies them while we still walk the detached table, where the PTE stays
 	 * the same until the copy is done; so re-check both.  Knob
 	 * gupfast-no-pmd-recheck: only the PTE (before 70cbc3cc78a9).
-	 * Oracle: mapped there as of the re-check, which reads the PTE (on arm64 its
-	 * contpte block next, gathering A/D): an unmap counted after this point may
-	 * have cleared the PTE just after the re-check read it.
 	 */
-	gup_note_grab(mm, addr);
 	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
 			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
 	pte_t again = ptep_get(ptep);
@@ -218,7 +203,6 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 		} else {
 			folio_get(page_folio(page));
 			gup_grab_more(page_folio(page), flags);
-			gup_note_grab(mm, addr); /* a zap needs the PTL we hold */
 		}
 	}
 	pte_unmap_unlock(ptep, ptl);
@@ -226,16 +210,6 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 }
 
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
-
-/* Oracle bookkeeping: the generation of the mapping each agent's last GUP found
- * its page in. */
-static uint32_t gup_found_gen[SCHED_AGENTS_MAX];
-
-static void gup_note_mapping(struct mm_struct *mm, unsigned long addr)
-{
-	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	gup_found_gen[sched_current()] = vma ? vma->vm_gen : 0;
-}
 
 /*
  * The GUP of one page: GUP-fast (not for FOLL_FORCE: a remote access), else the
@@ -254,8 +228,6 @@ static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, 
 	unsigned long irq = local_irq_save();
 	struct folio *page =
 	    addr < TASK_SIZE && !(flags & FOLL_FORCE) ? gup_fast_pte(mm, addr, flags) : NULL;
-	if (page)
-		gup_note_mapping(mm, addr); /* before interrupts (and yields) come back */
 	local_irq_restore(irq);
 	if (page)
 		return page;
@@ -272,10 +244,8 @@ static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, 
 	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {
 		bool unshare;
 		page = follow_page_pte(vma, addr, flags, &unshare);
-		if (page) {
-			gup_found_gen[sched_current()] = vma->vm_gen; /* oracle: mmap_lock held */
+		if (page)
 			break;
-		}
 		/* faultin_page(): the fault runs under the mmap_lock we hold */
 		unsigned int fault_flags = unshare		? FAULT_FLAG_UNSHARE
 					   : flags & FOLL_WRITE ? FAULT_FLAG_WRITE
@@ -318,17 +288,12 @@ struct gup_ref {
 	struct mm_struct *mm;
 	unsigned long addr;
 	unsigned int flags;
-	uint32_t vm_gen; /* oracle: the mapping the address had when the pin was taken */
-	bool unmapped;	 /* oracle: the process unmapped the page there (zap) */
 };
 static struct gup_ref gup_buffer;
 
 void gup_reset(void)
 {
 	memset(&gup_buffer, 0, sizeof(gup_buffer));
-	memset(gup_zaps, 0, sizeof(gup_zaps));
-	memset(gup_found_zaps, 0, sizeof(gup_found_zaps));
-	memset(gup_found_gen, 0, sizeof(gup_found_gen));
 }
 
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
@@ -344,10 +309,8 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 		gup_put_folio(page_folio(page), flags);
 		return -EBUSY;
 	}
-	/* oracle: zapped between GUP's grab and now: the process's doing */
-	int me = sched_current();
-	bool unmapped = gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT] != gup_found_zaps[me];
-	*ref = (struct gup_ref){page, mm, addr, flags, gup_found_gen[me], unmapped};
+	*ref = (struct gup_ref){page, mm, addr, flags};
+	oracle_pin(mm, addr, folio_pfn(page), flags & FOLL_PIN);
 	return 0;
 }
 
@@ -359,6 +322,7 @@ int gup_release(void)
 	if (!page)
 		return -EINVAL;
 	ref->page = NULL;
+	oracle_unpin();
 	/* unpin_user_pages_dirty_lock() / set_page_dirty_lock() + put_page(): what the
 	 * device may have written is dirty */
 	if (flags & FOLL_WRITE)
@@ -371,24 +335,6 @@ void gup_release_all(void)
 {
 	if (gup_buffer.page)
 		gup_release();
-}
-
-/*
- * Oracle: is the pinned address still mapped by the mapping it was pinned in?
- * Only then must the pinned page be the page mapped there (pin coherence).
- */
-static bool gup_ref_coherent(const struct gup_ref *ref)
-{
-	const struct vm_area_struct *vma = vma_lookup_oracle(ref->mm, ref->addr);
-	return (ref->flags & FOLL_PIN) && !ref->unmapped && vma && vma->vm_gen == ref->vm_gen;
-}
-
-void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio *page)
-{
-	struct gup_ref *ref = &gup_buffer;
-	gup_zaps[mm->id][(addr % TASK_SIZE) >> PAGE_SHIFT]++;
-	if ((!page || ref->page == page) && ref->mm == mm && (ref->addr & ~(PAGE_SIZE - 1)) == addr)
-		ref->unmapped = true;
 }
 
 int dma_access(int agent, bool write, uint64_t *val)
@@ -405,24 +351,11 @@ int dma_access(int agent, bool write, uint64_t *val)
 	if (ref->page != page)
 		return -EINVAL; /* the buffer went away before the device got to it */
 	int word = (int)(ref->addr % PAGE_SIZE / sizeof(uint64_t));
-	/* a page cache page's data is the file's, whoever maps it; private data is
-	 * the address's only while the pin is coherent with it */
-	struct folio *folio = page_folio(page);
-	/* a private page the CPUs' stores no longer track (a store through a stale
-	 * translation) has no expected content for the device either */
-	bool tracked = (!folio_test_anon(folio) && folio->mapping) ||
-		       (gup_ref_coherent(ref) && !(folio->oracle & FOLIO_ORACLE_UNTRACKED));
-	if (write) {
+	if (write)
 		page->data[word] = *val;
-		hw_note_store(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
-		/* oracle: a private page a device wrote behind the process's back (the
-		 * address unmapped or remapped meanwhile) has no expected content left */
-		if (!tracked)
-			folio->oracle |= FOLIO_ORACLE_UNTRACKED;
-	} else {
+	else
 		*val = page->data[word];
-		hw_check_load(ref->mm, ref->addr, page, word, *val, agent, site, tracked);
-	}
+	oracle_device_access(agent, write, folio_pfn(page), word, *val, site);
 	return 0;
 }
 
@@ -434,7 +367,7 @@ int gup_read_once(struct mm_struct *mm, unsigned long addr, unsigned int flags, 
 		return err;
 	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
 	*val = folio_read_word(page, word);
-	hw_check_load(mm, addr, page, word, *val, sched_current(), &hw_site_dma_read, false);
+	oracle_gup_load(sched_current(), mm, addr, folio_pfn(page), *val, &hw_site_dma_read);
 	gup_put_folio(page_folio(page), flags | FOLL_GET);
 	return 0;
 }
@@ -451,21 +384,9 @@ int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t va
 	if (!site_remote_write.id)
 		sched_site_init(&site_remote_write);
 	folio_write_word(page, word, val); /* copy_to_user_page() */
-	/*
-	 * Oracle: the store is the process's, at @addr of a private mapping.  In its
-	 * own copy it counts as any store there (unless a racing zap unmapped the
-	 * page first); through a shared mapping it is a store to the file; into a
-	 * page-cache page under a private mapping it is a write to the file nobody
-	 * made, which the final sync's comparison with the file's shadow reports.
-	 */
+	/* the store is the process's, at @addr, whichever page GUP found there */
+	oracle_user_store(sched_current(), mm, addr, folio_pfn(page), val, &site_remote_write);
 	struct folio *folio = page_folio(page);
-	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	if (folio_test_anon(folio))
-		hw_note_store(mm, addr & ~(PAGE_SIZE - 1), page, word, val, sched_current(),
-			      &site_remote_write,
-			      hw_private_page_tracked(mm, addr & ~(PAGE_SIZE - 1), page));
-	else if (vma && (vma->vm_flags & VM_SHARED))
-		hw_note_store(mm, addr, page, word, val, sched_current(), &site_remote_write, true);
 	folio_mark_dirty(folio); /* set_page_dirty_lock() */
 	gup_put_folio(folio, FOLL_GET);
 	mmap_read_unlock(mm);

@@ -63,12 +63,6 @@ int gup_release(void);
 void gup_release_all(void);
 int dma_access(int agent, bool write, uint64_t *val);
 void gup_reset(void);
-/* Oracle bookkeeping: the process itself unmapped @page (NULL: whatever is) at
- * @addr (zap, munmap, a mapping replaced): a pin of it owes the address nothing
- * from now on. */
-void gup_note_unmap(struct mm_struct *mm, unsigned long addr, const struct folio *page);
-/* Oracle bookkeeping: GUP grabbed the page at @addr now (under its lock). */
-void gup_note_grab(struct mm_struct *mm, unsigned long addr);
 
 /*
  * A short-lived reference (vmsplice() into a pipe that is read at once): take it

@@ -151,10 +151,6 @@ bool zap_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmd
 	struct folio *folio = pfn_folio(pmd_pfn(orig));
 	folio_remove_rmap_pmd(folio);
 	spin_unlock(&mm->page_table_lock);
-	for (int i = 0; i < HPAGE_PMD_NR; i++) { /* oracle bookkeeping */
-		hw_shadow_forget(mm, addr + ((unsigned long)i << PAGE_SHIFT));
-		gup_note_unmap(mm, addr + ((unsigned long)i << PAGE_SHIFT), folio_page(folio, i));
-	}
 	/* tlb_remove_page_size(): the reference goes after the flush */
 	if (__tlb_remove_folio_pages(tlb, folio, false))
 		tlb_flush_mmu(tlb);
@@ -231,7 +227,6 @@ struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned 
 			folio_get(folio);
 			if (flags & FOLL_PIN)
 				folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
-			gup_note_grab(mm, addr);
 		}
 	}
 	spin_unlock(&mm->page_table_lock);

@@ -13,76 +13,18 @@
 #include "contpte.h"
 #include "memory.h"
 #include "mmap.h"
+#include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
 #include "vma.h"
 
-struct hw_shadow_word hw_file_shadow[NR_FILES][FILE_PAGES][MM_WORDS_PER_PAGE];
 uint32_t hw_device_agents;
 uint32_t hw_walkers;
-/* private (anon) memory: per process and virtual page */
-static struct hw_shadow_word hw_anon_shadow[NR_MMS][TASK_SIZE >> PAGE_SHIFT][MM_WORDS_PER_PAGE];
 
 void hw_reset(void)
 {
-	memset(hw_file_shadow, 0, sizeof(hw_file_shadow));
-	memset(hw_anon_shadow, 0, sizeof(hw_anon_shadow));
 	hw_walkers = 0;
-}
-
-static struct hw_shadow_word *shadow_of(struct mm_struct *mm, unsigned long addr,
-					const struct folio *folio, int word)
-{
-	if (!folio_test_anon(folio) && folio->mapping)
-		return &hw_file_shadow[folio->mapping->id][folio->index][word];
-	return &hw_anon_shadow[mm->id][addr >> PAGE_SHIFT][word];
-}
-
-void hw_shadow_forget(struct mm_struct *mm, unsigned long addr)
-{
-	memset(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT], 0,
-	       sizeof(hw_anon_shadow[mm->id][addr >> PAGE_SHIFT]));
-}
-
-void hw_shadow_copy_word(struct mm_struct *parent, struct mm_struct *child, unsigned long addr,
-			 int word)
-{
-	hw_anon_shadow[child->id][addr >> PAGE_SHIFT][word] =
-	    hw_anon_shadow[parent->id][addr >> PAGE_SHIFT][word];
-}
-
-void hw_shadow_fork(struct mm_struct *parent, struct mm_struct *child, uint64_t skip)
-{
-	for (unsigned long page = 0; page < TASK_SIZE >> PAGE_SHIFT; page++)
-		for (int w = 0; !(skip >> page & 1) && w < MM_WORDS_PER_PAGE; w++)
-			hw_shadow_copy_word(parent, child, page << PAGE_SHIFT, w);
-}
-
-void hw_shadow_move(struct mm_struct *mm, unsigned long from, unsigned long to)
-{
-	memcpy(hw_anon_shadow[mm->id][to >> PAGE_SHIFT], hw_anon_shadow[mm->id][from >> PAGE_SHIFT],
-	       sizeof(hw_anon_shadow[mm->id][0]));
-	hw_shadow_forget(mm, from);
-}
-
-/*
- * (see hw.h) An access through a stale translation (the page was discarded,
- * moved by mremap or replaced by COW) makes the page UNTRACKED for good: such
- * user races have no single answer.
- */
-bool hw_private_page_tracked(struct mm_struct *mm, unsigned long addr, struct folio *page)
-{
-	struct folio *folio = page_folio(page);
-	if (folio->oracle & FOLIO_ORACLE_UNTRACKED)
-		return false;
-	pte_t pte = pte_oracle_get(mm, addr);
-	if ((pte_present(pte) && pte_pfn(pte) == folio_pfn(page)) ||
-	    (folio->oracle & FOLIO_ORACLE_TRANSIENT))
-		return true;
-	folio->oracle |= FOLIO_ORACLE_UNTRACKED;
-	hw_shadow_forget(mm, addr);
-	return false;
 }
 
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
@@ -242,48 +184,6 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 	return 0;
 }
 
-void hw_note_store(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
-		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
-{
-	page->wr_mm[word] = (int8_t)mm->id;
-	page->wr_seq[word] = ++mm_store_seq;
-	if (!tracked)
-		return;
-	*shadow_of(mm, addr & ~(PAGE_SIZE - 1), page_folio(page), word) = (struct hw_shadow_word){
-	    true, val, sched_fast.step ? sched_fast.step - 1 : 0, agent, site};
-}
-
-static bool site_is_dma(const struct sched_site *site)
-{
-	return site == &hw_site_dma_read || site == &hw_site_dma_write;
-}
-
-void hw_check_load(struct mm_struct *mm, unsigned long addr, struct folio *page, int word,
-		   uint64_t val, int agent, const struct sched_site *site, bool tracked)
-{
-	struct folio *folio = page_folio(page);
-	int8_t writer = page->wr_mm[word];
-	if (folio_test_anon(folio) && mm_fork_seq && writer >= 0 && writer != mm->id &&
-	    page->wr_seq[word] > mm_fork_seq)
-		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, NULL, 1u << agent,
-			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
-			      sched_agent_name(agent), site_is_dma(site) ? " (DMA)" : "",
-			      (unsigned long long)val, mm->id, addr, writer);
-	if (!tracked)
-		return;
-	const struct hw_shadow_word *sh = shadow_of(mm, addr & ~(PAGE_SIZE - 1), folio, word);
-	if (!sh->valid || sh->value == val)
-		return;
-	bool dma = site_is_dma(site) || site_is_dma(sh->site);
-	sched_finding(mm_oracle_names[dma ? ORACLE_PIN_COHERENCE : ORACLE_LOST_WRITE], site,
-		      sh->site, 1u << sh->agent,
-		      "%s %s %llu from P%d 0x%lx, but the last store there was %llu (by %s%s at "
-		      "step %u)",
-		      sched_agent_name(agent), site_is_dma(site) ? "(DMA) reads" : "loads",
-		      (unsigned long long)val, mm->id, addr, (unsigned long long)sh->value,
-		      sched_agent_name(sh->agent), site_is_dma(sh->site) ? " (DMA)" : "", sh->step);
-}
-
 static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
 {
 	const struct sched_site *site = write ? &site_hw_store : &site_hw_load;
@@ -304,7 +204,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 			    write ? SCHED_OP_WRITE : SCHED_OP_READ);
 		e = tlb_lookup(cpu, mm, base);
 		if (e && (!write || (e->write && e->dirty))) {
-			struct folio *page = pfn_page(e->pfn), *folio = page_folio(page);
+			struct folio *page = pfn_page(e->pfn);
 			if (!page->allocated || page->gen != e->gen)
 				sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
 					      "%s %s P%d 0x%lx through a TLB entry for frame %u, "
@@ -312,15 +212,13 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      sched_agent_name(cpu),
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
-			bool file_page = !folio_test_anon(folio) && folio->mapping;
-			bool tracked = file_page || hw_private_page_tracked(mm, base, page);
 			if (write) {
 				page->data[word] = *val;
-				hw_note_store(mm, addr, page, word, *val, cpu, site, tracked);
+				oracle_user_store(cpu, mm, addr, e->pfn, *val, site);
 				return 0;
 			}
 			*val = page->data[word];
-			hw_check_load(mm, addr, page, word, *val, cpu, site, tracked);
+			oracle_user_load(cpu, mm, addr, e->pfn, *val, site);
 			return 0;
 		}
 		if (e) /* not dirty yet, or no write permission: re-walk */

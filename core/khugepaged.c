@@ -150,15 +150,6 @@ static void collapse_copy(struct vm_area_struct *vma, unsigned long start, pte_t
 			continue;
 		for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 			folio_copy_word(folio_page(folio, i), pages[i], w);
-		/*
-		 * Oracle bookkeeping: a page written behind the process's back (through a
-		 * stale translation, by a device) has no expected content; its copy has
-		 * what the page held when copied (the flush came first: no store can
-		 * follow), so the address starts afresh.  Not the whole new folio made
-		 * untracked: its other addresses keep their shadows and stay checked.
-		 */
-		if (page_folio(pages[i])->oracle & FOLIO_ORACLE_UNTRACKED)
-			hw_shadow_forget(mm, start + ((unsigned long)i << PAGE_SHIFT));
 	}
 	spin_lock(ptl);
 	for (int i = 0; i < nr; i++) {

@@ -105,7 +105,7 @@
 	  "(writeback's folio_mkclean) find the page at its new address and clean it there "         \
 	  "while another CPU can still write it through the old address (CVE-2018-18281, fixed "     \
 	  "by eb66ae030829)")                                                                        \
-	X(KNOB_DIRTY_COW, "dirty-cow", "lost-write",                                                 \
+	X(KNOB_DIRTY_COW, "dirty-cow", "isolation",                                                  \
 	  "__get_user_pages() drops FOLL_WRITE once a FOLL_FORCE write fault has broken COW in a "   \
 	  "mapping without VM_WRITE, and follows the PTE for read: if MADV_DONTNEED zaps the "       \
 	  "private copy before the retry, the read fault maps the page-cache page and a "            \

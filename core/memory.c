@@ -142,9 +142,6 @@ static struct folio *folio_copy_anon(struct folio *src)
 	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 		folio_copy_word(new, src, w);
-	/* oracle bookkeeping: a copy of a page written through a stale translation
-	 * (mremap moved it, a device wrote it unmapped) has no expected content either */
-	new->oracle = (uint8_t)(page_folio(src)->oracle & FOLIO_ORACLE_UNTRACKED);
 	return new;
 }
 
@@ -538,7 +535,6 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			if (is_migration_entry(ptent))
 				(void)pfn_swap_entry_folio(ptent);
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
-			hw_shadow_forget(mm, addr); /* oracle bookkeeping: anon only */
 			continue;
 		}
 		struct folio *page = pfn_page(pte_pfn(ptent)), *folio = page_folio(page);
@@ -567,12 +563,6 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			}
 			if (!delay_rmap)
 				folio_remove_rmap_pte(page, vma);
-			/* oracle bookkeeping, after the rmap is gone: a store that slipped in
-			 * through a stale TLB entry before that still counted as the
-			 * address's */
-			if (folio_test_anon(folio))
-				hw_shadow_forget(mm, a);
-			gup_note_unmap(mm, a, page);
 			full = __tlb_remove_folio_pages(tlb, folio, delay_rmap);
 		}
 		pte += nr - 1;
@@ -666,12 +656,9 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 				folio_unlock(folio);
 			}
 			if (pte_young(ptent) || pte_dirty(ptent)) {
-				/* oracle: the page stays the address's through the rewrite */
-				folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 				ptent = ptep_get_and_clear_full(mm, addr, pte, tlb.fullmm);
 				set_pte_at(mm, addr, pte,
 					   __pte(pte_val(ptent) & ~(_PAGE_DIRTY | _PAGE_ACCESSED)));
-				folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 				tlb_remove_tlb_entry(&tlb, pte, addr);
 			}
 			folio_mark_lazyfree(folio);

@@ -27,15 +27,12 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 		pte_unmap_unlock(ptep, ptl);
 		return true;
 	}
-	/* oracle: the folio keeps the address's data until the PTE is put back */
-	folio->oracle |= FOLIO_ORACLE_TRANSIENT;
 	/* flushed before the entry is written: no CPU can store to it past the copy */
 	pteval = ptep_clear_flush(vma, addr, ptep);
 	bool exclusive = PageAnonExclusive(folio);
 	if (exclusive && folio_maybe_dma_pinned(folio)) {
 		/* folio_try_share_anon_rmap_pte() refuses: a pinned page stays put */
 		set_pte_at(mm, addr, ptep, pteval);
-		folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 		pte_unmap_unlock(ptep, ptl);
 		return false;
 	}
@@ -75,9 +72,6 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 	if (is_exclusive_migration_entry(entry))
 		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
 	set_pte_at(mm, addr, ptep, pte);
-	/* oracle: the PTE is back; src is the address's again only if dst is src,
-	 * and a zap from here on discards it like any other page */
-	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	pte_unmap_unlock(ptep, ptl);
 	return true;
 }
@@ -92,8 +86,6 @@ static void folio_migrate_anon(struct folio *dst, struct folio *src)
 				    1u << PG_dirty | 1u << PG_referenced);
 	dst->anon_vma = src->anon_vma;
 	dst->index = src->index;
-	/* oracle: racing stores that made the data unaccountable came along with it */
-	dst->oracle = src->oracle & FOLIO_ORACLE_UNTRACKED;
 }
 
 int migrate_folio_anon(struct folio *src)
@@ -123,7 +115,6 @@ int migrate_folio_anon(struct folio *src)
 		rmap_walk_anon(src, remove_migration_pte, rc ? src : dst, true);
 		put_anon_vma(anon_vma);
 	}
-	src->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	folio_unlock(dst);
 	folio_unlock(src);
 	folio_put(dst); /* the allocation's reference: its mappings hold it now */

@@ -2,8 +2,9 @@
 /*
  * The model's world: reset between executions, process teardown, and the
  * quiescence checks that run after every agent has finished: tear down every
- * address space (exit_mmap with fullmm), write back every file, then compare each
- * file's disk with the last stores (`lost-write`), account every frame
+ * address space (exit_mmap with fullmm), write back every file, then let the
+ * oracle layer compare each file's disk with what it should hold
+ * (oracle_final_sync(): `lost-write`, `isolation`), account every frame
  * (`refcount`: leaks, stray references) and every TLB (`tlb-coherence`).
  */
 #include "mm.h"
@@ -17,6 +18,7 @@
 #include "hw.h"
 #include "memory.h"
 #include "mmap.h"
+#include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
 #include "quiesce.h"
@@ -50,7 +52,7 @@ void mm_reset(void)
 	vma_arena_reset();
 	anon_vma_reset();
 	gup_reset();
-	mm_store_seq = mm_fork_seq = 0;
+	oracle_reset();
 	for (int i = 0; i < NR_MMS; i++) {
 		struct mm_struct *mm = &mm_structs[i];
 		/* field by field: the tree's node pool is large and mt_init() resets it */
@@ -95,29 +97,7 @@ void mm_reset(void)
 	}
 }
 
-SCHED_SITE_GLOBAL(site_final_sync, "mm_quiesce", "final_sync");
 SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");
-
-static void check_lost_writes(void)
-{
-	for (int f = 0; f < NR_FILES; f++)
-		for (int p = 0; p < FILE_PAGES; p++)
-			for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
-				const struct hw_shadow_word *sh = &hw_file_shadow[f][p][w];
-				uint64_t disk = mm_mappings[f].disk[p][w];
-				if (!sh->valid || disk == sh->value)
-					continue;
-				sched_finding(
-				    mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync, sh->site,
-				    1u << sh->agent,
-				    "F%d page %d word %d: disk has %llu after the final "
-				    "sync, but the last store was %llu (by %s at step %u)",
-				    f, p, w, (unsigned long long)disk,
-				    (unsigned long long)sh->value, sched_agent_name(sh->agent),
-				    sh->step);
-				return;
-			}
-}
 
 static void check_accounting(void)
 {
@@ -185,8 +165,6 @@ void mm_quiesce(int agent, void *arg)
 {
 	(void)agent;
 	(void)arg;
-	if (!site_final_sync.id)
-		sched_site_init(&site_final_sync);
 	if (!site_accounting.id)
 		sched_site_init(&site_accounting);
 	rcu_barrier();
@@ -197,7 +175,7 @@ void mm_quiesce(int agent, void *arg)
 	for (int f = 0; f < NR_FILES && !sched_stopped(); f++)
 		do_writepages(&mm_mappings[f]);
 	if (!sched_stopped())
-		check_lost_writes();
+		oracle_final_sync();
 	if (!sched_stopped())
 		check_accounting();
 }

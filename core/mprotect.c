@@ -41,11 +41,8 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 			}
 			if (!pte_present(old) || !pte_write(old))
 				continue;
-			struct folio *folio = pfn_folio(pte_pfn(old));
-			folio->oracle |= FOLIO_ORACLE_TRANSIENT; /* oracle: put back below */
 			old = ptep_get_and_clear(mm, addr, pte);
 			set_pte_at(mm, addr, pte, pte_wrprotect(old));
-			folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 			tlb_remove_tlb_entry(tlb, pte, addr);
 		}
 		pte_unmap_unlock(pte, ptl);

@@ -47,9 +47,6 @@ static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigne
 			continue;
 		pte_t pte = ptep_get_and_clear(mm, old_addr, old_pte);
 		force_flush |= pte_present(pte);
-		/* oracle bookkeeping: the data moves; a pin stays with the page, not the address */
-		hw_shadow_move(mm, old_addr, new_addr);
-		gup_note_unmap(mm, old_addr, NULL);
 		set_pte_at(mm, new_addr, new_pte, pte);
 	}
 	bool flush_late = knob_enabled(KNOB_MREMAP_FLUSH_AFTER_UNLOCK);

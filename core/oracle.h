@@ -22,7 +22,8 @@
 	X(ORACLE_LOCKDEP, SCHED_ORACLE_LOCKDEP)                                                    \
 	X(ORACLE_DEADLOCK, SCHED_ORACLE_DEADLOCK)                                                  \
 	X(ORACLE_HANG, SCHED_ORACLE_HANG)                                                          \
-	X(ORACLE_MM_BUG, "mm-bug")
+	X(ORACLE_MM_BUG, "mm-bug")                                                                 \
+	X(ORACLE_POSTCONDITION, "postcondition")
 
 /* clang-format off */
 enum mm_oracle {

@@ -10,8 +10,9 @@
 #include <errno.h>
 #include <string.h>
 
+#include "oracle/events.h"
+
 struct folio mm_frames[NR_FRAMES];
-uint32_t mm_store_seq, mm_fork_seq;
 
 static void folio_check_live(struct folio *folio, const struct sched_site *site)
 {
@@ -39,8 +40,8 @@ struct folio *folio_alloc_order(int order)
 			page->gen = gen;
 			page->allocated = true;
 			page->page_idx = (uint8_t)i;
-			memset(page->wr_mm, -1, sizeof(page->wr_mm));
 		}
+		oracle_frame_alloc(pfn, (int)nr);
 		mm_frames[pfn].order = (uint8_t)order;
 		mm_frames[pfn].refcount = 1;
 		return &mm_frames[pfn];
@@ -255,10 +256,9 @@ int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site)
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site)
 {
 	uint64_t v = __folio_read_word(src, word, site);
-	bool anon = page_folio(src)->flags >> PG_anon & 1u;
-	dst->wr_mm[word] = anon ? src->wr_mm[word] : -1;
-	dst->wr_seq[word] = anon ? src->wr_seq[word] : 0;
+	uint32_t origin = oracle_data_origin(folio_pfn(src), word);
 	__folio_write_word(dst, word, v, site);
+	oracle_data_set(folio_pfn(dst), word, origin);
 }
 
 void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,

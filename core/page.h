@@ -32,23 +32,11 @@ enum pageflags {
 #define GUP_PIN_COUNTING_BIAS 1024
 
 /*
- * Oracle bookkeeping for the per-address shadow of private memory (hw.c): a page
- * whose PTE is cleared only for a moment by an operation that puts it back
- * (mprotect, reclaim deciding) is TRANSIENT; a page reached through a stale
- * translation outside such a window (discarded, moved, replaced by COW) becomes
- * UNTRACKED: racing user stores to it have no single expected value.
- */
-enum folio_oracle {
-	FOLIO_ORACLE_TRANSIENT = 1,
-	FOLIO_ORACLE_UNTRACKED = 2,
-};
-
-/*
  * One struct per frame, used as struct page and, in the first frame of a folio
  * (its head), as struct folio: a folio is 1 << order aligned frames.  Folio state
  * lives in the head (refcount, mapcounts, flags but PG_anon_exclusive, mapping,
- * anon_vma, index, oracle); page state in each frame (its PTE mapcount, its
- * PageAnonExclusive bit, its payload, its writers, its generation).  For a
+ * anon_vma, index); page state in each frame (its PTE mapcount, its
+ * PageAnonExclusive bit, its payload, its generation).  For a
  * single-page folio the two are the same struct.
  */
 struct folio {
@@ -63,12 +51,7 @@ struct folio {
 	bool allocated;
 	struct address_space *mapping; /* file pages: the page cache they belong to */
 	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
-	uint8_t oracle;		       /* oracle bookkeeping, enum folio_oracle bits */
-	/* oracle bookkeeping (isolation): who stored each word last, and when
-	 * (mm_store_seq); -1: no process (zero-filled, from disk, copied from a file) */
-	int8_t wr_mm[MM_WORDS_PER_PAGE];
-	uint32_t wr_seq[MM_WORDS_PER_PAGE];
-	unsigned long index; /* file pages: offset in pages */
+	unsigned long index;	       /* file pages: offset in pages */
 	uint64_t data[MM_WORDS_PER_PAGE];
 };
 
@@ -217,12 +200,9 @@ int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site);
 #define folio_try_dup_anon_rmap_pte(page)                                                          \
 	__folio_try_dup_anon_rmap_pte((page), MM_SITE("folio_try_dup_anon_rmap_pte"))
 
-/* Oracle bookkeeping: the global store counter, and its value at the last fork. */
-extern uint32_t mm_store_seq, mm_fork_seq;
 /*
  * Copy one word of payload (folio_copy(), word by word: a device may write the
- * source meanwhile).  Oracle bookkeeping: anon data keeps its writer, file data
- * has none.
+ * source meanwhile), the copy reported to the oracle layer as such.
  */
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site);
 #define folio_copy_word(dst, src, w) __folio_copy_word((dst), (src), (w), MM_SITE("folio_copy"))

@@ -251,7 +251,6 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 		pte_unmap_unlock(ptep, ptl);
 		return true;
 	}
-	folio->oracle |= FOLIO_ORACLE_TRANSIENT; /* oracle: until the decision */
 	pteval = ptep_get_and_clear(mm, addr, ptep);
 	set_tlb_ubc_flush_pending(ubc, mm); /* the flush comes after the whole batch */
 	if (pte_dirty(pteval))
@@ -262,13 +261,10 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 	if (ref_count == 1 + map_count && !folio_test_dirty(folio)) {
 		folio_remove_rmap_pte(folio, vma);
 		folio_put(folio); /* the mapping's reference; isolation keeps it alive */
-		folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 		pte_unmap_unlock(ptep, ptl);
-		hw_shadow_forget(mm, addr); /* oracle bookkeeping: discarded */
 		return true;
 	}
 	set_pte_at(mm, addr, ptep, pteval);
-	folio->oracle &= (uint8_t)~FOLIO_ORACLE_TRANSIENT;
 	folio_set_swapbacked(folio);
 	pte_unmap_unlock(ptep, ptl);
 	return false;

@@ -156,8 +156,6 @@ void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long 
 			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
 	if (!mapped)
 		mm->oracle_unmaps++;
-	for (unsigned long a = start; !mapped && a < end; a += PAGE_SIZE)
-		gup_note_unmap(mm, a, NULL);
 }
 
 /*

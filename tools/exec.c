@@ -20,6 +20,7 @@
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
+#include "../core/oracle/events.h"
 #include "../core/quiesce.h"
 #include "../core/tlb.h"
 #include "../core/vmscan.h"
@@ -39,6 +40,56 @@ void exec_options_default(struct exec_options *o)
 
 static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res);
 
+/* What the oracle layer knows of an operation: its kind, range and argument. */
+static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned long *arg)
+{
+	*arg = 0;
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_MMAP:
+	case SCN_OP_MMAP_FIXED:
+	case SCN_OP_MMAP_HINT:
+	case SCN_OP_MMAP_STACK:
+		return OSYS_MMAP;
+	case SCN_OP_MUNMAP:
+		return OSYS_MUNMAP;
+	case SCN_OP_MADVISE:
+		return op->advice == SCN_ADV_DONTNEED ? OSYS_MADV_DONTNEED
+		       : op->advice == SCN_ADV_FREE   ? OSYS_MADV_FREE
+						      : OSYS_OTHER;
+	case SCN_OP_MPROTECT:
+		*arg = op->write;
+		return OSYS_MPROTECT;
+	case SCN_OP_MREMAP:
+		*arg = (unsigned long)op->value;
+		return OSYS_MREMAP;
+	case SCN_OP_FORK:
+		*arg = 1; /* the child is P1 */
+		return OSYS_FORK;
+	case SCN_OP_EXIT:
+		return OSYS_EXIT;
+	case SCN_OP_PIN:
+	case SCN_OP_GUP_GET:
+		return OSYS_PIN;
+	default:
+		return OSYS_OTHER;
+	}
+}
+
+/* The operation between the oracle layer's entry and return events. */
+static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
+{
+	unsigned long arg;
+	enum oracle_syscall kind = exec_oracle_kind(op, &arg);
+	oracle_syscall_enter(op->agent, kind, mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
+			     arg);
+	int err = op->kind == SCN_OP_EXIT ? do_exit(mm) : exec_syscall(op, mm, res);
+	long ret = err;
+	if (!err && (kind == OSYS_MMAP || kind == OSYS_MREMAP))
+		ret = (long)res->value;
+	oracle_syscall_exit(op->agent, ret);
+	return err;
+}
+
 /*
  * One operation.  A process's operation is a system call of one of its threads:
  * none in a process not yet forked (-ESRCH), exiting or gone; the last thread
@@ -47,13 +98,11 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 {
 	struct mm_struct *mm = mm_get(op->proc);
-	if (!(scn_op_table[op->kind].fields & SCN_F_PROC))
-		return exec_syscall(op, mm, res);
-	if (op->kind == SCN_OP_EXIT)
-		return do_exit(mm);
+	if (!(scn_op_table[op->kind].fields & SCN_F_PROC) || op->kind == SCN_OP_EXIT)
+		return exec_observed(op, mm, res);
 	if (!mmget_not_exiting(mm))
 		return -ESRCH;
-	int err = exec_syscall(op, mm, res);
+	int err = exec_observed(op, mm, res);
 	mmput(mm);
 	return err;
 }

@@ -1,0 +1,705 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The data oracles: `lost-write`, `isolation` and `pin-coherence`, derived from the
+ * events of events.h.
+ *
+ * Provenance.  Every word of every frame and of every file block carries the
+ * *origin* of its value: the zero fill, the file's original block, or one store
+ * (a CPU's, a device's through a pin, the kernel's on a process's behalf).  The
+ * payload accessors report every copy, so a value read anywhere names the store
+ * that made it — values themselves may repeat, origins never do.
+ *
+ * Views.  What a load of a process may return at an address is a small set of
+ * origins per word, kept per (process, page) for private mappings and per (file,
+ * block) for shared ones, and changed only by the semantics of accesses and
+ * system calls:
+ *   - a store makes its origin the only one;
+ *   - while MADV_DONTNEED / MADV_FREE / mmap over the page is in flight, and after
+ *     MADV_FREE until the next store to the page, the page may also read what its
+ *     backing provides (zero for anonymous memory, the file for a private file
+ *     mapping): the discard is the process's own doing, racing stores have no
+ *     single answer;
+ *   - when MADV_DONTNEED returns the page reads its backing (or a store made
+ *     while it was in flight); munmap and mmap reset it; mremap moves it;
+ *   - fork gives the child the parent's views as fork took the mm, plus any store
+ *     the parent made while fork was in flight;
+ *   - a private file page follows the file until the process's first store to
+ *     it, which freezes its other words at the file's values.
+ * A device access through a FOLL_PIN reference counts as the pinning process's
+ * access at the pinned address while the pin and the mapping agree: from the pin
+ * until the process itself unmaps, discards or moves that address.
+ *
+ * Verdicts, when a load's origin is not in its view: `isolation` if the value is a
+ * store made through another process's private mapping (or through a private
+ * mapping and read through a shared one, or from the file); `pin-coherence` if a
+ * device is one of the parties; `lost-write` otherwise.  A store through a
+ * MAP_PRIVATE mapping into a page-cache page is `isolation` at once.
+ *
+ * Cost: O(1) per access, O(pages) per system call; no per-path bookkeeping.
+ * Left out: views are per word and bounded (VIEW_MAX origins, beyond which a
+ * view accepts anything: counted in data_view_overflows); shared anonymous memory
+ * is not modelled.
+ */
+#include <string.h>
+
+#include "../hw.h"
+#include "../mm.h"
+#include "../page.h"
+#include "../pgtable.h"
+#include "../vma.h"
+#include "oracle_int.h"
+
+#define W	    MM_WORDS_PER_PAGE
+#define NPAGES	    ((int)(TASK_SIZE >> PAGE_SHIFT))
+#define VIEW_MAX    6
+#define STORES_MAX  512
+#define ORIGIN_ZERO 0u
+/* the original content of file @f, block @p, word @w */
+#define ORIGIN_FILE(f, p, w) (1u + ((uint32_t)(f)*FILE_PAGES + (uint32_t)(p)) * W + (uint32_t)(w))
+#define ORIGIN_STORE0	     (1u + NR_FILES * FILE_PAGES * W)
+/* in a view: whatever the page's backing provides (zero, or the file's views) */
+#define ORIGIN_BACKING 0xffffffffu
+
+enum store_kind { STORE_CPU, STORE_DEVICE };
+
+struct ostore {
+	uint64_t value;
+	const struct sched_site *site;
+	uint32_t step;
+	int8_t agent;
+	int8_t mm;	      /* on whose behalf; -1: a device with no coherent pin */
+	bool through_private; /* made through a MAP_PRIVATE mapping */
+	uint8_t kind;	      /* enum store_kind */
+	unsigned long addr;
+};
+
+struct view {
+	uint32_t id[VIEW_MAX];
+	uint8_t n;
+	bool any; /* overflowed: accepts anything */
+};
+
+/* A page of a process's private memory. */
+struct ppage {
+	struct view w[W];
+	uint32_t last_clock[W]; /* when the last store to the word completed */
+	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap over it) in flight */
+	bool lazy;		/* MADV_FREE returned and no store since */
+};
+
+static struct {
+	uint32_t clock; /* events so far: orders stores and system calls */
+	uint32_t nr_stores;
+	struct ostore stores[STORES_MAX];
+	uint32_t frame[NR_FRAMES][W];
+	uint32_t disk[NR_FILES][FILE_PAGES][W];
+	struct view file[NR_FILES][FILE_PAGES][W];
+	struct ppage priv[NR_MMS][NPAGES];
+	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
+	/* operations that unmap, discard or move a page: the last one's entry or exit,
+	 * and how many are in flight (a pin is coherent only if none overlapped it) */
+	uint32_t range_clock[NR_MMS][NPAGES];
+	uint8_t range_inflight[NR_MMS][NPAGES];
+	/* the entry of the last such operation: a return that is not the last
+	 * entry's must not undo what a later operation did to the page */
+	uint32_t range_owner[NR_MMS][NPAGES];
+	struct {
+		bool held, bound, pin;
+		int8_t mm;
+		unsigned long addr;
+		uint32_t pfn;
+		/* what the process could read there when the reference was taken:
+		 * what a reference that is not a coherent pin may still read */
+		struct view snap[W];
+		bool snap_valid;
+	} ref;
+} D;
+
+uint32_t data_view_overflows;
+
+static void view_set(struct view *v, uint32_t id)
+{
+	v->id[0] = id;
+	v->n = 1;
+	v->any = false;
+}
+
+static bool view_has(const struct view *v, uint32_t id)
+{
+	for (int i = 0; i < v->n; i++)
+		if (v->id[i] == id)
+			return true;
+	return false;
+}
+
+static void view_add(struct view *v, uint32_t id)
+{
+	if (view_has(v, id) || v->any)
+		return;
+	if (v->n == VIEW_MAX) {
+		v->any = true;
+		data_view_overflows++;
+		return;
+	}
+	v->id[v->n++] = id;
+}
+
+static void view_union(struct view *v, const struct view *o)
+{
+	if (o->any)
+		v->any = true;
+	for (int i = 0; i < o->n; i++)
+		view_add(v, o->id[i]);
+}
+
+static void ppage_reset(struct ppage *pp)
+{
+	memset(pp, 0, sizeof(*pp));
+	for (int w = 0; w < W; w++)
+		view_set(&pp->w[w], ORIGIN_BACKING);
+}
+
+void data_reset(void)
+{
+	memset(&D, 0, sizeof(D));
+	for (int f = 0; f < NR_FILES; f++)
+		for (int p = 0; p < FILE_PAGES; p++)
+			for (int w = 0; w < W; w++) {
+				D.disk[f][p][w] = ORIGIN_FILE(f, p, w);
+				view_set(&D.file[f][p][w], ORIGIN_FILE(f, p, w));
+			}
+	for (int m = 0; m < NR_MMS; m++)
+		for (int p = 0; p < NPAGES; p++)
+			ppage_reset(&D.priv[m][p]);
+	data_view_overflows = 0;
+}
+
+uint32_t oracle_clock(void)
+{
+	return ++D.clock;
+}
+
+static const struct ostore *store_of(uint32_t origin)
+{
+	if (origin < ORIGIN_STORE0 || origin == ORIGIN_BACKING)
+		return NULL;
+	SCHED_ASSERT(origin - ORIGIN_STORE0 < D.nr_stores);
+	return &D.stores[origin - ORIGIN_STORE0];
+}
+
+/* The value an origin stands for: a check of the layer against the payload. */
+static uint64_t origin_value(uint32_t origin)
+{
+	if (origin == ORIGIN_ZERO)
+		return 0;
+	if (origin < ORIGIN_STORE0) {
+		uint32_t i = origin - 1, w = i % W, p = i / W % FILE_PAGES, f = i / W / FILE_PAGES;
+		return 0x1000000ull * (f + 1) + 0x100ull * p + w;
+	}
+	return store_of(origin)->value;
+}
+
+/* ---- provenance ----------------------------------------------------------------- */
+
+void oracle_frame_alloc(uint32_t pfn, int nr)
+{
+	for (int i = 0; i < nr; i++)
+		for (int w = 0; w < W; w++)
+			D.frame[pfn + (uint32_t)i][w] = ORIGIN_ZERO;
+}
+
+uint32_t oracle_data_origin(uint32_t pfn, int word)
+{
+	return D.frame[pfn][word];
+}
+
+void oracle_data_set(uint32_t pfn, int word, uint32_t origin)
+{
+	D.frame[pfn][word] = origin;
+}
+
+uint32_t oracle_disk_origin(int file, unsigned long index, int word)
+{
+	return D.disk[file][index][word];
+}
+
+void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin)
+{
+	D.disk[file][index][word] = origin;
+}
+
+/* ---- views ------------------------------------------------------------------------- */
+
+/* Where the view of @addr in @mm lives: a file block (shared mappings) or the
+ * process's page.  false: nothing is mapped there. */
+struct where {
+	struct view *v;	  /* the word's view */
+	struct ppage *pp; /* private: its page */
+	int file;	  /* the file behind it, or -1 (anonymous) */
+	unsigned long index;
+	bool shared;
+};
+
+static bool where_of(const struct mm_struct *mm, unsigned long addr, struct where *at)
+{
+	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
+	if (!vma)
+		return false;
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	at->file = vma->vm_file ? vma->vm_file->id : -1;
+	at->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
+	at->shared = vma->vm_file && (vma->vm_flags & VM_SHARED);
+	at->pp = at->shared ? NULL : &D.priv[mm->id][addr / PAGE_SIZE % NPAGES];
+	at->v = at->shared ? &D.file[at->file][at->index][word] : &at->pp->w[word];
+	return true;
+}
+
+/* What the backing of a private page provides at word @word: zero, or the file. */
+static bool backing_accepts(const struct where *at, int word, uint32_t origin)
+{
+	if (at->file < 0)
+		return origin == ORIGIN_ZERO;
+	const struct view *fv = &D.file[at->file][at->index][word];
+	return fv->any || view_has(fv, origin);
+}
+
+static bool view_accepts(const struct where *at, const struct view *v, int word, uint32_t origin)
+{
+	if (v->any || view_has(v, origin))
+		return true;
+	if (view_has(v, ORIGIN_BACKING) && backing_accepts(at, word, origin))
+		return true;
+	return at->pp && (at->pp->discarding || at->pp->lazy) && backing_accepts(at, word, origin);
+}
+
+/* The most recent store a view holds (the one a lost value should have been). */
+static const struct ostore *view_last_store(const struct view *v)
+{
+	const struct ostore *last = NULL;
+	for (int i = 0; i < v->n; i++) {
+		const struct ostore *s = store_of(v->id[i]);
+		if (s && (!last || v->id[i] > (uint32_t)(last - D.stores) + ORIGIN_STORE0))
+			last = s;
+	}
+	return last;
+}
+
+static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, bool priv,
+			  enum store_kind kind, const struct sched_site *site)
+{
+	SCHED_ASSERT(D.nr_stores < STORES_MAX);
+	D.stores[D.nr_stores] = (struct ostore){
+	    .value = val,
+	    .site = site,
+	    .step = sched_fast.step ? sched_fast.step - 1 : 0,
+	    .agent = (int8_t)agent,
+	    .mm = (int8_t)mm,
+	    .through_private = priv,
+	    .kind = (uint8_t)kind,
+	    .addr = addr,
+	};
+	return ORIGIN_STORE0 + D.nr_stores++;
+}
+
+/* A store with origin @id became the value of @addr in @mm (see the file header). */
+static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
+		       uint32_t id)
+{
+	view_set(at->v, id);
+	if (at->shared)
+		return;
+	struct ppage *pp = at->pp;
+	pp->last_clock[word] = oracle_clock();
+	if (!pp->discarding) {
+		pp->lazy = false; /* dirty again: reclaim must keep the page */
+		/* a private file page is the process's own from now on: its other words
+		 * keep the values the file had */
+		for (int w = 0; at->file >= 0 && w < W; w++)
+			if (w != word && view_has(&pp->w[w], ORIGIN_BACKING)) {
+				struct view keep = {.n = 0};
+				for (int i = 0; i < pp->w[w].n; i++)
+					if (pp->w[w].id[i] != ORIGIN_BACKING)
+						view_add(&keep, pp->w[w].id[i]);
+				view_union(&keep, &D.file[at->file][at->index][w]);
+				pp->w[w] = keep;
+			}
+	}
+	int child = D.fork_child[mm->id] - 1;
+	if (child >= 0) /* fork in flight: the child may get this store or the one before */
+		view_add(&D.priv[child][addr / PAGE_SIZE % NPAGES].w[word], id);
+}
+
+/* ---- verdicts ----------------------------------------------------------------------- */
+
+static bool site_is_dma(const struct sched_site *site)
+{
+	return site == &hw_site_dma_read || site == &hw_site_dma_write;
+}
+
+/*
+ * @agent (a device if @device) read @val, of origin @origin, at @addr of @mm,
+ * where @at says the view.  Reports the verdict of a mismatch.
+ */
+static void data_mismatch(int agent, bool device, const struct mm_struct *mm, unsigned long addr,
+			  const struct where *at, uint32_t origin, uint64_t val,
+			  const struct sched_site *site)
+{
+	const struct ostore *got = store_of(origin);
+	if (got && got->through_private && (got->mm != mm->id || at->shared)) {
+		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
+			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
+			      sched_agent_name(agent), device ? " (DMA)" : "",
+			      (unsigned long long)val, mm->id, addr, got->mm);
+		return;
+	}
+	const struct ostore *sh = view_last_store(at->v);
+	bool dma = device || (sh && sh->kind == STORE_DEVICE) || (got && got->kind == STORE_DEVICE);
+	if (!sh) {
+		sched_finding(mm_oracle_names[dma ? ORACLE_PIN_COHERENCE : ORACLE_LOST_WRITE], site,
+			      NULL, 1u << agent,
+			      "%s %s %llu from P%d 0x%lx, but nothing stored that there (it holds "
+			      "%s)",
+			      sched_agent_name(agent), device ? "(DMA) reads" : "loads",
+			      (unsigned long long)val, mm->id, addr,
+			      at->file < 0 ? "zero" : "the file's data");
+		return;
+	}
+	sched_finding(mm_oracle_names[dma ? ORACLE_PIN_COHERENCE : ORACLE_LOST_WRITE], site,
+		      sh->site, 1u << sh->agent,
+		      "%s %s %llu from P%d 0x%lx, but the last store there was %llu (by %s%s at "
+		      "step %u)",
+		      sched_agent_name(agent), device ? "(DMA) reads" : "loads",
+		      (unsigned long long)val, mm->id, addr, (unsigned long long)sh->value,
+		      sched_agent_name(sh->agent), sh->kind == STORE_DEVICE ? " (DMA)" : "",
+		      sh->step);
+}
+
+static void data_check(int agent, bool device, struct mm_struct *mm, unsigned long addr,
+		       uint32_t pfn, uint64_t val, const struct sched_site *site)
+{
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	uint32_t origin = D.frame[pfn][word];
+	SCHED_ASSERT(origin_value(origin) == val); /* a payload change the layer missed */
+	struct where at;
+	if (!where_of(mm, addr, &at))
+		return; /* unmapped meanwhile: a racing munmap, the process's own doing */
+	if (view_accepts(&at, at.v, word, origin)) {
+		/* a lazyfree page that reads its backing was discarded: from now on it is
+		 * a fresh page, whatever it held before */
+		if (at.pp && at.pp->lazy && !at.pp->discarding && !view_has(at.v, origin) &&
+		    backing_accepts(&at, word, origin)) {
+			for (int w = 0; w < W; w++)
+				view_set(&at.pp->w[w], ORIGIN_BACKING);
+			at.pp->lazy = false;
+		}
+		return;
+	}
+	data_mismatch(agent, device, mm, addr, &at, origin, val, site);
+}
+
+/* ---- accesses ------------------------------------------------------------------------ */
+
+static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, unsigned long addr,
+		       uint32_t pfn, uint64_t val, const struct sched_site *site)
+{
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	struct where at;
+	bool mapped = where_of(mm, addr, &at);
+	uint32_t id = store_new(agent, mm->id, addr, val, mapped && !at.shared, kind, site);
+	D.frame[pfn][word] = id;
+	if (!mapped)
+		return;
+	const struct folio *folio = page_folio(pfn_page(pfn));
+	if (!at.shared && folio->mapping && !(folio->flags >> PG_anon & 1u)) {
+		/* the other party: whoever mapped the page-cache page there */
+		uint32_t mask;
+		const struct sched_site *mapper = oracle_pte_writer(mm, addr, &mask);
+		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, mapper, mask | 1u << agent,
+			      "%s stores %llu at P%d 0x%lx through a MAP_PRIVATE mapping into "
+			      "page-cache frame %u (F%d block %lu): every mapping of the file "
+			      "and the file itself see it",
+			      sched_agent_name(agent), (unsigned long long)val, mm->id, addr, pfn,
+			      folio->mapping->id, folio->index);
+		return;
+	}
+	view_store(mm, addr, &at, word, id);
+}
+
+void oracle_user_store(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		       uint64_t val, const struct sched_site *site)
+{
+	data_store(agent, STORE_CPU, mm, addr, pfn, val, site);
+}
+
+void oracle_user_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		      uint64_t val, const struct sched_site *site)
+{
+	data_check(agent, false, mm, addr, pfn, val, site);
+}
+
+void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		     uint64_t val, const struct sched_site *site)
+{
+	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
+	uint32_t origin = D.frame[pfn][word];
+	SCHED_ASSERT(origin_value(origin) == val);
+	const struct ostore *got = store_of(origin);
+	struct where at;
+	if (!got || !got->through_private || got->mm == mm->id || !where_of(mm, addr, &at) ||
+	    view_accepts(&at, at.v, word, origin))
+		return;
+	data_mismatch(agent, site_is_dma(site), mm, addr, &at, origin, val, site);
+}
+
+void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
+{
+	int mm = op->mm;
+	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
+		unsigned long p = a / PAGE_SIZE;
+		D.range_clock[mm][p] = oracle_clock();
+		if (enter) {
+			D.range_inflight[mm][p]++;
+			D.range_owner[mm][p] = op->enter_clock;
+		} else {
+			D.range_inflight[mm][p]--;
+		}
+		/* the process parts its address from the pin — unless it moves the page
+		 * with it (mremap: see data_syscall_exit()) */
+		if (enter && op->kind != OSYS_MREMAP && D.ref.held && D.ref.mm == mm &&
+		    D.ref.addr / PAGE_SIZE == p)
+			D.ref.bound = false;
+	}
+}
+
+/* Did no operation that unmaps, discards or moves pages enter on the page at
+ * @addr after @op did? */
+static bool range_owned(const struct oracle_op *op, unsigned long addr)
+{
+	return D.range_owner[op->mm][addr / PAGE_SIZE % NPAGES] <= op->enter_clock;
+}
+
+void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin)
+{
+	unsigned long p = addr % TASK_SIZE / PAGE_SIZE;
+	uint32_t since = oracle_op_enter_clock(sched_current());
+	D.ref.held = true;
+	D.ref.pin = pin;
+	D.ref.mm = (int8_t)mm->id;
+	D.ref.addr = addr;
+	D.ref.pfn = pfn;
+	D.ref.bound = pin && !D.range_inflight[mm->id][p] && D.range_clock[mm->id][p] < since;
+	struct where at;
+	D.ref.snap_valid = where_of(mm, addr & ~(PAGE_SIZE - 1), &at) && !at.shared;
+	for (int w = 0; D.ref.snap_valid && w < W; w++)
+		D.ref.snap[w] = at.pp->w[w];
+}
+
+/*
+ * A read through a reference that does not speak for the address (a FOLL_GET
+ * reference, a pipe's): it may return what the page held when the reference was
+ * taken, or anything the process itself or a device stored since — never a store
+ * another process made through its private mapping (`isolation`).
+ */
+static void data_check_reference(int agent, uint32_t pfn, int word, uint64_t val,
+				 const struct sched_site *site)
+{
+	uint32_t origin = D.frame[pfn][word];
+	SCHED_ASSERT(origin_value(origin) == val);
+	const struct ostore *got = store_of(origin);
+	if (!got || !got->through_private || got->mm == D.ref.mm || !D.ref.snap_valid ||
+	    D.ref.snap[word].any || view_has(&D.ref.snap[word], origin))
+		return;
+	sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
+		      "%s (DMA) reads %llu at P%d 0x%lx, which P%d stored there after the fork",
+		      sched_agent_name(agent), (unsigned long long)val, D.ref.mm,
+		      D.ref.addr & ~(PAGE_SIZE - 1), got->mm);
+}
+
+void oracle_unpin(void)
+{
+	D.ref.held = false;
+}
+
+void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_t val,
+			  const struct sched_site *site)
+{
+	SCHED_ASSERT(D.ref.held && D.ref.pfn == pfn);
+	struct mm_struct *mm = mm_get(D.ref.mm);
+	unsigned long addr =
+	    (D.ref.addr & ~(PAGE_SIZE - 1)) + (unsigned long)word * sizeof(uint64_t);
+	if (write) {
+		if (D.ref.bound) {
+			data_store(agent, STORE_DEVICE, mm, addr, pfn, val, site);
+			return;
+		}
+		D.frame[pfn][word] = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
+		return;
+	}
+	if (D.ref.bound)
+		data_check(agent, true, mm, addr, pfn, val, site);
+	else
+		data_check_reference(agent, pfn, word, val, site);
+}
+
+/* ---- system calls --------------------------------------------------------------------- */
+
+static struct ppage *ppage_at(int mm, unsigned long addr)
+{
+	return &D.priv[mm][addr / PAGE_SIZE % NPAGES];
+}
+
+void data_syscall_enter(const struct oracle_op *op)
+{
+	unsigned long end = op->start + op->len;
+	switch (op->kind) {
+	case OSYS_MMAP:
+	case OSYS_MADV_DONTNEED:
+	case OSYS_MADV_FREE:
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+			ppage_at(op->mm, a)->discarding++;
+		break;
+	case OSYS_FORK: {
+		int child = (int)op->arg;
+		memcpy(D.priv[child], D.priv[op->mm], sizeof(D.priv[child]));
+		for (int p = 0; p < NPAGES; p++)
+			D.priv[child][p].discarding = 0;
+		D.fork_child[op->mm] = child + 1;
+		break;
+	}
+	case OSYS_MREMAP: {
+		/* until it returns, the new range may show the old range's data */
+		for (unsigned long i = 0; i < op->len && op->arg + i < TASK_SIZE; i += PAGE_SIZE)
+			for (int w = 0; w < W; w++)
+				view_union(&ppage_at(op->mm, op->arg + i)->w[w],
+					   &ppage_at(op->mm, op->start + i)->w[w]);
+		break;
+	}
+	default:
+		break;
+	}
+}
+
+void data_syscall_exit(const struct oracle_op *op, long ret)
+{
+	unsigned long end = op->start + op->len;
+	switch (op->kind) {
+	case OSYS_MMAP:
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+			ppage_at(op->mm, a)->discarding--;
+		for (unsigned long a = (unsigned long)ret;
+		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
+			if (range_owned(op, a))
+				ppage_reset(ppage_at(op->mm, a));
+		break;
+	case OSYS_MUNMAP:
+		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
+		     a += PAGE_SIZE)
+			if (range_owned(op, a))
+				ppage_reset(ppage_at(op->mm, a));
+		break;
+	case OSYS_MADV_DONTNEED:
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
+			struct ppage *pp = ppage_at(op->mm, a);
+			pp->discarding--;
+			if (ret || !range_owned(op, a))
+				continue;
+			/* the page reads its backing now, or a store made while the
+			 * discard was in flight (which may have come after it) */
+			for (int w = 0; w < W; w++) {
+				struct view v;
+				view_set(&v, ORIGIN_BACKING);
+				if (pp->last_clock[w] > op->enter_clock)
+					view_union(&v, &pp->w[w]);
+				pp->w[w] = v;
+			}
+			pp->lazy = false;
+		}
+		break;
+	case OSYS_MADV_FREE:
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
+			struct ppage *pp = ppage_at(op->mm, a);
+			pp->discarding--;
+			if (!ret && vma_lookup_oracle(mm_get(op->mm), a) &&
+			    !vma_lookup_oracle(mm_get(op->mm), a)->vm_file)
+				pp->lazy = true;
+		}
+		break;
+	case OSYS_MREMAP:
+		if (ret < 0)
+			break;
+		/* a pin is on the page, not the address: it follows the move */
+		if (D.ref.held && D.ref.mm == op->mm && D.ref.addr >= op->start && D.ref.addr < end)
+			D.ref.addr += (unsigned long)ret - op->start;
+		for (unsigned long i = 0; i < op->len; i += PAGE_SIZE) {
+			if (op->start + i >= TASK_SIZE || (unsigned long)ret + i >= TASK_SIZE)
+				break;
+			struct ppage *from = ppage_at(op->mm, op->start + i);
+			struct ppage *to = ppage_at(op->mm, (unsigned long)ret + i);
+			for (int w = 0; w < W; w++) {
+				/* a store to the new address while the move was in flight
+				 * stays possible beside what the old address held */
+				struct view v = from->w[w];
+				if (to->last_clock[w] > op->enter_clock)
+					view_union(&v, &to->w[w]);
+				to->w[w] = v;
+				to->last_clock[w] = from->last_clock[w];
+			}
+			to->lazy = from->lazy;
+			ppage_reset(from);
+		}
+		break;
+	case OSYS_FORK:
+		D.fork_child[op->mm] = 0;
+		/* a fork that failed half-way leaves a child with part of the memory
+		 * (the model's choice, see fork.c): it owes the parent's nothing */
+		for (int p = 0; ret && p < NPAGES; p++)
+			for (int w = 0; w < W; w++)
+				D.priv[op->arg][p].w[w].any = true;
+		break;
+	default:
+		break;
+	}
+}
+
+/* ---- quiescence -------------------------------------------------------------------------- */
+
+SCHED_SITE_GLOBAL(site_final_sync, "mm_quiesce", "final_sync");
+
+void oracle_final_sync(void)
+{
+	if (!site_final_sync.id)
+		sched_site_init(&site_final_sync);
+	for (int f = 0; f < NR_FILES; f++)
+		for (int p = 0; p < FILE_PAGES; p++)
+			for (int w = 0; w < W; w++) {
+				const struct view *v = &D.file[f][p][w];
+				uint32_t origin = D.disk[f][p][w];
+				uint64_t disk = mapping_get(f)->disk[p][w];
+				SCHED_ASSERT(origin_value(origin) == disk);
+				if (v->any || view_has(v, origin))
+					continue;
+				const struct ostore *got = store_of(origin);
+				if (got && got->through_private) {
+					sched_finding(
+					    mm_oracle_names[ORACLE_ISOLATION], &site_final_sync,
+					    got->site, 1u << got->agent,
+					    "F%d page %d word %d: disk has %llu after the "
+					    "final sync, stored through P%d's MAP_PRIVATE "
+					    "mapping at 0x%lx (by %s at step %u)",
+					    f, p, w, (unsigned long long)disk, got->mm, got->addr,
+					    sched_agent_name(got->agent), got->step);
+					return;
+				}
+				const struct ostore *sh = view_last_store(v);
+				SCHED_ASSERT(sh); /* the original block is always in its view */
+				sched_finding(
+				    mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync, sh->site,
+				    1u << sh->agent,
+				    "F%d page %d word %d: disk has %llu after the final "
+				    "sync, but the last store was %llu (by %s at step %u)",
+				    f, p, w, (unsigned long long)disk,
+				    (unsigned long long)sh->value, sched_agent_name(sh->agent),
+				    sh->step);
+				return;
+			}
+}

@@ -1,0 +1,119 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The oracle layer's input: the events the model emits.  Everything an oracle of
+ * this directory knows it learns from these calls or reads, privileged and without
+ * yielding, from the model's own state (page tables, TLBs, VMAs, folios).  Modelled
+ * kernel functions carry no oracle fields and call nothing of the layer but these.
+ *
+ * The events, and why they suffice for the data oracles (data.c: `lost-write`,
+ * `isolation`, `pin-coherence`) and the postconditions (post.c):
+ *
+ *   data provenance   oracle_frame_alloc, and a value in transit (read, then
+ *                     written elsewhere after any number of yields) carried with
+ *                     its origin: oracle_data_origin / oracle_data_set for frames,
+ *                     oracle_disk_origin / oracle_disk_set for file blocks: every
+ *                     way a frame's or a disk block's payload changes other than a
+ *                     store.  They sit in the payload
+ *                     accessors (page.c, filemap.c), which every copy, COW,
+ *                     migration, collapse and writeback path goes through, so the
+ *                     layer knows, for every word of every frame, which store (or
+ *                     zero fill, or original file block) its value came from.
+ *   accesses          oracle_user_store / oracle_user_load (a CPU through its TLB,
+ *                     or the kernel on a process's behalf through GUP),
+ *                     oracle_device_access (DMA through a pin or a GUP reference),
+ *                     oracle_pin / oracle_unpin: each says who, which mm and
+ *                     address, which frame.
+ *   system calls      oracle_syscall_enter / oracle_syscall_exit, around every
+ *                     operation of a process: what the operation promises (its
+ *                     postcondition) and what it may legitimately discard, move
+ *                     or copy is the operation's semantics, so the layer needs no
+ *                     word from the paths that carry it out.
+ *   quiescence        oracle_final_sync: after teardown and the final writeback.
+ *
+ * The memory model is sequentially consistent: an event happens at one instant,
+ * in one global order (the schedule's); a weak-memory mode is not modelled.
+ *
+ * What an agent may observe at an address is derived, per word, from these events
+ * alone: the set of stores (or the zero fill, or the file's block) whose value a
+ * load may return there, given the operations in flight (data.c says how).
+ */
+#ifndef MMFUZZ_ORACLE_EVENTS_H
+#define MMFUZZ_ORACLE_EVENTS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../../scheduler/sched.h"
+
+struct mm_struct;
+struct folio;
+
+/* The operations whose semantics the oracles know (others are OSYS_OTHER). */
+enum oracle_syscall {
+	OSYS_OTHER,
+	OSYS_MMAP,   /* any mmap: ret is the address */
+	OSYS_MUNMAP, /* [start, start + len) */
+	OSYS_MADV_DONTNEED,
+	OSYS_MADV_FREE,
+	OSYS_MPROTECT, /* arg: the new protection allows writes */
+	OSYS_MREMAP,   /* arg: the new address; ret is it */
+	OSYS_FORK,     /* arg: the child's mm id */
+	OSYS_EXIT,
+	OSYS_PIN, /* a GUP that hands a reference to a device */
+};
+
+void oracle_reset(void);
+
+/* ---- data provenance (the payload accessors) ---------------------------------- */
+
+/* Frames [pfn, pfn + nr) were allocated: zero-filled. */
+void oracle_frame_alloc(uint32_t pfn, int nr);
+/*
+ * The origin of the value word @word of frame @pfn (of file block @index of file
+ * @file) holds now: an opaque token, taken when the model reads the value, given
+ * back when it writes the value somewhere else.
+ */
+uint32_t oracle_data_origin(uint32_t pfn, int word);
+void oracle_data_set(uint32_t pfn, int word, uint32_t origin);
+uint32_t oracle_disk_origin(int file, unsigned long index, int word);
+void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin);
+
+/* ---- accesses ------------------------------------------------------------------ */
+
+/*
+ * @agent stored @val (loaded *@val) at @addr of @mm, in frame @pfn.  A CPU's
+ * access through its TLB, or the kernel's on the process's behalf (/proc/pid/mem,
+ * GUP reads).  @site names the access in reports.
+ */
+void oracle_user_store(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		       uint64_t val, const struct sched_site *site);
+void oracle_user_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		      uint64_t val, const struct sched_site *site);
+/* A GUP reference's read on the process's behalf, taken earlier: only the
+ * `isolation` check applies (what it reads may be older than the address). */
+void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		     uint64_t val, const struct sched_site *site);
+
+/* A device took (dropped) its reference to frame @pfn, at @addr of @mm. */
+void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin);
+void oracle_unpin(void);
+/* @agent, acting as the device, read or wrote word @word of the referenced frame. */
+void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_t val,
+			  const struct sched_site *site);
+
+/* ---- system calls ---------------------------------------------------------------- */
+
+/*
+ * @agent enters (returns from) operation @kind of @mm on [@start, @start + @len).
+ * Context: the agent's own context; no yield.  One operation per agent at a time.
+ */
+void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct *mm,
+			  unsigned long start, unsigned long len, unsigned long arg);
+void oracle_syscall_exit(int agent, long ret);
+
+/* ---- quiescence -------------------------------------------------------------------- */
+
+/* After the final writeback: every file block on disk is what its last store made it. */
+void oracle_final_sync(void);
+
+#endif

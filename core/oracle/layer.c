@@ -1,0 +1,79 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The oracle layer's front (events.h): reset, and the system-call events, which
+ * every part of the layer sees.  An operation's record lives here, per agent,
+ * from its entry to its return.
+ */
+#include <string.h>
+
+#include "../pgtable.h"
+#include "oracle_int.h"
+
+static struct oracle_op layer_ops[SCHED_AGENTS_MAX];
+
+void oracle_reset(void)
+{
+	memset(layer_ops, 0, sizeof(layer_ops));
+	data_reset();
+	post_reset();
+}
+
+uint32_t oracle_op_enter_clock(int agent)
+{
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX);
+	return layer_ops[agent].active ? layer_ops[agent].enter_clock : 0;
+}
+
+/* Does @kind unmap, discard or move the pages of its range? */
+static bool unmaps_range(enum oracle_syscall kind)
+{
+	return kind == OSYS_MMAP || kind == OSYS_MUNMAP || kind == OSYS_MADV_DONTNEED ||
+	       kind == OSYS_MREMAP || kind == OSYS_EXIT;
+}
+
+void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct *mm,
+			  unsigned long start, unsigned long len, unsigned long arg)
+{
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX && !layer_ops[agent].active);
+	struct oracle_op *op = &layer_ops[agent];
+	*op = (struct oracle_op){.active = true,
+				 .kind = kind,
+				 .agent = agent,
+				 .mm = mm->id,
+				 .start = kind == OSYS_EXIT ? 0 : start,
+				 .len = kind == OSYS_EXIT ? TASK_SIZE : len,
+				 .arg = arg,
+				 .enter_clock = oracle_clock()};
+	if (unmaps_range(kind))
+		data_range_op(op, op->start, true);
+	if (kind == OSYS_MREMAP)
+		data_range_op(op, op->arg, true);
+	data_syscall_enter(op);
+	post_syscall_enter(op);
+}
+
+void oracle_syscall_exit(int agent, long ret)
+{
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX && layer_ops[agent].active);
+	struct oracle_op *op = &layer_ops[agent];
+	if (unmaps_range(op->kind))
+		data_range_op(op, op->start, false);
+	if (op->kind == OSYS_MREMAP)
+		data_range_op(op, op->arg, false);
+	data_syscall_exit(op, ret);
+	post_syscall_exit(op, ret);
+	op->active = false;
+}
+
+const struct sched_site *oracle_pte_writer(const struct mm_struct *mm, unsigned long addr,
+					   uint32_t *mask)
+{
+	pmd_t pmd = mm->pmd[pmd_index(addr)];
+	*mask = 0;
+	if (!pmd_table_present(pmd))
+		return NULL;
+	int agent;
+	const struct sched_site *site = pte_last_writer(pte_offset_map(pmd, addr), &agent);
+	*mask = agent >= 0 ? 1u << agent : 0;
+	return site;
+}
