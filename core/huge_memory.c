@@ -92,9 +92,15 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	 * retries only when the walker set A/D on the PMD meanwhile (at most twice).
 	 */
 	pmd_t old;
-	do
-		old = pmdp_get(mm, pmdp);
-	while (!pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID}));
+	if (knob_enabled(KNOB_THP_SPLIT_CLEAR_THEN_SET)) {
+		/* knob thp-split-clear-then-set: the PMD is none in between */
+		old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
+		set_pmd_at(mm, haddr, pmdp, (pmd_t){old.val | _PMD_INVALID});
+	} else {
+		do
+			old = pmdp_get(mm, pmdp);
+		while (!pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID}));
+	}
 	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));

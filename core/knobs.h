@@ -160,7 +160,19 @@
 	  "are in: an rmap walk over a page of the same table outside the collapsed range sees "     \
 	  "pmd_none, and migration's remove_migration_ptes() leaves a migration entry behind for "   \
 	  "a folio it unlocks (no single commit: Nico Pache's mTHP collapse series, 2025-2026, "     \
-	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")
+	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")     \
+	X(KNOB_THP_SPLIT_CLEAR_THEN_SET, "thp-split-clear-then-set", "postcondition",                \
+	  "MADV_FREE rewrites a huge PMD by clearing it and setting it again, as "                   \
+	  "madvise_free_huge_pmd() did before 58ceeb6bec86 (2017, 'thp: fix MADV_DONTNEED vs. "      \
+	  "MADV_FREE race'; the model's MADV_FREE splits the PMD, so the window sits in the "        \
+	  "split "                                                                                   \
+	  "it runs): a racing MADV_DONTNEED under mmap_lock for read finds pmd_none, zaps "          \
+	  "nothing and returns while the pages come back mapped")                                    \
+	X(KNOB_LAZYFREE_DISCARD_PINNED, "lazyfree-discard-pinned", "pin-coherence",                  \
+	  "reclaim discards a clean MADV_FREE page without checking for references beyond its "      \
+	  "mappings, so a page a device is writing through a pin (direct I/O) is dropped and the "   \
+	  "process reads zero (fixed by 6c8e2a256915, 2022, 'mm: fix race between MADV_FREE "        \
+	  "reclaim and blkdev direct IO read')")
 
 /* clang-format off */
 enum mm_knob {

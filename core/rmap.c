@@ -258,7 +258,9 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 	/* a reference beyond isolation + rmap (GUP) or a redirtied folio: keep it */
 	int ref_count = folio_ref_count(folio);
 	int map_count = folio_mapcount(folio);
-	if (ref_count == 1 + map_count && !folio_test_dirty(folio)) {
+	/* knob lazyfree-discard-pinned: no reference check (before 6c8e2a256915) */
+	if ((ref_count == 1 + map_count || knob_enabled(KNOB_LAZYFREE_DISCARD_PINNED)) &&
+	    !folio_test_dirty(folio)) {
 		folio_remove_rmap_pte(folio, vma);
 		folio_put(folio); /* the mapping's reference; isolation keeps it alive */
 		pte_unmap_unlock(ptep, ptl);

@@ -82,6 +82,7 @@ struct view {
 /* A page of a process's private memory. */
 struct ppage {
 	struct view w[W];
+	struct view during[W];	/* stores completed while a discard was in flight */
 	uint32_t last_clock[W]; /* when the last store to the word completed */
 	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap over it) in flight */
 	bool lazy;		/* MADV_FREE returned and no store since */
@@ -94,6 +95,15 @@ static struct {
 	uint32_t frame[NR_FRAMES][W];
 	uint32_t disk[NR_FILES][FILE_PAGES][W];
 	struct view file[NR_FILES][FILE_PAGES][W];
+	/* each file word's view before its last store: a private page's COW copy
+	 * may be made before the store that caused it, and miss the latest one */
+	struct view file_prev[NR_FILES][FILE_PAGES][W];
+	/* mremaps in flight, per agent: a store to either range shows in both */
+	struct {
+		bool active;
+		int mm;
+		unsigned long from, to, len;
+	} mremap[SCHED_AGENTS_MAX];
 	struct ppage priv[NR_MMS][NPAGES];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
 	/* operations that unmap, discard or move a page: the last one's entry or exit,
@@ -167,6 +177,7 @@ void data_reset(void)
 			for (int w = 0; w < W; w++) {
 				D.disk[f][p][w] = ORIGIN_FILE(f, p, w);
 				view_set(&D.file[f][p][w], ORIGIN_FILE(f, p, w));
+				D.file_prev[f][p][w] = D.file[f][p][w];
 			}
 	for (int m = 0; m < NR_MMS; m++)
 		for (int p = 0; p < NPAGES; p++)
@@ -230,6 +241,11 @@ void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin)
 
 /* ---- views ------------------------------------------------------------------------- */
 
+static struct ppage *ppage_at(int mm, unsigned long addr)
+{
+	return &D.priv[mm][addr / PAGE_SIZE % NPAGES];
+}
+
 /* Where the view of @addr in @mm lives: a file block (shared mappings) or the
  * process's page.  false: nothing is mapped there. */
 struct where {
@@ -260,7 +276,8 @@ static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 	if (at->file < 0)
 		return origin == ORIGIN_ZERO;
 	const struct view *fv = &D.file[at->file][at->index][word];
-	return fv->any || view_has(fv, origin);
+	const struct view *pv = &D.file_prev[at->file][at->index][word];
+	return fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin);
 }
 
 static bool view_accepts(const struct where *at, const struct view *v, int word, uint32_t origin)
@@ -305,11 +322,32 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
 		       uint32_t id)
 {
-	view_set(at->v, id);
-	if (at->shared)
+	if (at->shared) {
+		D.file_prev[at->file][at->index][word] = *at->v;
+		view_set(at->v, id);
 		return;
+	}
 	struct ppage *pp = at->pp;
+	if (pp->discarding) { /* racing the discard: either may come first */
+		view_add(at->v, id);
+		view_add(&pp->during[word], id);
+	} else {
+		view_set(at->v, id);
+	}
 	pp->last_clock[word] = oracle_clock();
+	for (int i = 0; i < SCHED_AGENTS_MAX; i++) {
+		const unsigned long page = addr & ~(PAGE_SIZE - 1), off = addr % PAGE_SIZE;
+		if (!D.mremap[i].active || D.mremap[i].mm != mm->id)
+			continue;
+		if (page >= D.mremap[i].from && page < D.mremap[i].from + D.mremap[i].len)
+			view_add(
+			    &ppage_at(mm->id, page - D.mremap[i].from + D.mremap[i].to)->w[off / 8],
+			    id);
+		if (page >= D.mremap[i].to && page < D.mremap[i].to + D.mremap[i].len)
+			view_add(
+			    &ppage_at(mm->id, page - D.mremap[i].to + D.mremap[i].from)->w[off / 8],
+			    id);
+	}
 	if (!pp->discarding) {
 		pp->lazy = false; /* dirty again: reclaim must keep the page */
 		/* a private file page is the process's own from now on: its other words
@@ -321,6 +359,7 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 					if (pp->w[w].id[i] != ORIGIN_BACKING)
 						view_add(&keep, pp->w[w].id[i]);
 				view_union(&keep, &D.file[at->file][at->index][w]);
+				view_union(&keep, &D.file_prev[at->file][at->index][w]);
 				pp->w[w] = keep;
 			}
 	}
@@ -350,6 +389,17 @@ static void data_mismatch(int agent, bool device, const struct mm_struct *mm, un
 			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
 			      sched_agent_name(agent), device ? " (DMA)" : "",
 			      (unsigned long long)val, mm->id, addr, got->mm);
+		return;
+	}
+	if (got && got->mm == mm->id && got->addr / PAGE_SIZE == addr / PAGE_SIZE &&
+	    view_has(at->v, ORIGIN_BACKING)) {
+		/* the process discarded the page since that store, and it came back */
+		sched_finding(mm_oracle_names[ORACLE_POSTCONDITION], site, got->site, 1u << agent,
+			      "%s%s reads %llu at P%d 0x%lx, stored there before the page was "
+			      "discarded (MADV_DONTNEED, munmap): it should read %s",
+			      sched_agent_name(agent), device ? " (DMA)" : "",
+			      (unsigned long long)val, mm->id, addr,
+			      at->file < 0 ? "zero" : "the file's data");
 		return;
 	}
 	const struct ostore *sh = view_last_store(at->v);
@@ -407,8 +457,13 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	bool mapped = where_of(mm, addr, &at);
 	uint32_t id = store_new(agent, mm->id, addr, val, mapped && !at.shared, kind, site);
 	D.frame[pfn][word] = id;
-	if (!mapped)
+	if (!mapped) {
+		/* no VMA there right now (mremap moving it): the page's view still is */
+		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
+		at.v = &at.pp->w[word];
+		view_store(mm, addr, &at, word, id);
 		return;
+	}
 	const struct folio *folio = page_folio(pfn_page(pfn));
 	if (!at.shared && folio->mapping && !(folio->flags >> PG_anon & 1u)) {
 		/* the other party: whoever mapped the page-cache page there */
@@ -543,10 +598,7 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 
 /* ---- system calls --------------------------------------------------------------------- */
 
-static struct ppage *ppage_at(int mm, unsigned long addr)
-{
-	return &D.priv[mm][addr / PAGE_SIZE % NPAGES];
-}
+static void data_syscall_return(const struct oracle_op *op, long ret);
 
 void data_syscall_enter(const struct oracle_op *op)
 {
@@ -567,6 +619,11 @@ void data_syscall_enter(const struct oracle_op *op)
 		break;
 	}
 	case OSYS_MREMAP: {
+		D.mremap[op->agent].active = true;
+		D.mremap[op->agent].mm = op->mm;
+		D.mremap[op->agent].from = op->start;
+		D.mremap[op->agent].to = op->arg;
+		D.mremap[op->agent].len = op->len;
 		/* until it returns, the new range may show the old range's data */
 		for (unsigned long i = 0; i < op->len && op->arg + i < TASK_SIZE; i += PAGE_SIZE)
 			for (int w = 0; w < W; w++)
@@ -580,6 +637,18 @@ void data_syscall_enter(const struct oracle_op *op)
 }
 
 void data_syscall_exit(const struct oracle_op *op, long ret)
+{
+	unsigned long end = op->start + op->len;
+	data_syscall_return(op, ret);
+	/* the stores that raced a discard matter only until the last one returns */
+	for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+		if (!ppage_at(op->mm, a)->discarding)
+			memset(ppage_at(op->mm, a)->during, 0, sizeof(ppage_at(op->mm, a)->during));
+	if (op->kind == OSYS_MREMAP)
+		D.mremap[op->agent].active = false;
+}
+
+static void data_syscall_return(const struct oracle_op *op, long ret)
 {
 	unsigned long end = op->start + op->len;
 	switch (op->kind) {
@@ -609,7 +678,7 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 				struct view v;
 				view_set(&v, ORIGIN_BACKING);
 				if (pp->last_clock[w] > op->enter_clock)
-					view_union(&v, &pp->w[w]);
+					view_union(&v, &pp->during[w]);
 				pp->w[w] = v;
 			}
 			pp->lazy = false;
