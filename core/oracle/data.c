@@ -86,33 +86,36 @@ struct ppage {
 	uint32_t last_clock[W]; /* when the last store to the word completed */
 	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap over it) in flight */
 	bool lazy;		/* MADV_FREE returned and no store since */
+	/* operations that unmap, discard or move the page: the last one's entry or
+	 * exit, and how many are in flight (a pin is coherent only if none
+	 * overlapped it); the entry of the last one (a return that is not the last
+	 * entry's must not undo what a later operation did to the page) */
+	uint32_t range_clock, range_owner;
+	uint8_t range_inflight;
+	uint32_t gen; /* == data_gen: valid in this execution (see ppage_at()) */
+};
+
+/* A block of a file: the origins on its disk, and the views of shared mappings. */
+struct fpage {
+	uint32_t disk[W];
+	struct view v[W];
+	/* each word's view before its last store: a private page's COW copy may be
+	 * made before the store that caused it, and miss the latest one */
+	struct view prev[W];
+	uint32_t gen;
 };
 
 static struct {
 	uint32_t clock; /* events so far: orders stores and system calls */
 	uint32_t nr_stores;
 	struct ostore stores[STORES_MAX];
-	uint32_t frame[NR_FRAMES][W];
-	uint32_t disk[NR_FILES][FILE_PAGES][W];
-	struct view file[NR_FILES][FILE_PAGES][W];
-	/* each file word's view before its last store: a private page's COW copy
-	 * may be made before the store that caused it, and miss the latest one */
-	struct view file_prev[NR_FILES][FILE_PAGES][W];
 	/* mremaps in flight, per agent: a store to either range shows in both */
 	struct {
 		bool active;
 		int mm;
 		unsigned long from, to, len;
 	} mremap[SCHED_AGENTS_MAX];
-	struct ppage priv[NR_MMS][NPAGES];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
-	/* operations that unmap, discard or move a page: the last one's entry or exit,
-	 * and how many are in flight (a pin is coherent only if none overlapped it) */
-	uint32_t range_clock[NR_MMS][NPAGES];
-	uint8_t range_inflight[NR_MMS][NPAGES];
-	/* the entry of the last such operation: a return that is not the last
-	 * entry's must not undo what a later operation did to the page */
-	uint32_t range_owner[NR_MMS][NPAGES];
 	struct {
 		bool held, bound, pin;
 		int8_t mm;
@@ -124,6 +127,17 @@ static struct {
 		bool snap_valid;
 	} ref;
 } D;
+
+/*
+ * Reset per execution in O(1): pages and blocks are valid only when their gen is
+ * data_gen, and set up on first use; stores are counted, not cleared; a frame's
+ * origins are set when it is allocated.
+ */
+static uint32_t data_gen;
+static struct ostore data_stores[STORES_MAX];
+static uint32_t data_frame[NR_FRAMES][W];
+static struct ppage data_priv[NR_MMS][NPAGES];
+static struct fpage data_file[NR_FILES][FILE_PAGES];
 
 uint32_t data_view_overflows;
 
@@ -162,26 +176,46 @@ static void view_union(struct view *v, const struct view *o)
 		view_add(v, o->id[i]);
 }
 
+/* A page that reads its backing; range bookkeeping kept (it is the address's). */
 static void ppage_reset(struct ppage *pp)
 {
-	memset(pp, 0, sizeof(*pp));
+	memset(pp->w, 0, sizeof(pp->w));
+	memset(pp->during, 0, sizeof(pp->during));
+	memset(pp->last_clock, 0, sizeof(pp->last_clock));
+	pp->lazy = false;
 	for (int w = 0; w < W; w++)
 		view_set(&pp->w[w], ORIGIN_BACKING);
+}
+
+static struct ppage *ppage_at(int mm, unsigned long addr)
+{
+	struct ppage *pp = &data_priv[mm][addr / PAGE_SIZE % NPAGES];
+	if (pp->gen != data_gen) {
+		memset(pp, 0, sizeof(*pp));
+		ppage_reset(pp);
+		pp->gen = data_gen;
+	}
+	return pp;
+}
+
+static struct fpage *fpage_at(int file, unsigned long index)
+{
+	struct fpage *fp = &data_file[file][index];
+	if (fp->gen != data_gen) {
+		for (int w = 0; w < W; w++) {
+			fp->disk[w] = ORIGIN_FILE(file, index, w);
+			view_set(&fp->v[w], ORIGIN_FILE(file, index, w));
+			fp->prev[w] = fp->v[w];
+		}
+		fp->gen = data_gen;
+	}
+	return fp;
 }
 
 void data_reset(void)
 {
 	memset(&D, 0, sizeof(D));
-	for (int f = 0; f < NR_FILES; f++)
-		for (int p = 0; p < FILE_PAGES; p++)
-			for (int w = 0; w < W; w++) {
-				D.disk[f][p][w] = ORIGIN_FILE(f, p, w);
-				view_set(&D.file[f][p][w], ORIGIN_FILE(f, p, w));
-				D.file_prev[f][p][w] = D.file[f][p][w];
-			}
-	for (int m = 0; m < NR_MMS; m++)
-		for (int p = 0; p < NPAGES; p++)
-			ppage_reset(&D.priv[m][p]);
+	data_gen++;
 	data_view_overflows = 0;
 }
 
@@ -195,7 +229,7 @@ static const struct ostore *store_of(uint32_t origin)
 	if (origin < ORIGIN_STORE0 || origin == ORIGIN_BACKING)
 		return NULL;
 	SCHED_ASSERT(origin - ORIGIN_STORE0 < D.nr_stores);
-	return &D.stores[origin - ORIGIN_STORE0];
+	return &data_stores[origin - ORIGIN_STORE0];
 }
 
 /* The value an origin stands for: a check of the layer against the payload. */
@@ -216,35 +250,30 @@ void oracle_frame_alloc(uint32_t pfn, int nr)
 {
 	for (int i = 0; i < nr; i++)
 		for (int w = 0; w < W; w++)
-			D.frame[pfn + (uint32_t)i][w] = ORIGIN_ZERO;
+			data_frame[pfn + (uint32_t)i][w] = ORIGIN_ZERO;
 }
 
 uint32_t oracle_data_origin(uint32_t pfn, int word)
 {
-	return D.frame[pfn][word];
+	return data_frame[pfn][word];
 }
 
 void oracle_data_set(uint32_t pfn, int word, uint32_t origin)
 {
-	D.frame[pfn][word] = origin;
+	data_frame[pfn][word] = origin;
 }
 
 uint32_t oracle_disk_origin(int file, unsigned long index, int word)
 {
-	return D.disk[file][index][word];
+	return fpage_at(file, index)->disk[word];
 }
 
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin)
 {
-	D.disk[file][index][word] = origin;
+	fpage_at(file, index)->disk[word] = origin;
 }
 
 /* ---- views ------------------------------------------------------------------------- */
-
-static struct ppage *ppage_at(int mm, unsigned long addr)
-{
-	return &D.priv[mm][addr / PAGE_SIZE % NPAGES];
-}
 
 /* Where the view of @addr in @mm lives: a file block (shared mappings) or the
  * process's page.  false: nothing is mapped there. */
@@ -265,8 +294,8 @@ static bool where_of(const struct mm_struct *mm, unsigned long addr, struct wher
 	at->file = vma->vm_file ? vma->vm_file->id : -1;
 	at->index = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	at->shared = vma->vm_file && (vma->vm_flags & VM_SHARED);
-	at->pp = at->shared ? NULL : &D.priv[mm->id][addr / PAGE_SIZE % NPAGES];
-	at->v = at->shared ? &D.file[at->file][at->index][word] : &at->pp->w[word];
+	at->pp = at->shared ? NULL : ppage_at(mm->id, addr);
+	at->v = at->shared ? &fpage_at(at->file, at->index)->v[word] : &at->pp->w[word];
 	return true;
 }
 
@@ -275,8 +304,8 @@ static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 {
 	if (at->file < 0)
 		return origin == ORIGIN_ZERO;
-	const struct view *fv = &D.file[at->file][at->index][word];
-	const struct view *pv = &D.file_prev[at->file][at->index][word];
+	const struct fpage *fp = fpage_at(at->file, at->index);
+	const struct view *fv = &fp->v[word], *pv = &fp->prev[word];
 	return fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin);
 }
 
@@ -295,7 +324,7 @@ static const struct ostore *view_last_store(const struct view *v)
 	const struct ostore *last = NULL;
 	for (int i = 0; i < v->n; i++) {
 		const struct ostore *s = store_of(v->id[i]);
-		if (s && (!last || v->id[i] > (uint32_t)(last - D.stores) + ORIGIN_STORE0))
+		if (s && (!last || v->id[i] > (uint32_t)(last - data_stores) + ORIGIN_STORE0))
 			last = s;
 	}
 	return last;
@@ -305,7 +334,7 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 			  enum store_kind kind, const struct sched_site *site)
 {
 	SCHED_ASSERT(D.nr_stores < STORES_MAX);
-	D.stores[D.nr_stores] = (struct ostore){
+	data_stores[D.nr_stores] = (struct ostore){
 	    .value = val,
 	    .site = site,
 	    .step = sched_fast.step ? sched_fast.step - 1 : 0,
@@ -323,7 +352,7 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 		       uint32_t id)
 {
 	if (at->shared) {
-		D.file_prev[at->file][at->index][word] = *at->v;
+		fpage_at(at->file, at->index)->prev[word] = *at->v;
 		view_set(at->v, id);
 		return;
 	}
@@ -358,14 +387,14 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 				for (int i = 0; i < pp->w[w].n; i++)
 					if (pp->w[w].id[i] != ORIGIN_BACKING)
 						view_add(&keep, pp->w[w].id[i]);
-				view_union(&keep, &D.file[at->file][at->index][w]);
-				view_union(&keep, &D.file_prev[at->file][at->index][w]);
+				view_union(&keep, &fpage_at(at->file, at->index)->v[w]);
+				view_union(&keep, &fpage_at(at->file, at->index)->prev[w]);
 				pp->w[w] = keep;
 			}
 	}
 	int child = D.fork_child[mm->id] - 1;
 	if (child >= 0) /* fork in flight: the child may get this store or the one before */
-		view_add(&D.priv[child][addr / PAGE_SIZE % NPAGES].w[word], id);
+		view_add(&ppage_at(child, addr)->w[word], id);
 }
 
 /* ---- verdicts ----------------------------------------------------------------------- */
@@ -428,7 +457,7 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		       uint32_t pfn, uint64_t val, const struct sched_site *site)
 {
 	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
-	uint32_t origin = D.frame[pfn][word];
+	uint32_t origin = data_frame[pfn][word];
 	SCHED_ASSERT(origin_value(origin) == val); /* a payload change the layer missed */
 	struct where at;
 	if (!where_of(mm, addr, &at))
@@ -456,7 +485,7 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	struct where at;
 	bool mapped = where_of(mm, addr, &at);
 	uint32_t id = store_new(agent, mm->id, addr, val, mapped && !at.shared, kind, site);
-	D.frame[pfn][word] = id;
+	data_frame[pfn][word] = id;
 	if (!mapped) {
 		/* no VMA there right now (mremap moving it): the page's view still is */
 		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
@@ -496,7 +525,7 @@ void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32
 		     uint64_t val, const struct sched_site *site)
 {
 	int word = (int)(addr % PAGE_SIZE / sizeof(uint64_t));
-	uint32_t origin = D.frame[pfn][word];
+	uint32_t origin = data_frame[pfn][word];
 	SCHED_ASSERT(origin_value(origin) == val);
 	const struct ostore *got = store_of(origin);
 	struct where at;
@@ -511,12 +540,13 @@ void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
 	int mm = op->mm;
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
 		unsigned long p = a / PAGE_SIZE;
-		D.range_clock[mm][p] = oracle_clock();
+		struct ppage *pp = ppage_at(mm, a);
+		pp->range_clock = oracle_clock();
 		if (enter) {
-			D.range_inflight[mm][p]++;
-			D.range_owner[mm][p] = op->enter_clock;
+			pp->range_inflight++;
+			pp->range_owner = op->enter_clock;
 		} else {
-			D.range_inflight[mm][p]--;
+			pp->range_inflight--;
 		}
 		/* the process parts its address from the pin — unless it moves the page
 		 * with it (mremap: see data_syscall_exit()) */
@@ -530,19 +560,19 @@ void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
  * @addr after @op did? */
 static bool range_owned(const struct oracle_op *op, unsigned long addr)
 {
-	return D.range_owner[op->mm][addr / PAGE_SIZE % NPAGES] <= op->enter_clock;
+	return ppage_at(op->mm, addr)->range_owner <= op->enter_clock;
 }
 
 void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin)
 {
-	unsigned long p = addr % TASK_SIZE / PAGE_SIZE;
+	const struct ppage *pp = ppage_at(mm->id, addr % TASK_SIZE);
 	uint32_t since = oracle_op_enter_clock(sched_current());
 	D.ref.held = true;
 	D.ref.pin = pin;
 	D.ref.mm = (int8_t)mm->id;
 	D.ref.addr = addr;
 	D.ref.pfn = pfn;
-	D.ref.bound = pin && !D.range_inflight[mm->id][p] && D.range_clock[mm->id][p] < since;
+	D.ref.bound = pin && !pp->range_inflight && pp->range_clock < since;
 	struct where at;
 	D.ref.snap_valid = where_of(mm, addr & ~(PAGE_SIZE - 1), &at) && !at.shared;
 	for (int w = 0; D.ref.snap_valid && w < W; w++)
@@ -558,7 +588,7 @@ void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin
 static void data_check_reference(int agent, uint32_t pfn, int word, uint64_t val,
 				 const struct sched_site *site)
 {
-	uint32_t origin = D.frame[pfn][word];
+	uint32_t origin = data_frame[pfn][word];
 	SCHED_ASSERT(origin_value(origin) == val);
 	const struct ostore *got = store_of(origin);
 	if (!got || !got->through_private || got->mm == D.ref.mm || !D.ref.snap_valid ||
@@ -587,7 +617,7 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 			data_store(agent, STORE_DEVICE, mm, addr, pfn, val, site);
 			return;
 		}
-		D.frame[pfn][word] = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
+		data_frame[pfn][word] = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
 		return;
 	}
 	if (D.ref.bound)
@@ -612,9 +642,13 @@ void data_syscall_enter(const struct oracle_op *op)
 		break;
 	case OSYS_FORK: {
 		int child = (int)op->arg;
-		memcpy(D.priv[child], D.priv[op->mm], sizeof(D.priv[child]));
-		for (int p = 0; p < NPAGES; p++)
-			D.priv[child][p].discarding = 0;
+		for (unsigned long a = 0; a < TASK_SIZE; a += PAGE_SIZE) {
+			struct ppage *to = ppage_at(child, a);
+			const struct ppage *from = ppage_at(op->mm, a);
+			memcpy(to->w, from->w, sizeof(to->w));
+			memcpy(to->last_clock, from->last_clock, sizeof(to->last_clock));
+			to->lazy = from->lazy;
+		}
 		D.fork_child[op->mm] = child + 1;
 		break;
 	}
@@ -721,9 +755,9 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		D.fork_child[op->mm] = 0;
 		/* a fork that failed half-way leaves a child with part of the memory
 		 * (the model's choice, see fork.c): it owes the parent's nothing */
-		for (int p = 0; ret && p < NPAGES; p++)
+		for (unsigned long a = 0; ret && a < TASK_SIZE; a += PAGE_SIZE)
 			for (int w = 0; w < W; w++)
-				D.priv[op->arg][p].w[w].any = true;
+				ppage_at((int)op->arg, a)->w[w].any = true;
 		break;
 	default:
 		break;
@@ -741,8 +775,10 @@ void oracle_final_sync(void)
 	for (int f = 0; f < NR_FILES; f++)
 		for (int p = 0; p < FILE_PAGES; p++)
 			for (int w = 0; w < W; w++) {
-				const struct view *v = &D.file[f][p][w];
-				uint32_t origin = D.disk[f][p][w];
+				if (data_file[f][p].gen != data_gen)
+					continue; /* untouched: the original block */
+				const struct view *v = &data_file[f][p].v[w];
+				uint32_t origin = data_file[f][p].disk[w];
 				uint64_t disk = mapping_get(f)->disk[p][w];
 				SCHED_ASSERT(origin_value(origin) == disk);
 				if (v->any || view_has(v, origin))

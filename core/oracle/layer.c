@@ -13,7 +13,8 @@ static struct oracle_op layer_ops[SCHED_AGENTS_MAX];
 
 void oracle_reset(void)
 {
-	memset(layer_ops, 0, sizeof(layer_ops));
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		layer_ops[a].active = false; /* a record is written whole at entry */
 	data_reset();
 	post_reset();
 }
