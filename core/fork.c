@@ -162,8 +162,6 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 		vma_start_write(mpnt);
 		anon_vma_fork(tmp, mpnt);
 		vma_link(mm, tmp);
-		mm->oracle_mapped |= oldmm->oracle_mapped & (((1ull << vma_pages(tmp)) - 1)
-							     << (tmp->vm_start >> PAGE_SHIFT));
 		if (!copy_page_range(tmp, mpnt))
 			ret = -ENOMEM;
 		if (!index)

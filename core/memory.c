@@ -624,7 +624,6 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 	tlb_gather_mmu(&tlb, vma->vm_mm);
 	unmap_single_vma(&tlb, vma, addr, addr + size);
 	tlb_finish_mmu(&tlb);
-	tlb_check_no_stale(&tlb, addr, addr + size, "madvise(MADV_DONTNEED)");
 }
 
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)

@@ -67,11 +67,9 @@ void mm_reset(void)
 		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
-		mm->oracle_mapped = 0;
 		mm->unborn = false;
 		mm->mm_users = 0;
 		mm->exiting = false;
-		mm->oracle_unmaps = 0;
 		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
 			      "write_protect_seq");
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",

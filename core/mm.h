@@ -31,7 +31,7 @@
 #define PMD_SHIFT	  (PAGE_SHIFT + 4)
 #define TASK_SIZE	  ((unsigned long)PTRS_PER_PMD << PMD_SHIFT)
 #define MM_WORDS_PER_PAGE 4
-_Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "oracle_mapped: one bit per page");
+_Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "the oracle layer keeps a bit per page");
 
 #define NR_CPUS	   4 /* agents that are CPUs (each has a TLB) */
 #define NR_MMS	   2
@@ -127,7 +127,7 @@ struct vm_area_struct {
 	struct mm_struct *vm_mm;
 	struct address_space *vm_file; /* NULL: anonymous */
 	unsigned long vm_pgoff;	       /* file offset of vm_start, in pages */
-	uint32_t vm_gen;	       /* oracle bookkeeping: which mmap() made it */
+	uint32_t vm_gen;	       /* which mmap() made it (a TLB entry remembers it) */
 	/* per-VMA lock (see vma.h) */
 	struct rw_semaphore vm_lock;
 	uint32_t vm_lock_seq; /* == mm_lock_seq: write-locked until mmap_write_unlock */
@@ -167,8 +167,6 @@ struct mm_struct {
 	/* odd while fork() write-protects this mm's anonymous pages: GUP-fast must not
 	 * pin then (it could pin a page about to be shared) */
 	seqcount_t write_protect_seq;
-	/* oracle bookkeeping: the pages a user of this mm sees mapped, bit per page,
-	 * changed where each syscall takes effect (see mmap.c) */
 	/* a fork child before do_fork() creates it: no such process yet (-ESRCH for
 	 * its threads); a process that no fork makes exists from the start */
 	bool unborn;
@@ -179,8 +177,6 @@ struct mm_struct {
 	 */
 	int mm_users;
 	bool exiting;
-	uint64_t oracle_mapped;
-	uint32_t oracle_unmaps; /* bumped whenever pages leave oracle_mapped */
 };
 
 struct address_space {

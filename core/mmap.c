@@ -165,7 +165,6 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	vma->vm_gen = vma_next_generation();
 	/* one store replaces the old VMAs: RCU readers see old or new, never a hole */
 	vma_link(mm, vma);
-	oracle_set_mapped(mm, addr, addr + len, true);
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);
 	return (long)addr;
@@ -197,10 +196,8 @@ static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned lon
 	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, vms);
 	if (ret || !vms->count)
 		return ret;
-	for (int i = 0; i < vms->count; i++) {
+	for (int i = 0; i < vms->count; i++)
 		vma_mark_detached(vms->vmas[i], true);
-		oracle_set_mapped(mm, vms->vmas[i]->vm_start, vms->vmas[i]->vm_end, false);
-	}
 	void *resv = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH) ? NULL : MTREE_ZERO;
 	for (int r = 0; r < vms->nr_resv; r++)
 		SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vms->resv[r].start, vms->resv[r].end - 1,
@@ -285,7 +282,6 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 			munmap_release_unlocked(mm, &vms);
 		vms_free_pgtables(&tlb, &vms);
 		tlb_finish_mmu(&tlb);
-		tlb_check_no_stale(&tlb, start, end, "munmap");
 		if (!early)
 			munmap_release_unlocked(mm, &vms);
 		for (int i = 0; i < vms.count; i++)
@@ -316,7 +312,6 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
 	SCHED_YIELD("vm_start", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_pgoff -= (vma->vm_start - addr) >> PAGE_SHIFT;
-	oracle_set_mapped(mm, addr, vma->vm_start, true);
 	vma->vm_start = addr;
 	return 0;
 }
@@ -350,10 +345,6 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
 int procmap_query(struct mm_struct *mm, unsigned long addr)
 {
 	addr &= ~(PAGE_SIZE - 1);
-	/* oracle: was the address mapped, for the user, all along the query? */
-	uint64_t bit = addr < TASK_SIZE ? 1ull << (addr >> PAGE_SHIFT) : 0;
-	bool mapped_before = mm->oracle_mapped & bit;
-	uint32_t unmaps = mm->oracle_unmaps;
 	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
 	bool found = vma != NULL;
 	if (vma) {
@@ -370,12 +361,6 @@ int procmap_query(struct mm_struct *mm, unsigned long addr)
 			mmap_read_unlock(mm);
 		}
 	}
-	if (!found && mapped_before && (mm->oracle_mapped & bit) && mm->oracle_unmaps == unmaps)
-		sched_finding(mm_oracle_names[ORACLE_VMA_VISIBILITY], MM_SITE("hole"), NULL,
-			      1u << sched_current(),
-			      "%s finds no VMA at P%d 0x%lx, which is mapped before and after "
-			      "the operation in flight",
-			      sched_agent_name(sched_current()), mm->id, addr);
 	return found;
 }
 
@@ -403,7 +388,6 @@ void exit_mmap(struct mm_struct *mm)
 	vms_free_pgtables(&tlb, &vms);
 	tlb_finish_mmu(&tlb);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
-	mm->oracle_mapped = 0;
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);
 	mm->live = false;

@@ -24,11 +24,9 @@
  * the new VMA over them in one tree store (RCU readers see old or new, never a
  * hole), then free the old VMAs.
  *
- * Oracle `vma-visibility`: a lockless reader of the tree (procmap_query()) may
- * find no VMA only where the user has nothing mapped at some point of its query
- * (mm->oracle_mapped, changed where each syscall takes effect: cleared before a
- * VMA leaves the tree, set after one enters it; mm->oracle_unmaps counts the
- * clears): mapped when it starts, when it ends, and unmapped by nobody between.
+ * A lockless reader of the tree (procmap_query()) may find no VMA only where the
+ * process has nothing mapped at some point of its query: the oracle layer's
+ * `vma-visibility` (core/oracle/post.c) judges it from the process's calls.
  *
  * Models: mm/mmap.c, mm/vma.c, mm/mremap.c, mm/mprotect.c, mm/madvise.c.  Leaves
  * out: VMA merging, pkeys, MREMAP_MAYMOVE without MREMAP_FIXED.

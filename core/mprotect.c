@@ -49,24 +49,6 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 	}
 }
 
-/* Oracle: after the flush, no CPU may still write through an old translation. */
-static void check_no_writable_tlb(struct mm_struct *mm, unsigned long start, unsigned long end)
-{
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
-			const struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
-			if (!e || !e->write)
-				continue;
-			sched_finding(
-			    mm_oracle_names[ORACLE_TLB_COHERENCE], MM_SITE("mprotect"), NULL,
-			    1u << cpu,
-			    "%s can still write P%d 0x%lx (frame %u) after mprotect(PROT_READ) "
-			    "returned",
-			    sched_agent_name(cpu), mm->id, addr, e->pfn);
-			return;
-		}
-}
-
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write)
 {
 	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
@@ -99,8 +81,6 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 		}
 	}
 	tlb_finish_mmu(&tlb);
-	if (!write)
-		check_no_writable_tlb(mm, start, end);
 	mmap_write_unlock(mm);
 	return 0;
 }

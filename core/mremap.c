@@ -94,7 +94,6 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	split_huge_pmds(old, old_addr, old_addr + len); /* no move_huge_pmd() */
 	anon_vma_clone(new, old); /* chained after the old VMA: walked after it */
 	vma_link(mm, new);	  /* rmap finds the pages at their new address from now on */
-	oracle_set_mapped(mm, new_addr, new_addr + len, true);
 	for (unsigned long off = 0; off < len;) {
 		unsigned long o = old_addr + off, n = new_addr + off;
 		unsigned long step = pmd_addr_end(o, old_addr + len) - o;
@@ -108,7 +107,6 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	 * the new VMA may share a page table with it */
 	vms_set_bounds(mm, &src);
 	vma_mark_detached(old, true);
-	oracle_set_mapped(mm, old_addr, old_addr + len, false);
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, old_addr, old_addr + len - 1, NULL) == 0);
 	unmap_region(mm, &src);
 	vm_area_free(old);

@@ -12,18 +12,17 @@
 
 #include "contpte.h"
 #include "hw.h"
+#include "oracle/events.h"
 #include "page.h"
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 bool tlb_flush_broadcast;
 static int tlb_victim[NR_CPUS];
-static uint32_t tlb_fill_seq; /* oracle bookkeeping: fills so far */
 
 void tlb_reset(void)
 {
 	memset(mm_tlb, 0, sizeof(mm_tlb));
 	memset(tlb_victim, 0, sizeof(tlb_victim));
-	tlb_fill_seq = 0;
 }
 
 static uint32_t addr_vpn(unsigned long addr)
@@ -149,8 +148,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 					.vpn = addr_vpn(a),
 					.pfn = pfn,
 					.gen = a == addr ? gen : pfn_page(pfn)->gen,
-					.vma_gen = vma_gen,
-					.fill_seq = ++tlb_fill_seq};
+					.vma_gen = vma_gen};
+		oracle_tlb_fill(cpu, (int)(e - mm_tlb[cpu]));
 	}
 	mm->cpumask |= 1u << cpu;
 }
@@ -314,7 +313,6 @@ void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, struct sched
 	memset(tlb, 0, sizeof(*tlb));
 	tlb->mm = mm;
 	tlb->start = TASK_SIZE;
-	tlb->fill_seq_start = tlb_fill_seq + 1;
 	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
 	mm->tlb_flush_pending++;
 }
@@ -333,32 +331,6 @@ bool tlb_caches_pfn_writable(uint32_t pfn)
 			    mm_tlb[cpu][i].pfn == pfn)
 				return true;
 	return false;
-}
-
-void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsigned long end,
-			const char *what)
-{
-	struct mm_struct *mm = tlb->mm;
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		for (int i = 0; i < TLB_ENTRIES; i++) {
-			const struct tlb_entry *e = &mm_tlb[cpu][i];
-			unsigned long addr = (unsigned long)e->vpn << PAGE_SHIFT;
-			if (!e->valid || e->mm != mm->id || addr < start || addr >= end ||
-			    e->fill_seq >= tlb->fill_seq_start)
-				continue;
-			pte_t pte = pte_oracle_get(mm, addr);
-			if (pte_present(pte) && pte_pfn(pte) == e->pfn &&
-			    (pte_write(pte) || !e->write))
-				continue;
-			sched_finding(
-			    mm_oracle_names[ORACLE_TLB_COHERENCE], MM_SITE("stale_translation"),
-			    NULL, 1u << cpu,
-			    "%s returned but %s still translates P%d 0x%lx to frame %u (the page "
-			    "table maps %s)",
-			    what, sched_agent_name(cpu), mm->id, addr, e->pfn,
-			    pte_present(pte) ? "another page" : "nothing");
-			return;
-		}
 }
 
 void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr)

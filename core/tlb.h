@@ -30,9 +30,8 @@ struct tlb_entry {
 	uint8_t mm;
 	uint32_t vpn;
 	uint32_t pfn;
-	uint32_t gen;	   /* the frame's generation when the entry was filled */
-	uint32_t vma_gen;  /* oracle bookkeeping: the mapping it translated */
-	uint32_t fill_seq; /* oracle bookkeeping: when it was filled */
+	uint32_t gen;	  /* the frame's generation when the entry was filled */
+	uint32_t vma_gen; /* the generation of the mapping it translated (vm_gen) */
 };
 
 extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
@@ -127,8 +126,7 @@ struct mmu_gather {
 		struct folio *folio;
 		bool delay_rmap;
 	} pages[MMU_GATHER_BATCH];
-	bool freed_tables;	 /* page tables queued: flush even if no PTE was present */
-	uint32_t fill_seq_start; /* oracle bookkeeping: TLB fills before the gather began */
+	bool freed_tables; /* page tables queued: flush even if no PTE was present */
 	int nr_tables;
 	unsigned tables[PTRS_PER_PMD];
 };
@@ -136,13 +134,6 @@ struct mmu_gather {
 void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, struct sched_site *site);
 #define tlb_gather_mmu(tlb, mm) __tlb_gather_mmu((tlb), (mm), MM_SITE("tlb_gather_mmu"))
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm);
-/*
- * Oracle, once an operation that unmapped [start, end) returns: no CPU may still
- * hold a translation there, filled before the operation began, that the page
- * table no longer allows.  @what names the operation in the report.
- */
-void tlb_check_no_stale(const struct mmu_gather *tlb, unsigned long start, unsigned long end,
-			const char *what);
 void tlb_remove_tlb_entry(struct mmu_gather *tlb, pte_t *ptep, unsigned long addr);
 /* Queue a page for freeing after the flush; true if the batch is full (flush now). */
 bool __tlb_remove_folio_pages(struct mmu_gather *tlb, struct folio *folio, bool delay_rmap);

@@ -147,17 +147,6 @@ int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end, str
 }
 
 /* Oracle bookkeeping: what the user sees mapped, set or cleared for [start, end). */
-void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long end, bool mapped)
-{
-	for (unsigned long a = start; a < end; a += PAGE_SIZE)
-		if (mapped)
-			mm->oracle_mapped |= 1ull << (a >> PAGE_SHIFT);
-		else
-			mm->oracle_mapped &= ~(1ull << (a >> PAGE_SHIFT));
-	if (!mapped)
-		mm->oracle_unmaps++;
-}
-
 /*
  * Models: free_pgtables(): clear the PMDs whose whole span lies inside [floor,
  * ceiling) and touches [start, end), and hand their tables to the mmu_gather,
@@ -206,7 +195,7 @@ void vms_free_pgtables(struct mmu_gather *tlb, struct vma_munmap *vms)
 			      vms->resv[r].start, vms->resv[r].end);
 }
 
-/* Models: unmap_region(): zap, unlink, free page tables, flush; the oracle after. */
+/* Models: unmap_region(): zap, unlink, free page tables, flush. */
 void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
 {
 	struct mmu_gather tlb;
@@ -214,7 +203,6 @@ void unmap_region(struct mm_struct *mm, struct vma_munmap *vms)
 	unmap_vmas(&tlb, vms);
 	vms_free_pgtables(&tlb, vms);
 	tlb_finish_mmu(&tlb);
-	tlb_check_no_stale(&tlb, vms->start, vms->end, "the unmap");
 }
 
 void remove_vmas(struct vma_munmap *vms)

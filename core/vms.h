@@ -43,8 +43,6 @@ int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end,
 void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms);
 /* Does any reservation (MTREE_ZERO) intersect [start, end)?  Context: mmap_lock. */
 bool range_reserved(struct mm_struct *mm, unsigned long start, unsigned long end);
-/* Oracle bookkeeping: what the user sees mapped, set or cleared for [start, end). */
-void oracle_set_mapped(struct mm_struct *mm, unsigned long start, unsigned long end, bool mapped);
 /* Models: unmap_vmas() + unlink_file_vma()/unlink_anon_vmas(). */
 void unmap_vmas(struct mmu_gather *tlb, struct vma_munmap *vms);
 /* Models: free_pgtables() for every reservation. */

@@ -70,6 +70,8 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	case SCN_OP_PIN:
 	case SCN_OP_GUP_GET:
 		return OSYS_PIN;
+	case SCN_OP_QUERY:
+		return OSYS_QUERY;
 	default:
 		return OSYS_OTHER;
 	}
@@ -84,7 +86,7 @@ static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct e
 			     arg);
 	int err = op->kind == SCN_OP_EXIT ? do_exit(mm) : exec_syscall(op, mm, res);
 	long ret = err;
-	if (!err && (kind == OSYS_MMAP || kind == OSYS_MREMAP))
+	if (!err && (kind == OSYS_MMAP || kind == OSYS_MREMAP || kind == OSYS_QUERY))
 		ret = (long)res->value;
 	oracle_syscall_exit(op->agent, ret);
 	return err;

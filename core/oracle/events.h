@@ -20,6 +20,7 @@
  *                     zero fill, or original file block) its value came from.
  *   accesses          oracle_user_store / oracle_user_load (a CPU through its TLB,
  *                     or the kernel on a process's behalf through GUP),
+ *                     oracle_tlb_fill (when each TLB entry was filled),
  *                     oracle_device_access (DMA through a pin or a GUP reference),
  *                     oracle_pin / oracle_unpin: each says who, which mm and
  *                     address, which frame.
@@ -59,7 +60,8 @@ enum oracle_syscall {
 	OSYS_MREMAP,   /* arg: the new address; ret is it */
 	OSYS_FORK,     /* arg: the child's mm id */
 	OSYS_EXIT,
-	OSYS_PIN, /* a GUP that hands a reference to a device */
+	OSYS_PIN,   /* a GUP that hands a reference to a device */
+	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
 };
 
 void oracle_reset(void);
@@ -93,6 +95,9 @@ void oracle_user_load(int agent, struct mm_struct *mm, unsigned long addr, uint3
  * `isolation` check applies (what it reads may be older than the address). */
 void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		     uint64_t val, const struct sched_site *site);
+
+/* @cpu filled TLB slot @slot (tlb.c): when, for the postconditions' TLB side. */
+void oracle_tlb_fill(int cpu, int slot);
 
 /* A device took (dropped) its reference to frame @pfn, at @addr of @mm. */
 void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin);

@@ -1,23 +1,35 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The `postcondition` oracle: what a system call promises once it returns,
- * checked against the page tables at that instant (privileged reads, no yield).
+ * What a system call promises once it returns, checked at that instant against
+ * the page tables and every CPU's TLB (privileged reads, no yield):
  *
- *   munmap          nothing of the range is mapped: no entry where no VMA is, and
- *                   no anonymous page the range mapped when the call began;
- *   MADV_DONTNEED   no anonymous page the range mapped when the call began is
- *                   still mapped there (a racing fault may map a new one: legal);
- *   mprotect(R)     no entry of the range permits a write, and no migration entry
- *                   will restore one.
+ *   munmap          `postcondition`: nothing of the range is mapped: no entry where
+ *                   no VMA is, no anonymous page the range mapped when the call
+ *                   began; `tlb-coherence`: no TLB entry filled before the call
+ *                   translates the range to what the page tables no longer map;
+ *   MADV_DONTNEED   the same, except that a racing fault may map a new page (legal);
+ *   mmap            (MAP_FIXED over a mapping) the TLB side, as munmap;
+ *   mprotect(R)     `postcondition`: no entry of the range permits a write, no
+ *                   migration entry will restore one; `tlb-coherence`: no TLB
+ *                   entry of the range permits a write;
+ *   PROCMAP_QUERY   `vma-visibility`: a query that found no VMA at an address the
+ *                   process had mapped before it began and still has, with no
+ *                   operation of the process unmapping or moving it meanwhile.
  *
  * Derived from state only: the pages mapped at entry (pfn and generation, so a
- * freed and reused frame is a different page) and the page tables at return.
- * The TLB side of the same promises is tlb-coherence's (core/tlb.c).
+ * freed and reused frame is a different page), when each TLB entry was filled,
+ * which pages the process's own calls have mapped (mmap, mremap and fork set
+ * them on return; munmap, mremap and exit clear them on entry), and the page
+ * tables and TLBs at return.
  * Left out: file pages of the range (a racing fault may map the same page-cache
- * page again, legally), MADV_FREE (it keeps the mapping).
+ * page again, legally), MADV_FREE (it keeps the mapping), pages a stack grew into
+ * (no call maps them).
  */
+#include <string.h>
+
 #include "../page.h"
 #include "../pgtable.h"
+#include "../tlb.h"
 #include "../vma.h"
 #include "oracle_int.h"
 
@@ -25,12 +37,56 @@ SCHED_SITE_GLOBAL(site_post_munmap, "postcondition", "munmap");
 SCHED_SITE_GLOBAL(site_post_dontneed, "postcondition", "madvise_dontneed");
 SCHED_SITE_GLOBAL(site_post_mprotect, "postcondition", "mprotect");
 
+static uint32_t post_fill_clock[NR_CPUS][TLB_ENTRIES];
+/* the pages each process mapped by its own calls (bit per page); when a call that
+ * unmaps or moves each page last entered or returned, and how many are in flight
+ * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
+static uint64_t post_mapped[NR_MMS];
+static uint32_t post_unmap_clock[NR_MMS][ORACLE_OP_PAGES];
+static uint8_t post_unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
+
 void post_reset(void)
 {
+	memset(post_fill_clock, 0, sizeof(post_fill_clock));
+	memset(post_mapped, 0, sizeof(post_mapped));
+	memset(post_unmap_clock, 0, sizeof(post_unmap_clock));
+	memset(post_unmap_inflight, 0, sizeof(post_unmap_inflight));
+}
+
+/* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
+static void post_unmapping(const struct oracle_op *op, bool enter)
+{
+	if (op->kind != OSYS_MUNMAP && op->kind != OSYS_MREMAP && op->kind != OSYS_EXIT)
+		return;
+	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE;
+	     a += PAGE_SIZE) {
+		post_unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+		post_unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
+	}
+}
+
+void oracle_tlb_fill(int cpu, int slot)
+{
+	post_fill_clock[cpu][slot] = oracle_clock();
+}
+
+static uint64_t post_range_bits(unsigned long start, unsigned long len)
+{
+	uint64_t bits = 0;
+	for (unsigned long a = start; a < start + len && a < TASK_SIZE; a += PAGE_SIZE)
+		bits |= 1ull << (a >> PAGE_SHIFT);
+	return bits;
 }
 
 void post_syscall_enter(struct oracle_op *op)
 {
+	post_unmapping(op, true);
+	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
+		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
+	if (op->kind == OSYS_EXIT)
+		post_mapped[op->mm] = 0;
+	if (op->kind == OSYS_QUERY)
+		op->arg = post_mapped[op->mm] >> (op->start % TASK_SIZE >> PAGE_SHIFT) & 1;
 	if (op->kind != OSYS_MUNMAP && op->kind != OSYS_MADV_DONTNEED)
 		return;
 	const struct mm_struct *mm = mm_get(op->mm);
@@ -63,9 +119,101 @@ static void post_report(struct sched_site *site, const struct oracle_op *op, uns
 		      (unsigned long long)pte_val(pte));
 }
 
+SCHED_SITE_GLOBAL(site_post_stale, "postcondition", "stale_translation");
+SCHED_SITE_GLOBAL(site_post_writable, "postcondition", "writable_translation");
+SCHED_SITE_GLOBAL(site_post_hole, "postcondition", "query_hole");
+
+static const char *post_op_name(const struct oracle_op *op)
+{
+	switch (op->kind) {
+	case OSYS_MUNMAP:
+		return "munmap";
+	case OSYS_MADV_DONTNEED:
+		return "madvise(MADV_DONTNEED)";
+	case OSYS_MPROTECT:
+		return "mprotect(PROT_READ)";
+	default:
+		return "mmap";
+	}
+}
+
+/*
+ * The TLB side: no CPU may still hold, for the range, a translation filled before
+ * the call that the page tables no longer allow (@writable: any that allows a
+ * write).
+ */
+static void post_check_tlbs(const struct oracle_op *op, bool writable)
+{
+	const struct mm_struct *mm = mm_get(op->mm);
+	for (int cpu = 0; cpu < NR_CPUS; cpu++)
+		for (int i = 0; i < TLB_ENTRIES; i++) {
+			const struct tlb_entry *e = &mm_tlb[cpu][i];
+			unsigned long addr = (unsigned long)e->vpn << PAGE_SHIFT;
+			if (!e->valid || e->mm != op->mm || addr < op->start ||
+			    addr >= op->start + op->len)
+				continue;
+			if (writable && e->write) {
+				if (!site_post_writable.id)
+					sched_site_init(&site_post_writable);
+				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
+					      &site_post_writable, NULL, 1u << cpu,
+					      "%s can still write P%d 0x%lx (frame %u) after "
+					      "mprotect(PROT_READ) returned",
+					      sched_agent_name(cpu), op->mm, addr, e->pfn);
+				return;
+			}
+			if (writable || post_fill_clock[cpu][i] > op->enter_clock)
+				continue;
+			pte_t pte = pte_oracle_get(mm, addr);
+			if (pte_present(pte) && pte_pfn(pte) == e->pfn &&
+			    (pte_write(pte) || !e->write))
+				continue;
+			if (!site_post_stale.id)
+				sched_site_init(&site_post_stale);
+			sched_finding(
+			    mm_oracle_names[ORACLE_TLB_COHERENCE], &site_post_stale, NULL,
+			    1u << cpu,
+			    "%s returned but %s still translates P%d 0x%lx to frame %u (the "
+			    "page table maps %s)",
+			    post_op_name(op), sched_agent_name(cpu), op->mm, addr, e->pfn,
+			    pte_present(pte) ? "another page" : "nothing");
+			return;
+		}
+}
+
+/* PROCMAP_QUERY found nothing: was the address the process's all along? */
+static void post_check_query(const struct oracle_op *op, long found)
+{
+	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
+	if (found || !op->arg || !(post_mapped[op->mm] >> page & 1) ||
+	    post_unmap_inflight[op->mm][page] || post_unmap_clock[op->mm][page] > op->enter_clock)
+		return;
+	if (!site_post_hole.id)
+		sched_site_init(&site_post_hole);
+	sched_finding(mm_oracle_names[ORACLE_VMA_VISIBILITY], &site_post_hole, NULL,
+		      1u << op->agent,
+		      "%s finds no VMA at P%d 0x%lx, which is mapped before and after the "
+		      "operation in flight",
+		      sched_agent_name(op->agent), op->mm, op->start);
+}
+
 void post_syscall_exit(const struct oracle_op *op, long ret)
 {
-	if (ret != 0)
+	post_unmapping(op, false);
+	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
+		post_mapped[op->mm] |= post_range_bits((unsigned long)ret, op->len);
+	if (ret == 0 && op->kind == OSYS_FORK)
+		post_mapped[op->arg] = post_mapped[op->mm];
+	if (op->kind == OSYS_QUERY)
+		post_check_query(op, ret);
+	if (ret < 0)
+		return;
+	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
+	    (op->kind == OSYS_MMAP && ret == (long)op->start))
+		post_check_tlbs(op, false);
+	if (op->kind == OSYS_MPROTECT && !op->arg)
+		post_check_tlbs(op, true);
+	if (ret != 0 || sched_stopped())
 		return;
 	const struct mm_struct *mm = mm_get(op->mm);
 	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE;
