@@ -19,13 +19,26 @@ SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
 /*
  * Models: gup_must_unshare(): a read-only pin of an anonymous page that may be
  * shared must not be taken on that page: an unshare fault makes it exclusive
- * first.  Writes (FOLL_WRITE) break COW instead; FOLL_GET never unshares.
- * Knob gup-ro-no-unshare: never.
+ * first.  A read-only long-term pin of a page-cache page in a private ("COW")
+ * mapping must not be taken on the page cache either: the unshare fault breaks
+ * COW early, so that the process's later writes and the pin see one page (since
+ * 84209e87c696, 2022; GUP-fast, without the VMA, leaves it to the slow path).
+ * Writes (FOLL_WRITE) break COW instead; FOLL_GET never unshares.
+ * Knob gup-ro-no-unshare: never for anonymous pages; knob
+ * gup-longterm-ro-pagecache-no-unshare: never for page-cache pages.
  */
-static bool gup_must_unshare(unsigned int flags, struct folio *page)
+static bool gup_must_unshare(const struct vm_area_struct *vma, unsigned int flags,
+			     struct folio *page)
 {
-	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN || !folio_test_anon(page) ||
-	    knob_enabled(KNOB_GUP_RO_NO_UNSHARE))
+	if ((flags & (FOLL_WRITE | FOLL_PIN)) != FOLL_PIN)
+		return false;
+	if (!folio_test_anon(page)) {
+		if (!(flags & FOLL_LONGTERM) ||
+		    knob_enabled(KNOB_GUP_LONGTERM_RO_PAGECACHE_NO_UNSHARE))
+			return false;
+		return !vma || !(vma->vm_flags & VM_SHARED); /* is_cow_mapping() */
+	}
+	if (knob_enabled(KNOB_GUP_RO_NO_UNSHARE))
 		return false;
 	return !PageAnonExclusive(page);
 }
@@ -63,7 +76,7 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	if ((!pmd_write(pmd) && gup_must_unshare(flags, folio)) ||
+	if ((!pmd_write(pmd) && gup_must_unshare(NULL, flags, folio)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -140,7 +153,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 		gup_put_folio(folio, flags);
 		return NULL;
 	}
-	if ((!pte_write(pte) && gup_must_unshare(flags, page)) ||
+	if ((!pte_write(pte) && gup_must_unshare(NULL, flags, page)) ||
 	    (check_seq && read_seqcount_retry(&mm->write_protect_seq, seq))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -197,7 +210,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 	if (pte_present(pte) && (!(flags & FOLL_WRITE) ||
 				 can_follow_write_pte(pte, pfn_page(pte_pfn(pte)), vma, flags))) {
 		page = pfn_page(pte_pfn(pte));
-		if (!pte_write(pte) && gup_must_unshare(flags, page)) {
+		if (!pte_write(pte) && gup_must_unshare(vma, flags, page)) {
 			*unshare = true;
 			page = NULL;
 		} else {

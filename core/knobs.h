@@ -172,7 +172,13 @@
 	  "reclaim discards a clean MADV_FREE page without checking for references beyond its "      \
 	  "mappings, so a page a device is writing through a pin (direct I/O) is dropped and the "   \
 	  "process reads zero (fixed by 6c8e2a256915, 2022, 'mm: fix race between MADV_FREE "        \
-	  "reclaim and blkdev direct IO read')")
+	  "reclaim and blkdev direct IO read')")                                                     \
+	X(KNOB_GUP_LONGTERM_RO_PAGECACHE_NO_UNSHARE, "gup-longterm-ro-pagecache-no-unshare",         \
+	  "pin-coherence",                                                                           \
+	  "a read-only long-term pin of a page-cache page in a private mapping is taken on the "     \
+	  "page cache: the process's next write breaks COW away from it, and the device keeps "      \
+	  "reading the file's page, not the process's (before 84209e87c696, 2022, 'mm/gup: "         \
+	  "reliable R/O long-term pinning in COW mappings')")
 
 /* clang-format off */
 enum mm_knob {

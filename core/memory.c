@@ -355,10 +355,8 @@ static int do_wp_page(struct vm_fault *vmf)
 			pte_unmap_unlock(vmf->pte, vmf->ptl);
 			return vmf->unshare ? 0 : VM_FAULT_WRITE;
 		}
-	} else if (vmf->unshare) {
-		pte_unmap_unlock(vmf->pte, vmf->ptl);
-		return 0; /* a file page: nothing to unshare */
 	}
+	/* a page-cache page in a private mapping: unsharing breaks COW early */
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	int ret = 0;

@@ -143,9 +143,24 @@ Test(oracle, private_file_stores_stay_private)
 }
 
 /* Class 3: a device writing through a pin of a private page, and the process
- * reading it back; and the pin follows the page when mremap moves it. */
+ * reading it back; the pin follows the page when mremap moves it; a read-only
+ * long-term pin through a private file mapping sees the process's writes (the
+ * unshare breaks COW early; the knob pins the page cache instead). */
 Test(oracle, pin_speaks_for_the_address)
 {
+	const char *ro = HEAD "setup\n"
+			      "  CPU0 P0 mmap      0x0 pages=1 file=F0 private rw\n"
+			      "  CPU0 P0 pin       0x0 r\n"
+			      "agents\n"
+			      "  CPU0 P0 store     0x0 = 5\n"
+			      "  CPU1    dma-read\n";
+	run_clean(ro, false, &s, &r);
+	cr_assert_eq(r.ops[1].value, 5, "the device does not see the process's write");
+	static struct explore_result er;
+	explore_text(ro, EXPLORE_RANDOM, 1u << KNOB_GUP_LONGTERM_RO_PAGECACHE_NO_UNSHARE, &er);
+	cr_assert(er.found && !strcmp(er.first.f.oracle, "pin-coherence"),
+		  "the pin on the page cache went unnoticed");
+	explore_all_clean(ro);
 	explore_all_clean(HEAD "setup\n"
 			       "  CPU0 P0 mmap      0x0 pages=1 anon private rw\n"
 			       "  CPU0 P0 pin       0x0 rw\n"
