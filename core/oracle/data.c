@@ -486,15 +486,27 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	bool mapped = where_of(mm, addr, &at);
 	uint32_t id = store_new(agent, mm->id, addr, val, mapped && !at.shared, kind, site);
 	data_frame[pfn][word] = id;
+	const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
+	bool cache = folio->mapping && !(folio->flags >> PG_anon & 1u);
 	if (!mapped) {
-		/* no VMA there right now (mremap moving it): the page's view still is */
-		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
-		at.v = &at.pp->w[word];
+		/*
+		 * No VMA there right now (mremap moving it, a racing munmap): a
+		 * page-cache page is its file's whoever wrote it; anything else is
+		 * the page the address had.
+		 */
+		if (cache) {
+			at = (struct where){.file = folio->mapping->id,
+					    .index = folio->index + page->page_idx,
+					    .shared = true};
+			at.v = &fpage_at(at.file, at.index)->v[word];
+		} else {
+			at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
+			at.v = &at.pp->w[word];
+		}
 		view_store(mm, addr, &at, word, id);
 		return;
 	}
-	const struct folio *folio = page_folio(pfn_page(pfn));
-	if (!at.shared && folio->mapping && !(folio->flags >> PG_anon & 1u)) {
+	if (!at.shared && cache) {
 		/* the other party: whoever mapped the page-cache page there */
 		uint32_t mask;
 		const struct sched_site *mapper = oracle_pte_writer(mm, addr, &mask);
@@ -612,15 +624,19 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 	struct mm_struct *mm = mm_get(D.ref.mm);
 	unsigned long addr =
 	    (D.ref.addr & ~(PAGE_SIZE - 1)) + (unsigned long)word * sizeof(uint64_t);
+	/* a pin the process's own calls may have parted from its address still
+	 * speaks for it while the page tables map the pinned frame there */
+	pte_t pte = pte_oracle_get(mm, addr);
+	bool coherent = D.ref.bound || (D.ref.pin && pte_present(pte) && pte_pfn(pte) == pfn);
 	if (write) {
-		if (D.ref.bound) {
+		if (coherent) {
 			data_store(agent, STORE_DEVICE, mm, addr, pfn, val, site);
 			return;
 		}
 		data_frame[pfn][word] = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
 		return;
 	}
-	if (D.ref.bound)
+	if (coherent)
 		data_check(agent, true, mm, addr, pfn, val, site);
 	else
 		data_check_reference(agent, pfn, word, val, site);
@@ -704,8 +720,16 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
 			struct ppage *pp = ppage_at(op->mm, a);
 			pp->discarding--;
-			if (ret || !range_owned(op, a))
+			if (!range_owned(op, a))
 				continue;
+			if (ret) {
+				/* -ENOMEM for a hole in the range: the mapped parts were
+				 * discarded, or some of them (the model stops at the
+				 * error): either */
+				for (int w = 0; w < W; w++)
+					view_add(&pp->w[w], ORIGIN_BACKING);
+				continue;
+			}
 			/* the page reads its backing now, or a store made while the
 			 * discard was in flight (which may have come after it) */
 			for (int w = 0; w < W; w++) {
@@ -722,7 +746,9 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
 			struct ppage *pp = ppage_at(op->mm, a);
 			pp->discarding--;
-			if (!ret && vma_lookup_oracle(mm_get(op->mm), a) &&
+			/* (an error for a hole in the range: the mapped parts may be
+			 * lazyfree all the same) */
+			if (vma_lookup_oracle(mm_get(op->mm), a) &&
 			    !vma_lookup_oracle(mm_get(op->mm), a)->vm_file)
 				pp->lazy = true;
 		}
