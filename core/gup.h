@@ -7,12 +7,16 @@
  * if either changed.  Then the slow path: under mmap_lock, follow the PTE under
  * the PTL, faulting the page in (for write: breaking COW) until it is there.
  *
- * Models: mm/gup.c gup_fast() with write_protect_seq, gup_fast_pte_range(),
- * try_grab_folio(), gup_must_unshare(), __get_user_pages() with
- * follow_page_pte() and faultin_page() (FAULT_FLAG_UNSHARE).  Leaves out: large
- * folios (pincount), FOLL_LONGTERM migration out of movable zones, huge PMDs.
- * FOLL_FORCE: a write to a read-only private mapping breaks COW and then may
- * follow the read-only PTE of the exclusive anon copy (can_follow_write_pte()).
+ * Models: mm/gup.c gup_fast() with write_protect_seq, gup_fast_pte_range() and
+ * gup_fast_pmd_leaf() (huge PMDs), try_grab_folio(), gup_must_unshare() (anon
+ * pages that may be shared; R/O long-term pins of page-cache pages in COW
+ * mappings), __get_user_pages() with follow_page_pte(), follow_huge_pmd() and
+ * faultin_page() (FAULT_FLAG_UNSHARE).  FOLL_FORCE: a write to a read-only
+ * private mapping breaks COW and then may follow the read-only PTE of the
+ * exclusive anon copy (can_follow_write_pte()).  The device holds one reference
+ * at a time; its accesses and pins are events for the oracle layer.  Leaves out:
+ * the pincount of large folios (the bias is on the refcount), FOLL_LONGTERM
+ * migration out of movable zones, a pin_user_pages() slow-path-only operation.
  */
 #ifndef MMFUZZ_GUP_H
 #define MMFUZZ_GUP_H
