@@ -92,7 +92,9 @@ struct ppage {
 	 * entry's must not undo what a later operation did to the page) */
 	uint32_t range_clock, range_owner;
 	uint8_t range_inflight;
-	uint32_t gen; /* == data_gen: valid in this execution (see ppage_at()) */
+	uint8_t remapping; /* of those, calls putting a new mapping there (mmap, mremap's
+			      destination) */
+	uint32_t gen;	   /* == data_gen: valid in this execution (see ppage_at()) */
 };
 
 /* A block of a file: the origins on its disk, and the views of shared mappings. */
@@ -488,25 +490,9 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	data_frame[pfn][word] = id;
 	const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 	bool cache = folio->mapping && !(folio->flags >> PG_anon & 1u);
-	if (!mapped) {
-		/*
-		 * No VMA there right now (mremap moving it, a racing munmap): a
-		 * page-cache page is its file's whoever wrote it; anything else is
-		 * the page the address had.
-		 */
-		if (cache) {
-			at = (struct where){.file = folio->mapping->id,
-					    .index = folio->index + page->page_idx,
-					    .shared = true};
-			at.v = &fpage_at(at.file, at.index)->v[word];
-		} else {
-			at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
-			at.v = &at.pp->w[word];
-		}
-		view_store(mm, addr, &at, word, id);
-		return;
-	}
-	if (!at.shared && cache) {
+	/* (while a call of the process replaces the mapping, a store may still go
+	 * through the old one's TLB entry: racing, not a private store) */
+	if (mapped && !at.shared && cache && !ppage_at(mm->id, addr)->remapping) {
 		/* the other party: whoever mapped the page-cache page there */
 		uint32_t mask;
 		const struct sched_site *mapper = oracle_pte_writer(mm, addr, &mask);
@@ -517,6 +503,19 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 			      sched_agent_name(agent), (unsigned long long)val, mm->id, addr, pfn,
 			      folio->mapping->id, folio->index);
 		return;
+	}
+	if (cache) {
+		/* a page-cache page is its file's block, whichever address or mapping
+		 * the store went through (a stale TLB entry, a moved VMA, none) */
+		at = (struct where){.file = folio->mapping->id,
+				    .index = folio->index + page->page_idx,
+				    .shared = true};
+		at.v = &fpage_at(at.file, at.index)->v[word];
+	} else if (!mapped || at.shared) {
+		/* no VMA there right now (mremap moving it, a racing munmap): the
+		 * page the address had */
+		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
+		at.v = &at.pp->w[word];
 	}
 	view_store(mm, addr, &at, word, id);
 }
@@ -547,24 +546,36 @@ void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32
 	data_mismatch(agent, site_is_dma(site), mm, addr, &at, origin, val, site);
 }
 
-void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
+void data_range_op(struct oracle_op *op, unsigned long start, bool enter)
 {
 	int mm = op->mm;
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
 		unsigned long p = a / PAGE_SIZE;
 		struct ppage *pp = ppage_at(mm, a);
 		pp->range_clock = oracle_clock();
+		if (op->kind == OSYS_MMAP || (op->kind == OSYS_MREMAP && start == op->arg))
+			pp->remapping += enter ? 1 : -1;
 		if (enter) {
 			pp->range_inflight++;
+			op->prev_owner[p] = pp->range_owner;
 			pp->range_owner = op->enter_clock;
 		} else {
 			pp->range_inflight--;
 		}
 		/* the process parts its address from the pin — unless it moves the page
-		 * with it (mremap: see data_syscall_exit()) */
-		if (enter && op->kind != OSYS_MREMAP && D.ref.held && D.ref.mm == mm &&
-		    D.ref.addr / PAGE_SIZE == p)
+		 * with it (mremap's source range: see data_syscall_exit()) */
+		if (enter && (op->kind != OSYS_MREMAP || start != op->start) && D.ref.held &&
+		    D.ref.mm == mm && D.ref.addr / PAGE_SIZE == p)
 			D.ref.bound = false;
+	}
+}
+
+void data_range_failed(const struct oracle_op *op, unsigned long start)
+{
+	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
+		struct ppage *pp = ppage_at(op->mm, a);
+		if (pp->range_owner == op->enter_clock)
+			pp->range_owner = op->prev_owner[a / PAGE_SIZE];
 	}
 }
 
@@ -633,7 +644,16 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 			data_store(agent, STORE_DEVICE, mm, addr, pfn, val, site);
 			return;
 		}
-		data_frame[pfn][word] = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
+		uint32_t id = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
+		data_frame[pfn][word] = id;
+		/* into a page-cache page: the file's, whoever's address it was */
+		const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
+		if (folio->mapping && !(folio->flags >> PG_anon & 1u)) {
+			struct fpage *fp =
+			    fpage_at(folio->mapping->id, folio->index + page->page_idx);
+			fp->prev[word] = fp->v[word];
+			view_set(&fp->v[word], id);
+		}
 		return;
 	}
 	if (coherent)
@@ -822,7 +842,17 @@ void oracle_final_sync(void)
 					return;
 				}
 				const struct ostore *sh = view_last_store(v);
-				SCHED_ASSERT(sh); /* the original block is always in its view */
+				if (!sh) {
+					sched_finding(
+					    mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync,
+					    got ? got->site : NULL, got ? 1u << got->agent : 0,
+					    "F%d page %d word %d: disk has %llu after the final "
+					    "sync, which no store to the file made (it should "
+					    "hold its original %llu)",
+					    f, p, w, (unsigned long long)disk,
+					    (unsigned long long)origin_value(ORIGIN_FILE(f, p, w)));
+					return;
+				}
 				sched_finding(
 				    mm_oracle_names[ORACLE_LOST_WRITE], &site_final_sync, sh->site,
 				    1u << sh->agent,

@@ -62,6 +62,10 @@ void oracle_syscall_exit(int agent, long ret)
 	if (op->kind == OSYS_MREMAP)
 		data_range_op(op, op->arg, false);
 	data_syscall_exit(op, ret);
+	if (ret < 0 && unmaps_range(op->kind))
+		data_range_failed(op, op->start);
+	if (ret < 0 && op->kind == OSYS_MREMAP)
+		data_range_failed(op, op->arg);
 	post_syscall_exit(op, ret);
 	op->active = false;
 }

@@ -201,7 +201,11 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
 	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
-		post_mapped[op->mm] |= post_range_bits((unsigned long)ret, op->len);
+		for (unsigned long a = (unsigned long)ret;
+		     a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
+			/* unless a call of the process unmapped it again meanwhile */
+			if (post_unmap_clock[op->mm][a >> PAGE_SHIFT] < op->enter_clock)
+				post_mapped[op->mm] |= 1ull << (a >> PAGE_SHIFT);
 	if (ret == 0 && op->kind == OSYS_FORK)
 		post_mapped[op->arg] = post_mapped[op->mm];
 	if (op->kind == OSYS_QUERY)
