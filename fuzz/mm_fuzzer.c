@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fuzz target (libFuzzer; AFL++ through fuzz/afl_driver.c or libAFLDriver.a):
- * the input is a binary scenario+schedule (scn_decode is total,
- * so every input runs).  Knobs come from the environment (MMFUZZ_KNOBS=a,b), not
- * from the input, so one corpus serves every knob.  A finding prints the oracle,
- * the finding and the scenario as a .sched text, then aborts so that libFuzzer
+ * the input is a binary scenario+schedule: the header SCN_MAGIC, then any byte
+ * string (scn_decode is total, so every such input runs).  An input without the
+ * header is rejected (-1: libFuzzer never keeps it; AFL++ sees a clean run) rather
+ * than decoded as it is: then every corpus entry and every crash file is a file
+ * `mmfuzz replay`, `decode` and `minimize` recognise as a scenario, and the mutator
+ * (and its byte mutation, on the body only) never produces one without it.  Knobs come from the
+ * environment (MMFUZZ_KNOBS=a,b), not from the input, so one corpus serves every knob.  A finding
+ * prints the oracle, the finding and the scenario as a .sched text, then aborts so that libFuzzer
  * keeps the input as a crash.
  *
  * Feedback besides SanCov edge coverage: the interleaving features of
@@ -203,7 +207,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	if (!LLVMFuzzerMutate)
 		return mut_mutate(data, size, max_size, seed, NULL, 0, NULL);
 	if (bytes_only)
-		return LLVMFuzzerMutate(data, size, max_size);
+		return mut_bytes_body(data, size, max_size, LLVMFuzzerMutate);
 	return mut_mutate(data, size, max_size, seed, NULL, 0, LLVMFuzzerMutate);
 }
 
@@ -259,10 +263,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct exec_result r;
 	static struct sched_random rnd;
 	static struct exec_recorder rec;
+	if (!scn_is_binary(data, size))
+		return -1; /* not a scenario file (see the top): never kept, never a crash */
 	scn_decode(&s, data, size);
 	focus(&s);
 	s.knobs = knobs;
-	exec_directed_lenient(&s, &d);
+	/* the schedule as it runs is the one reported: replay accepts it as it is */
+	exec_drop_inapplicable(&s);
+	if (!exec_directed(&s, &d, NULL, 0))
+		SCHED_ASSERT(!"a preemption left that does not apply");
 	struct exec_options o;
 	exec_options_default(&o);
 	o.knobs = knobs;
