@@ -42,10 +42,12 @@
  * crossover), with libFuzzer's own byte mutation mixed in now and then.
  * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/knobs.h"
 #define XXH_INLINE_ALL
@@ -111,6 +113,7 @@ static void counters_flush(void)
 #endif
 
 static uint32_t knobs;
+static const char *crash_dir; /* MMFUZZ_CRASH_DIR, see crash_save() */
 static uint32_t focus_pages = 4;
 static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
@@ -198,6 +201,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	bytes_only = mutator && !strcmp(mutator, "bytes");
+	crash_dir = getenv("MMFUZZ_CRASH_DIR");
+	if (crash_dir && !*crash_dir)
+		crash_dir = NULL;
 	return 0;
 }
 
@@ -242,6 +248,47 @@ static void interleaving_features(void)
 	sched_feedback(feedback, count_feature, NULL);
 }
 
+/*
+ * MMFUZZ_CRASH_DIR=DIR (campaigns): a finding does not abort.  The input is
+ * written to DIR/finding-HASH (a temporary name, then renamed: a crash file is
+ * complete) and rejected, and the worker goes on: no restart, which re-ran its
+ * whole corpus.  At most CRASHES_PER_KEY files per oracle + sites and CRASHES_MAX
+ * per process (a knob makes most mutants of a racing input race too).
+ */
+#define CRASHES_PER_KEY 8
+#define CRASHES_MAX	256
+static const uint8_t *input_data;
+static size_t input_size;
+
+/* True when the finding was saved and the input should be rejected, not aborted on. */
+static bool crash_save(const struct exec_result *r)
+{
+	static uint64_t keys[CRASHES_MAX];
+	static int count;
+	int same = 0;
+	if (!crash_dir)
+		return false;
+	for (int i = 0; i < count; i++)
+		same += keys[i] == r->f.signature;
+	if (same >= CRASHES_PER_KEY || count == CRASHES_MAX)
+		return true; /* enough of this one: dropped */
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/finding-%016llx", crash_dir,
+		 (unsigned long long)XXH3_64bits(input_data, input_size));
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, count);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(input_data, 1, input_size, f) == input_size;
+	if (f)
+		ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path)) {
+		fprintf(stderr, "==mmfuzz== cannot write %s: %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		return false; /* abort: the engine keeps it */
+	}
+	keys[count++] = r->f.signature;
+	return true;
+}
+
 /* @run: which of the input's executions found it (1: its own schedule, then random). */
 static void report(struct scenario *s, const struct exec_result *r, int run)
 {
@@ -278,8 +325,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exec_run(&s, &d.base, &o, &r);
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
-	if (r.finding)
+	input_data = data;
+	input_size = size;
+	if (r.finding) {
+		if (crash_save(&r))
+			return -1;
 		report(&s, &r, 1);
+	}
 	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
 	exec_recorder_init(&rec, &rnd.base);
 	for (int i = 0; i < random_runs; i++) {
@@ -289,6 +341,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the schedule the random policy took, as directed preemptions */
 			s.preempt_count = rec.count;
 			memcpy(s.preempt, rec.preempt, sizeof(rec.preempt));
+			if (crash_save(&r))
+				return -1;
 			report(&s, &r, 2 + i);
 		}
 	}

@@ -22,18 +22,19 @@
  *                            summary.txt.tmp and renamed)
  *
  * Workers are the engines' own binaries (build/fuzz/mm_fuzzer,
- * build/afl/mm_fuzzer_afl next to this executable).  libFuzzer runs as one process
- * in its own fork mode (-fork=JOBS -ignore_crashes=1): it keeps going after a
- * crash and writes every one, where a restarted worker re-ran its whole corpus
- * (about a third of a worker's time); its corpus grows only by inputs with new
- * features (merged by the fork mode), and a resumed campaign first reduces it with
- * -set_cover_merge=1.  Every crash input is run once through the harness (file
- * mode), which prints the scenario it ran; that scenario is replayed here
- * in-process to get the finding's signature (bisect.h: oracle, site and the race
- * window), the deduplication key.  A crash is remembered by its content, not its
- * path: AFL++ renames crashes/ to crashes.DATE on resume, and those are scanned
- * too.  SIGINT, SIGTERM and SIGHUP (the terminal closed) stop the workers, then the
- * crashes are processed and the summary written; the workers also get SIGTERM if
+ * build/afl/mm_fuzzer_afl next to this executable).  libFuzzer workers do not stop
+ * at a finding: the harness saves the input in DIR/crashes (MMFUZZ_CRASH_DIR, see
+ * fuzz/mm_fuzzer.c) and goes on, where a worker restarted after each crash re-ran
+ * its whole corpus (about a third of its time).  libFuzzer's own fork mode
+ * (-fork=N -ignore_crashes=1) was measured here first: 80-240 execs/s against
+ * about 800 for restarted workers, and no finding in 35 s (bench/campaign.txt).
+ * A worker that dies anyway (a real crash) is restarted.  A resumed campaign first
+ * reduces its corpus with -set_cover_merge=1.  Every crash input is run once through the harness
+ * (file mode), which prints the scenario it ran; that scenario is replayed here in-process to get
+ * the finding's signature (bisect.h: oracle, site and the race window), the deduplication key.  A
+ * crash is remembered by its content, not its path: AFL++ renames crashes/ to crashes.DATE on
+ * resume, and those are scanned too.  SIGINT, SIGTERM and SIGHUP (the terminal closed) stop the
+ * workers, then the crashes are processed and the summary written; the workers also get SIGTERM if
  * the campaign dies.  Rerunning with the same DIR resumes: the corpus and AFL++
  * queues stay, findings already written are kept, listed and not rewritten.  Any
  * failed write (a full disk) stops the campaign: the path and errno, exit 2.
@@ -125,6 +126,7 @@ static struct {
 	const char *knobs;
 	const char *sync_dir;	/* --sync-dir: AFL++'s -o (or libFuzzer's corpus), shared */
 	char seeds[PATH_BYTES]; /* --corpus, or the default (see find_seeds) */
+	bool replaying;		/* spawn() runs the harness on one crash: it must abort */
 	double start;
 	enum role role;
 	char id[ID_BYTES];	     /* host[-name] in instance names; empty without --sync-dir */
@@ -291,11 +293,35 @@ static bool find_seeds(void)
 	return false;
 }
 
-/* Is @path (existing) @dir or inside it? */
+/* realpath() of @path, which need not exist yet (its parent must). */
+static bool resolve(const char *path, char out[PATH_MAX_BYTES])
+{
+	char parent[PATH_MAX_BYTES], base[PATH_MAX_BYTES];
+	if (realpath(path, out))
+		return true;
+	snprintf(parent, sizeof(parent), "%s", path);
+	size_t n = strlen(parent);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = 0;
+	char *slash = strrchr(parent, '/');
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : parent);
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = 0;
+	else
+		*slash = 0;
+	char p[PATH_MAX_BYTES];
+	if (!realpath(parent, p))
+		return false;
+	return snprintf(out, PATH_MAX_BYTES, "%s/%s", p, base) < PATH_MAX_BYTES;
+}
+
+/* Is @path (existing or not) @dir or inside it? */
 static bool path_within(const char *path, const char *dir)
 {
 	char a[PATH_MAX_BYTES], b[PATH_MAX_BYTES];
-	if (!realpath(path, a) || !realpath(dir, b))
+	if (!resolve(path, a) || !realpath(dir, b))
 		return false;
 	size_t n = strlen(b);
 	return !strncmp(a, b, n) && (a[n] == 0 || a[n] == '/');
@@ -314,6 +340,11 @@ static pid_t spawn(char *const argv[], const char *log)
 			_exit(127);
 		if (C.knobs)
 			setenv("MMFUZZ_KNOBS", C.knobs, 1);
+		if (C.engine == ENGINE_LIBFUZZER && !C.replaying) {
+			char dir[PATH_BYTES];
+			path_join(dir, C.out, "crashes");
+			setenv("MMFUZZ_CRASH_DIR", dir, 1);
+		}
 		execv(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -345,30 +376,17 @@ static pid_t start_worker(int k, int seconds_left)
 	pathf(log, "%s/logs/w%d.log", C.out, k);
 	path_join(corpus, C.out, "corpus");
 	if (C.engine == ENGINE_LIBFUZZER) {
-		/* one process, its own fork mode: JOBS jobs, going on after crashes */
-		char fork[32];
+		/* findings are saved by the harness, which goes on (MMFUZZ_CRASH_DIR) */
 		pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
 		pathf(a[0], "-max_total_time=%d", seconds_left);
 		pathf(a[1], "-seed=%u", 1 + k + 1000 * C.restarts++);
 		pathf(a[2], "-artifact_prefix=%s/crashes/w%d-", C.out, k);
 		pathf(a[3], "-dict=%s/fuzz/mm_fuzzer.dict", C.bindir);
-		snprintf(fork, sizeof(fork), "-fork=%d", C.jobs);
-		char *argv[] = {bin,
-				a[0],
-				a[1],
-				a[2],
-				a[3],
-				fork,
-				"-ignore_crashes=1",
-				"-ignore_timeouts=1",
-				"-ignore_ooms=1",
-				corpus,
-				NULL,
-				NULL};
+		char *argv[] = {bin, a[0], a[1], a[2], a[3], corpus, NULL, NULL};
 		if (C.sync_dir) {
 			/* new inputs go to the first directory, which libFuzzer re-reads */
-			argv[9] = (char *)C.sync_dir;
-			argv[10] = corpus;
+			argv[5] = (char *)C.sync_dir;
+			argv[6] = corpus;
 		}
 		return spawn(argv, log);
 	}
@@ -464,7 +482,9 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	pathf(log, "%s/logs/replay.log", C.out);
 	unlink(log);
 	char *argv[] = {bin, (char *)crash, NULL};
+	C.replaying = true;
 	pid_t pid = spawn(argv, log);
+	C.replaying = false;
 	int status;
 	waitpid(pid, &status, 0);
 	if (!engine_report_scenario(log, s, err, sizeof(err)))
@@ -794,24 +814,32 @@ static void read_progress(struct progress *pr)
 	char p[PATH_BYTES], line[512];
 	memset(pr, 0, sizeof(*pr));
 	if (C.engine == ENGINE_LIBFUZZER) {
-		pathf(p, "%s/logs/w0.log", C.out);
-		FILE *f = fopen(p, "r");
-		if (!f)
-			return;
-		/* the tail is enough: status lines come every few seconds */
-		if (fseek(f, -8192, SEEK_END))
-			rewind(f);
-		while (fgets(line, sizeof(line), f)) {
-			long n, cov, ft, corp, eps;
-			if (sscanf(line, "#%ld: cov: %ld ft: %ld corp: %ld exec/s %ld", &n, &cov,
-				   &ft, &corp, &eps) == 5) {
-				pr->features = ft;
-				pr->corpus = corp;
-				pr->execs_per_s = (double)eps;
-				pr->known = true;
+		for (int k = 0; k < C.jobs; k++) {
+			pathf(p, "%s/logs/w%d.log", C.out, k);
+			FILE *f = fopen(p, "r");
+			if (!f)
+				continue;
+			/* the tail is enough: status lines come every few seconds */
+			if (fseek(f, -8192, SEEK_END))
+				rewind(f);
+			long ft = 0, eps = 0;
+			while (fgets(line, sizeof(line), f)) {
+				long n, cov, f1, e1;
+				char kind[16];
+				if (sscanf(line, "#%ld %15s cov: %ld ft: %ld", &n, kind, &cov,
+					   &f1) == 4)
+					ft = f1;
+				char *x = strstr(line, "exec/s: ");
+				if (x && sscanf(x + 8, "%ld", &e1) == 1)
+					eps = e1;
 			}
+			fclose(f);
+			pr->features = ft > pr->features ? ft : pr->features; /* shared corpus */
+			pr->execs_per_s += (double)eps;
+			pr->known = true;
 		}
-		fclose(f);
+		pathf(p, "%s/corpus", C.out);
+		pr->corpus = count_files(p, "");
 		return;
 	}
 	char out[PATH_BYTES], name[INSTANCE_NAME_BYTES];
@@ -1051,16 +1079,20 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		    "DIR",
 		    C.bindir);
 	}
+	char corpus[PATH_BYTES], out_corpus[PATH_MAX_BYTES + 8];
+	path_join(corpus, C.out, "corpus");
+	char out_real[PATH_MAX_BYTES];
+	if (resolve(C.out, out_real)) {
+		snprintf(out_corpus, sizeof(out_corpus), "%s/corpus", out_real);
+		if (path_within(C.out, C.seeds) || path_within(out_corpus, C.seeds))
+			bad("--out %s: its corpus would be the seed corpus %s (or inside it): "
+			    "choose another --out",
+			    C.out, C.seeds);
+	}
 	if ((mkdir(C.out, 0777) && errno != EEXIST)) {
 		fprintf(stderr, "mmfuzz campaign: cannot create %s: %s\n", C.out, strerror(errno));
 		return 2;
 	}
-	char corpus[PATH_BYTES];
-	path_join(corpus, C.out, "corpus");
-	if (path_within(C.out, C.seeds) || path_within(corpus, C.seeds))
-		bad("--out %s: its corpus would be the seed corpus %s (or inside it): choose "
-		    "another --out",
-		    C.out, C.seeds);
 	if (mkdirs(C.out, "corpus") || mkdirs(C.out, "crashes") || mkdirs(C.out, "logs") ||
 	    mkdirs(C.out, "findings"))
 		return 2;
@@ -1095,8 +1127,7 @@ int cmd_campaign(int argc, char **argv, const char *self)
 	sigaction(SIGHUP, &sa, NULL); /* the terminal closed: stop, but finish the job */
 	signal(SIGPIPE, SIG_IGN);     /* progress to a closed terminal is not fatal */
 
-	/* libFuzzer runs as one process in fork mode, with JOBS jobs */
-	int workers = C.engine == ENGINE_LIBFUZZER ? 1 : C.jobs;
+	int workers = C.jobs;
 	C.start = now_seconds();
 	double elapsed = 0;
 	for (int k = 0; k < workers; k++)
@@ -1107,6 +1138,9 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		for (int k = 0; k < workers; k++) {
 			if (C.pid[k] > 0 && waitpid(C.pid[k], NULL, WNOHANG) == C.pid[k])
 				C.pid[k] = 0;
+			/* a worker that stopped on a crash the harness did not save */
+			if (!C.pid[k] && C.engine == ENGINE_LIBFUZZER && elapsed + 1 < C.seconds)
+				C.pid[k] = start_worker(k, C.seconds - (int)elapsed);
 			alive += C.pid[k] > 0;
 		}
 		check_space();

@@ -694,7 +694,10 @@ int main(int argc, char **argv)
 	argc -= 2;
 	argv += 2;
 	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
-		const struct command_usage *c = argc ? command_find(argv[0]) : NULL;
+		const char *which = argc ? argv[0] : NULL;
+		if (which && (!strcmp(which, "--help") || !strcmp(which, "-h")))
+			which = "help";
+		const struct command_usage *c = which ? command_find(which) : NULL;
 		if (argc && !c)
 			die_usage("help: unknown command '%s'", argv[0]);
 		if (c)
