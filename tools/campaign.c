@@ -94,6 +94,8 @@
 #define SEEN_SLOTS     32768 /* crash files remembered; 3/4 of it is the bound */
 #define SOURCES_MAX    64    /* instances whose crash counts the summary lists */
 #define PATH_MAX_BYTES 4096  /* realpath() results */
+/* --corpus-max: 2 minutes of 2 workers grew the corpus to 19k files before */
+#define CORPUS_MAX_DEFAULT 4096
 
 /*
  * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
@@ -127,6 +129,8 @@ static struct {
 	const char *sync_dir;	/* --sync-dir: AFL++'s -o (or libFuzzer's corpus), shared */
 	char seeds[PATH_BYTES]; /* --corpus, or the default (see find_seeds) */
 	bool replaying;		/* spawn() runs the harness on one crash: it must abort */
+	int corpus_max;		/* --corpus-max: libFuzzer's corpus is reduced past it */
+	int reductions;
 	double start;
 	enum role role;
 	char id[ID_BYTES];	     /* host[-name] in instance names; empty without --sync-dir */
@@ -877,10 +881,63 @@ static void check_space(void)
 		write_failed(C.out, ENOSPC);
 }
 
+struct corpus_file {
+	char name[256];
+	off_t bytes;
+};
+
+static int larger_first(const void *a, const void *b)
+{
+	const struct corpus_file *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
 /*
- * A resumed libFuzzer corpus, reduced first: -set_cover_merge=1 of DIR/corpus into
- * DIR/corpus.new (the inputs that keep every feature), which then replaces it.
- * Keeps the corpus bounded across resumes.
+ * Keep at most @keep files in @dir: the largest go first (a small input runs
+ * faster and mutates into more).  Deterministic.  What they alone covered is lost
+ * until the fuzzer finds it again: the price of a bound.
+ */
+static void cap_files(const char *dir, int keep)
+{
+	int n = count_files(dir, "");
+	if (n <= keep)
+		return;
+	struct corpus_file *files = calloc((size_t)n, sizeof(*files));
+	if (!files)
+		return;
+	DIR *d = opendir(dir);
+	int i = 0;
+	for (struct dirent *e; d && (e = readdir(d)) && i < n;) {
+		char p[PATH_BYTES];
+		struct stat st;
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(files[0].name))
+			continue;
+		path_join(p, dir, e->d_name);
+		if (stat(p, &st))
+			continue;
+		snprintf(files[i].name, sizeof(files[i].name), "%s", e->d_name);
+		files[i++].bytes = st.st_size;
+	}
+	if (d)
+		closedir(d);
+	qsort(files, (size_t)i, sizeof(files[0]), larger_first);
+	for (int k = 0; k < i - keep; k++) {
+		char p[PATH_BYTES];
+		path_join(p, dir, files[k].name);
+		unlink(p);
+	}
+	free(files);
+}
+
+/*
+ * The libFuzzer corpus, reduced: -set_cover_merge=1 of DIR/corpus into
+ * DIR/corpus.new (the inputs that keep every feature), which then replaces it;
+ * then at most half of --corpus-max files.  On resume, and whenever the corpus
+ * passes --corpus-max during the run (the workers are stopped for it and started
+ * again on the reduced corpus): interleaving features grow the corpus without end
+ * otherwise (19k files, 80 MB in 2 minutes).
  */
 static void reduce_corpus(const char *corpus)
 {
@@ -889,6 +946,7 @@ static void reduce_corpus(const char *corpus)
 	pathf(fresh, "%s.new", corpus);
 	pathf(old, "%s.old", corpus);
 	pathf(log, "%s/logs/merge.log", C.out);
+	cap_files(fresh, 0); /* leftovers of an interrupted reduction */
 	if (mkdir(fresh, 0777) && errno != EEXIST)
 		write_failed(fresh, errno);
 	int before = count_files(corpus, "");
@@ -901,6 +959,8 @@ static void reduce_corpus(const char *corpus)
 			log);
 		return;
 	}
+	int merged = count_files(fresh, "");
+	cap_files(fresh, C.corpus_max / 2);
 	int after = count_files(fresh, "");
 	if (rename(corpus, old) || rename(fresh, corpus))
 		write_failed(corpus, errno);
@@ -914,16 +974,19 @@ static void reduce_corpus(const char *corpus)
 	if (d)
 		closedir(d);
 	rmdir(old);
-	fprintf(stderr, "mmfuzz campaign: corpus reduced from %d to %d files (set cover merge)\n",
-		before, after);
+	fprintf(stderr,
+		"\nmmfuzz campaign: corpus reduced from %d to %d files (set cover merge: %d, "
+		"capped at %d)\n",
+		before, after, merged, C.corpus_max / 2);
+	C.reductions++;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: mmfuzz campaign --engine libfuzzer|afl --jobs N --seconds S "
 			"--out DIR [--knobs=a,b]\n"
-			"                       [--corpus DIR] [--sync-dir SYNC --role "
-			"main|secondary [--name NAME]]\n");
+			"                       [--corpus DIR] [--corpus-max N] [--sync-dir SYNC "
+			"--role main|secondary [--name NAME]]\n");
 	exit(2);
 }
 
@@ -990,6 +1053,7 @@ int cmd_campaign(int argc, char **argv, const char *self)
 	memset(&C, 0, sizeof(C));
 	C.jobs = 1;
 	C.seconds = 60;
+	C.corpus_max = CORPUS_MAX_DEFAULT;
 	for (int i = 0; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--engine") && v) {
@@ -1008,6 +1072,9 @@ int cmd_campaign(int argc, char **argv, const char *self)
 			i++;
 		} else if (!strcmp(argv[i], "--corpus") && v) {
 			corpus_arg = v;
+			i++;
+		} else if (!strcmp(argv[i], "--corpus-max") && v) {
+			C.corpus_max = (int)whole(argv[i], v, 64, 1 << 20);
 			i++;
 		} else if (!strcmp(argv[i], "--out") && v) {
 			C.out = v;
@@ -1145,6 +1212,15 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		}
 		check_space();
 		scan_crashes();
+		if (C.engine == ENGINE_LIBFUZZER && !C.sync_dir && elapsed + 10 < C.seconds &&
+		    count_files(corpus, "") > C.corpus_max) {
+			stop_workers();
+			reduce_corpus(corpus);
+			elapsed = now_seconds() - C.start;
+			for (int k = 0; k < workers; k++)
+				C.pid[k] = start_worker(k, C.seconds - (int)elapsed);
+			continue;
+		}
 		struct progress pr;
 		read_progress(&pr);
 		if (pr.known)

@@ -63,10 +63,12 @@ static const struct command_usage {
     {"decode", "decode FILE\n    binary (fuzzer input, with its header) to text, on stdout\n"},
     {"dict", "dict\n    a fuzzer dictionary of operation and preemption records\n"},
     {"campaign", "campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
-		 "         [--corpus DIR] [--sync-dir SYNC --role main|secondary [--name NAME]]\n"
+		 "         [--corpus DIR] [--corpus-max N] [--sync-dir SYNC\n"
+		 "         --role main|secondary [--name NAME]]\n"
 		 "    parallel fuzzing seeded from --corpus (default: the corpus/ next to the\n"
 		 "    build); distinct findings in DIR/findings/, DIR/summary.txt; --sync-dir:\n"
-		 "    AFL++ instances of several campaigns (or machines) share their queues\n"},
+		 "    AFL++ instances of several campaigns (or machines) share their queues;\n"
+		 "    --corpus-max (default 4096): libFuzzer's corpus is reduced past it\n"},
     {"zoo", "zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv]\n"
 	    "    [--knobs=a,b] [--families=a,b] [--jobs N] [--fuzz-seeds regression|corpus]\n"
 	    "    [--pages N] [--regressions DIR] [--corpus DIR] [--work DIR] [--keep]\n"
