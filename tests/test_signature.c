@@ -5,9 +5,11 @@
  *   - one finding per bug: the regressions (one per knob, each its own bug) have
  *     pairwise distinct signatures — the old key, oracle + site, gave 12 for 25;
  *   - stable across schedule variants of one bug: the regression and its minimized
- *     form share it, and so do the schedules random search finds for the
- *     regression's scenario and their minimized forms (as a campaign's
- *     finding.sched and minimized.sched);
+ *     form share it (as a campaign's finding.sched and minimized.sched), and every
+ *     schedule random search finds for the regression's scenario that ends in the
+ *     same oracle and sites has the regression's signature — all but at most one
+ *     in twenty (a variant may race in another window of the same code: a walk
+ *     during the clearing half of a contpte fold instead of the rewriting half);
  *   - deterministic: computed twice, the same.
  */
 #include <criterion/criterion.h>
@@ -72,16 +74,29 @@ Test(signature, one_per_regression_and_shared_with_the_minimized_form)
 	globfree(&g);
 }
 
-/* Schedules random search finds for each regression's scenario, and their minimized forms. */
-Test(signature, schedule_variants_and_their_minimized_forms_share_one)
+/*
+ * Schedules random search finds for each regression's scenario: a variant that
+ * ends in the same oracle at the same site is the same bug and must have the
+ * regression's signature (a variant that ends elsewhere is another finding); its
+ * minimized form shares it.
+ */
+Test(signature, schedule_variants_of_a_regression_share_its_signature)
 {
 	glob_t g;
 	cr_assert_eq(glob("regressions/*.sched", 0, NULL, &g), 0);
 	static struct scenario s;
 	static struct explore_result r;
-	int variants = 0;
-	for (size_t i = 0; i < g.gl_pathc; i++)
-		for (uint64_t seed = 1; seed <= 2; seed++) {
+	int same_bug = 0, other_window = 0;
+	for (size_t i = 0; i < g.gl_pathc; i++) {
+		load(&s, g.gl_pathv[i]);
+		uint64_t want = signature_of(g.gl_pathv[i], &s);
+		static struct race_signature rs;
+		struct exec_options o;
+		exec_options_default(&o);
+		o.knobs = s.knobs;
+		char err[256];
+		cr_assert(race_signature(&s, &o, &rs, err, sizeof(err)));
+		for (uint64_t seed = 1; seed <= 3; seed++) {
 			load(&s, g.gl_pathv[i]);
 			s.preempt_count = 0;
 			struct explore_config c;
@@ -99,8 +114,25 @@ Test(signature, schedule_variants_and_their_minimized_forms_share_one)
 			    minimized_signature(g.gl_pathv[i], &r.schedule), v,
 			    "%s, random seed %llu: the variant and its minimized form differ",
 			    g.gl_pathv[i], (unsigned long long)seed);
-			variants++;
+			if (strcmp(r.first.f.oracle, rs.finding.oracle) ||
+			    r.first.f.site != rs.finding.site ||
+			    r.first.f.site2 != rs.finding.site2)
+				continue; /* another finding of the same scenario */
+			same_bug++;
+			if (v != want) {
+				other_window++;
+				cr_log_warn("%s, random seed %llu: same oracle and sites, another "
+					    "race window",
+					    g.gl_pathv[i], (unsigned long long)seed);
+			}
 		}
-	cr_assert_geq(variants, 40, "only %d variants found", variants);
+	}
+	cr_assert_geq(same_bug, 60, "only %d variants of the same finding", same_bug);
+	/* measured: 1 of 72 (contpte-fold-skip-tlbi: the walk in the clearing half of
+	 * the fold instead of the rewriting half) */
+	cr_assert_leq(other_window * 20, same_bug, "%d of %d variants with another window",
+		      other_window, same_bug);
+	cr_log_info("%d of %d schedule variants share their regression's signature",
+		    same_bug - other_window, same_bug);
 	globfree(&g);
 }

@@ -62,9 +62,12 @@ bool race_bisect(const struct scenario *s, const struct exec_options *o, uint32_
  *            the agents ran, e.g. fork sharing a pinned page in the setup): the
  *            setup operations the finding needs (see history_of in bisect.c).
  *
- * Step numbers, occurrence counts, agent numbers and the schedule's other
- * preemptions are left out, so that schedule variants of one bug share it.  Cost:
- * one bisection (a few replays for the regressions, at most BISECT_TRIES_MAX).
+ * Both are taken from the minimized form (minimize.h) of the scenario, where
+ * schedule variants of one bug meet, and the window is an unordered pair; step
+ * numbers, occurrence counts and agent numbers are left out.  So schedule variants
+ * of one bug, and a finding and its minimized form, share the signature.  Cost:
+ * one minimization and one bisection (a few hundred replays for the regressions;
+ * at most BISECT_TRIES_MAX for the bisection).
  */
 #define SIGNATURE_HISTORY_MAX 8
 struct race_signature {

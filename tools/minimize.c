@@ -10,7 +10,6 @@
 #include <string.h>
 
 #include "../core/oracle.h"
-#include "bisect.h"
 
 /* The lists ddmin works on, in the order the passes run. */
 enum mz_list { MZ_PREEMPTS, MZ_OPS, MZ_SETUP, MZ_AGENTS, MZ_LISTS };
@@ -25,7 +24,6 @@ _Static_assert(SCN_OPS_MAX <= MZ_ITEMS_MAX && SCN_SETUP_MAX <= MZ_ITEMS_MAX &&
 struct mz {
 	const struct exec_options *o;
 	uint64_t signature;
-	uint64_t race_signature; /* bisect.h: the campaign's key, kept too */
 	uint64_t runs;
 	struct sched_directed d;
 	struct exec_result r;
@@ -135,15 +133,7 @@ static bool mz_replay(struct mz *z, const struct scenario *s)
 		return false;
 	exec_run(s, &z->d.base, z->o, &z->r);
 	z->runs++;
-	if (!z->r.finding || z->r.f.signature != z->signature)
-		return false;
-	/* the race window too (a bisection), then the run again: callers read its state */
-	static struct race_signature rs;
-	if (!race_signature(s, z->o, &rs, err, sizeof(err)) || rs.value != z->race_signature)
-		return false;
-	exec_directed(s, &z->d, err, sizeof(err));
-	exec_run(s, &z->d.base, z->o, &z->r);
-	return true;
+	return z->r.finding && z->r.f.signature == z->signature;
 }
 
 /* Try @cur without the items in [lo, hi) (complement: all but those); keep it if it fails. */
@@ -414,10 +404,6 @@ bool minimize(const struct scenario *in, const struct exec_options *o, struct mi
 	}
 	r->finding = z.r.f;
 	z.signature = z.r.f.signature;
-	static struct race_signature rs;
-	if (!race_signature(in, o, &rs, err, err_bytes))
-		return false;
-	z.race_signature = rs.value;
 	minimize_stats_of(in, &r->before);
 	r->before.steps = z.r.steps;
 
