@@ -350,6 +350,28 @@ static FILE *open_out(const char *path)
 	return out;
 }
 
+/*
+ * The leading comment of a text scenario (a regression's story), without the "# ",
+ * into @buf; empty for a binary file or one without it.
+ */
+static void show_header(const char *path, char *buf, size_t buf_bytes)
+{
+	char line[512];
+	size_t len = 0;
+	buf[0] = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+		const char *text = line[1] == ' ' ? line + 2 : line + 1;
+		int n = snprintf(buf + len, buf_bytes - len, "%s", text);
+		if (n < 0 || (size_t)n >= buf_bytes - len)
+			break;
+		len += (size_t)n;
+	}
+	fclose(f);
+}
+
 static int cmd_show(int argc, char **argv)
 {
 	const char *path = NULL, *svg = NULL, *html = NULL, *knobs = NULL;
@@ -387,7 +409,9 @@ static int cmd_show(int argc, char **argv)
 	}
 	if (html) {
 		FILE *out = open_out(html);
-		show_html(&sh, title, out);
+		static char header[1 << 14];
+		show_header(path, header, sizeof(header));
+		show_html(&sh, title, header, out);
 		fclose(out);
 		printf("HTML written to %s\n", html);
 	}
