@@ -121,7 +121,7 @@ Test(signature, schedule_variants_of_a_regression_share_its_signature)
 			same_bug++;
 			if (v != want) {
 				other_window++;
-				cr_log_warn("%s, random seed %llu: same oracle and sites, another "
+				cr_log_info("%s, random seed %llu: same oracle and sites, another "
 					    "race window",
 					    g.gl_pathv[i], (unsigned long long)seed);
 			}
