@@ -1,8 +1,8 @@
 #!/bin/sh
 # A campaign on a full disk (CI, as root: it mounts a 64 KB tmpfs).  It must stop
 # with a message naming the path and the errno, exit 2, and report nothing
-# half-written as done: no empty summary.txt, no finding directory without its
-# files.  Not root: this test fails (it is not skipped); run it from .ci/run.
+# half-written as done: no empty summary.txt or other empty file, no finding
+# directory without its files.  Not root: this test fails (it is not skipped); run it from .ci/run.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
 if [ "$(id -u)" != 0 ]; then
@@ -23,6 +23,8 @@ rc=$?
 grep -q "cannot write $work/full/c.*: No space left on device" "$work/log" && ok ||
 	no "no message naming the path and errno: $(tr '\r' '\n' <"$work/log" | tail -2)"
 if [ -e "$work/full/c/summary.txt" ] && [ ! -s "$work/full/c/summary.txt" ]; then no "an empty summary.txt"; else ok; fi
+empty=$(find "$work/full/c" -type f -empty | wc -l)
+[ "$empty" = 0 ] && ok || no "$empty empty files left: $(find "$work/full/c" -type f -empty | head -3)"
 for d in "$work"/full/c/findings/*; do
 	[ -e "$d" ] || continue
 	case $d in *.tmp) continue ;; esac

@@ -193,16 +193,23 @@ static _Noreturn void write_failed(const char *path, int err)
 	exit(2);
 }
 
-/* Close @f, written at @path; any error on the way is a write failure. */
+/* Close @f, written at @path; any error on the way is a write failure (the file goes). */
 static void close_or_die(FILE *f, const char *path)
 {
-	int err = ferror(f) ? errno : 0;
-	if (fflush(f) && !err)
+	bool failed = ferror(f);
+	int err = errno;
+	if (fflush(f)) {
+		failed = true;
 		err = errno;
-	if (fclose(f) && !err)
+	}
+	if (fclose(f)) {
+		failed = true;
 		err = errno;
-	if (err)
+	}
+	if (failed) {
+		unlink(path); /* never a half-written file left as if it were done */
 		write_failed(path, err ? err : EIO);
+	}
 }
 
 static FILE *create_or_die(const char *path)
@@ -216,8 +223,12 @@ static FILE *create_or_die(const char *path)
 static void write_or_die(const char *path, const void *buf, size_t len)
 {
 	FILE *f = create_or_die(path);
-	if (fwrite(buf, 1, len, f) != len)
-		write_failed(path, errno ? errno : EIO);
+	if (fwrite(buf, 1, len, f) != len) {
+		int err = errno ? errno : EIO;
+		fclose(f);
+		unlink(path);
+		write_failed(path, err);
+	}
 	close_or_die(f, path);
 }
 
