@@ -18,23 +18,24 @@ cd "$work/clone" || exit 1
 export MAKEFLAGS=-j2
 export AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_AFFINITY=1
 
-# README command | how it is run | what the output must contain (grep -E; empty: exit 0)
+# README command ;; how it is run ;; what the output must contain (grep -E; empty:
+# exit 0).  " ;; " separates the fields: commands hold "|" and ";".
 table() {
 	cat <<'ROWS'
-make demo # builds (installs missing packages as root), finds the zap race, shows it|run|the same search with every knob off
-make test # unit tests, every regression replayed knob on and off, determinism|covered: .ci/run runs make test on the same tree just before|
-build/mmfuzz campaign --engine afl --jobs 2 --seconds 86400 --out ~/c --sync-dir /shared/sync --role main --knobs=zap-rmap-before-flush|covered: tests/afl-sync.sh runs a main and a secondary campaign through one sync directory|
-build/mmfuzz campaign --engine afl --jobs 2 --seconds 86400 --out ~/c --sync-dir /shared/sync --role secondary --knobs=zap-rmap-before-flush|covered: tests/afl-sync.sh|
-while sleep 600; do # on every machine, next to its campaign|covered: needs other machines over ssh; tests/afl-sync.sh syncs through one directory|
-for peer in fuzz1 fuzz2 fuzz3; do|covered: the rsync loop above|
-[ "$peer" = "$(hostname -s)" ] || rsync -a ~/sync/main-"$(hostname -s)" "$peer":sync/|covered: the rsync loop above|
-done|covered: the rsync loop above|
-make fuzz|run|
-mkdir -p seeds work && for f in corpus/*.sched; do build/mmfuzz encode $f -o seeds/$(basename $f .sched).bin; done|run|
-MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict work/ seeds/|short: MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict -max_total_time=120 work/ seeds/|==mmfuzz== FINDING lost-write
-make afl # AFL++: persistent target + structure-aware custom mutator|run|
-AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl|short: AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -V 120 -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl|
-MMFUZZ_KNOBS=zap-rmap-before-flush build/afl/mm_fuzzer_afl out/default/crashes/id:000000* # prints the finding and its .sched|run|==mmfuzz== FINDING lost-write
+make demo # builds (installs missing packages as root), finds the zap race, shows it ;; run ;; the same search with every knob off
+make test # unit tests, every regression replayed knob on and off, determinism ;; covered: .ci/run runs make test on the same tree just before ;;
+build/mmfuzz campaign --engine afl --jobs 2 --seconds 86400 --out ~/c --sync-dir /shared/sync --role main --knobs=zap-rmap-before-flush ;; covered: tests/afl-sync.sh runs a main and a secondary campaign through one sync directory ;;
+build/mmfuzz campaign --engine afl --jobs 2 --seconds 86400 --out ~/c --sync-dir /shared/sync --role secondary --knobs=zap-rmap-before-flush ;; covered: tests/afl-sync.sh ;;
+while sleep 600; do # on every machine, next to its campaign ;; covered: needs other machines over ssh; tests/afl-sync.sh syncs through one directory ;;
+for peer in fuzz1 fuzz2 fuzz3; do ;; covered: the rsync loop above ;;
+[ "$peer" = "$(hostname -s)" ] || rsync -a ~/sync/main-"$(hostname -s)" "$peer":sync/ ;; covered: the rsync loop above ;;
+done ;; covered: the rsync loop above ;;
+make fuzz ;; run ;;
+mkdir -p seeds work && for f in corpus/*.sched; do build/mmfuzz encode $f -o seeds/$(basename $f .sched).bin; done ;; run ;;
+MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict work/ seeds/ ;; short: MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict -max_total_time=120 work/ seeds/ ;; ==mmfuzz== FINDING lost-write
+make afl # AFL++: persistent target + structure-aware custom mutator ;; run ;;
+AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;; short: AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -V 120 -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;;
+MMFUZZ_KNOBS=zap-rmap-before-flush build/afl/mm_fuzzer_afl out/default/crashes/id:000000* # prints the finding and its .sched ;; run ;; ==mmfuzz== FINDING lost-write
 ROWS
 }
 
@@ -54,7 +55,7 @@ pass=0 fail=0
 [ "${1:-}" = --list ] && { cat "$work/commands"; exit 0; }
 ok() { pass=$((pass + 1)); }
 no() { fail=$((fail + 1)); echo "readme-commands: FAIL: $*"; }
-table | cut -d'|' -f1 | sed 's/  */ /g' | sort -u >"$work/rows"
+table | awk -F' ;; ' '{print $1}' | sed 's/  */ /g' | sort -u >"$work/rows"
 while IFS= read -r c; do
 	grep -qxF -- "$c" "$work/rows" && ok || no "README command without a test row: $c"
 done <"$work/commands"
@@ -63,8 +64,14 @@ while IFS= read -r c; do
 done <"$work/rows"
 
 n=0
-table | while IFS='|' read -r cmd how want; do
+table | while IFS= read -r row; do
 	n=$((n + 1))
+	row="$row " # a row may end in " ;;"
+	cmd=${row%% ;; *}
+	rest=${row#* ;; }
+	how=${rest%% ;; *}
+	want=${rest#* ;; }
+	want=${want% }
 	case $how in
 	covered:*) echo "readme-commands: not run here ($how): $cmd"; continue ;;
 	run) run=$cmd ;;
