@@ -87,6 +87,7 @@ test-tools: $(B)/mmfuzz
 	@tests/show.sh $(B)/mmfuzz
 	@tests/zoo.sh $(B)/mmfuzz
 	@tests/git-bisect-race.sh
+	@tests/cli.sh $(B)/mmfuzz
 test-determinism:
 	@$(MAKE) -s B=build/det-gcc-O0 CC=gcc OPT=-O0 build/det-gcc-O0/mmfuzz
 	@$(MAKE) -s B=build/det-clang-O2 CC=clang OPT=-O2 build/det-clang-O2/mmfuzz

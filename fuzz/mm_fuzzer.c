@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The fuzz target (libFuzzer; AFL++ through fuzz/afl_driver.c or libAFLDriver.a):
- * the input is a binary scenario+schedule (scn_decode is total,
- * so every input runs).  Knobs come from the environment (MMFUZZ_KNOBS=a,b), not
- * from the input, so one corpus serves every knob.  A finding prints the oracle,
- * the finding and the scenario as a .sched text, then aborts so that libFuzzer
+ * the input is a binary scenario+schedule: the header SCN_MAGIC, then any byte
+ * string (scn_decode is total, so every such input runs).  An input without the
+ * header is rejected (-1: libFuzzer never keeps it; AFL++ sees a clean run) rather
+ * than decoded as it is: then every corpus entry and every crash file is a file
+ * `mmfuzz replay`, `decode` and `minimize` recognise as a scenario, and the mutator
+ * (and its byte mutation, on the body only) never produces one without it.  Knobs come from the
+ * environment (MMFUZZ_KNOBS=a,b), not from the input, so one corpus serves every knob.  A finding
+ * prints the oracle, the finding and the scenario as a .sched text, then aborts so that libFuzzer
  * keeps the input as a crash.
  *
  * Feedback besides SanCov edge coverage: the interleaving features of
@@ -38,10 +42,12 @@
  * crossover), with libFuzzer's own byte mutation mixed in now and then.
  * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
+#include <errno.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../core/knobs.h"
 #define XXH_INLINE_ALL
@@ -107,6 +113,7 @@ static void counters_flush(void)
 #endif
 
 static uint32_t knobs;
+static const char *crash_dir; /* MMFUZZ_CRASH_DIR, see crash_save() */
 static uint32_t focus_pages = 4;
 static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
@@ -194,6 +201,9 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	bytes_only = mutator && !strcmp(mutator, "bytes");
+	crash_dir = getenv("MMFUZZ_CRASH_DIR");
+	if (crash_dir && !*crash_dir)
+		crash_dir = NULL;
 	return 0;
 }
 
@@ -203,7 +213,7 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 	if (!LLVMFuzzerMutate)
 		return mut_mutate(data, size, max_size, seed, NULL, 0, NULL);
 	if (bytes_only)
-		return LLVMFuzzerMutate(data, size, max_size);
+		return mut_bytes_body(data, size, max_size, LLVMFuzzerMutate);
 	return mut_mutate(data, size, max_size, seed, NULL, 0, LLVMFuzzerMutate);
 }
 
@@ -238,6 +248,47 @@ static void interleaving_features(void)
 	sched_feedback(feedback, count_feature, NULL);
 }
 
+/*
+ * MMFUZZ_CRASH_DIR=DIR (campaigns): a finding does not abort.  The input is
+ * written to DIR/finding-HASH (a temporary name, then renamed: a crash file is
+ * complete) and rejected, and the worker goes on: no restart, which re-ran its
+ * whole corpus.  At most CRASHES_PER_KEY files per oracle + sites and CRASHES_MAX
+ * per process (a knob makes most mutants of a racing input race too).
+ */
+#define CRASHES_PER_KEY 8
+#define CRASHES_MAX	256
+static const uint8_t *input_data;
+static size_t input_size;
+
+/* True when the finding was saved and the input should be rejected, not aborted on. */
+static bool crash_save(const struct exec_result *r)
+{
+	static uint64_t keys[CRASHES_MAX];
+	static int count;
+	int same = 0;
+	if (!crash_dir)
+		return false;
+	for (int i = 0; i < count; i++)
+		same += keys[i] == r->f.signature;
+	if (same >= CRASHES_PER_KEY || count == CRASHES_MAX)
+		return true; /* enough of this one: dropped */
+	char path[4096], tmp[4200];
+	snprintf(path, sizeof(path), "%s/finding-%016llx", crash_dir,
+		 (unsigned long long)XXH3_64bits(input_data, input_size));
+	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, count);
+	FILE *f = fopen(tmp, "wb");
+	bool ok = f && fwrite(input_data, 1, input_size, f) == input_size;
+	if (f)
+		ok &= fclose(f) == 0;
+	if (!ok || rename(tmp, path)) {
+		fprintf(stderr, "==mmfuzz== cannot write %s: %s\n", tmp, strerror(errno));
+		unlink(tmp);
+		return false; /* abort: the engine keeps it */
+	}
+	keys[count++] = r->f.signature;
+	return true;
+}
+
 /* @run: which of the input's executions found it (1: its own schedule, then random). */
 static void report(struct scenario *s, const struct exec_result *r, int run)
 {
@@ -259,18 +310,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct exec_result r;
 	static struct sched_random rnd;
 	static struct exec_recorder rec;
+	if (!scn_is_binary(data, size))
+		return -1; /* not a scenario file (see the top): never kept, never a crash */
 	scn_decode(&s, data, size);
 	focus(&s);
 	s.knobs = knobs;
-	exec_directed_lenient(&s, &d);
+	/* the schedule as it runs is the one reported: replay accepts it as it is */
+	exec_drop_inapplicable(&s);
+	if (!exec_directed(&s, &d, NULL, 0))
+		SCHED_ASSERT(!"a preemption left that does not apply");
 	struct exec_options o;
 	exec_options_default(&o);
 	o.knobs = knobs;
 	exec_run(&s, &d.base, &o, &r);
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
-	if (r.finding)
+	input_data = data;
+	input_size = size;
+	if (r.finding) {
+		if (crash_save(&r))
+			return -1;
 		report(&s, &r, 1);
+	}
 	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
 	exec_recorder_init(&rec, &rnd.base);
 	for (int i = 0; i < random_runs; i++) {
@@ -280,6 +341,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			/* the schedule the random policy took, as directed preemptions */
 			s.preempt_count = rec.count;
 			memcpy(s.preempt, rec.preempt, sizeof(rec.preempt));
+			if (crash_save(&r))
+				return -1;
 			report(&s, &r, 2 + i);
 		}
 	}

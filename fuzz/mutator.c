@@ -389,13 +389,21 @@ static size_t encode_or_keep(const struct scenario *s, uint8_t *data, size_t siz
 	return n;
 }
 
+size_t mut_bytes_body(uint8_t *data, size_t size, size_t max_size, mut_bytes_fn bytes)
+{
+	if (!scn_is_binary(data, size) || max_size <= SCN_MAGIC_BYTES)
+		return bytes(data, size, max_size);
+	return SCN_MAGIC_BYTES +
+	       bytes(data + SCN_MAGIC_BYTES, size - SCN_MAGIC_BYTES, max_size - SCN_MAGIC_BYTES);
+}
+
 size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, const uint8_t *other,
 		  size_t other_size, mut_bytes_fn bytes)
 {
 	static struct scenario s, o;
 	uint64_t rng = seed;
 	if (bytes && below(&rng, 8) == 0)
-		return bytes(data, size, max_size);
+		return mut_bytes_body(data, size, max_size, bytes);
 	scn_decode(&s, data, size);
 	if (other)
 		scn_decode(&o, other, other_size);

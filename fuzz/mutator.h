@@ -73,6 +73,8 @@ typedef size_t (*mut_bytes_fn)(uint8_t *data, size_t size, size_t max_size);
  * (<= max_size, > 0 unless max_size is too small for any scenario).  @other, when
  * not NULL, is a second input for crossover.
  */
+/* @bytes on the body of the input only: a byte mutation never breaks SCN_MAGIC. */
+size_t mut_bytes_body(uint8_t *data, size_t size, size_t max_size, mut_bytes_fn bytes);
 size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, const uint8_t *other,
 		  size_t other_size, mut_bytes_fn bytes);
 

@@ -1,35 +1,69 @@
 #!/bin/sh
-# Campaign smoke test (CI): `mmfuzz campaign` with one libFuzzer worker and the zap
-# knob must write exactly one finding whose finding.sched and minimized.sched
-# replay to lost-write;
-# a second run on the same directory resumes (corpus kept) and still reports one
-# distinct finding.  Needs `make` and `make fuzz`.
+# Campaign smoke test (CI; needs `make` and `make fuzz`).  Run from another
+# directory than the repository root, `mmfuzz campaign` with libFuzzer (fork mode,
+# one job) and the zap knob must:
+#   - say where it seeds from (the repository's corpus/, found next to the binary);
+#   - write at least one finding, every one lost-write, whose finding.sched,
+#     minimized.sched and input (binary, folded) all replay to it, with one
+#     signature — the directory's name — for the finding and its minimized form;
+#   - list each finding in summary.txt with its replay command;
+#   - resume on the same DIR: the corpus reduced, the findings still listed;
+#   - refuse an --out whose corpus would be the source corpus (or inside it);
+#   - on SIGHUP, stop every worker, process the crashes and write the summary.
 set -u
+repo=$(cd "$(dirname "$0")/.." && pwd)
+bin=$repo/build/mmfuzz
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
-build/mmfuzz campaign --engine libfuzzer --jobs 1 --seconds 30 --out "$work/c" \
-	--knobs=zap-rmap-before-flush >"$work/log" 2>&1
-n=$(ls "$work/c/findings" | wc -l)
-if [ "$n" != 1 ]; then
-	tr '\r' '\n' <"$work/log" | tail -5
-	echo "campaign-smoke: $n findings, expected 1: 0 passed, 1 failed"
-	exit 1
-fi
-if ! build/mmfuzz replay "$work"/c/findings/*/finding.sched | grep -q "FINDING lost-write"; then
-	echo "campaign-smoke: the finding does not replay: 0 passed, 1 failed"
-	exit 1
-fi
-if ! build/mmfuzz replay --strict "$work"/c/findings/*/minimized.sched | grep -q "FINDING lost-write"; then
-	echo "campaign-smoke: the minimized finding does not replay: 0 passed, 1 failed"
-	exit 1
-fi
+cd "$work" || exit 1
+pass=0 fail=0
+ok() { pass=$((pass + 1)); }
+no() { fail=$((fail + 1)); echo "campaign-smoke: FAIL: $*"; }
+knob=zap-rmap-before-flush
+
+"$bin" campaign --engine libfuzzer --jobs 1 --seconds 30 --out "$work/c" --knobs=$knob >"$work/log" 2>&1
+grep -q "seeding from $repo/corpus (" "$work/log" && ok || no "does not say it seeds from $repo/corpus"
+n=$(ls "$work/c/findings" | grep -vc '\.tmp$')
+[ "$n" -ge 1 ] && ok || { tr '\r' '\n' <"$work/log" | tail -5; no "no finding"; }
+for d in "$work"/c/findings/*; do
+	sig=$(basename "$d")
+	a=$("$bin" replay "$d/finding.sched" | awk '/signature:/{print $2}')
+	b=$("$bin" replay --strict "$d/minimized.sched" | awk '/signature:/{print $2}')
+	"$bin" replay "$d/finding.sched" | grep -q "FINDING lost-write" && ok || no "$sig: finding.sched"
+	[ "$a" = "$sig" ] && [ "$b" = "$sig" ] && ok || no "$sig: finding $a, minimized $b"
+	"$bin" replay --knobs=$knob "$d/input" | grep -q "FINDING lost-write" && ok || no "$sig: input does not replay"
+	"$bin" minimize --knobs=$knob "$d/input" -o "$work/m.sched" >/dev/null && ok || no "$sig: input does not minimize"
+	grep -q "^$sig .*lost-write" "$work/c/summary.txt" && grep -q "replay: .*$sig/finding.sched" "$work/c/summary.txt" &&
+		ok || no "$sig: not in summary.txt"
+done
+
 corpus=$(ls "$work/c/corpus" | wc -l)
-build/mmfuzz campaign --engine libfuzzer --jobs 1 --seconds 5 --out "$work/c" \
-	--knobs=zap-rmap-before-flush >"$work/log2" 2>&1
-if [ "$(ls "$work/c/findings" | wc -l)" != 1 ] || [ "$(ls "$work/c/corpus" | wc -l)" -lt "$corpus" ] ||
-	! grep -q "1 distinct findings" "$work/c/summary.txt"; then
-	tr '\r' '\n' <"$work/log2" | tail -5
-	echo "campaign-smoke: resuming lost the corpus or the findings: 1 passed, 1 failed"
-	exit 1
+"$bin" campaign --engine libfuzzer --jobs 1 --seconds 5 --out "$work/c" --knobs=$knob >"$work/log2" 2>&1
+grep -q "corpus reduced from $corpus to" "$work/log2" && ok || no "resume: corpus not reduced: $(grep corpus "$work/log2" | head -2)"
+for d in "$work"/c/findings/*; do
+	grep -q "^$(basename "$d") " "$work/c/summary.txt" && ok || no "resume: $(basename "$d") not listed"
+done
+
+"$bin" campaign --engine libfuzzer --jobs 1 --seconds 5 --out "$repo" >"$work/log3" 2>&1
+[ $? = 2 ] && grep -q "seed corpus" "$work/log3" && ok || no "--out the repository (its corpus/ is the seeds) not refused"
+"$bin" campaign --engine libfuzzer --jobs 1 --seconds 5 --out "$repo/corpus/x" >"$work/log3" 2>&1
+[ $? = 2 ] && [ ! -e "$repo/corpus/x" ] && ok || { no "--out inside corpus/ not refused"; rm -rf "$repo/corpus/x"; }
+
+# SIGHUP: the terminal closed
+"$bin" campaign --engine libfuzzer --jobs 1 --seconds 120 --out "$work/h" --knobs=$knob >"$work/log4" 2>&1 &
+pid=$!
+sleep 6
+kill -HUP $pid
+t=0
+while kill -0 $pid 2>/dev/null && [ $t -lt 30 ]; do sleep 1; t=$((t + 1)); done
+if kill -0 $pid 2>/dev/null; then
+	no "SIGHUP: still running after 30 s"
+	kill -TERM $pid
 fi
-echo "campaign-smoke: 2 passed, 0 failed"
+wait $pid
+[ -s "$work/h/summary.txt" ] && grep -q "^stopped:" "$work/log4" && ok || no "SIGHUP: no summary"
+sleep 1
+if pgrep -f "$work/h" >/dev/null; then no "SIGHUP: workers left running"; else ok; fi
+
+echo "campaign-smoke: $pass passed, $fail failed"
+[ $fail = 0 ]

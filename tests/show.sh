@@ -1,7 +1,9 @@
 #!/bin/sh
 # mmfuzz show over every regression: the story names the verdict and marks the
 # violating access, the SVG is well-formed XML (xmllint) with one lane per agent and
-# the violation ringed, the HTML page embeds it; bad input exits 2.
+# the violation ringed, arrows routed at right angles (never a straight line over
+# labels), the violation row numbered; the HTML page embeds it and tells the
+# regression's story (its header comment); bad input exits 2.
 set -u
 bin=${1:-build/mmfuzz}
 tmp=$(mktemp -d)
@@ -22,6 +24,14 @@ for f in regressions/*.sched; do
 	grep -q 'stroke="#c00000"' "$tmp/a.svg" || fail "$f: no ringed violation in the SVG"
 	grep -q 'marker-end=' "$tmp/a.svg" || fail "$f: no arrow in the SVG"
 	grep -q '<svg xmlns' "$tmp/a.html" || fail "$f: the HTML does not embed the SVG"
+	grep -q "The regression's story" "$tmp/a.html" && grep -q '^Upstream:' "$tmp/a.html" ||
+		fail "$f: the HTML page does not tell the regression's story"
+	grep -q '<line ' "$tmp/a.svg" && fail "$f: a straight arrow (may cross labels)"
+	step=$("$bin" replay "$f" | sed -n 's/^  step: *\([0-9]*\)$/\1/p')
+	if grep -q ": $oracle  &lt;- violation</text>" "$tmp/a.svg" &&
+		! grep -q "fill=\"#c00000\">$step</text>" "$tmp/a.svg"; then
+		fail "$f: the verdict row has no step number ($step)"
+	fi
 	n=$((n + 1))
 done
 [ "$n" -ge 2 ] || fail "no regressions"

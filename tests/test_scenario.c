@@ -763,8 +763,8 @@ Test(scenario_codec, sections_are_framed)
 	parse_ok(&s, header_example);
 	cr_assert_gt(s.setup_count, 1);
 	n = scn_encode(&s, buf, sizeof(buf));
-	/* knobs varint, expect byte, expect site (length + chars), then the setup length */
-	at = 0;
+	/* header, knobs varint, expect byte, expect site (length + chars), then the setup length */
+	at = SCN_MAGIC_BYTES;
 	while (buf[at] & 0x80)
 		at++;
 	at += 2 + buf[at + 2] + 1;
@@ -780,6 +780,23 @@ Test(scenario_codec, sections_are_framed)
 		cr_expect_eq(memcmp(&m.ops[i], &s.ops[i], sizeof(s.ops[i])), 0);
 	for (int i = 0; i < s.preempt_count; i++)
 		cr_expect_eq(memcmp(&m.preempt[i], &s.preempt[i], sizeof(s.preempt[i])), 0);
+}
+
+/* The binary form starts with SCN_MAGIC; a body without it decodes the same (old inputs). */
+Test(scenario_codec, binary_header)
+{
+	struct scenario s, m;
+	uint8_t buf[SCN_ENCODED_MAX];
+	size_t n;
+
+	parse_ok(&s, header_example);
+	n = scn_encode(&s, buf, sizeof(buf));
+	cr_assert(scn_is_binary(buf, n));
+	cr_assert_eq(memcmp(buf, "\x7fmmf", 4), 0);
+	scn_decode(&m, buf + SCN_MAGIC_BYTES, n - SCN_MAGIC_BYTES);
+	cr_expect(scn_equal(&s, &m));
+	cr_expect(!scn_is_binary((const uint8_t *)"mmfuzz-sched 1\n", 15));
+	cr_expect(!scn_is_binary(buf, 3));
 }
 
 Test(scenario_codec, decode_is_total)

@@ -5,7 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "minimize.h"
 #include "trace_print.h"
+#define XXH_INLINE_ALL
+#include <xxhash.h>
 
 /* The failing run, kept: every candidate replay overwrites the scheduler's trace. */
 static struct sched_trace_entry failing[SCHED_TRACE_MAX];
@@ -250,4 +253,122 @@ bool race_bisect(const struct scenario *s, const struct exec_options *o, uint32_
 		 "(%llu tried)",
 		 (unsigned long long)r->tried);
 	return false;
+}
+
+/* ---- signatures ------------------------------------------------------------------ */
+
+/* Add @item to the sorted set @set (at most SIGNATURE_HISTORY_MAX strings). */
+static void set_add(char set[][SCN_NAME_BYTES], int *count, const char *item)
+{
+	int i = 0;
+	while (i < *count && strcmp(set[i], item) < 0)
+		i++;
+	if ((i < *count && !strcmp(set[i], item)) || *count == SIGNATURE_HISTORY_MAX)
+		return;
+	memmove(&set[i + 1], &set[i], sizeof(set[0]) * (size_t)(*count - i));
+	snprintf(set[i], sizeof(set[i]), "%s", item);
+	(*count)++;
+}
+
+/*
+ * The history of a finding without a window: the state was wrong before the agents
+ * ran (fork shared a pinned page, a read-only pin did not unshare, mprotect left a
+ * pinned page to be copied on write), so no swap of two events cures it.  The
+ * cause is then the setup: the setup lines without which the same finding (oracle
+ * and site) goes away, each as its operation and protection ("fork", "pin rw",
+ * "mprotect r": no CPU, process or address, which schedule variants and the
+ * harness's address folding change), as a sorted set.  One replay per setup line.
+ */
+static void history_of(const struct scenario *s, const struct exec_options *o,
+		       const struct sched_finding *f, struct race_signature *sig)
+{
+	static struct scenario less;
+	static struct exec_result run;
+	static char set[SIGNATURE_HISTORY_MAX][SCN_NAME_BYTES];
+	int count = 0;
+	char err[128], item[SCN_NAME_BYTES];
+	for (int i = 0; i < s->setup_count; i++) {
+		less = *s;
+		memmove(&less.setup[i], &less.setup[i + 1],
+			sizeof(less.setup[0]) * (size_t)(less.setup_count - i - 1));
+		less.setup_count--;
+		if (exec_directed(&less, &d, err, sizeof(err))) {
+			exec_run(&less, &d.base, o, &run);
+			if (run.finding && !strcmp(run.f.oracle, f->oracle) &&
+			    run.f.site == f->site)
+				continue; /* not needed for this finding */
+		}
+		const struct scn_op *op = &s->setup[i];
+		snprintf(item, sizeof(item), "%s%s", scn_op_table[op->kind].name,
+			 scn_op_table[op->kind].fields & SCN_F_PROT ? op->write ? " rw" : " r"
+								    : "");
+		set_add(set, &count, item);
+	}
+	size_t len = 0;
+	for (int i = 0; i < count; i++) {
+		int w = snprintf(sig->history + len, sizeof(sig->history) - len, "%s%s",
+				 i ? ", " : "", set[i]);
+		if (w < 0 || (size_t)w >= sizeof(sig->history) - len)
+			break;
+		len += (size_t)w;
+	}
+}
+
+/* Trim "function:label#3" to "function:label". */
+static void site_of(const char *event_site, char *out, size_t out_bytes)
+{
+	snprintf(out, out_bytes, "%s", event_site);
+	out[strcspn(out, "#")] = 0;
+}
+
+bool race_signature(const struct scenario *s, const struct exec_options *o,
+		    struct race_signature *sig, char *err, size_t err_bytes)
+{
+	static struct bisect_result br;
+	static struct minimize_result mr;
+	char why[256];
+	memset(sig, 0, sizeof(*sig));
+	/*
+	 * The minimized form first: schedule variants of one bug differ in where the
+	 * other party had got to, so their first curing pair differs too; minimized,
+	 * they come down to the same interleaving (measured: 48 random-search variants
+	 * of 6 knobs, one window per knob).  minimize() is a fixpoint on its result,
+	 * so a finding and its minimized form share the signature.
+	 */
+	if (minimize(s, o, &mr, why, sizeof(why)))
+		s = &mr.out;
+	if (!race_bisect(s, o, 0, 0, &br, why, sizeof(why))) {
+		if (!br.finding.oracle) { /* did not apply, or clean: no finding at all */
+			snprintf(err, err_bytes, "%s", why);
+			return false;
+		}
+		history_of(s, o, &br.finding, sig);
+	} else {
+		/* an unordered pair: which of the two ran first is the schedule's choice */
+		const struct bisect_event *a = &br.first, *b = &br.second;
+		if (strcmp(a->site, b->site) > 0) {
+			a = &br.second;
+			b = &br.first;
+		}
+		sig->window = true;
+		site_of(a->site, sig->first, sizeof(sig->first));
+		site_of(b->site, sig->second, sizeof(sig->second));
+	}
+	sig->finding = br.finding;
+	const struct sched_finding *f = &sig->finding;
+	char key[sizeof(sig->history) + 4 * SCN_NAME_BYTES + 64];
+	int n =
+	    snprintf(key, sizeof(key), "%s|%s|%s|%s|%s|%s", f->oracle, f->site ? f->site->name : "",
+		     f->site2 ? f->site2->name : "", sig->window ? "window" : "history",
+		     sig->window ? sig->first : sig->history, sig->window ? sig->second : "");
+	sig->value = XXH3_64bits(key, n < (int)sizeof(key) ? (size_t)n : sizeof(key) - 1);
+	return true;
+}
+
+void race_signature_cause(const struct race_signature *sig, char *buf, size_t buf_bytes)
+{
+	if (sig->window)
+		snprintf(buf, buf_bytes, "window %s <-> %s", sig->first, sig->second);
+	else
+		snprintf(buf, buf_bytes, "history %s", *sig->history ? sig->history : "-");
 }

@@ -50,4 +50,39 @@ struct bisect_result {
 bool race_bisect(const struct scenario *s, const struct exec_options *o, uint32_t good,
 		 uint32_t bad, struct bisect_result *r, char *err, size_t err_bytes);
 
+/*
+ * A finding's signature, the campaign's deduplication key: one per bug, as a
+ * kernel developer tells bugs apart.  Oracle and site say what broke and where it
+ * was seen; many bugs end at the same check (a pinned page read by the device, the
+ * final sync), so the signature also names the cause:
+ *
+ *   window   the race window bisect finds: the sites (without occurrence numbers)
+ *            of the two conflicting events whose order decides the outcome;
+ *   history  for a finding no swap of two events cures (the state was wrong before
+ *            the agents ran, e.g. fork sharing a pinned page in the setup): the
+ *            setup operations the finding needs (see history_of in bisect.c).
+ *
+ * Both are taken from the minimized form (minimize.h) of the scenario, where
+ * schedule variants of one bug meet, and the window is an unordered pair; step
+ * numbers, occurrence counts and agent numbers are left out.  So schedule variants
+ * of one bug, and a finding and its minimized form, share the signature.  Cost:
+ * one minimization and one bisection (a few hundred replays for the regressions;
+ * at most BISECT_TRIES_MAX for the bisection).
+ */
+#define SIGNATURE_HISTORY_MAX 8
+struct race_signature {
+	uint64_t value;
+	bool window; /* else history */
+	struct sched_finding finding;
+	char first[SCN_NAME_BYTES], second[SCN_NAME_BYTES];   /* window: the two sites */
+	char history[SIGNATURE_HISTORY_MAX * SCN_NAME_BYTES]; /* "a, b, c" */
+};
+
+/* False, with a message in err, when @s does not apply or replays clean. */
+bool race_signature(const struct scenario *s, const struct exec_options *o,
+		    struct race_signature *sig, char *err, size_t err_bytes);
+
+/* "window first <-> second" or "history a, b, c", for reports. */
+void race_signature_cause(const struct race_signature *sig, char *buf, size_t buf_bytes);
+
 #endif

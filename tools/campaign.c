@@ -3,26 +3,41 @@
  * mmfuzz campaign: parallel fuzzing with a live progress line, crash replay to
  * signatures, deduplication, and one directory per distinct finding.
  *
- *   DIR/corpus/              the shared libFuzzer corpus (seeded from the .sched files of corpus/)
+ *   DIR/corpus/              the shared libFuzzer corpus (seeded from the .sched files of
+ *                            --corpus, default the corpus/ of the source tree or
+ *                            install next to this executable; never inside it)
  *   DIR/afl/                 AFL++ output (-M main, -S secN), resumed on a rerun;
  *                            with --sync-dir SYNC, SYNC instead (see below)
  *   DIR/crashes/             libFuzzer crash inputs (AFL++ keeps its own)
  *   DIR/logs/                one log per worker
- *   DIR/findings/SIG/        input (the crashing bytes), finding.sched (the scenario
- *                            as the harness ran it, with its expect line: replays
- *                            with `mmfuzz replay`), minimized.sched (the same finding
- *                            through `mmfuzz minimize`), finding.txt (oracle, site, message)
- *   DIR/summary.txt          per signature: oracle, site, crashes, first input
+ *   DIR/findings/SIG/        input (the scenario as the harness ran it, addresses
+ *                            folded, in binary form: replays with `mmfuzz replay`,
+ *                            minimizes), crash (the engine's raw bytes), finding.sched
+ *                            (the same as text, with its expect line), minimized.sched
+ *                            (through `mmfuzz minimize`), finding.txt (oracle, sites,
+ *                            signature, first seen, the replay command).  Written
+ *                            into SIG.tmp and renamed: a directory SIG is complete.
+ *   DIR/summary.txt          per finding: signature, oracle, sites, cause, crashes,
+ *                            first seen, the command to replay it (written to
+ *                            summary.txt.tmp and renamed)
  *
  * Workers are the engines' own binaries (build/fuzz/mm_fuzzer,
- * build/afl/mm_fuzzer_afl next to this executable).  A libFuzzer worker stops at its
- * first crash: the campaign starts it again with the next seed while time is left.
- * Every crash input is run once through the harness (file mode), which prints the
- * scenario it ran; that scenario is replayed here in-process to get the finding's
- * signature (oracle + sites), the deduplication key.  Ctrl-C (or SIGTERM) stops the
- * workers, then processes the crashes and writes the summary.  Rerunning with the
- * same DIR resumes: the corpus and AFL++ queues stay, findings already written are
- * kept and not rewritten.
+ * build/afl/mm_fuzzer_afl next to this executable).  libFuzzer workers do not stop
+ * at a finding: the harness saves the input in DIR/crashes (MMFUZZ_CRASH_DIR, see
+ * fuzz/mm_fuzzer.c) and goes on, where a worker restarted after each crash re-ran
+ * its whole corpus (about a third of its time).  libFuzzer's own fork mode
+ * (-fork=N -ignore_crashes=1) was measured here first: 80-240 execs/s against
+ * about 800 for restarted workers, and no finding in 35 s (bench/campaign.txt).
+ * A worker that dies anyway (a real crash) is restarted.  A resumed campaign first
+ * reduces its corpus with -set_cover_merge=1.  Every crash input is run once through the harness
+ * (file mode), which prints the scenario it ran; that scenario is replayed here in-process to get
+ * the finding's signature (bisect.h: oracle, site and the race window), the deduplication key.  A
+ * crash is remembered by its content, not its path: AFL++ renames crashes/ to crashes.DATE on
+ * resume, and those are scanned too.  SIGINT, SIGTERM and SIGHUP (the terminal closed) stop the
+ * workers, then the crashes are processed and the summary written; the workers also get SIGTERM if
+ * the campaign dies.  Rerunning with the same DIR resumes: the corpus and AFL++
+ * queues stay, findings already written are kept, listed and not rewritten.  Any
+ * failed write (a full disk) stops the campaign: the path and errno, exit 2.
  *
  * Several machines (--sync-dir SYNC --role main|secondary [--name NAME]): every
  * campaign runs its AFL++ instances with -o SYNC, a directory all of them see (a
@@ -56,13 +71,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "bisect.h"
 #include "exec.h"
 #include "engine.h"
 #include "minimize.h"
@@ -70,11 +88,14 @@
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
-#define JOBS_MAX     32
-#define FINDINGS_MAX 256
-#define PATH_BYTES   1024
-#define SEEN_SLOTS   32768 /* crash files remembered; 3/4 of it is the bound */
-#define SOURCES_MAX  64	   /* instances whose crash counts the summary lists */
+#define JOBS_MAX       32
+#define FINDINGS_MAX   256
+#define PATH_BYTES     1024
+#define SEEN_SLOTS     32768 /* crash files remembered; 3/4 of it is the bound */
+#define SOURCES_MAX    64    /* instances whose crash counts the summary lists */
+#define PATH_MAX_BYTES 4096  /* realpath() results */
+/* --corpus-max: 2 minutes of 2 workers grew the corpus to 19k files before */
+#define CORPUS_MAX_DEFAULT 4096
 
 /*
  * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
@@ -92,7 +113,10 @@ struct finding_entry {
 	uint64_t signature;
 	char oracle[32];
 	char site[64];
+	char site2[64];
+	char cause[256];
 	int crashes;
+	double first_seconds; /* into the campaign that first saw it; -1: an earlier run */
 	char first[PATH_BYTES];
 };
 
@@ -102,7 +126,12 @@ static struct {
 	int seconds;
 	const char *out;
 	const char *knobs;
-	const char *sync_dir; /* --sync-dir: AFL++'s -o (or libFuzzer's corpus), shared */
+	const char *sync_dir;	/* --sync-dir: AFL++'s -o (or libFuzzer's corpus), shared */
+	char seeds[PATH_BYTES]; /* --corpus, or the default (see find_seeds) */
+	bool replaying;		/* spawn() runs the harness on one crash: it must abort */
+	int corpus_max;		/* --corpus-max: libFuzzer's corpus is reduced past it */
+	int reductions;
+	double start;
 	enum role role;
 	char id[ID_BYTES];	     /* host[-name] in instance names; empty without --sync-dir */
 	char bindir[PATH_BYTES / 2]; /* room for the suffixes in PATH_BYTES */
@@ -154,6 +183,55 @@ static void path_join(char *buf, const char *a, const char *b)
 	pathf(buf, "%s/%s", a, b);
 }
 
+static void stop_workers(void);
+
+/* A write failed: say which file and why, stop the workers, exit 2. */
+static _Noreturn void write_failed(const char *path, int err)
+{
+	fprintf(stderr, "\nmmfuzz campaign: cannot write %s: %s\n", path, strerror(err));
+	stop_workers();
+	exit(2);
+}
+
+/* Close @f, written at @path; any error on the way is a write failure (the file goes). */
+static void close_or_die(FILE *f, const char *path)
+{
+	bool failed = ferror(f);
+	int err = errno;
+	if (fflush(f)) {
+		failed = true;
+		err = errno;
+	}
+	if (fclose(f)) {
+		failed = true;
+		err = errno;
+	}
+	if (failed) {
+		unlink(path); /* never a half-written file left as if it were done */
+		write_failed(path, err ? err : EIO);
+	}
+}
+
+static FILE *create_or_die(const char *path)
+{
+	FILE *f = fopen(path, "wb");
+	if (!f)
+		write_failed(path, errno);
+	return f;
+}
+
+static void write_or_die(const char *path, const void *buf, size_t len)
+{
+	FILE *f = create_or_die(path);
+	if (fwrite(buf, 1, len, f) != len) {
+		int err = errno ? errno : EIO;
+		fclose(f);
+		unlink(path);
+		write_failed(path, err);
+	}
+	close_or_die(f, path);
+}
+
 static int mkdirs(const char *dir, const char *sub)
 {
 	char p[PATH_BYTES];
@@ -178,14 +256,18 @@ static int count_files(const char *dir, const char *prefix)
 	return n;
 }
 
-/* Seeds: the .sched files of corpus/ in binary form, when DIR/corpus is empty. */
-static void seed_corpus(const char *corpus_dir)
+/*
+ * Seeds: the .sched files of C.seeds in binary form, when DIR/corpus is empty.
+ * Returns how many seed files were written.
+ */
+static int seed_corpus(const char *corpus_dir)
 {
+	int written = 0;
 	if (count_files(corpus_dir, ""))
-		return;
-	DIR *d = opendir("corpus");
+		return 0;
+	DIR *d = opendir(C.seeds);
 	if (!d)
-		return;
+		return 0;
 	for (struct dirent *e; (e = readdir(d));) {
 		size_t n = strlen(e->d_name);
 		if (n < 7 || strcmp(e->d_name + n - 6, ".sched"))
@@ -193,18 +275,71 @@ static void seed_corpus(const char *corpus_dir)
 		static struct scenario s;
 		char in[PATH_BYTES], out[PATH_BYTES], err[256];
 		uint8_t buf[SCN_ENCODED_MAX];
-		path_join(in, "corpus", e->d_name);
-		if (!scn_load(&s, in, err, sizeof(err)))
+		path_join(in, C.seeds, e->d_name);
+		if (!scn_load(&s, in, err, sizeof(err))) {
+			fprintf(stderr, "mmfuzz campaign: seed skipped: %s\n", err);
 			continue;
+		}
 		size_t len = scn_encode(&s, buf, sizeof(buf));
 		pathf(out, "%s/%.*s.bin", corpus_dir, (int)(n - 6), e->d_name);
-		FILE *f = fopen(out, "wb");
-		if (f) {
-			fwrite(buf, 1, len, f);
-			fclose(f);
-		}
+		write_or_die(out, buf, len);
+		written++;
 	}
 	closedir(d);
+	return written;
+}
+
+/*
+ * The seed corpus when --corpus is not given: the corpus/ of the source tree
+ * (this executable is build/mmfuzz) or of an install (bin/mmfuzz,
+ * share/mmfuzz/corpus) — never the current directory's, so a campaign finds its
+ * seeds wherever it is run from.
+ */
+static bool find_seeds(void)
+{
+	const char *tries[] = {"%s/../corpus", "%s/../share/mmfuzz/corpus"};
+	for (size_t i = 0; i < sizeof(tries) / sizeof(tries[0]); i++) {
+		char p[PATH_BYTES];
+		struct stat st;
+		pathf(p, tries[i], C.bindir);
+		if (!stat(p, &st) && S_ISDIR(st.st_mode) && realpath(p, C.seeds))
+			return true;
+	}
+	return false;
+}
+
+/* realpath() of @path, which need not exist yet (its parent must). */
+static bool resolve(const char *path, char out[PATH_MAX_BYTES])
+{
+	char parent[PATH_MAX_BYTES], base[PATH_MAX_BYTES];
+	if (realpath(path, out))
+		return true;
+	snprintf(parent, sizeof(parent), "%s", path);
+	size_t n = strlen(parent);
+	while (n > 1 && parent[n - 1] == '/')
+		parent[--n] = 0;
+	char *slash = strrchr(parent, '/');
+	snprintf(base, sizeof(base), "%s", slash ? slash + 1 : parent);
+	if (!slash)
+		snprintf(parent, sizeof(parent), ".");
+	else if (slash == parent)
+		parent[1] = 0;
+	else
+		*slash = 0;
+	char p[PATH_MAX_BYTES];
+	if (!realpath(parent, p))
+		return false;
+	return snprintf(out, PATH_MAX_BYTES, "%s/%s", p, base) < PATH_MAX_BYTES;
+}
+
+/* Is @path (existing or not) @dir or inside it? */
+static bool path_within(const char *path, const char *dir)
+{
+	char a[PATH_MAX_BYTES], b[PATH_MAX_BYTES];
+	if (!resolve(path, a) || !realpath(dir, b))
+		return false;
+	size_t n = strlen(b);
+	return !strncmp(a, b, n) && (a[n] == 0 || a[n] == '/');
 }
 
 static pid_t spawn(char *const argv[], const char *log)
@@ -212,11 +347,19 @@ static pid_t spawn(char *const argv[], const char *log)
 	pid_t pid = fork();
 	if (pid == 0) {
 		setpgid(0, 0); /* Ctrl-C reaches us; we stop the workers ourselves */
+		prctl(PR_SET_PDEATHSIG, SIGTERM); /* and if we die, they stop too */
+		if (getppid() == 1)
+			_exit(127); /* the campaign died before prctl */
 		FILE *f = freopen(log, "a", stdout);
 		if (!f || dup2(fileno(stdout), 2) < 0)
 			_exit(127);
 		if (C.knobs)
 			setenv("MMFUZZ_KNOBS", C.knobs, 1);
+		if (C.engine == ENGINE_LIBFUZZER && !C.replaying) {
+			char dir[PATH_BYTES];
+			path_join(dir, C.out, "crashes");
+			setenv("MMFUZZ_CRASH_DIR", dir, 1);
+		}
 		execv(argv[0], argv);
 		fprintf(stderr, "cannot run %s: %s\n", argv[0], strerror(errno));
 		_exit(127);
@@ -248,6 +391,7 @@ static pid_t start_worker(int k, int seconds_left)
 	pathf(log, "%s/logs/w%d.log", C.out, k);
 	path_join(corpus, C.out, "corpus");
 	if (C.engine == ENGINE_LIBFUZZER) {
+		/* findings are saved by the harness, which goes on (MMFUZZ_CRASH_DIR) */
 		pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
 		pathf(a[0], "-max_total_time=%d", seconds_left);
 		pathf(a[1], "-seed=%u", 1 + k + 1000 * C.restarts++);
@@ -284,11 +428,32 @@ static pid_t start_worker(int k, int seconds_left)
 
 /* ---- crashes to findings ------------------------------------------------------------ */
 
-/* True when @path was processed before (or cannot be remembered: then counted skipped). */
-static bool seen_before(const char *path)
+/*
+ * The content hash of the file at @path (0: it cannot be read — e.g. AFL++ is
+ * renaming its directory: it is found again at its new place).
+ */
+static uint64_t content_hash(const char *path)
 {
-	uint64_t h = XXH3_64bits(path, strlen(path));
-	h += !h; /* 0 marks a free slot */
+	static uint8_t buf[1 << 20];
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t n = fread(buf, 1, sizeof(buf), f);
+	bool bad = ferror(f);
+	fclose(f);
+	if (bad)
+		return 0;
+	uint64_t h = XXH3_64bits(buf, n);
+	return h + !h; /* 0 marks a free slot */
+}
+
+/*
+ * True when a crash with @h's content was processed before (or cannot be
+ * remembered: then counted skipped).  By content, not path: AFL++ moves crashes/
+ * to crashes.DATE when it resumes, and the same crash must not count twice.
+ */
+static bool seen_before(uint64_t h)
+{
 	uint32_t i = (uint32_t)(h % SEEN_SLOTS);
 	while (C.seen[i]) {
 		if (C.seen[i] == h)
@@ -318,22 +483,6 @@ static void count_source(const char *source)
 	C.sources[i].crashes++;
 }
 
-static bool copy_file(const char *from, const char *to)
-{
-	FILE *in = fopen(from, "rb"), *out = in ? fopen(to, "wb") : NULL;
-	char buf[8192];
-	size_t n;
-	if (!out) {
-		if (in)
-			fclose(in);
-		return false;
-	}
-	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
-		fwrite(buf, 1, n, out);
-	fclose(in);
-	return fclose(out) == 0;
-}
-
 /*
  * Run @crash through the harness, take the scenario it prints, replay it here.
  * Returns true with @r filled when it replays to a finding.
@@ -348,7 +497,9 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	pathf(log, "%s/logs/replay.log", C.out);
 	unlink(log);
 	char *argv[] = {bin, (char *)crash, NULL};
+	C.replaying = true;
 	pid_t pid = spawn(argv, log);
+	C.replaying = false;
 	int status;
 	waitpid(pid, &status, 0);
 	if (!engine_report_scenario(log, s, err, sizeof(err)))
@@ -363,77 +514,186 @@ static bool crash_finding(const char *crash, struct scenario *s, struct exec_res
 	return r->finding;
 }
 
+/* Write @s as text at @path, with a first comment line @comment. */
+static void write_sched(const char *path, const char *comment, const struct scenario *s)
+{
+	FILE *f = create_or_die(path);
+	fprintf(f, "# %s\n", comment);
+	scn_print(s, f);
+	close_or_die(f, path);
+}
+
+/* The entry of @sig, added when new; NULL when the table is full. */
+static struct finding_entry *finding_entry(uint64_t sig)
+{
+	int i = 0;
+	while (i < C.findings_count && C.findings[i].signature != sig)
+		i++;
+	if (i == FINDINGS_MAX)
+		return NULL;
+	if (i == C.findings_count) {
+		memset(&C.findings[i], 0, sizeof(C.findings[i]));
+		C.findings[i].signature = sig;
+		C.findings[i].first_seconds = -1;
+		C.findings_count++;
+	}
+	return &C.findings[i];
+}
+
 static void process_crash(const char *dir, const char *source, const char *name)
 {
-	char crash[PATH_BYTES], fdir[PATH_BYTES], p[PATH_BYTES], sig[32];
+	char crash[PATH_BYTES], fdir[PATH_BYTES], tmp[PATH_BYTES], p[PATH_BYTES], sig[32];
 	static struct scenario s;
 	static struct exec_result r;
+	static struct race_signature rs;
 	path_join(crash, dir, name);
-	if (seen_before(crash))
+	uint64_t h = content_hash(crash);
+	if (!h || seen_before(h))
 		return;
 	C.crashes_seen++;
 	count_source(source);
+	struct stat st;
+	if (!stat(crash, &st) && st.st_size == 0) {
+		fprintf(stderr,
+			"\nmmfuzz campaign: %s is empty: the engine could not write it "
+			"(disk full?)\n",
+			crash);
+		return;
+	}
 	if (!crash_finding(crash, &s, &r)) {
 		fprintf(stderr, "\nmmfuzz campaign: %s does not replay to a finding (kept)\n",
 			crash);
 		return;
 	}
-	int i = 0;
-	while (i < C.findings_count && C.findings[i].signature != r.f.signature)
-		i++;
-	if (i == C.findings_count && i < FINDINGS_MAX) {
-		struct finding_entry *e = &C.findings[C.findings_count++];
-		memset(e, 0, sizeof(*e));
-		e->signature = r.f.signature;
-		snprintf(e->oracle, sizeof(e->oracle), "%s", r.f.oracle);
-		snprintf(e->site, sizeof(e->site), "%s", r.f.site ? r.f.site->name : "-");
-		snprintf(e->first, sizeof(e->first), "%s", crash);
-	}
-	if (i < FINDINGS_MAX)
-		C.findings[i].crashes++;
-	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)r.f.signature);
-	pathf(fdir, "%s/findings/%s", C.out, sig);
-	struct stat st;
-	if (!stat(fdir, &st))
-		return; /* this signature is already written (this run or a resumed one) */
-	if (mkdir(fdir, 0777))
-		return;
-	path_join(p, fdir, "input");
-	copy_file(crash, p);
-	s.expect = mm_oracle_by_name(r.f.oracle);
-	snprintf(s.expect_site, sizeof(s.expect_site), "%s", r.f.site ? r.f.site->name : "");
-	path_join(p, fdir, "finding.sched");
-	FILE *f = fopen(p, "w");
-	if (f) {
-		fprintf(f, "# found by mmfuzz campaign (%s), crash %s\n",
-			C.engine == ENGINE_AFL ? "afl" : "libfuzzer", crash);
-		scn_print(&s, f);
-		fclose(f);
-	}
-	/* the same finding, minimized: what a human reads first */
-	static struct minimize_result mr;
 	struct exec_options o;
 	exec_options_default(&o);
 	o.knobs = s.knobs;
 	char err[256];
-	path_join(p, fdir, "minimized.sched");
-	if (minimize(&s, &o, &mr, err, sizeof(err)) && (f = fopen(p, "w")) != NULL) {
-		fprintf(
-		    f,
-		    "# minimized by mmfuzz campaign: %d -> %d preemptions, %d -> %d operations, "
-		    "%d -> %d agents\n",
-		    mr.before.preempts, mr.after.preempts, mr.before.ops, mr.after.ops,
-		    mr.before.agents, mr.after.agents);
-		scn_print(&mr.out, f);
-		fclose(f);
+	if (!race_signature(&s, &o, &rs, err, sizeof(err))) {
+		fprintf(stderr, "\nmmfuzz campaign: %s: %s (kept)\n", crash, err);
+		return;
 	}
-	path_join(p, fdir, "finding.txt");
-	f = fopen(p, "w");
-	if (f) {
-		fprintf(f, "%s at %s: %s\nsignature %s\n", r.f.oracle,
-			r.f.site ? r.f.site->name : "-", r.f.msg, sig);
-		fclose(f);
+	struct finding_entry *e = finding_entry(rs.value);
+	if (!e)
+		return;
+	e->crashes++;
+	if (e->crashes > 1 || e->first[0])
+		return; /* known: this run or a resumed one */
+	snprintf(e->oracle, sizeof(e->oracle), "%s", r.f.oracle);
+	snprintf(e->site, sizeof(e->site), "%s", r.f.site ? r.f.site->name : "-");
+	snprintf(e->site2, sizeof(e->site2), "%s", r.f.site2 ? r.f.site2->name : "-");
+	race_signature_cause(&rs, e->cause, sizeof(e->cause));
+	snprintf(e->first, sizeof(e->first), "%s", crash);
+	e->first_seconds = now_seconds() - C.start;
+	snprintf(sig, sizeof(sig), "%016llx", (unsigned long long)rs.value);
+	pathf(fdir, "%s/findings/%s", C.out, sig);
+	if (!stat(fdir, &st))
+		return; /* written by an earlier run */
+	/* everything into SIG.tmp, then one rename: a SIG directory is complete */
+	pathf(tmp, "%s.tmp", fdir);
+	if (!stat(tmp, &st)) {
+		DIR *old = opendir(tmp);
+		for (struct dirent *x; old && (x = readdir(old));)
+			if (x->d_name[0] != '.') {
+				path_join(p, tmp, x->d_name);
+				unlink(p);
+			}
+		if (old)
+			closedir(old);
+		rmdir(tmp);
 	}
+	if (mkdir(tmp, 0777))
+		write_failed(tmp, errno);
+	/* input: the scenario as it ran (folded), binary: replays, minimizes */
+	uint8_t buf[SCN_ENCODED_MAX];
+	s.expect = -1;
+	size_t len = scn_encode(&s, buf, sizeof(buf));
+	path_join(p, tmp, "input");
+	write_or_die(p, buf, len);
+	/* crash: the engine's own bytes (addresses as the fuzzer wrote them) */
+	static uint8_t raw[1 << 20];
+	FILE *in = fopen(crash, "rb");
+	size_t raw_len = in ? fread(raw, 1, sizeof(raw), in) : 0;
+	if (in)
+		fclose(in);
+	path_join(p, tmp, "crash");
+	write_or_die(p, raw, raw_len);
+	s.expect = mm_oracle_by_name(r.f.oracle);
+	snprintf(s.expect_site, sizeof(s.expect_site), "%s", r.f.site ? r.f.site->name : "");
+	char comment[PATH_BYTES + 64];
+	snprintf(comment, sizeof(comment), "found by mmfuzz campaign (%s), crash %s",
+		 C.engine == ENGINE_AFL ? "afl" : "libfuzzer", crash);
+	path_join(p, tmp, "finding.sched");
+	write_sched(p, comment, &s);
+	/* the same finding, minimized: what a human reads first */
+	static struct minimize_result mr;
+	if (minimize(&s, &o, &mr, err, sizeof(err))) {
+		snprintf(comment, sizeof(comment),
+			 "minimized by mmfuzz campaign: %d -> %d preemptions, %d -> %d operations, "
+			 "%d -> %d agents",
+			 mr.before.preempts, mr.after.preempts, mr.before.ops, mr.after.ops,
+			 mr.before.agents, mr.after.agents);
+		path_join(p, tmp, "minimized.sched");
+		write_sched(p, comment, &mr.out);
+	}
+	path_join(p, tmp, "finding.txt");
+	FILE *f = create_or_die(p);
+	fprintf(f,
+		"oracle %s\nsite %s\nother %s\ncause %s\nsignature %s\nfirst-seen %.0f s\n"
+		"crash %s\nreplay mmfuzz replay --knobs=%s %s/finding.sched\nmessage %s\n",
+		e->oracle, e->site, e->site2, e->cause, sig, e->first_seconds, crash,
+		C.knobs ? C.knobs : "", fdir, r.f.msg);
+	close_or_die(f, p);
+	if (rename(tmp, fdir))
+		write_failed(fdir, errno);
+}
+
+/* Findings of an earlier run on DIR (resume): listed in the summary, not rewritten. */
+static void load_findings(void)
+{
+	char dir[PATH_BYTES], p[PATH_BYTES], line[PATH_BYTES + 64];
+	path_join(dir, C.out, "findings");
+	DIR *d = opendir(dir);
+	if (!d)
+		return;
+	for (struct dirent *x; (x = readdir(d));) {
+		char *end;
+		if (strlen(x->d_name) != 16)
+			continue;
+		uint64_t sig = strtoull(x->d_name, &end, 16);
+		if (*end)
+			continue;
+		pathf(p, "%s/%s/finding.txt", dir, x->d_name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		struct finding_entry *e = finding_entry(sig);
+		if (!e) {
+			fclose(f);
+			break;
+		}
+		while (fgets(line, sizeof(line), f)) {
+			line[strcspn(line, "\n")] = 0;
+			char *v = strchr(line, ' ');
+			if (!v)
+				continue;
+			*v++ = 0;
+			if (!strcmp(line, "oracle"))
+				snprintf(e->oracle, sizeof(e->oracle), "%s", v);
+			else if (!strcmp(line, "site"))
+				snprintf(e->site, sizeof(e->site), "%s", v);
+			else if (!strcmp(line, "other"))
+				snprintf(e->site2, sizeof(e->site2), "%s", v);
+			else if (!strcmp(line, "cause"))
+				snprintf(e->cause, sizeof(e->cause), "%s", v);
+			else if (!strcmp(line, "crash"))
+				snprintf(e->first, sizeof(e->first), "%s", v);
+		}
+		fclose(f);
+		if (!e->first[0])
+			snprintf(e->first, sizeof(e->first), "(earlier run)");
+	}
+	closedir(d);
 }
 
 static void scan_dir(const char *dir, const char *source, const char *prefix)
@@ -448,12 +708,24 @@ static void scan_dir(const char *dir, const char *source, const char *prefix)
 	closedir(d);
 }
 
-/* The crashes of one AFL++ instance directory under the output directory @out. */
+/*
+ * The crashes of one AFL++ instance directory under the output directory @out:
+ * crashes/ and the crashes.DATE/ an AFL++ resume renamed it to.
+ */
 static void scan_instance(const char *out, const char *name)
 {
-	char p[PATH_BYTES];
-	pathf(p, "%s/%s/crashes", out, name);
-	scan_dir(p, name, "id:");
+	char p[PATH_BYTES], inst[PATH_BYTES];
+	pathf(inst, "%s/%s", out, name);
+	DIR *d = opendir(inst);
+	if (!d)
+		return;
+	for (struct dirent *e; (e = readdir(d));)
+		if (!strncmp(e->d_name, "crashes", 7) &&
+		    (e->d_name[7] == 0 || e->d_name[7] == '.')) {
+			path_join(p, inst, e->d_name);
+			scan_dir(p, name, "id:");
+		}
+	closedir(d);
 }
 
 /*
@@ -488,14 +760,13 @@ static void scan_crashes(void)
 
 static void write_summary(double elapsed)
 {
-	char p[PATH_BYTES];
+	char p[PATH_BYTES], tmp[PATH_BYTES];
 	path_join(p, C.out, "summary.txt");
-	FILE *f = fopen(p, "w");
-	if (!f)
-		return;
-	fprintf(f, "engine %s, %d jobs, %.0f s, knobs %s\n",
+	pathf(tmp, "%s.tmp", p);
+	FILE *f = create_or_die(tmp);
+	fprintf(f, "engine %s, %d jobs, %.0f s, knobs %s, seeds %s\n",
 		C.engine == ENGINE_AFL ? "afl" : "libfuzzer", C.jobs, elapsed,
-		C.knobs && *C.knobs ? C.knobs : "(none)");
+		C.knobs && *C.knobs ? C.knobs : "(none)", C.seeds);
 	if (C.engine == ENGINE_AFL) {
 		char name[INSTANCE_NAME_BYTES];
 		fprintf(f, "instances");
@@ -519,19 +790,214 @@ static void write_summary(double elapsed)
 			fprintf(f, " %s %d%s", C.sources[i].name, C.sources[i].crashes,
 				i + 1 < C.sources_count ? "," : "\n");
 	}
-	for (int i = 0; i < C.findings_count; i++)
-		fprintf(f, "%016llx  %-14s %-40s %4d crash(es)  first: %s\n",
-			(unsigned long long)C.findings[i].signature, C.findings[i].oracle,
-			C.findings[i].site, C.findings[i].crashes, C.findings[i].first);
-	fclose(f);
+	for (int i = 0; i < C.findings_count; i++) {
+		const struct finding_entry *e = &C.findings[i];
+		char seen[32];
+		if (e->first_seconds < 0)
+			snprintf(seen, sizeof(seen), "an earlier run");
+		else
+			snprintf(seen, sizeof(seen), "%.0f s", e->first_seconds);
+		fprintf(
+		    f,
+		    "\n%016llx  %s at %s (other party: %s)\n  cause:      %s\n"
+		    "  crashes:    %d this run, first seen %s: %s\n"
+		    "  replay:     mmfuzz replay --knobs=%s %s/findings/%016llx/finding.sched\n",
+		    (unsigned long long)e->signature, e->oracle, e->site, e->site2, e->cause,
+		    e->crashes, seen, e->first, C.knobs ? C.knobs : "", C.out,
+		    (unsigned long long)e->signature);
+	}
+	close_or_die(f, tmp);
+	if (rename(tmp, p))
+		write_failed(p, errno);
+}
+
+/* ---- progress ------------------------------------------------------------------------- */
+
+struct progress {
+	double execs_per_s;
+	long features, corpus;
+	bool known;
+};
+
+/*
+ * libFuzzer (fork mode): the last status line of the log, "#N: cov: C ft: F corp:
+ * K exec/s: E ...".  AFL++: every instance's fuzzer_stats (execs_per_sec,
+ * corpus_count — the real queue — and edges_found), summed.
+ */
+static void read_progress(struct progress *pr)
+{
+	char p[PATH_BYTES], line[512];
+	memset(pr, 0, sizeof(*pr));
+	if (C.engine == ENGINE_LIBFUZZER) {
+		for (int k = 0; k < C.jobs; k++) {
+			pathf(p, "%s/logs/w%d.log", C.out, k);
+			FILE *f = fopen(p, "r");
+			if (!f)
+				continue;
+			/* the tail is enough: status lines come every few seconds */
+			if (fseek(f, -8192, SEEK_END))
+				rewind(f);
+			long ft = 0, eps = 0;
+			while (fgets(line, sizeof(line), f)) {
+				long n, cov, f1, e1;
+				char kind[16];
+				if (sscanf(line, "#%ld %15s cov: %ld ft: %ld", &n, kind, &cov,
+					   &f1) == 4)
+					ft = f1;
+				char *x = strstr(line, "exec/s: ");
+				if (x && sscanf(x + 8, "%ld", &e1) == 1)
+					eps = e1;
+			}
+			fclose(f);
+			pr->features = ft > pr->features ? ft : pr->features; /* shared corpus */
+			pr->execs_per_s += (double)eps;
+			pr->known = true;
+		}
+		pathf(p, "%s/corpus", C.out);
+		pr->corpus = count_files(p, "");
+		return;
+	}
+	char out[PATH_BYTES], name[INSTANCE_NAME_BYTES];
+	afl_out(out);
+	for (int k = 0; k < C.jobs; k++) {
+		instance_name(k, name);
+		pathf(p, "%s/%s/fuzzer_stats", out, name);
+		FILE *f = fopen(p, "r");
+		if (!f)
+			continue;
+		while (fgets(line, sizeof(line), f)) {
+			double v;
+			char key[64];
+			if (sscanf(line, "%63s : %lf", key, &v) != 2)
+				continue;
+			if (!strcmp(key, "execs_per_sec"))
+				pr->execs_per_s += v;
+			else if (!strcmp(key, "corpus_count"))
+				pr->corpus += (long)v;
+			else if (!strcmp(key, "edges_found"))
+				pr->features += (long)v;
+		}
+		fclose(f);
+		pr->known = true;
+	}
+}
+
+/* A full filesystem under DIR: the engines' corpus and crash files would be cut short. */
+static void check_space(void)
+{
+	struct statvfs v;
+	if (statvfs(C.out, &v))
+		return;
+	if ((unsigned long long)v.f_bavail * v.f_frsize < 64 * 1024)
+		write_failed(C.out, ENOSPC);
+}
+
+struct corpus_file {
+	char name[256];
+	off_t bytes;
+};
+
+static int larger_first(const void *a, const void *b)
+{
+	const struct corpus_file *x = a, *y = b;
+	if (x->bytes != y->bytes)
+		return x->bytes < y->bytes ? 1 : -1;
+	return strcmp(x->name, y->name);
+}
+
+/*
+ * Keep at most @keep files in @dir: the largest go first (a small input runs
+ * faster and mutates into more).  Deterministic.  What they alone covered is lost
+ * until the fuzzer finds it again: the price of a bound.
+ */
+static void cap_files(const char *dir, int keep)
+{
+	int n = count_files(dir, "");
+	if (n <= keep)
+		return;
+	struct corpus_file *files = calloc((size_t)n, sizeof(*files));
+	if (!files)
+		return;
+	DIR *d = opendir(dir);
+	int i = 0;
+	for (struct dirent *e; d && (e = readdir(d)) && i < n;) {
+		char p[PATH_BYTES];
+		struct stat st;
+		if (e->d_name[0] == '.' || strlen(e->d_name) >= sizeof(files[0].name))
+			continue;
+		path_join(p, dir, e->d_name);
+		if (stat(p, &st))
+			continue;
+		snprintf(files[i].name, sizeof(files[i].name), "%s", e->d_name);
+		files[i++].bytes = st.st_size;
+	}
+	if (d)
+		closedir(d);
+	qsort(files, (size_t)i, sizeof(files[0]), larger_first);
+	for (int k = 0; k < i - keep; k++) {
+		char p[PATH_BYTES];
+		path_join(p, dir, files[k].name);
+		unlink(p);
+	}
+	free(files);
+}
+
+/*
+ * The libFuzzer corpus, reduced: -set_cover_merge=1 of DIR/corpus into
+ * DIR/corpus.new (the inputs that keep every feature), which then replaces it;
+ * then at most half of --corpus-max files.  On resume, and whenever the corpus
+ * passes --corpus-max during the run (the workers are stopped for it and started
+ * again on the reduced corpus): interleaving features grow the corpus without end
+ * otherwise (19k files, 80 MB in 2 minutes).
+ */
+static void reduce_corpus(const char *corpus)
+{
+	char bin[PATH_BYTES], fresh[PATH_BYTES], old[PATH_BYTES], log[PATH_BYTES];
+	pathf(bin, "%s/fuzz/mm_fuzzer", C.bindir);
+	pathf(fresh, "%s.new", corpus);
+	pathf(old, "%s.old", corpus);
+	pathf(log, "%s/logs/merge.log", C.out);
+	cap_files(fresh, 0); /* leftovers of an interrupted reduction */
+	if (mkdir(fresh, 0777) && errno != EEXIST)
+		write_failed(fresh, errno);
+	int before = count_files(corpus, "");
+	char *argv[] = {bin, "-set_cover_merge=1", fresh, (char *)corpus, NULL};
+	int status;
+	pid_t pid = spawn(argv, log);
+	if (pid < 0 || waitpid(pid, &status, 0) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) || !count_files(fresh, "")) {
+		fprintf(stderr, "mmfuzz campaign: reducing the corpus failed (%s): kept as it is\n",
+			log);
+		return;
+	}
+	int merged = count_files(fresh, "");
+	cap_files(fresh, C.corpus_max / 2);
+	int after = count_files(fresh, "");
+	if (rename(corpus, old) || rename(fresh, corpus))
+		write_failed(corpus, errno);
+	DIR *d = opendir(old);
+	for (struct dirent *e; d && (e = readdir(d));)
+		if (e->d_name[0] != '.') {
+			char p[PATH_BYTES];
+			path_join(p, old, e->d_name);
+			unlink(p);
+		}
+	if (d)
+		closedir(d);
+	rmdir(old);
+	fprintf(stderr,
+		"\nmmfuzz campaign: corpus reduced from %d to %d files (set cover merge: %d, "
+		"capped at %d)\n",
+		before, after, merged, C.corpus_max / 2);
+	C.reductions++;
 }
 
 static void usage(void)
 {
 	fprintf(stderr, "usage: mmfuzz campaign --engine libfuzzer|afl --jobs N --seconds S "
 			"--out DIR [--knobs=a,b]\n"
-			"                       [--sync-dir SYNC --role main|secondary "
-			"[--name NAME]]\n");
+			"                       [--corpus DIR] [--corpus-max N] [--sync-dir SYNC "
+			"--role main|secondary [--name NAME]]\n");
 	exit(2);
 }
 
@@ -545,6 +1011,17 @@ __attribute__((format(printf, 1, 2))) static _Noreturn void bad(const char *fmt,
 	fputc('\n', stderr);
 	va_end(ap);
 	exit(2);
+}
+
+/* A whole number in min..max for @opt, else exit 2. */
+static long whole(const char *opt, const char *v, long min, long max)
+{
+	char *end;
+	errno = 0;
+	long x = strtol(v, &end, 10);
+	if (!*v || *end || errno || x < min || x > max)
+		bad("%s %s: not a whole number in %ld..%ld", opt, v, min, max);
+	return x;
 }
 
 /*
@@ -583,10 +1060,11 @@ static void lock_id(void)
 
 int cmd_campaign(int argc, char **argv, const char *self)
 {
-	const char *name = NULL;
+	const char *name = NULL, *corpus_arg = NULL;
 	memset(&C, 0, sizeof(C));
 	C.jobs = 1;
 	C.seconds = 60;
+	C.corpus_max = CORPUS_MAX_DEFAULT;
 	for (int i = 0; i < argc; i++) {
 		const char *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (!strcmp(argv[i], "--engine") && v) {
@@ -598,10 +1076,16 @@ int cmd_campaign(int argc, char **argv, const char *self)
 				usage();
 			i++;
 		} else if (!strcmp(argv[i], "--jobs") && v) {
-			C.jobs = atoi(v);
+			C.jobs = (int)whole(argv[i], v, 1, JOBS_MAX);
 			i++;
 		} else if (!strcmp(argv[i], "--seconds") && v) {
-			C.seconds = atoi(v);
+			C.seconds = (int)whole(argv[i], v, 1, 365 * 86400);
+			i++;
+		} else if (!strcmp(argv[i], "--corpus") && v) {
+			corpus_arg = v;
+			i++;
+		} else if (!strcmp(argv[i], "--corpus-max") && v) {
+			C.corpus_max = (int)whole(argv[i], v, 64, 1 << 20);
 			i++;
 		} else if (!strcmp(argv[i], "--out") && v) {
 			C.out = v;
@@ -664,14 +1148,47 @@ int cmd_campaign(int argc, char **argv, const char *self)
 			C.engine == ENGINE_AFL ? "afl" : "fuzz");
 		return 2;
 	}
-	if ((mkdir(C.out, 0777) && errno != EEXIST) || mkdirs(C.out, "corpus") ||
-	    mkdirs(C.out, "crashes") || mkdirs(C.out, "logs") || mkdirs(C.out, "findings")) {
-		fprintf(stderr, "mmfuzz campaign: cannot create %s\n", C.out);
+	if (corpus_arg) {
+		struct stat st;
+		if (stat(corpus_arg, &st) || !S_ISDIR(st.st_mode) || !realpath(corpus_arg, C.seeds))
+			bad("--corpus %s: not a directory", corpus_arg);
+	} else if (!find_seeds()) {
+		bad("no seed corpus next to %s (../corpus, ../share/mmfuzz/corpus): give --corpus "
+		    "DIR",
+		    C.bindir);
+	}
+	char corpus[PATH_BYTES], out_corpus[PATH_MAX_BYTES + 8];
+	path_join(corpus, C.out, "corpus");
+	char out_real[PATH_MAX_BYTES];
+	if (resolve(C.out, out_real)) {
+		snprintf(out_corpus, sizeof(out_corpus), "%s/corpus", out_real);
+		if (path_within(C.out, C.seeds) || path_within(out_corpus, C.seeds))
+			bad("--out %s: its corpus would be the seed corpus %s (or inside it): "
+			    "choose another --out",
+			    C.out, C.seeds);
+	}
+	if ((mkdir(C.out, 0777) && errno != EEXIST)) {
+		fprintf(stderr, "mmfuzz campaign: cannot create %s: %s\n", C.out, strerror(errno));
 		return 2;
 	}
-	char corpus[PATH_BYTES];
-	path_join(corpus, C.out, "corpus");
-	seed_corpus(corpus);
+	if (mkdirs(C.out, "corpus") || mkdirs(C.out, "crashes") || mkdirs(C.out, "logs") ||
+	    mkdirs(C.out, "findings"))
+		return 2;
+	if (path_within(corpus, C.seeds))
+		bad("--out %s: its corpus is the seed corpus %s", C.out, C.seeds);
+	int seeded = seed_corpus(corpus);
+	int resumed = seeded ? 0 : count_files(corpus, "");
+	if (seeded)
+		fprintf(stderr, "mmfuzz campaign: seeding from %s (%d scenarios)\n", C.seeds,
+			seeded);
+	else if (resumed)
+		fprintf(stderr, "mmfuzz campaign: resuming %s (%d corpus files; seeds: %s)\n",
+			C.out, resumed, C.seeds);
+	else
+		bad("no seed scenarios (.sched) in %s", C.seeds);
+	load_findings();
+	if (resumed && C.engine == ENGINE_LIBFUZZER)
+		reduce_corpus(corpus);
 	if (C.sync_dir) {
 		if (mkdir(C.sync_dir, 0777) && errno != EEXIST)
 			bad("cannot create %s: %s", C.sync_dir, strerror(errno));
@@ -685,38 +1202,56 @@ int cmd_campaign(int argc, char **argv, const char *self)
 	sa.sa_handler = on_signal;
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL); /* the terminal closed: stop, but finish the job */
+	signal(SIGPIPE, SIG_IGN);     /* progress to a closed terminal is not fatal */
 
-	double start = now_seconds(), elapsed = 0;
-	for (int k = 0; k < C.jobs; k++)
+	int workers = C.jobs;
+	C.start = now_seconds();
+	double elapsed = 0;
+	for (int k = 0; k < workers; k++)
 		C.pid[k] = start_worker(k, C.seconds);
 	while (!stop_requested) {
 		int alive = 0;
-		elapsed = now_seconds() - start;
-		for (int k = 0; k < C.jobs; k++) {
+		elapsed = now_seconds() - C.start;
+		for (int k = 0; k < workers; k++) {
 			if (C.pid[k] > 0 && waitpid(C.pid[k], NULL, WNOHANG) == C.pid[k])
 				C.pid[k] = 0;
-			/* a libFuzzer worker stops at its first crash: start it again */
+			/* a worker that stopped on a crash the harness did not save */
 			if (!C.pid[k] && C.engine == ENGINE_LIBFUZZER && elapsed + 1 < C.seconds)
 				C.pid[k] = start_worker(k, C.seconds - (int)elapsed);
 			alive += C.pid[k] > 0;
 		}
+		check_space();
 		scan_crashes();
-		fprintf(stderr,
-			"\r[%4.0f/%d s] %d/%d workers, corpus %d, crashes %d, findings %d   ",
-			elapsed, C.seconds, alive, C.jobs, count_files(corpus, ""), C.crashes_seen,
-			C.findings_count);
+		if (C.engine == ENGINE_LIBFUZZER && !C.sync_dir && elapsed + 10 < C.seconds &&
+		    count_files(corpus, "") > C.corpus_max) {
+			stop_workers();
+			reduce_corpus(corpus);
+			elapsed = now_seconds() - C.start;
+			for (int k = 0; k < workers; k++)
+				C.pid[k] = start_worker(k, C.seconds - (int)elapsed);
+			continue;
+		}
+		struct progress pr;
+		read_progress(&pr);
+		if (pr.known)
+			fprintf(stderr,
+				"\r[%4.0f/%d s] %d/%d workers, %.0f execs/s, %s %ld, corpus %ld, "
+				"crashes %d, findings %d   ",
+				elapsed, C.seconds, alive, workers, pr.execs_per_s,
+				C.engine == ENGINE_AFL ? "edges" : "features", pr.features,
+				pr.corpus, C.crashes_seen, C.findings_count);
+		else
+			fprintf(stderr,
+				"\r[%4.0f/%d s] %d/%d workers, starting, corpus %d, crashes %d, "
+				"findings %d   ",
+				elapsed, C.seconds, alive, workers, count_files(corpus, ""),
+				C.crashes_seen, C.findings_count);
 		if (!alive)
 			break;
 		sleep(1);
 	}
-	for (int k = 0; k < C.jobs; k++)
-		if (C.pid[k] > 0) {
-			kill(-C.pid[k], SIGINT);
-			kill(C.pid[k], SIGINT);
-		}
-	for (int k = 0; k < C.jobs; k++)
-		if (C.pid[k] > 0)
-			waitpid(C.pid[k], NULL, 0);
+	stop_workers();
 	scan_crashes();
 	write_summary(elapsed);
 	fprintf(stderr, "\n%s: %d crashes, %d distinct findings (%s/summary.txt)\n",
@@ -725,5 +1260,21 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		fprintf(stderr, "  %016llx %s at %s: %s/findings/%016llx/finding.sched\n",
 			(unsigned long long)C.findings[i].signature, C.findings[i].oracle,
 			C.findings[i].site, C.out, (unsigned long long)C.findings[i].signature);
+	if (stop_requested)
+		signal(SIGHUP, SIG_IGN);
 	return C.findings_count ? 1 : 0;
+}
+
+static void stop_workers(void)
+{
+	for (int k = 0; k < JOBS_MAX; k++)
+		if (C.pid[k] > 0) {
+			kill(-C.pid[k], SIGINT);
+			kill(C.pid[k], SIGINT);
+		}
+	for (int k = 0; k < JOBS_MAX; k++)
+		if (C.pid[k] > 0) {
+			waitpid(C.pid[k], NULL, 0);
+			C.pid[k] = 0;
+		}
 }

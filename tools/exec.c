@@ -329,6 +329,17 @@ void exec_directed_lenient(const struct scenario *s, struct sched_directed *d)
 			directed_add(d, &s->preempt[i]);
 }
 
+int exec_drop_inapplicable(struct scenario *s)
+{
+	int kept = 0, dropped;
+	for (int i = 0; i < s->preempt_count; i++)
+		if (preempt_applies(s, &s->preempt[i]))
+			s->preempt[kept++] = s->preempt[i];
+	dropped = s->preempt_count - kept;
+	s->preempt_count = kept;
+	return dropped;
+}
+
 /* ---- recorder --------------------------------------------------------------------- */
 
 static void recorder_begin(struct sched_policy *p)

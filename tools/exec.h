@@ -50,6 +50,13 @@ bool exec_directed(const struct scenario *s, struct sched_directed *d, char *err
 void exec_directed_lenient(const struct scenario *s, struct sched_directed *d);
 
 /*
+ * Remove from @s the preemptions that do not apply (those exec_directed_lenient
+ * skips): the same execution, and a schedule exec_directed accepts.  Returns how
+ * many were removed.
+ */
+int exec_drop_inapplicable(struct scenario *s);
+
+/*
  * Parse @text (named "t.sched" in messages) into *@s and run it once under its own
  * schedule.  False, with the message in err, if it does not parse or apply.
  */

@@ -5,9 +5,9 @@
  * agents (an agent's operations and every preemption naming it together), then a
  * renumbering of the agents that lets the scheduler's default choice (the lowest
  * runnable agent) replace preemptions, repeated until a round removes nothing.
- * A candidate is kept when it replays to a finding with the same signature (oracle + site pair, as
- * replay prints it). Finally every preemption that does not fire is dropped, so the result replays
- * with `replay --strict`.
+ * A candidate is kept when it replays to a finding with the same oracle and sites (the finding
+ * signature is then computed on the result: bisect.h). Finally every preemption that does not fire
+ * is dropped, so the result replays with `replay --strict`.
  *
  * Deterministic: the candidates depend only on the input and the replays, never on
  * clocks.  No file I/O: the caller loads and writes scenarios.

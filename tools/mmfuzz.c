@@ -36,43 +36,79 @@ static _Noreturn void die_usage(const char *fmt, const char *arg)
 	exit(EXIT_BAD_INPUT);
 }
 
+/* One row per command: its name and its usage (mmfuzz CMD --help prints it). */
+static const struct command_usage {
+	const char *name, *usage;
+} commands[] = {
+    {"replay", "replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
+	       "    run one scenario+schedule (text, or binary with its header); exit 0 clean,\n"
+	       "    1 finding, 2 bad input, 125 the schedule does not apply (--strict: also a\n"
+	       "    preemption that never occurs)\n"},
+    {"explore", "explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
+		"        [--bound B] [--knobs=...] [-o OUT]\n"
+		"    search schedules for FILE's scenario; write the first failing one to OUT\n"},
+    {"minimize", "minimize IN -o OUT [--knobs=a,b|--knobs=]\n"
+		 "    fewest preemptions, operations, setup lines and agents with the same\n"
+		 "    finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"},
+    {"show", "show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
+	     "    the interleaving as a story (what races, locks, IPIs, the verdict),\n"
+	     "    as SVG swimlanes and as a self-contained HTML page\n"},
+    {"bisect", "bisect FILE [--good G] [--bad B] [-o OUT] [--knobs=a,b|--knobs=]\n"
+	       "    the race window: the two conflicting events whose order decides the\n"
+	       "    outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"},
+    {"demo", "demo [--strategy S] [--seed S]\n"
+	     "    the built-in zap vs writeback scenario: find the race and show it\n"},
+    {"knobs", "knobs\n    list the knobs: name, oracle, description\n"},
+    {"encode", "encode FILE -o OUT\n    text (.sched) to binary (fuzzer input, with its header)\n"},
+    {"decode", "decode FILE\n    binary (fuzzer input, with its header) to text, on stdout\n"},
+    {"dict", "dict\n    a fuzzer dictionary of operation and preemption records\n"},
+    {"campaign", "campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
+		 "         [--corpus DIR] [--corpus-max N] [--sync-dir SYNC\n"
+		 "         --role main|secondary [--name NAME]]\n"
+		 "    parallel fuzzing seeded from --corpus (default: the corpus/ next to the\n"
+		 "    build); distinct findings in DIR/findings/, DIR/summary.txt; --sync-dir:\n"
+		 "    AFL++ instances of several campaigns (or machines) share their queues;\n"
+		 "    --corpus-max (default 4096): libFuzzer's corpus is reduced past it\n"},
+    {"zoo", "zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv]\n"
+	    "    [--knobs=a,b] [--families=a,b] [--jobs N] [--fuzz-seeds regression|corpus]\n"
+	    "    [--pages N] [--regressions DIR] [--corpus DIR] [--work DIR] [--keep]\n"
+	    "    [--table FILE]\n"
+	    "    every knob x every strategy: found in k of N seeds, median runs and\n"
+	    "    seconds; every family clean with every knob off\n"},
+    {"zoo-chart", "zoo-chart TSV -o SVG\n"
+		  "    the zoo's seconds to find, per knob and strategy (log scale)\n"},
+    {"help", "help [COMMAND]\n    this list, or one command's usage\n"},
+};
+#define COMMANDS_COUNT ((int)(sizeof(commands) / sizeof(commands[0])))
+
 static void usage(FILE *out)
 {
-	fprintf(
-	    out,
-	    "usage: mmfuzz COMMAND ...\n"
-	    "  replay FILE [--knobs=a,b|--knobs=] [--trace] [--strict]\n"
-	    "      run one scenario+schedule; exit 0 clean, 1 finding, 2 bad input,\n"
-	    "      125 the schedule does not apply (--strict: also a preemption that never "
-	    "occurs)\n"
-	    "  explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
-	    "          [--bound B] [--knobs=...] [-o OUT]\n"
-	    "      search schedules for FILE's scenario; write the first failing one to OUT\n"
-	    "  minimize IN -o OUT\n"
-	    "      fewest preemptions, operations, setup lines and agents with the same\n"
-	    "      finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"
-	    "  show FILE [--svg OUT] [--html OUT] [--knobs=...]\n"
-	    "      the interleaving as a story (what races, locks, IPIs, the verdict),\n"
-	    "      as SVG swimlanes and as a self-contained HTML page\n"
-	    "  bisect FILE [--good G] [--bad B] [-o OUT]\n"
-	    "      the race window: the two conflicting events whose order decides the\n"
-	    "      outcome (searched between steps G and B); OUT: the swapped, clean schedule\n"
-	    "  demo [--strategy S] [--seed S]\n"
-	    "      the built-in zap vs writeback scenario: find the race and show it\n"
-	    "  knobs                 list the knobs: name, oracle, description\n"
-	    "  encode FILE -o OUT    text (.sched) to binary (fuzzer input)\n"
-	    "  dict                  a fuzzer dictionary of operation and preemption records\n"
-	    "  decode FILE           binary to text, on stdout\n"
-	    "  campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
-	    "          [--sync-dir SYNC --role main|secondary [--name NAME]]\n"
-	    "                        parallel fuzzing; distinct findings in DIR/findings/;\n"
-	    "                        --sync-dir: AFL++ instances of several campaigns (or\n"
-	    "                        machines) share their queues through SYNC\n"
-	    "  zoo [--strategies S,...] [--seconds-per-knob S] [--seeds N] [--tsv] ...\n"
-	    "                        every knob x every strategy: found in k of N seeds, median\n"
-	    "                        runs and seconds; every family clean with every knob off\n"
-	    "  zoo-chart TSV -o SVG  the zoo's seconds to find, per knob and strategy (log "
-	    "scale)\n");
+	fprintf(out, "usage: mmfuzz COMMAND ...   (mmfuzz COMMAND --help: one command)\n");
+	for (int i = 0; i < COMMANDS_COUNT; i++)
+		fprintf(out, "  %s", commands[i].usage);
+}
+
+static const struct command_usage *command_find(const char *name)
+{
+	for (int i = 0; i < COMMANDS_COUNT; i++)
+		if (!strcmp(commands[i].name, name))
+			return &commands[i];
+	return NULL;
+}
+
+/* A whole number in min..max for option @opt of @cmd, else the message and exit 2. */
+static unsigned long long parse_number(const char *cmd, const char *opt, const char *v,
+				       unsigned long long min, unsigned long long max)
+{
+	char *end;
+	errno = 0;
+	unsigned long long x = strtoull(v, &end, 0);
+	if (!*v || *end || errno || v[0] == '-' || x < min || x > max) {
+		fprintf(stderr, "mmfuzz %s: %s %s: not a whole number in %llu..%llu\n", cmd, opt, v,
+			min, max);
+		exit(EXIT_BAD_INPUT);
+	}
+	return x;
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
@@ -96,16 +132,11 @@ static void load_or_die(struct scenario *s, const char *path)
 	}
 }
 
-/* A file holding control bytes other than whitespace is the binary form. */
-static bool looks_binary(const uint8_t *buf, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		if ((buf[i] < 0x20 && !strchr("\t\n\v\f\r", buf[i])) || buf[i] == 0x7f)
-			return true;
-	return false;
-}
-
-/* Text (.sched) or binary (fuzzer input) scenario; exits 2 with file:line on bad text. */
+/*
+ * Text (.sched) or binary (fuzzer input: starts with SCN_MAGIC) scenario; anything
+ * else is text, so a stray control byte or a file that is no scenario at all gets
+ * file:line and exit 2.
+ */
 static void load_any_or_die(struct scenario *s, const char *path)
 {
 	FILE *in = fopen(path, "rb");
@@ -116,7 +147,7 @@ static void load_any_or_die(struct scenario *s, const char *path)
 	static uint8_t buf[1 << 20];
 	size_t n = fread(buf, 1, sizeof(buf), in);
 	fclose(in);
-	if (!looks_binary(buf, n)) {
+	if (!scn_is_binary(buf, n)) {
 		load_or_die(s, path);
 		return;
 	}
@@ -130,9 +161,17 @@ static double now_seconds(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
-static void print_finding(const struct exec_result *r, FILE *out)
+/*
+ * The finding of @r (a run of @s under @o) and its signature (bisect.h: oracle,
+ * site and the race window, or the violated object's history).
+ */
+static void print_finding(const struct scenario *s, const struct exec_options *o,
+			  const struct exec_result *r, FILE *out)
 {
 	const struct sched_finding *f = &r->f;
+	static struct race_signature sig;
+	char err[256], cause[sizeof(sig.history) + 16];
+	bool have_sig = race_signature(s, o, &sig, err, sizeof(err));
 	fprintf(out, "FINDING %s\n", f->oracle);
 	fprintf(out, "  site:      %s", f->site ? f->site->name : "-");
 	if (f->site2)
@@ -142,7 +181,12 @@ static void print_finding(const struct exec_result *r, FILE *out)
 		if (f->agents_mask >> a & 1u)
 			fprintf(out, " %s", exec_agent_name(a));
 	fprintf(out, "\n  step:      %u\n", f->step);
-	fprintf(out, "  signature: %016llx\n", (unsigned long long)f->signature);
+	if (have_sig) {
+		race_signature_cause(&sig, cause, sizeof(cause));
+		fprintf(out, "  signature: %016llx  (%s)\n", (unsigned long long)sig.value, cause);
+	} else {
+		fprintf(out, "  signature: - (%s)\n", err);
+	}
 	fprintf(out, "  %s\n", f->msg);
 }
 
@@ -156,19 +200,18 @@ static int cmd_knobs(void)
 
 /* Load, build the directed policy and replay FILE; exits 2 or 125 when it cannot. */
 static void replay_or_die(struct scenario *s, const char *path, const char *knobs,
-			  struct sched_directed *d, struct exec_result *r)
+			  struct sched_directed *d, struct exec_result *r, struct exec_options *o)
 {
 	load_any_or_die(s, path);
-	struct exec_options o;
-	exec_options_default(&o);
-	o.knobs = knobs ? parse_knobs(knobs) : s->knobs;
-	s->knobs = o.knobs;
+	exec_options_default(o);
+	o->knobs = knobs ? parse_knobs(knobs) : s->knobs;
+	s->knobs = o->knobs;
 	char err[256];
 	if (!exec_directed(s, d, err, sizeof(err))) {
 		fprintf(stderr, "%s: schedule does not apply: %s\n", path, err);
 		exit(EXIT_NOT_APPLICABLE);
 	}
-	exec_run(s, &d->base, &o, r);
+	exec_run(s, &d->base, o, r);
 }
 
 static int cmd_replay(int argc, char **argv)
@@ -192,7 +235,8 @@ static int cmd_replay(int argc, char **argv)
 	static struct scenario s;
 	static struct sched_directed d;
 	static struct exec_result r;
-	replay_or_die(&s, path, knobs, &d, &r);
+	struct exec_options o;
+	replay_or_die(&s, path, knobs, &d, &r, &o);
 	int unapplied = 0;
 	for (int i = 0; i < d.count; i++) {
 		if (d.status[i] == SCHED_PREEMPT_FIRED)
@@ -216,8 +260,10 @@ static int cmd_replay(int argc, char **argv)
 		       (unsigned long long)r.fingerprint);
 		return EXIT_CLEAN;
 	}
-	print_finding(&r, stdout);
-	printf("  fingerprint %016llx, %u steps\n", (unsigned long long)r.fingerprint, r.steps);
+	uint64_t fingerprint = r.fingerprint;
+	uint32_t steps = r.steps;
+	print_finding(&s, &o, &r, stdout);
+	printf("  fingerprint %016llx, %u steps\n", (unsigned long long)fingerprint, steps);
 	return EXIT_FINDING;
 }
 
@@ -240,33 +286,57 @@ static void print_stats(const char *what, const struct minimize_stats *st)
 
 static int cmd_minimize(int argc, char **argv)
 {
-	if (argc != 3 || strcmp(argv[1], "-o"))
-		die_usage("usage: mmfuzz minimize IN -o OUT%s", "");
+	const char *in = NULL, *out_path = NULL, *knobs = NULL;
+	for (int i = 0; i < argc; i++) {
+		if (!strcmp(argv[i], "-o") && i + 1 < argc)
+			out_path = argv[++i];
+		else if (!strncmp(argv[i], "--knobs=", 8))
+			knobs = argv[i] + 8;
+		else if (argv[i][0] == '-' || in)
+			die_usage("minimize: unexpected argument '%s'", argv[i]);
+		else
+			in = argv[i];
+	}
+	if (!in || !out_path)
+		die_usage("usage: mmfuzz minimize IN -o OUT [--knobs=a,b]%s", "");
 	static struct scenario s;
-	load_any_or_die(&s, argv[0]);
+	load_any_or_die(&s, in);
 	struct exec_options o;
 	exec_options_default(&o);
-	o.knobs = s.knobs;
+	o.knobs = knobs ? parse_knobs(knobs) : s.knobs;
+	s.knobs = o.knobs;
 	static struct minimize_result r;
 	char err[256];
 	double t0 = now_seconds();
 	if (!minimize(&s, &o, &r, err, sizeof(err))) {
-		fprintf(stderr, "%s: %s\n", argv[0], err);
+		fprintf(stderr, "%s: %s\n", in, err);
 		return strstr(err, "clean") ? EXIT_FINDING : EXIT_NOT_APPLICABLE;
 	}
 	double secs = now_seconds() - t0;
 	printf("finding: %s at %s", r.finding.oracle, r.finding.site ? r.finding.site->name : "-");
 	if (r.finding.site2)
 		printf(" (other party: %s)", r.finding.site2->name);
-	printf(", signature %016llx\n", (unsigned long long)r.finding.signature);
+	static struct race_signature before, after;
+	char cause[sizeof(before.history) + 16];
+	if (race_signature(&s, &o, &before, err, sizeof(err)) &&
+	    race_signature(&r.out, &o, &after, err, sizeof(err))) {
+		race_signature_cause(&after, cause, sizeof(cause));
+		printf(", signature %016llx (%s)\n", (unsigned long long)after.value, cause);
+		if (before.value != after.value)
+			printf("warning: the input's signature was %016llx: minimizing changed the "
+			       "race window\n",
+			       (unsigned long long)before.value);
+	} else {
+		printf("\n");
+	}
 	print_stats("before:", &r.before);
 	print_stats("after:", &r.after);
 	printf("%llu replays, %d rounds, %.3f s\n", (unsigned long long)r.runs, r.rounds, secs);
 	if (!r.all_fired)
 		printf(
 		    "warning: a preemption of the result does not fire (replay --strict fails)\n");
-	write_schedule(&r.out, argv[2]);
-	printf("written to %s (replay: mmfuzz replay %s)\n", argv[2], argv[2]);
+	write_schedule(&r.out, out_path);
+	printf("written to %s (replay: mmfuzz replay %s)\n", out_path, out_path);
 	return EXIT_CLEAN;
 }
 
@@ -278,6 +348,28 @@ static FILE *open_out(const char *path)
 		exit(EXIT_BAD_INPUT);
 	}
 	return out;
+}
+
+/*
+ * The leading comment of a text scenario (a regression's story), without the "# ",
+ * into @buf; empty for a binary file or one without it.
+ */
+static void show_header(const char *path, char *buf, size_t buf_bytes)
+{
+	char line[512];
+	size_t len = 0;
+	buf[0] = 0;
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f) && line[0] == '#') {
+		const char *text = line[1] == ' ' ? line + 2 : line + 1;
+		int n = snprintf(buf + len, buf_bytes - len, "%s", text);
+		if (n < 0 || (size_t)n >= buf_bytes - len)
+			break;
+		len += (size_t)n;
+	}
+	fclose(f);
 }
 
 static int cmd_show(int argc, char **argv)
@@ -300,7 +392,8 @@ static int cmd_show(int argc, char **argv)
 	static struct scenario s;
 	static struct sched_directed d;
 	static struct exec_result r;
-	replay_or_die(&s, path, knobs, &d, &r);
+	struct exec_options o;
+	replay_or_die(&s, path, knobs, &d, &r, &o);
 	static struct show sh;
 	show_analyze(&sh, &s, &r);
 	char title[512];
@@ -316,7 +409,9 @@ static int cmd_show(int argc, char **argv)
 	}
 	if (html) {
 		FILE *out = open_out(html);
-		show_html(&sh, title, out);
+		static char header[1 << 14];
+		show_header(path, header, sizeof(header));
+		show_html(&sh, title, header, out);
 		fclose(out);
 		printf("HTML written to %s\n", html);
 	}
@@ -332,19 +427,17 @@ static void print_event(const char *what, const struct bisect_event *ev)
 
 static uint32_t parse_step(const char *opt, const char *v)
 {
-	char *end;
-	unsigned long x = strtoul(v, &end, 0);
-	if (!*v || *end || x > SCHED_TRACE_MAX)
-		die_usage("bisect: bad step number for %s", opt);
-	return (uint32_t)x;
+	return (uint32_t)parse_number("bisect", opt, v, 0, SCHED_TRACE_MAX);
 }
 
 static int cmd_bisect(int argc, char **argv)
 {
-	const char *path = NULL, *out_path = NULL;
+	const char *path = NULL, *out_path = NULL, *knobs = NULL;
 	uint32_t good = 0, bad = 0;
 	for (int i = 0; i < argc; i++) {
-		if (!strcmp(argv[i], "--good") && i + 1 < argc)
+		if (!strncmp(argv[i], "--knobs=", 8))
+			knobs = argv[i] + 8;
+		else if (!strcmp(argv[i], "--good") && i + 1 < argc)
 			good = parse_step("--good", argv[++i]);
 		else if (!strcmp(argv[i], "--bad") && i + 1 < argc)
 			bad = parse_step("--bad", argv[++i]);
@@ -361,7 +454,8 @@ static int cmd_bisect(int argc, char **argv)
 	load_any_or_die(&s, path);
 	struct exec_options o;
 	exec_options_default(&o);
-	o.knobs = s.knobs;
+	o.knobs = knobs ? parse_knobs(knobs) : s.knobs;
+	s.knobs = o.knobs;
 	static struct bisect_result r;
 	char err[256];
 	if (!race_bisect(&s, &o, good, bad, &r, err, sizeof(err))) {
@@ -397,7 +491,7 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 		return EXIT_CLEAN;
 	}
 	printf(", first finding at run %llu (%.4f s)\n", (unsigned long long)r.runs, secs);
-	print_finding(&r.first, stdout);
+	print_finding(&r.schedule, &c->exec, &r.first, stdout);
 	r.schedule.expect = mm_oracle_by_name(r.first.f.oracle);
 	if (!r.schedule_complete)
 		printf("warning: more than %d preemptions; the written schedule is truncated\n",
@@ -434,15 +528,13 @@ static void parse_explore_opt(struct explore_config *c, int argc, char **argv, i
 			die_usage("unknown strategy '%s' (random, pct, dfs)", v);
 		c->strategy = (enum explore_strategy)st;
 	} else if (!strcmp(a, "--runs") && v) {
-		c->runs_max = strtoull(v, NULL, 0);
+		c->runs_max = parse_number("explore", a, v, 1, UINT64_MAX);
 	} else if (!strcmp(a, "--seed") && v) {
-		c->seed = strtoull(v, NULL, 0);
+		c->seed = parse_number("explore", a, v, 0, UINT64_MAX);
 	} else if (!strcmp(a, "--depth") && v) {
-		c->pct_depth = atoi(v);
-		if (c->pct_depth < 1 || c->pct_depth > SCHED_PCT_DEPTH_MAX)
-			die_usage("--depth %s out of range 1..8", v);
+		c->pct_depth = (int)parse_number("explore", a, v, 1, SCHED_PCT_DEPTH_MAX);
 	} else if (!strcmp(a, "--bound") && v) {
-		c->dfs_bound = atoi(v);
+		c->dfs_bound = (int)parse_number("explore", a, v, 0, SCN_PREEMPT_MAX);
 	} else if (!strcmp(a, "-o") && v) {
 		*out_path = v;
 	} else if (!strncmp(a, "--knobs=", 8)) {
@@ -605,6 +697,13 @@ static int cmd_decode(int argc, char **argv)
 	static uint8_t buf[1 << 20];
 	size_t n = fread(buf, 1, sizeof(buf), in);
 	fclose(in);
+	if (!scn_is_binary(buf, n)) {
+		fprintf(stderr,
+			"%s:1: not a binary scenario (no \\x7fmmf header; a .sched text needs no "
+			"decoding)\n",
+			argv[0]);
+		return EXIT_BAD_INPUT;
+	}
 	static struct scenario s;
 	scn_decode(&s, buf, n);
 	scn_print(&s, stdout);
@@ -620,6 +719,27 @@ int main(int argc, char **argv)
 	const char *cmd = argv[1], *self = argv[0];
 	argc -= 2;
 	argv += 2;
+	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help") || !strcmp(cmd, "-h")) {
+		const char *which = argc ? argv[0] : NULL;
+		if (which && (!strcmp(which, "--help") || !strcmp(which, "-h")))
+			which = "help";
+		const struct command_usage *c = which ? command_find(which) : NULL;
+		if (argc && !c)
+			die_usage("help: unknown command '%s'", argv[0]);
+		if (c)
+			printf("usage: mmfuzz %s", c->usage);
+		else
+			usage(stdout);
+		return EXIT_CLEAN;
+	}
+	const struct command_usage *c = command_find(cmd);
+	if (!c)
+		die_usage("unknown command '%s'", cmd);
+	for (int i = 0; i < argc; i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			printf("usage: mmfuzz %s", c->usage);
+			return EXIT_CLEAN;
+		}
 	if (!strcmp(cmd, "replay"))
 		return cmd_replay(argc, argv);
 	if (!strcmp(cmd, "explore"))
@@ -632,10 +752,11 @@ int main(int argc, char **argv)
 		return cmd_bisect(argc, argv);
 	if (!strcmp(cmd, "demo"))
 		return cmd_demo(argc, argv);
-	if (!strcmp(cmd, "knobs"))
-		return cmd_knobs();
-	if (!strcmp(cmd, "dict"))
-		return cmd_dict();
+	if (!strcmp(cmd, "knobs") || !strcmp(cmd, "dict")) {
+		if (argc)
+			die_usage("unexpected argument '%s'", argv[0]);
+		return !strcmp(cmd, "knobs") ? cmd_knobs() : cmd_dict();
+	}
 	if (!strcmp(cmd, "encode"))
 		return cmd_encode(argc, argv);
 	if (!strcmp(cmd, "decode"))
@@ -646,9 +767,5 @@ int main(int argc, char **argv)
 		return cmd_zoo(argc, argv, self);
 	if (!strcmp(cmd, "zoo-chart"))
 		return cmd_zoo_chart(argc, argv);
-	if (!strcmp(cmd, "help") || !strcmp(cmd, "--help")) {
-		usage(stdout);
-		return EXIT_CLEAN;
-	}
 	die_usage("unknown command '%s'", cmd);
 }

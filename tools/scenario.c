@@ -864,6 +864,8 @@ void scn_print(const struct scenario *s, FILE *out)
 /*
  * Layout (varint: LEB128, at most 10 bytes, saturated to the field's range):
  *
+ *   header         SCN_MAGIC, 4 bytes (skipped when present; the body alone is
+ *                  decoded the same way, so inputs of before the header still decode)
  *   knobs          varint, masked to KNOB_COUNT bits
  *   arch           byte % SCN_ARCH_COUNT
  *   expect         byte % (ORACLE_COUNT + 1); 0 = clean, o + 1 = oracle o
@@ -893,7 +895,8 @@ void scn_print(const struct scenario *s, FILE *out)
 
 #define OP_RECORD_MAX	   (9 + 10)
 #define PREEMPT_RECORD_MAX (3 + 5 + 5 + 1 + SITE_MAX)
-_Static_assert(5 + 1 + 1 + SITE_MAX + 3 * 3 + (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
+_Static_assert(SCN_MAGIC_BYTES + 5 + 1 + 1 + SITE_MAX + 3 * 3 +
+		       (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
 		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX + 1 <=
 		   SCN_ENCODED_MAX,
 	       "SCN_ENCODED_MAX holds any scenario");
@@ -1017,9 +1020,14 @@ static struct reader rd_section(struct reader *r)
 	return sec;
 }
 
+bool scn_is_binary(const uint8_t *buf, size_t len)
+{
+	return len >= SCN_MAGIC_BYTES && !memcmp(buf, SCN_MAGIC, SCN_MAGIC_BYTES);
+}
+
 void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 {
-	struct reader r = {buf, len, 0}, sec;
+	struct reader r = {buf, len, scn_is_binary(buf, len) ? SCN_MAGIC_BYTES : 0}, sec;
 	unsigned expect;
 
 	scn_init(s);
@@ -1138,6 +1146,8 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 {
 	struct writer w = {buf, buf_bytes, 0, false};
 
+	for (int i = 0; i < SCN_MAGIC_BYTES; i++)
+		wr_byte(&w, (uint8_t)SCN_MAGIC[i]);
 	wr_varint(&w, s->knobs & knobs_mask());
 	wr_byte(&w, s->arch < SCN_ARCH_COUNT ? s->arch : 0);
 	wr_byte(&w, s->expect >= 0 && s->expect < ORACLE_COUNT ? (unsigned)s->expect + 1 : 0);

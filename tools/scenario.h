@@ -54,7 +54,7 @@
 #define SCN_PAGES_MAX	   16 /* pages= (a PMD: a THP) */
 #define SCN_PAGE_SIZE	   4096u
 #define SCN_WORDS_PER_PAGE 4	/* store/load: ADDR may point at word 0..3 of a page */
-#define SCN_ENCODED_MAX	   8192 /* scn_encode never needs more */
+#define SCN_ENCODED_MAX	   8192 /* scn_encode never needs more (header included) */
 
 /* Fields an operation takes, in text order. */
 enum scn_field {
@@ -183,12 +183,20 @@ void scn_print(const struct scenario *s, FILE *out);
 void scn_print_op(const struct scn_op *op, FILE *out);
 
 /*
- * Binary form.  scn_decode is total: every byte string decodes to a valid scenario
- * (fields clamped).  scn_encode(s) decodes back to s for every valid s.
- * Returns the number of bytes written, or 0 if buf is too small.
+ * Binary form: the header SCN_MAGIC, then the body.  scn_decode is total: every
+ * byte string after the header (and, for inputs of before the header, every byte
+ * string without it) decodes to a valid scenario (fields clamped).  scn_encode(s)
+ * writes the header and decodes back to s for every valid s.  Returns the number
+ * of bytes written, or 0 if buf is too small.  The header is what tells a fuzzer
+ * input from a text file with a stray control byte (or from /usr/bin/ls): the
+ * command and the fuzz harness take as binary only what starts with it.
  */
+#define SCN_MAGIC	"\x7fmmf"
+#define SCN_MAGIC_BYTES 4
 size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes);
 void scn_decode(struct scenario *s, const uint8_t *buf, size_t len);
+/* Does @buf start with SCN_MAGIC? */
+bool scn_is_binary(const uint8_t *buf, size_t len);
 /* One record of a section, as scn_encode writes it (dictionaries, tests). */
 size_t scn_encode_op(const struct scn_op *op, uint8_t *buf, size_t buf_bytes);
 size_t scn_encode_preempt(const struct scn_preempt *pr, uint8_t *buf, size_t buf_bytes);

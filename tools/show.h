@@ -62,6 +62,7 @@ bool show_row_is_verdict(const struct show *sh, const struct show_row *row);
 
 void show_story(const struct show *sh, const char *title, FILE *out);
 void show_svg(const struct show *sh, const char *title, FILE *out);
-void show_html(const struct show *sh, const char *title, FILE *out);
+/* @header: the scenario file's leading comment (its story), shown first; may be NULL. */
+void show_html(const struct show *sh, const char *title, const char *header, FILE *out);
 
 #endif

@@ -141,23 +141,45 @@ static void svg_holds(const struct show *sh, FILE *out)
 	}
 }
 
-static void arrow(const struct show *sh, uint32_t a, uint32_t b, const char *kind,
-		  const char *color, const char *dash, FILE *out)
+/*
+ * An arrow from step @a's dot to row @row_b of @agent_b's lane, routed at right
+ * angles so that it never runs over a label: a label sits right of its dot, in the
+ * row of its own step, and each row shows one agent's step.  Going right: down
+ * along a's dot column, then across in b's row into b's dot from the left; going
+ * left: across in a's row (a's label is to its right), then down b's dot column.
+ */
+static void arrow_to_row(const struct show *sh, uint32_t a, int agent_b, uint32_t row_b, uint32_t b,
+			 const char *kind, const char *color, const char *dash, FILE *out)
 {
 	int x0 = lane_x(sh, sh->t[a].agent) + DOT_DX, y0 = row_y(show_row_of(a));
-	int x1 = lane_x(sh, sh->t[b].agent) + DOT_DX, y1 = row_y(show_row_of(b));
+	int x1 = lane_x(sh, agent_b) + DOT_DX, y1 = row_y(row_b);
+	int dy = y1 > y0 ? 5 : -5;
+	if (x1 > x0)
+		fprintf(out, "<path d=\"M%d %d V%d H%d\"", x0, y0, y1, x1 - 5);
+	else if (x1 < x0)
+		fprintf(out, "<path d=\"M%d %d H%d V%d\"", x0, y0, x1, y1 - dy);
+	else
+		fprintf(out, "<path d=\"M%d %d V%d\"", x0, y0, y1 - dy);
 	fprintf(out,
-		"<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"%s\" stroke-width=\"1.5\" "
-		"stroke-dasharray=\"%s\" marker-end=\"url(#arrow-%s)\"><title>%s: step %u -> step "
-		"%u</title></line>\n",
-		x0, y0, x1, y1 - (y1 > y0 ? 4 : -4), color, dash, kind,
+		" fill=\"none\" stroke=\"%s\" stroke-width=\"1.5\" stroke-dasharray=\"%s\" "
+		"marker-end=\"url(#arrow-%s)\"><title>%s: step %u -> step %u</title></path>\n",
+		color, dash, kind,
 		!strcmp(kind, "ipi")  ? "IPI"
 		: !strcmp(kind, "rf") ? "reads-from"
 				      : "the other party -> the violation",
 		a, b);
 }
 
-/* The finding's two parties: the other party's access -> the violating one. */
+static void arrow(const struct show *sh, uint32_t a, uint32_t b, const char *kind,
+		  const char *color, const char *dash, FILE *out)
+{
+	arrow_to_row(sh, a, sh->t[b].agent, show_row_of(b), b, kind, color, dash, out);
+}
+
+/*
+ * The finding's two parties: the other party's access -> the violating one, which
+ * is its own row, or the verdict row when no step shows it (never a folded row).
+ */
 static void svg_verdict_edge(const struct show *sh, FILE *out)
 {
 	uint32_t to = sh->violation;
@@ -165,9 +187,14 @@ static void svg_verdict_edge(const struct show *sh, FILE *out)
 	for (uint32_t k = sh->steps; to == SHOW_NONE && sh->r->finding && k-- > 0;)
 		if ((int)sh->t[k].agent == sh->r->f.agent)
 			to = k;
-	if (to != SHOW_NONE && sh->other != SHOW_NONE && sh->other != to && to < sh->steps &&
-	    sh->other < sh->steps)
-		arrow(sh, sh->other, to, "verdict", "#c00000", "2,2", out);
+	if (to == SHOW_NONE || sh->other == SHOW_NONE || sh->other == to || to >= sh->steps ||
+	    sh->other >= sh->steps)
+		return;
+	uint32_t row = show_row_of(to);
+	const struct show_row *last = &sh->rows[sh->rows_count - 1];
+	if (sh->rows[row].folded && show_row_is_verdict(sh, last))
+		row = (uint32_t)(sh->rows_count - 1);
+	arrow_to_row(sh, sh->other, sh->t[to].agent, row, to, "verdict", "#c00000", "2,2", out);
 }
 
 /* IPI: a send by A (object ipi:A) -> each ack of ipi:A by another agent. */
@@ -219,6 +246,8 @@ static void svg_rows(const struct show *sh, FILE *out)
 		int y = row_y((uint32_t)i);
 		if (show_row_is_verdict(sh, row)) {
 			int x = lane_x(sh, sh->r->f.agent);
+			fprintf(out, "<text x=\"8\" y=\"%d\" fill=\"#c00000\">%u</text>\n", y + 4,
+				sh->r->f.step);
 			fprintf(
 			    out,
 			    "<circle cx=\"%d\" cy=\"%d\" r=\"7\" fill=\"none\" stroke=\"#c00000\" "
@@ -317,7 +346,7 @@ void show_svg(const struct show *sh, const char *title, FILE *out)
 	fprintf(out, "</svg>\n");
 }
 
-void show_html(const struct show *sh, const char *title, FILE *out)
+void show_html(const struct show *sh, const char *title, const char *header, FILE *out)
 {
 	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
 		     "<title>");
@@ -327,6 +356,11 @@ void show_html(const struct show *sh, const char *title, FILE *out)
 		     "</head>\n<body>\n<h1>");
 	xml_text(title, out);
 	fprintf(out, "</h1>\n");
+	if (header && *header) {
+		fprintf(out, "<h2>The regression's story</h2>\n<pre class=\"header\">");
+		xml_text(header, out);
+		fprintf(out, "</pre>\n<h2>The interleaving</h2>\n");
+	}
 	show_svg(sh, title, out);
 	fprintf(out, "<h2>The story</h2>\n<pre>");
 	char *buf = NULL;
