@@ -398,7 +398,7 @@ int access_remote_vm_write(struct mm_struct *mm, unsigned long addr, uint64_t va
 		sched_site_init(&site_remote_write);
 	folio_write_word(page, word, val); /* copy_to_user_page() */
 	/* the store is the process's, at @addr, whichever page GUP found there */
-	oracle_user_store(sched_current(), mm, addr, folio_pfn(page), val, &site_remote_write);
+	oracle_kernel_store(mm, addr, folio_pfn(page), val, &site_remote_write);
 	struct folio *folio = page_folio(page);
 	folio_mark_dirty(folio); /* set_page_dirty_lock() */
 	gup_put_folio(folio, FOLL_GET);

@@ -81,7 +81,8 @@ static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long add
 		pte_t *bad;
 		const char *wrong = contpte_block_misprogrammed(ptep, &bad);
 		int writer = -1;
-		const struct sched_site *other = wrong ? pte_last_writer(bad, &writer) : NULL;
+		const struct sched_site *other =
+		    wrong ? oracle_pte_last_writer(pte_index_of(bad), &writer) : NULL;
 		if (wrong)
 			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, other,
 				      writer >= 0 ? 1u << writer : 0,

@@ -11,26 +11,14 @@
 #include <errno.h>
 #include <string.h>
 
+#include "oracle/events.h"
+
 pte_t mm_pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 struct pte_table_meta mm_pte_meta[NR_PTE_TABLES];
-
-/* oracle bookkeeping: who last wrote each PTE, to name the other party */
-static struct {
-	const struct sched_site *site;
-	int agent;
-} pte_writer[NR_PTE_TABLES * PTRS_PER_PTE];
-
-static void pte_note_writer(const pte_t *ptep, const struct sched_site *site)
-{
-	size_t i = (size_t)(ptep - &mm_pte_tables[0][0]);
-	pte_writer[i].site = site;
-	pte_writer[i].agent = sched_current();
-}
 
 void pgtable_reset(void)
 {
 	memset(mm_pte_tables, 0, sizeof(mm_pte_tables));
-	memset(pte_writer, 0, sizeof(pte_writer));
 	for (int t = 0; t < NR_PTE_TABLES; t++) {
 		mm_pte_meta[t].used = false;
 		mm_pte_meta[t].mm = -1;
@@ -40,13 +28,6 @@ void pgtable_reset(void)
 
 bool pgtable_split_ptes;
 bool pte_lockless_torn;
-
-const struct sched_site *pte_last_writer(const pte_t *ptep, int *agent)
-{
-	size_t i = (size_t)(ptep - &mm_pte_tables[0][0]);
-	*agent = pte_writer[i].site ? pte_writer[i].agent : -1;
-	return pte_writer[i].site;
-}
 
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site)
 {
@@ -77,29 +58,15 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 	}
 	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
 	pte_t old = *ptep;
-	int setter;
-	const struct sched_site *dirtied = pte_last_writer(ptep, &setter);
 	*ptep = pte;
-	pte_note_writer(ptep, site);
-	/*
-	 * Oracle: a plain store over a present, dirty entry that drops D loses the
-	 * record that the page was written (the hardware sets D with an atomic update
-	 * at any time; software takes it with get-and-clear or cmpxchg, never by
-	 * overwriting).  On arm64 this is how a contpte A/D write-back goes wrong.
-	 */
-	if (pte_present(old) && pte_dirty(old) && !(pte_present(pte) && pte_dirty(pte)))
-		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
-			      site, dirtied, setter >= 0 ? 1u << setter : 0,
-			      "%s overwrites a dirty PTE of frame %u with a clean one: the "
-			      "hardware-set dirty bit is lost, not transferred to the folio",
-			      sched_agent_name(sched_current()), pte_pfn(old));
+	oracle_pte_write(pte_index_of(ptep), old, pte, true, site);
 }
 
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
 	pte_t old = *ptep;
-	pte_note_writer(ptep, site);
+	oracle_pte_write(pte_index_of(ptep), old, __pte(0), false, site);
 	if (pte_split_mode()) {
 		/* PAE: xchg the low word (the entry is not present from here), then clear high */
 		ptep->val &= ~PTE_LOW_MASK;
@@ -139,7 +106,7 @@ bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
 	if (!pte_same(*ptep, old))
 		return false;
 	*ptep = new;
-	pte_note_writer(ptep, site);
+	oracle_pte_write(pte_index_of(ptep), old, new, false, site);
 	return true;
 }
 

@@ -319,7 +319,11 @@ int pte_alloc_one(struct mm_struct *mm);
 void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, int table);
 int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
 /* Oracle bookkeeping: the site (and agent) that last wrote *@ptep, or NULL. */
-const struct sched_site *pte_last_writer(const pte_t *ptep, int *agent);
+/* The index of a PTE in the table arena (its OBJ_PTE object index). */
+static inline uint32_t pte_index_of(const pte_t *ptep)
+{
+	return (uint32_t)(ptep - &mm_pte_tables[0][0]);
+}
 /* Oracle (privileged, no yield): the PTE the page tables hold for @addr, huge or not. */
 pte_t pte_oracle_get(const struct mm_struct *mm, unsigned long addr);
 pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr,

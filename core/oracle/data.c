@@ -60,7 +60,8 @@
 /* in a view: whatever the page's backing provides (zero, or the file's views) */
 #define ORIGIN_BACKING 0xffffffffu
 
-enum store_kind { STORE_CPU, STORE_DEVICE };
+/* STORE_KERNEL: through a GUP reference taken earlier (/proc/pid/mem) */
+enum store_kind { STORE_CPU, STORE_DEVICE, STORE_KERNEL };
 
 struct ostore {
 	uint64_t value;
@@ -88,9 +89,11 @@ struct ppage {
 	bool lazy;		/* MADV_FREE returned and no store since */
 	/* operations that unmap, discard or move the page: the last one's entry or
 	 * exit, and how many are in flight (a pin is coherent only if none
-	 * overlapped it); the entry of the last one (a return that is not the last
-	 * entry's must not undo what a later operation did to the page) */
-	uint32_t range_clock, range_owner;
+	 * overlapped it) */
+	uint32_t range_clock;
+	/* the last entry of such a call: a call that returns while a later one is
+	 * in flight or done cannot tell which comes last, and only widens */
+	uint32_t last_enter;
 	uint8_t range_inflight;
 	uint8_t remapping; /* of those, calls putting a new mapping there (mmap, mremap's
 			      destination) */
@@ -468,7 +471,7 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		/* a lazyfree page that reads its backing was discarded: from now on it is
 		 * a fresh page, whatever it held before */
 		if (at.pp && at.pp->lazy && !at.pp->discarding && !view_has(at.v, origin) &&
-		    backing_accepts(&at, word, origin)) {
+		    !view_has(at.v, ORIGIN_BACKING) && backing_accepts(&at, word, origin)) {
 			for (int w = 0; w < W; w++)
 				view_set(&at.pp->w[w], ORIGIN_BACKING);
 			at.pp->lazy = false;
@@ -518,12 +521,23 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 		at.v = &at.pp->w[word];
 	}
 	view_store(mm, addr, &at, word, id);
+	/* a kernel store through a reference taken before a discard of the page
+	 * returned may have landed in the discarded page: either */
+	if (kind == STORE_KERNEL && at.pp &&
+	    at.pp->range_clock > oracle_op_enter_clock(sched_current()))
+		view_add(at.v, ORIGIN_BACKING);
 }
 
 void oracle_user_store(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		       uint64_t val, const struct sched_site *site)
 {
 	data_store(agent, STORE_CPU, mm, addr, pfn, val, site);
+}
+
+void oracle_kernel_store(struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint64_t val,
+			 const struct sched_site *site)
+{
+	data_store(sched_current(), STORE_KERNEL, mm, addr, pfn, val, site);
 }
 
 void oracle_user_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
@@ -546,7 +560,7 @@ void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32
 	data_mismatch(agent, site_is_dma(site), mm, addr, &at, origin, val, site);
 }
 
-void data_range_op(struct oracle_op *op, unsigned long start, bool enter)
+void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
 {
 	int mm = op->mm;
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
@@ -557,8 +571,7 @@ void data_range_op(struct oracle_op *op, unsigned long start, bool enter)
 			pp->remapping += enter ? 1 : -1;
 		if (enter) {
 			pp->range_inflight++;
-			op->prev_owner[p] = pp->range_owner;
-			pp->range_owner = op->enter_clock;
+			pp->last_enter = op->enter_clock;
 		} else {
 			pp->range_inflight--;
 		}
@@ -570,20 +583,22 @@ void data_range_op(struct oracle_op *op, unsigned long start, bool enter)
 	}
 }
 
-void data_range_failed(const struct oracle_op *op, unsigned long start)
-{
-	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
-		struct ppage *pp = ppage_at(op->mm, a);
-		if (pp->range_owner == op->enter_clock)
-			pp->range_owner = op->prev_owner[a / PAGE_SIZE];
-	}
-}
-
-/* Did no operation that unmaps, discards or moves pages enter on the page at
- * @addr after @op did? */
+/*
+ * Is @op the last call that entered on the page at @addr?  Then its return says
+ * what the page holds; else a later call may have acted on it already or may
+ * yet, and its return only adds what the page may now read (see widen()).
+ */
 static bool range_owned(const struct oracle_op *op, unsigned long addr)
 {
-	return ppage_at(op->mm, addr)->range_owner <= op->enter_clock;
+	return ppage_at(op->mm, addr)->last_enter <= op->enter_clock;
+}
+
+/* The page at @addr may also read its backing now. */
+static void widen(int mm, unsigned long addr)
+{
+	struct ppage *pp = ppage_at(mm, addr);
+	for (int w = 0; w < W; w++)
+		view_add(&pp->w[w], ORIGIN_BACKING);
 }
 
 void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin)
@@ -729,25 +744,26 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
 			if (range_owned(op, a))
 				ppage_reset(ppage_at(op->mm, a));
+			else
+				widen(op->mm, a);
 		break;
 	case OSYS_MUNMAP:
 		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
 		     a += PAGE_SIZE)
 			if (range_owned(op, a))
 				ppage_reset(ppage_at(op->mm, a));
+			else
+				widen(op->mm, a);
 		break;
 	case OSYS_MADV_DONTNEED:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
 			struct ppage *pp = ppage_at(op->mm, a);
 			pp->discarding--;
-			if (!range_owned(op, a))
-				continue;
-			if (ret) {
+			if (ret || !range_owned(op, a)) {
 				/* -ENOMEM for a hole in the range: the mapped parts were
 				 * discarded, or some of them (the model stops at the
-				 * error): either */
-				for (int w = 0; w < W; w++)
-					view_add(&pp->w[w], ORIGIN_BACKING);
+				 * error): either; likewise with a later call racing */
+				widen(op->mm, a);
 				continue;
 			}
 			/* the page reads its backing now, or a store made while the
@@ -784,17 +800,23 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 				break;
 			struct ppage *from = ppage_at(op->mm, op->start + i);
 			struct ppage *to = ppage_at(op->mm, (unsigned long)ret + i);
+			bool own_to = range_owned(op, (unsigned long)ret + i);
+			bool own_from = range_owned(op, op->start + i);
 			for (int w = 0; w < W; w++) {
 				/* a store to the new address while the move was in flight
-				 * stays possible beside what the old address held */
+				 * stays possible beside what the old address held (and all
+				 * of it while a later call races the move) */
 				struct view v = from->w[w];
-				if (to->last_clock[w] > op->enter_clock)
+				if (!own_to || to->last_clock[w] > op->enter_clock)
 					view_union(&v, &to->w[w]);
 				to->w[w] = v;
 				to->last_clock[w] = from->last_clock[w];
 			}
-			to->lazy = from->lazy;
-			ppage_reset(from);
+			to->lazy |= from->lazy;
+			if (own_from)
+				ppage_reset(from);
+			else
+				widen(op->mm, op->start + i);
 		}
 		break;
 	case OSYS_FORK:

@@ -18,6 +18,9 @@
  *                     migration, collapse and writeback path goes through, so the
  *                     layer knows, for every word of every frame, which store (or
  *                     zero fill, or original file block) its value came from.
+ *   page tables       oracle_pte_write: every PTE store or atomic update (the
+ *                     accessors in pgtable.c), for the other party of a report and
+ *                     the dirty bit a plain store must not drop;
  *   accesses          oracle_user_store / oracle_user_load (a CPU through its TLB,
  *                     or the kernel on a process's behalf through GUP),
  *                     oracle_tlb_fill (when each TLB entry was filled),
@@ -45,6 +48,7 @@
 #include <stdint.h>
 
 #include "../../scheduler/sched.h"
+#include "../pgtable.h"
 
 struct mm_struct;
 struct folio;
@@ -91,10 +95,24 @@ void oracle_user_store(int agent, struct mm_struct *mm, unsigned long addr, uint
 		       uint64_t val, const struct sched_site *site);
 void oracle_user_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		      uint64_t val, const struct sched_site *site);
+/* The current agent's kernel stored @val at @addr of @mm in frame @pfn through a
+ * GUP reference it took earlier in the same call (/proc/pid/mem). */
+void oracle_kernel_store(struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint64_t val,
+			 const struct sched_site *site);
 /* A GUP reference's read on the process's behalf, taken earlier: only the
  * `isolation` check applies (what it reads may be older than the address). */
 void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		     uint64_t val, const struct sched_site *site);
+
+/*
+ * PTE @pte (pte_index_of()) changed from @old to @new at @site, by the current
+ * agent: a plain store (@plain: set_pte_at(), which must not drop a dirty bit the
+ * hardware may have set), or an atomic update.  The page-table accessors' event.
+ */
+void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain,
+		      const struct sched_site *site);
+/* Who last wrote PTE @pte (the other party of a report); -1 in *@agent if nobody. */
+const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent);
 
 /* @cpu filled TLB slot @slot (tlb.c): when, for the postconditions' TLB side. */
 void oracle_tlb_fill(int cpu, int slot);

@@ -17,6 +17,7 @@ void oracle_reset(void)
 		layer_ops[a].active = false; /* a record is written whole at entry */
 	data_reset();
 	post_reset();
+	pte_oracle_reset();
 }
 
 uint32_t oracle_op_enter_clock(int agent)
@@ -62,10 +63,6 @@ void oracle_syscall_exit(int agent, long ret)
 	if (op->kind == OSYS_MREMAP)
 		data_range_op(op, op->arg, false);
 	data_syscall_exit(op, ret);
-	if (ret < 0 && unmaps_range(op->kind))
-		data_range_failed(op, op->start);
-	if (ret < 0 && op->kind == OSYS_MREMAP)
-		data_range_failed(op, op->arg);
 	post_syscall_exit(op, ret);
 	op->active = false;
 }
@@ -78,7 +75,8 @@ const struct sched_site *oracle_pte_writer(const struct mm_struct *mm, unsigned 
 	if (!pmd_table_present(pmd))
 		return NULL;
 	int agent;
-	const struct sched_site *site = pte_last_writer(pte_offset_map(pmd, addr), &agent);
+	const struct sched_site *site =
+	    oracle_pte_last_writer(pte_index_of(pte_offset_map(pmd, addr)), &agent);
 	*mask = agent >= 0 ? 1u << agent : 0;
 	return site;
 }

@@ -20,9 +20,6 @@ struct oracle_op {
 	int mm;
 	unsigned long start, len, arg;
 	uint32_t enter_clock;
-	/* data.c: the page's previous owner (see data_range_op()), by page number,
-	 * given back when the operation fails */
-	uint32_t prev_owner[ORACLE_OP_PAGES];
 	/* post.c: the anonymous pages mapped in the range at entry (pfn + 1, gen) */
 	uint32_t anon_pfn[ORACLE_OP_PAGES];
 	uint32_t anon_gen[ORACLE_OP_PAGES];
@@ -43,11 +40,10 @@ void data_syscall_exit(const struct oracle_op *op, long ret);
 /* Operation @op, which unmaps, discards or moves op->len bytes of its mm from
  * @start, enters or returns (a device's pin there stops speaking for the
  * process, unless the operation moves the page). */
-void data_range_op(struct oracle_op *op, unsigned long start, bool enter);
-/* ... and has failed: a page it entered on last goes back to the operation that
- * had entered on it before (a failed call does not have the last word). */
-void data_range_failed(const struct oracle_op *op, unsigned long start);
+void data_range_op(const struct oracle_op *op, unsigned long start, bool enter);
 extern uint32_t data_view_overflows;
+
+void pte_oracle_reset(void);
 
 void post_reset(void);
 void post_syscall_enter(struct oracle_op *op);

@@ -54,15 +54,21 @@ void post_reset(void)
 }
 
 /* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
-static void post_unmapping(const struct oracle_op *op, bool enter)
+static void post_unmap_range(const struct oracle_op *op, unsigned long start, bool enter)
 {
-	if (op->kind != OSYS_MUNMAP && op->kind != OSYS_MREMAP && op->kind != OSYS_EXIT)
-		return;
-	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE;
-	     a += PAGE_SIZE) {
+	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
 		post_unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
 		post_unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
 	}
+}
+
+/* (mremap unmaps its destination first, MREMAP_FIXED, even when it then fails) */
+static void post_unmapping(const struct oracle_op *op, bool enter)
+{
+	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP || op->kind == OSYS_EXIT)
+		post_unmap_range(op, op->start, enter);
+	if (op->kind == OSYS_MREMAP)
+		post_unmap_range(op, op->arg, enter);
 }
 
 void oracle_tlb_fill(int cpu, int slot)
@@ -83,6 +89,8 @@ void post_syscall_enter(struct oracle_op *op)
 	post_unmapping(op, true);
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
+	if (op->kind == OSYS_MREMAP)
+		post_mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
 	if (op->kind == OSYS_EXIT)
 		post_mapped[op->mm] = 0;
 	if (op->kind == OSYS_QUERY)

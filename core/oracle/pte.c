@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The page-table accessors' event (oracle_pte_write): who last wrote each PTE, so
+ * that a report can name the other party, and the check on plain stores: a
+ * set_pte_at() over a present, dirty entry that drops the dirty bit loses the
+ * record that the page was written — the hardware sets D with an atomic update
+ * at any time, software takes it with get-and-clear or cmpxchg, never by
+ * overwriting (`mm-bug`; `contpte` in the arm64 flavour, where a block's A/D
+ * write-back goes wrong this way).
+ */
+#include <string.h>
+
+#include "oracle_int.h"
+
+static struct {
+	const struct sched_site *site;
+	int8_t agent;
+} pte_writers[NR_PTE_TABLES * PTRS_PER_PTE];
+
+void pte_oracle_reset(void)
+{
+	memset(pte_writers, 0, sizeof(pte_writers));
+}
+
+const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent)
+{
+	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
+	*agent = pte_writers[pte].site ? pte_writers[pte].agent : -1;
+	return pte_writers[pte].site;
+}
+
+void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
+{
+	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
+	int setter;
+	const struct sched_site *dirtied = oracle_pte_last_writer(pte, &setter);
+	pte_writers[pte].site = site;
+	pte_writers[pte].agent = (int8_t)sched_current();
+	if (plain && pte_present(old) && pte_dirty(old) && !(pte_present(new) && pte_dirty(new)))
+		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
+			      site, dirtied, setter >= 0 ? 1u << setter : 0,
+			      "%s overwrites a dirty PTE of frame %u with a clean one: the "
+			      "hardware-set dirty bit is lost, not transferred to the folio",
+			      sched_agent_name(sched_current()), pte_pfn(old));
+}
