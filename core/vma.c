@@ -117,6 +117,8 @@ void vma_start_write(struct vm_area_struct *vma)
 bool vma_start_read(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	if (!rcu_read_lock_held())
+		mmap_assert_locked(mm);
 	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_READ);
 	if (vma->vm_lock_seq == mm->mm_lock_seq)
 		return false;
