@@ -143,6 +143,22 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 }
 
 /*
+ * For assertions only: the PTL of @ptep's table is held by this CPU, unless the
+ * table is detached (no PMD of @mm points to it): an mTHP collapse fills its
+ * detached table under the PMD lock alone, the one party that can reach it, as
+ * the kernel does.  Plain reads of the PMDs: no yield.
+ */
+static void contpte_assert_ptl(const struct mm_struct *mm, const pte_t *ptep)
+{
+	unsigned table = (unsigned)((ptep - &mm_pte_tables[0][0]) / PTRS_PER_PTE);
+	for (int i = 0; i < PTRS_PER_PMD; i++)
+		if (pmd_table_present(mm->pmd[i]) && pmd_table(mm->pmd[i]) == table) {
+			assert_spin_locked(ptep_lockptr(ptep));
+			return;
+		}
+}
+
+/*
  * Models: contpte_convert(): rewrite the block of @ptep as @pte says (CONT set:
  * fold; clear: unfold) by break-before-make.  Context: the PTL held.
  * Knobs: contpte-fold-skip-tlbi leaves out the flush between clear and set;
@@ -153,6 +169,7 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte,
 			    struct sched_site *site)
 {
+	contpte_assert_ptl(mm, ptep);
 	pte_t *block = contpte_align_down(ptep);
 	unsigned long start = addr & CONT_PTE_MASK;
 	int at = (int)(ptep - block);
@@ -178,6 +195,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 static void contpte_try_unfold(struct mm_struct *mm, unsigned long addr, pte_t *ptep,
 			       struct sched_site *site)
 {
+	contpte_assert_ptl(mm, ptep);
 	pte_t orig = __ptep_get(ptep, site);
 	if (pte_valid_cont(orig))
 		contpte_convert(mm, addr, ptep, pte_mknoncont(orig), site);
@@ -191,6 +209,7 @@ static void contpte_try_unfold(struct mm_struct *mm, unsigned long addr, pte_t *
 static void contpte_try_fold(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte,
 			     struct sched_site *site)
 {
+	contpte_assert_ptl(mm, ptep);
 	if (pte_index(addr) % CONT_PTES != CONT_PTES - 1 ||
 	    pte_pfn(pte) % CONT_PTES != CONT_PTES - 1 || !pte_present(pte) || pte_cont(pte))
 		return;
@@ -213,11 +232,12 @@ static void contpte_try_fold(struct mm_struct *mm, unsigned long addr, pte_t *pt
  * Models: set_ptes() on arm64.  One entry: unfold its block if it is live, write
  * it, maybe fold.  Several (a new large folio mapped at once, over none entries):
  * each aligned block they cover whole gets CONT right away (contpte_set_ptes()).
- * Context: the PTL held.
+ * Context: the PTL held, or the table detached (an mTHP collapse: contpte_assert_ptl()).
  */
 void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte_t pte, int nr,
 		      struct sched_site *site)
 {
+	contpte_assert_ptl(mm, ptep);
 	pte = pte_mknoncont(pte);
 	if (!pgtable_contpte) {
 		for (int i = 0; i < nr; i++)
@@ -255,6 +275,7 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, int nr,
 				      struct sched_site *site)
 {
+	contpte_assert_ptl(mm, ptep);
 	if (pgtable_contpte && nr == 1 && !knob_enabled(KNOB_CONTPTE_CLEAR_WITHOUT_UNFOLD))
 		contpte_try_unfold(mm, addr, ptep, site);
 	if (pgtable_contpte && nr > 1) {

@@ -44,6 +44,8 @@ static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr
 static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
 			 unsigned long addr, pte_t *dst_pte, pte_t *src_pte)
 {
+	assert_spin_locked(ptep_lockptr(dst_pte));
+	assert_spin_locked(ptep_lockptr(src_pte));
 	pte_t pte = ptep_get(src_pte);
 	if (pte_none(pte))
 		return true;
@@ -112,6 +114,8 @@ static bool copy_pte_range(struct vm_area_struct *dst_vma, struct vm_area_struct
 static bool copy_page_range(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma)
 {
 	struct mm_struct *src_mm = src_vma->vm_mm;
+	mmap_assert_write_locked(src_mm);
+	mmap_assert_write_locked(dst_vma->vm_mm);
 	if (!src_vma->anon_vma)
 		return true; /* vma_needs_copy(): shared mappings fault in the child */
 	bool cow = is_cow_mapping(src_vma);

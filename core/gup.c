@@ -103,6 +103,7 @@ static void gup_fast_check_table(struct mm_struct *mm, unsigned long addr, unsig
  */
 static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
+	VM_WARN_ON_ONCE(!irqs_disabled());
 	uint32_t seq = 0;
 	bool check_seq = (flags & FOLL_PIN) && !knob_enabled(KNOB_GUPFAST_IGNORE_WRITE_PROTECT_SEQ);
 	if (check_seq) {
@@ -189,6 +190,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 				     unsigned int flags, bool *unshare)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
 	*unshare = false;
 	pmd_t *pmdp = pmd_offset(mm, addr);
 	pmd_t pmd = pmdp_get(mm, pmdp);

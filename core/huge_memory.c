@@ -10,6 +10,7 @@
 #include "page.h"
 #include "rmap.h"
 #include "tlb.h"
+#include "vma.h"
 
 bool thp_vma_allowable(const struct vm_area_struct *vma, unsigned long addr)
 {
@@ -83,6 +84,7 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long haddr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	assert_spin_locked(&mm->page_table_lock);
 	/*
 	 * pmdp_invalidate(): from here no CPU may keep using the huge translation; the
 	 * PMD stays huge to software, so a racing zap of the range takes the PMD lock
@@ -127,6 +129,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 void split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	vma_assert_locked(vma);
 	if (!pmd_trans_huge(pmdp_get(mm, pmdp)))
 		return;
 	spin_lock(&mm->page_table_lock);
@@ -214,6 +217,7 @@ struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned 
 			      unsigned int flags, bool *unshare, bool *not_huge)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
 	*unshare = *not_huge = false;
 	spin_lock(&mm->page_table_lock);
 	pmd_t pmd = pmdp_get(mm, pmdp);

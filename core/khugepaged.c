@@ -21,6 +21,7 @@
  */
 static struct vm_area_struct *hugepage_vma_revalidate(struct mm_struct *mm, unsigned long addr)
 {
+	mmap_assert_locked(mm);
 	unsigned long haddr = addr & PMD_MASK;
 	struct vm_area_struct *vma = find_vma(mm, haddr);
 	if (!vma || vma->vm_start > haddr || vma->vm_end < haddr + PMD_SIZE || vma->vm_file ||
@@ -36,6 +37,7 @@ static struct vm_area_struct *hugepage_vma_revalidate(struct mm_struct *mm, unsi
  */
 static int find_pmd_or_thp_or_none(struct mm_struct *mm, unsigned long addr)
 {
+	mmap_assert_locked(mm);
 	pmd_t pmd = pmdp_get(mm, pmd_offset(mm, addr));
 	if (pmd_trans_huge(pmd))
 		return -EEXIST;

@@ -273,6 +273,7 @@ static int do_shared_fault(struct vm_fault *vmf)
 static int wp_page_shared(struct vm_fault *vmf, struct folio *folio)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
+	assert_spin_locked(vmf->ptl);
 	folio_get(folio);
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
 	folio_lock(folio);
@@ -396,10 +397,11 @@ static bool pte_unmap_same(struct vm_fault *vmf)
 	return same;
 }
 
-/* Models: handle_pte_fault().  Context: mmap_lock held for read, no PTL. */
+/* Models: handle_pte_fault().  Context: mmap_lock or the VMA lock held, no PTL. */
 static int handle_pte_fault(struct vm_fault *vmf)
 {
 	struct mm_struct *mm = vmf->vma->vm_mm;
+	vma_assert_locked(vmf->vma);
 	pmd_t pmdval = pmdp_get(mm, vmf->pmd);
 	if (!pmd_table_present(pmdval))
 		return VM_FAULT_RETRY; /* zapped, or a huge PMD appeared: start over */
@@ -489,6 +491,7 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
  */
 static int zap_batch(pte_t *pte, pte_t ptent, unsigned long addr, unsigned long end)
 {
+	assert_spin_locked(ptep_lockptr(pte));
 	if (!pgtable_contpte || !pte_cont(ptent) || (addr & ~CONT_PTE_MASK) ||
 	    end - addr < CONT_PTE_SIZE)
 		return 1;
@@ -510,12 +513,15 @@ static int zap_batch(pte_t *pte, pte_t ptent, unsigned long addr, unsigned long 
  * find the PTE and wait on our PTE lock instead of cleaning the folio under us.
  * Knobs: zap-rmap-before-flush drops the rmap at once; zap-flush-after-unlock
  * flushes (and drops the delayed rmaps) only after unlocking.
- * Context: mmap_lock held.
+ * Context: mmap_lock held, or @vma detached (munmap's teardown, which runs
+ * without mmap_lock behind a reservation: see mmap.c).
  */
 static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
 				   unsigned long addr, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	if (!vma->vm_detached)
+		mmap_assert_locked(mm);
 	bool force_flush = false;
 	spinlock_t *ptl;
 	pte_t *start_pte = pte_offset_map_lock(mm, pmdp, addr, &ptl);
@@ -590,6 +596,8 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 		      unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	if (!vma->vm_detached)
+		mmap_assert_locked(mm);
 	if (addr < vma->vm_start)
 		addr = vma->vm_start;
 	if (end > vma->vm_end)
@@ -618,6 +626,7 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 
 void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsigned long size)
 {
+	mmap_assert_locked(vma->vm_mm);
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, vma->vm_mm);
 	unmap_single_vma(&tlb, vma, addr, addr + size);
@@ -627,6 +636,7 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
 	split_huge_pmds(vma, start, end); /* madvise_free_huge_pmd() is not modelled */
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);

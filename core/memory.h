@@ -21,7 +21,7 @@
 /* the fault broke COW (a private copy is now mapped): what pre-2016 GUP looked at */
 #define VM_FAULT_WRITE 0x10
 
-/* Context: mmap_lock held for read. */
+/* Context: mmap_lock or the VMA lock held (handle_mm_fault() asserts it). */
 /* FAULT_FLAG_UNSHARE (GUP, R/O pin): make the anon page mapped at the address
  * exclusive, copying it if it may be shared; the PTE stays read-only. */
 #define FAULT_FLAG_WRITE   0x1u
@@ -29,7 +29,8 @@
 int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int flags);
 
 struct mmu_gather;
-/* Zap [addr, end) of one VMA into @tlb.  Context: mmap_lock held. */
+/* Zap [addr, end) of one VMA into @tlb.  Context: mmap_lock held, or @vma detached
+ * (munmap's teardown, without mmap_lock behind a reservation). */
 void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsigned long addr,
 		      unsigned long end);
 /*

@@ -9,6 +9,7 @@
 #include "page.h"
 #include "rmap.h"
 #include "tlb.h"
+#include "vma.h"
 
 #define MIGRATE_RETRIES 3 /* NR_MAX_MIGRATE_PAGES_RETRY, scaled down */
 
@@ -175,6 +176,7 @@ struct folio *pfn_swap_entry_folio(pte_t entry)
 
 void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr)
 {
+	mm_assert_locked_at(mm, addr);
 	spinlock_t *ptl;
 	pte_t *ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
 	if (!ptep)

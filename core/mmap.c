@@ -72,6 +72,7 @@ struct vm_area_struct *find_vma(struct mm_struct *mm, unsigned long addr)
 /* The last VMA ending at or below @addr, or NULL.  Context: mmap_lock held. */
 static struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long addr)
 {
+	mmap_assert_locked(mm);
 	struct vm_area_struct *prev = NULL, *vma;
 	unsigned long index = 0;
 	while (addr && (vma = mt_find(&mm->mm_mt, &index, addr - 1)) != NULL) {
@@ -89,6 +90,7 @@ static struct vm_area_struct *find_vma_prev(struct mm_struct *mm, unsigned long 
 static long get_unmapped_area(struct mm_struct *mm, unsigned long addr, unsigned long len,
 			      enum mmap_placement placement)
 {
+	mmap_assert_write_locked(mm);
 	unsigned long end = addr + len, start;
 	/* MTREE_ZERO is occupied; knob mtree-zero-as-gap: free */
 	unsigned int zero = knob_enabled(KNOB_MTREE_ZERO_AS_GAP) ? MT_EMPTY_ZERO_AS_GAP : 0;
@@ -193,6 +195,7 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned long end,
 			 struct vma_munmap *vms)
 {
+	mmap_assert_write_locked(mm);
 	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, vms);
 	if (ret || !vms->count)
 		return ret;

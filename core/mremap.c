@@ -26,6 +26,7 @@ static int move_ptes(struct vm_area_struct *vma, unsigned long old_addr, unsigne
 		     unsigned long new_addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
 	unsigned long start = old_addr;
 	pmd_t *old_pmdp = pmd_offset(mm, old_addr), *new_pmdp = pmd_offset(mm, new_addr);
 	if (!pmd_table_present(pmdp_get(mm, old_pmdp)))

@@ -276,6 +276,15 @@ static inline spinlock_t *pte_lockptr(pmd_t pmd)
 {
 	return &mm_pte_meta[pmd_table(pmd)].ptl;
 }
+/*
+ * For assertions only: the PTL of the table that holds @ptep, attached or not
+ * (a collapse works on a detached table), for callees that have the PTE but not
+ * the PMD.  No yield: it reads no page table.
+ */
+static inline spinlock_t *ptep_lockptr(const pte_t *ptep)
+{
+	return &mm_pte_meta[(ptep - &mm_pte_tables[0][0]) / PTRS_PER_PTE].ptl;
+}
 
 /*
  * 32-bit split PTEs (ZOO §6): the PTE is two words, the low one holding the flags

@@ -98,6 +98,7 @@ static void avc_link(struct vm_area_struct *vma, struct anon_vma *av)
 
 struct anon_vma *folio_get_anon_vma(struct folio *folio)
 {
+	VM_BUG_ON(!folio_test_locked(folio));
 	struct anon_vma *av = folio->anon_vma;
 	av->refcount++; /* the folio is locked and ours: its anon_vma is still live */
 	av->root->refcount++;
@@ -190,6 +191,7 @@ bool rmap_walk_anon(struct folio *folio, rmap_one_fn fn, void *arg, bool pinned)
 static int page_mkclean_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	lockdep_assert_held(&vma->vm_file->i_mmap_rwsem);
 	spinlock_t *ptl;
 	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
 	if (!ptep)

@@ -14,6 +14,7 @@
 #include "hw.h"
 #include "oracle/events.h"
 #include "page.h"
+#include "vma.h"
 
 struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 bool tlb_flush_broadcast;
@@ -186,6 +187,7 @@ static void flush_tlb_func(int cpu, void *arg)
 static void tlb_shootdown(uint32_t targets, void (*fn)(int cpu, void *arg), void *arg,
 			  const char *what)
 {
+	VM_WARN_ON_ONCE(irqs_disabled());
 	uint32_t wait = tlb_flush_broadcast ? targets & hw_walkers : targets;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		if ((targets & ~wait) >> cpu & 1u)
@@ -201,6 +203,7 @@ static void tlb_shootdown(uint32_t targets, void (*fn)(int cpu, void *arg), void
 void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long end,
 		       struct sched_site *site)
 {
+	VM_WARN_ON_ONCE(irqs_disabled());
 	int me = sched_current();
 	sched_yield(site, SCHED_OBJ(OBJ_TLB, (uint32_t)me), SCHED_OP_EVENT);
 	if (me >= 0 && me < NR_CPUS)
@@ -219,6 +222,7 @@ static void tlb_remove_table_smp_sync(int cpu, void *arg)
 
 void tlb_remove_table_sync_one(void)
 {
+	VM_WARN_ON_ONCE(irqs_disabled());
 	int me = sched_current();
 	uint32_t targets =
 	    ((1u << NR_CPUS) - 1) & ~hw_device_agents & ~(me >= 0 && me < NR_CPUS ? 1u << me : 0u);
@@ -293,6 +297,7 @@ void __flush_tlb_batched_pending(struct mm_struct *mm, struct sched_site *site)
 pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long end,
 			unsigned long *nextp, spinlock_t **ptlp, struct sched_site *site)
 {
+	mm_assert_locked_at(mm, addr);
 	*nextp = pmd_addr_end(addr, end);
 	pte_t *pte = __pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, ptlp, site);
 	if (pte)

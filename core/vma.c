@@ -117,6 +117,8 @@ void vma_start_write(struct vm_area_struct *vma)
 bool vma_start_read(struct vm_area_struct *vma)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	if (!rcu_read_lock_held())
+		mmap_assert_locked(mm);
 	SCHED_YIELD("vm_lock_seq", vma_obj(vma), SCHED_OP_READ);
 	if (vma->vm_lock_seq == mm->mm_lock_seq)
 		return false;
@@ -182,4 +184,23 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 		vma_link_file(vma);
 	if (!(vma->vm_flags & VM_SHARED))
 		anon_vma_prepare(vma); /* eager: the kernel waits for the first anon fault */
+}
+
+/*
+ * For assertions only: mmap_lock, or the lock of a VMA of @mm covering @addr, held
+ * by this CPU.  Walks the arena, not the tree (mt_find() yields); placed last so
+ * that its site does not renumber the ones above.
+ */
+void mm_assert_locked_at(struct mm_struct *mm, unsigned long addr)
+{
+	if (rwsem_is_locked_by_me(&mm->mmap_lock))
+		return;
+	for (int i = 0; i < NR_VMAS; i++) {
+		struct vm_area_struct *vma = &vma_arena[i];
+		if (vma->vm_allocated && vma->vm_mm == mm && vma->vm_start <= addr &&
+		    addr < vma->vm_end && rwsem_is_locked_by_me(&vma->vm_lock))
+			return;
+	}
+	lockdep_assert_held_at(mm->mmap_lock.obj, "mmap_lock or the VMA lock", false,
+			       MM_SITE("mm_assert_locked_at"));
 }

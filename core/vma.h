@@ -47,6 +47,8 @@ void vma_end_write_all(struct mm_struct *mm);
 /* Assertion helpers. */
 void vma_assert_write_locked(struct vm_area_struct *vma);
 void vma_assert_locked(struct vm_area_struct *vma);
+/* vma_assert_locked() for a callee that has @mm and @addr but not the VMA. */
+void mm_assert_locked_at(struct mm_struct *mm, unsigned long addr);
 
 /* A read-locked VMA covering @addr, or NULL (the caller takes mmap_lock). */
 struct vm_area_struct *lock_vma_under_rcu(struct mm_struct *mm, unsigned long addr);

@@ -88,6 +88,7 @@ static unsigned long entry_start_above(struct mm_struct *mm, unsigned long addr)
 /* Does any reservation (MTREE_ZERO) intersect [start, end)?  Context: mmap_lock. */
 bool range_reserved(struct mm_struct *mm, unsigned long start, unsigned long end)
 {
+	mmap_assert_locked(mm);
 	void *entry;
 	MA_STATE(mas, &mm->mm_mt, start, start);
 	mas_for_each(&mas, entry, end - 1) if (mt_is_zero(entry)) return true;
@@ -101,6 +102,7 @@ bool range_reserved(struct mm_struct *mm, unsigned long start, unsigned long end
  */
 void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms)
 {
+	mmap_assert_write_locked(mm);
 	const unsigned long pmd_mask = (1ul << PMD_SHIFT) - 1;
 	vms->nr_resv = 0;
 	for (int i = 0; i < vms->count; i++) {

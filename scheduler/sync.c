@@ -454,3 +454,9 @@ void rcu_barrier(void)
 		rcu.cbs[i].readers = 0;
 	rcu_run_ready();
 }
+
+bool rcu_read_lock_held(void)
+{
+	int me = sched_current();
+	return me >= 0 && sched_agent_rcu(me)->depth > 0;
+}

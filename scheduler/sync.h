@@ -94,6 +94,8 @@ void lockdep_assert_held_at(uint32_t obj, const char *name, bool held, struct sc
 bool spin_is_locked_by_me(const spinlock_t *l);
 bool rwsem_is_write_locked_by_me(const struct rw_semaphore *s);
 bool rwsem_is_locked_by_me(const struct rw_semaphore *s);
+/* Is the current agent inside an RCU read-side section?  No yield. */
+bool rcu_read_lock_held(void);
 
 #define SYNC_CALL(fn, lbl, ...)                                                                    \
 	({                                                                                         \
