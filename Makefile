@@ -63,13 +63,21 @@ $(DEPS_STAMP):
 # flavour: the tree's yield-point sites hash their file name, which must not
 # depend on $(B).  core/kernel/maple_glue.c includes it over the shims of
 # core/kernel/include; the kernel file gets the kernel's dialect (gnu11) and is
-# exempt from the two warnings it does not meet.
+# exempt from the two warnings it does not meet.  One edit, as the kernel's
+# tools/testing/radix-tree edits radix-tree.c: the definition of ma_dead_node()
+# is renamed ma_dead_node_unchecked(), so that the shim's ma_dead_node() checks
+# the node for use after free before the kernel's dead-node test reads it.
 KSRC       := build/ksrc
 KSRC_TAR   := /usr/src/linux-source-6.12.tar.xz
 KSRC_STAMP := $(KSRC)/.extracted
 $(KSRC_STAMP): | $(DEPS_STAMP)
 	@mkdir -p $(KSRC)/linux
-	tar -xJf $(KSRC_TAR) -O linux-source-6.12/lib/maple_tree.c >$(KSRC)/maple_tree.c
+	tar -xJf $(KSRC_TAR) -O linux-source-6.12/lib/maple_tree.c | \
+	  sed 's/^static __always_inline bool ma_dead_node(/&/; s/bool ma_dead_node(const/bool ma_dead_node_unchecked(const/' \
+	  >$(KSRC)/maple_tree.c.tmp
+	@grep -q 'bool ma_dead_node_unchecked(const' $(KSRC)/maple_tree.c.tmp || \
+	  { echo "lib/maple_tree.c: ma_dead_node() not found"; exit 1; }
+	@mv $(KSRC)/maple_tree.c.tmp $(KSRC)/maple_tree.c
 	tar -xJf $(KSRC_TAR) -O linux-source-6.12/include/linux/maple_tree.h >$(KSRC)/linux/maple_tree.h
 	@touch $@
 KERNEL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-compare \

@@ -242,6 +242,11 @@ static inline uint32_t mt_nodes_live(const struct maple_tree *mt)
 {
 	return mt->pool.live;
 }
+/* Nodes replaced and waiting for a grace period (call_rcu). */
+static inline uint32_t mt_nodes_retired(const struct maple_tree *mt)
+{
+	return mt->pool.retired;
+}
 /* Allocation fails (-ENOMEM) once @limit nodes are live.  Context: setup or tests. */
 static inline void mt_set_nodes_limit(struct maple_tree *mt, uint32_t limit)
 {

@@ -179,6 +179,15 @@ void kmaple_publish(void **slot, void *value, struct sched_site *site);
 	kmaple_publish((void **)&(p), (void *)(v), KMAPLE_SITE("node_publish"))
 #define RCU_INIT_POINTER(p, v) ((p) = (v))
 
+/*
+ * A reader's dead-node test (ma_dead_node, renamed by the Makefile): reading a
+ * node freed after its grace period is a use-after-free finding.
+ */
+struct maple_node;
+void kmaple_node_check(const struct maple_node *node, struct sched_site *site);
+#define ma_dead_node(node)                                                                         \
+	(kmaple_node_check((node), KMAPLE_SITE("ma_dead_node")), ma_dead_node_unchecked(node))
+
 void kmaple_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head));
 #undef call_rcu
 #define call_rcu(head, fn) kmaple_call_rcu((head), (fn))

@@ -79,14 +79,19 @@ static uint32_t pool_index(const struct kmaple_pool *pool, const void *p)
 }
 
 
-/* The oldest freed node, else a never-used one; NULL at the limit.  O(1). */
+/*
+ * A never-used node while fewer than KMAPLE_QUARANTINE freed ones wait, else the
+ * oldest freed one; NULL at the limit.  O(1).  The quarantine (KASAN's idea)
+ * keeps a just-freed node FREE for a while, so that a stale reader's access finds
+ * it freed instead of reused.
+ */
 static void *pool_alloc(struct kmaple_pool *pool)
 {
 	uint32_t i;
 
 	if (pool->live >= pool->limit)
 		return NULL;
-	if (pool->free_count) {
+	if (pool->free_count > KMAPLE_QUARANTINE || (pool->free_count && pool->hwm == KMAPLE_NODES_MAX)) {
 		i = pool->free_ring[pool->free_head];
 		pool->free_head = (pool->free_head + 1) % KMAPLE_NODES_MAX;
 		pool->free_count--;
@@ -109,7 +114,14 @@ static void pool_free(struct kmaple_pool *pool, void *p)
 
 	SCHED_ASSERT(pool->state[i] != KMAPLE_NODE_FREE && "maple node freed twice");
 	SCHED_ASSERT(pool->free_count < KMAPLE_NODES_MAX);
+	pool->retired -= pool->state[i] == KMAPLE_NODE_RETIRED;
 	pool->state[i] = KMAPLE_NODE_FREE;
+	/*
+	 * The slab's poisoning: the dead mark (parent == self) goes with the memory,
+	 * so a stale reader does not re-walk but reads on, into a slot: the
+	 * use-after-free finding (kmaple_read).  KASAN would stop it one read earlier.
+	 */
+	memset(pool->nodes[i], 0, KMAPLE_NODE_BYTES);
 	pool->free_ring[(pool->free_head + pool->free_count) % KMAPLE_NODES_MAX] = (uint16_t)i;
 	pool->free_count++;
 	pool->live--;
@@ -172,6 +184,7 @@ void kmaple_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 
 	SCHED_ASSERT(pool->state[i] == KMAPLE_NODE_LIVE);
 	pool->state[i] = KMAPLE_NODE_RETIRED;
+	pool->retired++;
 	head->func = func;
 	head->next = pool->retiring;
 	pool->retiring = head;
@@ -234,6 +247,23 @@ static void kmaple_check_node(struct kmaple_tree *t, int32_t node, struct sched_
 			      "maple node %d %s after its grace period", node, what);
 }
 
+void kmaple_node_check(const struct maple_node *node, struct sched_site *site)
+{
+	struct kmaple_tree *t = kmaple_current();
+
+	if (!site->id)
+		sched_site_init(site);
+	/*
+	 * A reader whose re-walk (mas_rewalk) found the tree emptied has no node
+	 * (mas->node == NULL, ma_none), and mas_next_slot()/mas_prev_slot() retry
+	 * with it: the kernel would read NULL->parent.
+	 */
+	if (unlikely(!node))
+		sched_finding("mm-bug", site, NULL, 1u << sched_current(),
+			      "lib/maple_tree.c: ma_dead_node(NULL): a re-walk found the tree empty");
+	kmaple_check_node(t, (int32_t)pool_index(t->pool, node), site, "read");
+}
+
 void *kmaple_read(void *const *slot, struct sched_site *site)
 {
 	struct kmaple_tree *t = kmaple_current();
@@ -264,7 +294,7 @@ void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t 
 	struct kmaple_tree *t = (struct kmaple_tree *)kt;
 
 	memset(pool->state, 0, pool->hwm); /* what the last execution used, nothing more */
-	pool->hwm = pool->live = pool->live_max = 0;
+	pool->hwm = pool->live = pool->live_max = pool->retired = 0;
 	pool->limit = KMAPLE_NODES_MAX;
 	pool->free_head = pool->free_count = 0;
 	pool->retiring = NULL;
@@ -429,9 +459,15 @@ void *kmaple_peek(struct kmaple_tree_mem *kt, unsigned long index, unsigned long
 	return entry;
 }
 
-static void kmaple_validate_node(struct kmaple_tree *t, struct maple_enode *enode,
-				 struct maple_enode *parent, unsigned long min, unsigned long max,
-				 unsigned long *gap_out, void **prev)
+/*
+ * One node and its subtree, which covers [min, max]: live, not dead, its parent
+ * pointer right; ranges sorted and inside [min, max], the last one ending at max;
+ * no two adjacent NULLs in a leaf; in a gap-tracking node, each gap entry the
+ * largest NULL range below it.  Returns the subtree's largest gap.
+ */
+static unsigned long kmaple_validate_node(struct kmaple_tree *t, struct maple_enode *enode,
+					  struct maple_node *parent, unsigned long min,
+					  unsigned long max)
 {
 	struct maple_node *node = mte_to_node(enode);
 	enum maple_type type = mte_node_type(enode);
@@ -439,36 +475,35 @@ static void kmaple_validate_node(struct kmaple_tree *t, struct maple_enode *enod
 	void **slots = ma_slots(node, type);
 	unsigned char end = ma_data_end(node, type, pivots, max);
 	unsigned long lo = min, gap_max = 0;
+	bool prev_null = false;
 	uint32_t i = pool_index(t->pool, node);
 
 	SCHED_ASSERT(t->pool->state[i] == KMAPLE_NODE_LIVE);
-	SCHED_ASSERT(!ma_dead_node(node));
-	SCHED_ASSERT(parent ? mte_parent(enode) == mte_to_node(parent) : mte_is_root(enode));
+	SCHED_ASSERT(!ma_dead_node_unchecked(node));
+	SCHED_ASSERT(parent ? mte_parent(enode) == parent : mte_is_root(enode));
+	SCHED_ASSERT(end < mt_slots[type]);
 	for (unsigned char off = 0; off <= end; off++) {
-		unsigned long hi = off < mt_pivots[type] && off < end ? pivots[off] : max;
+		unsigned long hi = off < end ? pivots[off] : max;
+		unsigned long gap = 0;
 
 		SCHED_ASSERT(lo <= hi && hi <= max);
 		if (ma_is_leaf(type)) {
-			SCHED_ASSERT(slots[off] || !*prev || off == 0); /* no adjacent NULLs in a node */
-			if (!slots[off] && hi - lo + 1 > gap_max)
-				gap_max = hi - lo + 1 == 0 ? ULONG_MAX : hi - lo + 1;
-			*prev = slots[off] ? slots[off] : NULL;
+			SCHED_ASSERT(slots[off] || !prev_null); /* NULLs merge */
+			prev_null = !slots[off];
+			if (!slots[off])
+				gap = hi - lo + 1;
 		} else {
-			unsigned long child_gap = 0;
-
-			SCHED_ASSERT(xa_is_node(slots[off]));
-			kmaple_validate_node(t, slots[off], enode, lo, hi, &child_gap, prev);
+			SCHED_ASSERT(slots[off]);
+			gap = kmaple_validate_node(t, slots[off], node, lo, hi);
 			if (type == maple_arange_64)
-				SCHED_ASSERT(ma_gaps(node, type)[off] == child_gap);
-			if (child_gap > gap_max)
-				gap_max = child_gap;
+				SCHED_ASSERT(ma_gaps(node, type)[off] == gap);
 		}
-		if (hi == max)
-			break;
-		lo = hi + 1;
+		if (gap > gap_max)
+			gap_max = gap;
+		if (off < end)
+			lo = hi + 1;
 	}
-	SCHED_ASSERT(lo <= max);
-	*gap_out = gap_max;
+	return gap_max;
 }
 
 void kmaple_validate(struct kmaple_tree_mem *kt)
@@ -476,14 +511,12 @@ void kmaple_validate(struct kmaple_tree_mem *kt)
 	struct kmaple_tree *t = (struct kmaple_tree *)kt;
 	struct kmaple_pool *pool = t->pool;
 	uint32_t states[KMAPLE_NODE_RETIRED + 1] = {0};
-	void *prev = NULL;
-	unsigned long gap;
-
 	if (xa_is_node(t->mt.ma_root))
-		kmaple_validate_node(t, t->mt.ma_root, NULL, 0, ULONG_MAX, &gap, &prev);
+		kmaple_validate_node(t, mte_safe_root(t->mt.ma_root), NULL, 0, ULONG_MAX);
 	for (uint32_t i = 0; i < pool->hwm; i++)
 		states[pool->state[i]]++;
 	SCHED_ASSERT(states[KMAPLE_NODE_FREE] == pool->free_count);
 	SCHED_ASSERT(states[KMAPLE_NODE_LIVE] + states[KMAPLE_NODE_RETIRED] == pool->live);
+	SCHED_ASSERT(states[KMAPLE_NODE_RETIRED] == pool->retired);
 	SCHED_ASSERT(pool->live <= pool->live_max);
 }

@@ -6,8 +6,9 @@
  * opaque storage here, so that no file but maple_glue.c sees a kernel header.
  *
  * The node pool is a tree's own arena of 256-byte nodes (the kernel's
- * maple_node_cache).  Allocation takes the oldest freed node, else the next
- * never-used one (the high-water mark); a reset touches only what was used.
+ * maple_node_cache).  Allocation takes the next never-used node (the high-water
+ * mark) while few freed ones wait, else the oldest freed one; a reset touches
+ * only the states of the nodes used (hwm bytes), never the node memory.
  * Freeing in RCU mode is batched: the nodes one operation retires wait for one
  * grace period (one call_rcu), then return to the pool.
  */
@@ -22,6 +23,8 @@
 #define KMAPLE_NODE_BYTES 256
 /* Nodes per tree: 10,000 ranges (VMA, gap, VMA, ...) need ~1,500; headroom for RCU. */
 #define KMAPLE_NODES_MAX 4096
+/* Freed nodes that wait before reuse (see pool_alloc). */
+#define KMAPLE_QUARANTINE 64
 /* Operations whose retired nodes may wait for a grace period at once. */
 #define KMAPLE_BATCHES_MAX (SCHED_RCU_CBS_MAX + 1)
 
@@ -43,6 +46,7 @@ struct kmaple_pool {
 	uint32_t hwm;	     /* nodes [0, hwm) have been used since the reset */
 	uint32_t live;	     /* nodes not FREE */
 	uint32_t live_max;   /* high-water mark of live, for tests */
+	uint32_t retired;    /* nodes waiting for their grace period */
 	uint32_t limit;	     /* allocation fails (-ENOMEM) beyond this many live */
 	uint32_t free_head;  /* FIFO of freed nodes below hwm: ring indices */
 	uint32_t free_count; /* nodes in the FIFO */
