@@ -38,33 +38,29 @@ static void mt_writer_check(void)
 int __mtree_store_range(struct maple_tree *mt, unsigned long first, unsigned long last, void *entry,
 			struct sched_site *site)
 {
-	(void)site;
 	mt_writer_check();
-	return kmaple_store_range(&mt->kt, first, last, entry);
+	return kmaple_store_range(&mt->kt, first, last, entry, site);
 }
 
 int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned long last,
 			 void *entry, struct sched_site *site)
 {
-	(void)site;
 	mt_writer_check();
-	return kmaple_insert_range(&mt->kt, first, last, entry);
+	return kmaple_insert_range(&mt->kt, first, last, entry, site);
 }
 
 void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_site *site)
 {
-	(void)site;
 	mt_writer_check();
-	return kmaple_erase(&mt->kt, index);
+	return kmaple_erase(&mt->kt, index, site);
 }
 
 /* ---- readers ---------------------------------------------------------------------------- */
 
 void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site *site)
 {
-	(void)site;
 	SCHED_ASSERT(sched_current() >= 0);
-	return kmaple_load(&mt->kt, index);
+	return kmaple_load(&mt->kt, index, site);
 }
 
 void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index)
@@ -78,9 +74,8 @@ void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index)
 void *__mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max,
 		struct sched_site *site)
 {
-	(void)site;
 	SCHED_ASSERT(sched_current() >= 0);
-	return kmaple_find(&mt->kt, index, max);
+	return kmaple_find(&mt->kt, index, max, site);
 }
 
 static struct kmaple_mas_mem *mas_kernel(struct ma_state *mas)
@@ -95,22 +90,19 @@ static struct kmaple_mas_mem *mas_kernel(struct ma_state *mas)
 
 void *__mas_walk(struct ma_state *mas, struct sched_site *site)
 {
-	(void)site;
 	/* the kernel's mas_walk walks from mas->index whatever the state was */
 	mas->fresh = true;
-	return kmaple_mas_walk(mas_kernel(mas), &mas->index, &mas->last);
+	return kmaple_mas_walk(mas_kernel(mas), &mas->index, &mas->last, site);
 }
 
 void *__mas_find(struct ma_state *mas, unsigned long max, struct sched_site *site)
 {
-	(void)site;
-	return kmaple_mas_find(mas_kernel(mas), max, &mas->index, &mas->last);
+	return kmaple_mas_find(mas_kernel(mas), max, &mas->index, &mas->last, site);
 }
 
 void *__mas_find_rev(struct ma_state *mas, unsigned long min, struct sched_site *site)
 {
-	(void)site;
-	return kmaple_mas_find_rev(mas_kernel(mas), min, &mas->index, &mas->last);
+	return kmaple_mas_find_rev(mas_kernel(mas), min, &mas->index, &mas->last, site);
 }
 
 /* ---- gap search -------------------------------------------------------------------------- */
@@ -167,7 +159,7 @@ int __mt_empty_area(struct maple_tree *mt, unsigned long min, unsigned long max,
 		return -EINVAL;
 	if (flags & MT_EMPTY_ZERO_AS_GAP)
 		return gap_scan_zero_as_gap(mt, min, max, size, flags & MT_EMPTY_REV, start, site);
-	return kmaple_empty_area(&mt->kt, min, max, size, flags & MT_EMPTY_REV, start);
+	return kmaple_empty_area(&mt->kt, min, max, size, flags & MT_EMPTY_REV, start, site);
 }
 
 /* ---- assertion helpers --------------------------------------------------------------------- */

@@ -1012,8 +1012,8 @@ static void trace_setup(int me, void *arg)
  * The kernel's code, step by step.  A store: ma_lock, the root and the old leaf
  * read, the new leaf's slots published (node 1), the root published, unlock, the
  * old leaf to call_rcu.  A lookup: the root, then one slot per level.  A cursor
- * reads a slot per step; gap search descends from the root.  Sites are the
- * kernel's functions (mt_slot, mas_root, ...) with the shim's label.
+ * reads a slot per step; gap search descends from the root.  Every step carries
+ * the caller's site; the object names the node.
  */
 Test(mtree, yield_points_at_node_reads_and_publications)
 {
@@ -1022,25 +1022,25 @@ Test(mtree, yield_points_at_node_reads_and_publications)
 		enum sched_op op;
 		const char *site;
 	} want[] = {
-	    {LOCK_OBJ, SCHED_OP_ACQUIRE, "mtree_store_range:spin_lock((&(mt)->ma_lock))"},
-	    {TREE_OBJ, SCHED_OP_READ, "mas_root:node_read"},
-	    {NODE(0), SCHED_OP_READ, "mt_slot_locked:node_read_locked"},
-	    {NODE(1), SCHED_OP_WRITE, "mas_wr_node_store:node_publish"},
-	    {NODE(1), SCHED_OP_WRITE, "mas_wr_node_store:node_publish"},
-	    {TREE_OBJ, SCHED_OP_WRITE, "mas_put_in_tree:node_publish"},
-	    {LOCK_OBJ, SCHED_OP_RELEASE, "mtree_store_range:spin_unlock((&(mt)->ma_lock))"},
-	    {RCU_OBJ, SCHED_OP_WRITE, "kmaple_leave:call_rcu"},
-	    {RCU_OBJ, SCHED_OP_ACQUIRE, "mtree_load:rcu_read_lock"},
-	    {TREE_OBJ, SCHED_OP_READ, "mas_root:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
-	    {RCU_OBJ, SCHED_OP_RELEASE, "mtree_load:rcu_read_unlock"},
-	    {TREE_OBJ, SCHED_OP_READ, "mas_root:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
-	    {TREE_OBJ, SCHED_OP_READ, "mas_root:node_read"},
-	    {NODE(1), SCHED_OP_READ, "mt_slot:node_read"},
+	    {LOCK_OBJ, SCHED_OP_ACQUIRE, "trace_agent:mtree_store_range"},
+	    {TREE_OBJ, SCHED_OP_READ, "trace_agent:mtree_store_range"},
+	    {NODE(0), SCHED_OP_READ, "trace_agent:mtree_store_range"},
+	    {NODE(1), SCHED_OP_WRITE, "trace_agent:mtree_store_range"},
+	    {NODE(1), SCHED_OP_WRITE, "trace_agent:mtree_store_range"},
+	    {TREE_OBJ, SCHED_OP_WRITE, "trace_agent:mtree_store_range"},
+	    {LOCK_OBJ, SCHED_OP_RELEASE, "trace_agent:mtree_store_range"},
+	    {RCU_OBJ, SCHED_OP_WRITE, "trace_agent:mtree_store_range"},
+	    {RCU_OBJ, SCHED_OP_ACQUIRE, "trace_agent:mtree_load"},
+	    {TREE_OBJ, SCHED_OP_READ, "trace_agent:mtree_load"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mtree_load"},
+	    {RCU_OBJ, SCHED_OP_RELEASE, "trace_agent:mtree_load"},
+	    {TREE_OBJ, SCHED_OP_READ, "trace_agent:mas_find"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mas_find"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mas_find"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mas_find"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mas_find"},
+	    {TREE_OBJ, SCHED_OP_READ, "trace_agent:mas_empty_area"},
+	    {NODE(1), SCHED_OP_READ, "trace_agent:mas_empty_area"},
 	};
 	struct sched_config cfg = {.steps_max = STEPS_MAX};
 	const struct sched_trace_entry *t;

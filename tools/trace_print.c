@@ -13,6 +13,7 @@ static const char *const obj_kinds[] = {
     [OBJ_MM_LOCK] = "mm",      [OBJ_MAPPING] = "mapping", [OBJ_DISK] = "disk",
     [OBJ_TLB] = "tlb",	       [OBJ_VMA] = "vma",	  [OBJ_VMA_LOCK] = "vm_lock",
     [OBJ_MTREE] = "mtree",
+    [OBJ_MAPLE_NODE] = "maple_node",
 };
 
 void trace_print_preempt(const struct scn_preempt *p, FILE *out)

@@ -9,6 +9,7 @@
  *                                     reads, and the use-after-free check
  *   rcu_assign_pointer                a yield point (write): a publication
  *   rcu_read_lock/unlock, spin_lock   the scheduler's (sync.h)
+ *   every yield point above           at the bridge caller's site (maple_glue.h)
  *   call_rcu                          the node arena's batched grace period
  *   kmem_cache_*                      the node arena (maple_glue.c): arena
  *                                     indices, never addresses, in behaviour
@@ -160,7 +161,8 @@ struct rcu_head {
 /*
  * The tree's node reads and publications (maple_glue.c): a yield point on the
  * node (or root) holding *slot, then the access.  A node read after its grace
- * period is a use-after-free finding.
+ * period is a use-after-free finding.  @site is the kernel function's, for
+ * messages; the yield point is at the caller's site.
  */
 void *kmaple_read(void *const *slot, struct sched_site *site);
 void kmaple_publish(void **slot, void *value, struct sched_site *site);
@@ -192,7 +194,20 @@ void kmaple_call_rcu(struct rcu_head *head, void (*func)(struct rcu_head *head))
 #undef call_rcu
 #define call_rcu(head, fn) kmaple_call_rcu((head), (fn))
 
-/* ---- locks: the tree's ma_lock is the scheduler's spinlock ------------------------------- */
+/*
+ * ---- locks and RCU sections: the scheduler's, at the caller's site -----------------------
+ * The caller of the bridge (core/mtree.c's caller) owns every yield point of the
+ * call, as in the flat map: see maple_glue.h.
+ */
+struct sched_site *kmaple_site(void);
+#undef spin_lock
+#undef spin_unlock
+#undef rcu_read_lock
+#undef rcu_read_unlock
+#define spin_lock(l)		      spin_lock_at((l), kmaple_site())
+#define spin_unlock(l)		      spin_unlock_at((l), kmaple_site())
+#define rcu_read_lock()		      rcu_read_lock_at(kmaple_site())
+#define rcu_read_unlock()	      rcu_read_unlock_at(kmaple_site())
 #define spin_lock_nested(l, subclass) spin_lock(l)
 #undef spin_lock_init
 #define lockdep_is_held(l) 1

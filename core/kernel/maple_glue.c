@@ -39,15 +39,25 @@ _Static_assert(sizeof(struct maple_node) == KMAPLE_NODE_BYTES, "maple_node is 25
 _Static_assert(KMAPLE_NODES_MAX <= 65536, "free_ring holds uint16_t");
 
 static struct kmaple_tree *kmaple_cur[SCHED_AGENTS_MAX];
+static struct sched_site *kmaple_cur_site[SCHED_AGENTS_MAX]; /* the caller's */
 static struct kmaple_pool *kmaple_cb_pool; /* set while a batch's RCU callback runs */
 
-static struct kmaple_tree *kmaple_enter(struct kmaple_tree_mem *kt)
+static struct kmaple_tree *kmaple_enter(struct kmaple_tree_mem *kt, struct sched_site *site)
 {
 	int me = sched_current();
 
 	SCHED_ASSERT(me >= 0 && me < SCHED_AGENTS_MAX);
 	kmaple_cur[me] = (struct kmaple_tree *)kt;
+	kmaple_cur_site[me] = site;
 	return kmaple_cur[me];
+}
+
+struct sched_site *kmaple_site(void)
+{
+	int me = sched_current();
+
+	SCHED_ASSERT(me >= 0 && me < SCHED_AGENTS_MAX && kmaple_cur_site[me]);
+	return kmaple_cur_site[me];
 }
 
 static struct kmaple_tree *kmaple_current(void)
@@ -213,7 +223,6 @@ static void kmaple_leave(struct kmaple_tree *t)
 {
 	struct kmaple_pool *pool = t->pool;
 	struct kmaple_batch *b;
-	SCHED_SITE_DEFINE(site, "call_rcu");
 
 	if (!pool->retiring)
 		return;
@@ -223,7 +232,7 @@ static void kmaple_leave(struct kmaple_tree *t)
 	b->pool = pool;
 	b->list = pool->retiring;
 	pool->retiring = NULL;
-	call_rcu_at(kmaple_batch_rcu, b, &site);
+	call_rcu_at(kmaple_batch_rcu, b, kmaple_site());
 }
 
 /* ---- yield points ------------------------------------------------------------------------- */
@@ -239,28 +248,30 @@ static uint32_t kmaple_obj(struct kmaple_tree *t, const void *slot, int32_t *nod
 	return SCHED_OBJ(t->pool->obj_kind, t->pool->obj_base + (uint32_t)*node);
 }
 
-static void kmaple_check_node(struct kmaple_tree *t, int32_t node, struct sched_site *site,
+/* @ksite: the kernel function's, for the message; the finding is at the caller's site. */
+static void kmaple_check_node(struct kmaple_tree *t, int32_t node, struct sched_site *ksite,
 			      const char *what)
 {
 	if (node >= 0 && unlikely(t->pool->state[node] == KMAPLE_NODE_FREE))
-		sched_finding("use-after-free", site, NULL, 1u << sched_current(),
-			      "maple node %d %s after its grace period", node, what);
+		sched_finding("use-after-free", kmaple_site(), NULL, 1u << sched_current(),
+			      "maple node %d %s after its grace period (%s)", node, what,
+			      ksite->func);
 }
 
 void kmaple_node_check(const struct maple_node *node, struct sched_site *site)
 {
 	struct kmaple_tree *t = kmaple_current();
 
-	if (!site->id)
-		sched_site_init(site);
 	/*
 	 * A reader whose re-walk (mas_rewalk) found the tree emptied has no node
 	 * (mas->node == NULL, ma_none), and mas_next_slot()/mas_prev_slot() retry
 	 * with it: the kernel would read NULL->parent.
 	 */
 	if (unlikely(!node))
-		sched_finding("mm-bug", site, NULL, 1u << sched_current(),
-			      "lib/maple_tree.c: ma_dead_node(NULL): a re-walk found the tree empty");
+		sched_finding("mm-bug", kmaple_site(), NULL, 1u << sched_current(),
+			      "lib/maple_tree.c: ma_dead_node(NULL) in %s: a re-walk found the tree "
+			      "empty",
+			      site->func);
 	kmaple_check_node(t, (int32_t)pool_index(t->pool, node), site, "read");
 }
 
@@ -270,7 +281,7 @@ void *kmaple_read(void *const *slot, struct sched_site *site)
 	int32_t node;
 	uint32_t obj = kmaple_obj(t, slot, &node);
 
-	sched_yield(site, obj, SCHED_OP_READ);
+	sched_yield(kmaple_site(), obj, SCHED_OP_READ);
 	kmaple_check_node(t, node, site, "read");
 	return *(void *const volatile *)slot;
 }
@@ -281,7 +292,7 @@ void kmaple_publish(void **slot, void *value, struct sched_site *site)
 	int32_t node;
 	uint32_t obj = kmaple_obj(t, slot, &node);
 
-	sched_yield(site, obj, SCHED_OP_WRITE);
+	sched_yield(kmaple_site(), obj, SCHED_OP_WRITE);
 	kmaple_check_node(t, node, site, "written");
 	*(void *volatile *)slot = value;
 }
@@ -315,9 +326,9 @@ void *kmaple_lock(struct kmaple_tree_mem *kt)
 }
 
 int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
-		       void *entry)
+		       void *entry, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt);
+	struct kmaple_tree *t = kmaple_enter(kt, site);
 	int ret = mtree_store_range(&t->mt, first, last, entry, GFP_KERNEL);
 
 	kmaple_leave(t);
@@ -325,32 +336,33 @@ int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned
 }
 
 int kmaple_insert_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
-			void *entry)
+			void *entry, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt);
+	struct kmaple_tree *t = kmaple_enter(kt, site);
 	int ret = mtree_insert_range(&t->mt, first, last, entry, GFP_KERNEL);
 
 	kmaple_leave(t);
 	return ret;
 }
 
-void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index)
+void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt);
+	struct kmaple_tree *t = kmaple_enter(kt, site);
 	void *entry = mtree_erase(&t->mt, index);
 
 	kmaple_leave(t);
 	return entry;
 }
 
-void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index)
+void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site)
 {
-	return mtree_load(&kmaple_enter(kt)->mt, index);
+	return mtree_load(&kmaple_enter(kt, site)->mt, index);
 }
 
-void *kmaple_find(struct kmaple_tree_mem *kt, unsigned long *index, unsigned long max)
+void *kmaple_find(struct kmaple_tree_mem *kt, unsigned long *index, unsigned long max,
+		  struct sched_site *site)
 {
-	return mt_find(&kmaple_enter(kt)->mt, index, max);
+	return mt_find(&kmaple_enter(kt, site)->mt, index, max);
 }
 
 void kmaple_mas_set(struct kmaple_mas_mem *km, struct kmaple_tree_mem *kt, unsigned long index)
@@ -361,17 +373,18 @@ void kmaple_mas_set(struct kmaple_mas_mem *km, struct kmaple_tree_mem *kt, unsig
 	*mas = fresh;
 }
 
-static struct ma_state *kmaple_mas(struct kmaple_mas_mem *km)
+static struct ma_state *kmaple_mas(struct kmaple_mas_mem *km, struct sched_site *site)
 {
 	struct ma_state *mas = (struct ma_state *)km;
 
-	kmaple_enter((struct kmaple_tree_mem *)mas->tree);
+	kmaple_enter((struct kmaple_tree_mem *)mas->tree, site);
 	return mas;
 }
 
-void *kmaple_mas_walk(struct kmaple_mas_mem *km, unsigned long *index, unsigned long *last)
+void *kmaple_mas_walk(struct kmaple_mas_mem *km, unsigned long *index, unsigned long *last,
+		      struct sched_site *site)
 {
-	struct ma_state *mas = kmaple_mas(km);
+	struct ma_state *mas = kmaple_mas(km, site);
 	void *entry = mas_walk(mas);
 
 	*index = mas->index;
@@ -380,9 +393,9 @@ void *kmaple_mas_walk(struct kmaple_mas_mem *km, unsigned long *index, unsigned 
 }
 
 void *kmaple_mas_find(struct kmaple_mas_mem *km, unsigned long max, unsigned long *index,
-		      unsigned long *last)
+		      unsigned long *last, struct sched_site *site)
 {
-	struct ma_state *mas = kmaple_mas(km);
+	struct ma_state *mas = kmaple_mas(km, site);
 	void *entry = mas_find(mas, max);
 
 	*index = mas->index;
@@ -391,9 +404,9 @@ void *kmaple_mas_find(struct kmaple_mas_mem *km, unsigned long max, unsigned lon
 }
 
 void *kmaple_mas_find_rev(struct kmaple_mas_mem *km, unsigned long min, unsigned long *index,
-			  unsigned long *last)
+			  unsigned long *last, struct sched_site *site)
 {
-	struct ma_state *mas = kmaple_mas(km);
+	struct ma_state *mas = kmaple_mas(km, site);
 	void *entry = mas_find_rev(mas, min);
 
 	*index = mas->index;
@@ -407,9 +420,9 @@ void kmaple_mas_pause(struct kmaple_mas_mem *km)
 }
 
 int kmaple_empty_area(struct kmaple_tree_mem *kt, unsigned long min, unsigned long max,
-		      unsigned long size, bool rev, unsigned long *start)
+		      unsigned long size, bool rev, unsigned long *start, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt);
+	struct kmaple_tree *t = kmaple_enter(kt, site);
 	MA_STATE(mas, &t->mt, 0, 0);
 	int ret = rev ? mas_empty_area_rev(&mas, min, max, size) : mas_empty_area(&mas, min, max, size);
 

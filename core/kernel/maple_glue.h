@@ -66,6 +66,13 @@ struct kmaple_mas_mem {
 	_Alignas(8) unsigned char b[96];
 };
 
+/*
+ * Every yield point inside a bridge call (the kernel's node reads and
+ * publications, its ma_lock and RCU operations) carries the caller's @site, as
+ * the flat map's did: schedules anchor at "split_vma:mtree_store_range#3" and
+ * findings name the MM function; the object id names the node.
+ */
+
 /* A tree in RCU mode with gap tracking (the mm's: MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU). */
 void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t root_obj,
 		 uint32_t lock_obj, const char *name, int lock_rank);
@@ -73,23 +80,25 @@ void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t 
 void *kmaple_lock(struct kmaple_tree_mem *kt);
 
 int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
-		       void *entry);
+		       void *entry, struct sched_site *site);
 int kmaple_insert_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
-			void *entry);
-void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index);
-void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index);
-void *kmaple_find(struct kmaple_tree_mem *kt, unsigned long *index, unsigned long max);
+			void *entry, struct sched_site *site);
+void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site);
+void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site);
+void *kmaple_find(struct kmaple_tree_mem *kt, unsigned long *index, unsigned long max,
+		  struct sched_site *site);
 
 /* Cursors: mas_* on the kernel state in @km; *index and *last mirror it after each call. */
 void kmaple_mas_set(struct kmaple_mas_mem *km, struct kmaple_tree_mem *kt, unsigned long index);
-void *kmaple_mas_walk(struct kmaple_mas_mem *km, unsigned long *index, unsigned long *last);
+void *kmaple_mas_walk(struct kmaple_mas_mem *km, unsigned long *index, unsigned long *last,
+		      struct sched_site *site);
 void *kmaple_mas_find(struct kmaple_mas_mem *km, unsigned long max, unsigned long *index,
-		      unsigned long *last);
+		      unsigned long *last, struct sched_site *site);
 void *kmaple_mas_find_rev(struct kmaple_mas_mem *km, unsigned long min, unsigned long *index,
-			  unsigned long *last);
+			  unsigned long *last, struct sched_site *site);
 void kmaple_mas_pause(struct kmaple_mas_mem *km);
 int kmaple_empty_area(struct kmaple_tree_mem *kt, unsigned long min, unsigned long max,
-		      unsigned long size, bool rev, unsigned long *start);
+		      unsigned long size, bool rev, unsigned long *start, struct sched_site *site);
 
 /*
  * Without yield points: the entry at @index as stored, and its range (the
