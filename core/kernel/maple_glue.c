@@ -226,9 +226,13 @@ static void kmaple_leave(struct kmaple_tree *t)
 
 	if (!pool->retiring)
 		return;
-	SCHED_ASSERT(pool->batch_free < KMAPLE_BATCHES_MAX && "RCU batches exhausted");
-	b = &pool->batch[pool->batch_free];
-	pool->batch_free = b->next_free;
+	if (pool->batch_free < KMAPLE_BATCHES_MAX) {
+		b = &pool->batch[pool->batch_free];
+		pool->batch_free = b->next_free;
+	} else {
+		SCHED_ASSERT(pool->batch_hwm < KMAPLE_BATCHES_MAX && "RCU batches exhausted");
+		b = &pool->batch[pool->batch_hwm++];
+	}
 	b->pool = pool;
 	b->list = pool->retiring;
 	pool->retiring = NULL;
@@ -309,9 +313,8 @@ void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t 
 	pool->limit = KMAPLE_NODES_MAX;
 	pool->free_head = pool->free_count = 0;
 	pool->retiring = NULL;
-	pool->batch_free = 0;
-	for (uint32_t i = 0; i < KMAPLE_BATCHES_MAX; i++)
-		pool->batch[i].next_free = i + 1;
+	pool->batch_free = KMAPLE_BATCHES_MAX; /* none freed yet: take batch[batch_hwm++] */
+	pool->batch_hwm = 0;
 	memset(t, 0, sizeof(*t));
 	t->pool = pool;
 	t->root_obj = root_obj;

@@ -51,7 +51,8 @@ struct kmaple_pool {
 	uint32_t free_head;  /* FIFO of freed nodes below hwm: ring indices */
 	uint32_t free_count; /* nodes in the FIFO */
 	void *retiring;	     /* rcu_heads retired by the running operation */
-	uint32_t batch_free; /* stack of free batches, KMAPLE_BATCHES_MAX = empty */
+	uint32_t batch_free; /* stack of freed batches, KMAPLE_BATCHES_MAX = empty */
+	uint32_t batch_hwm;  /* batches [0, batch_hwm) used since the reset */
 	struct kmaple_batch batch[KMAPLE_BATCHES_MAX];
 	uint16_t free_ring[KMAPLE_NODES_MAX];
 	uint8_t state[KMAPLE_NODES_MAX];
