@@ -181,7 +181,7 @@ zoo: fuzz afl
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/kernel/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps

@@ -807,7 +807,8 @@ static void fill_to_capacity(void)
 {
 	mt_init(&mt, 0, "mt");
 	for (unsigned long i = 0; i < CAP_VMAS; i++)
-		cr_assert_eq(mtree_store_range(&mt, 32 * i, 32 * i + 15, V(i % 8)), 0, "vma %lu", i);
+		cr_assert_eq(mtree_store_range(&mt, 32 * i, 32 * i + 15, V(i % 8)), 0, "vma %lu",
+			     i);
 	mt_validate(&mt);
 }
 
@@ -1085,10 +1086,10 @@ Test(mtree, yield_points_at_node_reads_and_publications)
  * reader's re-walk into an empty tree is its own test (emptied_body).
  */
 #define RCU_SENTINEL 1000
-#define A	   V(0)
-#define B	   V(1)
-#define C	   V(2)
-#define D	   V(3)
+#define A	     V(0)
+#define B	     V(1)
+#define C	     V(2)
+#define D	     V(3)
 
 /* rcu_stores[k] leads from S(k) to S(k+1 mod 6). */
 static const struct {
@@ -1108,9 +1109,9 @@ static const struct range rcu_views[RCU_STATES][3] = {
 static const int rcu_view_count[RCU_STATES] = {2, 3, 3, 0, 1, 2};
 /* the looks: mtree_load(160); mas_walk(130); a 100-gap in [100, 299]; mtree_load(260) */
 static void *const rcu_load160[RCU_STATES] = {A, C, NULL, NULL, D, A};
-static const struct range rcu_walk130[RCU_STATES] = {{100, 199, A},	     {100, 149, A},
-						     {120, 279, MTREE_ZERO}, {0, RCU_SENTINEL - 1, NULL},
-						     {100, 299, D},	     {100, 199, A}};
+static const struct range rcu_walk130[RCU_STATES] = {
+    {100, 199, A}, {100, 149, A}, {120, 279, MTREE_ZERO}, {0, RCU_SENTINEL - 1, NULL},
+    {100, 299, D}, {100, 199, A}};
 static const int rcu_gap_ret[RCU_STATES] = {-EBUSY, -EBUSY, -EBUSY, 0, -EBUSY, -EBUSY};
 static void *const rcu_load260[RCU_STATES] = {B, B, NULL, NULL, D, D};
 #define RCU_LOOKS 4
@@ -1252,23 +1253,25 @@ static void rcu_check_reader(int reader, uint64_t run)
 			/* writer_done + 1: the store in progress may be seen */
 			while (k <= o->writer_done + 1 && !range_in_state(&o->view[i], k))
 				k++;
-			cr_assert_leq(k, o->writer_done + 1,
-				      "run %llu CPU%d pass %d: entry %d in no state of stores %d..%d: %s",
-				      (unsigned long long)run, reader, pass, i, o->writer_start,
-				      o->writer_done, vs);
+			cr_assert_leq(
+			    k, o->writer_done + 1,
+			    "run %llu CPU%d pass %d: entry %d in no state of stores %d..%d: %s",
+			    (unsigned long long)run, reader, pass, i, o->writer_start,
+			    o->writer_done, vs);
 			cr_assert(i == 0 || o->view[i].last > o->view[i - 1].last,
-				  "run %llu CPU%d pass %d: went backwards: %s", (unsigned long long)run,
-				  reader, pass, vs);
+				  "run %llu CPU%d pass %d: went backwards: %s",
+				  (unsigned long long)run, reader, pass, vs);
 		}
 		rcu_stale_views += o->writer_start != o->writer_done;
 		for (int look = 0; look < RCU_LOOKS; look++) {
 			int k = o->writer_done;
 			while (k <= o->writer_after + 1 && !look_fits(o, look, k % RCU_STATES))
 				k++;
-			cr_assert_leq(k, o->writer_after + 1,
-				      "run %llu CPU%d pass %d: look %d fits no state of stores %d..%d",
-				      (unsigned long long)run, reader, pass, look, o->writer_done,
-				      o->writer_after);
+			cr_assert_leq(
+			    k, o->writer_after + 1,
+			    "run %llu CPU%d pass %d: look %d fits no state of stores %d..%d",
+			    (unsigned long long)run, reader, pass, look, o->writer_done,
+			    o->writer_after);
 		}
 	}
 }

@@ -49,19 +49,19 @@ typedef unsigned int gfp_t;
 #define __rcu
 #define __must_hold(x)
 #undef __always_inline
-#define __always_inline inline __attribute__((always_inline))
-#define __maybe_unused	__attribute__((unused))
+#define __always_inline	   inline __attribute__((always_inline))
+#define __maybe_unused	   __attribute__((unused))
 #define DIV_ROUND_UP(n, d) (((n) + (d)-1) / (d))
-#define noinline	__attribute__((noinline))
+#define noinline	   __attribute__((noinline))
 #define __init
-#define likely(x)	__builtin_expect(!!(x), 1)
-#define unlikely(x)	__builtin_expect(!!(x), 0)
-#define fallthrough	__attribute__((__fallthrough__))
+#define likely(x)   __builtin_expect(!!(x), 1)
+#define unlikely(x) __builtin_expect(!!(x), 0)
+#define fallthrough __attribute__((__fallthrough__))
 #define EXPORT_SYMBOL(x)
 #define EXPORT_SYMBOL_GPL(x)
 #define U8_MAX ((u8)~0U)
 
-#define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define ARRAY_SIZE(a)			(sizeof(a) / sizeof((a)[0]))
 #define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 #define min(a, b)                                                                                  \
 	({                                                                                         \
@@ -101,11 +101,11 @@ bool kmaple_bug(bool cond, const char *what, struct sched_site *site);
 #define WARN_ON_ONCE(cond) KMAPLE_CHECK(cond, "WARN_ON_ONCE")
 
 /* ---- barriers: the memory model is sequentially consistent -------------------------- */
-#define barrier()   __asm__ __volatile__("" ::: "memory")
-#define smp_wmb()   barrier()
-#define smp_rmb()   barrier()
-#define smp_mb()    barrier()
-#define READ_ONCE(x) (*(const volatile __typeof__(x) *)&(x))
+#define barrier()	 __asm__ __volatile__("" ::: "memory")
+#define smp_wmb()	 barrier()
+#define smp_rmb()	 barrier()
+#define smp_mb()	 barrier()
+#define READ_ONCE(x)	 (*(const volatile __typeof__(x) *)&(x))
 #define WRITE_ONCE(x, v) (*(volatile __typeof__(x) *)&(x) = (v))
 
 /* ---- xarray's internal entries (include/linux/xarray.h) ------------------------------ */
@@ -213,10 +213,10 @@ struct sched_site *kmaple_site(void);
 #define lockdep_is_held(l) 1
 
 /* ---- slab: the node arena ----------------------------------------------------------------- */
-#define GFP_KERNEL    0x1u
-#define GFP_NOWAIT    0x2u
-#define __GFP_NOWARN  0x4u
-#define __GFP_ZERO    0x8u
+#define GFP_KERNEL   0x1u
+#define GFP_NOWAIT   0x2u
+#define __GFP_NOWARN 0x4u
+#define __GFP_ZERO   0x8u
 static inline bool gfpflags_allow_blocking(gfp_t gfp)
 {
 	return gfp & GFP_KERNEL;

@@ -88,7 +88,6 @@ static uint32_t pool_index(const struct kmaple_pool *pool, const void *p)
 	return (uint32_t)(off / KMAPLE_NODE_BYTES);
 }
 
-
 /*
  * A never-used node while fewer than KMAPLE_QUARANTINE freed ones wait, else the
  * oldest freed one; NULL at the limit.  O(1).  The quarantine (KASAN's idea)
@@ -101,7 +100,8 @@ static void *pool_alloc(struct kmaple_pool *pool)
 
 	if (pool->live >= pool->limit)
 		return NULL;
-	if (pool->free_count > KMAPLE_QUARANTINE || (pool->free_count && pool->hwm == KMAPLE_NODES_MAX)) {
+	if (pool->free_count > KMAPLE_QUARANTINE ||
+	    (pool->free_count && pool->hwm == KMAPLE_NODES_MAX)) {
 		i = pool->free_ring[pool->free_head];
 		pool->free_head = (pool->free_head + 1) % KMAPLE_NODES_MAX;
 		pool->free_count--;
@@ -272,10 +272,11 @@ void kmaple_node_check(const struct maple_node *node, struct sched_site *site)
 	 * with it: the kernel would read NULL->parent.
 	 */
 	if (unlikely(!node))
-		sched_finding("mm-bug", kmaple_site(), NULL, 1u << sched_current(),
-			      "lib/maple_tree.c: ma_dead_node(NULL) in %s: a re-walk found the tree "
-			      "empty",
-			      site->func);
+		sched_finding(
+		    "mm-bug", kmaple_site(), NULL, 1u << sched_current(),
+		    "lib/maple_tree.c: ma_dead_node(NULL) in %s: a re-walk found the tree "
+		    "empty",
+		    site->func);
 	kmaple_check_node(t, (int32_t)pool_index(t->pool, node), site, "read");
 }
 
@@ -427,14 +428,16 @@ int kmaple_empty_area(struct kmaple_tree_mem *kt, unsigned long min, unsigned lo
 {
 	struct kmaple_tree *t = kmaple_enter(kt, site);
 	MA_STATE(mas, &t->mt, 0, 0);
-	int ret = rev ? mas_empty_area_rev(&mas, min, max, size) : mas_empty_area(&mas, min, max, size);
+	int ret =
+	    rev ? mas_empty_area_rev(&mas, min, max, size) : mas_empty_area(&mas, min, max, size);
 
 	if (!ret)
 		*start = mas.index;
 	return ret;
 }
 
-/* ---- views without yield points --------------------------------------------------------------- */
+/* ---- views without yield points ---------------------------------------------------------------
+ */
 
 /* The leaf range holding @index, as mtree_lookup_walk() descends, reading nodes directly. */
 void *kmaple_peek(struct kmaple_tree_mem *kt, unsigned long index, unsigned long *first,
