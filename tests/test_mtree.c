@@ -1064,6 +1064,254 @@ Test(mtree, yield_points_at_node_reads_and_publications)
 	}
 }
 
+/* ---- (4) vectors in the spirit of the kernel's lib/test_maple_tree.c ------------------ */
+
+/*
+ * A layout of LAYOUT_VMAS occupied ranges over several levels of nodes: VMA i is
+ * [start_i, start_i + len_i - 1], gaps between them of 1..13 indices (a pattern
+ * with repeats, so that equal gaps compete), some entries ZERO.  The reference
+ * answers of gap search come from the layout, by brute force.
+ */
+#define LAYOUT_VMAS 600
+static unsigned long lay_first[LAYOUT_VMAS], lay_last[LAYOUT_VMAS];
+static void *lay_entry[LAYOUT_VMAS];
+
+static void layout_build(void)
+{
+	unsigned long at = 5;
+
+	mt_init(&mt, 0, "mt");
+	for (int i = 0; i < LAYOUT_VMAS; i++) {
+		unsigned long len = 1 + (unsigned long)(i * 7 % 5),
+			      gap = 1 + (unsigned long)(i * 5 % 13);
+		lay_first[i] = at;
+		lay_last[i] = at + len - 1;
+		lay_entry[i] = i % 9 == 4 ? MTREE_ZERO : V(i % 8);
+		cr_assert_eq(mtree_insert_range(&mt, lay_first[i], lay_last[i], lay_entry[i]), 0);
+		at += len + gap;
+	}
+	mt_validate(&mt);
+}
+
+/* Brute force over the layout's gaps clipped to [min, max]: lowest or highest fit. */
+static int layout_gap(unsigned long min, unsigned long max, unsigned long size, bool rev,
+		      unsigned long *start)
+{
+	int found = -EBUSY;
+
+	for (int i = 0; i <= LAYOUT_VMAS; i++) {
+		unsigned long lo = i ? lay_last[i - 1] + 1 : 0;
+		unsigned long hi = i < LAYOUT_VMAS ? lay_first[i] - 1 : ULONG_MAX;
+		if (lo > hi)
+			continue;
+		if (lo < min)
+			lo = min;
+		if (hi > max)
+			hi = max;
+		if (lo > hi || hi - lo < size - 1)
+			continue;
+		*start = rev ? hi - (size - 1) : lo;
+		found = 0;
+		if (!rev)
+			break;
+	}
+	return found;
+}
+
+static void windowed_gap_body(int me, void *arg)
+{
+	unsigned long end;
+	int checked = 0, hits = 0;
+
+	(void)me, (void)arg;
+	layout_build();
+	end = lay_last[LAYOUT_VMAS - 1] + 40;
+	for (unsigned long min = 0; min < end; min += 37)
+		for (unsigned long w = 1; w < 400; w = w * 3 + 1)
+			for (unsigned long size = 1; size <= 14 && size <= w; size++) {
+				unsigned long max = min + w - 1;
+				for (int rev = 0; rev <= 1; rev++) {
+					unsigned long want = 0xbad, got = 0xbad;
+					int rr = layout_gap(min, max, size, rev, &want);
+					int tr = rev ? mas_empty_area_rev(&mt, min, max, size, &got)
+						     : mas_empty_area(&mt, min, max, size, &got);
+					cr_assert(
+					    rr == tr && (rr || want == got),
+					    "%s [%#lx, %#lx] size %lu: %d at %#lx, want %d at %#lx",
+					    rev ? "rev" : "fwd", min, max, size, tr, got, rr, want);
+					checked++;
+					hits += !rr;
+				}
+			}
+	cr_log_info("%d windowed gap searches, %d fits", checked, hits);
+	cr_assert_gt(hits, checked / 4);
+	cr_assert_lt(hits, checked - checked / 10);
+}
+
+Test(mtree_vectors, windowed_gap_search_forward_and_reverse)
+{
+	solo(windowed_gap_body, NULL);
+}
+
+/* ZERO inside iterations: mas_find returns it as stored, mt_find and mtree_load do not. */
+static void zero_iteration_body(int me, void *arg)
+{
+	MA_STATE(mas, &mt, 0, 0);
+	unsigned long index = 0;
+	void *e;
+	int n = 0, zeros = 0, found = 0;
+
+	(void)me, (void)arg;
+	layout_build();
+	mas_for_each(&mas, e, ULONG_MAX)
+	{
+		cr_assert_lt(n, LAYOUT_VMAS);
+		cr_assert(mas.index == lay_first[n] && mas.last == lay_last[n] && e == lay_entry[n],
+			  "entry %d: [%#lx, %#lx]", n, mas.index, mas.last);
+		zeros += mt_is_zero(e);
+		n++;
+	}
+	cr_assert_eq(n, LAYOUT_VMAS);
+	cr_assert_gt(zeros, 50);
+	mt_for_each(&mt, e, index, ULONG_MAX)
+	{
+		cr_assert_not(mt_is_zero(e), "mt_find returned ZERO");
+		found++;
+	}
+	cr_assert_eq(found, LAYOUT_VMAS - zeros);
+	for (int i = 0; i < LAYOUT_VMAS; i++)
+		cr_assert_eq(mtree_load(&mt, lay_last[i]),
+			     mt_is_zero(lay_entry[i]) ? NULL : lay_entry[i]);
+	/* reverse: from the top down, the same entries */
+	mas_set(&mas, ULONG_MAX);
+	for (int i = LAYOUT_VMAS - 1; i >= 0; i--) {
+		cr_assert_eq(mas_find_rev(&mas, 0), lay_entry[i], "rev entry %d", i);
+		cr_assert(mas.index == lay_first[i] && mas.last == lay_last[i]);
+	}
+	cr_assert_null(mas_find_rev(&mas, 0));
+}
+
+Test(mtree_vectors, zero_entries_inside_iterations)
+{
+	solo(zero_iteration_body, NULL);
+}
+
+/* Thousands of single-index entries in and out, both directions; the tree shrinks back. */
+#define SEQ_COUNT 3000
+static void sequential_body(int me, void *arg)
+{
+	(void)me, (void)arg;
+	mt_init(&mt, 0, "mt");
+	for (unsigned long i = 0; i < SEQ_COUNT; i++)
+		cr_assert_eq(mtree_insert_range(&mt, 2 * i + 1, 2 * i + 1, V(i % 8)), 0, "%lu", i);
+	mt_validate(&mt);
+	cr_assert_eq(mtree_insert_range(&mt, 7, 7, V(1)), -EEXIST);
+	for (unsigned long i = 0; i < SEQ_COUNT; i++) {
+		cr_assert_eq(mtree_load(&mt, 2 * i + 1), V(i % 8));
+		cr_assert_null(mtree_load(&mt, 2 * i));
+	}
+	uint32_t grown = mt_nodes_live(&mt);
+	for (unsigned long i = SEQ_COUNT; i-- > 0;)
+		cr_assert_eq(mtree_erase(&mt, 2 * i + 1), V(i % 8), "%lu", i);
+	mt_validate(&mt);
+	MA_STATE(mas, &mt, 12345, 12345);
+	cr_assert_null(mas_walk(&mas));
+	cr_assert(mas.index == 0 && mas.last == ULONG_MAX, "one gap left: [%#lx, %#lx]", mas.index,
+		  mas.last);
+	cr_assert_lt(mt_nodes_live(&mt), 2, "%u nodes live after erasing all (%u at most)",
+		     mt_nodes_live(&mt), grown);
+	for (unsigned long i = SEQ_COUNT; i-- > 0;)
+		cr_assert_eq(mtree_insert_range(&mt, 2 * i + 1, 2 * i + 1, V(i % 8)), 0, "%lu", i);
+	mt_validate(&mt);
+	for (unsigned long i = 0; i < SEQ_COUNT; i++)
+		cr_assert_eq(mtree_erase(&mt, 2 * i + 1), V(i % 8), "%lu", i);
+	mt_validate(&mt);
+	cr_assert_lt(mt_nodes_live(&mt), 2);
+	cr_log_info("%d entries: %u nodes live at the top", SEQ_COUNT, grown);
+}
+
+Test(mtree_vectors, sequential_insert_and_erase_of_thousands)
+{
+	solo(sequential_body, NULL);
+}
+
+/* Erasing neighbours combines their gaps; the tree's gap entries follow (mt_validate). */
+static void gap_combining_body(int me, void *arg)
+{
+	unsigned long s;
+
+	(void)me, (void)arg;
+	mt_init(&mt, 0, "mt");
+	for (unsigned long i = 0; i < 1000; i++) /* [10i, 10i+9], no gaps at all */
+		cr_assert_eq(mtree_store_range(&mt, 10 * i, 10 * i + 9, V(i % 8)), 0);
+	cr_assert_eq(mas_empty_area(&mt, 0, 9999, 1, &s), -EBUSY);
+	for (unsigned long i = 1; i < 1000; i += 3)
+		mtree_erase(&mt, 10 * i);
+	mt_validate(&mt);
+	cr_assert_eq(mas_empty_area(&mt, 0, 9999, 11, &s), -EBUSY, "single gaps of 10");
+	cr_assert_eq(mas_empty_area(&mt, 0, 9999, 10, &s), 0);
+	cr_assert_eq(s, 10);
+	for (unsigned long i = 2; i < 1000; i += 3) /* the right neighbours: gaps of 20 */
+		mtree_erase(&mt, 10 * i);
+	mt_validate(&mt);
+	cr_assert_eq(mas_empty_area(&mt, 0, 9999, 21, &s), -EBUSY);
+	cr_assert_eq(mas_empty_area_rev(&mt, 0, 9999, 20, &s), 0);
+	cr_assert_eq(s, 9970, "the highest: [9970, 9989], below V at 999");
+	for (unsigned long i = 0; i < 1000; i += 3) /* the rest: one gap */
+		mtree_erase(&mt, 10 * i);
+	mt_validate(&mt);
+	cr_assert_eq(mas_empty_area(&mt, 0, 9999, 10000, &s), 0);
+	cr_assert_eq(s, 0);
+	MA_STATE(mas, &mt, 5000, 5000);
+	cr_assert_null(mas_walk(&mas));
+	cr_assert(mas.index == 0 && mas.last == ULONG_MAX);
+}
+
+Test(mtree_vectors, gaps_combine)
+{
+	solo(gap_combining_body, NULL);
+}
+
+/*
+ * Fill a window with allocations found by gap search, as get_unmapped_area does:
+ * bottom-up (starts ascending) and top-down (descending), until -EBUSY, then the
+ * window is exactly full.
+ */
+static void fill_body(int me, void *arg)
+{
+	unsigned long min = 0x1000, max = 0x1000 + 7 * 1000 - 1, size = 7;
+
+	(void)me, (void)arg;
+	for (int rev = 0; rev <= 1; rev++) {
+		unsigned long s, prev = rev ? ULONG_MAX : 0;
+		int n = 0;
+
+		mt_init(&mt, 0, "mt");
+		mtree_store_range(&mt, min + 700, min + 706, MTREE_ZERO); /* reserved: not free */
+		for (;;) {
+			int ret = rev ? mas_empty_area_rev(&mt, min, max, size, &s)
+				      : mas_empty_area(&mt, min, max, size, &s);
+			if (ret) {
+				cr_assert_eq(ret, -EBUSY);
+				break;
+			}
+			cr_assert(rev ? s < prev : s > prev || !n, "%s: %#lx after %#lx",
+				  rev ? "rev" : "fwd", s, prev);
+			cr_assert_eq(mtree_insert_range(&mt, s, s + size - 1, V(n % 8)), 0);
+			prev = s;
+			n++;
+		}
+		cr_assert_eq(n, 999, "%s: %d allocations", rev ? "rev" : "fwd", n);
+		cr_assert_eq(mas_empty_area(&mt, min, max, 1, &s), -EBUSY, "window full");
+		mt_validate(&mt);
+	}
+}
+
+Test(mtree_vectors, filling_the_space_with_allocations)
+{
+	solo(fill_body, NULL);
+}
+
 /* ---- (3) RCU: what the maple tree promises its lockless readers ------------------------ */
 
 /*
