@@ -132,6 +132,8 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	else
 		mmap_write_lock(mm);
 	long ret = get_unmapped_area(mm, addr, len, placement);
+	if (ret >= 0 && mt_preallocate(&mm->mm_mt, 2)) /* MAP_FIXED's NULL store, vma_link */
+		ret = -ENOMEM;
 	if (ret < 0 || vm_area_available() < 3) {
 		mmap_write_unlock(mm);
 		return ret < 0 ? ret : -ENOMEM;
@@ -202,9 +204,15 @@ static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned lon
 		oracle_set_mapped(mm, vms->vmas[i]->vm_start, vms->vmas[i]->vm_end, false);
 	}
 	void *resv = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH) ? NULL : MTREE_ZERO;
-	for (int r = 0; r < vms->nr_resv; r++)
+	for (int r = 0; r < vms->nr_resv; r++) /* vms_gather() preallocated */
 		SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vms->resv[r].start, vms->resv[r].end - 1,
 					       resv) == 0);
+	/*
+	 * The release's stores come after mmap_lock was dropped: promise them now.
+	 * One per reservation, and (knob mtree-zero-as-gap) one per VMA mmap() may
+	 * have cut into one meanwhile.
+	 */
+	mt_pledge(&mm->mm_mt, (unsigned int)vms->nr_resv + NR_VMAS_PER_MM);
 	return 0;
 }
 
@@ -229,9 +237,11 @@ static void munmap_release(struct mm_struct *mm, struct vma_munmap *vms)
 			first[n] = mas.index > vms->resv[r].start ? mas.index : vms->resv[r].start;
 			last[n++] = mas.last < vms->resv[r].end ? mas.last : vms->resv[r].end - 1;
 		}
+		/* within the pledge of munmap_detach() */
 		for (int i = 0; i < n; i++)
 			SCHED_ASSERT(mtree_store_range(&mm->mm_mt, first[i], last[i], NULL) == 0);
 	}
+	mt_unpledge(&mm->mm_mt, (unsigned int)vms->nr_resv + NR_VMAS_PER_MM);
 }
 
 static void munmap_release_unlocked(struct mm_struct *mm, struct vma_munmap *vms)
@@ -310,6 +320,8 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 		return -ENOMEM; /* something (a reservation) is in the way */
 	/* the file offset (linear index) cannot go below 0: a stack mremap()ed up */
 	if ((vma->vm_start - addr) >> PAGE_SHIFT > vma->vm_pgoff)
+		return -ENOMEM;
+	if (mt_preallocate(&mm->mm_mt, 1))
 		return -ENOMEM;
 	vma_start_write(vma);
 	/* one range for the whole VMA, as every other store keeps it */
@@ -402,6 +414,7 @@ void exit_mmap(struct mm_struct *mm)
 	unmap_vmas(&tlb, &vms);
 	vms_free_pgtables(&tlb, &vms);
 	tlb_finish_mmu(&tlb);
+	/* the store every mt_preallocate() keeps in reserve */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
 	mm->oracle_mapped = 0;
 	remove_vmas(&vms);

@@ -55,6 +55,33 @@ void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_sit
 	return kmaple_erase(&mt->kt, index, site);
 }
 
+/*
+ * Worst-case nodes of one store: the kernel's mas_prealloc_calc() for a spanning
+ * store, 1 + 3 * height, at a height no pool reaches: nodes hold at least 5 of
+ * their 10-16 slots, so KMAPLE_NODES_MAX nodes make at most 6 levels, plus one of
+ * growth.  A constant, so that a pledge and its release count the same.
+ */
+#define MT_STORE_NODES_MAX (1 + 3 * 7)
+
+int mt_preallocate(struct maple_tree *mt, unsigned int stores)
+{
+	uint32_t need = (stores + 1) * MT_STORE_NODES_MAX; /* + 1: exit_mmap's */
+
+	return mt->pool.live + mt->pool.pledged + need <= mt->pool.limit ? 0 : -ENOMEM;
+}
+
+void mt_pledge(struct maple_tree *mt, unsigned int stores)
+{
+	mt->pool.pledged += stores * MT_STORE_NODES_MAX;
+}
+
+void mt_unpledge(struct maple_tree *mt, unsigned int stores)
+{
+	uint32_t n = stores * MT_STORE_NODES_MAX;
+
+	mt->pool.pledged = n < mt->pool.pledged ? mt->pool.pledged - n : 0;
+}
+
 /* ---- readers ---------------------------------------------------------------------------- */
 
 void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site *site)

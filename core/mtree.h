@@ -247,6 +247,22 @@ static inline uint32_t mt_nodes_retired(const struct maple_tree *mt)
 {
 	return mt->pool.retired;
 }
+/*
+ * Preallocation, the model's mas_preallocate(): 0 if the pool can take @stores
+ * more stores of the worst case (a spanning store splitting every level: the
+ * kernel's 1 + 3 * height nodes each, at the greatest height a pool reaches)
+ * beside what is pledged and one store kept for exit_mmap, else -ENOMEM.  Writers check before
+ * they change anything, so that a store inside an operation never fails.
+ * Context: the tree's writers serialised by the caller (mmap_lock for write).
+ */
+int mt_preallocate(struct maple_tree *mt, unsigned int stores);
+/*
+ * Promise @stores worst-case stores to an operation that will make them after
+ * dropping and retaking its lock (munmap's reservation release): other writers'
+ * mt_preallocate() counts them as taken.  mt_unpledge() when they are done.
+ */
+void mt_pledge(struct maple_tree *mt, unsigned int stores);
+void mt_unpledge(struct maple_tree *mt, unsigned int stores);
 /* Allocation fails (-ENOMEM) once @limit nodes are live.  Context: setup or tests. */
 static inline void mt_set_nodes_limit(struct maple_tree *mt, uint32_t limit)
 {

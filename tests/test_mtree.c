@@ -871,6 +871,27 @@ Test(mtree, allocation_failure_is_enomem)
 	solo(enomem_body, NULL);
 }
 
+/* mt_preallocate() answers for the worst case beside pledges; a pledge is returned whole. */
+static void prealloc_body(int me, void *arg)
+{
+	(void)me, (void)arg;
+	mt_init(&mt, 0, "mt");
+	cr_assert_eq(mt_preallocate(&mt, 1), 0);
+	mt_set_nodes_limit(&mt, 2 * 22); /* two worst-case stores */
+	cr_assert_eq(mt_preallocate(&mt, 1), 0, "one store beside exit_mmap's");
+	cr_assert_eq(mt_preallocate(&mt, 2), -ENOMEM);
+	mt_pledge(&mt, 1);
+	cr_assert_eq(mt_preallocate(&mt, 1), -ENOMEM, "the pledge is taken");
+	mt_unpledge(&mt, 1);
+	cr_assert_eq(mt_preallocate(&mt, 1), 0);
+	cr_assert_eq(mt.pool.pledged, 0);
+}
+
+Test(mtree, preallocation_and_pledges)
+{
+	solo(prealloc_body, NULL);
+}
+
 /*
  * A cursor inside RCU while a writer replaces the node it holds: mas_find meets
  * the dead node, walks again and continues in the new tree; the old node waits

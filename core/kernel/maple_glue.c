@@ -310,7 +310,7 @@ void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t 
 	struct kmaple_tree *t = (struct kmaple_tree *)kt;
 
 	memset(pool->state, 0, pool->hwm); /* what the last execution used, nothing more */
-	pool->hwm = pool->live = pool->live_max = pool->retired = 0;
+	pool->hwm = pool->live = pool->live_max = pool->retired = pool->pledged = 0;
 	pool->limit = KMAPLE_NODES_MAX;
 	pool->free_head = pool->free_count = 0;
 	pool->retiring = NULL;

@@ -47,6 +47,7 @@ struct kmaple_pool {
 	uint32_t live;	     /* nodes not FREE */
 	uint32_t live_max;   /* high-water mark of live, for tests */
 	uint32_t retired;    /* nodes waiting for their grace period */
+	uint32_t pledged;    /* nodes promised to stores to come (mt_pledge) */
 	uint32_t limit;	     /* allocation fails (-ENOMEM) beyond this many live */
 	uint32_t free_head;  /* FIFO of freed nodes below hwm: ring indices */
 	uint32_t free_count; /* nodes in the FIFO */
