@@ -391,6 +391,40 @@ int procmap_query(struct mm_struct *mm, unsigned long addr)
 	return found;
 }
 
+/*
+ * The cursor lives across the dropped lock only as last_pos: after m_stop the
+ * tree may have new nodes, and the node an ma_state held may be freed.  The
+ * kernel's m_start sets its iterator again (vma_iter_init) for that reason.
+ */
+int proc_maps_read(struct mm_struct *mm)
+{
+	unsigned long last_pos = 0;
+	int shown = 0;
+
+	for (int records = 0; records < NR_VMAS_PER_MM * 4 && last_pos < TASK_SIZE; records++) {
+		MA_STATE(mas, &mm->mm_mt, last_pos, last_pos);
+		struct vm_area_struct *vma;
+		void *entry;
+
+		mmap_read_lock(mm); /* m_start */
+		do
+			entry = mas_find(&mas, TASK_SIZE - 1);
+		while (entry && mt_is_zero(entry));
+		vma = entry;
+		if (!vma) {
+			mmap_read_unlock(mm);
+			break;
+		}
+		/* show_map_vma(): the VMA's fields, stable under mmap_lock */
+		SCHED_YIELD("show_map", vma_obj(vma), SCHED_OP_READ);
+		VM_WARN_ON(vma->vm_end <= last_pos || mas.last + 1 != vma->vm_end);
+		last_pos = vma->vm_end;
+		shown++;
+		mmap_read_unlock(mm); /* m_stop: the seq_file buffer is full */
+	}
+	return shown;
+}
+
 /* ---- exit --------------------------------------------------------------------------- */
 
 void exit_mmap(struct mm_struct *mm)
