@@ -892,6 +892,14 @@ Test(mtree, preallocation_and_pledges)
 	solo(prealloc_body, NULL);
 }
 
+/* Two VMAs, [10, 19] = V1 and [30, 39] = V2: one leaf.  Also on agents: no cr_assert. */
+static void two_vmas(void)
+{
+	mt_init(&mt, 0, "mt");
+	mtree_store_range(&mt, 10, 19, V(1));
+	mtree_store_range(&mt, 30, 39, V(2));
+}
+
 /*
  * A cursor inside RCU while a writer replaces the node it holds: mas_find meets
  * the dead node, walks again and continues in the new tree; the old node waits
@@ -902,9 +910,7 @@ static void rcu_cursor_body(int me, void *arg)
 	MA_STATE(mas, &mt, 0, 0);
 
 	(void)me, (void)arg;
-	mt_init(&mt, 0, "mt");
-	cr_assert_eq(mtree_store_range(&mt, 10, 19, V(1)), 0);
-	cr_assert_eq(mtree_store_range(&mt, 30, 39, V(2)), 0);
+	two_vmas();
 	rcu_read_lock();
 	cr_assert_eq(mas_find(&mas, ULONG_MAX), V(1));
 	cr_assert_eq(mtree_store_range(&mt, 25, 34, V(3)), 0);
@@ -931,9 +937,7 @@ static void stale_body(int me, void *arg)
 	MA_STATE(mas, &mt, 0, 0);
 
 	(void)me, (void)arg;
-	mt_init(&mt, 0, "mt");
-	mtree_store_range(&mt, 10, 19, V(1));
-	mtree_store_range(&mt, 30, 39, V(2));
+	two_vmas();
 	mas_find(&mas, ULONG_MAX);
 	mtree_store_range(&mt, 25, 34, V(3)); /* a new leaf replaces the old one */
 	mas_find(&mas, ULONG_MAX);	      /* reads the freed leaf */
@@ -953,9 +957,7 @@ static void paused_body(int me, void *arg)
 	MA_STATE(mas, &mt, 0, 0);
 
 	(void)me, (void)arg;
-	mt_init(&mt, 0, "mt");
-	mtree_store_range(&mt, 10, 19, V(1));
-	mtree_store_range(&mt, 30, 39, V(2));
+	two_vmas();
 	rcu_read_lock();
 	cr_assert_eq(mas_find(&mas, ULONG_MAX), V(1));
 	mas_pause(&mas);
@@ -984,9 +986,7 @@ static void emptied_body(int me, void *arg)
 	MA_STATE(mas, &mt, 0, 0);
 
 	(void)me, (void)arg;
-	mt_init(&mt, 0, "mt");
-	mtree_store_range(&mt, 10, 19, V(1));
-	mtree_store_range(&mt, 30, 39, V(2));
+	two_vmas();
 	rcu_read_lock();
 	mas_find(&mas, ULONG_MAX);
 	mtree_store_range(&mt, 0, ULONG_MAX, NULL);

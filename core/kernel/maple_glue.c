@@ -324,29 +324,30 @@ void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t 
 	(spin_lock_init)(&t->mt.ma_lock, lock_obj, name, lock_rank);
 }
 
-void *kmaple_lock(struct kmaple_tree_mem *kt)
+/* mtree_store_range() or mtree_insert_range(): they take the same arguments. */
+typedef int kmaple_range_fn(struct maple_tree *mt, unsigned long first, unsigned long last,
+			    void *entry, gfp_t gfp);
+
+static int kmaple_range_write(kmaple_range_fn *fn, struct kmaple_tree_mem *kt, unsigned long first,
+			      unsigned long last, void *entry, struct sched_site *site)
 {
-	return &((struct kmaple_tree *)kt)->mt.ma_lock;
+	struct kmaple_tree *t = kmaple_enter(kt, site);
+	int ret = fn(&t->mt, first, last, entry, GFP_KERNEL);
+
+	kmaple_leave(t);
+	return ret;
 }
 
 int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
 		       void *entry, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt, site);
-	int ret = mtree_store_range(&t->mt, first, last, entry, GFP_KERNEL);
-
-	kmaple_leave(t);
-	return ret;
+	return kmaple_range_write(mtree_store_range, kt, first, last, entry, site);
 }
 
 int kmaple_insert_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
 			void *entry, struct sched_site *site)
 {
-	struct kmaple_tree *t = kmaple_enter(kt, site);
-	int ret = mtree_insert_range(&t->mt, first, last, entry, GFP_KERNEL);
-
-	kmaple_leave(t);
-	return ret;
+	return kmaple_range_write(mtree_insert_range, kt, first, last, entry, site);
 }
 
 void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site)

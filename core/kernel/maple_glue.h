@@ -78,8 +78,6 @@ struct kmaple_mas_mem {
 /* A tree in RCU mode with gap tracking (the mm's: MT_FLAGS_ALLOC_RANGE | MT_FLAGS_USE_RCU). */
 void kmaple_init(struct kmaple_tree_mem *kt, struct kmaple_pool *pool, uint32_t root_obj,
 		 uint32_t lock_obj, const char *name, int lock_rank);
-/* The kernel tree's ma_lock (a spinlock_t of sync.h). */
-void *kmaple_lock(struct kmaple_tree_mem *kt);
 
 int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
 		       void *entry, struct sched_site *site);
