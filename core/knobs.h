@@ -160,7 +160,15 @@
 	  "are in: an rmap walk over a page of the same table outside the collapsed range sees "     \
 	  "pmd_none, and migration's remove_migration_ptes() leaves a migration entry behind for "   \
 	  "a folio it unlocks (no single commit: Nico Pache's mTHP collapse series, 2025-2026, "     \
-	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")
+	  "keeps the lock until the PMD is re-installed; David Hildenbrand's review, Jan 2025)")     \
+	X(KNOB_STACK_EXPAND_READ_LOCK, "stack-expand-read-lock", "mm-bug",                           \
+	  "a fault below a VM_GROWSDOWN stack expands it under mmap_lock held for read, as "         \
+	  "before 6.5 (serialised against other expanders by page_table_lock only): the VMA "        \
+	  "tree and vm_start change under every other mmap_lock reader; a /proc/pid/maps reader "    \
+	  "between its tree walk and show_map sees a VMA that disagrees with its tree range "        \
+	  "(syzbot's report behind Liam Howlett's \"Fix VMA tree modification under mmap read "      \
+	  "lock\", 39d0bd86c499 and 3dd443254941, 2023; fixed by 8d7071af8907, Linus Torvalds "      \
+	  "2023, \"mm: always expand the stack with the mmap write lock held\")")
 
 /* clang-format off */
 enum mm_knob {

@@ -307,11 +307,18 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 
 /* ---- stack expansion ------------------------------------------------------------------ */
 
-/* Models: expand_downwards().  Context: mmap_lock held for write.  0 or -ENOMEM. */
+/*
+ * Models: expand_downwards().  Context: mmap_lock held for write (knob
+ * stack-expand-read-lock: for read, and page_table_lock taken here, as before
+ * 6.5).  0 or -ENOMEM.
+ */
 static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	mmap_assert_write_locked(mm);
+	if (knob_enabled(KNOB_STACK_EXPAND_READ_LOCK))
+		mmap_assert_locked(mm);
+	else
+		mmap_assert_write_locked(mm);
 	struct vm_area_struct *prev = find_vma_prev(mm, vma->vm_start);
 	if (prev && addr < prev->vm_end + STACK_GUARD_GAP)
 		return -ENOMEM;
@@ -323,13 +330,19 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 		return -ENOMEM;
 	if (mt_preallocate(&mm->mm_mt, 1))
 		return -ENOMEM;
-	vma_start_write(vma);
+	bool read_locked = knob_enabled(KNOB_STACK_EXPAND_READ_LOCK);
+	if (read_locked) /* the old serialisation against other expanders only */
+		spin_lock(&mm->page_table_lock);
+	else
+		vma_start_write(vma);
 	/* one range for the whole VMA, as every other store keeps it */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
 	SCHED_YIELD("vm_start", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_pgoff -= (vma->vm_start - addr) >> PAGE_SHIFT;
 	oracle_set_mapped(mm, addr, vma->vm_start, true);
 	vma->vm_start = addr;
+	if (read_locked)
+		spin_unlock(&mm->page_table_lock);
 	return 0;
 }
 
@@ -343,6 +356,13 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
 	if (!vma || !(vma->vm_flags & VM_GROWSDOWN)) {
 		mmap_read_unlock(mm);
 		return NULL;
+	}
+	if (knob_enabled(KNOB_STACK_EXPAND_READ_LOCK)) { /* before 8d7071af8907 */
+		if (expand_downwards(vma, addr)) {
+			mmap_read_unlock(mm);
+			return NULL;
+		}
+		return vma;
 	}
 	/* expanding needs the write lock: drop, retake, look again */
 	mmap_read_unlock(mm);
@@ -415,9 +435,11 @@ int proc_maps_read(struct mm_struct *mm)
 			mmap_read_unlock(mm);
 			break;
 		}
-		/* show_map_vma(): the VMA's fields, stable under mmap_lock */
+		/* show_map_vma(): the VMA's fields, stable under mmap_lock and equal to
+		 * its range in the tree (what validate_mm() checks) */
 		SCHED_YIELD("show_map", vma_obj(vma), SCHED_OP_READ);
-		VM_WARN_ON(vma->vm_end <= last_pos || mas.last + 1 != vma->vm_end);
+		VM_WARN_ON(vma->vm_end <= last_pos);
+		VM_WARN_ON(mas.index != vma->vm_start || mas.last + 1 != vma->vm_end);
 		last_pos = vma->vm_end;
 		shown++;
 		mmap_read_unlock(mm); /* m_stop: the seq_file buffer is full */
