@@ -80,8 +80,8 @@ $(KSRC_STAMP): | $(DEPS_STAMP)
 	@mv $(KSRC)/maple_tree.c.tmp $(KSRC)/maple_tree.c
 	tar -xJf $(KSRC_TAR) -O linux-source-6.12/include/linux/maple_tree.h >$(KSRC)/linux/maple_tree.h
 	@touch $@
-KERNEL_CFLAGS = -std=gnu11 -D_GNU_SOURCE $(WARN) -Wno-unused-parameter -Wno-sign-compare \
-	$(CFLAGS) -Icore/kernel/include -I$(KSRC)
+KERNEL_INC    = -std=gnu11 -D_GNU_SOURCE -Icore/kernel/include -I$(KSRC)
+KERNEL_CFLAGS = $(KERNEL_INC) $(WARN) -Wno-unused-parameter -Wno-sign-compare $(CFLAGS)
 $(B)/obj/core/kernel/maple_glue.o: core/kernel/maple_glue.c $(HDRS) $(KSRC_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
