@@ -253,7 +253,8 @@ static inline uint32_t mt_nodes_retired(const struct maple_tree *mt)
  * kernel's 1 + 3 * height nodes each, at the greatest height a pool reaches)
  * beside what is pledged and one store kept for exit_mmap, else -ENOMEM.  Writers check before
  * they change anything, so that a store inside an operation never fails.
- * Context: the tree's writers serialised by the caller (mmap_lock for write).
+ * Context: the tree's writers serialised by the caller (mmap_lock for write; the
+ * tree does not know the lock: not checked).
  */
 int mt_preallocate(struct maple_tree *mt, unsigned int stores);
 /*

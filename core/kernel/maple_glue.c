@@ -10,9 +10,15 @@
  * (maple_glue.h) that core/mtree.c calls.
  *
  * Which tree an allocation or a node read belongs to: the kernel's allocator
- * takes no tree, so each bridge call records its tree per simulated CPU
- * (kmaple_cur[agent]); a yield inside the kernel code may run another CPU's
- * tree operation, never this CPU's.
+ * takes no tree, so each bridge call records its tree and its caller's site per
+ * simulated CPU (kmaple_cur[agent]); a yield inside the kernel code may run
+ * another CPU's tree operation, never this CPU's.
+ *
+ * Use after free: a freed node is poisoned (zeroed: its dead mark goes) and sits
+ * in a quarantine before reuse; a reader's dead-node test (ma_dead_node, renamed
+ * by the Makefile so that the shim can check first) or slot read on a freed node
+ * is a `use-after-free` finding.  A re-walk that leaves a reader without a node
+ * (the tree emptied under an RCU iteration) is an `mm-bug` finding.
  *
  * Leaves out: CONFIG_DEBUG_MAPLE_TREE (mt_validate, mt_dump: kmaple_validate
  * checks the structure itself), the external lock (MT_FLAGS_LOCK_EXTERN),
