@@ -21,11 +21,12 @@ CFLAGS   ?= $(OPT) -g
 ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools -Ifuzz
 B        ?= build
 
-PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils
+PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils \
+            linux-source-6.12
 
 SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c scheduler/feedback.c
 SCHED_ASM := scheduler/ctx_switch.S
-CORE_SRC  := $(sort $(wildcard core/*.c core/oracle/*.c))
+CORE_SRC  := $(sort $(wildcard core/*.c core/oracle/*.c)) core/kernel/maple_glue.c
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
              tools/engine.c \
              tools/show.c tools/show_svg.c tools/bisect.c
@@ -33,7 +34,7 @@ FUZZLIB_SRC := fuzz/mutator.c
 CLI_SRC   := tools/mmfuzz.c tools/campaign.c tools/zoo.c tools/zoo_try.c tools/zoo_report.c \
              tools/zoo_chart.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))
-HDRS      := $(wildcard scheduler/*.h core/*.h core/oracle/*.h tools/*.h fuzz/*.h tests/*.h)
+HDRS      := $(wildcard scheduler/*.h core/*.h core/oracle/*.h core/kernel/*.h tools/*.h fuzz/*.h tests/*.h)
 
 LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
@@ -55,6 +56,35 @@ $(DEPS_STAMP):
 	  fi; \
 	fi
 	@mkdir -p build && touch $@
+
+# ---- the kernel's maple tree ------------------------------------------------------
+# lib/maple_tree.c and include/linux/maple_tree.h of Debian's linux-source-6.12,
+# extracted at build time (never committed) into one place for every build
+# flavour: the tree's yield-point sites hash their file name, which must not
+# depend on $(B).  core/kernel/maple_glue.c includes it over the shims of
+# core/kernel/include; the kernel file gets the kernel's dialect (gnu11) and is
+# exempt from the two warnings it does not meet.  One edit, as the kernel's
+# tools/testing/radix-tree edits radix-tree.c: the definition of ma_dead_node()
+# is renamed ma_dead_node_unchecked(), so that the shim's ma_dead_node() checks
+# the node for use after free before the kernel's dead-node test reads it.
+KSRC       := build/ksrc
+KSRC_TAR   := /usr/src/linux-source-6.12.tar.xz
+KSRC_STAMP := $(KSRC)/.extracted
+$(KSRC_STAMP): | $(DEPS_STAMP)
+	@mkdir -p $(KSRC)/linux
+	tar -xJf $(KSRC_TAR) -O linux-source-6.12/lib/maple_tree.c | \
+	  sed 's/^static __always_inline bool ma_dead_node(/&/; s/bool ma_dead_node(const/bool ma_dead_node_unchecked(const/' \
+	  >$(KSRC)/maple_tree.c.tmp
+	@grep -q 'bool ma_dead_node_unchecked(const' $(KSRC)/maple_tree.c.tmp || \
+	  { echo "lib/maple_tree.c: ma_dead_node() not found"; exit 1; }
+	@mv $(KSRC)/maple_tree.c.tmp $(KSRC)/maple_tree.c
+	tar -xJf $(KSRC_TAR) -O linux-source-6.12/include/linux/maple_tree.h >$(KSRC)/linux/maple_tree.h
+	@touch $@
+KERNEL_INC    = -std=gnu11 -D_GNU_SOURCE -Icore/kernel/include -I$(KSRC)
+KERNEL_CFLAGS = $(KERNEL_INC) $(WARN) -Wno-unused-parameter -Wno-sign-compare $(CFLAGS)
+$(B)/obj/core/kernel/maple_glue.o: core/kernel/maple_glue.c $(HDRS) $(KSRC_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
 # ---- objects ------------------------------------------------------------------
 $(B)/obj/%.o: %.c $(HDRS) | $(DEPS_STAMP)
@@ -152,7 +182,7 @@ zoo: fuzz afl
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/oracle/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/oracle/*.[ch] core/kernel/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps

@@ -151,7 +151,8 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	index = 0;
 	struct vm_area_struct *mpnt;
 	while (!ret && (mpnt = mt_find(&oldmm->mm_mt, &index, ULONG_MAX)) != NULL) {
-		struct vm_area_struct *tmp = vm_area_alloc(mm);
+		struct vm_area_struct *tmp =
+		    mt_preallocate(&mm->mm_mt, 1) ? NULL : vm_area_alloc(mm);
 		if (!tmp) {
 			ret = -ENOMEM;
 			break;

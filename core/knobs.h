@@ -178,7 +178,15 @@
 	  "a read-only long-term pin of a page-cache page in a private mapping is taken on the "     \
 	  "page cache: the process's next write breaks COW away from it, and the device keeps "      \
 	  "reading the file's page, not the process's (before 84209e87c696, 2022, 'mm/gup: "         \
-	  "reliable R/O long-term pinning in COW mappings')")
+	  "reliable R/O long-term pinning in COW mappings')")                                        \
+	X(KNOB_STACK_EXPAND_READ_LOCK, "stack-expand-read-lock", "mm-bug",                           \
+	  "a fault below a VM_GROWSDOWN stack expands it under mmap_lock held for read, as "         \
+	  "before 6.5 (serialised against other expanders by page_table_lock only): the VMA "        \
+	  "tree and vm_start change under every other mmap_lock reader; a /proc/pid/maps reader "    \
+	  "between its tree walk and show_map sees a VMA that disagrees with its tree range "        \
+	  "(syzbot's report behind Liam Howlett's \"Fix VMA tree modification under mmap read "      \
+	  "lock\", 39d0bd86c499 and 3dd443254941, 2023; fixed by 8d7071af8907, Linus Torvalds "      \
+	  "2023, \"mm: always expand the stack with the mmap write lock held\")")
 
 /* clang-format off */
 enum mm_knob {

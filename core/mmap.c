@@ -134,6 +134,8 @@ long do_mmap(struct mm_struct *mm, unsigned long addr, unsigned long pages,
 	else
 		mmap_write_lock(mm);
 	long ret = get_unmapped_area(mm, addr, len, placement);
+	if (ret >= 0 && mt_preallocate(&mm->mm_mt, 2)) /* MAP_FIXED's NULL store, vma_link */
+		ret = -ENOMEM;
 	if (ret < 0 || vm_area_available() < 3) {
 		mmap_write_unlock(mm);
 		return ret < 0 ? ret : -ENOMEM;
@@ -202,9 +204,15 @@ static int munmap_detach(struct mm_struct *mm, unsigned long start, unsigned lon
 	for (int i = 0; i < vms->count; i++)
 		vma_mark_detached(vms->vmas[i], true);
 	void *resv = knob_enabled(KNOB_MUNMAP_UNLOCK_BEFORE_FLUSH) ? NULL : MTREE_ZERO;
-	for (int r = 0; r < vms->nr_resv; r++)
+	for (int r = 0; r < vms->nr_resv; r++) /* vms_gather() preallocated */
 		SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vms->resv[r].start, vms->resv[r].end - 1,
 					       resv) == 0);
+	/*
+	 * The release's stores come after mmap_lock was dropped: promise them now.
+	 * One per reservation, and (knob mtree-zero-as-gap) one per VMA mmap() may
+	 * have cut into one meanwhile.
+	 */
+	mt_pledge(&mm->mm_mt, (unsigned int)vms->nr_resv + NR_VMAS_PER_MM);
 	return 0;
 }
 
@@ -229,9 +237,11 @@ static void munmap_release(struct mm_struct *mm, struct vma_munmap *vms)
 			first[n] = mas.index > vms->resv[r].start ? mas.index : vms->resv[r].start;
 			last[n++] = mas.last < vms->resv[r].end ? mas.last : vms->resv[r].end - 1;
 		}
+		/* within the pledge of munmap_detach() */
 		for (int i = 0; i < n; i++)
 			SCHED_ASSERT(mtree_store_range(&mm->mm_mt, first[i], last[i], NULL) == 0);
 	}
+	mt_unpledge(&mm->mm_mt, (unsigned int)vms->nr_resv + NR_VMAS_PER_MM);
 }
 
 static void munmap_release_unlocked(struct mm_struct *mm, struct vma_munmap *vms)
@@ -296,11 +306,18 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len)
 
 /* ---- stack expansion ------------------------------------------------------------------ */
 
-/* Models: expand_downwards().  Context: mmap_lock held for write.  0 or -ENOMEM. */
+/*
+ * Models: expand_downwards().  Context: mmap_lock held for write (knob
+ * stack-expand-read-lock: for read, and page_table_lock taken here, as before
+ * 6.5).  0 or -ENOMEM.
+ */
 static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
-	mmap_assert_write_locked(mm);
+	if (knob_enabled(KNOB_STACK_EXPAND_READ_LOCK))
+		mmap_assert_locked(mm);
+	else
+		mmap_assert_write_locked(mm);
 	struct vm_area_struct *prev = find_vma_prev(mm, vma->vm_start);
 	if (prev && addr < prev->vm_end + STACK_GUARD_GAP)
 		return -ENOMEM;
@@ -310,12 +327,20 @@ static int expand_downwards(struct vm_area_struct *vma, unsigned long addr)
 	/* the file offset (linear index) cannot go below 0: a stack mremap()ed up */
 	if ((vma->vm_start - addr) >> PAGE_SHIFT > vma->vm_pgoff)
 		return -ENOMEM;
-	vma_start_write(vma);
+	if (mt_preallocate(&mm->mm_mt, 1))
+		return -ENOMEM;
+	bool read_locked = knob_enabled(KNOB_STACK_EXPAND_READ_LOCK);
+	if (read_locked) /* the old serialisation against other expanders only */
+		spin_lock(&mm->page_table_lock);
+	else
+		vma_start_write(vma);
 	/* one range for the whole VMA, as every other store keeps it */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, vma->vm_end - 1, vma) == 0);
 	SCHED_YIELD("vm_start", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_pgoff -= (vma->vm_start - addr) >> PAGE_SHIFT;
 	vma->vm_start = addr;
+	if (read_locked)
+		spin_unlock(&mm->page_table_lock);
 	return 0;
 }
 
@@ -329,6 +354,13 @@ struct vm_area_struct *lock_mm_and_find_vma(struct mm_struct *mm, unsigned long 
 	if (!vma || !(vma->vm_flags & VM_GROWSDOWN)) {
 		mmap_read_unlock(mm);
 		return NULL;
+	}
+	if (knob_enabled(KNOB_STACK_EXPAND_READ_LOCK)) { /* before 8d7071af8907 */
+		if (expand_downwards(vma, addr)) {
+			mmap_read_unlock(mm);
+			return NULL;
+		}
+		return vma;
 	}
 	/* expanding needs the write lock: drop, retake, look again */
 	mmap_read_unlock(mm);
@@ -367,6 +399,42 @@ int procmap_query(struct mm_struct *mm, unsigned long addr)
 	return found;
 }
 
+/*
+ * The cursor lives across the dropped lock only as last_pos: after m_stop the
+ * tree may have new nodes, and the node an ma_state held may be freed.  The
+ * kernel's m_start sets its iterator again (vma_iter_init) for that reason.
+ */
+int proc_maps_read(struct mm_struct *mm)
+{
+	unsigned long last_pos = 0;
+	int shown = 0;
+
+	for (int records = 0; records < NR_VMAS_PER_MM * 4 && last_pos < TASK_SIZE; records++) {
+		MA_STATE(mas, &mm->mm_mt, last_pos, last_pos);
+		struct vm_area_struct *vma;
+		void *entry;
+
+		mmap_read_lock(mm); /* m_start */
+		do
+			entry = mas_find(&mas, TASK_SIZE - 1);
+		while (entry && mt_is_zero(entry));
+		vma = entry;
+		if (!vma) {
+			mmap_read_unlock(mm);
+			break;
+		}
+		/* show_map_vma(): the VMA's fields, stable under mmap_lock and equal to
+		 * its range in the tree (what validate_mm() checks) */
+		SCHED_YIELD("show_map", vma_obj(vma), SCHED_OP_READ);
+		VM_WARN_ON(vma->vm_end <= last_pos);
+		VM_WARN_ON(mas.index != vma->vm_start || mas.last + 1 != vma->vm_end);
+		last_pos = vma->vm_end;
+		shown++;
+		mmap_read_unlock(mm); /* m_stop: the seq_file buffer is full */
+	}
+	return shown;
+}
+
 /* ---- exit --------------------------------------------------------------------------- */
 
 void exit_mmap(struct mm_struct *mm)
@@ -390,6 +458,7 @@ void exit_mmap(struct mm_struct *mm)
 	unmap_vmas(&tlb, &vms);
 	vms_free_pgtables(&tlb, &vms);
 	tlb_finish_mmu(&tlb);
+	/* the store every mt_preallocate() keeps in reserve */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);

@@ -97,4 +97,14 @@ void exit_mmap(struct mm_struct *mm);
  */
 int procmap_query(struct mm_struct *mm, unsigned long addr);
 
+/*
+ * Models: reading /proc/pid/maps (fs/proc/task_mmu.c m_start, m_next, show_map,
+ * m_stop; seq_file with a buffer of one record): each record under
+ * mmap_read_lock, the lock dropped and retaken between records, the walk
+ * continued from the end of the last VMA shown (priv->last_pos) with a cursor set
+ * there again, as m_start does.  MTREE_ZERO (a munmap's reservation) shows
+ * nothing.  Returns the number of VMAs shown.
+ */
+int proc_maps_read(struct mm_struct *mm);
+
 #endif

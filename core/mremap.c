@@ -108,6 +108,7 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	 * the new VMA may share a page table with it */
 	vms_set_bounds(mm, &src);
 	vma_mark_detached(old, true);
+	/* vms_gather() preallocated (mt_preallocate) */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, old_addr, old_addr + len - 1, NULL) == 0);
 	unmap_region(mm, &src);
 	vm_area_free(old);

@@ -1,420 +1,197 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The range map (see mtree.h).  A store copies the live version into a free node
- * with the change applied, publishes it with one pointer store and retires the old
- * one through call_rcu(); a published node is never written again.  A reader reads
- * the root with one yield point and then looks at an immutable array: nothing it
- * sees can be torn, and the grace period keeps a version an ma_state holds from
- * being reused under it.
+ * The range map (see mtree.h): mmfuzz's API over the kernel's maple tree, which
+ * core/kernel/maple_glue.c compiles from linux-source-6.12 and bridges with
+ * plain C types.  What is here: the per-tree object ids and pool, the cursor's
+ * mirror of index/last, the knob's ZERO-as-gap search (the kernel's gap
+ * tracking counts ZERO as occupied and cannot be told otherwise), the oracles'
+ * lookup without yield points.
  *
- * Cost: a store is O(N) (the copy), a point lookup O(log N) (binary search on the
- * pivots), gap search and iteration O(N), N <= MTREE_RANGES_MAX.  The pool is
- * scanned for its lowest free node, like folio_alloc(): deterministic, and a
- * just-freed node is the likely next one, which makes a stale reference visible.
+ * Cost: the kernel's: a lookup or a store O(log N) nodes, a yield point per
+ * node read on the way down and per pointer a store publishes; mt_init resets
+ * only the nodes the previous execution used (the pool's high-water mark).
  */
 #include "mtree.h"
 
 #include <errno.h>
 #include <limits.h>
 
-/* ---- one version --------------------------------------------------------------------- */
-
-static unsigned long range_first(const struct maple_node *n, uint32_t i)
-{
-	return i ? n->pivot[i - 1] + 1 : 0;
-}
-
-/* The range holding @index.  O(log N). */
-static uint32_t node_find(const struct maple_node *n, unsigned long index)
-{
-	uint32_t lo = 0, hi = n->count - 1; /* pivot[count - 1] == ULONG_MAX >= index */
-
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (n->pivot[mid] < index)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
-/* Append the range ending at @last; a NULL after a NULL extends it instead. */
-static void node_push(struct maple_node *n, unsigned long last, void *entry)
-{
-	if (!entry && n->count && !n->slot[n->count - 1]) {
-		n->pivot[n->count - 1] = last;
-		return;
-	}
-	SCHED_ASSERT(n->count < MTREE_RANGES_MAX && "maple tree full: raise MTREE_RANGES_MAX");
-	n->pivot[n->count] = last;
-	n->slot[n->count] = entry;
-	n->count++;
-}
-
-/*
- * @new = @old with [first, last] = @entry: the pieces of @old before @first, the
- * new range, the pieces after @last.  @new is the writer's alone: no yield points.
- */
-static void node_build_store(struct maple_node *new, const struct maple_node *old,
-			     unsigned long first, unsigned long last, void *entry)
-{
-	bool stored = false;
-
-	new->count = 0;
-	for (uint32_t i = 0; i < old->count; i++) {
-		unsigned long start = range_first(old, i), end = old->pivot[i];
-
-		if (start < first)
-			node_push(new, end < first ? end : first - 1, old->slot[i]);
-		if (!stored && end >= first) {
-			node_push(new, last, entry);
-			stored = true;
-		}
-		if (end > last)
-			node_push(new, end, old->slot[i]);
-	}
-}
-
-/* ---- the pool -------------------------------------------------------------------------- */
-
-static struct maple_node *mt_node_alloc(struct maple_tree *mt)
-{
-	SCHED_ASSERT(mt->nodes_free > 0 && "maple node pool dry: a grace period never ended?");
-	for (uint32_t i = 0; i < MTREE_NODES_MAX; i++) {
-		struct maple_node *n = &mt->nodes[i];
-		if (n->state != MAPLE_NODE_FREE)
-			continue;
-		n->state = MAPLE_NODE_NEW;
-		mt->nodes_free--;
-		if (mt->nodes_free < mt->nodes_free_min)
-			mt->nodes_free_min = mt->nodes_free;
-		return n;
-	}
-	sched_assert_fail("nodes_free counts a node that is not free", __FILE__, __LINE__,
-			  __func__);
-}
-
-/*
- * RCU callback (kernel: mt_free_rcu): the grace period of a retired version is
- * over.  Runs as softirq work of whichever agent ended it; no yield points.
- */
-static void mt_node_free_rcu(void *arg)
-{
-	struct maple_node *n = arg;
-
-	SCHED_ASSERT(n->state == MAPLE_NODE_RETIRED);
-	n->state = MAPLE_NODE_FREE;
-	n->gen++;
-	n->tree->nodes_free++;
-}
-
 void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name)
 {
-	SCHED_ASSERT(obj_index < (1u << 23));
+	SCHED_ASSERT(obj_index < (1u << 23) / KMAPLE_NODES_MAX);
 	mt->obj = SCHED_OBJ(OBJ_MTREE, obj_index * 2);
 	mt->name = name;
-	spin_lock_init(&mt->ma_lock, SCHED_OBJ(OBJ_MTREE, obj_index * 2 + 1), "ma_lock",
-		       MTREE_LOCK_RANK);
-	for (uint32_t i = 0; i < MTREE_NODES_MAX; i++) {
-		mt->nodes[i].state = MAPLE_NODE_FREE;
-		mt->nodes[i].gen = 0;
-		mt->nodes[i].count = 0;
-		mt->nodes[i].tree = mt;
-	}
-	struct maple_node *root = &mt->nodes[0];
-	root->state = MAPLE_NODE_LIVE;
-	root->count = 1;
-	root->pivot[0] = ULONG_MAX;
-	root->slot[0] = NULL;
-	mt->ma_root = root;
-	mt->nodes_free = mt->nodes_free_min = MTREE_NODES_MAX - 1;
+	mt->pool.obj_kind = OBJ_MAPLE_NODE;
+	mt->pool.obj_base = obj_index * KMAPLE_NODES_MAX;
+	kmaple_init(&mt->kt, &mt->pool, mt->obj, SCHED_OBJ(OBJ_MTREE, obj_index * 2 + 1), "ma_lock",
+		    MTREE_LOCK_RANK);
 }
 
 /* ---- writers ---------------------------------------------------------------------------- */
 
-/* mtree_lock(): writers are agents (or a solo phase), serialised by ma_lock. */
-static void mt_lock(struct maple_tree *mt, struct sched_site *site)
+/* Writers are agents (or a solo phase): ma_lock is a scheduler spinlock. */
+static void mt_writer_check(void)
 {
 	SCHED_ASSERT(sched_current() >= 0);
-	spin_lock_at(&mt->ma_lock, site);
-}
-
-/*
- * Publish [first, last] = @entry.  The live version is read without a yield point:
- * only ma_lock holders change the root, and we hold it.
- * Context: ma_lock held.
- */
-static void mt_store_locked(struct maple_tree *mt, unsigned long first, unsigned long last,
-			    void *entry, struct sched_site *site)
-{
-	SCHED_ASSERT(spin_is_locked_by_me(&mt->ma_lock));
-	struct maple_node *old = mt->ma_root;
-	struct maple_node *new = mt_node_alloc(mt);
-
-	node_build_store(new, old, first, last, entry);
-	/* rcu_assign_pointer(): paired with the rcu_dereference in mt_root_read() */
-	sched_yield(site, mt->obj, SCHED_OP_WRITE);
-	new->state = MAPLE_NODE_LIVE;
-	mt->ma_root = new;
-	old->state = MAPLE_NODE_RETIRED;
-	/* readers that read the old root may still be looking at it (kernel: ma_free_rcu) */
-	call_rcu_at(mt_node_free_rcu, old, site);
 }
 
 int __mtree_store_range(struct maple_tree *mt, unsigned long first, unsigned long last, void *entry,
 			struct sched_site *site)
 {
-	if (first > last)
-		return -EINVAL;
-	mt_lock(mt, site);
-	mt_store_locked(mt, first, last, entry, site);
-	spin_unlock_at(&mt->ma_lock, site);
-	return 0;
+	mt_writer_check();
+	return kmaple_store_range(&mt->kt, first, last, entry, site);
 }
 
 int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned long last,
 			 void *entry, struct sched_site *site)
 {
-	int ret = -EEXIST;
-
-	if (first > last)
-		return -EINVAL;
-	mt_lock(mt, site);
-	const struct maple_node *n = mt->ma_root;
-	uint32_t i = node_find(n, first);
-	/* NULLs are merged: [first, last] is all NULL iff the NULL range at first reaches last */
-	if (!n->slot[i] && n->pivot[i] >= last) {
-		mt_store_locked(mt, first, last, entry, site);
-		ret = 0;
-	}
-	spin_unlock_at(&mt->ma_lock, site);
-	return ret;
+	mt_writer_check();
+	return kmaple_insert_range(&mt->kt, first, last, entry, site);
 }
 
 void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_site *site)
 {
-	mt_lock(mt, site);
-	const struct maple_node *n = mt->ma_root;
-	uint32_t i = node_find(n, index);
-	void *entry = n->slot[i];
-	if (entry)
-		mt_store_locked(mt, range_first(n, i), n->pivot[i], NULL, site);
-	spin_unlock_at(&mt->ma_lock, site);
-	return entry;
+	mt_writer_check();
+	return kmaple_erase(&mt->kt, index, site);
+}
+
+/*
+ * Worst-case nodes of one store: the kernel's mas_prealloc_calc() for a spanning
+ * store, 1 + 3 * height, at a height no pool reaches: nodes hold at least 5 of
+ * their 10-16 slots, so KMAPLE_NODES_MAX nodes make at most 6 levels, plus one of
+ * growth.  A constant, so that a pledge and its release count the same.
+ */
+#define MT_STORE_NODES_MAX (1 + 3 * 7)
+
+int mt_preallocate(struct maple_tree *mt, unsigned int stores)
+{
+	uint32_t need = (stores + 1) * MT_STORE_NODES_MAX; /* + 1: exit_mmap's */
+
+	return mt->pool.live + mt->pool.pledged + need <= mt->pool.limit ? 0 : -ENOMEM;
+}
+
+void mt_pledge(struct maple_tree *mt, unsigned int stores)
+{
+	mt->pool.pledged += stores * MT_STORE_NODES_MAX;
+}
+
+void mt_unpledge(struct maple_tree *mt, unsigned int stores)
+{
+	uint32_t n = stores * MT_STORE_NODES_MAX;
+
+	mt->pool.pledged = n < mt->pool.pledged ? mt->pool.pledged - n : 0;
 }
 
 /* ---- readers ---------------------------------------------------------------------------- */
 
-/*
- * rcu_dereference(mt->ma_root): the one yield point of a lookup; paired with the
- * rcu_assign_pointer in mt_store_locked().  What it returns is immutable.
- */
-static const struct maple_node *mt_root_read(struct maple_tree *mt, struct sched_site *site)
-{
-	SCHED_ASSERT(sched_current() >= 0);
-	sched_yield(site, mt->obj, SCHED_OP_READ);
-	const struct maple_node *n = mt->ma_root;
-	SCHED_ASSERT(n->state == MAPLE_NODE_LIVE);
-	return n;
-}
-
 void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site *site)
 {
-	rcu_read_lock_at(site);
-	const struct maple_node *n = mt_root_read(mt, site);
-	void *entry = n->slot[node_find(n, index)];
-	rcu_read_unlock_at(site);
-	return mt_is_zero(entry) ? NULL : entry;
+	SCHED_ASSERT(sched_current() >= 0);
+	return kmaple_load(&mt->kt, index, site);
 }
 
 void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index)
 {
-	const struct maple_node *n = mt->ma_root;
-	void *entry = n->slot[node_find(n, index)];
+	unsigned long first, last;
+	void *entry = kmaple_peek((struct kmaple_tree_mem *)&mt->kt, index, &first, &last);
+
 	return mt_is_zero(entry) ? NULL : entry;
 }
 
 void *__mt_find(struct maple_tree *mt, unsigned long *index, unsigned long max,
 		struct sched_site *site)
 {
-	void *entry = NULL;
-	unsigned long last = 0;
+	SCHED_ASSERT(sched_current() >= 0);
+	return kmaple_find(&mt->kt, index, max, site);
+}
 
-	if (*index > max)
-		return NULL;
-	rcu_read_lock_at(site);
-	const struct maple_node *n = mt_root_read(mt, site);
-	for (uint32_t i = node_find(n, *index); i < n->count && range_first(n, i) <= max; i++) {
-		if (n->slot[i] && !mt_is_zero(n->slot[i])) {
-			entry = n->slot[i];
-			last = n->pivot[i];
-			break;
-		}
+static struct kmaple_mas_mem *mas_kernel(struct ma_state *mas)
+{
+	SCHED_ASSERT(sched_current() >= 0);
+	if (mas->fresh) {
+		kmaple_mas_set(&mas->k, &mas->tree->kt, mas->index);
+		mas->fresh = false;
 	}
-	rcu_read_unlock_at(site);
-	if (entry)
-		*index = last + 1; /* wraps to 0 after ULONG_MAX: mt_find_after stops */
-	return entry;
-}
-
-/* Take the current version into @mas. */
-static const struct maple_node *mas_root_read(struct ma_state *mas, struct sched_site *site)
-{
-	const struct maple_node *n = mt_root_read(mas->tree, site);
-
-	mas->node = n;
-	mas->node_gen = n->gen;
-	return n;
-}
-
-/*
- * The version @mas holds.  Freed (and maybe reused) under it means a grace period
- * ended while it was in use: the holder left its RCU section without mas_pause(),
- * or held neither RCU nor mmap_lock while a writer ran.
- */
-static const struct maple_node *mas_node(const struct ma_state *mas)
-{
-	SCHED_ASSERT(mas->node->gen == mas->node_gen && "ma_state's version was freed under it");
-	SCHED_ASSERT(mas->node->state != MAPLE_NODE_FREE);
-	return mas->node;
+	return &mas->k;
 }
 
 void *__mas_walk(struct ma_state *mas, struct sched_site *site)
 {
-	const struct maple_node *n = mas_root_read(mas, site);
-	uint32_t i = node_find(n, mas->index);
-
-	mas->index = range_first(n, i);
-	mas->last = n->pivot[i];
-	mas->status = MA_ACTIVE;
-	return n->slot[i];
+	/* the kernel's mas_walk walks from mas->index whatever the state was */
+	mas->fresh = true;
+	return kmaple_mas_walk(mas_kernel(mas), &mas->index, &mas->last, site);
 }
 
 void *__mas_find(struct ma_state *mas, unsigned long max, struct sched_site *site)
 {
-	const struct maple_node *n;
-	unsigned long from = mas->index;
+	return kmaple_mas_find(mas_kernel(mas), max, &mas->index, &mas->last, site);
+}
 
-	if (mas->status == MA_DONE)
-		return NULL;
-	if (mas->status != MA_START) {
-		/* continue after the range returned last (covers last == ULONG_MAX) */
-		if (mas->last >= max)
-			goto done;
-		from = mas->last + 1;
-	}
-	if (from > max)
-		goto done;
-	n = mas->status == MA_ACTIVE ? mas_node(mas) : mas_root_read(mas, site);
-	for (uint32_t i = node_find(n, from); i < n->count && range_first(n, i) <= max; i++) {
-		if (!n->slot[i])
-			continue;
-		mas->index = range_first(n, i);
-		mas->last = n->pivot[i];
-		mas->status = MA_ACTIVE;
-		return n->slot[i];
-	}
-done:
-	mas->status = MA_DONE;
-	mas->node = NULL;
-	return NULL;
+void *__mas_find_rev(struct ma_state *mas, unsigned long min, struct sched_site *site)
+{
+	return kmaple_mas_find_rev(mas_kernel(mas), min, &mas->index, &mas->last, site);
 }
 
 /* ---- gap search -------------------------------------------------------------------------- */
 
-static bool slot_free(const void *entry, unsigned int flags)
+static bool slot_free(const void *entry)
 {
-	return !entry || (mt_is_zero(entry) && (flags & MT_EMPTY_ZERO_AS_GAP));
+	return !entry || mt_is_zero(entry);
 }
 
 /*
- * Runs of free ranges, clipped to [min, max], scanned upwards; the first run that
- * reaches @size gives the lowest fit, its clipped start.
+ * MT_EMPTY_ZERO_AS_GAP: runs of NULL and ZERO ranges, clipped to [min, max],
+ * found by walking the window range by range (a node read per level each).
+ * Lowest fit: the first run that reaches @size, its clipped start; highest: the
+ * last such run, its clipped end minus size.
  */
-static int gap_lowest(const struct maple_node *n, unsigned long min, unsigned long max,
-		      unsigned long size, unsigned int flags, unsigned long *start)
+static int gap_scan_zero_as_gap(struct maple_tree *mt, unsigned long min, unsigned long max,
+				unsigned long size, bool rev, unsigned long *start,
+				struct sched_site *site)
 {
+	MA_STATE(mas, mt, min, min);
 	unsigned long lo = 0;
-	bool in_run = false;
+	bool in_run = false, found = false;
 
-	for (uint32_t i = node_find(n, min); i < n->count && range_first(n, i) <= max; i++) {
-		if (!slot_free(n->slot[i], flags)) {
+	for (;;) {
+		void *entry = __mas_walk(&mas, site);
+
+		if (!slot_free(entry)) {
 			in_run = false;
-			continue;
+		} else {
+			if (!in_run)
+				lo = mas.index > min ? mas.index : min;
+			in_run = true;
+			unsigned long hi = mas.last < max ? mas.last : max;
+			if (hi - lo >= size - 1) {
+				*start = rev ? hi - (size - 1) : lo;
+				found = true;
+				if (!rev)
+					break;
+			}
 		}
-		if (!in_run)
-			lo = range_first(n, i) > min ? range_first(n, i) : min;
-		in_run = true;
-		unsigned long hi = n->pivot[i] < max ? n->pivot[i] : max;
-		if (hi - lo >= size - 1) {
-			*start = lo;
-			return 0;
-		}
+		if (mas.last >= max)
+			break;
+		mas_set(&mas, mas.last + 1);
 	}
-	return -EBUSY;
-}
-
-/* The mirror image: scanned downwards, the fit ends at the run's clipped end. */
-static int gap_highest(const struct maple_node *n, unsigned long min, unsigned long max,
-		       unsigned long size, unsigned int flags, unsigned long *start)
-{
-	unsigned long hi = 0;
-	bool in_run = false;
-
-	for (int64_t i = node_find(n, max); i >= 0 && n->pivot[i] >= min; i--) {
-		if (!slot_free(n->slot[i], flags)) {
-			in_run = false;
-			continue;
-		}
-		if (!in_run)
-			hi = n->pivot[i] < max ? n->pivot[i] : max;
-		in_run = true;
-		unsigned long lo = range_first(n, (uint32_t)i);
-		if (lo < min)
-			lo = min;
-		if (hi - lo >= size - 1) {
-			*start = hi - (size - 1);
-			return 0;
-		}
-	}
-	return -EBUSY;
+	return found ? 0 : -EBUSY;
 }
 
 int __mt_empty_area(struct maple_tree *mt, unsigned long min, unsigned long max, unsigned long size,
 		    unsigned int flags, unsigned long *start, struct sched_site *site)
 {
 	SCHED_ASSERT(!(flags & ~(unsigned int)(MT_EMPTY_REV | MT_EMPTY_ZERO_AS_GAP)));
+	SCHED_ASSERT(sched_current() >= 0);
 	if (min > max || size == 0 || max - min < size - 1)
 		return -EINVAL;
-	const struct maple_node *n = mt_root_read(mt, site);
-	if (flags & MT_EMPTY_REV)
-		return gap_highest(n, min, max, size, flags, start);
-	return gap_lowest(n, min, max, size, flags, start);
+	if (flags & MT_EMPTY_ZERO_AS_GAP)
+		return gap_scan_zero_as_gap(mt, min, max, size, flags & MT_EMPTY_REV, start, site);
+	return kmaple_empty_area(&mt->kt, min, max, size, flags & MT_EMPTY_REV, start, site);
 }
 
 /* ---- assertion helpers --------------------------------------------------------------------- */
 
 void mt_validate(const struct maple_tree *mt)
 {
-	const struct maple_node *n = mt->ma_root;
-	uint32_t states[MAPLE_NODE_RETIRED + 1] = {0};
-
-	SCHED_ASSERT(n >= mt->nodes && n < mt->nodes + MTREE_NODES_MAX);
-	SCHED_ASSERT(n->state == MAPLE_NODE_LIVE);
-	SCHED_ASSERT(n->count >= 1 && n->count <= MTREE_RANGES_MAX);
-	SCHED_ASSERT(n->pivot[n->count - 1] == ULONG_MAX); /* covers [0, ULONG_MAX] */
-	for (uint32_t i = 1; i < n->count; i++) {
-		SCHED_ASSERT(n->pivot[i - 1] < n->pivot[i]); /* sorted, no empty range */
-		SCHED_ASSERT(n->slot[i - 1] || n->slot[i]);  /* adjacent NULLs merged */
-	}
-	for (uint32_t i = 0; i < MTREE_NODES_MAX; i++) {
-		SCHED_ASSERT(mt->nodes[i].tree == mt);
-		SCHED_ASSERT(mt->nodes[i].state <= MAPLE_NODE_RETIRED);
-		states[mt->nodes[i].state]++;
-	}
-	SCHED_ASSERT(states[MAPLE_NODE_LIVE] == 1);
-	SCHED_ASSERT(states[MAPLE_NODE_NEW] <= (mt->ma_lock.owner != SCHED_NO_AGENT));
-	SCHED_ASSERT(states[MAPLE_NODE_FREE] == mt->nodes_free);
-	SCHED_ASSERT(mt->nodes_free_min <= mt->nodes_free);
+	kmaple_validate((struct kmaple_tree_mem *)&mt->kt);
 }

@@ -1,34 +1,30 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * A maple-tree-style range map (the mm's tree of VMAs): every index of
- * [0, ULONG_MAX] holds NULL (a gap), MTREE_ZERO (reserved: lookups see nothing,
- * gap search sees it occupied) or a caller's pointer, in inclusive ranges
- * [first, last].  The tree only stores and returns entries; it never dereferences
- * or compares them.
+ * The mm's tree of VMAs: the kernel's maple tree (lib/maple_tree.c of
+ * linux-source-6.12, compiled on the scheduler by core/kernel/maple_glue.c)
+ * behind mmfuzz's API.  Every index of [0, ULONG_MAX] holds NULL (a gap),
+ * MTREE_ZERO (XA_ZERO_ENTRY, reserved: lookups see nothing, gap search sees it
+ * occupied) or a caller's pointer, in inclusive ranges [first, last].  The tree
+ * only stores and returns entries; it never dereferences or compares them.
  *
- * Concurrency, stated once: writers are serialised by the tree's spinlock
- * (ma_lock, taken inside the store functions); readers take no lock, only
- * rcu_read_lock().  A store never changes the array readers see: it builds the
- * new version in a free node, publishes it with one pointer store
- * (rcu_assign_pointer) and hands the old node to call_rcu, so it is reused only
- * after every reader that could hold it has left.  A reader reads the root once
- * (rcu_dereference) and sees one version, entirely old or entirely new.
+ * Concurrency, stated once (the kernel's): writers are serialised by the tree's
+ * spinlock (ma_lock, taken inside the store functions); readers take no lock,
+ * only rcu_read_lock().  The tree is in RCU mode with gap tracking
+ * (MT_FLAGS_USE_RCU | MT_FLAGS_ALLOC_RANGE): a store builds new nodes, publishes
+ * them (rcu_assign_pointer: a yield point), marks the replaced ones dead and
+ * hands them to call_rcu; a reader descends node by node (rcu_dereference: a
+ * yield point per node read), re-walks when it meets a dead node, and a node
+ * read after its grace period is a `use-after-free` finding.  So a schedule can
+ * interleave a reader and a writer at node granularity.
  *
- * Models: include/linux/maple_tree.h and lib/maple_tree.c (mtree_store_range,
- * mtree_insert_range, mtree_load, mtree_erase, mt_find, mt_for_each, mas_walk,
- * mas_find, mas_pause, mas_empty_area{,_rev}, mt_validate); XA_ZERO_ENTRY from
- * include/linux/xarray.h.
+ * Models: include/linux/maple_tree.h and lib/maple_tree.c themselves
+ * (mtree_store_range, mtree_insert_range, mtree_load, mtree_erase, mt_find,
+ * mas_walk, mas_find, mas_find_rev, mas_pause, mas_empty_area{,_rev}).
  *
- * Leaves out: the B-tree.  A version is one flat node of at most
- * MTREE_RANGES_MAX ranges, copied whole by every store (O(N), N <= 64), so the
- * kernel's node-by-node races (a reader meeting a dead node and re-walking,
- * mas_rewalk_if_dead) do not exist here: an ma_state keeps its version for the
- * whole read section, a snapshot.  Also left out: gap tracking
- * (MT_FLAGS_ALLOC_RANGE; gap search scans), allocation failure and
- * preallocation (-ENOMEM, mas_preallocate), the external lock
- * (MT_FLAGS_LOCK_EXTERN: the kernel's mm tree is serialised by mmap_lock alone;
- * here the spinlock serialises writers and callers hold mmap_lock on top),
- * mas_store, reverse iteration, mtree_destroy.
+ * Leaves out: the external lock (MT_FLAGS_LOCK_EXTERN: the kernel's mm tree is
+ * serialised by mmap_lock alone; here ma_lock serialises writers and callers
+ * hold mmap_lock on top), preallocation (mas_preallocate), mtree_destroy,
+ * CONFIG_DEBUG_MAPLE_TREE (mt_validate here is ours).
  */
 #ifndef MMFUZZ_MTREE_H
 #define MMFUZZ_MTREE_H
@@ -39,18 +35,10 @@
 #include "../scheduler/sched.h"
 #include "../scheduler/sync.h"
 
-#define MTREE_RANGES_MAX 64 /* ranges per version, gaps included */
+#include "kernel/maple_glue.h"
 
-/*
- * Versions in a tree's pool.  A retired version waits for a grace period, and
- * call_rcu() waits for every reader inside at the time, not only for those
- * holding that version: one reader parked in a long read section keeps every
- * version retired meanwhile.  So readers x versions-held is no bound; the RCU
- * callback queue is (SCHED_RCU_CBS_MAX, asserted by call_rcu).  Allocation
- * happens while at most SCHED_RCU_CBS_MAX versions wait and one is live, so
- * the pool cannot run dry before the callback queue overflows.
- */
-#define MTREE_NODES_MAX (SCHED_RCU_CBS_MAX + 1)
+/* Capacity: ranges (VMAs and gaps) a tree holds, a tested property. */
+#define MTREE_RANGES_MAX 20000
 
 /* The reserved entry (XA_ZERO_ENTRY, xa_mk_internal(257)): never a valid pointer. */
 #define MTREE_ZERO ((void *)0x406ul)
@@ -60,11 +48,13 @@ static inline bool mt_is_zero(const void *entry)
 }
 
 /*
- * Object kind of a tree's yield points: index 2i is tree i's root pointer, 2i+1
- * its ma_lock.  Lives here because mm.h includes this header; belongs in enum
- * mm_obj_kind.
+ * Object kinds of a tree's yield points: OBJ_MTREE index 2i is tree i's root
+ * pointer, 2i+1 its ma_lock; OBJ_MAPLE_NODE index i * KMAPLE_NODES_MAX + n is
+ * node n of tree i's pool.  Live here because mm.h includes this header; belong
+ * in enum mm_obj_kind.
  */
-#define OBJ_MTREE (SCHED_OBJ_MODEL + 16)
+#define OBJ_MTREE      (SCHED_OBJ_MODEL + 16)
+#define OBJ_MAPLE_NODE (SCHED_OBJ_MODEL + 17)
 /* ma_lock is a leaf: nothing is taken under it, so it ranks above every mm lock. */
 #define MTREE_LOCK_RANK 60
 
@@ -75,34 +65,11 @@ static inline bool mt_is_zero(const void *entry)
 		&mt_site__;                                                                        \
 	})
 
-enum maple_node_state {
-	MAPLE_NODE_FREE,
-	MAPLE_NODE_NEW,	    /* being built by the writer holding ma_lock */
-	MAPLE_NODE_LIVE,    /* the published version */
-	MAPLE_NODE_RETIRED, /* replaced, waiting for its grace period */
-};
-
-/*
- * One version of the whole map.  Range i is [i ? pivot[i-1] + 1 : 0, pivot[i]]
- * and holds slot[i]; pivot[count-1] == ULONG_MAX.  Immutable once published.
- */
-struct maple_node {
-	unsigned long pivot[MTREE_RANGES_MAX];
-	void *slot[MTREE_RANGES_MAX];
-	uint32_t count;
-	uint32_t gen; /* bumped when freed: a stale ma_state is detectable */
-	enum maple_node_state state;
-	struct maple_tree *tree; /* for the RCU callback */
-};
-
 struct maple_tree {
-	spinlock_t ma_lock;
-	struct maple_node *ma_root; /* read with one yield point, written under ma_lock */
-	uint32_t obj;		    /* SCHED_OBJ(OBJ_MTREE, 2 * index): the root */
+	struct kmaple_tree_mem kt; /* the kernel's struct maple_tree */
+	uint32_t obj;		   /* SCHED_OBJ(OBJ_MTREE, 2 * index): the root */
 	const char *name;
-	uint32_t nodes_free;
-	uint32_t nodes_free_min; /* low-water mark since mt_init, for tests */
-	struct maple_node nodes[MTREE_NODES_MAX];
+	struct kmaple_pool pool; /* its nodes */
 };
 
 /*
@@ -117,8 +84,9 @@ void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name);
 /*
  * Store @entry (a pointer, NULL to erase, or MTREE_ZERO) over [first, last],
  * splitting ranges that overlap it partially and replacing those inside; an
- * adjacent NULL range merges with a NULL store.  Returns 0, or -EINVAL if
- * first > last.  More than MTREE_RANGES_MAX ranges is a simulator assertion.
+ * adjacent NULL range merges with a NULL store.  Returns 0, -EINVAL if
+ * first > last, or -ENOMEM if the tree's pool has no node left (the tree is
+ * unchanged).
  * Context: an agent or a solo phase; takes ma_lock (a spinlock); the caller
  * holds mmap_lock for write (not checked).
  */
@@ -129,7 +97,7 @@ int __mtree_store_range(struct maple_tree *mt, unsigned long first, unsigned lon
 
 /*
  * Store @entry over [first, last] only if every index there is NULL (MTREE_ZERO
- * is occupied).  Returns 0, -EEXIST, or -EINVAL if first > last.
+ * is occupied).  Returns 0, -EEXIST, -ENOMEM, or -EINVAL if first > last.
  * Context: as mtree_store_range().
  */
 int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned long last,
@@ -140,6 +108,8 @@ int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned lo
 /*
  * Erase the whole range containing @index; return its entry as stored (NULL,
  * MTREE_ZERO or a pointer: the kernel's mtree_erase does not filter zero).
+ * Allocation failure leaves the range in place (the kernel's mtree_erase
+ * ignores it the same way).
  * Context: as mtree_store_range().
  */
 void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_site *site);
@@ -188,8 +158,10 @@ enum mt_empty_flags {
  * lies inside [min, max] (inclusive) and holds only NULL.  Returns 0, -EBUSY if
  * there is no such range, -EINVAL if min > max, size == 0 or size exceeds the
  * window (as the kernel since 6.5).
- * Context: rcu_read_lock() or mmap_lock held by the caller (not checked); reads
- * the root once.
+ * The kernel's mas_empty_area{,_rev} descend by the gaps the nodes track;
+ * MT_EMPTY_ZERO_AS_GAP (the knob's bug, which the kernel's gap tracking cannot
+ * express) scans the window's ranges with mas_walk instead.
+ * Context: rcu_read_lock() or mmap_lock held by the caller (not checked).
  */
 int __mt_empty_area(struct maple_tree *mt, unsigned long min, unsigned long max, unsigned long size,
 		    unsigned int flags, unsigned long *start, struct sched_site *site);
@@ -203,47 +175,43 @@ int __mt_empty_area(struct maple_tree *mt, unsigned long min, unsigned long max,
 
 /* ---- advanced API: the caller handles locking ------------------------------------ */
 
-enum ma_status { MA_START, MA_ACTIVE, MA_PAUSE, MA_DONE };
-
 /*
- * A cursor.  Once it has walked it holds its version (node, checked by gen)
- * until mas_pause()/mas_set(): later steps read that version without yield
- * points.  The holder must stay inside one rcu_read_lock() section (or hold
- * mmap_lock, so that no writer runs) while it holds a version.
+ * A cursor: the kernel's struct ma_state (in k), with index and last mirrored
+ * after every call for the caller to read.  Held across rcu_read_unlock() or a
+ * yield without mmap_lock, it must be mas_pause()d first (the kernel's rule): its
+ * node may be freed after the grace period, and reading it then is a
+ * use-after-free finding.
  */
 struct ma_state {
 	struct maple_tree *tree;
 	unsigned long index, last; /* the range of the last entry returned */
-	enum ma_status status;
-	const struct maple_node *node;
-	uint32_t node_gen;
+	bool fresh;		   /* k is not set up yet: the next call starts at index */
+	struct kmaple_mas_mem k;
 };
 
 #define MA_STATE(name, mt, first, end)                                                             \
-	struct ma_state name = {.tree = (mt), .index = (first), .last = (end), .status = MA_START}
+	struct ma_state name = {.tree = (mt), .index = (first), .last = (end), .fresh = true}
 
 /* Restart at @index: the next walk reads the root again. */
 static inline void mas_set(struct ma_state *mas, unsigned long index)
 {
 	mas->index = mas->last = index;
-	mas->status = MA_START;
-	mas->node = NULL;
+	mas->fresh = true;
 }
 
 /*
- * Drop the version (before rcu_read_unlock()); the next mas_find() reads the
- * root again and continues after mas->last.
+ * Drop the node (before rcu_read_unlock()); the next mas_find() reads the root
+ * again and continues after mas->last.
  */
 static inline void mas_pause(struct ma_state *mas)
 {
-	if (mas->status == MA_ACTIVE)
-		mas->status = MA_PAUSE;
-	mas->node = NULL;
+	if (!mas->fresh)
+		kmaple_mas_pause(&mas->k);
 }
 
 /*
  * The entry at mas->index as stored (MTREE_ZERO included); sets mas->index and
- * mas->last to its range, a gap's too.  Always reads the root.
+ * mas->last to its range, a gap's too.
  * Context: rcu_read_lock() or mmap_lock held (not checked).
  */
 void *__mas_walk(struct ma_state *mas, struct sched_site *site);
@@ -252,21 +220,63 @@ void *__mas_walk(struct ma_state *mas, struct sched_site *site);
 /*
  * First call (or after mas_set/mas_pause): the first non-NULL entry, MTREE_ZERO
  * included, whose range intersects [mas->index, max]; later calls: the next one
- * after mas->last, from the same version.  Sets mas->index/last to its range.
- * NULL when there is none; then the cursor stays done until mas_set().
+ * after mas->last.  Sets mas->index/last to its range.  NULL when there is none:
+ * then, as the kernel's, mas->index/last are the range the search stopped in
+ * (the empty range up to max, or past it); further calls stay NULL until
+ * mas_set().
  * Context: as mas_walk().
  */
 void *__mas_find(struct ma_state *mas, unsigned long max, struct sched_site *site);
 #define mas_find(mas, max) __mas_find((mas), (max), MT_SITE("mas_find"))
 
+/* mas_find() downwards: the last non-NULL entry intersecting [min, mas->index]. */
+void *__mas_find_rev(struct ma_state *mas, unsigned long min, struct sched_site *site);
+#define mas_find_rev(mas, min) __mas_find_rev((mas), (min), MT_SITE("mas_find_rev"))
+
 #define mas_for_each(mas, entry, max) while (((entry) = mas_find((mas), (max))) != NULL)
+
+/* ---- the node pool ------------------------------------------------------------------ */
+
+/* Nodes allocated and not yet freed (in the tree, or waiting for a grace period). */
+static inline uint32_t mt_nodes_live(const struct maple_tree *mt)
+{
+	return mt->pool.live;
+}
+/* Nodes replaced and waiting for a grace period (call_rcu). */
+static inline uint32_t mt_nodes_retired(const struct maple_tree *mt)
+{
+	return mt->pool.retired;
+}
+/*
+ * Preallocation, the model's mas_preallocate(): 0 if the pool can take @stores
+ * more stores of the worst case (a spanning store splitting every level: the
+ * kernel's 1 + 3 * height nodes each, at the greatest height a pool reaches)
+ * beside what is pledged and one store kept for exit_mmap, else -ENOMEM.  Writers check before
+ * they change anything, so that a store inside an operation never fails.
+ * Context: the tree's writers serialised by the caller (mmap_lock for write; the
+ * tree does not know the lock: not checked).
+ */
+int mt_preallocate(struct maple_tree *mt, unsigned int stores);
+/*
+ * Promise @stores worst-case stores to an operation that will make them after
+ * dropping and retaking its lock (munmap's reservation release): other writers'
+ * mt_preallocate() counts them as taken.  mt_unpledge() when they are done.
+ */
+void mt_pledge(struct maple_tree *mt, unsigned int stores);
+void mt_unpledge(struct maple_tree *mt, unsigned int stores);
+/* Allocation fails (-ENOMEM) once @limit nodes are live.  Context: setup or tests. */
+static inline void mt_set_nodes_limit(struct maple_tree *mt, uint32_t limit)
+{
+	mt->pool.limit = limit < KMAPLE_NODES_MAX ? limit : KMAPLE_NODES_MAX;
+}
 
 /* ---- assertion helpers ------------------------------------------------------------ */
 
 /*
- * Assertion helper (simulator assertions, no yield points, no steps): the live
- * version is sorted and contiguous, covers [0, ULONG_MAX], has no adjacent NULL
- * ranges; the pool's accounting adds up.
+ * Assertion helper (simulator assertions, no yield points, no steps): the
+ * tree's nodes are live, parents and pivots agree, pivots are sorted within
+ * their parent's limits, a node's gap entries are its children's largest gaps,
+ * no two adjacent NULL ranges in a leaf; the pool's accounting adds up.
  */
 void mt_validate(const struct maple_tree *mt);
 

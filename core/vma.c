@@ -178,6 +178,7 @@ void vma_link(struct mm_struct *mm, struct vm_area_struct *vma)
 {
 	mmap_assert_write_locked(mm);
 	vma_start_write(vma);
+	/* every caller preallocated (mt_preallocate): the kernel's vma_iter_prealloc */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, vma->vm_start, vma->vm_end - 1, vma) == 0);
 	vma_mark_detached(vma, false);
 	if (vma->vm_file)

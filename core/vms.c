@@ -58,6 +58,7 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	anon_vma_clone(new, vma);
 	if (new->vm_file)
 		vma_link_file(new);
+	/* vms_gather() preallocated (mt_preallocate) */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
 	SCHED_YIELD("vm_end", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_end = addr;
@@ -125,7 +126,9 @@ void vms_set_bounds(struct mm_struct *mm, struct vma_munmap *vms)
 
 /*
  * Models: vms_gather_munmap_vmas(): split at the edges, then write-lock every VMA
- * inside [start, end).  Context: mmap_lock held for write.  Returns 0 or -ENOMEM.
+ * inside [start, end).  Checks first that the tree can take the stores of the
+ * operation that gathers (mt_preallocate).  Context: mmap_lock held for write.
+ * Returns 0 or -ENOMEM.
  */
 int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end, struct vma_munmap *vms)
 {
@@ -133,6 +136,9 @@ int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end, str
 	vms->start = start;
 	vms->end = end;
 	vms->count = vms->nr_resv = 0;
+	/* mas_preallocate: two splits, a reservation or NULL store per VMA, a new VMA */
+	if (mt_preallocate(&mm->mm_mt, 3 + NR_VMAS_PER_MM))
+		return -ENOMEM;
 	struct vm_area_struct *vma = find_vma(mm, start);
 	if (vma && vma->vm_start < start && vma->vm_end > start && !split_vma(vma, start))
 		return -ENOMEM;

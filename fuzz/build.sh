@@ -25,10 +25,18 @@ INC="-std=c11 -D_GNU_SOURCE -Ischeduler -Icore -Itools -Ifuzz"
 lib=$(make -s --no-print-directory print-LIB_SRC)
 asm=$(make -s --no-print-directory print-SCHED_ASM)
 cli=$(make -s --no-print-directory print-CLI_SRC)
+# the kernel's lib/maple_tree.c, extracted from linux-source-6.12 (needs the
+# package) and compiled by core/kernel/maple_glue.c in the kernel's dialect
+kglue=core/kernel/maple_glue.c
+kinc=$(make -s --no-print-directory print-KERNEL_INC)
+make -s --no-print-directory DEPS_STAMP= "$(make -s --no-print-directory print-KSRC_STAMP)"
+cc_flags() { # the include and dialect flags of a source file
+	if [ "$1" = "$kglue" ]; then echo "$kinc"; else echo "$INC"; fi
+}
 
 # shellcheck disable=SC2086
 for src in $lib $asm; do
-	$CC $CFLAGS $INC -c "$src" -o "$work/obj/$(echo "$src" | tr / _).o"
+	$CC $CFLAGS $(cc_flags "$src") -c "$src" -o "$work/obj/$(echo "$src" | tr / _).o"
 done
 for target in mm_fuzzer scenario_fuzzer; do
 	$CC $CFLAGS $INC -c "fuzz/$target.c" -o "$work/$target.o"
@@ -37,8 +45,12 @@ for target in mm_fuzzer scenario_fuzzer; do
 done
 
 # host tool: seeds and dictionary
+mkdir -p "$work/host/obj"
 # shellcheck disable=SC2086
-$BUILD_CC -O1 $INC $lib $asm $cli -lm -o "$work/host/mmfuzz"
+for src in $lib $asm $cli; do
+	$BUILD_CC -O1 $(cc_flags "$src") -c "$src" -o "$work/host/obj/$(echo "$src" | tr / _).o"
+done
+$BUILD_CC "$work"/host/obj/*.o -lm -o "$work/host/mmfuzz"
 for f in corpus/*.sched; do
 	"$work/host/mmfuzz" encode "$f" -o "$work/seeds/$(basename "$f" .sched).bin"
 done

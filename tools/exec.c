@@ -187,6 +187,9 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return access_remote_vm_write(mm, op->addr, op->value);
 	case SCN_OP_KHUGEPAGED:
 		return khugepaged_collapse(mm, op->addr, op->pages);
+	case SCN_OP_MAPS:
+		res->value = (uint64_t)proc_maps_read(mm);
+		return 0;
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_COUNT:
 		break;

@@ -96,7 +96,8 @@ enum scn_field {
 	X(SCN_OP_UNPIN, "unpin", 0)                                                                \
 	X(SCN_OP_EXIT, "exit", SCN_F_PROC)                                                         \
 	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
-	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
+	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
+	X(SCN_OP_MAPS, "maps", SCN_F_PROC)
 
 /* clang-format off */
 enum scn_op_kind {

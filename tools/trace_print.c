@@ -7,12 +7,23 @@
 static const char *const op_names[SCHED_OP_COUNT] = {"read",	"write", "rmw", "acquire",
 						     "release", "retry", "irq", "event"};
 static const char *const obj_kinds[] = {
-    [SCHED_OBJ_LOCK] = "lock", [SCHED_OBJ_RCU] = "rcu",	  [SCHED_OBJ_IPI] = "ipi",
-    [SCHED_OBJ_AGENT] = "cpu", [OBJ_FOLIO] = "folio",	  [OBJ_DATA] = "data",
-    [OBJ_PTE] = "pte",	       [OBJ_PMD] = "pmd",	  [OBJ_PTL] = "ptl",
-    [OBJ_MM_LOCK] = "mm",      [OBJ_MAPPING] = "mapping", [OBJ_DISK] = "disk",
-    [OBJ_TLB] = "tlb",	       [OBJ_VMA] = "vma",	  [OBJ_VMA_LOCK] = "vm_lock",
+    [SCHED_OBJ_LOCK] = "lock",
+    [SCHED_OBJ_RCU] = "rcu",
+    [SCHED_OBJ_IPI] = "ipi",
+    [SCHED_OBJ_AGENT] = "cpu",
+    [OBJ_FOLIO] = "folio",
+    [OBJ_DATA] = "data",
+    [OBJ_PTE] = "pte",
+    [OBJ_PMD] = "pmd",
+    [OBJ_PTL] = "ptl",
+    [OBJ_MM_LOCK] = "mm",
+    [OBJ_MAPPING] = "mapping",
+    [OBJ_DISK] = "disk",
+    [OBJ_TLB] = "tlb",
+    [OBJ_VMA] = "vma",
+    [OBJ_VMA_LOCK] = "vm_lock",
     [OBJ_MTREE] = "mtree",
+    [OBJ_MAPLE_NODE] = "maple_node",
 };
 
 void trace_print_preempt(const struct scn_preempt *p, FILE *out)
