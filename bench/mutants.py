@@ -383,7 +383,7 @@ class Source:
 
 # ---- enumeration ---------------------------------------------------------------------------
 
-Mutant = collections.namedtuple("Mutant", "id op file func line edits what")
+Mutant = collections.namedtuple("Mutant", "id op file func line edits what probe")
 
 
 def enumerate_file(src):
@@ -392,14 +392,17 @@ def enumerate_file(src):
     def knobbed(lo, hi):
         return any(a <= hi and lo <= b for a, b in knob)
 
-    found = []  # (op, func, callee, start, edits, what, lo, hi)
+    found = []  # (op, func, callee, start, edits, what, probe)
     s, t = src.s, src.text
 
-    def add(op, start, callee, edits, what, lo, hi):
+    def add(op, start, callee, edits, what, lo, hi, probe=None):
+        """probe: the (start, end) of the statement or expression of the site, for
+        --reach (default: the first edit's span)."""
         f = src.function_at(start)
         if f is None or knobbed(lo, hi):
             return
-        found.append((op, f[0], callee, start, edits, what))
+        e = min(edits)
+        found.append((op, f[0], callee, start, edits, what, probe or (e[0], e[1])))
 
     def delete(start, end):
         return [(start, end + 1, "(void)0;")]
@@ -450,7 +453,7 @@ def enumerate_file(src):
                 for ust, uend in pairs:
                     edits.append((ust, ust + len(wun), run))
                 add("read-for-write", st, name, edits,
-                    "%s -> %s, %d unlocks" % (name, rlock, len(pairs)), st, st)
+                    "%s -> %s, %d unlocks" % (name, rlock, len(pairs)), st, st, (st, end + 1))
         # pte_unmap_unlock pairs with pte_offset_map_lock()/pte_range_lock(): drop both
         for name, st, op, cl in src.calls({"pte_offset_map_lock"}, a, b):
             m = re.search(r"(\w+)\s*=\s*$", s[max(a, st - 80):st])
@@ -570,11 +573,11 @@ def enumerate_file(src):
     found.sort(key=lambda x: x[3])
     ordinal = collections.Counter()
     out = []
-    for op, func, callee, start, edits, what in found:
+    for op, func, callee, start, edits, what, probe in found:
         key = (func, op, callee)
         ordinal[key] += 1
         mid = "%s:%s:%s:%s#%d" % (os.path.basename(src.rel), func, op, callee, ordinal[key])
-        out.append(Mutant(mid, op, src.rel, func, src.line(start), edits, what))
+        out.append(Mutant(mid, op, src.rel, func, src.line(start), edits, what, probe))
     return out
 
 
@@ -587,6 +590,19 @@ def enumerate_all(root):
         with open(os.path.join(core, name), encoding="utf-8") as fh:
             mutants += enumerate_file(Source("core/" + name, fh.read()))
     return mutants
+
+
+REACHED = "mutant site reached"
+
+
+def probe_edits(text, m):
+    """--reach: the site unchanged but wrapped in a loud abort, to learn whether any
+    family executes it."""
+    a, b = m.probe
+    fail = 'sched_assert_fail("%s", __FILE__, __LINE__, __func__)' % REACHED
+    if text[a:b].rstrip().endswith(";"):
+        return [(a, b, "{ %s; %s }" % (fail, text[a:b]))]
+    return [(a, b, "(%s, %s)" % (fail, text[a:b]))]
 
 
 def apply_edits(text, edits):
@@ -804,6 +820,42 @@ def score(c):
     return "%.0f%%" % (100.0 * c["killed"] / den) if den else "-"
 
 
+def reprint(args):
+    """--report TSV: the table again, with the triage file as it is now."""
+    try:
+        with open(args.report, encoding="utf-8") as fh:
+            lines = fh.read().splitlines()
+    except OSError as e:
+        die("%s: %s" % (args.report, os.strerror(e.errno)))
+    m = re.match(r"# mmfuzz mutants at (\S+): --runs (\d+) --seed (\d+).*families (\d+); "
+                 r"control (-|\d+) ", lines[0] if lines else "")
+    if not m or len(lines) < 2 or lines[1].split("\t") != list(TSV_COLS):
+        die("%s: not a TSV written by mutants.py" % args.report)
+    triage = load_triage(args.triage)
+    rows = []
+    for line in lines[2:]:
+        r = dict(zip(TSV_COLS, line.split("\t")))
+        r["triage"], r["reason"] = triage.get(r["id"], ("", "")) if r["status"] == "survived" \
+            else ("", r["reason"])
+        rows.append(r)
+    args.runs, args.seed = int(m.group(2)), int(m.group(3))
+    args.family_paths = [None] * int(m.group(4))
+    control = None if m.group(5) == "-" else [dict(family="?", strategy="?", oracle="?",
+                                                   site="?")] * int(m.group(5))
+    import io
+    buf = io.StringIO()
+    report(rows, control, args, m.group(1), buf)
+    ids = {x.id for x in enumerate_all(ROOT)}
+    stale = sorted(set(triage) - ids)
+    if stale:
+        buf.write("\ntriage entries naming no mutant (stale): " + ", ".join(stale) + "\n")
+    sys.stdout.write(buf.getvalue())
+    if args.table:
+        write_file(args.table, buf.getvalue())
+    return 1 if control or any(r["status"] == "survived" and not r["triage"] for r in rows) \
+        else 0
+
+
 # ---- main ---------------------------------------------------------------------------------------
 
 
@@ -812,6 +864,10 @@ def main():
                                  "searched blind (see bench/mutants.py's header)")
     ap.add_argument("--list", action="store_true", help="print the mutants, do not run")
     ap.add_argument("--diff", action="store_true", help="print each mutant as a diff, do not run")
+    ap.add_argument("--reach", action="store_true",
+                    help="instead of mutating, abort at the site: does any family execute it?")
+    ap.add_argument("--report", metavar="TSV", help="reprint the report of a TSV with the "
+                    "current triage, do not run")
     ap.add_argument("--sample", type=int, default=0, metavar="N",
                     help="a deterministic subset of N mutants (with --seed)")
     ap.add_argument("--seed", type=int, default=1, help="sample and search seed (default 1)")
@@ -840,6 +896,8 @@ def main():
         if o not in OPERATOR_NAMES:
             ap.error("unknown operator '%s' (%s)" % (o, ", ".join(OPERATOR_NAMES)))
 
+    if args.report:
+        return reprint(args)
     mutants = enumerate_all(ROOT)
     ids = collections.Counter(m.id for m in mutants)
     dup = [i for i, n in ids.items() if n > 1]
@@ -862,7 +920,8 @@ def main():
                 orig = fh.read()
             print("# " + m.id)
             sys.stdout.writelines(difflib.unified_diff(
-                orig.splitlines(True), apply_edits(orig, m.edits).splitlines(True),
+                orig.splitlines(True),
+                apply_edits(orig, probe_edits(orig, m) if args.reach else m.edits).splitlines(True),
                 "a/" + m.file, "b/" + m.file, n=1))
         return 0
     if args.list:
@@ -926,7 +985,8 @@ def main():
         t = time.monotonic()
         try:
             current[0] = m.file
-            scratch.put(m.file, apply_edits(orig, m.edits))
+            scratch.put(m.file, apply_edits(orig, probe_edits(orig, m) if args.reach
+                                            else m.edits))
             ok, log = scratch.build(args.jobs, False)
             row["build_s"] = "%.2f" % (time.monotonic() - t)
             if not ok:
@@ -936,9 +996,17 @@ def main():
                 finds, runs, secs = search(scratch.binary, args.family_paths, args.runs,
                                            args.seed, not args.all_findings, tmp, timeout)
                 row["runs"], row["search_s"] = runs, "%.2f" % secs
-                if finds:
+                if args.reach:
+                    hit = [f for f in finds if f["oracle"] == "sim-assert"]
+                    row["status"] = "reached" if hit else "not-reached"
+                    if hit:
+                        finds = hit
+                if args.reach and not finds:
+                    pass
+                elif finds:
                     f = finds[0]
-                    row.update(status="killed", oracle=f["oracle"], site=f["site"],
+                    row.update(status=row.get("status", "killed"), oracle=f["oracle"],
+                               site=f["site"],
                                strategy=f["strategy"],
                                family=os.path.basename(f["family"])[:-6], runs=f["runs"],
                                search_s="%.2f" % f["seconds"])
@@ -959,9 +1027,13 @@ def main():
         lines = ["\t".join(TSV_COLS)]
         for r in rows:
             lines.append("\t".join(str(r[c]) for c in TSV_COLS))
-        write_file(args.tsv, "# mmfuzz mutants at %s, --runs %d --seed %d%s\n" % (
-            commit, args.runs, args.seed, " --sample %d" % args.sample if args.sample else "")
-            + "\n".join(lines) + "\n")
+        write_file(args.tsv, "# mmfuzz mutants at %s: --runs %d --seed %d%s%s; families %d; "
+                   "control %s\n" % (
+                       commit, args.runs, args.seed,
+                       " --sample %d" % args.sample if args.sample else "",
+                       " --reach" if args.reach else "", len(args.family_paths),
+                       "-" if control is None else "%d findings" % len(control))
+                   + "\n".join(lines) + "\n")
     import io
     buf = io.StringIO()
     report(rows, control, args, commit, buf)
