@@ -182,6 +182,24 @@ def norm(s):
     return re.sub(r"\s+", "", s)
 
 
+def term_end(s, j, hi, stops=""):
+    """End (exclusive) of the && / || operand starting at s[j]: the first top-level
+    &&, ||, closing bracket or one of stops, at most hi."""
+    depth = 0
+    while j < hi:
+        c = s[j]
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            if depth == 0:
+                break
+            depth -= 1
+        elif depth == 0 and (c in stops or s[j:j + 2] in ("&&", "||")):
+            break
+        j += 1
+    return j
+
+
 def stmt_end(s, p):
     """End (inclusive) of the statement starting at s[p]."""
     p = skip_ws(s, p)
@@ -364,19 +382,7 @@ class Source:
                     elif depth == 0 and s[lo - 2:lo] in ("&&", "||"):
                         break
                     lo -= 1
-                depth = 0
-                while hi < close:
-                    c = s[hi]
-                    if c in "([":
-                        depth += 1
-                    elif c in ")]":
-                        if depth == 0:
-                            break
-                        depth -= 1
-                    elif depth == 0 and s[hi:hi + 2] in ("&&", "||"):
-                        break
-                    hi += 1
-                ranges.append((lo, hi))
+                ranges.append((lo, term_end(s, hi, close)))
                 ranges.append((close + 1, stmt_end(s, st)))
         return ranges
 
@@ -512,19 +518,7 @@ def enumerate_file(src):
         m = re.match(r"\s*(==|!=|>=|<=|>|<)\s*", s[cl + 1:])
         if not m:
             continue
-        j = cl + 1 + m.end()
-        depth = 0
-        while j < len(s):
-            c = s[j]
-            if c in "([":
-                depth += 1
-            elif c in ")]":
-                if depth == 0:
-                    break
-                depth -= 1
-            elif depth == 0 and (c in ";?:," or s.startswith("&&", j) or s.startswith("||", j)):
-                break
-            j += 1
+        j = term_end(s, cl + 1 + m.end(), len(s), ";?:,")
         val = "1" if m.group(1) in ("==", ">=", "<=") else "0"
         cmp = norm(s[st:j])
         add("drop-count-check", st, name, [(st, j, "(" + val + ")")],
@@ -820,6 +814,22 @@ def score(c):
     return "%.0f%%" % (100.0 * c["killed"] / den) if den else "-"
 
 
+def save_tsv(args, rows, commit, control, total):
+    if not args.tsv:
+        return
+    lines = ["\t".join(TSV_COLS)]
+    for r in rows:
+        lines.append("\t".join(str(r[c]) for c in TSV_COLS))
+    partial = "" if len(rows) == total else " (partial: %d of %d)" % (len(rows), total)
+    write_file(args.tsv, "# mmfuzz mutants at %s: --runs %d --seed %d%s%s; families %d; "
+               "control %s findings%s\n" % (
+                   commit, args.runs, args.seed,
+                   " --sample %d" % args.sample if args.sample else "",
+                   " --reach" if args.reach else "", len(args.family_paths),
+                   "-" if control is None else "%d" % len(control), partial)
+               + "\n".join(lines) + "\n")
+
+
 def reprint(args):
     """--report TSV: the table again, with the triage file as it is now."""
     try:
@@ -828,7 +838,7 @@ def reprint(args):
     except OSError as e:
         die("%s: %s" % (args.report, os.strerror(e.errno)))
     m = re.match(r"# mmfuzz mutants at (\S+): --runs (\d+) --seed (\d+).*families (\d+); "
-                 r"control (-|\d+) ", lines[0] if lines else "")
+                 r"control (-|\d+) findings", lines[0] if lines else "")
     if not m or len(lines) < 2 or lines[1].split("\t") != list(TSV_COLS):
         die("%s: not a TSV written by mutants.py" % args.report)
     triage = load_triage(args.triage)
@@ -997,7 +1007,7 @@ def main():
                                            args.seed, not args.all_findings, tmp, timeout)
                 row["runs"], row["search_s"] = runs, "%.2f" % secs
                 if args.reach:
-                    hit = [f for f in finds if f["oracle"] == "sim-assert"]
+                    hit = [f for f in finds if REACHED.replace(" ", "_") in f["site"]]
                     row["status"] = "reached" if hit else "not-reached"
                     if hit:
                         finds = hit
@@ -1018,22 +1028,13 @@ def main():
             scratch.restore(m.file)
             current[0] = None
         rows.append(row)
+        save_tsv(args, rows, commit, control, len(mutants))  # a killed run keeps its rows
         print("[%d/%d] %-68s %s %s %s %s" % (n, len(mutants), m.id, row["status"],
               row["oracle"], row["family"], row["search_s"] + " s"), file=sys.stderr)
     # the last build restores the unmutated binary: the scratch is left consistent
     scratch.build(args.jobs, True)
     stale = sorted(set(triage) - {m.id for m in enumerate_all(ROOT)})
-    if args.tsv:
-        lines = ["\t".join(TSV_COLS)]
-        for r in rows:
-            lines.append("\t".join(str(r[c]) for c in TSV_COLS))
-        write_file(args.tsv, "# mmfuzz mutants at %s: --runs %d --seed %d%s%s; families %d; "
-                   "control %s\n" % (
-                       commit, args.runs, args.seed,
-                       " --sample %d" % args.sample if args.sample else "",
-                       " --reach" if args.reach else "", len(args.family_paths),
-                       "-" if control is None else "%d findings" % len(control))
-                   + "\n".join(lines) + "\n")
+    save_tsv(args, rows, commit, control, len(mutants))
     import io
     buf = io.StringIO()
     report(rows, control, args, commit, buf)
