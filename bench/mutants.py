@@ -530,19 +530,20 @@ def enumerate_file(src):
         end = src.call_statement(st, cl)
         if end is not None:
             add("drop-anon-exclusive", st, name, delete(st, end), "delete %s()" % name, st, end)
-    for m in re.finditer(r"[\w.>-]*flags\s*(\|=|&=)[^;]*\bPG_anon_exclusive\b[^;]*;", s):
-        add("drop-anon-exclusive", m.start(), "PG_anon_exclusive",
-            [(m.start(), m.end(), "(void)0;")], "delete " + norm(m.group(0)), m.start(),
-            m.end())
+    for m in re.finditer(r"flags\s*(\|=|&=)[^;]*\bPG_anon_exclusive\b[^;]*;", s):
+        st = src.statement_start(m.start(), 0)
+        add("drop-anon-exclusive", st, "PG_anon_exclusive",
+            [(st, m.end(), "(void)0;")], "delete " + norm(s[st:m.end()]), st, m.end())
 
     for name, st, op, cl in src.calls(FLUSH_PENDING):
         end = src.call_statement(st, cl)
         if end is not None:
             add("drop-flush-pending", st, name, delete(st, end), "delete %s()" % name, st, end)
-    for m in re.finditer(r"[\w.>-]*\btlb_flush_pending\s*\+\+\s*;", s):
-        add("drop-flush-pending", m.start(), "inc_tlb_flush_pending",
-            [(m.start(), m.end(), "(void)0;")], "delete %s (inc_tlb_flush_pending)"
-            % norm(m.group(0)), m.start(), m.end())
+    for m in re.finditer(r"\btlb_flush_pending\s*\+\+\s*;", s):
+        st = src.statement_start(m.start(), 0)
+        add("drop-flush-pending", st, "inc_tlb_flush_pending",
+            [(st, m.end(), "(void)0;")], "delete %s (inc_tlb_flush_pending)"
+            % norm(s[st:m.end()]), st, m.end())
 
     for name, st, op, cl in src.calls(PMD_ATOMIC_UPDATES):
         args = split_args(s[op + 1:cl])
