@@ -11,8 +11,10 @@ joined with a hand-written triage (bench/mutants-triage.tsv).
 Sites are ENUMERATED from the source by the kernel call names (a small textual C
 parser: comments and strings blanked, braces and statements matched), not from a
 hand list, so a new subsystem gets mutants by itself.  Sites a knob already toggles
-(a statement that reads knob_enabled() or a local derived from it, and the body and
-else-chain of an `if` whose condition does) are skipped: the zoo measures those.
+(a statement that reads knob_enabled() or a local derived from it, the && / || term
+of a condition that does, and the body and else-chain of that `if`) are skipped:
+the zoo measures those.  --reach replaces the mutation by an abort at the site, to
+learn whether any family executes it at all (for the triage).
 
 The working tree is never written: the tracked sources are copied once into a
 scratch tree (build/mutants/src), a mutant is written into the copy, the copy is
@@ -23,7 +25,8 @@ unused variable left by a deleted call is not a semantic change); a mutant that
 does not compile is counted as such and discarded.
 
 Left out: libFuzzer campaigns per mutant (the in-process sweep is what the budget
-buys on a 2-core machine); mutating scheduler/ (not the model's protocols).
+buys on a 2-core machine); mutating scheduler/ (not the model's protocols); running
+mutants in parallel (one build tree; the machine has two cores shared).
 """
 
 import argparse
@@ -831,6 +834,25 @@ def save_tsv(args, rows, commit, control, total):
                + "\n".join(lines) + "\n")
 
 
+def finish(args, rows, control, commit, triage):
+    """The report, plus what is wrong with the triage; the exit status."""
+    import io
+    buf = io.StringIO()
+    report(rows, control, args, commit, buf)
+    stale = sorted(set(triage) - {m.id for m in enumerate_all(ROOT)})
+    if stale:
+        buf.write("\ntriage entries naming no mutant (stale): " + ", ".join(stale) + "\n")
+    killed = sorted(r["id"] for r in rows if r["status"] == "killed" and r["id"] in triage)
+    if killed:
+        buf.write("\ntriage entries of mutants this run killed (drop them): " +
+                  ", ".join(killed) + "\n")
+    sys.stdout.write(buf.getvalue())
+    if args.table:
+        write_file(args.table, buf.getvalue())
+    untriaged = [r for r in rows if r["status"] == "survived" and not r["triage"]]
+    return 1 if control or untriaged else 0
+
+
 def reprint(args):
     """--report TSV: the table again, with the triage file as it is now."""
     try:
@@ -853,19 +875,7 @@ def reprint(args):
     args.family_paths = [None] * int(m.group(4))
     control = None if m.group(5) == "-" else [dict(family="?", strategy="?", oracle="?",
                                                    site="?")] * int(m.group(5))
-    import io
-    buf = io.StringIO()
-    report(rows, control, args, m.group(1), buf)
-    ids = {x.id for x in enumerate_all(ROOT)}
-    stale = sorted(set(triage) - ids)
-    if stale:
-        buf.write("\ntriage entries naming no mutant (stale): " + ", ".join(stale) + "\n")
-    sys.stdout.write(buf.getvalue())
-    if args.table:
-        write_file(args.table, buf.getvalue())
-    return 1 if control or any(r["status"] == "survived" and not r["triage"] for r in rows) \
-        else 0
-
+    return finish(args, rows, control, m.group(1), triage)
 
 # ---- main ---------------------------------------------------------------------------------------
 
@@ -882,8 +892,8 @@ def main():
     ap.add_argument("--sample", type=int, default=0, metavar="N",
                     help="a deterministic subset of N mutants (with --seed)")
     ap.add_argument("--seed", type=int, default=1, help="sample and search seed (default 1)")
-    ap.add_argument("--runs", type=int, default=20000,
-                    help="runs per family per strategy (default 20000)")
+    ap.add_argument("--runs", type=int, default=5000,
+                    help="runs per family per strategy (default 5000)")
     ap.add_argument("--only", action="append", default=[], metavar="SUBSTR",
                     help="mutants whose id contains SUBSTR (repeatable)")
     ap.add_argument("--operators", default="", help="comma-separated operators")
@@ -1034,19 +1044,8 @@ def main():
               row["oracle"], row["family"], row["search_s"] + " s"), file=sys.stderr)
     # the last build restores the unmutated binary: the scratch is left consistent
     scratch.build(args.jobs, True)
-    stale = sorted(set(triage) - {m.id for m in enumerate_all(ROOT)})
     save_tsv(args, rows, commit, control, len(mutants))
-    import io
-    buf = io.StringIO()
-    report(rows, control, args, commit, buf)
-    if stale:
-        buf.write("\ntriage entries naming no mutant (stale): " + ", ".join(stale) + "\n")
-    sys.stdout.write(buf.getvalue())
-    if args.table:
-        write_file(args.table, buf.getvalue())
-    untriaged = [r for r in rows if r["status"] == "survived" and not r["triage"]]
-    return 1 if control or untriaged else 0
-
+    return finish(args, rows, control, commit, triage)
 
 if __name__ == "__main__":
     sys.exit(main())
