@@ -838,6 +838,14 @@ def finish(args, rows, control, commit, triage):
     """The report, plus what is wrong with the triage; the exit status."""
     import io
     buf = io.StringIO()
+    if getattr(args, "reach", False):  # --reach: which sites a family executes
+        for r in rows:
+            buf.write("%-11s %s %s\n" % (r["status"], r["id"], r["family"]))
+        c = collections.Counter(r["status"] for r in rows)
+        buf.write("reached %d, not reached %d, no-compile %d\n" % (
+            c["reached"], c["not-reached"], c["no-compile"]))
+        sys.stdout.write(buf.getvalue())
+        return 0
     report(rows, control, args, commit, buf)
     stale = sorted(set(triage) - {m.id for m in enumerate_all(ROOT)})
     if stale:
