@@ -633,13 +633,12 @@ class Scratch:
     def __init__(self, root, work):
         self.root, self.src = root, os.path.join(work, "src")
         self.obj = os.path.join(self.src, "obj")
-        for d in COPY_DIRS:
-            dst = os.path.join(self.src, d)
-            os.makedirs(dst, exist_ok=True)
-            for name in os.listdir(os.path.join(root, d)):
-                p = os.path.join(root, d, name)
-                if os.path.isfile(p):
-                    self._sync(p, os.path.join(dst, name))
+        for d in COPY_DIRS:  # with their subdirectories (core/oracle, core/kernel, ...)
+            for top, _dirs, names in os.walk(os.path.join(root, d)):
+                dst = os.path.join(self.src, os.path.relpath(top, root))
+                os.makedirs(dst, exist_ok=True)
+                for name in names:
+                    self._sync(os.path.join(top, name), os.path.join(dst, name))
         self._sync(os.path.join(root, "Makefile"), os.path.join(self.src, "Makefile"))
         os.makedirs(os.path.join(self.src, "build"), exist_ok=True)
         open(os.path.join(self.src, "build", ".deps-ok"), "a").close()

@@ -36,6 +36,13 @@ MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzz
 make afl # AFL++: persistent target + structure-aware custom mutator ;; run ;;
 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;; short: AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -V 120 -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;;
 MMFUZZ_KNOBS=zap-rmap-before-flush build/afl/mm_fuzzer_afl out/default/crashes/id:000000* # prints the finding and its .sched ;; run ;; ==mmfuzz== FINDING lost-write
+make mutants # every mutant: bench/mutants.tsv, bench/mutants.txt ;; covered: a benchmark (~20 min); make mutants-test below runs the same tool on its own mutants ;;
+python3 bench/mutants.py --list # the mutants (id, file:line, what), nothing run ;; run ;; drop-tlb-flush
+python3 bench/mutants.py --diff --only zap_pte_range # as diffs ;; run ;; tlb_flush_mmu
+python3 bench/mutants.py --sample 30 --seed 1 --runs 2000 --tsv build/sample.tsv # 4 minutes ;; short: python3 bench/mutants.py --sample 2 --seed 1 --runs 200 --tsv build/sample.tsv ;;
+python3 bench/mutants.py --report bench/mutants.tsv # the table again, current triage ;; run ;; drop-lock-pair
+python3 bench/mutants.py --reach --only memory.c:zap_pte_range:drop-tlb-flush:tlb_flush_mmu#1 --no-control # does any family execute the site? ;; run ;;
+make mutants-test # tests/mutants.sh: the tool's mechanics (~50 s) ;; run ;;
 ROWS
 }
 
