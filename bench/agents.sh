@@ -1,12 +1,19 @@
 #!/bin/sh
-# Executions per second as a scenario grows from 2 to 4 agents (same operations
-# per agent: a store, a load, a DONTNEED), knobs off, random and PCT side by side.
-# Usage: bench/agents.sh [BUILD_DIR]
+# Cost per step as a scenario grows from 1 to 4 agents, 8 operations each (stores,
+# loads and MADV_DONTNEEDs of each other's pages: TLB shootdown IPIs from 2 agents
+# on), knobs off, the random strategy.  ns/step is of the concurrent phase alone
+# (`explore --timing`: the clock is read around sched_run(), so the per-execution
+# reset, setup and teardown are not in it); the last column is the ratio to 1 agent.
+# Goal (issue #14): 4 agents at most 1.3x the cost per step of 1 agent.
+# Usage: bench/agents.sh [BUILD_DIR]   (RUNS: executions per row, default 40000)
 set -eu
 M="$(cd "${1:-build}" && pwd)/mmfuzz"
+RUNS=${RUNS:-40000}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-for n in 2 3 4; do
+printf '%-8s %10s %10s %10s %8s\n' agents "runs/s" "steps/run" "ns/step" ratio
+base=
+for n in 1 2 3 4; do
 	f="$tmp/agents-$n.sched"
 	{
 		echo "mmfuzz-sched 1"
@@ -15,15 +22,20 @@ for n in 2 3 4; do
 		echo "agents"
 		i=0
 		while [ $i -lt "$n" ]; do
-			echo "  CPU$i P0 store 0x$((i))000 = $((i + 1))"
-			echo "  CPU$i P0 load 0x$(((i + 1) % n))000"
-			echo "  CPU$i P0 madvise 0x$(((i + 1) % n))000 pages=1 dontneed"
+			nx=$(((i + 1) % n))
+			for r in 1 2; do
+				echo "  CPU$i P0 store 0x$((i))000 = $((i + r))"
+				echo "  CPU$i P0 load 0x$((nx))000"
+				echo "  CPU$i P0 madvise 0x$((nx))000 pages=1 dontneed"
+				echo "  CPU$i P0 store 0x$((nx))008 = $((i + 10 * r))"
+			done
 			i=$((i + 1))
 		done
 	} >"$f"
-	for st in random "pct --depth 3"; do
-		# shellcheck disable=SC2086
-		r=$(cd "$tmp" && "$M" explore "$f" --knobs= --runs 100000 --strategy $st --seed 1 | head -n 1)
-		printf '%d agents  %s\n' "$n" "$r"
-	done
+	out=$(cd "$tmp" && "$M" explore "$f" --knobs= --runs "$RUNS" --strategy random --seed 1 --timing | head -n 1)
+	rate=$(echo "$out" | sed -n 's/.*(\([0-9]*\) runs\/s.*/\1/p')
+	spr=$(echo "$out" | sed -n 's/.* \([0-9.]*\) steps\/run.*/\1/p')
+	ns=$(echo "$out" | sed -n 's/.* \([0-9.]*\) ns\/step.*/\1/p')
+	[ -n "$base" ] || base=$ns
+	printf '%-8s %10s %10s %10s %8s\n' "$n" "$rate" "$spr" "$ns" "$(echo "scale=2; $ns / $base" | bc)"
 done

@@ -164,13 +164,25 @@ static uint32_t runnable_mask(void)
 	return m;
 }
 
+/*
+ * Recompute sched_fast.decide_at after anything the fast path depends on changed:
+ * the running agent, the policy's next decision, the running agent's IPI queue or
+ * its interrupt state.  Only the *running* agent's pending IPIs matter: a queued
+ * IPI is acked at its target's next yield point with interrupts on, and the
+ * target's yield points only run while it is current (switch_to() recomputes
+ * this for the agent switched to).  An agent with interrupts off keeps the fast
+ * path too: local_irq_enable() recomputes before its yield point, where the ack
+ * happens.  Taking the slow path when the fast one would do is always correct
+ * (it records the same step), so a stale 0 is only slower.
+ */
 static void fast_update(void)
 {
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!S.in_run || S.ipi_pending || S.in_ipi || S.policy->every_site ||
-	    (cur >= 0 && S.agents[cur].fresh))
+	if (!S.in_run || S.in_ipi || S.policy->every_site ||
+	    (cur >= 0 &&
+	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
 	else
 		sched_fast.decide_at =
@@ -404,7 +416,7 @@ void local_irq_enable(void)
 {
 	struct agent *a = cur_agent();
 	a->irqs_off = false;
-	/* pending IPIs are taken at this yield point */
+	fast_update(); /* pending IPIs are taken at this yield point */
 	sched_yield(&site_irq_enable, SCHED_OBJ(SCHED_OBJ_AGENT, sched_fast.current), SCHED_OP_IRQ);
 }
 
