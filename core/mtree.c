@@ -86,6 +86,8 @@ static struct maple_node *mt_node_alloc(struct maple_tree *mt)
 		if (n->state != MAPLE_NODE_FREE)
 			continue;
 		n->state = MAPLE_NODE_NEW;
+		if (i >= mt->nodes_used)
+			mt->nodes_used = i + 1;
 		mt->nodes_free--;
 		if (mt->nodes_free < mt->nodes_free_min)
 			mt->nodes_free_min = mt->nodes_free;
@@ -116,12 +118,17 @@ void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name)
 	mt->name = name;
 	spin_lock_init(&mt->ma_lock, SCHED_OBJ(OBJ_MTREE, obj_index * 2 + 1), "ma_lock",
 		       MTREE_LOCK_RANK);
-	for (uint32_t i = 0; i < MTREE_NODES_MAX; i++) {
+	/* nodes beyond the high-water mark are as the last full reset left them */
+	bool initialised =
+	    mt->nodes_used >= 1 && mt->nodes_used <= MTREE_NODES_MAX && mt->nodes[0].tree == mt;
+	uint32_t reset = initialised ? mt->nodes_used : MTREE_NODES_MAX;
+	for (uint32_t i = 0; i < reset; i++) {
 		mt->nodes[i].state = MAPLE_NODE_FREE;
 		mt->nodes[i].gen = 0;
 		mt->nodes[i].count = 0;
 		mt->nodes[i].tree = mt;
 	}
+	mt->nodes_used = 1; /* the root */
 	struct maple_node *root = &mt->nodes[0];
 	root->state = MAPLE_NODE_LIVE;
 	root->count = 1;

@@ -102,12 +102,16 @@ struct maple_tree {
 	const char *name;
 	uint32_t nodes_free;
 	uint32_t nodes_free_min; /* low-water mark since mt_init, for tests */
+	uint32_t nodes_used; /* nodes [0, nodes_used) were ever allocated: what mt_init resets */
 	struct maple_node nodes[MTREE_NODES_MAX];
 };
 
 /*
  * Reset @mt to one NULL range [0, ULONG_MAX] with every other node free.  Also
- * needed after sched_reset(), which drops pending RCU callbacks.
+ * needed after sched_reset(), which drops pending RCU callbacks.  Costs what the
+ * tree used since the last mt_init (nodes are allocated lowest index first, so a
+ * high-water mark bounds them), not the pool's size; the first call on a tree
+ * (zeroed, or not yet initialised) resets the whole pool.
  * Context: setup, no concurrency.
  */
 void mt_init(struct maple_tree *mt, uint32_t obj_index, const char *name);
