@@ -78,6 +78,7 @@ static struct {
 	bool in_run;
 	bool in_ipi;
 	uint32_t ipi_pending; /* agents with queued IPIs */
+	int agents_dirty;     /* agents [0, agents_dirty) may differ from zero: sched_reset */
 	bool have_finding;
 	struct sched_finding finding;
 	uint64_t fingerprint;
@@ -148,11 +149,6 @@ static struct agent *cur_agent(void)
 {
 	SCHED_ASSERT(sched_fast.current >= 0 && sched_fast.current < SCHED_AGENTS_MAX);
 	return &S.agents[sched_fast.current];
-}
-
-int sched_current(void)
-{
-	return sched_fast.current;
 }
 
 static uint32_t runnable_mask(void)
@@ -379,6 +375,8 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 		if (!(targets >> t & 1u))
 			continue;
 		struct agent *ta = &S.agents[t];
+		if (t + 1 > S.agents_dirty)
+			S.agents_dirty = t + 1;
 		SCHED_ASSERT(ta->ipiq_count < SCHED_AGENTS_MAX);
 		ta->ipiq[ta->ipiq_count++] = (struct ipi_msg){fn, arg, me};
 		a->ipi_wait_mask |= 1u << t;
@@ -734,7 +732,9 @@ void sched_reset(const struct sched_config *cfg)
 	S.cfg = *cfg;
 	if (!S.cfg.steps_max || S.cfg.steps_max > SCHED_TRACE_MAX)
 		S.cfg.steps_max = SCHED_TRACE_MAX;
-	memset(S.agents, 0, sizeof(S.agents));
+	/* an agent is touched only through an index that raised agents_dirty */
+	memset(S.agents, 0, (size_t)S.agents_dirty * sizeof(S.agents[0]));
+	S.agents_dirty = 0;
 	S.count = 0;
 	S.policy = NULL;
 	S.in_run = false;
@@ -762,6 +762,8 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 		a->state = SCHED_DONE; /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
+	if (S.count > S.agents_dirty)
+		S.agents_dirty = S.count;
 }
 
 void sched_run_solo(int agent, sched_fn fn, void *arg)
@@ -773,6 +775,8 @@ void sched_run_solo(int agent, sched_fn fn, void *arg)
 	struct agent *a = &S.agents[agent];
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
+	if (S.count > S.agents_dirty)
+		S.agents_dirty = S.count;
 	sched_fast.current = agent;
 	fn(agent, arg);
 	if (!S.have_finding && (a->held_count || a->irqs_off || a->atomic || a->rcu.depth))
