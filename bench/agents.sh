@@ -48,3 +48,4 @@ for n in 1 2 3 4; do
 	[ -n "$base" ] || base=$ns
 	printf '%-8s %10s %10s %10s %8s\n' "$n" "$rate" "$spr" "$ns" "$(echo "scale=2; $ns / $base" | bc)"
 done
+echo "summary: ns/step 1->4 agents $base -> $ns, ratio $(echo "scale=2; $ns / $base" | bc)"
