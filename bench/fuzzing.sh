@@ -42,12 +42,13 @@ cp "$tmp"/seeds/* "$tmp/lf/"
 cpu() { awk '{ print $1 + $2 }' "$1"; }
 # alone DIR: inputs per CPU second of the harness alone over DIR's files, 5 passes
 alone() {
-	set --
+	: >"$tmp/inputs"
 	for pass in 1 2 3 4 5; do
-		for f in "$dir"/*; do set -- "$@" "$f"; done
+		find "$dir" -maxdepth 1 -type f >>"$tmp/inputs"
 	done
-	/usr/bin/time -f '%U %S' -o "$tmp/alone.time" "$H" "$@" >/dev/null 2>&1 || exit 1
-	echo "$# $(cpu "$tmp/alone.time")" | awk '{ printf "%d", $1 / $2 }'
+	/usr/bin/time -f '%U %S' -o "$tmp/alone.time" xargs "$H" <"$tmp/inputs" >/dev/null 2>&1 ||
+		exit 1
+	echo "$(wc -l <"$tmp/inputs") $(cpu "$tmp/alone.time")" | awk '{ printf "%d", $1 / $2 }'
 }
 
 /usr/bin/time -f '%U %S' -o "$tmp/lf.time" "$LF" -runs="$LF_RUNS" -seed=1 \
