@@ -36,7 +36,7 @@ SECONDS_MAX=${SECONDS_MAX:-120}
 STARTS=${STARTS:-stripped corpus}
 KNOBS=${KNOBS:-$(for f in regressions/*.sched; do basename "$f" .sched; done)}
 TSV=${TSV:-build/feedback.tsv}
-LF=build/fuzz/mm_fuzzer
+LF=${LF:-build/fuzz/mm_fuzzer}
 DICT=build/fuzz/mm_fuzzer.dict
 # table TSV: per knob and start, median executions (found/tries) and seconds.
 table() {

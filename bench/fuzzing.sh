@@ -1,51 +1,80 @@
 #!/bin/sh
-# Fuzzing engine throughput, ratios side by side in one run.  Usage:
-#   bench/fuzzing.sh [BUILD_DIR]        (needs `make`, `make fuzz`, `make afl`)
-# Executions/s of the harness alone (LLVMFuzzerTestOneInput over the seeds, no
-# engine), of libFuzzer and of AFL++ (both seeded from corpus/, knob off), under
-# nice, the two engines at the same time.  Time to the first finding per knob,
-# interleaving feedback vs code coverage vs PCT: bench/feedback.sh.
+# Fuzzing engine throughput against the harness alone on the same inputs, ratios
+# side by side in one run.  Usage:
+#   bench/fuzzing.sh [BUILD_DIR]    (needs `make`, `make fuzz`, `make afl`, BUILD_DIR/harness/mm_fuzzer_afl;
+#   LF, AFL_TARGET, AFL_MUTATOR name other builds of the engines' targets)
+# Seeded from corpus/, every knob off, full interleaving feedback:
+#   libFuzzer  LF_RUNS inputs (default 20000) with the harness's own options;
+#   AFL++      AFL_SECONDS seconds (default 20), persistent mode, custom mutator,
+#              bound to a core (AFL++'s default; without it every execution waits
+#              for a wake-up on the other core of this shared machine);
+#   harness alone (no engine, no instrumentation, -O2) over the inputs each engine
+#              kept (libFuzzer's corpus, AFL++'s queue), 5 passes: the same inputs.
+# Rates are inputs per CPU second (libFuzzer and the harness: user+sys of the
+# process; AFL++: perf stat task-clock of afl-fuzz and its target together), so
+# the other users of a shared machine do not skew them; engines run one at a time.
+# One input = its own schedule + 2 random schedules of its scenario.  Executions
+# to a finding per knob: bench/feedback.sh.
 set -u
 B=${1:-build}
-LF=build/fuzz/mm_fuzzer
-DICT=build/fuzz/mm_fuzzer.dict
-for bin in "$LF" build/afl/mm_fuzzer_afl build/afl/mmfuzz_mutator.so "$B/harness/mm_fuzzer_afl"; do
+LF=${LF:-build/fuzz/mm_fuzzer}
+LF_RUNS=${LF_RUNS:-20000}
+AFL_SECONDS=${AFL_SECONDS:-20}
+AFL_TARGET=${AFL_TARGET:-build/afl/mm_fuzzer_afl}
+AFL_MUTATOR=${AFL_MUTATOR:-build/afl/mmfuzz_mutator.so}
+H=$B/harness/mm_fuzzer_afl
+for bin in "$LF" "$AFL_TARGET" "$AFL_MUTATOR" "$H"; do
 	if [ ! -e "$bin" ]; then
-		echo "skipped: $bin is missing (make fuzz afl $B/harness/mm_fuzzer_afl); takes ~15 min"
+		echo "skipped: $bin is missing (make fuzz afl $H); takes ~2 min"
 		exit 0
 	fi
 done
+command -v perf >/dev/null || { echo "skipped: needs perf (linux-perf) for AFL++'s CPU time" && exit 0; }
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir "$tmp/seeds"
+mkdir "$tmp/seeds" "$tmp/lf"
 for f in corpus/*.sched; do
-	"$B/mmfuzz" encode "$f" -o "$tmp/seeds/$(basename "$f" .sched).bin" || exit 1
+	"$B/mmfuzz" encode "$f" -o "$tmp/seeds/$(basename "$f" .sched).bin" >/dev/null || exit 1
 done
-
-now() { date +%s.%N; }
-
-echo "== executions/s (seeded from corpus/, every knob off)"
-set --
-for i in $(seq 400); do set -- "$@" "$tmp"/seeds/*; done
-t0=$(now)
-nice "$B/harness/mm_fuzzer_afl" "$@" || exit 1
-t1=$(now)
-alone=$(echo "$# / ($t1 - $t0)" | bc)
-mkdir "$tmp/lf"
 cp "$tmp"/seeds/* "$tmp/lf/"
-nice "$LF" -max_total_time=20 -seed=1 -dict="$DICT" "$tmp/lf" >"$tmp/lf.log" 2>&1 &
-d=$tmp/afl-rate
-AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so \
-	nice afl-fuzz -V 20 -t 2000 -s 1 -x build/afl/mm_fuzzer.dict -i "$tmp/seeds" -o "$d" \
-	-- build/afl/mm_fuzzer_afl >"$tmp/afl-rate.log" 2>&1
-wait
-lfrate=$(grep -E '^#[0-9]+.*DONE' "$tmp/lf.log" | sed 's/.*exec\/s: \([0-9]*\).*/\1/')
-aflrate=$(sed -n 's/^execs_per_sec *: *//p' "$d"/*/fuzzer_stats | cut -d. -f1)
-printf '%-22s %10s %8s\n' engine "execs/s" "ratio"
-printf '%-22s %10s %8s\n' "harness alone" "$alone" 1.00
-printf '%-22s %10s %8s\n' libFuzzer "$lfrate" "$(echo "scale=2; $lfrate / $alone" | bc)"
-printf '%-22s %10s %8s\n' "AFL++ (persistent)" "$aflrate" \
-	"$(echo "scale=2; $aflrate / $alone" | bc)"
-echo "(one execution = the input's schedule + 2 random schedules of its scenario)"
-echo
+
+# cpu FILE: seconds of user+sys written by /usr/bin/time -f '%U %S'
+cpu() { awk '{ print $1 + $2 }' "$1"; }
+# alone DIR: inputs per CPU second of the harness alone over DIR's files, 5 passes
+alone() {
+	: >"$tmp/inputs"
+	for pass in 1 2 3 4 5; do
+		find "$dir" -maxdepth 1 -type f >>"$tmp/inputs"
+	done
+	/usr/bin/time -f '%U %S' -o "$tmp/alone.time" xargs "$H" <"$tmp/inputs" >/dev/null 2>&1 ||
+		exit 1
+	echo "$(wc -l <"$tmp/inputs") $(cpu "$tmp/alone.time")" | awk '{ printf "%d", $1 / $2 }'
+}
+
+/usr/bin/time -f '%U %S' -o "$tmp/lf.time" "$LF" -runs="$LF_RUNS" -seed=1 \
+	-dict=build/fuzz/mm_fuzzer.dict "$tmp/lf" >"$tmp/lf.log" 2>&1
+lf=$(echo "$LF_RUNS $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
+lf_ft=$(grep -E '^#[0-9]+.*DONE' "$tmp/lf.log" | sed 's/.*ft: \([0-9]*\).*corp: \([0-9]*\).*/\1 features, \2 inputs kept/')
+dir=$tmp/lf
+lf_alone=$(alone)
+
+d=$tmp/afl
+AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+	AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
+	perf stat -x, -e task-clock -o "$tmp/afl.perf" afl-fuzz -V "$AFL_SECONDS" -t 2000 -s 1 \
+	-x build/afl/mm_fuzzer.dict -i "$tmp/seeds" -o "$d" -- "$AFL_TARGET" \
+	>"$tmp/afl.log" 2>&1
+afl_execs=$(sed -n 's/^execs_done *: *//p' "$d"/*/fuzzer_stats)
+afl_cpu=$(grep task-clock "$tmp/afl.perf" | cut -d, -f1 | awk '{ print $1 / 1000 }')
+afl=$(echo "$afl_execs $afl_cpu" | awk '{ printf "%d", ($2 > 0 ? $1 / $2 : 0) }')
+afl_wall=$(sed -n 's/^execs_per_sec *: *//p' "$d"/*/fuzzer_stats | cut -d. -f1)
+dir=$d/default/queue
+afl_alone=$(alone)
+
+lf_ratio=$(echo "scale=2; $lf / $lf_alone" | bc)
+afl_ratio=$(echo "scale=2; $afl / $afl_alone" | bc)
+printf '%-34s %14s %22s %7s\n' engine "inputs/cpu-s" "harness alone, same" ratio
+printf '%-34s %14s %22s %7s\n' "libFuzzer ($LF_RUNS inputs)" "$lf" "$lf_alone" "$lf_ratio"
+printf '%-34s %14s %22s %7s\n' "AFL++ persistent (${AFL_SECONDS} s)" "$afl" "$afl_alone" "$afl_ratio"
+echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock)"
+echo "summary: libFuzzer/harness $lf_ratio, AFL++/harness $afl_ratio"

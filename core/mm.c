@@ -41,9 +41,23 @@ struct address_space *mapping_get(int id)
 	return &mm_mappings[id];
 }
 
+/*
+ * Frames [0, frames_touched()) are all a run can have changed: a frame's fields
+ * are written only once it is allocated, an allocation bumps its generation, and
+ * only mm_reset() sets that back to 0 (frames are taken lowest first, so the
+ * touched ones are nearly a prefix).  O(untouched frames): scans down from the top.
+ */
+static uint32_t frames_touched(void)
+{
+	uint32_t n = NR_FRAMES;
+	while (n > 0 && mm_frames[n - 1].gen == 0)
+		n--;
+	return n;
+}
+
 void mm_reset(void)
 {
-	memset(mm_frames, 0, sizeof(mm_frames));
+	memset(mm_frames, 0, frames_touched() * sizeof(mm_frames[0]));
 	pgtable_reset();
 	contpte_reset();
 	tlb_reset();
@@ -99,7 +113,8 @@ SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");
 
 static void check_accounting(void)
 {
-	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
+	uint32_t frames = frames_touched(); /* beyond: never allocated, nothing to account */
+	for (uint32_t pfn = 0; pfn < frames; pfn++) {
 		const struct folio *folio = &mm_frames[pfn];
 		if (!folio->allocated)
 			continue;

@@ -78,6 +78,7 @@ static struct {
 	bool in_run;
 	bool in_ipi;
 	uint32_t ipi_pending; /* agents with queued IPIs */
+	int agents_dirty;     /* agents [0, agents_dirty) may differ from zero: sched_reset */
 	bool have_finding;
 	struct sched_finding finding;
 	uint64_t fingerprint;
@@ -150,11 +151,6 @@ static struct agent *cur_agent(void)
 	return &S.agents[sched_fast.current];
 }
 
-int sched_current(void)
-{
-	return sched_fast.current;
-}
-
 static uint32_t runnable_mask(void)
 {
 	uint32_t m = 0;
@@ -164,13 +160,25 @@ static uint32_t runnable_mask(void)
 	return m;
 }
 
+/*
+ * Recompute sched_fast.decide_at after anything the fast path depends on changed:
+ * the running agent, the policy's next decision, the running agent's IPI queue or
+ * its interrupt state.  Only the *running* agent's pending IPIs matter: a queued
+ * IPI is acked at its target's next yield point with interrupts on, and the
+ * target's yield points only run while it is current (switch_to() recomputes
+ * this for the agent switched to).  An agent with interrupts off keeps the fast
+ * path too: local_irq_enable() recomputes before its yield point, where the ack
+ * happens.  Taking the slow path when the fast one would do is always correct
+ * (it records the same step), so a stale 0 is only slower.
+ */
 static void fast_update(void)
 {
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!S.in_run || S.ipi_pending || S.in_ipi || S.policy->every_site ||
-	    (cur >= 0 && S.agents[cur].fresh))
+	if (!S.in_run || S.in_ipi || S.policy->every_site ||
+	    (cur >= 0 &&
+	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
 	else
 		sched_fast.decide_at =
@@ -367,6 +375,8 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 		if (!(targets >> t & 1u))
 			continue;
 		struct agent *ta = &S.agents[t];
+		if (t + 1 > S.agents_dirty)
+			S.agents_dirty = t + 1;
 		SCHED_ASSERT(ta->ipiq_count < SCHED_AGENTS_MAX);
 		ta->ipiq[ta->ipiq_count++] = (struct ipi_msg){fn, arg, me};
 		a->ipi_wait_mask |= 1u << t;
@@ -404,7 +414,7 @@ void local_irq_enable(void)
 {
 	struct agent *a = cur_agent();
 	a->irqs_off = false;
-	/* pending IPIs are taken at this yield point */
+	fast_update(); /* pending IPIs are taken at this yield point */
 	sched_yield(&site_irq_enable, SCHED_OBJ(SCHED_OBJ_AGENT, sched_fast.current), SCHED_OP_IRQ);
 }
 
@@ -722,7 +732,9 @@ void sched_reset(const struct sched_config *cfg)
 	S.cfg = *cfg;
 	if (!S.cfg.steps_max || S.cfg.steps_max > SCHED_TRACE_MAX)
 		S.cfg.steps_max = SCHED_TRACE_MAX;
-	memset(S.agents, 0, sizeof(S.agents));
+	/* an agent is touched only through an index that raised agents_dirty */
+	memset(S.agents, 0, (size_t)S.agents_dirty * sizeof(S.agents[0]));
+	S.agents_dirty = 0;
 	S.count = 0;
 	S.policy = NULL;
 	S.in_run = false;
@@ -750,6 +762,8 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 		a->state = SCHED_DONE; /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
+	if (S.count > S.agents_dirty)
+		S.agents_dirty = S.count;
 }
 
 void sched_run_solo(int agent, sched_fn fn, void *arg)
@@ -761,6 +775,8 @@ void sched_run_solo(int agent, sched_fn fn, void *arg)
 	struct agent *a = &S.agents[agent];
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
+	if (S.count > S.agents_dirty)
+		S.agents_dirty = S.count;
 	sched_fast.current = agent;
 	fn(agent, arg);
 	if (!S.have_finding && (a->held_count || a->irqs_off || a->atomic || a->rcu.depth))

@@ -174,9 +174,6 @@ uint32_t sched_steps(void);
 const struct sched_trace_entry *sched_trace(uint32_t *count);
 const struct sched_site *sched_site_by_id(uint32_t id); /* for printing traces */
 
-/* The agent executing now, or SCHED_NO_AGENT outside any agent. */
-int sched_current(void);
-
 /* ---- yield points --------------------------------------------------------------- */
 
 extern struct sched_state_fast {
@@ -191,6 +188,13 @@ extern struct sched_state_fast {
 extern struct sched_trace_entry sched_trace_buf[SCHED_TRACE_MAX];
 
 void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op);
+
+/* The agent executing now, or SCHED_NO_AGENT outside any agent (inline: the model
+ * asks at nearly every access). */
+static inline int sched_current(void)
+{
+	return sched_fast.current;
+}
 
 /* Record one step of the current agent. */
 static inline void sched_record(const struct sched_site *site, uint32_t obj, enum sched_op op)

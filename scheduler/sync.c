@@ -356,7 +356,8 @@ void sched_rcu_reset(void)
 static uint32_t rcu_readers(void)
 {
 	uint32_t m = 0;
-	for (int i = 0; i < SCHED_AGENTS_MAX; i++)
+	/* agents beyond the registered ones are never current: never in a section */
+	for (int i = 0, n = sched_agents_count(); i < n; i++)
 		if (sched_agent_rcu(i)->depth > 0)
 			m |= 1u << i;
 	return m;
@@ -402,7 +403,7 @@ void rcu_read_unlock_at(struct sched_site *site)
 	if (--r->depth)
 		return;
 	/* end of an outermost read section: a quiescent state for grace periods */
-	for (int i = 0; i < SCHED_AGENTS_MAX; i++) {
+	for (int i = 0, n = sched_agents_count(); i < n; i++) {
 		struct sched_agent_rcu *w = sched_agent_rcu(i);
 		if (w->sync_mask >> me & 1u) {
 			w->sync_mask &= ~(1u << me);

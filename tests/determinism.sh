@@ -20,7 +20,7 @@ for bin in "$@"; do
 		done
 	done
 	(cd "$tmp" && "$bin" demo --seed 7 | grep -E '^(random|FINDING|  signature)' |
-		sed 's/ in [0-9.]* s ([0-9]* runs\/s)//; s/ ([0-9.]* s)//') >>"$out"
+		sed 's/ in [0-9.]* s ([0-9]* runs\/s//; s/ ([0-9.]* s)//') >>"$out"
 done
 n=$(wc -l <"$tmp/1")
 files=$(ls regressions/*.sched | wc -l)

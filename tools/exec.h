@@ -15,7 +15,8 @@
 struct exec_options {
 	uint32_t knobs;
 	uint32_t steps_max;
-	bool keep_state; /* tests: no quiescence, the model stays as the agents left it */
+	bool keep_state;  /* tests: no quiescence, the model stays as the agents left it */
+	bool time_phases; /* benchmarks: clock the concurrent phase (exec_result.agents_ns) */
 };
 
 struct exec_op_result {
@@ -29,6 +30,7 @@ struct exec_result {
 	struct sched_finding f;
 	uint64_t fingerprint;
 	uint32_t steps;
+	uint64_t agents_ns; /* with time_phases: wall-clock ns of sched_run(), else 0 */
 	struct exec_op_result setup[SCN_SETUP_MAX];
 	struct exec_op_result ops[SCN_OPS_MAX];
 };

@@ -73,6 +73,8 @@ void explore(const struct scenario *s, const struct explore_config *c, struct ex
 			break;
 		exec_run(s, &rec.base, &c->exec, &res);
 		r->runs++;
+		r->steps += res.steps;
+		r->agents_ns += res.agents_ns;
 		bool more = rec.base.ops->end(&rec.base);
 		if (res.finding) {
 			r->found = true;

@@ -45,8 +45,9 @@ static const struct command_usage {
 	       "    1 finding, 2 bad input, 125 the schedule does not apply (--strict: also a\n"
 	       "    preemption that never occurs)\n"},
     {"explore", "explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
-		"        [--bound B] [--knobs=...] [-o OUT]\n"
-		"    search schedules for FILE's scenario; write the first failing one to OUT\n"},
+		"        [--bound B] [--knobs=...] [--timing] [-o OUT]\n"
+		"    search schedules for FILE's scenario; write the first failing one to OUT\n"
+		"    (--timing: also ns per step of the concurrent phase, for benchmarks)\n"},
     {"minimize", "minimize IN -o OUT [--knobs=a,b|--knobs=]\n"
 		 "    fewest preemptions, operations, setup lines and agents with the same\n"
 		 "    finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"},
@@ -484,8 +485,14 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 	double t0 = now_seconds();
 	explore(s, c, &r);
 	double secs = now_seconds() - t0;
-	printf("%s: %llu runs in %.4f s (%.0f runs/s)", explore_strategy_name(c->strategy),
-	       (unsigned long long)r.runs, secs, secs > 0 ? (double)r.runs / secs : 0.0);
+	printf("%s: %llu runs in %.4f s (%.0f runs/s, %.1f steps/run",
+	       explore_strategy_name(c->strategy), (unsigned long long)r.runs, secs,
+	       secs > 0 ? (double)r.runs / secs : 0.0,
+	       r.runs ? (double)r.steps / (double)r.runs : 0.0);
+	if (c->exec.time_phases)
+		printf(", %.1f ns/step in the concurrent phase",
+		       r.steps ? (double)r.agents_ns / (double)r.steps : 0.0);
+	printf(")");
 	if (!r.found) {
 		printf(r.exhausted ? ", exhausted: no finding\n" : ", no finding\n");
 		return EXIT_CLEAN;
@@ -537,6 +544,9 @@ static void parse_explore_opt(struct explore_config *c, int argc, char **argv, i
 		c->dfs_bound = (int)parse_number("explore", a, v, 0, SCN_PREEMPT_MAX);
 	} else if (!strcmp(a, "-o") && v) {
 		*out_path = v;
+	} else if (!strcmp(a, "--timing")) {
+		c->exec.time_phases = true;
+		return;
 	} else if (!strncmp(a, "--knobs=", 8)) {
 		c->exec.knobs = parse_knobs(a + 8);
 		return;

@@ -736,6 +736,12 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 static void data_syscall_return(const struct oracle_op *op, long ret)
 {
 	unsigned long end = op->start + op->len;
+	/* a fork in flight may have taken the mm before this discard or after it */
+	int child = D.fork_child[op->mm] - 1;
+	if (child >= 0 && (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
+			   op->kind == OSYS_MADV_FREE || op->kind == OSYS_MMAP))
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+			widen(child, a);
 	switch (op->kind) {
 	case OSYS_MMAP:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)

@@ -1,0 +1,40 @@
+#!/bin/sh
+# In-process executions per second (explore --strategy random, every knob off) of
+# two scenarios: the zap race's (regressions/zap-rmap-before-flush.sched: three
+# agents, 45 steps) and the floor, one agent with one load of a mapped page, where
+# nearly everything is the per-execution cost (reset, setup, teardown and the end
+# checks).  Rates are executions per CPU second (user+sys, /usr/bin/time), the
+# best of REPS repetitions (default 3) of RUNS executions (default 100000): the
+# machine is shared, CPU time and the best of three filter the others' load.
+# Usage: bench/runs.sh [BUILD_DIR]
+set -eu
+M="$(cd "${1:-build}" && pwd)/mmfuzz"
+RUNS=${RUNS:-100000}
+REPS=${REPS:-3}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+cat >"$tmp/floor.sched" <<'SCHED'
+mmfuzz-sched 1
+setup
+  CPU0 P0 mmap 0x0 pages=1 anon private rw
+agents
+  CPU0 P0 load 0x0
+SCHED
+cp regressions/zap-rmap-before-flush.sched "$tmp/zap.sched"
+# best RUNS/cpu-second of REPS repetitions
+rate() {
+	best=0
+	for rep in $(seq "$REPS"); do
+		(cd "$tmp" && /usr/bin/time -f '%U %S' -o "$tmp/time" "$M" explore "$1" --knobs= \
+			--strategy random --seed 1 --runs "$RUNS" >/dev/null)
+		r=$(awk -v n="$RUNS" '{ s = $1 + $2; printf "%d", (s > 0 ? n / s : 0) }' "$tmp/time")
+		[ "$r" -gt "$best" ] && best=$r
+	done
+	echo "$best"
+}
+zap=$(rate zap.sched)
+floor=$(rate floor.sched)
+printf '%-46s %12s\n' scenario "runs/cpu-s"
+printf '%-46s %12s\n' "zap-rmap-before-flush (3 agents, knobs off)" "$zap"
+printf '%-46s %12s\n' "floor (one agent, one load)" "$floor"
+echo "summary: runs/s zap $zap, floor $floor"
