@@ -40,6 +40,7 @@
  * view accepts anything: counted in data_view_overflows); shared anonymous memory
  * is not modelled.
  */
+#include <errno.h>
 #include <string.h>
 
 #include "../hw.h"
@@ -83,10 +84,11 @@ struct view {
 /* A page of a process's private memory. */
 struct ppage {
 	struct view w[W];
-	struct view during[W];	/* stores completed while a discard was in flight */
-	uint32_t last_clock[W]; /* when the last store to the word completed */
-	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap over it) in flight */
-	bool lazy;		/* MADV_FREE returned and no store since */
+	struct view during[W];	     /* stores completed while a discard was in flight */
+	uint32_t last_clock[W];	     /* when the last store to the word completed */
+	uint8_t discarding;	     /* discards (DONTNEED, FREE, mmap over it) in flight */
+	bool lazy;		     /* MADV_FREE returned and no store since */
+	uint32_t lazy_pfn, lazy_gen; /* the frame it left lazyfree (pfn + 1, or 0) */
 	/* operations that unmap, discard or move the page: the last one's entry or
 	 * exit, and how many are in flight (a pin is coherent only if none
 	 * overlapped it) */
@@ -121,6 +123,8 @@ static struct {
 		unsigned long from, to, len;
 	} mremap[SCHED_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
+	int forks_inflight[NR_MMS];
+	bool fork_op[SCHED_AGENTS_MAX]; /* the agent's fork in flight may make the child */
 	struct {
 		bool held, bound, pin;
 		int8_t mm;
@@ -201,6 +205,14 @@ static struct ppage *ppage_at(int mm, unsigned long addr)
 		pp->gen = data_gen;
 	}
 	return pp;
+}
+
+/* The page at @addr may also read its backing now. */
+static void widen(int mm, unsigned long addr)
+{
+	struct ppage *pp = ppage_at(mm, addr);
+	for (int w = 0; w < W; w++)
+		view_add(&pp->w[w], ORIGIN_BACKING);
 }
 
 static struct fpage *fpage_at(int file, unsigned long index)
@@ -354,7 +366,7 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 
 /* A store with origin @id became the value of @addr in @mm (see the file header). */
 static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
-		       uint32_t id)
+		       uint32_t id, uint32_t pfn)
 {
 	if (at->shared) {
 		fpage_at(at->file, at->index)->prev[word] = *at->v;
@@ -383,7 +395,14 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 			    id);
 	}
 	if (!pp->discarding) {
-		pp->lazy = false; /* dirty again: reclaim must keep the page */
+		/* dirty again: reclaim must keep the page — unless reclaim discarded it
+		 * already and this store went into a fresh page (another frame than
+		 * the lazyfree one; or migrated: the other words may read either) */
+		if (pp->lazy && (pfn + 1 != pp->lazy_pfn || pfn_page(pfn)->gen != pp->lazy_gen))
+			for (int w = 0; w < W; w++)
+				if (w != word)
+					view_add(&pp->w[w], ORIGIN_BACKING);
+		pp->lazy = false;
 		/* a private file page is the process's own from now on: its other words
 		 * keep the values the file had */
 		for (int w = 0; at->file >= 0 && w < W; w++)
@@ -476,6 +495,11 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 				view_set(&at.pp->w[w], ORIGIN_BACKING);
 			at.pp->lazy = false;
 		}
+		/* a page that reads its backing while a discard is in flight was
+		 * discarded: every word of it may read its backing from now on */
+		if (at.pp && at.pp->discarding && !view_has(at.v, origin) &&
+		    backing_accepts(&at, word, origin))
+			widen(mm->id, addr);
 		return;
 	}
 	data_mismatch(agent, device, mm, addr, &at, origin, val, site);
@@ -520,7 +544,7 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
 		at.v = &at.pp->w[word];
 	}
-	view_store(mm, addr, &at, word, id);
+	view_store(mm, addr, &at, word, id, pfn);
 	/* a kernel store through a reference taken before a discard of the page
 	 * returned may have landed in the discarded page: either */
 	if (kind == STORE_KERNEL && at.pp &&
@@ -591,14 +615,6 @@ void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
 static bool range_owned(const struct oracle_op *op, unsigned long addr)
 {
 	return ppage_at(op->mm, addr)->last_enter <= op->enter_clock;
-}
-
-/* The page at @addr may also read its backing now. */
-static void widen(int mm, unsigned long addr)
-{
-	struct ppage *pp = ppage_at(mm, addr);
-	for (int w = 0; w < W; w++)
-		view_add(&pp->w[w], ORIGIN_BACKING);
 }
 
 void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin)
@@ -688,18 +704,37 @@ void data_syscall_enter(const struct oracle_op *op)
 	case OSYS_MMAP:
 	case OSYS_MADV_DONTNEED:
 	case OSYS_MADV_FREE:
-		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
-			ppage_at(op->mm, a)->discarding++;
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
+			struct ppage *pp = ppage_at(op->mm, a);
+			pp->discarding++;
+			if (op->kind != OSYS_MADV_FREE)
+				continue;
+			/* the frame MADV_FREE makes lazyfree (see view_store()) */
+			pte_t pte = pte_oracle_get(mm_get(op->mm), a);
+			pp->lazy_pfn = pte_present(pte) ? pte_pfn(pte) + 1 : 0;
+			pp->lazy_gen = pte_present(pte) ? pfn_page(pte_pfn(pte))->gen : 0;
+		}
 		break;
 	case OSYS_FORK: {
+		/* a fork whose child exists already fails (-EBUSY) and changes nothing */
 		int child = (int)op->arg;
+		if (!mm_get(child)->unborn)
+			break;
+		D.fork_op[op->agent] = true;
 		for (unsigned long a = 0; a < TASK_SIZE; a += PAGE_SIZE) {
 			struct ppage *to = ppage_at(child, a);
 			const struct ppage *from = ppage_at(op->mm, a);
+			if (D.forks_inflight[op->mm]) { /* two forks race: either may make it */
+				for (int w = 0; w < W; w++)
+					view_union(&to->w[w], &from->w[w]);
+				to->lazy |= from->lazy;
+				continue;
+			}
 			memcpy(to->w, from->w, sizeof(to->w));
 			memcpy(to->last_clock, from->last_clock, sizeof(to->last_clock));
 			to->lazy = from->lazy;
 		}
+		D.forks_inflight[op->mm]++;
 		D.fork_child[op->mm] = child + 1;
 		break;
 	}
@@ -826,10 +861,20 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		}
 		break;
 	case OSYS_FORK:
-		D.fork_child[op->mm] = 0;
+		if (!D.fork_op[op->agent])
+			break;
+		D.fork_op[op->agent] = false;
+		if (!--D.forks_inflight[op->mm])
+			D.fork_child[op->mm] = 0;
+		/* fork took the mm at some instant of its call: the child may hold what
+		 * the parent held at its entry (copied then), or anything since */
+		for (unsigned long a = 0; !ret && a < TASK_SIZE; a += PAGE_SIZE)
+			for (int w = 0; w < W; w++)
+				view_union(&ppage_at((int)op->arg, a)->w[w],
+					   &ppage_at(op->mm, a)->w[w]);
 		/* a fork that failed half-way leaves a child with part of the memory
 		 * (the model's choice, see fork.c): it owes the parent's nothing */
-		for (unsigned long a = 0; ret && a < TASK_SIZE; a += PAGE_SIZE)
+		for (unsigned long a = 0; ret == -ENOMEM && a < TASK_SIZE; a += PAGE_SIZE)
 			for (int w = 0; w < W; w++)
 				ppage_at((int)op->arg, a)->w[w].any = true;
 		break;

@@ -208,6 +208,11 @@ static void post_check_query(const struct oracle_op *op, long found)
 void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
+	/* what an unmapping call removed may have been mapped while it ran */
+	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
+		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
+	if (op->kind == OSYS_MREMAP)
+		post_mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
 	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
 		for (unsigned long a = (unsigned long)ret;
 		     a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
