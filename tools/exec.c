@@ -73,6 +73,8 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 		return OSYS_PIN;
 	case SCN_OP_QUERY:
 		return OSYS_QUERY;
+	case SCN_OP_LOAD:
+		return OSYS_LOAD;
 	default:
 		return OSYS_OTHER;
 	}

@@ -66,6 +66,7 @@ enum oracle_syscall {
 	OSYS_EXIT,
 	OSYS_PIN,   /* a GUP that hands a reference to a device */
 	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
+	OSYS_LOAD,  /* a user load of start: ret is 0 or -errno */
 };
 
 void oracle_reset(void);

@@ -25,6 +25,7 @@
  * page again, legally), MADV_FREE (it keeps the mapping), pages a stack grew into
  * (no call maps them).
  */
+#include <errno.h>
 #include <string.h>
 
 #include "../page.h"
@@ -43,6 +44,7 @@ static uint32_t post_fill_clock[NR_CPUS][TLB_ENTRIES];
  * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
 static uint64_t post_mapped[NR_MMS];
 static uint32_t post_unmap_clock[NR_MMS][ORACLE_OP_PAGES];
+static uint32_t post_unmap_by[NR_MMS][ORACLE_OP_PAGES]; /* that call's entry clock */
 static uint8_t post_unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
 
 void post_reset(void)
@@ -50,6 +52,7 @@ void post_reset(void)
 	memset(post_fill_clock, 0, sizeof(post_fill_clock));
 	memset(post_mapped, 0, sizeof(post_mapped));
 	memset(post_unmap_clock, 0, sizeof(post_unmap_clock));
+	memset(post_unmap_by, 0, sizeof(post_unmap_by));
 	memset(post_unmap_inflight, 0, sizeof(post_unmap_inflight));
 }
 
@@ -58,6 +61,7 @@ static void post_unmap_range(const struct oracle_op *op, unsigned long start, bo
 {
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
 		post_unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+		post_unmap_by[op->mm][a >> PAGE_SHIFT] = op->enter_clock;
 		post_unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
 	}
 }
@@ -93,7 +97,7 @@ void post_syscall_enter(struct oracle_op *op)
 		post_mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
 	if (op->kind == OSYS_EXIT)
 		post_mapped[op->mm] = 0;
-	if (op->kind == OSYS_QUERY)
+	if (op->kind == OSYS_QUERY || op->kind == OSYS_LOAD)
 		op->arg = post_mapped[op->mm] >> (op->start % TASK_SIZE >> PAGE_SHIFT) & 1;
 	if (op->kind != OSYS_MUNMAP && op->kind != OSYS_MADV_DONTNEED)
 		return;
@@ -140,6 +144,8 @@ static const char *post_op_name(const struct oracle_op *op)
 		return "madvise(MADV_DONTNEED)";
 	case OSYS_MPROTECT:
 		return "mprotect(PROT_READ)";
+	case OSYS_MREMAP:
+		return "mremap";
 	default:
 		return "mmap";
 	}
@@ -189,7 +195,8 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 		}
 }
 
-/* PROCMAP_QUERY found nothing: was the address the process's all along? */
+/* PROCMAP_QUERY found nothing, or a load faulted (SIGSEGV): was the address
+ * the process's all along? */
 static void post_check_query(const struct oracle_op *op, long found)
 {
 	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
@@ -198,11 +205,12 @@ static void post_check_query(const struct oracle_op *op, long found)
 		return;
 	if (!site_post_hole.id)
 		sched_site_init(&site_post_hole);
-	sched_finding(mm_oracle_names[ORACLE_VMA_VISIBILITY], &site_post_hole, NULL,
-		      1u << op->agent,
-		      "%s finds no VMA at P%d 0x%lx, which is mapped before and after the "
-		      "operation in flight",
-		      sched_agent_name(op->agent), op->mm, op->start);
+	sched_finding(
+	    mm_oracle_names[ORACLE_VMA_VISIBILITY], &site_post_hole, NULL, 1u << op->agent,
+	    "%s %s at P%d 0x%lx, which is mapped before and after the "
+	    "operation in flight",
+	    sched_agent_name(op->agent),
+	    op->kind == OSYS_LOAD ? "takes SIGSEGV loading" : "finds no VMA", op->mm, op->start);
 }
 
 void post_syscall_exit(const struct oracle_op *op, long ret)
@@ -216,16 +224,19 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
 		for (unsigned long a = (unsigned long)ret;
 		     a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
-			/* unless a call of the process unmapped it again meanwhile */
-			if (post_unmap_clock[op->mm][a >> PAGE_SHIFT] < op->enter_clock)
+			/* unless another call of the process unmapped it meanwhile */
+			if (post_unmap_clock[op->mm][a >> PAGE_SHIFT] < op->enter_clock ||
+			    post_unmap_by[op->mm][a >> PAGE_SHIFT] == op->enter_clock)
 				post_mapped[op->mm] |= 1ull << (a >> PAGE_SHIFT);
 	if (ret == 0 && op->kind == OSYS_FORK)
 		post_mapped[op->arg] = post_mapped[op->mm];
 	if (op->kind == OSYS_QUERY)
 		post_check_query(op, ret);
+	if (op->kind == OSYS_LOAD)
+		post_check_query(op, ret != -EFAULT);
 	if (ret < 0)
 		return;
-	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
+	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED || op->kind == OSYS_MREMAP ||
 	    (op->kind == OSYS_MMAP && ret == (long)op->start))
 		post_check_tlbs(op, false);
 	if (op->kind == OSYS_MPROTECT && !op->arg)
