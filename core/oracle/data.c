@@ -677,6 +677,11 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 		}
 		uint32_t id = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
 		data_frame[pfn][word] = id;
+		/* while the process's own call unmaps or discards the address, a CPU
+		 * may still read the pinned page there through its TLB */
+		struct ppage *pp = ppage_at(mm->id, addr);
+		if (pp->range_inflight || pp->discarding)
+			view_add(&pp->w[word], id);
 		/* into a page-cache page: the file's, whoever's address it was */
 		const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 		if (folio->mapping && !(folio->flags >> PG_anon & 1u)) {
@@ -771,6 +776,17 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 static void data_syscall_return(const struct oracle_op *op, long ret)
 {
 	unsigned long end = op->start + op->len;
+	/* a call that failed may have acted on part of its range first (mremap
+	 * unmaps its destination before it looks at its source; MAP_FIXED unmaps
+	 * what it replaces): what it touched may read its backing */
+	if (ret < 0 &&
+	    (op->kind == OSYS_MREMAP || op->kind == OSYS_MUNMAP || op->kind == OSYS_MMAP))
+		for (unsigned long i = 0; i < op->len; i += PAGE_SIZE) {
+			if (op->start + i < TASK_SIZE)
+				widen(op->mm, op->start + i);
+			if (op->kind == OSYS_MREMAP && op->arg + i < TASK_SIZE)
+				widen(op->mm, op->arg + i);
+		}
 	/* a fork in flight may have taken the mm before this discard or after it */
 	int child = D.fork_child[op->mm] - 1;
 	if (child >= 0 && (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
@@ -783,10 +799,23 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			ppage_at(op->mm, a)->discarding--;
 		for (unsigned long a = (unsigned long)ret;
 		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
-			if (range_owned(op, a))
-				ppage_reset(ppage_at(op->mm, a));
-			else
+			if (range_owned(op, a)) {
+				/* a store made once the VMA was in, before the return,
+				 * stays */
+				struct ppage *pp = ppage_at(op->mm, a);
+				struct view keep[W];
+				bool kept[W];
+				for (int w = 0; w < W; w++) {
+					kept[w] = pp->last_clock[w] > op->enter_clock;
+					keep[w] = pp->w[w];
+				}
+				ppage_reset(pp);
+				for (int w = 0; w < W; w++)
+					if (kept[w])
+						view_union(&pp->w[w], &keep[w]);
+			} else {
 				widen(op->mm, a);
+			}
 		break;
 	case OSYS_MUNMAP:
 		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
@@ -868,10 +897,15 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			D.fork_child[op->mm] = 0;
 		/* fork took the mm at some instant of its call: the child may hold what
 		 * the parent held at its entry (copied then), or anything since */
-		for (unsigned long a = 0; !ret && a < TASK_SIZE; a += PAGE_SIZE)
+		for (unsigned long a = 0; !ret && a < TASK_SIZE; a += PAGE_SIZE) {
 			for (int w = 0; w < W; w++)
 				view_union(&ppage_at((int)op->arg, a)->w[w],
 					   &ppage_at(op->mm, a)->w[w]);
+			/* a call of the parent still unmapping or discarding the page may
+			 * have done so before fork took the mm */
+			if (ppage_at(op->mm, a)->range_inflight || ppage_at(op->mm, a)->discarding)
+				widen((int)op->arg, a);
+		}
 		/* a fork that failed half-way leaves a child with part of the memory
 		 * (the model's choice, see fork.c): it owes the parent's nothing */
 		for (unsigned long a = 0; ret == -ENOMEM && a < TASK_SIZE; a += PAGE_SIZE)
