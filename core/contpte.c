@@ -9,23 +9,9 @@
 
 bool pgtable_contpte;
 
-/*
- * Oracle bookkeeping: blocks being rewritten (contpte_convert()), mapped whole
- * (set_ptes()) or torn down whole (get_and_clear_full_ptes()).  Their entries
- * change one at a time and a walker may find some invalid, others CONT: harmless,
- * as the valid ones translate to the right frames (the block's final ones, or
- * its old ones until the TLB flush that follows).
- */
-static bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE / CONT_PTES];
-
-void contpte_reset(void)
-{
-	memset(contpte_rewriting, 0, sizeof(contpte_rewriting));
-}
-
 static size_t block_of(pte_t *ptep)
 {
-	return (size_t)(contpte_align_down(ptep) - &mm_pte_tables[0][0]) / CONT_PTES;
+	return (size_t)(contpte_align_down(ptep) - &mm_world.pte_tables[0][0]) / CONT_PTES;
 }
 
 /* The entry @i of a block whose entry @at holds @pte: same attributes, its own frame. */
@@ -50,7 +36,7 @@ const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad)
 		pte_t pte = block[i];
 		*bad = block + i;
 		if (!pte_present(pte)) {
-			if (contpte_rewriting[block_of(ptep)])
+			if (mm_world.contpte_rewriting[block_of(ptep)])
 				continue;
 			return "an entry of the block is invalid while the others are CONT";
 		}
@@ -127,7 +113,8 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 			if (irqs_disabled())
 				return __pte(0);
 			spinlock_t *ptl =
-			    &mm_pte_meta[(ptep - &mm_pte_tables[0][0]) / PTRS_PER_PTE].ptl;
+			    &mm_world.pte_meta[(ptep - &mm_world.pte_tables[0][0]) / PTRS_PER_PTE]
+				 .ptl;
 			spin_lock_at(ptl, site);
 			spin_unlock_at(ptl, site);
 			continue;
@@ -150,7 +137,7 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
  */
 static void contpte_assert_ptl(const struct mm_struct *mm, const pte_t *ptep)
 {
-	unsigned table = (unsigned)((ptep - &mm_pte_tables[0][0]) / PTRS_PER_PTE);
+	unsigned table = (unsigned)((ptep - &mm_world.pte_tables[0][0]) / PTRS_PER_PTE);
 	for (int i = 0; i < PTRS_PER_PMD; i++)
 		if (pmd_table_present(mm->pmd[i]) && pmd_table(mm->pmd[i]) == table) {
 			assert_spin_locked(ptep_lockptr(ptep));
@@ -175,7 +162,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 	int at = (int)(ptep - block);
 	pte = pte_mkold(pte_mkclean(pte));
 	bool rmw = !pte_cont(pte) && knob_enabled(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK);
-	contpte_rewriting[block_of(ptep)] = true; /* oracle bookkeeping */
+	mm_world.contpte_rewriting[block_of(ptep)] = true; /* oracle bookkeeping */
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t old =
 		    rmw ? __ptep_get(block + i, site) : __ptep_get_and_clear(block + i, site);
@@ -188,7 +175,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 		__flush_tlb_range(mm, start, start + CONT_PTE_SIZE, site);
 	for (int i = 0; i < CONT_PTES; i++)
 		__set_pte_at(block + i, pte_in_block(pte, at, i), site);
-	contpte_rewriting[block_of(ptep)] = false;
+	mm_world.contpte_rewriting[block_of(ptep)] = false;
 }
 
 /* Models: contpte_try_unfold().  Context: the PTL held. */
@@ -252,7 +239,7 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 	}
 	unsigned long end = addr + (unsigned long)nr * PAGE_SIZE;
 	for (int i = 0; i < nr; i++) /* oracle bookkeeping */
-		contpte_rewriting[block_of(ptep + i)] = true;
+		mm_world.contpte_rewriting[block_of(ptep + i)] = true;
 	for (int i = 0; i < nr; i++) {
 		unsigned long a = addr + (unsigned long)i * PAGE_SIZE, bs = a & CONT_PTE_MASK;
 		pte_t e = pte_in_block(pte, 0, i);
@@ -261,7 +248,7 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 		__set_pte_at(ptep + i, whole ? pte_mkcont(e) : e, site);
 	}
 	for (int i = 0; i < nr; i++)
-		contpte_rewriting[block_of(ptep + i)] = false;
+		mm_world.contpte_rewriting[block_of(ptep + i)] = false;
 }
 
 /*
@@ -286,7 +273,7 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 		if ((last + PAGE_SIZE) & ~CONT_PTE_MASK)
 			contpte_try_unfold(mm, last, ptep + nr - 1, site);
 		for (int i = 0; i < nr; i++) /* oracle bookkeeping */
-			contpte_rewriting[block_of(ptep + i)] = true;
+			mm_world.contpte_rewriting[block_of(ptep + i)] = true;
 	}
 	pte_t pte = __ptep_get_and_clear(ptep, site);
 	for (int i = 1; i < nr; i++) {
@@ -297,7 +284,7 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 			pte = pte_mkyoung(pte);
 	}
 	for (int i = 0; pgtable_contpte && i < nr; i++)
-		contpte_rewriting[block_of(ptep + i)] = false;
+		mm_world.contpte_rewriting[block_of(ptep + i)] = false;
 	return pte;
 }
 

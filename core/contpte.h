@@ -27,17 +27,16 @@
 
 #include "pgtable.h"
 
-#define CONT_PTE_ORDER 2
-#define CONT_PTES      (1 << CONT_PTE_ORDER)
-#define CONT_PTE_SIZE  ((unsigned long)CONT_PTES * PAGE_SIZE)
-#define CONT_PTE_MASK  (~(CONT_PTE_SIZE - 1))
+#define CONT_PTES     (1 << CONT_PTE_ORDER)
+#define CONT_PTE_SIZE ((unsigned long)CONT_PTES * PAGE_SIZE)
+#define CONT_PTE_MASK (~(CONT_PTE_SIZE - 1))
 _Static_assert(PTRS_PER_PTE % CONT_PTES == 0, "a block never straddles two tables");
 
 /* The first entry of @ptep's block. */
 static inline pte_t *contpte_align_down(pte_t *ptep)
 {
-	size_t i = (size_t)(ptep - &mm_pte_tables[0][0]);
-	return &mm_pte_tables[0][0] + (i & ~(size_t)(CONT_PTES - 1));
+	size_t i = (size_t)(ptep - &mm_world.pte_tables[0][0]);
+	return &mm_world.pte_tables[0][0] + (i & ~(size_t)(CONT_PTES - 1));
 }
 
 static inline bool pte_valid_cont(pte_t pte)
@@ -52,7 +51,5 @@ static inline bool pte_valid_cont(pte_t pte)
  * cleared by a whole-block teardown in progress are not wrong.
  */
 const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad);
-
-void contpte_reset(void);
 
 #endif

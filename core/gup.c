@@ -119,10 +119,10 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	if (pmd_trans_huge(pmd))
 		return gup_fast_pmd_leaf(mm, pmdp, pmd, addr, flags, check_seq, seq);
 	unsigned table = pmd_table(pmd);
-	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
+	uint32_t table_gen = mm_world.pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
-	bool torn = pte_lockless_torn; /* oracle bookkeeping */
+	bool torn = mm_world.pte_lockless_torn; /* oracle bookkeeping */
 	gup_fast_check_table(mm, addr, table, table_gen);
 	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
@@ -293,27 +293,9 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 
 /* ---- references held by a device ------------------------------------------------- */
 
-/*
- * The device's buffer: a pin (FOLL_PIN | FOLL_LONGTERM, e.g. an RDMA memory region
- * or io_uring fixed buffer) or a FOLL_GET reference (a pipe's), one at a time.  A
- * process's syscall takes it; any agent may then act as the device through it.
- */
-struct gup_ref {
-	struct folio *page; /* its folio holds the reference */
-	struct mm_struct *mm;
-	unsigned long addr;
-	unsigned int flags;
-};
-static struct gup_ref gup_buffer;
-
-void gup_reset(void)
-{
-	memset(&gup_buffer, 0, sizeof(gup_buffer));
-}
-
 int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 {
-	struct gup_ref *ref = &gup_buffer;
+	struct gup_ref *ref = &mm_world.gup_ref;
 	if (ref->page)
 		return -EBUSY;
 	int err = 0;
@@ -331,7 +313,7 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
 
 int gup_release(void)
 {
-	struct gup_ref *ref = &gup_buffer;
+	struct gup_ref *ref = &mm_world.gup_ref;
 	struct folio *page = ref->page;
 	unsigned int flags = ref->flags; /* another agent may register the next buffer */
 	if (!page)
@@ -348,13 +330,13 @@ int gup_release(void)
 
 void gup_release_all(void)
 {
-	if (gup_buffer.page)
+	if (mm_world.gup_ref.page)
 		gup_release();
 }
 
 int dma_access(int agent, bool write, uint64_t *val)
 {
-	struct gup_ref *ref = &gup_buffer;
+	struct gup_ref *ref = &mm_world.gup_ref;
 	struct folio *page = ref->page;
 	/* a device writes only through a writable pin: FOLL_GET references are read
 	 * (a pipe's); DMA into FOLL_GET pages is what fork could not keep apart, and

@@ -66,7 +66,6 @@ int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags);
 int gup_release(void);
 void gup_release_all(void);
 int dma_access(int agent, bool write, uint64_t *val);
-void gup_reset(void);
 
 /*
  * A short-lived reference (vmsplice() into a pipe that is read at once): take it

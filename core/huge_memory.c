@@ -108,7 +108,7 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	struct folio *folio = pfn_folio(pmd_pfn(old));
 	bool exclusive = PageAnonExclusive(folio);
 	/* the table is not visible yet: filling it needs no PTE-level ordering */
-	pte_t *ptes = mm_pte_tables[table];
+	pte_t *ptes = mm_world.pte_tables[table];
 	for (int i = 0; i < HPAGE_PMD_NR; i++) {
 		struct folio *page = folio_page(folio, i);
 		pte_t pte = pfn_pte(folio_pfn(page), pmd_write(old));

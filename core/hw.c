@@ -20,12 +20,6 @@
 #include "vma.h"
 
 uint32_t hw_device_agents;
-uint32_t hw_walkers;
-
-void hw_reset(void)
-{
-	hw_walkers = 0;
-}
 
 SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
 SCHED_SITE_GLOBAL(site_hw_perm, "hw_walk", "pte_beyond_vma");
@@ -127,7 +121,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		return hw_fill(cpu, mm, addr, NULL, pmd_pte_at(newpmd, addr));
 	}
 	unsigned table = pmd_table(pmd);
-	uint32_t table_gen = mm_pte_meta[table].gen; /* oracle bookkeeping */
+	uint32_t table_gen = mm_world.pte_meta[table].gen; /* oracle bookkeeping */
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_hw(ptep); /* one atomic read, split PTEs or not */
 	if (!pte_table_live(table, table_gen))
@@ -147,9 +141,9 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long addr, bool write)
 {
 	unsigned long flags = local_irq_save();
-	hw_walkers |= 1u << cpu;
+	mm_world.hw_walkers |= 1u << cpu;
 	enum walk_result r = hw_walk_locked(cpu, mm, addr, write);
-	hw_walkers &= ~(1u << cpu);
+	mm_world.hw_walkers &= ~(1u << cpu);
 	local_irq_restore(flags);
 	return r;
 }

@@ -24,10 +24,7 @@ int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val);
 
 /* Agents that act only as a device (DMA through a pin): not CPUs, no TLB, no IPIs. */
 extern uint32_t hw_device_agents;
-/* CPUs whose page-table walker is in the middle of a walk (a broadcast flush waits). */
-extern uint32_t hw_walkers;
 
-void hw_reset(void);
 /* The sites of a device's accesses through a pin (gup.c), named in reports. */
 extern struct sched_site hw_site_dma_read, hw_site_dma_write;
 

@@ -215,7 +215,7 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
 		tlb_remove_table_sync_one();
 	unsigned table = pmd_table(pmd);
 	spinlock_t *ptl = pte_lockptr(pmd);
-	pte_t *ptes = &mm_pte_tables[table][pte_index(start)];
+	pte_t *ptes = &mm_world.pte_tables[table][pte_index(start)];
 	struct folio *pages[HPAGE_PMD_NR];
 	spin_lock(ptl);
 	int isolated = collapse_isolate(vma, start, ptes, ptl, pages, nr);

@@ -10,6 +10,7 @@
 #include "mm.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "contpte.h"
@@ -26,19 +27,18 @@
 #include "tlb.h"
 #include "vma.h"
 
-static struct mm_struct mm_structs[NR_MMS];
-static struct address_space mm_mappings[NR_FILES];
+struct mm_world mm_world;
 
 struct mm_struct *mm_get(int id)
 {
 	SCHED_ASSERT(id >= 0 && id < NR_MMS);
-	return &mm_structs[id];
+	return &mm_world.mms[id];
 }
 
 struct address_space *mapping_get(int id)
 {
 	SCHED_ASSERT(id >= 0 && id < NR_FILES);
-	return &mm_mappings[id];
+	return &mm_world.mappings[id];
 }
 
 /*
@@ -50,40 +50,23 @@ struct address_space *mapping_get(int id)
 static uint32_t frames_touched(void)
 {
 	uint32_t n = NR_FRAMES;
-	while (n > 0 && mm_frames[n - 1].gen == 0)
+	while (n > 0 && mm_world.frames[n - 1].gen == 0)
 		n--;
 	return n;
 }
 
-void mm_reset(void)
+/* The world every run starts from: locks initialised with their ids, disks filled. */
+static struct mm_world mm_pristine;
+
+static void mm_pristine_build(void)
 {
-	memset(mm_frames, 0, frames_touched() * sizeof(mm_frames[0]));
-	pgtable_reset();
-	contpte_reset();
-	tlb_reset();
-	hw_reset();
-	mmap_reset();
-	vma_arena_reset();
-	anon_vma_reset();
-	gup_reset();
-	oracle_reset();
+	struct mm_world *w = &mm_pristine;
 	for (int i = 0; i < NR_MMS; i++) {
-		struct mm_struct *mm = &mm_structs[i];
-		/* field by field: the tree's node pool is large and mt_init() resets it */
+		struct mm_struct *mm = &w->mms[i];
 		mm->id = i;
 		mm->live = true;
-		memset(mm->pmd, 0, sizeof(mm->pmd));
-		memset(mm->pmd_deposit, 0, sizeof(mm->pmd_deposit));
-		mm->cpumask = 0;
-		mm->tlb_flush_pending = 0;
-		mm->tlb_flush_batched = 0;
-		mm->mm_lock_seq = 0;
-		mt_init(&mm->mm_mt, (uint32_t)i, "mm_mt");
 		init_rwsem(&mm->munmap_sem, MM_OBJ(i, MM_OBJ_MUNMAP_SEM), "munmap_sem",
 			   RANK_MUNMAP_SEM);
-		mm->unborn = false;
-		mm->mm_users = 0;
-		mm->exiting = false;
 		seqcount_init(&mm->write_protect_seq, MM_OBJ(i, MM_OBJ_WRITE_PROTECT_SEQ),
 			      "write_protect_seq");
 		init_rwsem(&mm->mmap_lock, MM_OBJ(i, MM_OBJ_MMAP_LOCK), "mmap_lock",
@@ -91,9 +74,12 @@ void mm_reset(void)
 		spin_lock_init(&mm->page_table_lock, MM_OBJ(i, MM_OBJ_PAGE_TABLE_LOCK),
 			       "page_table_lock", RANK_PAGE_TABLE_LOCK);
 	}
+	for (int t = 0; t < NR_PTE_TABLES; t++) {
+		w->pte_meta[t].mm = -1;
+		spin_lock_init(&w->pte_meta[t].ptl, SCHED_OBJ(OBJ_PTL, t), "ptl", RANK_PTL);
+	}
 	for (int f = 0; f < NR_FILES; f++) {
-		struct address_space *mapping = &mm_mappings[f];
-		memset(mapping, 0, sizeof(*mapping));
+		struct address_space *mapping = &w->mappings[f];
 		mapping->id = f;
 		spin_lock_init(&mapping->i_pages_lock,
 			       SCHED_OBJ(OBJ_MAPPING, 0x8000u + (uint32_t)f * 2), "i_pages",
@@ -103,10 +89,31 @@ void mm_reset(void)
 			   RANK_I_MMAP);
 		/* recognisable initial file content: file, page and word */
 		for (int p = 0; p < FILE_PAGES; p++)
-			for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
-				mapping->disk[p][w] = 0x1000000ull * (uint64_t)(f + 1) +
-						      0x100ull * (uint64_t)p + (uint64_t)w;
+			for (int wd = 0; wd < MM_WORDS_PER_PAGE; wd++)
+				mapping->disk[p][wd] = 0x1000000ull * (uint64_t)(f + 1) +
+						       0x100ull * (uint64_t)p + (uint64_t)wd;
 	}
+	for (int i = 0; i < NR_VMAS; i++)
+		init_rwsem(&w->anon_vmas[i].rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i), "anon_vma",
+			   RANK_I_MMAP);
+}
+
+void mm_reset(void)
+{
+	static bool built;
+	if (!built) {
+		mm_pristine_build();
+		built = true;
+	}
+	struct mm_world *w = &mm_world;
+	memset(w->frames, 0, frames_touched() * sizeof(w->frames[0]));
+	for (int i = 0; i < NR_MMS; i++) {
+		memcpy(&w->mms[i], &mm_pristine.mms[i], offsetof(struct mm_struct, mm_mt));
+		mt_init(&w->mms[i].mm_mt, (uint32_t)i, "mm_mt");
+	}
+	size_t whole = offsetof(struct mm_world, pte_tables);
+	memcpy((char *)w + whole, (const char *)&mm_pristine + whole, sizeof(*w) - whole);
+	oracle_reset();
 }
 
 SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");
@@ -115,7 +122,7 @@ static void check_accounting(void)
 {
 	uint32_t frames = frames_touched(); /* beyond: never allocated, nothing to account */
 	for (uint32_t pfn = 0; pfn < frames; pfn++) {
-		const struct folio *folio = &mm_frames[pfn];
+		const struct folio *folio = &mm_world.frames[pfn];
 		if (!folio->allocated)
 			continue;
 		bool cached = folio->mapping && !folio_test_anon(folio) &&
@@ -136,12 +143,13 @@ static void check_accounting(void)
 	}
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		for (int i = 0; i < TLB_ENTRIES; i++)
-			if (mm_tlb[cpu][i].valid) {
+			if (mm_world.tlb[cpu][i].valid) {
 				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
 					      &site_accounting, NULL, 1u << cpu,
 					      "%s still caches P%d 0x%x -> frame %u after teardown",
-					      sched_agent_name(cpu), mm_tlb[cpu][i].mm,
-					      mm_tlb[cpu][i].vpn << PAGE_SHIFT, mm_tlb[cpu][i].pfn);
+					      sched_agent_name(cpu), mm_world.tlb[cpu][i].mm,
+					      mm_world.tlb[cpu][i].vpn << PAGE_SHIFT,
+					      mm_world.tlb[cpu][i].pfn);
 				return;
 			}
 }
@@ -183,10 +191,10 @@ void mm_quiesce(int agent, void *arg)
 	rcu_barrier();
 	gup_release_all(); /* the devices let go before the processes exit */
 	for (int i = 0; i < NR_MMS && !sched_stopped(); i++)
-		if (mm_structs[i].live)
-			exit_mmap(&mm_structs[i]);
+		if (mm_world.mms[i].live)
+			exit_mmap(&mm_world.mms[i]);
 	for (int f = 0; f < NR_FILES && !sched_stopped(); f++)
-		do_writepages(&mm_mappings[f]);
+		do_writepages(&mm_world.mappings[f]);
 	if (!sched_stopped())
 		oracle_final_sync();
 	if (!sched_stopped())

@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The MM model's world: sizes, object kinds, mm_struct, VMAs, files, and the one
- * arena that holds them all.  Scaled down from the kernel: a 2-level page table of
- * PTRS_PER_PMD x PTRS_PER_PTE entries (64 pages of address space), order-0 folios
- * with a few 64-bit words of payload, a handful of files each backed by a "disk".
+ * The MM model's world: sizes, object kinds and lock ranks, the structs every
+ * subsystem shares (folio, PTE and PMD, mm_struct, VMAs, anon_vmas, files, TLB
+ * entries, the device's GUP reference), and `struct mm_world`, the one place that
+ * holds all mutable model state.  Scaled down from the kernel: a 2-level page
+ * table of PTRS_PER_PMD x PTRS_PER_PTE entries (64 pages of address space, a PMD
+ * of PTRS_PER_PTE pages for THP), folios of 1 << order frames with a few 64-bit
+ * words of payload each, a handful of files each backed by a "disk".
  *
- * Everything lives in fixed arrays inside `struct mm_world`, reset between
- * executions; object ids are arena indices, never addresses.
+ * Object ids are indices into mm_world's arrays, never addresses.  The memory
+ * model is sequentially consistent: a store is visible to every agent when the
+ * storing agent next yields (a weak-memory mode is a separate issue).
  *
- * Leaves out (for now, see the issues): large folios and huge PMDs, anon_vma
- * chains (one anon_vma per mm), swap, page migration.
+ * Leaves out (see the issues): swap, KSM, PROT_NONE and NUMA hinting,
+ * device-private memory, PUD-level and multi-level page tables.
  */
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H
@@ -44,6 +48,7 @@ _Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "the oracle layer keeps a bit per pa
 #define NR_VMAS_PER_MM 16
 #define NR_VMAS	       (NR_MMS * NR_VMAS_PER_MM)
 #define TLB_ENTRIES    8
+#define CONT_PTE_ORDER 2 /* arm64 contpte blocks of 1 << CONT_PTE_ORDER entries */
 
 /* Object kinds for yield points (see SCHED_OBJ). */
 enum mm_obj_kind {
@@ -142,6 +147,9 @@ struct vm_area_struct {
 
 typedef struct {
 	uint64_t val;
+} pte_t;
+typedef struct {
+	uint64_t val;
 } pmd_t;
 
 struct mm_struct {
@@ -151,7 +159,6 @@ struct mm_struct {
 	spinlock_t page_table_lock;    /* protects PMD population */
 	pmd_t pmd[PTRS_PER_PMD];       /* the top level: the mm's pgd, folded */
 	int pmd_deposit[PTRS_PER_PMD]; /* a huge PMD's deposited PTE table + 1, or 0 */
-	struct maple_tree mm_mt;       /* the VMAs, by address */
 	uint32_t mm_lock_seq;	       /* bumped by mmap_write_unlock (vma_end_write_all) */
 	uint32_t cpumask;	       /* CPUs that may hold TLB entries of this mm (mm_cpumask) */
 	int tlb_flush_pending;	       /* mmu_gathers in progress (atomic_t tlb_flush_pending) */
@@ -177,6 +184,8 @@ struct mm_struct {
 	 */
 	int mm_users;
 	bool exiting;
+	/* last: mm_reset() copies the fields above whole and resets the tree by use */
+	struct maple_tree mm_mt; /* the VMAs, by address */
 };
 
 struct address_space {
@@ -189,6 +198,108 @@ struct address_space {
 	int nr_i_mmap;
 	uint64_t disk[FILE_PAGES][MM_WORDS_PER_PAGE];
 };
+
+/*
+ * One struct per frame, used as struct page and, in the first frame of a folio
+ * (its head), as struct folio: a folio is 1 << order aligned frames.  Folio state
+ * lives in the head (refcount, mapcounts, flags but PG_anon_exclusive, mapping,
+ * anon_vma, index); page state in each frame (its PTE mapcount, its
+ * PageAnonExclusive bit, its payload, its generation).  For a
+ * single-page folio the two are the same struct.
+ */
+struct folio {
+	int refcount;	     /* head: _refcount */
+	int mapcount;	     /* head: all mappings, PTEs of any page + PMDs (large_mapcount) */
+	int entire_mapcount; /* head: PMD mappings of the whole folio */
+	int pg_mapcount;     /* page: PTEs mapping this page (_mapcount + 1) */
+	uint8_t order;	     /* head: the folio has 1 << order pages */
+	uint8_t page_idx;    /* page: its index in its folio (0: the head) */
+	uint32_t flags;	     /* bit per enum pageflags (PG_anon_exclusive: per page) */
+	uint32_t gen;	     /* bumped at every allocation */
+	bool allocated;
+	struct address_space *mapping; /* file pages: the page cache they belong to */
+	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
+	unsigned long index;	       /* file pages: offset in pages */
+	uint64_t data[MM_WORDS_PER_PAGE];
+};
+
+/* The PTE-table arena: one per table, beside the table's entries. */
+struct pte_table_meta {
+	spinlock_t ptl; /* split PTE lock */
+	bool used;
+	int mm;
+	uint32_t gen; /* bumped when the table is freed: a stale walker is detectable */
+};
+
+/* A CPU's cached translation of one page (see tlb.h). */
+struct tlb_entry {
+	bool valid;
+	bool write;
+	bool dirty;
+	bool cont; /* one of CONT_PTES slots standing for one contiguous (block) entry */
+	uint8_t mm;
+	uint32_t vpn;
+	uint32_t pfn;
+	uint32_t gen;	  /* the frame's generation when the entry was filled */
+	uint32_t vma_gen; /* the generation of the mapping it translated (vm_gen) */
+};
+
+/*
+ * The device's buffer: a pin (FOLL_PIN | FOLL_LONGTERM, e.g. an RDMA memory region
+ * or io_uring fixed buffer) or a FOLL_GET reference (a pipe's), one at a time.  A
+ * process's syscall takes it; any agent may then act as the device through it.
+ */
+struct gup_ref {
+	struct folio *page; /* its folio holds the reference */
+	struct mm_struct *mm;
+	unsigned long addr;
+	unsigned int flags;
+};
+
+/*
+ * All mutable state of the model, in one place: what a run can change, and so
+ * what mm_reset() puts back (and what a snapshot would have to save).  Object ids
+ * are indices into these arrays, never addresses.  Two parts:
+ *
+ *  - reset by use: frames (only those a run allocated: an allocation bumps
+ *    `gen`, which only mm_reset() zeroes) and each mm's maple tree (its node pool
+ *    by its high-water mark);
+ *  - reset whole: everything from `pte_tables` on, copied from a pristine world
+ *    built once (locks initialised with their object ids, files' disks filled).
+ *
+ * Not here: the run's configuration, set before mm_reset() and constant during a
+ * run (mm_knobs, pgtable_contpte, pgtable_split_ptes, tlb_flush_broadcast,
+ * hw_device_agents); the scheduler's state (sched_reset()); the oracle layer's
+ * state, which that layer owns (oracle_reset(), called by mm_reset()).
+ */
+struct mm_world {
+	struct folio frames[NR_FRAMES];
+	struct mm_struct mms[NR_MMS];
+	/* ---- reset whole from here on ---- */
+	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
+	struct pte_table_meta pte_meta[NR_PTE_TABLES];
+	struct address_space mappings[NR_FILES];
+	struct vm_area_struct vmas[NR_VMAS];
+	struct anon_vma anon_vmas[NR_VMAS];
+	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
+	int tlb_victim[NR_CPUS]; /* each TLB's next slot to evict, round robin */
+	struct gup_ref gup_ref;	 /* the device's one reference (gup.h) */
+	uint32_t vma_generation; /* the last vm_gen handed out */
+	uint32_t hw_walkers;	 /* CPUs whose page-table walker is mid-walk (hw.h) */
+	/*
+	 * Oracle bookkeeping still kept in the model.  Blocks being rewritten
+	 * (contpte_convert()), mapped whole (set_ptes()) or torn down whole
+	 * (get_and_clear_full_ptes()): their entries change one at a time and a
+	 * walker may find some invalid, others CONT, which is harmless while the valid
+	 * ones translate to the right frames.  And whether the calling CPU's last
+	 * ptep_get_lockless() assembled a value the PTE never held (the halves of two
+	 * entries): read right after the call.
+	 */
+	bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE >> CONT_PTE_ORDER];
+	bool pte_lockless_torn;
+};
+
+extern struct mm_world mm_world;
 
 static inline unsigned long vma_pages(const struct vm_area_struct *vma)
 {
@@ -220,7 +331,7 @@ void mmput(struct mm_struct *mm);
 int do_exit(struct mm_struct *mm);
 struct address_space *mapping_get(int id);
 
-/* Reset the whole model (frames, tables, TLBs, mms, files, shadows). */
+/* Reset the whole model (struct mm_world) and the oracle layer's state. */
 void mm_reset(void);
 
 #endif

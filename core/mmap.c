@@ -11,11 +11,6 @@
 #include "vma.h"
 #include "vms.h"
 
-void mmap_reset(void)
-{
-	vms_reset();
-}
-
 /* ---- mmap_lock ------------------------------------------------------------------- */
 
 void mmap_read_lock(struct mm_struct *mm)

@@ -72,7 +72,6 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
  * mmu_gather, all under mmap_lock for write.  @write: PROT_WRITE.
  */
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write);
-void mmap_reset(void);
 
 /*
  * Models: lock_mm_and_find_vma() (6.5+): the VMA a fault at @addr must use, with

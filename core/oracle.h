@@ -58,8 +58,8 @@ enum mm_precursor {
 			SCHED_SITE_DEFINE(vm_bug_site__, "VM_BUG_ON");                             \
 			if (!vm_bug_site__.id)                                                     \
 				sched_site_init(&vm_bug_site__);                                   \
-			sched_finding("mm-bug", &vm_bug_site__, NULL, 0, "VM_BUG_ON(%s) at %s:%d", \
-				      #cond, __func__, __LINE__);                                  \
+			sched_finding("mm-bug", &vm_bug_site__, NULL, 0, "VM_BUG_ON(%s) in %s()",  \
+				      #cond, __func__);                                            \
 		}                                                                                  \
 	} while (0)
 #define VM_WARN_ON(cond)      VM_BUG_ON(cond)

@@ -12,8 +12,6 @@
 
 #include "oracle/events.h"
 
-struct folio mm_frames[NR_FRAMES];
-
 static void folio_check_live(struct folio *folio, const struct sched_site *site)
 {
 	if (!folio->allocated)
@@ -30,11 +28,11 @@ struct folio *folio_alloc_order(int order)
 	for (uint32_t pfn = 0; pfn + nr <= NR_FRAMES; pfn += nr) {
 		bool free = true;
 		for (uint32_t i = 0; i < nr && free; i++)
-			free = !mm_frames[pfn + i].allocated;
+			free = !mm_world.frames[pfn + i].allocated;
 		if (!free)
 			continue;
 		for (uint32_t i = 0; i < nr; i++) {
-			struct folio *page = &mm_frames[pfn + i];
+			struct folio *page = &mm_world.frames[pfn + i];
 			uint32_t gen = page->gen + 1;
 			memset(page, 0, sizeof(*page));
 			page->gen = gen;
@@ -42,9 +40,9 @@ struct folio *folio_alloc_order(int order)
 			page->page_idx = (uint8_t)i;
 		}
 		oracle_frame_alloc(pfn, (int)nr);
-		mm_frames[pfn].order = (uint8_t)order;
-		mm_frames[pfn].refcount = 1;
-		return &mm_frames[pfn];
+		mm_world.frames[pfn].order = (uint8_t)order;
+		mm_world.frames[pfn].refcount = 1;
+		return &mm_world.frames[pfn];
 	}
 	return NULL;
 }

@@ -31,41 +31,15 @@ enum pageflags {
  */
 #define GUP_PIN_COUNTING_BIAS 1024
 
-/*
- * One struct per frame, used as struct page and, in the first frame of a folio
- * (its head), as struct folio: a folio is 1 << order aligned frames.  Folio state
- * lives in the head (refcount, mapcounts, flags but PG_anon_exclusive, mapping,
- * anon_vma, index); page state in each frame (its PTE mapcount, its
- * PageAnonExclusive bit, its payload, its generation).  For a
- * single-page folio the two are the same struct.
- */
-struct folio {
-	int refcount;	     /* head: _refcount */
-	int mapcount;	     /* head: all mappings, PTEs of any page + PMDs (large_mapcount) */
-	int entire_mapcount; /* head: PMD mappings of the whole folio */
-	int pg_mapcount;     /* page: PTEs mapping this page (_mapcount + 1) */
-	uint8_t order;	     /* head: the folio has 1 << order pages */
-	uint8_t page_idx;    /* page: its index in its folio (0: the head) */
-	uint32_t flags;	     /* bit per enum pageflags (PG_anon_exclusive: per page) */
-	uint32_t gen;	     /* bumped at every allocation */
-	bool allocated;
-	struct address_space *mapping; /* file pages: the page cache they belong to */
-	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
-	unsigned long index;	       /* file pages: offset in pages */
-	uint64_t data[MM_WORDS_PER_PAGE];
-};
-
-extern struct folio mm_frames[NR_FRAMES];
-
 static inline uint32_t folio_pfn(const struct folio *folio)
 {
-	return (uint32_t)(folio - mm_frames);
+	return (uint32_t)(folio - mm_world.frames);
 }
 
 static inline struct folio *pfn_page(uint32_t pfn)
 {
 	SCHED_ASSERT(pfn < NR_FRAMES);
-	return &mm_frames[pfn];
+	return &mm_world.frames[pfn];
 }
 static inline struct folio *page_folio(const struct folio *page)
 {

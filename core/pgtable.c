@@ -13,21 +13,7 @@
 
 #include "oracle/events.h"
 
-pte_t mm_pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
-struct pte_table_meta mm_pte_meta[NR_PTE_TABLES];
-
-void pgtable_reset(void)
-{
-	memset(mm_pte_tables, 0, sizeof(mm_pte_tables));
-	for (int t = 0; t < NR_PTE_TABLES; t++) {
-		mm_pte_meta[t].used = false;
-		mm_pte_meta[t].mm = -1;
-		spin_lock_init(&mm_pte_meta[t].ptl, SCHED_OBJ(OBJ_PTL, t), "ptl", RANK_PTL);
-	}
-}
-
 bool pgtable_split_ptes;
-bool pte_lockless_torn;
 
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site)
 {
@@ -80,7 +66,8 @@ pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 {
 	if (!pte_split_mode()) {
-		pte_lockless_torn = false; /* one word: never torn (and no stale verdict) */
+		mm_world.pte_lockless_torn =
+		    false; /* one word: never torn (and no stale verdict) */
 		return __ptep_get(ptep, site);
 	}
 	for (;;) {
@@ -90,7 +77,7 @@ pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
 		pte_t at_high = *ptep;
 		pte_t pte = __pte((at_low.val & PTE_LOW_MASK) | (at_high.val & ~PTE_LOW_MASK));
-		pte_lockless_torn = !pte_same(pte, at_low) && !pte_same(pte, at_high);
+		mm_world.pte_lockless_torn = !pte_same(pte, at_low) && !pte_same(pte, at_high);
 		if (knob_enabled(KNOB_PTE_LOCKLESS_TORN))
 			return pte; /* each half read once */
 		/* read low, high, low again: retry if the low word changed in between */
@@ -147,11 +134,11 @@ pte_t *__pte_offset_map_lock(struct mm_struct *mm, pmd_t *pmdp, unsigned long ad
 int pte_alloc_one(struct mm_struct *mm)
 {
 	for (int t = 0; t < NR_PTE_TABLES; t++) {
-		if (mm_pte_meta[t].used)
+		if (mm_world.pte_meta[t].used)
 			continue;
-		mm_pte_meta[t].used = true;
-		mm_pte_meta[t].mm = mm->id;
-		memset(mm_pte_tables[t], 0, sizeof(mm_pte_tables[t]));
+		mm_world.pte_meta[t].used = true;
+		mm_world.pte_meta[t].mm = mm->id;
+		memset(mm_world.pte_tables[t], 0, sizeof(mm_world.pte_tables[t]));
 		return t;
 	}
 	return -1;
@@ -226,8 +213,8 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 
 void pte_free_table(unsigned table)
 {
-	SCHED_ASSERT(table < NR_PTE_TABLES && mm_pte_meta[table].used);
-	mm_pte_meta[table].used = false;
-	mm_pte_meta[table].mm = -1;
-	mm_pte_meta[table].gen++;
+	SCHED_ASSERT(table < NR_PTE_TABLES && mm_world.pte_meta[table].used);
+	mm_world.pte_meta[table].used = false;
+	mm_world.pte_meta[table].mm = -1;
+	mm_world.pte_meta[table].gen++;
 }

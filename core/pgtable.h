@@ -17,10 +17,6 @@
 
 #include "mm.h"
 
-typedef struct {
-	uint64_t val;
-} pte_t;
-
 #define _PAGE_PRESENT  (1ull << 0)
 #define _PAGE_RW       (1ull << 1)
 #define _PAGE_ACCESSED (1ull << 5)
@@ -241,19 +237,9 @@ static inline unsigned long pmd_addr_end(unsigned long addr, unsigned long end)
 	return boundary < end ? boundary : end;
 }
 
-/* The PTE-table arena. */
-extern pte_t mm_pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
-struct pte_table_meta {
-	spinlock_t ptl; /* split PTE lock */
-	bool used;
-	int mm;
-	uint32_t gen; /* bumped when the table is freed: a stale walker is detectable */
-};
-extern struct pte_table_meta mm_pte_meta[NR_PTE_TABLES];
-
 static inline uint32_t pte_obj(const pte_t *ptep)
 {
-	return SCHED_OBJ(OBJ_PTE, (uint32_t)(ptep - &mm_pte_tables[0][0]));
+	return SCHED_OBJ(OBJ_PTE, (uint32_t)(ptep - &mm_world.pte_tables[0][0]));
 }
 static inline unsigned pmd_table(pmd_t pmd)
 {
@@ -270,11 +256,11 @@ static inline uint32_t pmd_obj(const struct mm_struct *mm, const pmd_t *pmdp)
 /* Lockless: the table a (stable, present) pmd value points to. */
 static inline pte_t *pte_offset_map(pmd_t pmd, unsigned long addr)
 {
-	return &mm_pte_tables[pmd_table(pmd)][pte_index(addr)];
+	return &mm_world.pte_tables[pmd_table(pmd)][pte_index(addr)];
 }
 static inline spinlock_t *pte_lockptr(pmd_t pmd)
 {
-	return &mm_pte_meta[pmd_table(pmd)].ptl;
+	return &mm_world.pte_meta[pmd_table(pmd)].ptl;
 }
 /*
  * For assertions only: the PTL of the table that holds @ptep, attached or not
@@ -283,7 +269,7 @@ static inline spinlock_t *pte_lockptr(pmd_t pmd)
  */
 static inline spinlock_t *ptep_lockptr(const pte_t *ptep)
 {
-	return &mm_pte_meta[(ptep - &mm_pte_tables[0][0]) / PTRS_PER_PTE].ptl;
+	return &mm_world.pte_meta[(ptep - &mm_world.pte_tables[0][0]) / PTRS_PER_PTE].ptl;
 }
 
 /*
@@ -300,9 +286,6 @@ static inline bool pte_split_mode(void)
 {
 	return pgtable_split_ptes || knob_enabled(KNOB_PTE_LOCKLESS_TORN);
 }
-/* Oracle: did the calling CPU's last ptep_get_lockless() assemble a value the PTE
- * never held (the halves of two different entries)?  Read right after the call. */
-extern bool pte_lockless_torn;
 
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site);
 /*
@@ -331,7 +314,7 @@ int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
 /* The index of a PTE in the table arena (its OBJ_PTE object index). */
 static inline uint32_t pte_index_of(const pte_t *ptep)
 {
-	return (uint32_t)(ptep - &mm_pte_tables[0][0]);
+	return (uint32_t)(ptep - &mm_world.pte_tables[0][0]);
 }
 /* Oracle (privileged, no yield): the PTE the page tables hold for @addr, huge or not. */
 pte_t pte_oracle_get(const struct mm_struct *mm, unsigned long addr);
@@ -343,7 +326,7 @@ void pte_free_table(unsigned table);
 /* Oracle: is @table still the table of generation @gen?  (no yield) */
 static inline bool pte_table_live(unsigned table, uint32_t gen)
 {
-	return mm_pte_meta[table].used && mm_pte_meta[table].gen == gen;
+	return mm_world.pte_meta[table].used && mm_world.pte_meta[table].gen == gen;
 }
 
 /*
@@ -400,7 +383,5 @@ void contpte_set_access_flags(struct mm_struct *mm, unsigned long addr, pte_t *p
 	__pte_offset_map_lock((mm), (pmdp), (addr), (ptlp), MM_SITE("pte_offset_map_lock"))
 #define pte_alloc(mm, pmdp)	    __pte_alloc((mm), (pmdp), MM_SITE("pte_alloc"))
 #define pte_unmap_unlock(ptep, ptl) spin_unlock(ptl)
-
-void pgtable_reset(void);
 
 #endif

@@ -43,20 +43,10 @@ void vma_unlink_file(struct vm_area_struct *vma)
 	up_write(&mapping->i_mmap_rwsem);
 }
 
-static struct anon_vma anon_vma_arena[NR_VMAS];
-
-void anon_vma_reset(void)
-{
-	memset(anon_vma_arena, 0, sizeof(anon_vma_arena));
-	for (int i = 0; i < NR_VMAS; i++)
-		init_rwsem(&anon_vma_arena[i].rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i),
-			   "anon_vma", RANK_I_MMAP);
-}
-
 static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 {
 	for (int i = 0; i < NR_VMAS; i++) {
-		struct anon_vma *av = &anon_vma_arena[i];
+		struct anon_vma *av = &mm_world.anon_vmas[i];
 		if (av->used)
 			continue;
 		/* SLAB_TYPESAFE_BY_RCU: the lock survives reuse (a stale walker may hold it) */

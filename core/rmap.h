@@ -32,7 +32,6 @@ void anon_vma_prepare(struct vm_area_struct *vma);
 void anon_vma_clone(struct vm_area_struct *dst, const struct vm_area_struct *src);
 void anon_vma_fork(struct vm_area_struct *vma, const struct vm_area_struct *pvma);
 void unlink_anon_vmas(struct vm_area_struct *vma);
-void anon_vma_reset(void);
 /*
  * Models: folio_get_anon_vma() / put_anon_vma(): keep a folio's anon_vma (and its
  * root, whose lock a walk takes) from being freed while the folio is unmapped —

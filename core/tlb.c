@@ -16,15 +16,7 @@
 #include "page.h"
 #include "vma.h"
 
-struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
 bool tlb_flush_broadcast;
-static int tlb_victim[NR_CPUS];
-
-void tlb_reset(void)
-{
-	memset(mm_tlb, 0, sizeof(mm_tlb));
-	memset(tlb_victim, 0, sizeof(tlb_victim));
-}
 
 static uint32_t addr_vpn(unsigned long addr)
 {
@@ -35,7 +27,7 @@ struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
 {
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS);
 	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *e = &mm_tlb[cpu][i];
+		struct tlb_entry *e = &mm_world.tlb[cpu][i];
 		if (e->valid && e->mm == mm->id && e->vpn == addr_vpn(addr))
 			return e;
 	}
@@ -58,7 +50,7 @@ void tlb_entry_invalidate(int cpu, struct tlb_entry *e)
 	uint32_t block = block_vpn(e->vpn);
 	uint8_t mm = e->mm;
 	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *o = &mm_tlb[cpu][i];
+		struct tlb_entry *o = &mm_world.tlb[cpu][i];
 		if (o->valid && o->cont && o->mm == mm && block_vpn(o->vpn) == block)
 			o->valid = false;
 	}
@@ -70,8 +62,8 @@ static struct tlb_entry *tlb_slot(int cpu, struct mm_struct *mm, unsigned long a
 	struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
 	if (e)
 		return e;
-	e = &mm_tlb[cpu][tlb_victim[cpu]];
-	tlb_victim[cpu] = (tlb_victim[cpu] + 1) % TLB_ENTRIES;
+	e = &mm_world.tlb[cpu][mm_world.tlb_victim[cpu]];
+	mm_world.tlb_victim[cpu] = (mm_world.tlb_victim[cpu] + 1) % TLB_ENTRIES;
 	if (e->valid)
 		tlb_entry_invalidate(cpu, e); /* capacity eviction (a block goes whole) */
 	return e;
@@ -150,7 +142,7 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 					.pfn = pfn,
 					.gen = a == addr ? gen : pfn_page(pfn)->gen,
 					.vma_gen = vma_gen};
-		oracle_tlb_fill(cpu, (int)(e - mm_tlb[cpu]));
+		oracle_tlb_fill(cpu, (int)(e - mm_world.tlb[cpu]));
 	}
 	mm->cpumask |= 1u << cpu;
 }
@@ -159,7 +151,7 @@ static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned 
 {
 	/* a TLBI by address drops a block entry covering it: all of the block's slots */
 	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *e = &mm_tlb[cpu][i];
+		struct tlb_entry *e = &mm_world.tlb[cpu][i];
 		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
 			tlb_entry_invalidate(cpu, e);
 	}
@@ -188,7 +180,7 @@ static void tlb_shootdown(uint32_t targets, void (*fn)(int cpu, void *arg), void
 			  const char *what)
 {
 	VM_WARN_ON_ONCE(irqs_disabled());
-	uint32_t wait = tlb_flush_broadcast ? targets & hw_walkers : targets;
+	uint32_t wait = tlb_flush_broadcast ? targets & mm_world.hw_walkers : targets;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		if ((targets & ~wait) >> cpu & 1u)
 			fn(cpu, arg);
@@ -252,7 +244,7 @@ static void flush_all_func(int cpu, void *arg)
 	(void)arg;
 	if (cpu < NR_CPUS)
 		for (int i = 0; i < TLB_ENTRIES; i++)
-			mm_tlb[cpu][i].valid = false;
+			mm_world.tlb[cpu][i].valid = false;
 }
 
 void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struct *mm)
@@ -332,8 +324,8 @@ bool tlb_caches_pfn_writable(uint32_t pfn)
 {
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		for (int i = 0; i < TLB_ENTRIES; i++)
-			if (mm_tlb[cpu][i].valid && mm_tlb[cpu][i].write &&
-			    mm_tlb[cpu][i].pfn == pfn)
+			if (mm_world.tlb[cpu][i].valid && mm_world.tlb[cpu][i].write &&
+			    mm_world.tlb[cpu][i].pfn == pfn)
 				return true;
 	return false;
 }
@@ -420,7 +412,7 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 		tlb_remove_table_sync_one();
 	for (int i = 0; i < tlb->nr_tables; i++) {
 		for (int e = 0; e < PTRS_PER_PTE; e++)
-			VM_BUG_ON(!pte_none(mm_pte_tables[tlb->tables[i]][e]));
+			VM_BUG_ON(!pte_none(mm_world.pte_tables[tlb->tables[i]][e]));
 		pte_free_table(tlb->tables[i]);
 	}
 	tlb->nr_tables = 0;

@@ -22,20 +22,6 @@
 
 struct folio;
 
-struct tlb_entry {
-	bool valid;
-	bool write;
-	bool dirty;
-	bool cont; /* one of CONT_PTES slots standing for one contiguous (block) entry */
-	uint8_t mm;
-	uint32_t vpn;
-	uint32_t pfn;
-	uint32_t gen;	  /* the frame's generation when the entry was filled */
-	uint32_t vma_gen; /* the generation of the mapping it translated (vm_gen) */
-};
-
-extern struct tlb_entry mm_tlb[NR_CPUS][TLB_ENTRIES];
-
 struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
 /* Oracle bookkeeping: does any CPU's TLB hold a writable entry for frame @pfn? */
 bool tlb_caches_pfn_writable(uint32_t pfn);
@@ -47,7 +33,6 @@ bool tlb_caches_pfn_writable(uint32_t pfn);
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen);
 /* Drop @e from its CPU's TLB (a block entry: all of it). */
 void tlb_entry_invalidate(int cpu, struct tlb_entry *e);
-void tlb_reset(void);
 
 /*
  * Reclaim's deferred flush (mm/rmap.c, TTU_BATCH_FLUSH): try_to_unmap() clears
@@ -83,7 +68,7 @@ pte_t *__pte_range_lock(struct mm_struct *mm, unsigned long addr, unsigned long 
  * so the flush also waits out every interrupts-off walk (GUP-fast, the
  * hardware walker).  Broadcast (arm64 TLBI ...IS + DSB, x86 INVLPGB + TLBSYNC,
  * a paravirt flush by hypercall): the hardware invalidates the targets' TLBs at
- * once and the flush waits only for page-table walks in flight (hw_walkers);
+ * once and the flush waits only for page-table walks in flight (mm_world.hw_walkers);
  * a GUP-fast walker with interrupts off is not waited for, so page tables are
  * freed only after tlb_remove_table_sync_one() (MMU_GATHER_RCU_TABLE_FREE).
  * Set per execution (a scenario's `tlb broadcast`).

@@ -8,11 +8,9 @@
 #include "mtree.h"
 #include "rmap.h"
 
-static struct vm_area_struct vma_arena[NR_VMAS];
-
 static uint32_t vma_index(const struct vm_area_struct *vma)
 {
-	return (uint32_t)(vma - vma_arena);
+	return (uint32_t)(vma - mm_world.vmas);
 }
 
 uint32_t vma_obj(const struct vm_area_struct *vma)
@@ -20,15 +18,10 @@ uint32_t vma_obj(const struct vm_area_struct *vma)
 	return SCHED_OBJ(OBJ_VMA, vma_index(vma));
 }
 
-void vma_arena_reset(void)
-{
-	memset(vma_arena, 0, sizeof(vma_arena));
-}
-
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 {
 	for (int i = 0; i < NR_VMAS; i++) {
-		struct vm_area_struct *vma = &vma_arena[i];
+		struct vm_area_struct *vma = &mm_world.vmas[i];
 		if (vma->vm_allocated)
 			continue;
 		memset(vma, 0, sizeof(*vma));
@@ -46,7 +39,7 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 const struct vm_area_struct *vma_lookup_oracle(const struct mm_struct *mm, unsigned long addr)
 {
 	for (int i = 0; i < NR_VMAS; i++) {
-		const struct vm_area_struct *vma = &vma_arena[i];
+		const struct vm_area_struct *vma = &mm_world.vmas[i];
 		if (vma->vm_allocated && !vma->vm_detached && vma->vm_mm == mm &&
 		    vma->vm_start <= addr && addr < vma->vm_end)
 			return vma;
@@ -61,7 +54,7 @@ int vm_area_available(void)
 {
 	int n = 0;
 	for (int i = 0; i < NR_VMAS; i++)
-		n += !vma_arena[i].vm_allocated;
+		n += !mm_world.vmas[i].vm_allocated;
 	return n;
 }
 
@@ -197,7 +190,7 @@ void mm_assert_locked_at(struct mm_struct *mm, unsigned long addr)
 	if (rwsem_is_locked_by_me(&mm->mmap_lock))
 		return;
 	for (int i = 0; i < NR_VMAS; i++) {
-		struct vm_area_struct *vma = &vma_arena[i];
+		struct vm_area_struct *vma = &mm_world.vmas[i];
 		if (vma->vm_allocated && vma->vm_mm == mm && vma->vm_start <= addr &&
 		    addr < vma->vm_end && rwsem_is_locked_by_me(&vma->vm_lock))
 			return;

@@ -28,7 +28,6 @@ uint32_t vma_obj(const struct vm_area_struct *vma);
 struct vm_area_struct *vm_area_alloc(struct mm_struct *mm);
 /* Free after an RCU grace period: lockless lookups may still be looking at it. */
 void vm_area_free(struct vm_area_struct *vma);
-void vma_arena_reset(void);
 /* How many VMAs can still be allocated (splits need them up front). */
 int vm_area_available(void);
 

@@ -12,16 +12,9 @@
 #include "tlb.h"
 #include "vma.h"
 
-static uint32_t vma_generation;
-
-void vms_reset(void)
-{
-	vma_generation = 0;
-}
-
 uint32_t vma_next_generation(void)
 {
-	return ++vma_generation;
+	return ++mm_world.vma_generation;
 }
 
 /* ---- splitting and gathering ------------------------------------------------------ */

@@ -30,7 +30,6 @@ struct vma_munmap {
 	} resv[NR_VMAS];
 };
 
-void vms_reset(void);
 /* A new mapping's generation (oracle bookkeeping: which mmap() made a VMA). */
 uint32_t vma_next_generation(void);
 

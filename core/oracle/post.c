@@ -161,7 +161,7 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 	const struct mm_struct *mm = mm_get(op->mm);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		for (int i = 0; i < TLB_ENTRIES; i++) {
-			const struct tlb_entry *e = &mm_tlb[cpu][i];
+			const struct tlb_entry *e = &mm_world.tlb[cpu][i];
 			unsigned long addr = (unsigned long)e->vpn << PAGE_SHIFT;
 			if (!e->valid || e->mm != op->mm || addr < op->start ||
 			    addr >= op->start + op->len)
