@@ -213,6 +213,20 @@ static void post_check_query(const struct oracle_op *op, long found)
 	    op->kind == OSYS_LOAD ? "takes SIGSEGV loading" : "finds no VMA", op->mm, op->start);
 }
 
+/*
+ * Did another call of @op's process unmap @addr while @op ran, or is one still
+ * unmapping it?  Then what @op left there (a new mapping, the child's copy) may
+ * or may not have survived it.  @op's own unmapping has returned by now.
+ */
+static bool post_unmapped_meanwhile(const struct oracle_op *op, unsigned long addr)
+{
+	unsigned long page = addr >> PAGE_SHIFT;
+	if (post_unmap_inflight[op->mm][page])
+		return true;
+	return post_unmap_clock[op->mm][page] > op->enter_clock &&
+	       post_unmap_by[op->mm][page] != op->enter_clock;
+}
+
 void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
@@ -224,12 +238,17 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
 		for (unsigned long a = (unsigned long)ret;
 		     a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
-			/* unless another call of the process unmapped it meanwhile */
-			if (post_unmap_clock[op->mm][a >> PAGE_SHIFT] < op->enter_clock ||
-			    post_unmap_by[op->mm][a >> PAGE_SHIFT] == op->enter_clock)
+			if (!post_unmapped_meanwhile(op, a))
 				post_mapped[op->mm] |= 1ull << (a >> PAGE_SHIFT);
-	if (ret == 0 && op->kind == OSYS_FORK)
-		post_mapped[op->arg] = post_mapped[op->mm];
+	if (ret == 0 && op->kind == OSYS_FORK) {
+		/* the child has what the parent had when fork copied its tree: a page
+		 * another call unmapped while fork ran may be in the child or not */
+		uint64_t copied = post_mapped[op->mm];
+		for (unsigned long a = 0; a < TASK_SIZE; a += PAGE_SIZE)
+			if (post_unmapped_meanwhile(op, a))
+				copied &= ~(1ull << (a >> PAGE_SHIFT));
+		post_mapped[op->arg] = copied;
+	}
 	if (op->kind == OSYS_QUERY)
 		post_check_query(op, ret);
 	if (op->kind == OSYS_LOAD)
