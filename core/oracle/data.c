@@ -24,7 +24,9 @@
  *   - fork gives the child the parent's views as fork took the mm, plus any store
  *     the parent made while fork was in flight;
  *   - a private file page follows the file until the process's first store to
- *     it, which freezes its other words at the file's values.
+ *     it, which freezes its other words at the file's values; a pin through it
+ *     may unshare it (a copy made at some instant of the pin call), so from the
+ *     pin call's entry the page may also read what the file held since.
  * A device access through a FOLL_PIN reference counts as the pinning process's
  * access at the pinned address while the pin and the mapping agree: from the pin
  * until the process itself unmaps, discards or moves that address.
@@ -122,6 +124,15 @@ static struct {
 		int mm;
 		unsigned long from, to, len;
 	} mremap[SCHED_AGENTS_MAX];
+	/* pins in flight, per agent, through a private file page that follows the
+	 * file: what the file held from the call's entry on (see oracle_pin()) */
+	struct {
+		bool active;
+		int file;
+		unsigned long index;
+		const struct ppage *pp;
+		struct view v[W];
+	} unshare[SCHED_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
 	int forks_inflight[NR_MMS];
 	bool fork_op[SCHED_AGENTS_MAX]; /* the agent's fork in flight may make the child */
@@ -229,6 +240,17 @@ static struct fpage *fpage_at(int file, unsigned long index)
 	return fp;
 }
 
+/* A store with origin @id became the value of word @word of a file's block. */
+static void fpage_store(int file, unsigned long index, int word, uint32_t id)
+{
+	struct fpage *fp = fpage_at(file, index);
+	fp->prev[word] = fp->v[word];
+	view_set(&fp->v[word], id);
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		if (D.unshare[a].active && D.unshare[a].file == file && D.unshare[a].index == index)
+			view_add(&D.unshare[a].v[word], id);
+}
+
 void data_reset(void)
 {
 	memset(&D, 0, sizeof(D));
@@ -316,14 +338,23 @@ static bool where_of(const struct mm_struct *mm, unsigned long addr, struct wher
 	return true;
 }
 
-/* What the backing of a private page provides at word @word: zero, or the file. */
+/*
+ * What the backing of a private page provides at word @word: zero, or the file;
+ * while a pin unshares the page, also the copy it may have made already.
+ */
 static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 {
 	if (at->file < 0)
 		return origin == ORIGIN_ZERO;
 	const struct fpage *fp = fpage_at(at->file, at->index);
 	const struct view *fv = &fp->v[word], *pv = &fp->prev[word];
-	return fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin);
+	if (fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin))
+		return true;
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		if (D.unshare[a].active && D.unshare[a].pp == at->pp &&
+		    (D.unshare[a].v[word].any || view_has(&D.unshare[a].v[word], origin)))
+			return true;
+	return false;
 }
 
 static bool view_accepts(const struct where *at, const struct view *v, int word, uint32_t origin)
@@ -364,13 +395,40 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 	return ORIGIN_STORE0 + D.nr_stores++;
 }
 
+/*
+ * A private file page becomes the process's own: a store to it makes a COW copy.
+ * Each word but @except that still follows the file keeps a value the file had
+ * then: its current one, or the one before (the copy may precede the store that
+ * caused it).  A pin may unshare the page (FAULT_FLAG_UNSHARE, since 2023; before,
+ * a R/O pin kept the page-cache page): with @since (what the file held since the
+ * pin call entered), each such word may read any of those or go on following the
+ * file, and the next store settles it.
+ */
+static void ppage_own(struct ppage *pp, const struct where *at, int except,
+		      const struct view *since)
+{
+	const struct fpage *fp = fpage_at(at->file, at->index);
+	for (int w = 0; w < W; w++) {
+		if (w == except || !view_has(&pp->w[w], ORIGIN_BACKING))
+			continue;
+		struct view keep = {.n = 0};
+		for (int i = 0; i < pp->w[w].n; i++)
+			if (since || pp->w[w].id[i] != ORIGIN_BACKING)
+				view_add(&keep, pp->w[w].id[i]);
+		view_union(&keep, &fp->v[w]);
+		view_union(&keep, &fp->prev[w]);
+		if (since)
+			view_union(&keep, &since[w]);
+		pp->w[w] = keep;
+	}
+}
+
 /* A store with origin @id became the value of @addr in @mm (see the file header). */
 static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
 		       uint32_t id, uint32_t pfn)
 {
 	if (at->shared) {
-		fpage_at(at->file, at->index)->prev[word] = *at->v;
-		view_set(at->v, id);
+		fpage_store(at->file, at->index, word, id);
 		return;
 	}
 	struct ppage *pp = at->pp;
@@ -403,18 +461,9 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 				if (w != word)
 					view_add(&pp->w[w], ORIGIN_BACKING);
 		pp->lazy = false;
-		/* a private file page is the process's own from now on: its other words
-		 * keep the values the file had */
-		for (int w = 0; at->file >= 0 && w < W; w++)
-			if (w != word && view_has(&pp->w[w], ORIGIN_BACKING)) {
-				struct view keep = {.n = 0};
-				for (int i = 0; i < pp->w[w].n; i++)
-					if (pp->w[w].id[i] != ORIGIN_BACKING)
-						view_add(&keep, pp->w[w].id[i]);
-				view_union(&keep, &fpage_at(at->file, at->index)->v[w]);
-				view_union(&keep, &fpage_at(at->file, at->index)->prev[w]);
-				pp->w[w] = keep;
-			}
+		/* a private file page is the process's own from now on */
+		if (at->file >= 0)
+			ppage_own(pp, at, word, NULL);
 	}
 	int child = D.fork_child[mm->id] - 1;
 	if (child >= 0) /* fork in flight: the child may get this store or the one before */
@@ -629,6 +678,14 @@ void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin
 	D.ref.bound = pin && !pp->range_inflight && pp->range_clock < since;
 	struct where at;
 	D.ref.snap_valid = where_of(mm, addr & ~(PAGE_SIZE - 1), &at) && !at.shared;
+	/* a pin through a private file mapping unshares the page (FOLL_PIN: a COW
+	 * break for write, FAULT_FLAG_UNSHARE for a R/O long-term pin) */
+	int me = sched_current();
+	if (pin && D.ref.snap_valid && at.file >= 0) {
+		static const struct view none[W];
+		bool during = me >= 0 && D.unshare[me].active && D.unshare[me].pp == at.pp;
+		ppage_own(at.pp, &at, -1, during ? D.unshare[me].v : none);
+	}
 	for (int w = 0; D.ref.snap_valid && w < W; w++)
 		D.ref.snap[w] = at.pp->w[w];
 }
@@ -684,12 +741,8 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 			view_add(&pp->w[word], id);
 		/* into a page-cache page: the file's, whoever's address it was */
 		const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
-		if (folio->mapping && !(folio->flags >> PG_anon & 1u)) {
-			struct fpage *fp =
-			    fpage_at(folio->mapping->id, folio->index + page->page_idx);
-			fp->prev[word] = fp->v[word];
-			view_set(&fp->v[word], id);
-		}
+		if (folio->mapping && !(folio->flags >> PG_anon & 1u))
+			fpage_store(folio->mapping->id, folio->index + page->page_idx, word, id);
 		return;
 	}
 	if (coherent)
@@ -743,6 +796,22 @@ void data_syscall_enter(const struct oracle_op *op)
 		D.fork_child[op->mm] = child + 1;
 		break;
 	}
+	case OSYS_PIN: {
+		struct where at;
+		if (!where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) || at.shared ||
+		    at.file < 0)
+			break;
+		D.unshare[op->agent].active = true;
+		D.unshare[op->agent].file = at.file;
+		D.unshare[op->agent].index = at.index;
+		D.unshare[op->agent].pp = at.pp;
+		const struct fpage *fp = fpage_at(at.file, at.index);
+		for (int w = 0; w < W; w++) {
+			D.unshare[op->agent].v[w] = fp->v[w];
+			view_union(&D.unshare[op->agent].v[w], &fp->prev[w]);
+		}
+		break;
+	}
 	case OSYS_MREMAP: {
 		D.mremap[op->agent].active = true;
 		D.mremap[op->agent].mm = op->mm;
@@ -771,6 +840,8 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 			memset(ppage_at(op->mm, a)->during, 0, sizeof(ppage_at(op->mm, a)->during));
 	if (op->kind == OSYS_MREMAP)
 		D.mremap[op->agent].active = false;
+	if (op->kind == OSYS_PIN)
+		D.unshare[op->agent].active = false;
 }
 
 static void data_syscall_return(const struct oracle_op *op, long ret)
