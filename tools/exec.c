@@ -75,6 +75,9 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 		return OSYS_QUERY;
 	case SCN_OP_LOAD:
 		return OSYS_LOAD;
+	case SCN_OP_STORE:
+	case SCN_OP_MEM_WRITE:
+		return OSYS_STORE;
 	default:
 		return OSYS_OTHER;
 	}

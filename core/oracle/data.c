@@ -24,9 +24,10 @@
  *   - fork gives the child the parent's views as fork took the mm, plus any store
  *     the parent made while fork was in flight;
  *   - a private file page follows the file until the process's first store to
- *     it, which freezes its other words at the file's values; a pin through it
- *     may unshare it (a copy made at some instant of the pin call), so from the
- *     pin call's entry the page may also read what the file held since.
+ *     it, which freezes its other words at the file's values.  The COW copy is
+ *     made at some instant of the store (or of a pin, which may unshare the
+ *     page): from the operation's entry the page may also read what the file
+ *     held since, and the freeze keeps those values too.
  * A device access through a FOLL_PIN reference counts as the pinning process's
  * access at the pinned address while the pin and the mapping agree: from the pin
  * until the process itself unmaps, discards or moves that address.
@@ -124,15 +125,16 @@ static struct {
 		int mm;
 		unsigned long from, to, len;
 	} mremap[SCHED_AGENTS_MAX];
-	/* pins in flight, per agent, through a private file page that follows the
-	 * file: what the file held from the call's entry on (see oracle_pin()) */
+	/* a store or pin in flight, per agent, on a private file page that follows
+	 * the file: its COW copy may be made at any instant, so the page may read
+	 * what the file held from the operation's entry on (see ppage_own()) */
 	struct {
 		bool active;
 		int file;
 		unsigned long index;
 		const struct ppage *pp;
 		struct view v[W];
-	} unshare[SCHED_AGENTS_MAX];
+	} cow[SCHED_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
 	int forks_inflight[NR_MMS];
 	bool fork_op[SCHED_AGENTS_MAX]; /* the agent's fork in flight may make the child */
@@ -247,8 +249,8 @@ static void fpage_store(int file, unsigned long index, int word, uint32_t id)
 	fp->prev[word] = fp->v[word];
 	view_set(&fp->v[word], id);
 	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
-		if (D.unshare[a].active && D.unshare[a].file == file && D.unshare[a].index == index)
-			view_add(&D.unshare[a].v[word], id);
+		if (D.cow[a].active && D.cow[a].file == file && D.cow[a].index == index)
+			view_add(&D.cow[a].v[word], id);
 }
 
 void data_reset(void)
@@ -340,7 +342,7 @@ static bool where_of(const struct mm_struct *mm, unsigned long addr, struct wher
 
 /*
  * What the backing of a private page provides at word @word: zero, or the file;
- * while a pin unshares the page, also the copy it may have made already.
+ * while a store or pin may be copying the page, also the copy it may have made.
  */
 static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 {
@@ -351,8 +353,8 @@ static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 	if (fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin))
 		return true;
 	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
-		if (D.unshare[a].active && D.unshare[a].pp == at->pp &&
-		    (D.unshare[a].v[word].any || view_has(&D.unshare[a].v[word], origin)))
+		if (D.cow[a].active && D.cow[a].pp == at->pp &&
+		    (D.cow[a].v[word].any || view_has(&D.cow[a].v[word], origin)))
 			return true;
 	return false;
 }
@@ -398,14 +400,14 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 /*
  * A private file page becomes the process's own: a store to it makes a COW copy.
  * Each word but @except that still follows the file keeps a value the file had
- * then: its current one, or the one before (the copy may precede the store that
- * caused it).  A pin may unshare the page (FAULT_FLAG_UNSHARE, since 2023; before,
- * a R/O pin kept the page-cache page): with @since (what the file held since the
- * pin call entered), each such word may read any of those or go on following the
- * file, and the next store settles it.
+ * when the copy was made: its current one, the one before, or any it held since
+ * the storing operation entered (@since, if one is in flight: see D.cow).  A pin
+ * may unshare the page (FAULT_FLAG_UNSHARE, since 2023; before, a R/O pin kept
+ * the page-cache page): with @keep_backing, each such word may read any of those
+ * or go on following the file, and the next store settles it.
  */
 static void ppage_own(struct ppage *pp, const struct where *at, int except,
-		      const struct view *since)
+		      const struct view *since, bool keep_backing)
 {
 	const struct fpage *fp = fpage_at(at->file, at->index);
 	for (int w = 0; w < W; w++) {
@@ -413,7 +415,7 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 			continue;
 		struct view keep = {.n = 0};
 		for (int i = 0; i < pp->w[w].n; i++)
-			if (since || pp->w[w].id[i] != ORIGIN_BACKING)
+			if (keep_backing || pp->w[w].id[i] != ORIGIN_BACKING)
 				view_add(&keep, pp->w[w].id[i]);
 		view_union(&keep, &fp->v[w]);
 		view_union(&keep, &fp->prev[w]);
@@ -423,9 +425,18 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 	}
 }
 
-/* A store with origin @id became the value of @addr in @mm (see the file header). */
-static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
-		       uint32_t id, uint32_t pfn)
+/* What the file held since @agent's store or pin on @pp entered, or NULL. */
+static const struct view *cow_since(int agent, const struct ppage *pp)
+{
+	if (agent < 0 || !D.cow[agent].active || D.cow[agent].pp != pp)
+		return NULL;
+	return D.cow[agent].v;
+}
+
+/* A store by @agent with origin @id became the value of @addr in @mm (see the
+ * file header). */
+static void view_store(int agent, struct mm_struct *mm, unsigned long addr, const struct where *at,
+		       int word, uint32_t id, uint32_t pfn)
 {
 	if (at->shared) {
 		fpage_store(at->file, at->index, word, id);
@@ -463,7 +474,7 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 		pp->lazy = false;
 		/* a private file page is the process's own from now on */
 		if (at->file >= 0)
-			ppage_own(pp, at, word, NULL);
+			ppage_own(pp, at, word, cow_since(agent, pp), false);
 	}
 	int child = D.fork_child[mm->id] - 1;
 	if (child >= 0) /* fork in flight: the child may get this store or the one before */
@@ -593,7 +604,7 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
 		at.v = &at.pp->w[word];
 	}
-	view_store(mm, addr, &at, word, id, pfn);
+	view_store(agent, mm, addr, &at, word, id, pfn);
 	/* a kernel store through a reference taken before a discard of the page
 	 * returned may have landed in the discarded page: either */
 	if (kind == STORE_KERNEL && at.pp &&
@@ -680,12 +691,8 @@ void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin
 	D.ref.snap_valid = where_of(mm, addr & ~(PAGE_SIZE - 1), &at) && !at.shared;
 	/* a pin through a private file mapping unshares the page (FOLL_PIN: a COW
 	 * break for write, FAULT_FLAG_UNSHARE for a R/O long-term pin) */
-	int me = sched_current();
-	if (pin && D.ref.snap_valid && at.file >= 0) {
-		static const struct view none[W];
-		bool during = me >= 0 && D.unshare[me].active && D.unshare[me].pp == at.pp;
-		ppage_own(at.pp, &at, -1, during ? D.unshare[me].v : none);
-	}
+	if (pin && D.ref.snap_valid && at.file >= 0)
+		ppage_own(at.pp, &at, -1, cow_since(sched_current(), at.pp), true);
 	for (int w = 0; D.ref.snap_valid && w < W; w++)
 		D.ref.snap[w] = at.pp->w[w];
 }
@@ -796,19 +803,20 @@ void data_syscall_enter(const struct oracle_op *op)
 		D.fork_child[op->mm] = child + 1;
 		break;
 	}
+	case OSYS_STORE:
 	case OSYS_PIN: {
 		struct where at;
 		if (!where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) || at.shared ||
 		    at.file < 0)
 			break;
-		D.unshare[op->agent].active = true;
-		D.unshare[op->agent].file = at.file;
-		D.unshare[op->agent].index = at.index;
-		D.unshare[op->agent].pp = at.pp;
+		D.cow[op->agent].active = true;
+		D.cow[op->agent].file = at.file;
+		D.cow[op->agent].index = at.index;
+		D.cow[op->agent].pp = at.pp;
 		const struct fpage *fp = fpage_at(at.file, at.index);
 		for (int w = 0; w < W; w++) {
-			D.unshare[op->agent].v[w] = fp->v[w];
-			view_union(&D.unshare[op->agent].v[w], &fp->prev[w]);
+			D.cow[op->agent].v[w] = fp->v[w];
+			view_union(&D.cow[op->agent].v[w], &fp->prev[w]);
 		}
 		break;
 	}
@@ -840,8 +848,8 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 			memset(ppage_at(op->mm, a)->during, 0, sizeof(ppage_at(op->mm, a)->during));
 	if (op->kind == OSYS_MREMAP)
 		D.mremap[op->agent].active = false;
-	if (op->kind == OSYS_PIN)
-		D.unshare[op->agent].active = false;
+	if (op->kind == OSYS_PIN || op->kind == OSYS_STORE)
+		D.cow[op->agent].active = false;
 }
 
 static void data_syscall_return(const struct oracle_op *op, long ret)

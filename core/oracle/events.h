@@ -67,6 +67,7 @@ enum oracle_syscall {
 	OSYS_PIN,   /* a GUP that hands a reference to a device */
 	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
 	OSYS_LOAD,  /* a user load of start: ret is 0 or -errno */
+	OSYS_STORE, /* a user store to start, or the kernel's for the process (mem-write) */
 };
 
 void oracle_reset(void);
