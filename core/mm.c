@@ -103,6 +103,7 @@ void mm_reset(void)
 	static bool built;
 	if (!built) {
 		mm_pristine_build();
+		mm_world = mm_pristine; /* then each reset restores what a run used */
 		built = true;
 	}
 	struct mm_world *w = &mm_world;
@@ -111,6 +112,9 @@ void mm_reset(void)
 		memcpy(&w->mms[i], &mm_pristine.mms[i], offsetof(struct mm_struct, mm_mt));
 		mt_init(&w->mms[i].mm_mt, (uint32_t)i, "mm_mt");
 	}
+	memcpy(w->vmas, mm_pristine.vmas, (size_t)w->vma_hwm * sizeof(w->vmas[0]));
+	memcpy(w->anon_vmas, mm_pristine.anon_vmas,
+	       (size_t)w->anon_vma_hwm * sizeof(w->anon_vmas[0]));
 	size_t whole = offsetof(struct mm_world, pte_tables);
 	memcpy((char *)w + whole, (const char *)&mm_pristine + whole, sizeof(*w) - whole);
 	oracle_reset();

@@ -262,10 +262,13 @@ struct gup_ref {
  * are indices into these arrays, never addresses.  Two parts:
  *
  *  - reset by use: frames (only those a run allocated: an allocation bumps
- *    `gen`, which only mm_reset() zeroes) and each mm's maple tree (its node pool
- *    by its high-water mark);
+ *    `gen`, which only mm_reset() zeroes), each mm's maple tree (its node pool
+ *    by its high-water mark), the VMA and anon_vma arenas (below their
+ *    high-water marks: both allocate the lowest free slot);
  *  - reset whole: everything from `pte_tables` on, copied from a pristine world
  *    built once (locks initialised with their object ids, files' disks filled).
+ * Pristine and by-use parts are both copied from the pristine world, so a run
+ * starts from the same bytes whatever the previous one did.
  *
  * Not here: the run's configuration, set before mm_reset() and constant during a
  * run (mm_knobs, pgtable_contpte, pgtable_split_ptes, tlb_flush_broadcast,
@@ -275,12 +278,13 @@ struct gup_ref {
 struct mm_world {
 	struct folio frames[NR_FRAMES];
 	struct mm_struct mms[NR_MMS];
+	struct vm_area_struct vmas[NR_VMAS];
+	struct anon_vma anon_vmas[NR_VMAS];
 	/* ---- reset whole from here on ---- */
 	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 	struct pte_table_meta pte_meta[NR_PTE_TABLES];
 	struct address_space mappings[NR_FILES];
-	struct vm_area_struct vmas[NR_VMAS];
-	struct anon_vma anon_vmas[NR_VMAS];
+	int vma_hwm, anon_vma_hwm; /* slots [0, hwm) of the arenas were used */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
 	int tlb_victim[NR_CPUS]; /* each TLB's next slot to evict, round robin */
 	struct gup_ref gup_ref;	 /* the device's one reference (gup.h) */

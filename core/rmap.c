@@ -57,6 +57,8 @@ static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 		av->root = root ? root : av;
 		if (root)
 			root->degree++;
+		if (i >= mm_world.anon_vma_hwm)
+			mm_world.anon_vma_hwm = i + 1;
 		return av;
 	}
 	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA is the most there can be");

@@ -31,6 +31,8 @@ struct vm_area_struct *vm_area_alloc(struct mm_struct *mm)
 		init_rwsem(&vma->vm_lock, SCHED_OBJ(OBJ_VMA_LOCK, (uint32_t)i), "vm_lock",
 			   RANK_VMA_LOCK);
 		vma->vm_lock_seq = UINT32_MAX; /* never equal to a live mm_lock_seq */
+		if (i >= mm_world.vma_hwm)
+			mm_world.vma_hwm = i + 1;
 		return vma;
 	}
 	return NULL;

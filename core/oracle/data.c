@@ -117,8 +117,7 @@ struct fpage {
 
 static struct {
 	uint32_t clock; /* events so far: orders stores and system calls */
-	uint32_t nr_stores;
-	struct ostore stores[STORES_MAX];
+	uint32_t nr_stores; /* in data_stores[] */
 	/* mremaps in flight, per agent: a store to either range shows in both */
 	struct {
 		bool active;
