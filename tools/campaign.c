@@ -96,6 +96,8 @@
 #define PATH_MAX_BYTES 4096  /* realpath() results */
 /* --corpus-max: 2 minutes of 2 workers grew the corpus to 19k files before */
 #define CORPUS_MAX_DEFAULT 4096
+/* past --seconds, workers still running are stopped after this long */
+#define CAMPAIGN_GRACE_SECONDS 30
 
 /*
  * AFL++ takes instance names of at most 24 characters of [A-Za-z0-9_-]:
@@ -387,6 +389,8 @@ static void afl_out(char *buf)
 
 static pid_t start_worker(int k, int seconds_left)
 {
+	if (seconds_left < 1)
+		seconds_left = 1; /* 0 or less: libFuzzer would run without a limit */
 	char bin[PATH_BYTES], corpus[PATH_BYTES], log[PATH_BYTES], a[4][PATH_BYTES];
 	pathf(log, "%s/logs/w%d.log", C.out, k);
 	path_join(corpus, C.out, "corpus");
@@ -1228,6 +1232,8 @@ int cmd_campaign(int argc, char **argv, const char *self)
 			stop_workers();
 			reduce_corpus(corpus);
 			elapsed = now_seconds() - C.start;
+			if (elapsed + 1 >= C.seconds)
+				break; /* the merge took the rest of the budget */
 			for (int k = 0; k < workers; k++)
 				C.pid[k] = start_worker(k, C.seconds - (int)elapsed);
 			continue;
@@ -1248,6 +1254,10 @@ int cmd_campaign(int argc, char **argv, const char *self)
 				elapsed, C.seconds, alive, workers, count_files(corpus, ""),
 				C.crashes_seen, C.findings_count);
 		if (!alive)
+			break;
+		/* the engines keep their own time; a worker that overruns it (a slow
+		 * last input, an engine that ignores the limit) is stopped here */
+		if (elapsed >= C.seconds + CAMPAIGN_GRACE_SECONDS)
 			break;
 		sleep(1);
 	}

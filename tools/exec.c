@@ -70,7 +70,9 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 		return OSYS_EXIT;
 	case SCN_OP_PIN:
 	case SCN_OP_GUP_GET:
-		return OSYS_PIN;
+	case SCN_OP_GUP:
+		*arg = op->write;
+		return OSYS_GUP;
 	case SCN_OP_QUERY:
 		return OSYS_QUERY;
 	case SCN_OP_LOAD:

@@ -14,7 +14,8 @@
  * block) for shared ones, and changed only by the semantics of accesses and
  * system calls:
  *   - a store makes its origin the only one;
- *   - while MADV_DONTNEED / MADV_FREE / mmap over the page is in flight, and after
+ *   - while MADV_DONTNEED / MADV_FREE / mmap / munmap over the page is in flight
+ *     (once munmap releases the range, a stack below may grow into it), and after
  *     MADV_FREE until the next store to the page, the page may also read what its
  *     backing provides (zero for anonymous memory, the file for a private file
  *     mapping): the discard is the process's own doing, racing stores have no
@@ -25,9 +26,10 @@
  *     the parent made while fork was in flight;
  *   - a private file page follows the file until the process's first store to
  *     it, which freezes its other words at the file's values.  The COW copy is
- *     made at some instant of the store (or of a pin, which may unshare the
- *     page): from the operation's entry the page may also read what the file
- *     held since, and the freeze keeps those values too.
+ *     made at some instant of the store (or of a GUP for write, which breaks COW
+ *     as a store would, or of a pin, which may unshare the page): from the
+ *     operation's entry the page may also read what the file held since, and the
+ *     freeze keeps those values too.
  * A device access through a FOLL_PIN reference counts as the pinning process's
  * access at the pinned address while the pin and the mapping agree: from the pin
  * until the process itself unmaps, discards or moves that address.
@@ -87,10 +89,10 @@ struct view {
 /* A page of a process's private memory. */
 struct ppage {
 	struct view w[W];
-	struct view during[W];	     /* stores completed while a discard was in flight */
-	uint32_t last_clock[W];	     /* when the last store to the word completed */
-	uint8_t discarding;	     /* discards (DONTNEED, FREE, mmap over it) in flight */
-	bool lazy;		     /* MADV_FREE returned and no store since */
+	struct view during[W];	/* stores completed while a discard was in flight */
+	uint32_t last_clock[W]; /* when the last store to the word completed */
+	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap or munmap over it) in flight */
+	bool lazy;		/* MADV_FREE returned and no store since */
 	uint32_t lazy_pfn, lazy_gen; /* the frame it left lazyfree (pfn + 1, or 0) */
 	/* operations that unmap, discard or move the page: the last one's entry or
 	 * exit, and how many are in flight (a pin is coherent only if none
@@ -116,7 +118,7 @@ struct fpage {
 };
 
 static struct {
-	uint32_t clock; /* events so far: orders stores and system calls */
+	uint32_t clock;	    /* events so far: orders stores and system calls */
 	uint32_t nr_stores; /* in data_stores[] */
 	/* mremaps in flight, per agent: a store to either range shows in both */
 	struct {
@@ -766,6 +768,7 @@ void data_syscall_enter(const struct oracle_op *op)
 	unsigned long end = op->start + op->len;
 	switch (op->kind) {
 	case OSYS_MMAP:
+	case OSYS_MUNMAP: /* once it releases the range, a stack may grow into it */
 	case OSYS_MADV_DONTNEED:
 	case OSYS_MADV_FREE:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
@@ -803,7 +806,7 @@ void data_syscall_enter(const struct oracle_op *op)
 		break;
 	}
 	case OSYS_STORE:
-	case OSYS_PIN: {
+	case OSYS_GUP: {
 		struct where at;
 		if (!where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) || at.shared ||
 		    at.file < 0)
@@ -847,7 +850,14 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 			memset(ppage_at(op->mm, a)->during, 0, sizeof(ppage_at(op->mm, a)->during));
 	if (op->kind == OSYS_MREMAP)
 		D.mremap[op->agent].active = false;
-	if (op->kind == OSYS_PIN || op->kind == OSYS_STORE)
+	/* a GUP for write broke COW: the page is the process's own, as after a store */
+	const struct ppage *cow_pp = D.cow[op->agent].pp;
+	if (op->kind == OSYS_GUP && op->arg && ret == 0 && D.cow[op->agent].active) {
+		struct where at;
+		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp)
+			ppage_own(at.pp, &at, -1, D.cow[op->agent].v, false);
+	}
+	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
 		D.cow[op->agent].active = false;
 }
 
@@ -896,6 +906,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			}
 		break;
 	case OSYS_MUNMAP:
+		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+			ppage_at(op->mm, a)->discarding--;
 		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
 		     a += PAGE_SIZE)
 			if (range_owned(op, a))

@@ -64,7 +64,7 @@ enum oracle_syscall {
 	OSYS_MREMAP,   /* arg: the new address; ret is it */
 	OSYS_FORK,     /* arg: the child's mm id */
 	OSYS_EXIT,
-	OSYS_PIN,   /* a GUP that hands a reference to a device */
+	OSYS_GUP,   /* a GUP of start (a pin, a reference, a read): arg: for write */
 	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
 	OSYS_LOAD,  /* a user load of start: ret is 0 or -errno */
 	OSYS_STORE, /* a user store to start, or the kernel's for the process (mem-write) */
