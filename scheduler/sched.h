@@ -174,6 +174,20 @@ uint32_t sched_steps(void);
 const struct sched_trace_entry *sched_trace(uint32_t *count);
 const struct sched_site *sched_site_by_id(uint32_t id); /* for printing traces */
 
+/*
+ * Tools that show an execution (mmfuzz show): @fn(step, arg) is called in the
+ * concurrent phase whenever step @step is about to be recorded, with everything
+ * before it done (an IPI handler's effect counts as its ack's step), and once more
+ * when the phase ends (step = the number of steps).  It may be called more than
+ * once for one step: the last call sees the state before that step.  @fn must
+ * only read: no yield point, no lock, no finding.  It records nothing and changes
+ * no decision, so the trace and its fingerprint are those of a run without it.
+ * Kept across executions until set to NULL; while set, every step takes the slow
+ * path.
+ */
+typedef void (*sched_step_hook)(uint32_t step, void *arg);
+void sched_set_step_hook(sched_step_hook fn, void *arg);
+
 /* ---- yield points --------------------------------------------------------------- */
 
 extern struct sched_state_fast {
