@@ -2,8 +2,9 @@
 /*
  * The deterministic cooperative scheduler: simulated CPUs (agents) as coroutines
  * on pre-allocated stacks, yield points with stable site and object ids, IPIs,
- * blocking, a trace with a 64-bit fingerprint, and the findings the scheduler
- * itself can make (lockdep, deadlock, hang).
+ * blocking, a trace with a 64-bit fingerprint, a step hook for tools that look at
+ * the state between steps, and the findings the scheduler itself can make
+ * (lockdep, deadlock, hang).
  *
  * It knows nothing about memory management.  The model calls sched_yield() (via
  * SCHED_YIELD) before every access to shared state; that is the only place where

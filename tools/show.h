@@ -11,8 +11,14 @@
  * ("... 12 steps ...").
  *
  * Works on the trace of the last exec_run (sched_trace), so call show_analyze right
- * after running.  Leaves out: values (the trace does not record them; the story
- * prints each operation's result and the oracle's message instead).
+ * after running.  The trace records no values: show_capture (show_state.c) runs
+ * the scenario again under the same schedule and keeps, after each row, the state
+ * of the address the finding is about — its PTE or huge PMD in each process, each
+ * CPU's TLB entry, the frames those name (mapcount, refcount, dirty,
+ * anon-exclusive, pinned) — shown as state cells: a line under the violation and
+ * the other party in the story, a column right of the lanes in the SVG.  Leaves
+ * out: the payload's values (the story prints each operation's result and the
+ * oracle's message instead), the state of other addresses.
  */
 #ifndef MMFUZZ_SHOW_H
 #define MMFUZZ_SHOW_H

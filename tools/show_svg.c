@@ -3,8 +3,9 @@
  * Swimlanes (see show.h): one lane per agent, time flowing down one row per shown
  * step; lock holds as bars at the left of a lane, IPI edges (send -> ack) and
  * reads-from edges (the last write to an object -> a read of it by another agent)
- * as arrows, the violating access ringed in red, a legend.  Plain SVG 1.1, no
- * script, no external resource: the HTML page embeds it as is.
+ * as arrows, the violating access ringed in red, the state cells in a column of
+ * their own right of the lanes (tooltips say each cell in words), a legend.
+ * Plain SVG 1.1, no script, no external resource: the HTML page embeds it as is.
  */
 #include "show.h"
 
@@ -308,8 +309,8 @@ static int cell_width(const struct show_cell *c)
 	static const struct {
 		const char *kind;
 		int width;
-	} widths[] = {{"pte", 84}, {"tlb", 84},	  {"what", 40}, {"map", 40},
-		      {"ref", 40}, {"dirty", 34}, {"excl", 30}, {"pin", 24}};
+	} widths[] = {{"pte", 88}, {"tlb", 88},	  {"what", 40}, {"map", 46},
+		      {"ref", 46}, {"dirty", 34}, {"excl", 30}, {"pin", 24}};
 	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
 		if (!strcmp(widths[i].kind, c->kind))
 			return widths[i].width;
