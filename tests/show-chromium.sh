@@ -60,7 +60,7 @@ print("show-chromium: %dx%d screenshot, %d distinct colours, %d stale-red and %d
       "pixels (every 4th row)" % (w, h, len(colours), counts[stale], counts[dirty]))
 assert len(colours) > 50, "the page looks blank"
 # seven stale entries of 88x14 pixels and four dirty cells of 34x14, a quarter of
-# the rows sampled: ~1300 and ~270 (the ring and the red text: a few dozen)
+# the rows sampled: ~1300 and ~270 (without cells, the rings and red text: ~250)
 assert counts[stale] > 800, "no red (stale TLB) state cells"
 assert counts[dirty] > 150, "no lit dirty cells"
 # the cells' column starts right of the three lanes (64 + 3 * 330 in the SVG)

@@ -13,8 +13,9 @@
  * Works on the trace of the last exec_run (sched_trace), so call show_analyze right
  * after running.  The trace records no values: show_capture (show_state.c) runs
  * the scenario again under the same schedule and keeps, after each row, the state
- * of the address the finding is about — its PTE or huge PMD in each process, each
- * CPU's TLB entry, the frames those name (mapcount, refcount, dirty,
+ * of the address the finding is about — its PTE or huge PMD in each process the
+ * scenario names, the TLB entry of each CPU that holds one at some row, the frames
+ * those name (mapcount, refcount, dirty,
  * anon-exclusive, pinned) — shown as state cells: a line under the violation and
  * the other party in the story, a column right of the lanes in the SVG.  Leaves
  * out: the payload's values (the story prints each operation's result and the

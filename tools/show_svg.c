@@ -19,7 +19,7 @@
 #define HEAD_H	       84
 #define ROW_H	       18
 #define LEGEND_H       150
-#define CELLS_LEGEND_H 52 /* the state cells' lines of the legend */
+#define CELLS_LEGEND_H 68 /* the state cells' lines of the legend */
 #define CELL_H	       14
 #define CELL_GAP       2
 #define GROUP_GAP      8
@@ -486,14 +486,15 @@ static void svg_legend(const struct show *sh, FILE *out)
 	if (!sh->cells.captured)
 		return;
 	static const char *const lines[] = {
-	    "state cells (right), after the row's last step: drawn at the first row, where the "
-	    "state changed (outlined) and at the marked rows;",
-	    "each process's PTE (or huge PMD) and each CPU's TLB entry: fN: frame N, W/R: writable "
-	    "or not, D: dirty; red: stale, the page tables say otherwise;",
-	    "each frame: page cache Fn:index or anon, folio mapcount and refcount (a pin apart); "
-	    "lit "
-	    "when set: dirty, anon-exclusive (excl), pinned"};
-	for (int i = 0; i < 3; i++)
+	    "state cells (right), after the row's last step: at the first row, where the state "
+	    "changed (outlined) and at the marked rows;",
+	    "each process's PTE (or huge PMD), each CPU's TLB entry (no column: the CPU never "
+	    "holds "
+	    "one): fN: frame N, W/R: writable or not, D: dirty;",
+	    "red: stale, the page tables say otherwise; each frame: page cache Fn:index or anon, "
+	    "folio mapcount and refcount (a pin apart);",
+	    "lit when set: dirty, anon-exclusive (excl), pinned"};
+	for (int i = 0; i < 4; i++)
 		fprintf(out, "<text x=\"28\" y=\"%d\" fill=\"#666\">%s</text>\n",
 			y + (6 + i) * 16 + 4, lines[i]);
 }
