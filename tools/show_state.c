@@ -123,7 +123,10 @@ bool show_capture(struct show *sh, struct sched_policy *policy, const struct exe
 	sched_set_step_hook(capture_step, &cap);
 	exec_run(sh->s, policy, o, &again);
 	sched_set_step_hook(NULL, NULL);
-	if (again.fingerprint != sh->r->fingerprint || again.steps != sh->r->steps) {
+	bool any = false; /* none when a setup line failed: no concurrent phase */
+	for (int row = 0; row < sh->rows_count; row++)
+		any |= states[row].has;
+	if (!any || again.fingerprint != sh->r->fingerprint || again.steps != sh->r->steps) {
 		memset(states, 0, sizeof(states));
 		c->frames_count = 0;
 		return false;
