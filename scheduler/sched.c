@@ -85,6 +85,8 @@ static struct {
 	uint32_t steps_final;
 	const struct sched_site *sites[SCHED_SITES_MAX];
 	int sites_count;
+	sched_step_hook step_hook; /* sched_set_step_hook(): kept across executions */
+	void *step_hook_arg;
 #ifdef SCHED_ASAN
 	const void *main_stack_bottom;
 	size_t main_stack_size;
@@ -176,13 +178,26 @@ static void fast_update(void)
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!S.in_run || S.in_ipi || S.policy->every_site ||
+	if (!S.in_run || S.in_ipi || S.policy->every_site || S.step_hook ||
 	    (cur >= 0 &&
 	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
 	else
 		sched_fast.decide_at =
 		    S.policy_at < S.cfg.steps_max ? S.policy_at : S.cfg.steps_max;
+}
+
+void sched_set_step_hook(sched_step_hook fn, void *arg)
+{
+	S.step_hook = fn;
+	S.step_hook_arg = arg;
+}
+
+/* The state between steps: everything before step sched_fast.step took effect. */
+static void step_hook_call(void)
+{
+	if (S.step_hook && S.in_run)
+		S.step_hook(sched_fast.step, S.step_hook_arg);
 }
 
 const char *sched_agent_name(int agent)
@@ -322,6 +337,7 @@ static void ipi_handle(int target)
 	t->irqs_off = true; /* hardirq context */
 	for (int i = 0; i < t->ipiq_count; i++) {
 		struct ipi_msg m = t->ipiq[i];
+		step_hook_call();	     /* before the handler: its effect is the ack's step */
 		sched_fast.current = target; /* the handler runs on the target CPU */
 		m.fn(target, m.arg);
 		sched_fast.current = saved_current;
@@ -678,6 +694,7 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 		}
 	}
 	fast_update();
+	step_hook_call();
 	sched_record(site, obj, op);
 }
 
@@ -707,6 +724,7 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me);
 	fast_update();
+	step_hook_call();
 	sched_record(site, wait->obj, SCHED_OP_RETRY);
 }
 
@@ -860,6 +878,7 @@ bool sched_run(struct sched_policy *policy)
 #else
 		sched_ctx_switch(&S.main_ctx, &S.agents[first].ctx);
 #endif
+		step_hook_call(); /* the state the agents left */
 		S.in_run = false;
 	}
 	sched_fast.current = SCHED_NO_AGENT;

@@ -2,8 +2,9 @@
 /*
  * The deterministic cooperative scheduler: simulated CPUs (agents) as coroutines
  * on pre-allocated stacks, yield points with stable site and object ids, IPIs,
- * blocking, a trace with a 64-bit fingerprint, and the findings the scheduler
- * itself can make (lockdep, deadlock, hang).
+ * blocking, a trace with a 64-bit fingerprint, a step hook for tools that look at
+ * the state between steps, and the findings the scheduler itself can make
+ * (lockdep, deadlock, hang).
  *
  * It knows nothing about memory management.  The model calls sched_yield() (via
  * SCHED_YIELD) before every access to shared state; that is the only place where
@@ -173,6 +174,20 @@ uint64_t sched_fingerprint(void);
 uint32_t sched_steps(void);
 const struct sched_trace_entry *sched_trace(uint32_t *count);
 const struct sched_site *sched_site_by_id(uint32_t id); /* for printing traces */
+
+/*
+ * Tools that show an execution (mmfuzz show): @fn(step, arg) is called in the
+ * concurrent phase whenever step @step is about to be recorded, with everything
+ * before it done (an IPI handler's effect counts as its ack's step), and once more
+ * when the phase ends (step = the number of steps).  It may be called more than
+ * once for one step: the last call sees the state before that step.  @fn must
+ * only read: no yield point, no lock, no finding.  It records nothing and changes
+ * no decision, so the trace and its fingerprint are those of a run without it.
+ * Kept across executions until set to NULL; while set, every step takes the slow
+ * path.
+ */
+typedef void (*sched_step_hook)(uint32_t step, void *arg);
+void sched_set_step_hook(sched_step_hook fn, void *arg);
 
 /* ---- yield points --------------------------------------------------------------- */
 

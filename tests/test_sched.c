@@ -4,8 +4,9 @@
  * finding (or, with the right lock, not finding) a lost update, deadlock and lockdep
  * findings with the names a reader needs, IPI delivery delayed by irqs-off regions,
  * RCU grace periods that wait for pre-existing readers only, rw_semaphore sharing
- * and downgrade, the hang budget, the directed policy's preemptions, and the exact
- * number of schedules bounded DFS enumerates, counted by hand for tiny programs.
+ * and downgrade, the hang budget, the directed policy's preemptions, the exact
+ * number of schedules bounded DFS enumerates, counted by hand for tiny programs, and
+ * a step hook that sees every step and changes nothing.
  *
  * Each property is checked on the trace (sched_trace(): which agent recorded which
  * site at which step) or on an event log the agents keep, not only on the scheduler's
@@ -319,6 +320,43 @@ Test(determinism, replays_of_one_seed_and_run_give_one_fingerprint)
 		cr_assert_arr_eq(det_counts, counts, sizeof(counts), "replay %d: counters differ",
 				 i);
 	}
+}
+
+/* The step hook: the steps it was called for, and the counters it saw last. */
+static uint32_t hook_calls, hook_last_step, hook_seen_steps;
+static bool hook_went_back;
+static int hook_counts[3];
+
+static void hook_record(uint32_t step, void *arg)
+{
+	(void)arg;
+	hook_went_back |= hook_calls && step < hook_last_step;
+	hook_seen_steps += !hook_calls || step != hook_last_step;
+	hook_calls++;
+	hook_last_step = step;
+	memcpy(hook_counts, det_counts, sizeof(hook_counts));
+}
+
+Test(determinism, a_step_hook_sees_every_step_and_changes_nothing)
+{
+	uint64_t fp = det_random_run(DET_SEED, DET_RUN);
+	uint32_t steps = sched_steps();
+
+	sched_set_step_hook(hook_record, NULL);
+	uint64_t hooked = det_random_run(DET_SEED, DET_RUN);
+	sched_set_step_hook(NULL, NULL);
+	cr_assert_eq(hooked, fp, "the hook changed the fingerprint");
+	cr_assert_eq(sched_steps(), steps);
+	cr_assert_not(hook_went_back, "the hook's steps went back");
+	/* steps 0..steps-1 before each is recorded, and the end of the phase */
+	cr_assert_eq(hook_seen_steps, steps + 1, "the hook saw %u of %u steps", hook_seen_steps,
+		     steps + 1);
+	cr_assert_eq(hook_last_step, steps, "the last call is not the end of the phase");
+	cr_assert_arr_eq(hook_counts, det_counts, sizeof(hook_counts),
+			 "the last call did not see the final state");
+	uint32_t calls = hook_calls;
+	cr_assert_eq(det_random_run(DET_SEED, DET_RUN), fp);
+	cr_assert_eq(hook_calls, calls, "a cleared hook is still called");
 }
 
 Test(determinism, fingerprint_depends_on_the_seed_and_the_run)

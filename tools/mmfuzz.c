@@ -397,6 +397,7 @@ static int cmd_show(int argc, char **argv)
 	replay_or_die(&s, path, knobs, &d, &r, &o);
 	static struct show sh;
 	show_analyze(&sh, &s, &r);
+	show_capture(&sh, &d.base, &o);
 	char title[512];
 	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
 	snprintf(title, sizeof(title), "%s: %s", base, r.finding ? r.f.oracle : "clean");

@@ -205,6 +205,42 @@ static void story_line(const struct show *sh, int lane, char mark, uint32_t step
 	(void)sh;
 }
 
+/* "state after step N: P0 PTE none | CPU2 TLB f5 W D stale | frame 5 F0:0 map 0 ref 1 dirty" */
+static void story_state(const struct show *sh, int row, FILE *out)
+{
+	static struct show_cell cells[SHOW_CELLS_MAX];
+	int n = show_row_cells(sh, (uint32_t)row, cells);
+	if (!n)
+		return;
+	const struct show_row *r = &sh->rows[row];
+	fprintf(out, "        "); /* from the left: wider than a column */
+	if (show_row_is_verdict(sh, r))
+		fprintf(out, "state when the agents stopped:");
+	else
+		fprintf(out, "state after step %u:", r->step + (r->folded ? r->folded - 1 : 0));
+	for (int i = 0; i < n; i++) {
+		const struct show_cell *c = &cells[i];
+		bool flag = strcmp(c->kind, "dirty") == 0 || strcmp(c->kind, "excl") == 0 ||
+			    strcmp(c->kind, "pin") == 0;
+		if (!strcmp(c->kind, "dirty") && c->text[0] && c->style != SHOW_CELL_LIT) {
+			fprintf(out, " clean");
+			continue;
+		}
+		if (flag && c->style != SHOW_CELL_LIT)
+			continue;
+		if (!c->text[0])
+			continue;
+		if (!strcmp(c->kind, "pte") && !strncmp(c->text, "PMD ", 4)) /* "P0 PMD f17 W" */
+			fprintf(out, "%s %.*s %s", i ? " |" : "", (int)strcspn(c->head, " "),
+				c->head, c->text);
+		else if (c->head[0])
+			fprintf(out, "%s %s %s", i ? " |" : "", c->head, c->text);
+		else
+			fprintf(out, " %s", c->text);
+	}
+	fprintf(out, "\n");
+}
+
 void show_story(const struct show *sh, const char *title, FILE *out)
 {
 	fprintf(out, "%s\n", title);
@@ -213,6 +249,9 @@ void show_story(const struct show *sh, const char *title, FILE *out)
 		"\ninterleaving: %u steps in %d rows (~ racing access, ! the violation, > "
 		"after a context switch)\n",
 		sh->steps, sh->rows_count);
+	if (sh->cells.captured)
+		fprintf(out, "state cells: P%d 0x%lx (%s)\n", sh->cells.mm, sh->cells.addr,
+			sh->cells.why);
 	fprintf(out, "  step  ");
 	for (int l = 0; l < sh->lanes; l++)
 		fprintf(out, "%-*s", COL_CHARS + 2, exec_agent_name(sh->lane_agent[l]));
@@ -226,6 +265,7 @@ void show_story(const struct show *sh, const char *title, FILE *out)
 				 sh->r->f.oracle);
 			story_line(sh, sh->agent_lane[agent] < 0 ? 0 : sh->agent_lane[agent], '!',
 				   row->step, buf, out);
+			story_state(sh, i, out);
 			continue;
 		}
 		const struct sched_trace_entry *e = &sh->t[row->step];
@@ -238,10 +278,12 @@ void show_story(const struct show *sh, const char *title, FILE *out)
 		uint8_t m = show_marks(row->step);
 		cell(e, buf, sizeof(buf));
 		story_line(sh, lane, gutter(m), row->step, buf, out);
-		if (m & (SHOW_VIOLATION | SHOW_OTHER))
+		if (m & (SHOW_VIOLATION | SHOW_OTHER)) {
 			story_line(sh, lane, ' ', SHOW_NONE,
 				   m & SHOW_VIOLATION ? "^^^ the violation" : "^^^ the other party",
 				   out);
+			story_state(sh, i, out);
+		}
 	}
 	if (sh->rows_truncated)
 		fprintf(out, "        (more than %d rows: the rest is cut)\n", SHOW_ROWS_MAX);

@@ -3,8 +3,9 @@
  * Swimlanes (see show.h): one lane per agent, time flowing down one row per shown
  * step; lock holds as bars at the left of a lane, IPI edges (send -> ack) and
  * reads-from edges (the last write to an object -> a read of it by another agent)
- * as arrows, the violating access ringed in red, a legend.  Plain SVG 1.1, no
- * script, no external resource: the HTML page embeds it as is.
+ * as arrows, the violating access ringed in red, the state cells in a column of
+ * their own right of the lanes (tooltips say each cell in words), a legend.
+ * Plain SVG 1.1, no script, no external resource: the HTML page embeds it as is.
  */
 #include "show.h"
 
@@ -13,14 +14,18 @@
 
 #include "trace_print.h"
 
-#define MARGIN_X  64
-#define LANE_W	  330
-#define HEAD_H	  70
-#define ROW_H	  18
-#define LEGEND_H  150
-#define EDGES_MAX 64 /* arrows of each kind; more would hide the lanes */
-#define HOLDS_MAX 256
-#define DOT_DX	  16
+#define MARGIN_X       64
+#define LANE_W	       330
+#define HEAD_H	       84
+#define ROW_H	       18
+#define LEGEND_H       150
+#define CELLS_LEGEND_H 68 /* the state cells' lines of the legend */
+#define CELL_H	       14
+#define CELL_GAP       2
+#define GROUP_GAP      8
+#define EDGES_MAX      64 /* arrows of each kind; more would hide the lanes */
+#define HOLDS_MAX      256
+#define DOT_DX	       16
 
 static void xml_text(const char *s, FILE *out)
 {
@@ -70,11 +75,12 @@ static const char *step_color(uint8_t m)
 
 static void svg_head(const struct show *sh, const char *title, int width, FILE *out)
 {
+	int height =
+	    HEAD_H + sh->rows_count * ROW_H + LEGEND_H + (sh->cells.captured ? CELLS_LEGEND_H : 0);
 	fprintf(out,
 		"<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
 		"viewBox=\"0 0 %d %d\" font-family=\"monospace\" font-size=\"11\">\n",
-		width, HEAD_H + sh->rows_count * ROW_H + LEGEND_H, width,
-		HEAD_H + sh->rows_count * ROW_H + LEGEND_H);
+		width, height, width, height);
 	fprintf(out, "<title>");
 	xml_text(title, out);
 	fprintf(out, "</title>\n<defs>\n");
@@ -296,6 +302,154 @@ static void svg_rows(const struct show *sh, FILE *out)
 	}
 }
 
+/* ---- the state cells: a column of their own right of the lanes ---------------------- */
+
+static int cell_width(const struct show_cell *c)
+{
+	static const struct {
+		const char *kind;
+		int width;
+	} widths[] = {{"pte", 88}, {"tlb", 88},	  {"what", 40}, {"map", 46},
+		      {"ref", 46}, {"dirty", 34}, {"excl", 30}, {"pin", 24}};
+	for (size_t i = 0; i < sizeof(widths) / sizeof(widths[0]); i++)
+		if (!strcmp(widths[i].kind, c->kind))
+			return widths[i].width;
+	return 40;
+}
+
+/* A new column group: each translation, each frame's first cell. */
+static bool cell_starts_group(const struct show_cell *c)
+{
+	return strcmp(c->kind, "map") && strcmp(c->kind, "ref") && strcmp(c->kind, "dirty") &&
+	       strcmp(c->kind, "excl") && strcmp(c->kind, "pin");
+}
+
+static int cells_x0(const struct show *sh)
+{
+	return MARGIN_X + (sh->lanes ? sh->lanes : 1) * LANE_W + 8;
+}
+
+/* The x of each cell (and the total width); the same for every row. */
+static int cells_layout(const struct show_cell *cells, int n, int *x)
+{
+	int w = 0;
+	for (int i = 0; i < n; i++) {
+		if (i && cell_starts_group(&cells[i]))
+			w += GROUP_GAP - CELL_GAP;
+		x[i] = w;
+		w += cell_width(&cells[i]) + CELL_GAP;
+	}
+	return w;
+}
+
+static int cells_width(const struct show *sh)
+{
+	static struct show_cell cells[SHOW_CELLS_MAX];
+	int x[SHOW_CELLS_MAX];
+	for (int row = 0; row < sh->rows_count; row++) {
+		int n = show_row_cells(sh, (uint32_t)row, cells);
+		if (n) { /* room for the heading, too */
+			int w = cells_layout(cells, n, x) + 12;
+			return w < 330 ? 330 : w;
+		}
+	}
+	return 0;
+}
+
+static void cell_colors(const struct show_cell *c, const char **fill, const char **ink)
+{
+	*fill = "#ffffff";
+	*ink = "#222222";
+	if (c->style == SHOW_CELL_NONE) {
+		*fill = "#f2f2f2";
+		*ink = "#aaaaaa";
+	} else if (c->style == SHOW_CELL_ALERT) {
+		*fill = "#c00000";
+		*ink = "#ffffff";
+	} else if (c->style == SHOW_CELL_LIT) {
+		if (!strcmp(c->kind, "dirty")) {
+			*fill = "#ffd8a8";
+			*ink = "#7a3e00";
+		} else if (!strcmp(c->kind, "pin")) {
+			*fill = "#e6d0f5";
+			*ink = "#7a2ea0";
+		} else {
+			*fill = "#cfe0ff";
+			*ink = "#1f4fbf";
+		}
+	}
+}
+
+/*
+ * The column: a band, the heads above the first row, then the cells of each row
+ * that draws them (show_row_draws_cells), each with its tooltip; a cell that
+ * changed since the row before is outlined and bold.
+ */
+static void svg_cells(const struct show *sh, FILE *out)
+{
+	static struct show_cell cells[SHOW_CELLS_MAX];
+	int x[SHOW_CELLS_MAX];
+	int x0 = cells_x0(sh), width = cells_width(sh);
+	if (!width)
+		return;
+	fprintf(out,
+		"<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#fbfaf5\" "
+		"stroke=\"#dddddd\"/>\n<text x=\"%d\" y=\"%d\" font-weight=\"bold\">state of P%d "
+		"0x%lx after the row</text>\n<text x=\"%d\" y=\"%d\" fill=\"#666\" "
+		"font-size=\"10\">(",
+		x0 - 4, HEAD_H - 10, width - 4, sh->rows_count * ROW_H + 10, x0, HEAD_H - 44,
+		sh->cells.mm, sh->cells.addr, x0, HEAD_H - 31);
+	xml_text(sh->cells.why, out);
+	fprintf(out, ")</text>\n");
+	bool heads = false;
+	for (int row = 0; row < sh->rows_count; row++) {
+		int n = show_row_cells(sh, (uint32_t)row, cells);
+		if (!n)
+			continue;
+		cells_layout(cells, n, x);
+		for (int i = 0; i < n && !heads; i++)
+			if (cells[i].head[0]) {
+				fprintf(out,
+					"<text x=\"%d\" y=\"%d\" font-size=\"10\" "
+					"font-weight=\"bold\">",
+					x0 + x[i], HEAD_H - 16);
+				xml_text(cells[i].head, out);
+				fprintf(out, "</text>\n");
+			}
+		heads = true;
+		if (!show_row_draws_cells(sh, (uint32_t)row))
+			continue;
+		const struct show_row *r = &sh->rows[row];
+		int y = row_y((uint32_t)row) - CELL_H / 2;
+		if (show_row_is_verdict(sh, r))
+			fprintf(out, "<g id=\"state-end\" class=\"state\">\n");
+		else
+			fprintf(out, "<g id=\"state-after-%u\" class=\"state\">\n",
+				r->step + (r->folded ? r->folded - 1 : 0));
+		for (int i = 0; i < n; i++) {
+			const struct show_cell *c = &cells[i];
+			if (!c->text[0] && c->style != SHOW_CELL_ALERT)
+				continue; /* no such state (anon-exclusive of a file page) */
+			const char *fill, *ink;
+			cell_colors(c, &fill, &ink);
+			fprintf(out, "<g class=\"cell %s\"><title>", c->kind);
+			xml_text(c->tip, out);
+			fprintf(out,
+				"</title><rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" "
+				"rx=\"2\" fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"/>",
+				x0 + x[i], y, cell_width(c), CELL_H, fill,
+				c->changed ? "#000000" : "#bbbbbb", c->changed ? "1.5" : "0.7");
+			fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"%s\"%s>",
+				x0 + x[i] + 3, y + CELL_H - 4, ink,
+				c->changed || c->style == SHOW_CELL_ALERT ? " font-weight=\"bold\""
+									  : "");
+			xml_text(c->text, out);
+			fprintf(out, "</text></g>\n");
+		}
+		fprintf(out, "</g>\n");
+	}
+}
+
 static void svg_legend(const struct show *sh, FILE *out)
 {
 	int y = HEAD_H + sh->rows_count * ROW_H + 24;
@@ -329,16 +483,31 @@ static void svg_legend(const struct show *sh, FILE *out)
 		"<text x=\"28\" y=\"%d\" fill=\"#666\">time flows down; \"... N steps ...\": steps "
 		"of one agent that touch nothing racing</text>\n",
 		y + 5 * 16 + 4);
+	if (!sh->cells.captured)
+		return;
+	static const char *const lines[] = {
+	    "state cells (right), after the row's last step: at the first row, where the state "
+	    "changed (outlined) and at the marked rows;",
+	    "each process's PTE (or huge PMD), each CPU's TLB entry (no column: the CPU never "
+	    "holds "
+	    "one): fN: frame N, W/R: writable or not, D: dirty;",
+	    "red: stale, the page tables say otherwise; each frame: page cache Fn:index or anon, "
+	    "folio mapcount and refcount (a pin apart);",
+	    "lit when set: dirty, anon-exclusive (excl), pinned"};
+	for (int i = 0; i < 4; i++)
+		fprintf(out, "<text x=\"28\" y=\"%d\" fill=\"#666\">%s</text>\n",
+			y + (6 + i) * 16 + 4, lines[i]);
 }
 
 void show_svg(const struct show *sh, const char *title, FILE *out)
 {
-	int width = MARGIN_X + (sh->lanes ? sh->lanes : 1) * LANE_W + 20;
+	int width = MARGIN_X + (sh->lanes ? sh->lanes : 1) * LANE_W + 20 + cells_width(sh);
 	if (width < 640)
 		width = 640;
 	svg_head(sh, title, width, out);
 	svg_holds(sh, out);
 	svg_rows(sh, out);
+	svg_cells(sh, out);
 	svg_ipis(sh, out);
 	svg_reads_from(sh, out);
 	svg_verdict_edge(sh, out);
