@@ -147,7 +147,6 @@ int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end, str
 	return 0;
 }
 
-/* Oracle bookkeeping: what the user sees mapped, set or cleared for [start, end). */
 /*
  * Models: free_pgtables(): clear the PMDs whose whole span lies inside [floor,
  * ceiling) and touches [start, end), and hand their tables to the mmu_gather,

@@ -283,6 +283,84 @@ static bool op_swap(struct scenario *s, uint64_t *rng)
 	return false;
 }
 
+/* The address of an operation of @s of kind @kind by process @proc, or @dflt. */
+static uint32_t address_of(const struct scenario *s, uint8_t kind, uint8_t proc, uint32_t dflt)
+{
+	for (int i = 0; i < s->setup_count + s->ops_count; i++) {
+		const struct scn_op *op =
+		    i < s->setup_count ? &s->setup[i] : &s->ops[i - s->setup_count];
+		if (op->kind == kind && op->proc == proc)
+			return op->addr;
+	}
+	return dflt;
+}
+
+/*
+ * Add an observer of an agent operation's effect: a race that only corrupts
+ * state is missed until someone reads it (the RFF / SegFuzz view: a race is a
+ * write and the read that sees it).  A store is observed by a load of its
+ * address from another agent, now and then from the other process (isolation)
+ * or by a device through the pin; a device's store through the pin by a load of
+ * the pinned address; a range change (munmap, madvise, mremap, mprotect,
+ * migrate, MAP_FIXED, collapse) by a load or a PROCMAP_QUERY of a page of the
+ * range (mremap: of either range); a fork by the child's load of an address the
+ * parent stores to; a pin by a device read.  The observer goes last in its
+ * agent's list, after everything that agent does.
+ */
+static bool op_observe(struct scenario *s, uint64_t *rng)
+{
+	if (!s->ops_count || s->ops_count == SCN_OPS_MAX)
+		return false;
+	const struct scn_op *e = &s->ops[below(rng, (uint32_t)s->ops_count)];
+	struct scn_op o = {.kind = SCN_OP_LOAD,
+			   .agent = pick_agent(s, e->agent, rng),
+			   .proc = e->proc,
+			   .addr = e->addr,
+			   .pages = 1};
+	switch ((enum scn_op_kind)e->kind) {
+	case SCN_OP_STORE:
+	case SCN_OP_MEM_WRITE:
+		if (below(rng, 4) == 0)
+			o.proc ^= 1;
+		else if (below(rng, 4) == 0 && address_of(s, SCN_OP_PIN, e->proc, UINT32_MAX) ==
+						   e->addr / SCN_PAGE_SIZE * SCN_PAGE_SIZE)
+			o.kind = SCN_OP_DMA_READ;
+		break;
+	case SCN_OP_DMA_WRITE:
+		o.addr = address_of(s, SCN_OP_PIN, 0, 0);
+		o.proc = 0;
+		break;
+	case SCN_OP_MREMAP:
+		if (below(rng, 2))
+			o.addr = (uint32_t)e->value / SCN_PAGE_SIZE * SCN_PAGE_SIZE;
+		/* fall through */
+	case SCN_OP_MUNMAP:
+	case SCN_OP_MADVISE:
+	case SCN_OP_MPROTECT:
+	case SCN_OP_MIGRATE:
+	case SCN_OP_MMAP_FIXED:
+	case SCN_OP_KHUGEPAGED:
+		o.addr =
+		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
+		if (below(rng, 2))
+			o.kind = SCN_OP_QUERY;
+		break;
+	case SCN_OP_FORK:
+		o.proc = 1;
+		o.addr = address_of(s, SCN_OP_STORE, 0, e->addr);
+		break;
+	case SCN_OP_PIN:
+	case SCN_OP_GUP_GET:
+		o.kind = SCN_OP_DMA_READ;
+		break;
+	default:
+		break;
+	}
+	o.addr %= SCN_VA_PAGES * SCN_PAGE_SIZE;
+	s->ops[s->ops_count++] = o;
+	return true;
+}
+
 static bool crossover(struct scenario *s, const struct scenario *o, uint64_t *rng)
 {
 	if (!o)
@@ -340,6 +418,8 @@ bool mut_apply(struct scenario *s, enum mut_kind kind, const struct scenario *ot
 	case MUT_TLB_MODE:
 		s->tlb_broadcast = !s->tlb_broadcast;
 		return true;
+	case MUT_OP_OBSERVE:
+		return op_observe(s, rng);
 	case MUT_BYTES:
 	case MUT_KIND_COUNT:
 		break;
@@ -352,7 +432,7 @@ static const uint8_t weights[MUT_BYTES] = {
     [MUT_PREEMPT_MOVE] = 6,   [MUT_PREEMPT_TARGET] = 3, [MUT_PREEMPT_ADD] = 4,
     [MUT_PREEMPT_REMOVE] = 2, [MUT_OP_ARG] = 6,		[MUT_OP_INSERT] = 4,
     [MUT_OP_DELETE] = 2,      [MUT_OP_SWAP] = 1,	[MUT_CROSSOVER] = 2,
-    [MUT_TLB_MODE] = 1,
+    [MUT_TLB_MODE] = 1,	      [MUT_OP_OBSERVE] = 3,
 };
 
 /*
@@ -368,6 +448,7 @@ static enum mut_kind pick_kind(const struct scenario *s, uint64_t *rng)
 	memcpy(w, weights, sizeof(w));
 	if (s->setup_count + s->ops_count > OPS_COMFORTABLE) {
 		w[MUT_OP_INSERT] = 1;
+		w[MUT_OP_OBSERVE] = 1;
 		w[MUT_OP_DELETE] = 4;
 	}
 	for (int k = 0; k < MUT_BYTES; k++)

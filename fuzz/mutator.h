@@ -19,6 +19,10 @@
  *   crossover        with another input: its schedule on our scenario, one agent's
  *                    operations from it, or the two operation lists spliced
  *   tlb-mode         TLB flushes by IPI <-> by broadcast invalidation (`tlb`)
+ *   op-observe       an observer of an operation's effect, last in another
+ *                    agent's list: a load of a stored address (or by the other
+ *                    process, or a device read through the pin), a load or query
+ *                    of a changed range, the fork child's load of a stored address
  *   bytes            the engine's own byte mutation (when one is given), now and then
  *
  * Deterministic: the same input and seed give the same output.  Leaves out:
@@ -44,6 +48,7 @@
 	X(MUT_OP_SWAP, "op-swap")                                                                  \
 	X(MUT_CROSSOVER, "crossover")                                                              \
 	X(MUT_TLB_MODE, "tlb-mode")                                                                \
+	X(MUT_OP_OBSERVE, "op-observe")                                                            \
 	X(MUT_BYTES, "bytes")
 
 /* clang-format off */

@@ -125,6 +125,39 @@ Test(mutator, operations)
 	}
 }
 
+/* An observer reads what another agent's operation changed, after all its own work. */
+Test(mutator, op_observe_adds_a_reader_of_an_effect)
+{
+	struct scenario s, m;
+	load(&s, "mmfuzz-sched 1\n"
+		 "setup\n"
+		 "  CPU0 P0 mmap 0x1000 pages=2 anon private rw\n"
+		 "agents\n"
+		 "  CPU0 P0 store 0x1008 = 3\n"
+		 "  CPU1 P0 munmap 0x1000 pages=2\n"
+		 "  CPU2 P0 fork\n");
+	int loads = 0, queries = 0, child = 0, other = 0;
+	for (uint64_t seed = 1; seed < 300; seed++) {
+		uint64_t rng = seed;
+		m = s;
+		apply(&m, MUT_OP_OBSERVE, NULL, &rng);
+		cr_assert_eq(m.ops_count, s.ops_count + 1);
+		cr_assert(ops_equal(m.ops, s.ops, s.ops_count) &&
+			  ops_equal(m.setup, s.setup, s.setup_count));
+		const struct scn_op *o = &m.ops[s.ops_count];
+		cr_assert(o->kind == SCN_OP_LOAD || o->kind == SCN_OP_QUERY, "kind %d", o->kind);
+		/* every effect here is on 0x1000-0x2fff of P0, the fork's on P1 */
+		cr_assert(o->addr >= 0x1000 && o->addr < 0x3000, "addr 0x%x", o->addr);
+		loads += o->kind == SCN_OP_LOAD;
+		queries += o->kind == SCN_OP_QUERY;
+		child += o->proc == 1 && o->addr == 0x1008;
+		other += o->agent != 0 && o->agent != 1 && o->agent != 2;
+	}
+	cr_expect(loads > 50 && queries > 20, "loads %d, queries %d", loads, queries);
+	cr_expect(child > 20, "the fork child's load of the stored address: %d", child);
+	cr_expect(other > 0, "observers on agents without operations too: %d", other);
+}
+
 Test(mutator, tlb_mode_flips_and_nothing_else)
 {
 	struct scenario s, m;

@@ -13,7 +13,8 @@
  * origins per word, kept per (process, page) for private mappings and per (file,
  * block) for shared ones, and changed only by the semantics of accesses and
  * system calls:
- *   - a store makes its origin the only one;
+ *   - a store makes its origin the only one (one racing a discard of the page,
+ *     or an mremap moving another page onto it, adds its origin);
  *   - while MADV_DONTNEED / MADV_FREE / mmap / munmap over the page is in flight
  *     (once munmap releases the range, a stack below may grow into it), and after
  *     MADV_FREE until the next store to the page, the page may also read what its
@@ -444,7 +445,8 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 		return;
 	}
 	struct ppage *pp = at->pp;
-	if (pp->discarding) { /* racing the discard: either may come first */
+	if (pp->discarding || pp->remapping) { /* racing the discard or the move: either
+						  may come first */
 		view_add(at->v, id);
 		view_add(&pp->during[word], id);
 	} else {
@@ -908,9 +910,10 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 	case OSYS_MUNMAP:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
 			ppage_at(op->mm, a)->discarding--;
+		/* (an mremap moving a page here may have done so before or after) */
 		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
 		     a += PAGE_SIZE)
-			if (range_owned(op, a))
+			if (range_owned(op, a) && !ppage_at(op->mm, a)->remapping)
 				ppage_reset(ppage_at(op->mm, a));
 			else
 				widen(op->mm, a);
