@@ -232,6 +232,7 @@ static void widen(int mm, unsigned long addr)
 
 static struct fpage *fpage_at(int file, unsigned long index)
 {
+	SCHED_ASSERT(file >= 0 && file < NR_FILES && index < FILE_PAGES);
 	struct fpage *fp = &data_file[file][index];
 	if (fp->gen != data_gen) {
 		for (int w = 0; w < W; w++) {
@@ -855,8 +856,11 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 	/* a GUP for write broke COW: the page is the process's own, as after a store */
 	const struct ppage *cow_pp = D.cow[op->agent].pp;
 	if (op->kind == OSYS_GUP && op->arg && ret == 0 && D.cow[op->agent].active) {
+		/* (unless the address is no longer that file page: a racing mremap) */
 		struct where at;
-		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp)
+		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp &&
+		    !at.shared && at.file == D.cow[op->agent].file &&
+		    at.index == D.cow[op->agent].index)
 			ppage_own(at.pp, &at, -1, D.cow[op->agent].v, false);
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
