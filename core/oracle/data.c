@@ -416,15 +416,22 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 	for (int w = 0; w < W; w++) {
 		if (w == except || !view_has(&pp->w[w], ORIGIN_BACKING))
 			continue;
+		struct view copy = fp->v[w]; /* what the copy may hold */
+		view_union(&copy, &fp->prev[w]);
+		if (since)
+			view_union(&copy, &since[w]);
 		struct view keep = {.n = 0};
 		for (int i = 0; i < pp->w[w].n; i++)
 			if (keep_backing || pp->w[w].id[i] != ORIGIN_BACKING)
 				view_add(&keep, pp->w[w].id[i]);
-		view_union(&keep, &fp->v[w]);
-		view_union(&keep, &fp->prev[w]);
-		if (since)
-			view_union(&keep, &since[w]);
+		view_union(&keep, &copy);
 		pp->w[w] = keep;
+		/* a copy made while a discard is in flight may be made after it, and
+		 * outlive it like a store made then */
+		if (pp->discarding) {
+			view_union(&pp->during[w], &copy);
+			pp->last_clock[w] = oracle_clock();
+		}
 	}
 }
 
@@ -476,10 +483,12 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 				if (w != word)
 					view_add(&pp->w[w], ORIGIN_BACKING);
 		pp->lazy = false;
-		/* a private file page is the process's own from now on */
-		if (at->file >= 0)
-			ppage_own(pp, at, word, cow_since(agent, pp), false);
 	}
+	/* a private file page is the process's own from now on (while a discard or
+	 * a move onto it is in flight, its other words may also still follow the
+	 * file: the store may have gone into the page that call is replacing) */
+	if (at->file >= 0)
+		ppage_own(pp, at, word, cow_since(agent, pp), pp->discarding || pp->remapping);
 	int child = D.fork_child[mm->id] - 1;
 	if (child >= 0) /* fork in flight: the child may get this store or the one before */
 		view_add(&ppage_at(child, addr)->w[word], id);
