@@ -8,20 +8,23 @@
  * tools/testing/radix-tree/maple.c does.  The binary (build/test_kmaple) is
  * GPL-2.0, like the tree and its test.
  *
- * The build of the glue here differs from libmmfuzz's in three defines only:
+ * The build of the glue here differs from libmmfuzz's only in two defines,
  * KMAPLE_ANY_ROOT (every tree of the suite allocates from one node pool, and a
- * root outside it is some tree's ma_root), KMAPLE_NODES_MAX (the pool's size,
- * from the Makefile) and the shims of kmaple_test.h (CONFIG_DEBUG_MAPLE_TREE on,
- * real locks, printing).  The suite runs on the scheduler in a solo phase of
- * CPU0, as tests/test_mtree.c's setup does: every node read and publication is a
- * yield point with the use-after-free check of freed nodes, every lock the
- * scheduler's with its ownership checks.
+ * root outside it is some tree's ma_root) and KMAPLE_NODES_MAX (the pool's size,
+ * from the Makefile), and in the shims of kmaple_test.h, defined first
+ * (CONFIG_DEBUG_MAPLE_TREE on, a real lock per tree, printing).  The suite runs
+ * on the scheduler in a solo phase of CPU0, as tests/test_mtree.c's setup does:
+ * every node read and publication is a yield point with the use-after-free check
+ * of freed nodes, every lock the scheduler's with its ownership checks.
  *
- * It runs maple_tree_seed(), the module's init: every test the module runs in
- * the kernel, none skipped; the BENCH_* benchmarks stay off, as they are by
- * default.  It passes when every MT_BUG_ON passed (a failing one dumps the tree
- * and fails at once, through dump_stack), no BUG_ON, WARN_ON or use-after-free
- * fired, maple_tree_seed() returned 0, and every node was freed at the end.
+ * It runs maple_tree_seed(), the module's init, whose calls of test functions
+ * the Makefile turned into KMTEST_RUN(fn, args) (kmaple_test.h): each is named
+ * and timed, or skipped when kmtest_skips[] says so.  The plain build skips
+ * none: every test the module runs in the kernel runs here; the BENCH_*
+ * benchmarks stay off, as they are by default.  It passes when every MT_BUG_ON
+ * passed (a failing one dumps the tree and fails at once, through dump_stack),
+ * no BUG_ON, WARN_ON or use-after-free fired, maple_tree_seed() returned 0, and
+ * every node was freed at the end.
  */
 #include "kmaple_test.h"
 
