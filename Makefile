@@ -1,7 +1,8 @@
 # mmfuzz — the one build entry point.
 #
 #   make            build/mmfuzz and the libraries
-#   make test       Criterion unit tests, regressions, determinism across builds
+#   make test       Criterion unit tests, the kernel's maple tree suite, regressions,
+#                   determinism across builds
 #   make test-asan  the same suites under ASan+UBSan
 #   make fuzz       build/fuzz/mm_fuzzer (libFuzzer) and the parser fuzzer
 #   make afl        build/afl/mm_fuzzer_afl (AFL++ persistent) and its custom mutator
@@ -69,24 +70,57 @@ $(DEPS_STAMP):
 # tools/testing/radix-tree edits radix-tree.c: the definition of ma_dead_node()
 # is renamed ma_dead_node_unchecked(), so that the shim's ma_dead_node() checks
 # the node for use after free before the kernel's dead-node test reads it.
+# lib/test_maple_tree.c, the kernel's test suite of the tree, comes along for
+# build/test_kmaple (below) with one edit: in maple_tree_seed(), each call of a
+# test function (check_ranges(&tree), check_forking(), ...) becomes
+# KMTEST_RUN(check_ranges, &tree), which runs it, times it and names it, or skips
+# it (tests/kernel/test_kmaple.c).  One pass over the tarball (~20 s).
+KTEST_RUN_SED := s/^\t((check_[a-z0-9_]+|next_prev_test|alloc_cyclic_testing)\((&tree[^)]*)?\));$$/\tKMTEST_RUN(\2, \3);/; \
+                 s/KMTEST_RUN\((check_load|check_insert|check_dup_insert), (.*)\);$$/\1(\2);/
 KSRC       := build/ksrc
 KSRC_TAR   := /usr/src/linux-source-6.12.tar.xz
-KSRC_STAMP := $(KSRC)/.extracted
+KSRC_STAMP := $(KSRC)/.extracted-with-test
 $(KSRC_STAMP): | $(DEPS_STAMP)
-	@mkdir -p $(KSRC)/linux
-	tar -xJf $(KSRC_TAR) -O linux-source-6.12/lib/maple_tree.c | \
-	  sed 's/^static __always_inline bool ma_dead_node(/&/; s/bool ma_dead_node(const/bool ma_dead_node_unchecked(const/' \
-	  >$(KSRC)/maple_tree.c.tmp
+	@rm -rf $(KSRC)/tar && mkdir -p $(KSRC)/linux $(KSRC)/tar
+	tar -xJf $(KSRC_TAR) -C $(KSRC)/tar linux-source-6.12/lib/maple_tree.c \
+	  linux-source-6.12/include/linux/maple_tree.h linux-source-6.12/lib/test_maple_tree.c
+	sed 's/^static __always_inline bool ma_dead_node(/&/; s/bool ma_dead_node(const/bool ma_dead_node_unchecked(const/' \
+	  $(KSRC)/tar/linux-source-6.12/lib/maple_tree.c >$(KSRC)/maple_tree.c.tmp
 	@grep -q 'bool ma_dead_node_unchecked(const' $(KSRC)/maple_tree.c.tmp || \
 	  { echo "lib/maple_tree.c: ma_dead_node() not found"; exit 1; }
 	@mv $(KSRC)/maple_tree.c.tmp $(KSRC)/maple_tree.c
-	tar -xJf $(KSRC_TAR) -O linux-source-6.12/include/linux/maple_tree.h >$(KSRC)/linux/maple_tree.h
+	@mv $(KSRC)/tar/linux-source-6.12/include/linux/maple_tree.h $(KSRC)/linux/maple_tree.h
+	sed -E '/^static int __init maple_tree_seed\(void\)$$/,/^}$$/{$(KTEST_RUN_SED)}' \
+	  $(KSRC)/tar/linux-source-6.12/lib/test_maple_tree.c >$(KSRC)/test_maple_tree.c.tmp
+	@[ "$$(grep -c 'KMTEST_RUN(' $(KSRC)/test_maple_tree.c.tmp)" -ge 25 ] || \
+	  { echo "lib/test_maple_tree.c: maple_tree_seed()'s test calls not found"; exit 1; }
+	@mv $(KSRC)/test_maple_tree.c.tmp $(KSRC)/test_maple_tree.c
+	@rm -rf $(KSRC)/tar
 	@touch $@
 KERNEL_INC    = -std=gnu11 -D_GNU_SOURCE -Icore/kernel/include -I$(KSRC)
 KERNEL_CFLAGS = $(KERNEL_INC) $(WARN) -Wno-unused-parameter -Wno-sign-compare $(CFLAGS)
 $(B)/obj/core/kernel/maple_glue.o: core/kernel/maple_glue.c $(HDRS) $(KSRC_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+# The kernel's own test suite of the tree, lib/test_maple_tree.c, in the way of
+# its userland harness (tools/testing/radix-tree/maple.c): one translation unit,
+# tests/kernel/test_kmaple.c, includes the glue (and with it the tree) and the
+# test module, over core/kernel's shims and tests/kernel's; it links the
+# scheduler only.  GPL-2.0, as the tree.  The kernel dialect and exemptions as
+# above.  The node pool holds KMAPLE_TEST_NODES nodes, the most it can (a uint16_t
+# ring): check_dup's two trees of 100,010 entries have 30,148 live at once.
+# About 15 s of CPU, 12 of them check_dup's; make test-asan skips check_dup.
+KMAPLE_TEST_NODES := 65536
+KTEST_CFLAGS = -Itests/kernel/include $(KERNEL_CFLAGS) -DKMAPLE_ANY_ROOT=1 \
+               -DKMAPLE_NODES_MAX=$(KMAPLE_TEST_NODES)
+$(B)/obj/tests/kernel/test_kmaple.o: tests/kernel/test_kmaple.c core/kernel/maple_glue.c \
+                                     $(wildcard tests/kernel/*.h tests/kernel/include/*/*.h) \
+                                     $(HDRS) $(KSRC_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(KTEST_CFLAGS) -c $< -o $@
+$(B)/test_kmaple: $(B)/obj/tests/kernel/test_kmaple.o $(call objs,$(B),$(SCHED_SRC) $(SCHED_ASM))
+	$(CC) $(CFLAGS) $^ -o $@
 
 # ---- objects ------------------------------------------------------------------
 $(B)/obj/%.o: %.c $(HDRS) | $(DEPS_STAMP)
@@ -111,8 +145,9 @@ TEST_BINS = $(filter-out $(B)/test_regressions,$(patsubst tests/%.c,$(B)/%,$(TES
 # ---- tests --------------------------------------------------------------------
 # Criterion exits 0 when no test ran: tests/run-criterion guards against that.
 test: test-unit test-regress test-tools test-determinism
-test-unit: $(TEST_BINS) $(B)/mmfuzz
+test-unit: $(TEST_BINS) $(B)/mmfuzz $(B)/test_kmaple
 	@for t in $(TEST_BINS); do tests/run-criterion $$t || exit 1; done
+	@$(B)/test_kmaple
 test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
 test-tools: $(B)/mmfuzz
@@ -203,7 +238,8 @@ mutants-test: deps
 demo: $(B)/mmfuzz
 	@$(B)/mmfuzz demo
 
-FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/oracle/*.[ch] core/kernel/*.[ch] tools/*.[ch] tests/*.[ch] fuzz/*.[ch] bench/*.c)
+FORMAT_SRC = $(wildcard scheduler/*.[ch] core/*.[ch] core/oracle/*.[ch] core/kernel/*.[ch] tools/*.[ch] tests/*.[ch] \
+             tests/kernel/*.[ch] fuzz/*.[ch] bench/*.c)
 format:
 	clang-format -i $(FORMAT_SRC)
 format-check: deps

@@ -26,8 +26,13 @@
  */
 #include "kshim.h"
 
-/* The kernel's one-argument spin_lock_init() (mt_init_flags): the glue inits ma_lock itself. */
+/*
+ * The kernel's one-argument spin_lock_init() (mt_init_flags): the glue inits
+ * ma_lock itself.  The kernel's test suite (tests/kernel/) defines its own first.
+ */
+#ifndef spin_lock_init
 #define spin_lock_init(l) ((void)(l))
+#endif
 
 #include "maple_tree.c" /* build/ksrc/lib/maple_tree.c, from linux-source-6.12 */
 
@@ -247,10 +252,24 @@ static void kmaple_leave(struct kmaple_tree *t)
 
 /* ---- yield points ------------------------------------------------------------------------- */
 
+/*
+ * KMAPLE_ANY_ROOT: every tree's nodes come from one pool (the kernel's test suite,
+ * tests/kernel/, which runs many trees and calls the kernel API directly), and a
+ * slot outside it is some tree's ma_root, all one object.
+ */
+#ifndef KMAPLE_ANY_ROOT
+#define KMAPLE_ANY_ROOT 0
+#endif
+
+static bool pool_has(const struct kmaple_pool *pool, const void *p)
+{
+	return (uintptr_t)p - (uintptr_t)pool->nodes < sizeof(pool->nodes);
+}
+
 /* The object whose field @slot is: a node of the current tree, or its ma_root. */
 static uint32_t kmaple_obj(struct kmaple_tree *t, const void *slot, int32_t *node)
 {
-	if (slot == (const void *)&t->mt.ma_root) {
+	if (slot == (const void *)&t->mt.ma_root || (KMAPLE_ANY_ROOT && !pool_has(t->pool, slot))) {
 		*node = -1;
 		return t->root_obj;
 	}

@@ -21,8 +21,13 @@
 #include "../../scheduler/sched.h"
 
 #define KMAPLE_NODE_BYTES 256
-/* Nodes per tree: 10,000 ranges (VMA, gap, VMA, ...) need ~1,500; headroom for RCU. */
+/*
+ * Nodes per tree: 10,000 ranges (VMA, gap, VMA, ...) need ~1,500; headroom for RCU.
+ * The kernel's test suite (tests/kernel/, its own build of the glue) sets its own.
+ */
+#ifndef KMAPLE_NODES_MAX
 #define KMAPLE_NODES_MAX 4096
+#endif
 /* Freed nodes that wait before reuse (see pool_alloc). */
 #define KMAPLE_QUARANTINE 64
 /* Operations whose retired nodes may wait for a grace period at once. */
