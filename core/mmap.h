@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The address-space operations a user process calls: mmap (hint, MAP_FIXED,
- * MAP_FIXED_NOREPLACE), munmap and madvise.
+ * MAP_FIXED_NOREPLACE), munmap and madvise (DONTNEED, FREE, HUGEPAGE, COLLAPSE,
+ * and DONTFORK/DOFORK, which only change vm_flags: vma_modify_flags() cuts the
+ * VMAs to the range).
  *
  * munmap, stated once: the range-reservation design of the Glisse/Wilcox thread
  * (Dec 2019).  Under mmap_lock for write, split the VMAs at the range's edges,
@@ -40,6 +42,8 @@
 
 #define MADV_DONTNEED 4
 #define MADV_FREE     8
+#define MADV_DONTFORK 10
+#define MADV_DOFORK   11
 #define MADV_HUGEPAGE 14
 #define MADV_COLLAPSE 25
 

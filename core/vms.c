@@ -59,6 +59,30 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	return new;
 }
 
+/*
+ * Models: vma_modify_flags() -> vma_modify() (mm/vma.c), the split half: cut
+ * @vma at @start and @end as needed, then set the flags of the VMA in between.
+ * Context: mmap_lock held for write; @vma covers [start, end).
+ */
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *vma, unsigned long start,
+					unsigned long end, uint32_t new_flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	SCHED_ASSERT(start >= vma->vm_start && end <= vma->vm_end && start < end);
+	/* two splits at most: two VMAs and two tree stores, checked before either */
+	if (vm_area_available() < 2 || mt_preallocate(&mm->mm_mt, 2))
+		return NULL;
+	if (start > vma->vm_start && !(vma = split_vma(vma, start)))
+		return NULL;
+	if (end < vma->vm_end && !split_vma(vma, end))
+		return NULL;
+	vma_start_write(vma);
+	SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
+	vma->vm_flags = new_flags;
+	return vma;
+}
+
 /* The end of the last entry (VMA or MTREE_ZERO) ending at or below @addr, or 0. */
 static unsigned long entry_end_below(struct mm_struct *mm, unsigned long addr)
 {

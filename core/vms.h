@@ -35,6 +35,13 @@ uint32_t vma_next_generation(void);
 
 /* Models: __split_vma(): @vma keeps [vm_start, addr), the result [addr, vm_end). */
 struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr);
+/*
+ * Models: vma_modify_flags(): give [start, end) of @vma (which covers it) the flags
+ * @new_flags, splitting @vma at @start and @end first.  Returns the VMA that now
+ * covers exactly [start, end), write-locked, or NULL (-ENOMEM).
+ */
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *vma, unsigned long start,
+					unsigned long end, uint32_t new_flags);
 /* Models: vms_gather_munmap_vmas(): split at the edges, write-lock [start, end). */
 int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end,
 	       struct vma_munmap *vms);

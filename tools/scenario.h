@@ -114,9 +114,14 @@ struct scn_op_info {
 };
 extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 
+/* Append rows at the end: the binary decoder maps advice by index. */
 #define SCN_ADVICES(X)                                                                             \
 	X(SCN_ADV_DONTNEED, "dontneed")                                                            \
-	X(SCN_ADV_FREE, "free") X(SCN_ADV_HUGEPAGE, "hugepage") X(SCN_ADV_COLLAPSE, "collapse")
+	X(SCN_ADV_FREE, "free")                                                                    \
+	X(SCN_ADV_HUGEPAGE, "hugepage")                                                            \
+	X(SCN_ADV_COLLAPSE, "collapse")                                                            \
+	X(SCN_ADV_DONTFORK, "dontfork")                                                            \
+	X(SCN_ADV_DOFORK, "dofork")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,

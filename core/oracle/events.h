@@ -64,9 +64,11 @@ enum oracle_syscall {
 	OSYS_MREMAP,   /* arg: the new address; ret is it */
 	OSYS_FORK,     /* arg: the child's mm id */
 	OSYS_EXIT,
-	OSYS_PIN,   /* a GUP that hands a reference to a device */
-	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
-	OSYS_LOAD,  /* a user load of start: ret is 0 or -errno */
+	OSYS_PIN,	    /* a GUP that hands a reference to a device */
+	OSYS_QUERY,	    /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
+	OSYS_LOAD,	    /* a user load of start: ret is 0 or -errno */
+	OSYS_MADV_DONTFORK, /* the range's VMAs get VM_DONTCOPY: a fork leaves them out */
+	OSYS_MADV_DOFORK,
 };
 
 void oracle_reset(void);
