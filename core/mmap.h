@@ -72,8 +72,11 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 /*
  * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): split
  * at the edges, write-lock the VMAs, set the new flags, write-protect the PTEs
- * (an upgrade leaves them read-only: the next write faults), flush through the
- * mmu_gather, all under mmap_lock for write.  @write: PROT_WRITE.
+ * and flush through the mmu_gather, all under mmap_lock for write.  An upgrade
+ * (@write: PROT_WRITE) of a VMA that was read-only makes writable at once the
+ * PTEs the write fault would reuse without a copy (can_change_pte_writable():
+ * exclusive anonymous pages, dirty shared file pages); the rest stay read-only
+ * until the next write faults.
  */
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write);
 

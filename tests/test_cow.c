@@ -7,11 +7,16 @@
  *   - MADV_DONTFORK / MADV_DOFORK (VM_DONTCOPY): a fork leaves the range out of
  *     the child, the parent keeps its pages writable; madvise cuts the VMAs to
  *     the range, skips holes and reports them.
+ *   - mprotect(PROT_WRITE) makes writable at once what the write fault would
+ *     reuse (exclusive anon; dirty shared file PTEs), leaves shared anon pages
+ *     and page-cache pages of private mappings to COW, keeps a pinned page with
+ *     its process; the cow-reuse-* kernels (before 6.0) upgrade nothing private.
  * No finding anywhere.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 
+#include "../core/knobs.h"
 #include "../core/mm.h"
 #include "../core/page.h"
 #include "../core/pgtable.h"
@@ -105,4 +110,105 @@ Test(cow, dontfork_over_a_hole_marks_the_mapped_part_and_fails)
 	cr_expect_eq(r.ops[2].err, -EFAULT, "after the VMAs around them were marked");
 	cr_expect_eq(r.ops[3].err, -EFAULT);
 	cr_expect_eq(r.ops[4].err, -ENOMEM, "nothing mapped at all");
+}
+
+/* ---- mprotect(PROT_WRITE): the write upgrade of can_change_pte_writable() -------- */
+
+/* The PTE at @addr of P@mm, as the agents left it (keep_state runs). */
+static pte_t pte_at(int mm, unsigned long addr)
+{
+	return pte_oracle_get(mm_get(mm), addr);
+}
+
+Test(cow, mprotect_rw_makes_an_exclusive_anon_pte_writable)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x0 pages=2 r\n"
+		       "  CPU0 P0 mprotect 0x0 pages=2 rw\n",
+		  true, &s, &r);
+	cr_expect(pte_write(pte_at(0, 0)), "exclusive anon: writable without a write fault");
+	cr_expect(pte_none(pte_at(0, 0x1000)), "nothing is faulted in");
+}
+
+Test(cow, mprotect_rw_leaves_a_page_shared_with_a_child_to_cow)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "agents\n"
+		       "  CPU0 P0 fork\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 rw\n",
+		  true, &s, &r);
+	pte_t parent = pte_at(0, 0), child = pte_at(1, 0);
+	cr_assert(pte_present(parent) && pte_present(child));
+	cr_expect(!pte_write(parent), "not exclusive: the next write must copy");
+	cr_expect_eq(pte_pfn(parent), pte_pfn(child));
+}
+
+Test(cow, mprotect_rw_upgrade_keeps_a_pinned_page_with_its_process)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "agents\n"
+		       "  CPU0 P0 pin 0x0 rw\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 rw\n"
+		       "  CPU0 P0 store 0x0 = 6\n"
+		       "  CPU0 dma-read\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[4].value, 6, "the store went to the pinned page");
+	cr_expect(pte_write(pte_at(0, 0)));
+}
+
+Test(cow, mprotect_rw_upgrades_a_shared_file_pte_only_if_dirty)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=2 file=F0 shared rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "  CPU0 P0 load 0x1000\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x0 pages=2 r\n"
+		       "  CPU0 P0 mprotect 0x0 pages=2 rw\n",
+		  true, &s, &r);
+	cr_expect(pte_write(pte_at(0, 0)), "dirty: the filesystem knows of the write");
+	cr_expect(pte_present(pte_at(0, 0x1000)) && !pte_write(pte_at(0, 0x1000)),
+		  "clean: write-notify still wants its fault");
+}
+
+Test(cow, mprotect_rw_makes_nothing_writable_in_a_private_file_mapping)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 file=F0 private rw\n"
+		       "  CPU0 P0 load 0x0\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+		       "  CPU0 P0 mprotect 0x0 pages=1 rw\n",
+		  true, &s, &r);
+	cr_expect(pte_present(pte_at(0, 0)) && !pte_write(pte_at(0, 0)),
+		  "a page-cache page in a COW mapping is never made writable");
+}
+
+Test(cow, mprotect_rw_upgrades_nothing_before_pg_anon_exclusive)
+{
+	for (int k = 0; k < 2; k++) {
+		struct exec_options o;
+		exec_options_default(&o);
+		o.keep_state = true;
+		o.knobs = 1u << (k ? KNOB_COW_REUSE_BY_MAPCOUNT : KNOB_COW_REUSE_BY_REFCOUNT);
+		char err[256];
+		cr_assert(exec_text(HEAD "setup\n"
+					 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+					 "  CPU0 P0 store 0x0 = 1\n"
+					 "agents\n"
+					 "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+					 "  CPU0 P0 mprotect 0x0 pages=1 rw\n",
+				    &o, &s, &r, err, sizeof(err)),
+			  "%s", err);
+		cr_assert(!r.finding);
+		cr_expect(!pte_write(pte_at(0, 0)), "before 6.0 the next write faults");
+	}
 }
