@@ -212,3 +212,64 @@ Test(cow, mprotect_rw_upgrades_nothing_before_pg_anon_exclusive)
 		cr_expect(!pte_write(pte_at(0, 0)), "before 6.0 the next write faults");
 	}
 }
+
+/* ---- pin-slow: pin_user_pages() under mmap_read_lock(), no GUP-fast -------------- */
+
+Test(cow, pin_slow_faults_the_page_in_and_pins_it_without_gup_fast)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "agents\n"
+		       "  CPU1 P0 pin-slow 0x0 rw\n"
+		       "  CPU1 P0 store 0x0 = 4\n"
+		       "  CPU1 dma-read\n"
+		       "  CPU1 dma-write = 5\n"
+		       "  CPU1 P0 load 0x0\n"
+		       "  CPU1 unpin\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[2].value, 4, "the device sees the process's store");
+	cr_expect_eq(r.ops[4].value, 5, "and the process the device's");
+	cr_expect_eq(trace_count("gup_fast_pte:ptep_get_lockless"), 0, "no lockless walk");
+	cr_expect_gt(trace_count("follow_page_pte:ptep_get"), 0, "the PTE followed under its lock");
+	cr_expect_gt(trace_count("mmap_read_lock:down_read(&mm->mmap_lock)"), 0);
+}
+
+Test(cow, pin_slow_read_only_of_a_page_shared_with_a_child_unshares_it)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "agents\n"
+		       "  CPU0 P0 fork\n"
+		       "  CPU0 P0 pin-slow 0x0 r\n"
+		       "  CPU0 P1 store 0x0 = 2\n"
+		       "  CPU0 dma-read\n"
+		       "  CPU0 P0 store 0x0 = 3\n"
+		       "  CPU0 dma-read\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[1].err, 0);
+	cr_expect_eq(r.ops[3].value, 1, "the pin does not see the child's write");
+	cr_expect_eq(r.ops[5].value, 3, "it sees its own process's");
+	cr_expect_neq(pte_pfn(pte_at(0, 0)), pte_pfn(pte_at(1, 0)),
+		      "the unshare fault gave the parent its own page");
+}
+
+Test(cow, pin_slow_refuses_holes_read_only_vmas_and_does_not_grow_stacks)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private r\n"
+		       "  CPU0 P0 mmap-stack 0x20000 pages=1\n"
+		       "agents\n"
+		       "  CPU0 P0 pin-slow 0x8000 r\n"
+		       "  CPU0 P0 pin-slow 0x0 rw\n"
+		       "  CPU0 P0 pin-slow 0x1f000 r\n"
+		       "  CPU0 P0 pin-slow 0x0 r\n"
+		       "  CPU0 P0 pin-slow 0x20000 r\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[0].err, -EFAULT, "nothing mapped");
+	cr_expect_eq(r.ops[1].err, -EFAULT, "a write pin of a read-only VMA");
+	cr_expect_eq(r.ops[2].err, -EFAULT, "GUP expands no stack (6.5+)");
+	cr_expect_eq(r.ops[3].err, 0);
+	cr_expect_eq(r.ops[4].err, -EBUSY, "the device holds one buffer at a time");
+}

@@ -71,6 +71,7 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	case SCN_OP_EXIT:
 		return OSYS_EXIT;
 	case SCN_OP_PIN:
+	case SCN_OP_PIN_SLOW:
 	case SCN_OP_GUP_GET:
 		return OSYS_PIN;
 	case SCN_OP_QUERY:
@@ -172,10 +173,12 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		/* P0 forks; its child is P1, which must have nothing mapped yet */
 		return op->proc == 0 ? do_fork(mm, mm_get(1)) : -EINVAL;
 	case SCN_OP_GUP_GET:
-		return gup_hold(mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0));
+		return gup_hold(mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0), true);
 	case SCN_OP_PIN:
+	case SCN_OP_PIN_SLOW:
 		return gup_hold(mm, op->addr,
-				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0));
+				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0),
+				op->kind == SCN_OP_PIN);
 	case SCN_OP_DMA_READ:
 		return dma_access(op->agent, false, &res->value);
 	case SCN_OP_DMA_WRITE: {

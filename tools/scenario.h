@@ -97,7 +97,8 @@ enum scn_field {
 	X(SCN_OP_EXIT, "exit", SCN_F_PROC)                                                         \
 	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
 	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
-	X(SCN_OP_MAPS, "maps", SCN_F_PROC)
+	X(SCN_OP_MAPS, "maps", SCN_F_PROC)                                                         \
+	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
 
 /* clang-format off */
 enum scn_op_kind {
