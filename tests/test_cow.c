@@ -273,3 +273,64 @@ Test(cow, pin_slow_refuses_holes_read_only_vmas_and_does_not_grow_stacks)
 	cr_expect_eq(r.ops[3].err, 0);
 	cr_expect_eq(r.ops[4].err, -EBUSY, "the device holds one buffer at a time");
 }
+
+/* ---- THP write faults: do_huge_pmd_wp_page() ------------------------------------- */
+
+/* The PMD mapping 0x10000 (the second PMD) of P@mm, as the agents left it. */
+static pmd_t thp_pmd(int mm)
+{
+	return mm_get(mm)->pmd[1];
+}
+
+/* Map a THP at 0x10000 in P0 (VM_HUGEPAGE, faulted by a store), then run @agents. */
+#define THP_SETUP                                                                                  \
+	HEAD "setup\n"                                                                             \
+	     "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"                                   \
+	     "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"                                       \
+	     "  CPU0 P0 store 0x10000 = 1\n"
+
+Test(cow, thp_write_fault_reuses_the_folio_a_child_unmapped)
+{
+	run_clean(THP_SETUP "  CPU0 P0 fork\n"
+			    "agents\n"
+			    "  CPU0 P1 munmap 0x10000 pages=16\n"
+			    "  CPU0 P0 store 0x10000 = 2\n",
+		  true, &s, &r);
+	pmd_t pmd = thp_pmd(0);
+	cr_assert(pmd_trans_huge(pmd), "the refcount is the PMD's alone: reused, not split");
+	cr_expect(pmd_write(pmd));
+	cr_expect(pfn_folio(pmd_pfn(pmd))->flags & 1u << PG_anon_exclusive,
+		  "and the folio is exclusive again");
+}
+
+Test(cow, thp_write_fault_copies_away_from_a_gup_reference_of_the_child)
+{
+	run_clean(THP_SETUP "  CPU0 P0 fork\n"
+			    "  CPU1 P1 gup-get 0x10000 r\n"
+			    "  CPU1 P1 munmap 0x10000 pages=16\n"
+			    "agents\n"
+			    "  CPU0 P0 store 0x10000 = 2\n"
+			    "  CPU1 dma-read\n"
+			    "  CPU0 P0 load 0x10000\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[1].value, 1,
+		     "the child's reference keeps what it read (CVE-2020-29374)");
+	cr_expect_eq(r.ops[2].value, 2);
+	cr_expect(!pmd_trans_huge(thp_pmd(0)), "split: the PTE fault copied the page");
+}
+
+Test(cow, thp_write_fault_reuses_a_pinned_exclusive_folio)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x10000 pages=16 anon private r\n"
+		       "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
+		       "  CPU0 P0 load 0x10000\n"
+		       "  CPU1 P0 pin 0x10000 r\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x10000 pages=16 rw\n"
+		       "  CPU0 P0 store 0x10000 = 2\n"
+		       "  CPU0 dma-read\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[2].value, 2, "the pin and the process keep one page");
+	cr_expect(pmd_trans_huge(thp_pmd(0)) && pmd_write(thp_pmd(0)));
+}
