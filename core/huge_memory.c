@@ -114,7 +114,7 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 		if (!reuse && wp_can_reuse_anon_pmd_folio(folio)) {
 			/* (no folio_move_anon_rmap(), as in do_wp_page(): the folio stays
 			 * on the anon_vma it has, which the rmap walk of this VMA finds) */
-			SetPageAnonExclusive(folio);
+			folio_set_anon_exclusive_pmd(folio);
 			reuse = true;
 		}
 		folio_unlock(folio);

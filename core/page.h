@@ -140,6 +140,14 @@ int __folio_try_dup_anon_rmap_pmd(struct folio *folio, struct sched_site *site);
 #define folio_remove_rmap_pmd(f) __folio_remove_rmap_pmd((f), MM_SITE("folio_remove_rmap_pmd"))
 #define folio_try_dup_anon_rmap_pmd(f)                                                             \
 	__folio_try_dup_anon_rmap_pmd((f), MM_SITE("folio_try_dup_anon_rmap_pmd"))
+/*
+ * SetPageAnonExclusive() of a PMD-mapped folio's head page: in the kernel the
+ * head's flag speaks for the PMD mapping; the model keeps it on every page, as
+ * folio_try_dup_anon_rmap_pmd() clears it.  Context: PMD lock.
+ */
+void __folio_set_anon_exclusive_pmd(struct folio *folio, struct sched_site *site);
+#define folio_set_anon_exclusive_pmd(f)                                                            \
+	__folio_set_anon_exclusive_pmd((f), MM_SITE("SetPageAnonExclusive"))
 /* A PMD mapping becomes one PTE mapping per page (split).  Context: PMD lock. */
 void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site);
 #define folio_split_pmd_mapping(f)                                                                 \

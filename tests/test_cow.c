@@ -294,13 +294,14 @@ Test(cow, thp_write_fault_reuses_the_folio_a_child_unmapped)
 	run_clean(THP_SETUP "  CPU0 P0 fork\n"
 			    "agents\n"
 			    "  CPU0 P1 munmap 0x10000 pages=16\n"
-			    "  CPU0 P0 store 0x10000 = 2\n",
+			    "  CPU0 P0 store 0x12000 = 2\n",
 		  true, &s, &r);
 	pmd_t pmd = thp_pmd(0);
 	cr_assert(pmd_trans_huge(pmd), "the refcount is the PMD's alone: reused, not split");
 	cr_expect(pmd_write(pmd));
-	cr_expect(pfn_folio(pmd_pfn(pmd))->flags & 1u << PG_anon_exclusive,
-		  "and the folio is exclusive again");
+	for (int i = 0; i < HPAGE_PMD_NR; i++)
+		cr_expect(folio_page(pfn_folio(pmd_pfn(pmd)), i)->flags & 1u << PG_anon_exclusive,
+			  "and the folio is exclusive again, every page (%d)", i);
 }
 
 Test(cow, thp_write_fault_copies_away_from_a_gup_reference_of_the_child)
