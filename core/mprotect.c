@@ -101,43 +101,55 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 	}
 }
 
+/* Is every page of [start, end) inside a VMA?  Context: mmap_lock. */
+static bool mprotect_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
+}
+
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write)
 {
 	if (start % PAGE_SIZE || !len || len > TASK_SIZE || start > TASK_SIZE - len)
 		return -EINVAL;
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 	mmap_write_lock(mm);
-	struct vma_munmap vms;
-	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, &vms);
-	for (int i = 0; !ret && i < vms.count; i++) {
-		/* every page of the range must be mapped */
-		unsigned long expect = i ? vms.vmas[i - 1]->vm_end : start;
-		if (vms.vmas[i]->vm_start != expect)
-			ret = -ENOMEM;
-	}
-	if (!ret && (!vms.count || vms.vmas[vms.count - 1]->vm_end != end))
-		ret = -ENOMEM;
-	if (ret) {
+	/* every page of the range must be mapped: checked up front (the kernel
+	 * stops at the first hole, having changed the VMAs before it) */
+	if (!mprotect_range_mapped(mm, start, end)) {
 		mmap_write_unlock(mm);
-		return ret;
+		return -ENOMEM;
 	}
+	int ret = 0;
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);
-	for (int i = 0; i < vms.count; i++) {
-		struct vm_area_struct *vma = vms.vmas[i];
-		uint32_t old_flags = vma->vm_flags;
-		SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
-		vma->vm_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
-		if (!write) {
-			split_huge_pmds(vma, vma->vm_start, vma->vm_end); /* no change_huge_pmd() */
-			change_protection(&tlb, vma, vma->vm_start, vma->vm_end, false, 0);
-		} else if (vma->vm_flags != old_flags && vma_wants_manual_pte_write_upgrade(vma)) {
-			/* mprotect_fixup(): nothing to do where the flags stay */
-			change_protection(&tlb, vma, vma->vm_start, vma->vm_end, true,
-					  MM_CP_TRY_CHANGE_WRITABLE);
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
+		uint32_t new_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
+		/* mprotect_fixup(): nothing to do where the flags stay */
+		if (new_flags != vma->vm_flags) {
+			vma = vma_modify_flags(vma, addr, stop, new_flags);
+			if (!vma) {
+				ret = -ENOMEM;
+				break;
+			}
+			if (!write) {
+				split_huge_pmds(vma, addr, stop); /* no change_huge_pmd() */
+				change_protection(&tlb, vma, addr, stop, false, 0);
+			} else if (vma_wants_manual_pte_write_upgrade(vma)) {
+				change_protection(&tlb, vma, addr, stop, true,
+						  MM_CP_TRY_CHANGE_WRITABLE);
+			}
 		}
+		addr = stop;
 	}
 	tlb_finish_mmu(&tlb);
 	mmap_write_unlock(mm);
-	return 0;
+	return ret;
 }

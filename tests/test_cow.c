@@ -335,3 +335,73 @@ Test(cow, thp_write_fault_reuses_a_pinned_exclusive_folio)
 	cr_expect_eq(r.ops[2].value, 2, "the pin and the process keep one page");
 	cr_expect(pmd_trans_huge(thp_pmd(0)) && pmd_write(thp_pmd(0)));
 }
+
+/* ---- vma_modify(): VMAs merge back when their flags meet again -------------------- */
+
+Test(cow, mprotect_back_and_forth_leaves_one_vma)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=4 anon private rw\n"
+		       "  CPU0 P0 store 0x1000 = 1\n"
+		       "  CPU0 P0 store 0x2000 = 2\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x1000 pages=2 r\n"
+		       "  CPU0 P0 maps\n"
+		       "  CPU0 P0 mprotect 0x1000 pages=1 rw\n"
+		       "  CPU0 P0 maps\n"
+		       "  CPU0 P0 mprotect 0x2000 pages=1 rw\n"
+		       "  CPU0 P0 maps\n"
+		       "  CPU0 P0 store 0x2000 = 3\n"
+		       "  CPU0 P0 load 0x1000\n"
+		       "  CPU0 P0 load 0x2000\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[1].value, 3, "mprotect(R) of the middle: three VMAs");
+	cr_expect_eq(r.ops[3].value, 3, "the left page merges into the VMA before it");
+	cr_expect_eq(r.ops[5].value, 1, "the last one merges both neighbours");
+	cr_expect_eq(r.ops[6].err, 0, "writable again");
+	cr_expect_eq(r.ops[7].value, 1, "the pages stay where they were");
+	cr_expect_eq(r.ops[8].value, 3);
+}
+
+Test(cow, mprotect_to_the_same_flags_changes_no_vma)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=4 anon private rw\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x1000 pages=2 rw\n"
+		       "  CPU0 P0 maps\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[1].value, 1, "mprotect_fixup() does nothing: no split");
+}
+
+Test(cow, dofork_merges_back_and_separate_mmaps_stay_apart)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		       "  CPU0 P0 mmap 0x2000 pages=2 anon private rw\n"
+		       "agents\n"
+		       "  CPU0 P0 madvise 0x1000 pages=2 dontfork\n"
+		       "  CPU0 P0 maps\n"
+		       "  CPU0 P0 madvise 0x0 pages=4 dofork\n"
+		       "  CPU0 P0 maps\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[1].value, 4);
+	cr_expect_eq(r.ops[3].value, 2, "each mmap() is one VMA again; the two stay apart");
+}
+
+Test(cow, a_shared_file_mapping_merged_back_is_still_written_back)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=3 file=F0 shared rw\n"
+		       "  CPU0 P0 store 0x1000 = 1\n"
+		       "agents\n"
+		       "  CPU0 P0 mprotect 0x1000 pages=1 r\n"
+		       "  CPU0 writeback F0\n"
+		       "  CPU0 P0 mprotect 0x1000 pages=1 rw\n"
+		       "  CPU0 P0 maps\n"
+		       "  CPU0 P0 store 0x1008 = 2\n"
+		       "  CPU0 writeback F0\n",
+		  false, &s, &r);
+	cr_expect_eq(r.ops[3].value, 1);
+	cr_expect_eq(mapping_get(0)->disk[1][1], 2, "rmap found the page in the merged VMA");
+}
