@@ -405,3 +405,51 @@ Test(cow, a_shared_file_mapping_merged_back_is_still_written_back)
 	cr_expect_eq(r.ops[3].value, 1);
 	cr_expect_eq(mapping_get(0)->disk[1][1], 2, "rmap found the page in the merged VMA");
 }
+
+/* ---- MADV_COLLAPSE ignores khugepaged's max_ptes_shared ------------------------- */
+
+#define SHARED_WITH_CHILD                                                                          \
+	HEAD "setup\n"                                                                             \
+	     "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"                                   \
+	     "  CPU0 P0 store 0x10000 = 1\n"                                                       \
+	     "  CPU0 P0 store 0x11000 = 2\n"                                                       \
+	     "  CPU0 P0 fork\n"
+
+Test(cow, madv_collapse_takes_pages_shared_with_a_child)
+{
+	run_clean(SHARED_WITH_CHILD "agents\n"
+				    "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+				    "  CPU0 P0 store 0x10000 = 5\n"
+				    "  CPU0 P0 load 0x11000\n"
+				    "  CPU0 P1 load 0x10000\n"
+				    "  CPU0 P1 load 0x11000\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[2].value, 2, "the huge folio has the parent's data");
+	cr_expect_eq(r.ops[3].value, 1, "the child keeps its pages and its view");
+	cr_expect_eq(r.ops[4].value, 2);
+	cr_expect(pmd_trans_huge(thp_pmd(0)), "P0 maps a huge folio");
+	cr_expect(pte_present(pte_at(1, 0x11000)) && !pmd_trans_huge(thp_pmd(1)),
+		  "P1 still maps the old small page");
+	cr_expect_eq(pfn_folio(pte_pfn(pte_at(1, 0x11000)))->mapcount, 1,
+		     "mapped by the child alone now");
+}
+
+Test(cow, khugepaged_leaves_pages_shared_with_a_child)
+{
+	run_clean(SHARED_WITH_CHILD "agents\n"
+				    "  CPU0 P0 khugepaged 0x10000 pages=16\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[0].err, -EINVAL, "max_ptes_shared (0 in the model)");
+	cr_expect(!pmd_trans_huge(thp_pmd(0)));
+}
+
+Test(cow, madv_collapse_backs_off_from_a_shared_page_with_a_gup_reference)
+{
+	run_clean(SHARED_WITH_CHILD "  CPU1 P1 gup-get 0x11000 r\n"
+				    "agents\n"
+				    "  CPU0 P0 madvise 0x10000 pages=16 collapse\n",
+		  true, &s, &r);
+	cr_expect_neq(r.ops[0].err, 0, "a reference beyond the mappings: no collapse");
+	cr_expect(!pmd_trans_huge(thp_pmd(0)));
+}
