@@ -37,9 +37,9 @@ static uint32_t madvise_new_flags(uint32_t flags, int advice)
 /*
  * Models: madvise_walk_vmas() -> madvise_vma_behavior() -> madvise_update_vma()
  * for MADV_HUGEPAGE, MADV_DONTFORK and MADV_DOFORK, under mmap_lock for write
- * (madvise_need_mmap_write()): a VMA of the range whose flags change is cut to
- * the range (vma_modify_flags()) and gets them; one whose flags stay is left
- * whole.  Holes are skipped, and reported (-ENOMEM) once the rest is done.
+ * (madvise_need_mmap_write()): the part of a VMA whose flags change merges into
+ * a mergeable neighbour, or is cut out of it (vma_modify_flags()); a VMA whose
+ * flags stay is left whole.  Holes are skipped, and reported (-ENOMEM) once the rest is done.
  */
 static int madvise_update_vmas(struct mm_struct *mm, unsigned long start, unsigned long end,
 			       int advice)
