@@ -453,3 +453,31 @@ Test(cow, madv_collapse_backs_off_from_a_shared_page_with_a_gup_reference)
 	cr_expect_neq(r.ops[0].err, 0, "a reference beyond the mappings: no collapse");
 	cr_expect(!pmd_trans_huge(thp_pmd(0)));
 }
+
+/*
+ * The THP half of cow-reuse-by-mapcount (no regression file of its own: its
+ * finding has the signature of regressions/cow-reuse-by-mapcount.sched, the PTE
+ * half).  Until 5.18 do_huge_pmd_wp_page() reused a huge folio mapped once,
+ * although the forked child's GUP reference still reads it.
+ */
+Test(cow, thp_reuse_by_mapcount_brings_back_the_thp_half_of_cve_2020_29374)
+{
+	static const char text[] = THP_SETUP "  CPU0 P0 fork\n"
+					     "  CPU1 P1 gup-get 0x10000 r\n"
+					     "  CPU1 P1 munmap 0x10000 pages=16\n"
+					     "agents\n"
+					     "  CPU0 P0 store 0x10000 = 2\n"
+					     "  CPU1 dma-read\n";
+	for (int knob = 0; knob < 2; knob++) {
+		struct exec_options o;
+		exec_options_default(&o);
+		o.knobs = knob ? 1u << KNOB_COW_REUSE_BY_MAPCOUNT : 0;
+		char err[256];
+		cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
+		cr_expect_eq(r.finding, knob, "knob %s", knob ? "on" : "off");
+		if (knob)
+			cr_expect_str_eq(r.f.oracle, "isolation");
+		cr_expect_eq(trace_count("wp_can_reuse_anon_pmd_folio:folio_mapcount") > 0, knob,
+			     "the knob's rule decides in do_huge_pmd_wp_page()");
+	}
+}
