@@ -47,7 +47,7 @@ static int find_pmd_or_thp_or_none(struct mm_struct *mm, unsigned long addr)
 /*
  * Models: hpage_collapse_scan_pmd() for the 1 << @order pages at @start: a first
  * look under the PTL at what the collapse will find.  Every present page must be
- * anonymous, small and, for khugepaged, mapped once; a migration entry means
+ * anonymous and, for khugepaged, not mapped shared; a migration entry means
  * later; khugepaged (not MADV_COLLAPSE) wants at least one present page.  0 if
  * worth trying.
  * Context: mmap_lock held for read.
@@ -76,13 +76,21 @@ static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int or
 		}
 		struct folio *folio = pfn_folio(pte_pfn(pte));
 		/* max_ptes_shared: 0 for khugepaged here, ignored by MADV_COLLAPSE */
-		if (!folio_test_anon(folio) || folio_test_large(folio) ||
-		    (khugepaged && folio_mapcount(folio) != 1))
+		if (!folio_test_anon(folio) || (khugepaged && folio_likely_mapped_shared(folio)))
 			ret = -EINVAL;
 		present++;
 	}
 	pte_unmap_unlock(ptep, ptl);
 	return !ret && khugepaged && !present ? -EINVAL : ret;
+}
+
+/* Is the folio of @pages[i] one of @pages[0..i) (isolated, locked) already? */
+static bool collapse_isolated_before(struct folio **pages, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (pages[j] && page_folio(pages[j]) == page_folio(pages[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -106,9 +114,12 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 		struct folio *page = pfn_page(pte_pfn(pte)), *folio = page_folio(page);
 		/* a page the forked child maps too: MADV_COLLAPSE copies it and the
 		 * child keeps it (max_ptes_shared, which it ignores) */
-		if (!folio_test_anon(folio) || folio_test_large(folio) ||
-		    (is_khugepaged && folio_mapcount(folio) != 1))
+		if (!folio_test_anon(folio) || (is_khugepaged && folio_likely_mapped_shared(folio)))
 			return i;
+		pages[i] = page;
+		if (collapse_isolated_before(pages, i))
+			goto isolated; /* compound_pagelist: a large folio is taken once */
+		pages[i] = NULL;
 		if (!folio_trylock(folio))
 			return i;
 		/* is_refcount_suitable(): the mapping's reference only — a pin aborts */
@@ -119,6 +130,7 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 		}
 		folio_get(folio); /* folio_isolate_lru() */
 		pages[i] = page;
+	isolated:
 		if (clear) {
 			/* the read-lock variant: each PTE goes as its page is taken */
 			ptep_get_and_clear(mm, start + ((unsigned long)i << PAGE_SHIFT), &ptes[i]);
@@ -132,7 +144,7 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 static void collapse_release(struct folio **pages, int nr)
 {
 	for (int i = 0; i < nr; i++) {
-		if (!pages[i])
+		if (!pages[i] || collapse_isolated_before(pages, i))
 			continue;
 		struct folio *folio = page_folio(pages[i]);
 		folio_unlock(folio);

@@ -14,9 +14,11 @@
  *      that read the PMD before it was cleared, interrupts off, and may still
  *      hold a pointer into the table;
  *   6. under the detached table's PTL isolate every page of the range: present
- *      or none, anonymous, small, mapped once (khugepaged; MADV_COLLAPSE takes a
- *      page a forked child maps too: the child keeps it), lockable, and
- *      referenced by its mappings alone (a pin, a GUP reference, aborts);
+ *      or none, anonymous, not mapped shared (khugepaged; MADV_COLLAPSE takes
+ *      a page a forked child maps too: the child keeps it), lockable, and
+ *      referenced by its mappings alone (a pin, a GUP reference, aborts); a
+ *      PTE-mapped large folio is locked and isolated once for all its pages
+ *      (compound_pagelist);
  *   7. on any failure put the *same* table back under the PMD and back off;
  *   8. copy every page into the new folio (none: zeroes), clear the old PTEs,
  *      free the old pages;
@@ -41,8 +43,7 @@
  * chose, and may collapse where the faults would not map large folios), swap-in,
  * khugepaged's max_ptes_shared (0 here: every page must be unshared; MADV_COLLAPSE
  * ignores it), max_ptes_none (any number of empty PTEs; khugepaged wants one
- * present page), collapsing large folios (compound_pagelist: a PTE-mapped large
- * folio is refused), file and shmem collapse (retract_page_tables()).
+ * present page), file and shmem collapse (retract_page_tables()).
  */
 #ifndef MMFUZZ_KHUGEPAGED_H
 #define MMFUZZ_KHUGEPAGED_H

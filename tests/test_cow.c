@@ -11,6 +11,13 @@
  *     reuse (exclusive anon; dirty shared file PTEs), leaves shared anon pages
  *     and page-cache pages of private mappings to COW, keeps a pinned page with
  *     its process; the cow-reuse-* kernels (before 6.0) upgrade nothing private.
+ *   - pin-slow (pin_user_pages() under mmap_read_lock()): no GUP-fast, unshare of
+ *     a page shared with a child, no stack expansion;
+ *   - do_huge_pmd_wp_page(): reuse of an exclusive or provably unique huge folio,
+ *     a copy away from a GUP reference; the THP half of cow-reuse-by-mapcount;
+ *   - VMAs merge back when mprotect/madvise give their flags back;
+ *   - MADV_COLLAPSE takes pages shared with a child (khugepaged does not) and
+ *     PTE-mapped large folios (mTHPs, a split THP), and backs off from a pin.
  * No finding anywhere.
  */
 #include <criterion/criterion.h>
@@ -480,4 +487,55 @@ Test(cow, thp_reuse_by_mapcount_brings_back_the_thp_half_of_cve_2020_29374)
 		cr_expect_eq(trace_count("wp_can_reuse_anon_pmd_folio:folio_mapcount") > 0, knob,
 			     "the knob's rule decides in do_huge_pmd_wp_page()");
 	}
+}
+
+/* ---- MADV_COLLAPSE of PTE-mapped large folios (compound_pagelist) ---------------- */
+
+Test(cow, madv_collapse_takes_mthp_folios_even_partly_mapped)
+{
+	run_clean(HEAD "arch arm64\n"
+		       "setup\n"
+		       "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		       "  CPU0 P0 store 0x10000 = 1\n"
+		       "  CPU0 P0 store 0x15000 = 2\n"
+		       "  CPU0 P0 madvise 0x16000 pages=1 dontneed\n"
+		       "agents\n"
+		       "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+		       "  CPU0 P0 load 0x10000\n"
+		       "  CPU0 P0 load 0x15000\n"
+		       "  CPU0 P0 load 0x16000\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[0].err, 0, "4-page mTHP folios, one with a page zapped, collapse");
+	cr_expect(pmd_trans_huge(thp_pmd(0)));
+	cr_expect_eq(r.ops[1].value, 1);
+	cr_expect_eq(r.ops[2].value, 2);
+	cr_expect_eq(r.ops[3].value, 0, "the zapped page reads zero");
+}
+
+Test(cow, madv_collapse_makes_a_pte_mapped_thp_pmd_mapped_again)
+{
+	run_clean(THP_SETUP "  CPU0 P0 store 0x1f000 = 2\n"
+			    "  CPU0 P0 mprotect 0x14000 pages=2 r\n"
+			    "  CPU0 P0 mprotect 0x14000 pages=2 rw\n"
+			    "agents\n"
+			    "  CPU0 P0 madvise 0x10000 pages=16 collapse\n"
+			    "  CPU0 P0 load 0x1f000\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[0].err, 0, "mprotect split the PMD; the folio is PTE-mapped");
+	cr_expect(pmd_trans_huge(thp_pmd(0)));
+	cr_expect_eq(r.ops[1].value, 2);
+}
+
+Test(cow, collapse_backs_off_from_a_pinned_page_of_a_large_folio)
+{
+	run_clean(HEAD "arch arm64\n"
+		       "setup\n"
+		       "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		       "  CPU0 P0 store 0x10000 = 1\n"
+		       "  CPU1 P0 pin 0x11000 r\n"
+		       "agents\n"
+		       "  CPU0 P0 madvise 0x10000 pages=16 collapse\n",
+		  true, &s, &r);
+	cr_expect_eq(r.ops[0].err, -EAGAIN, "the folio's references exceed its mappings");
+	cr_expect(!pmd_trans_huge(thp_pmd(0)));
 }
