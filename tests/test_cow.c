@@ -121,6 +121,17 @@ Test(cow, dontfork_over_a_hole_marks_the_mapped_part_and_fails)
 
 /* ---- mprotect(PROT_WRITE): the write upgrade of can_change_pte_writable() -------- */
 
+/* Run @text with @knobs on (findings allowed: the caller looks at r). */
+static void run_with_knobs(const char *text, uint32_t knobs, bool keep_state)
+{
+	struct exec_options o;
+	exec_options_default(&o);
+	o.keep_state = keep_state;
+	o.knobs = knobs;
+	char err[256];
+	cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
+}
+
 /* The PTE at @addr of P@mm, as the agents left it (keep_state runs). */
 static pte_t pte_at(int mm, unsigned long addr)
 {
@@ -202,19 +213,14 @@ Test(cow, mprotect_rw_makes_nothing_writable_in_a_private_file_mapping)
 Test(cow, mprotect_rw_upgrades_nothing_before_pg_anon_exclusive)
 {
 	for (int k = 0; k < 2; k++) {
-		struct exec_options o;
-		exec_options_default(&o);
-		o.keep_state = true;
-		o.knobs = 1u << (k ? KNOB_COW_REUSE_BY_MAPCOUNT : KNOB_COW_REUSE_BY_REFCOUNT);
-		char err[256];
-		cr_assert(exec_text(HEAD "setup\n"
-					 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
-					 "  CPU0 P0 store 0x0 = 1\n"
-					 "agents\n"
-					 "  CPU0 P0 mprotect 0x0 pages=1 r\n"
-					 "  CPU0 P0 mprotect 0x0 pages=1 rw\n",
-				    &o, &s, &r, err, sizeof(err)),
-			  "%s", err);
+		run_with_knobs(HEAD "setup\n"
+				    "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+				    "  CPU0 P0 store 0x0 = 1\n"
+				    "agents\n"
+				    "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+				    "  CPU0 P0 mprotect 0x0 pages=1 rw\n",
+			       1u << (k ? KNOB_COW_REUSE_BY_MAPCOUNT : KNOB_COW_REUSE_BY_REFCOUNT),
+			       true);
 		cr_assert(!r.finding);
 		cr_expect(!pte_write(pte_at(0, 0)), "before 6.0 the next write faults");
 	}
@@ -476,11 +482,7 @@ Test(cow, thp_reuse_by_mapcount_brings_back_the_thp_half_of_cve_2020_29374)
 					     "  CPU0 P0 store 0x10000 = 2\n"
 					     "  CPU1 dma-read\n";
 	for (int knob = 0; knob < 2; knob++) {
-		struct exec_options o;
-		exec_options_default(&o);
-		o.knobs = knob ? 1u << KNOB_COW_REUSE_BY_MAPCOUNT : 0;
-		char err[256];
-		cr_assert(exec_text(text, &o, &s, &r, err, sizeof(err)), "%s", err);
+		run_with_knobs(text, knob ? 1u << KNOB_COW_REUSE_BY_MAPCOUNT : 0, false);
 		cr_expect_eq(r.finding, knob, "knob %s", knob ? "on" : "off");
 		if (knob)
 			cr_expect_str_eq(r.f.oracle, "isolation");
