@@ -151,6 +151,13 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	index = 0;
 	struct vm_area_struct *mpnt;
 	while (!ret && (mpnt = mt_find(&oldmm->mm_mt, &index, ULONG_MAX)) != NULL) {
+		if (mpnt->vm_flags & VM_DONTCOPY) {
+			/* MADV_DONTFORK: the child has nothing there; the parent's PTEs
+			 * stay as they are (no write-protect, no COW to come) */
+			if (!index)
+				break;
+			continue;
+		}
 		struct vm_area_struct *tmp =
 		    mt_preallocate(&mm->mm_mt, 1) ? NULL : vm_area_alloc(mm);
 		if (!tmp) {

@@ -2,7 +2,9 @@
 /*
  * fork(): a copy of an address space, the protocol stated once (kernel/fork.c
  * dup_mmap(), mm/memory.c copy_page_range()).  Under both mmap_locks for write,
- * every VMA is duplicated and chained to its parent's anon_vmas; for private
+ * every VMA is duplicated and chained to its parent's anon_vmas, except those with
+ * VM_DONTCOPY (MADV_DONTFORK): the child has nothing mapped there, and the
+ * parent's PTEs are left alone.  For private
  * (COW) mappings the parent's write_protect_seq is odd while the PTEs are copied:
  *   - an anonymous page that is exclusive and may be pinned is copied for the
  *     child at once (copy_present_page(): the pin stays with the parent's page);
@@ -12,8 +14,8 @@
  * The parent's TLB is flushed before its mmap_lock is dropped.
  *
  * Models: dup_mmap(), anon_vma_fork(), copy_page_range(), copy_present_pte(),
- * copy_present_page(), copy_nonpresent_pte() for migration entries.  Leaves out:
- * VM_WIPEONFORK/VM_DONTCOPY, uffd-wp, rss counters, huge PMDs.
+ * copy_present_page(), copy_nonpresent_pte() for migration entries, copy_huge_pmd()
+ * (huge_memory.c).  Leaves out: VM_WIPEONFORK, uffd-wp, rss counters.
  */
 #ifndef MMFUZZ_FORK_H
 #define MMFUZZ_FORK_H

@@ -227,35 +227,20 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 #define GUP_FAULT_RETRIES 8 /* the kernel retries until done; bounded for the model */
 
 /*
- * The GUP of one page: GUP-fast (not for FOLL_FORCE: a remote access), else the
- * slow path under mmap_lock.  @keep_locked: a page found by the slow path is
- * returned with mmap_lock still held for read (the caller drops it); NULL never
- * holds it.
+ * Models: __get_user_pages() for one page: check_vma_flags(), then
+ * follow_page_pte() under the PTL and faultin_page() until the page is there.
+ * Context: mmap_lock held for read; it stays held.
  */
-static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, unsigned int flags,
-				      int *err, bool keep_locked)
+static struct folio *gup_slow_locked(struct vm_area_struct *vma, unsigned long addr,
+				     unsigned int flags, int *err)
 {
-	addr &= ~(PAGE_SIZE - 1);
-	/* GUP runs on current->mm: this CPU is in its mm_cpumask, so the flush IPI
-	 * that precedes freeing a page table waits for our interrupts-off walk */
-	if (sched_current() < NR_CPUS)
-		mm->cpumask |= 1u << sched_current();
-	unsigned long irq = local_irq_save();
-	struct folio *page =
-	    addr < TASK_SIZE && !(flags & FOLL_FORCE) ? gup_fast_pte(mm, addr, flags) : NULL;
-	local_irq_restore(irq);
-	if (page)
-		return page;
+	mmap_assert_locked(vma->vm_mm);
 	*err = -EFAULT;
-	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
-	if (!vma)
-		return NULL;
 	/* check_vma_flags(): FOLL_FORCE may write a read-only private mapping only */
 	if ((flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE) &&
-	    (!(flags & FOLL_FORCE) || (vma->vm_flags & VM_SHARED))) {
-		mmap_read_unlock(mm);
+	    (!(flags & FOLL_FORCE) || (vma->vm_flags & VM_SHARED)))
 		return NULL;
-	}
+	struct folio *page = NULL;
 	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {
 		bool unshare;
 		page = follow_page_pte(vma, addr, flags, &unshare);
@@ -280,8 +265,61 @@ static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, 
 		    !(vma->vm_flags & VM_WRITE))
 			flags &= ~FOLL_WRITE;
 	}
+	return page;
+}
+
+/* GUP runs on current->mm: this CPU is in its mm_cpumask, so the flush IPI that
+ * precedes freeing a page table waits for our interrupts-off walk. */
+static void gup_enter_mm(struct mm_struct *mm)
+{
+	if (sched_current() < NR_CPUS)
+		mm->cpumask |= 1u << sched_current();
+}
+
+/*
+ * The GUP of one page: GUP-fast (not for FOLL_FORCE: a remote access), else the
+ * slow path under mmap_lock.  @keep_locked: a page found by the slow path is
+ * returned with mmap_lock still held for read (the caller drops it); NULL never
+ * holds it.
+ */
+static struct folio *__get_user_pages(struct mm_struct *mm, unsigned long addr, unsigned int flags,
+				      int *err, bool keep_locked)
+{
+	addr &= ~(PAGE_SIZE - 1);
+	gup_enter_mm(mm);
+	unsigned long irq = local_irq_save();
+	struct folio *page =
+	    addr < TASK_SIZE && !(flags & FOLL_FORCE) ? gup_fast_pte(mm, addr, flags) : NULL;
+	local_irq_restore(irq);
+	if (page)
+		return page;
+	*err = -EFAULT;
+	struct vm_area_struct *vma = lock_mm_and_find_vma(mm, addr);
+	if (!vma)
+		return NULL;
+	page = gup_slow_locked(vma, addr, flags, err);
 	if (!page || !keep_locked)
 		mmap_read_unlock(mm);
+	return page;
+}
+
+/*
+ * Models: pin_user_pages() for one page, called under mmap_read_lock() (as a
+ * driver does around it): no GUP-fast, the VMA looked up as gup_vma_lookup()
+ * does (no stack expansion since 6.5), then the slow path.
+ */
+static struct folio *pin_user_pages_slow(struct mm_struct *mm, unsigned long addr,
+					 unsigned int flags, int *err)
+{
+	addr &= ~(PAGE_SIZE - 1);
+	gup_enter_mm(mm);
+	*err = -EFAULT;
+	mmap_read_lock(mm);
+	struct vm_area_struct *vma = find_vma(mm, addr);
+	struct folio *page = NULL;
+	if (vma && vma->vm_start <= addr)
+		page = gup_slow_locked(vma, addr, flags, err);
+	mmap_read_unlock(mm);
 	return page;
 }
 
@@ -293,13 +331,14 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
 
 /* ---- references held by a device ------------------------------------------------- */
 
-int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags)
+int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags, bool fast)
 {
 	struct gup_ref *ref = &mm_world.gup_ref;
 	if (ref->page)
 		return -EBUSY;
 	int err = 0;
-	struct folio *page = get_user_pages_fast(mm, addr, flags, &err);
+	struct folio *page = fast ? get_user_pages_fast(mm, addr, flags, &err)
+				  : pin_user_pages_slow(mm, addr, flags, &err);
 	if (!page)
 		return err;
 	if (ref->page) { /* another agent registered one meanwhile */

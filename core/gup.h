@@ -16,7 +16,8 @@
  * exclusive anon copy (can_follow_write_pte()).  The device holds one reference
  * at a time; its accesses and pins are events for the oracle layer.  Leaves out:
  * the pincount of large folios (the bias is on the refcount), FOLL_LONGTERM
- * migration out of movable zones, a pin_user_pages() slow-path-only operation.
+ * migration out of movable zones.  pin_user_pages() (the slow path alone, under
+ * the caller's mmap_read_lock()) serves the device as a second way to pin.
  */
 #ifndef MMFUZZ_GUP_H
 #define MMFUZZ_GUP_H
@@ -62,7 +63,9 @@ struct folio *get_user_pages_fast(struct mm_struct *mm, unsigned long addr, unsi
  * page there; after fork, no read through a pin or a reference returns what the
  * other process stored since (`isolation`).
  */
-int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags);
+/* @fast: get_user_pages_fast() / pin_user_pages_fast(); else pin_user_pages()
+ * under mmap_read_lock(), the slow path alone. */
+int gup_hold(struct mm_struct *mm, unsigned long addr, unsigned int flags, bool fast);
 int gup_release(void);
 void gup_release_all(void);
 int dma_access(int agent, bool write, uint64_t *val);

@@ -49,18 +49,77 @@ int do_huge_pmd_anonymous_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned
 	return 0;
 }
 
+/*
+ * May a write fault reuse the PMD-mapped anon @folio, which is not
+ * PageAnonExclusive?  6.12: only if its refcount is the PMD's reference alone,
+ * checked under the folio lock (no new mapping or GUP reference can appear then
+ * through the PMD we hold locked).
+ *   knob cow-reuse-by-mapcount: mapped by this PMD only, whoever holds references
+ *   (reuse_swap_page() of the pre-2020 kernel: the THP half of CVE-2020-29374,
+ *   which do_wp_page()'s 5.9 fix left in do_huge_pmd_wp_page() until 5.18);
+ *   knob cow-reuse-by-refcount: the refcount rule alone, as in 5.18 (David
+ *   Hildenbrand, "mm/huge_memory: streamline COW logic in do_huge_pmd_wp_page()"),
+ *   before PageAnonExclusive.
+ * Context: the PMD lock and the folio lock held.
+ */
+static bool wp_can_reuse_anon_pmd_folio(struct folio *folio)
+{
+	if (knob_enabled(KNOB_COW_REUSE_BY_MAPCOUNT))
+		return folio_mapcount(folio) == 1;
+	return folio_ref_count(folio) == 1;
+}
+
+/*
+ * Models: do_huge_pmd_wp_page() (6.12): under the PMD lock, a PageAnonExclusive
+ * folio is reused at once; otherwise take the folio lock (dropping the PMD lock
+ * to sleep for it, then re-checking the PMD), look at PageAnonExclusive again,
+ * and reuse the folio if wp_can_reuse_anon_pmd_folio() proves it unique, making
+ * it exclusive.  Anything else splits the PMD and lets the PTE fault copy the
+ * one page.  An unshare fault reuses without changing the PMD.
+ * Context: mmap_lock or the VMA lock held for read.
+ */
 int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr, pmd_t orig_pmd,
 			bool unshare)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	vma_assert_locked(vma);
 	spin_lock(&mm->page_table_lock);
 	if (!pmd_same(pmdp_get(mm, pmdp), orig_pmd)) {
 		spin_unlock(&mm->page_table_lock);
 		return 0; /* changed under our feet: let the access retry */
 	}
 	struct folio *folio = pfn_folio(pmd_pfn(orig_pmd));
-	if (PageAnonExclusive(folio)) {
-		/* exclusive (the whole folio, mapped by this PMD only): reuse */
+	/* knob cow-reuse-by-*: the kernels before PageAnonExclusive (5.19) */
+	bool anon_exclusive =
+	    !knob_enabled(KNOB_COW_REUSE_BY_MAPCOUNT) && !knob_enabled(KNOB_COW_REUSE_BY_REFCOUNT);
+	bool reuse = anon_exclusive && PageAnonExclusive(folio);
+	if (!reuse) {
+		if (!folio_trylock(folio)) {
+			/* the folio keeps its frame while we sleep; the PMD may change,
+			 * therefore re-read it once the lock is ours */
+			folio_get(folio);
+			spin_unlock(&mm->page_table_lock);
+			folio_lock(folio);
+			spin_lock(&mm->page_table_lock);
+			if (!pmd_same(pmdp_get(mm, pmdp), orig_pmd)) {
+				spin_unlock(&mm->page_table_lock);
+				folio_unlock(folio);
+				folio_put(folio);
+				return 0;
+			}
+			folio_put(folio);
+		}
+		/* exclusive meanwhile (another thread's fault reused it) */
+		reuse = anon_exclusive && PageAnonExclusive(folio);
+		if (!reuse && wp_can_reuse_anon_pmd_folio(folio)) {
+			/* (no folio_move_anon_rmap(), as in do_wp_page(): the folio stays
+			 * on the anon_vma it has, which the rmap walk of this VMA finds) */
+			folio_set_anon_exclusive_pmd(folio);
+			reuse = true;
+		}
+		folio_unlock(folio);
+	}
+	if (reuse) {
 		/* maybe_pmd_mkwrite(): a FOLL_FORCE write to a read-only mapping reuses
 		 * the folio but leaves the PMD read-only (can_follow_write_pmd()) */
 		pmd_t entry = pmd_mkyoung(pmd_mkdirty(orig_pmd));

@@ -6,8 +6,9 @@
  * Every change to a huge PMD happens under the PMD lock (mm->page_table_lock).
  *   - fault: an anonymous VMA with VM_HUGEPAGE covering the aligned PMD range
  *     gets a new PMD-sized folio, mapped whole, exclusive (RMAP_EXCLUSIVE);
- *   - write fault on a read-only huge PMD: reuse if PageAnonExclusive, else split
- *     and COW the one page;
+ *   - write fault on a read-only huge PMD: reuse if PageAnonExclusive, or if
+ *     under the folio lock the refcount is the PMD's alone (the folio becomes
+ *     exclusive); else split and COW the one page;
  *   - zap of the whole range: clear the PMD, free the deposit, queue the folio
  *     for freeing after the TLB flush;
  *   - anything partial (zap, mprotect, madvise, mremap) splits first:

@@ -47,8 +47,9 @@ static int find_pmd_or_thp_or_none(struct mm_struct *mm, unsigned long addr)
 /*
  * Models: hpage_collapse_scan_pmd() for the 1 << @order pages at @start: a first
  * look under the PTL at what the collapse will find.  Every present page must be
- * anonymous, small and mapped once; a migration entry means later; khugepaged
- * (not MADV_COLLAPSE) wants at least one present page.  0 if worth trying.
+ * anonymous and, for khugepaged, not mapped shared; a migration entry means
+ * later; khugepaged (not MADV_COLLAPSE) wants at least one present page.  0 if
+ * worth trying.
  * Context: mmap_lock held for read.
  */
 static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int order,
@@ -74,13 +75,22 @@ static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int or
 			break;
 		}
 		struct folio *folio = pfn_folio(pte_pfn(pte));
-		if (!folio_test_anon(folio) || folio_test_large(folio) ||
-		    folio_mapcount(folio) != 1)
+		/* max_ptes_shared: 0 for khugepaged here, ignored by MADV_COLLAPSE */
+		if (!folio_test_anon(folio) || (khugepaged && folio_likely_mapped_shared(folio)))
 			ret = -EINVAL;
 		present++;
 	}
 	pte_unmap_unlock(ptep, ptl);
 	return !ret && khugepaged && !present ? -EINVAL : ret;
+}
+
+/* Is the folio of @pages[i] one of @pages[0..i) (isolated, locked) already? */
+static bool collapse_isolated_before(struct folio **pages, int i)
+{
+	for (int j = 0; j < i; j++)
+		if (pages[j] && page_folio(pages[j]) == page_folio(pages[i]))
+			return true;
+	return false;
 }
 
 /*
@@ -89,7 +99,7 @@ static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int or
  * pages were isolated (locked, with a reference): @nr unless it failed.
  */
 static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte_t *ptes,
-			    spinlock_t *ptl, struct folio **pages, int nr)
+			    spinlock_t *ptl, struct folio **pages, int nr, bool is_khugepaged)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	assert_spin_locked(ptl);
@@ -102,9 +112,14 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 		if (!pte_present(pte))
 			return i; /* a migration entry */
 		struct folio *page = pfn_page(pte_pfn(pte)), *folio = page_folio(page);
-		if (!folio_test_anon(folio) || folio_test_large(folio) ||
-		    folio_mapcount(folio) != 1)
-			return i; /* not ours alone to collapse */
+		/* a page the forked child maps too: MADV_COLLAPSE copies it and the
+		 * child keeps it (max_ptes_shared, which it ignores) */
+		if (!folio_test_anon(folio) || (is_khugepaged && folio_likely_mapped_shared(folio)))
+			return i;
+		pages[i] = page;
+		if (collapse_isolated_before(pages, i))
+			goto isolated; /* compound_pagelist: a large folio is taken once */
+		pages[i] = NULL;
 		if (!folio_trylock(folio))
 			return i;
 		/* is_refcount_suitable(): the mapping's reference only — a pin aborts */
@@ -115,6 +130,7 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 		}
 		folio_get(folio); /* folio_isolate_lru() */
 		pages[i] = page;
+	isolated:
 		if (clear) {
 			/* the read-lock variant: each PTE goes as its page is taken */
 			ptep_get_and_clear(mm, start + ((unsigned long)i << PAGE_SHIFT), &ptes[i]);
@@ -128,7 +144,7 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 static void collapse_release(struct folio **pages, int nr)
 {
 	for (int i = 0; i < nr; i++) {
-		if (!pages[i])
+		if (!pages[i] || collapse_isolated_before(pages, i))
 			continue;
 		struct folio *folio = page_folio(pages[i]);
 		folio_unlock(folio);
@@ -177,7 +193,7 @@ static pmd_t pmdp_collapse_flush(struct vm_area_struct *vma, unsigned long haddr
 	return pmd;
 }
 
-int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
+int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order, bool is_khugepaged)
 {
 	int nr = 1 << order;
 	unsigned long haddr = addr & PMD_MASK;
@@ -218,7 +234,7 @@ int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order)
 	pte_t *ptes = &mm_world.pte_tables[table][pte_index(start)];
 	struct folio *pages[HPAGE_PMD_NR];
 	spin_lock(ptl);
-	int isolated = collapse_isolate(vma, start, ptes, ptl, pages, nr);
+	int isolated = collapse_isolate(vma, start, ptes, ptl, pages, nr, is_khugepaged);
 	spin_unlock(ptl);
 	if (isolated < nr) {
 		/* back off: the same table goes back, whatever it still holds */
@@ -283,7 +299,7 @@ int madvise_collapse(struct mm_struct *mm, unsigned long start, unsigned long en
 		}
 		int ret = hpage_collapse_scan(mm, a, HPAGE_PMD_ORDER, false);
 		if (!ret) {
-			ret = collapse_huge_page(mm, a, HPAGE_PMD_ORDER);
+			ret = collapse_huge_page(mm, a, HPAGE_PMD_ORDER, false);
 			locked = false;
 		}
 		if (ret && ret != -EEXIST) /* SCAN_PMD_MAPPED: huge already, done */
@@ -308,5 +324,5 @@ int khugepaged_collapse(struct mm_struct *mm, unsigned long addr, unsigned long 
 		mmap_read_unlock(mm);
 		return ret;
 	}
-	return collapse_huge_page(mm, start, order);
+	return collapse_huge_page(mm, start, order, true);
 }

@@ -14,8 +14,11 @@
  *      that read the PMD before it was cleared, interrupts off, and may still
  *      hold a pointer into the table;
  *   6. under the detached table's PTL isolate every page of the range: present
- *      or none, anonymous, small, mapped once, lockable, and referenced by its
- *      mapping alone (a pin, a GUP reference, aborts);
+ *      or none, anonymous, not mapped shared (khugepaged; MADV_COLLAPSE takes
+ *      a page a forked child maps too: the child keeps it), lockable, and
+ *      referenced by its mappings alone (a pin, a GUP reference, aborts); a
+ *      PTE-mapped large folio is locked and isolated once for all its pages
+ *      (compound_pagelist);
  *   7. on any failure put the *same* table back under the PMD and back off;
  *   8. copy every page into the new folio (none: zeroes), clear the old PTEs,
  *      free the old pages;
@@ -38,9 +41,9 @@
  * __collapse_huge_page_copy().  Leaves out: the khugepaged thread's scan of
  * every mm (the `khugepaged` operation names the range and the order its scan
  * chose, and may collapse where the faults would not map large folios), swap-in,
- * max_ptes_shared (every page must be unshared), max_ptes_none (any number of
- * empty PTEs; khugepaged wants one present page), collapsing large folios
- * (compound_pagelist), file and shmem collapse (retract_page_tables()).
+ * khugepaged's max_ptes_shared (0 here: every page must be unshared; MADV_COLLAPSE
+ * ignores it), max_ptes_none (any number of empty PTEs; khugepaged wants one
+ * present page), file and shmem collapse (retract_page_tables()).
  */
 #ifndef MMFUZZ_KHUGEPAGED_H
 #define MMFUZZ_KHUGEPAGED_H
@@ -48,12 +51,13 @@
 #include "mm.h"
 
 /*
- * Collapse the 1 << @order pages at @addr (aligned down) of @mm, steps 2 to 10.
+ * Collapse the 1 << @order pages at @addr (aligned down) of @mm, steps 2 to 10;
+ * @is_khugepaged: khugepaged's limits apply (MADV_COLLAPSE ignores them).
  * Context: mmap_lock held for read on entry, not held on return (the kernel's
  * *mmap_locked = false).  0, -EINVAL (no suitable VMA or PTE table), -EEXIST (a
  * huge PMD there already), -EAGAIN (backed off), -ENOMEM.
  */
-int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order);
+int collapse_huge_page(struct mm_struct *mm, unsigned long addr, int order, bool is_khugepaged);
 
 /*
  * Models: madvise(MADV_COLLAPSE) -> madvise_collapse(): every PMD range

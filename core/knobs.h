@@ -55,13 +55,15 @@
 	  "2020: "                                                                                   \
 	  "a child that took a read-only GUP reference (vmsplice) and unmapped the page then "       \
 	  "reads the parent's later writes through it (CVE-2020-29374; Linus Torvalds, \"mm: "       \
-	  "do_wp_page() simplification\", 5.9, reuse only when the refcount proves it unique)")      \
+	  "do_wp_page() simplification\", 5.9, reuse only when the refcount proves it unique; "      \
+	  "do_huge_pmd_wp_page() kept the mapcount rule for THPs until 5.18)")                       \
 	X(KNOB_COW_REUSE_BY_REFCOUNT, "cow-reuse-by-refcount", "pin-coherence",                      \
 	  "do_wp_page() reuses an anonymous page only when its refcount is 1 and has no "            \
 	  "PageAnonExclusive, as in 5.9-5.18: a pinned page whose PTE was write-protected (e.g. "    \
 	  "mprotect R/O, then R/W) is copied on the next write, and the process and the device "     \
 	  "part ways (David Hildenbrand, \"mm: remember exclusively mapped anonymous pages with "    \
-	  "PG_anon_exclusive\", 5.19)")                                                              \
+	  "PG_anon_exclusive\", 5.19; do_huge_pmd_wp_page() likewise for THPs, and "                 \
+	  "mprotect() makes no private PTE writable before 6.0)")                                    \
 	X(KNOB_FORK_SHARE_PINNED, "fork-share-pinned", "pin-coherence",                              \
 	  "fork() shares a pinned exclusive anonymous page with the child instead of copying it "    \
 	  "for the child at once: the parent's next write copies it away from the pin, and DMA "     \

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
-/* madvise(MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_COLLAPSE) (see mmap.h). */
+/* madvise(MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_COLLAPSE, MADV_DONTFORK,
+ * MADV_DOFORK) (see mmap.h). */
 #include "mmap.h"
 
 #include "hw.h"
@@ -15,30 +16,67 @@
 /* ---- madvise ------------------------------------------------------------------------ */
 
 /*
- * Models: madvise(MADV_HUGEPAGE) -> madvise_update_vma(): under mmap_lock for
- * write, split the VMAs at the range's edges and set VM_HUGEPAGE.
+ * Models: madvise_vma_behavior() for the advice that only changes vm_flags: the
+ * flags a VMA gets.  MADV_DONTFORK sets VM_DONTCOPY (dup_mmap() leaves the VMA
+ * out of the child), MADV_DOFORK clears it.
  */
-static int madvise_hugepage(struct mm_struct *mm, unsigned long addr, unsigned long end)
+static uint32_t madvise_new_flags(uint32_t flags, int advice)
 {
+	switch (advice) {
+	case MADV_HUGEPAGE:
+		return flags | VM_HUGEPAGE;
+	case MADV_DONTFORK:
+		return flags | VM_DONTCOPY;
+	case MADV_DOFORK:
+		return flags & ~VM_DONTCOPY;
+	}
+	SCHED_ASSERT(!"advice that changes no vm_flags");
+	return flags;
+}
+
+/*
+ * Models: madvise_walk_vmas() -> madvise_vma_behavior() -> madvise_update_vma()
+ * for MADV_HUGEPAGE, MADV_DONTFORK and MADV_DOFORK, under mmap_lock for write
+ * (madvise_need_mmap_write()): the part of a VMA whose flags change merges into
+ * a mergeable neighbour, or is cut out of it (vma_modify_flags()); a VMA whose
+ * flags stay is left whole.  Holes are skipped, and reported (-ENOMEM) once the rest is done.
+ */
+static int madvise_update_vmas(struct mm_struct *mm, unsigned long start, unsigned long end,
+			       int advice)
+{
+	int unmapped_error = 0, error = 0;
 	mmap_write_lock(mm);
-	struct vma_munmap vms;
-	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, addr, end, &vms);
-	for (int i = 0; !ret && i < vms.count; i++) {
-		SCHED_YIELD("vm_flags", vma_obj(vms.vmas[i]), SCHED_OP_WRITE);
-		vms.vmas[i]->vm_flags |= VM_HUGEPAGE;
+	while (start < end) {
+		struct vm_area_struct *vma = find_vma(mm, start);
+		if (!vma || vma->vm_start >= end) {
+			unmapped_error = -ENOMEM;
+			break;
+		}
+		if (vma->vm_start > start) {
+			unmapped_error = -ENOMEM;
+			start = vma->vm_start;
+		}
+		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
+		uint32_t new_flags = madvise_new_flags(vma->vm_flags, advice);
+		if (new_flags != vma->vm_flags && !vma_modify_flags(vma, start, stop, new_flags)) {
+			error = -ENOMEM;
+			break;
+		}
+		start = stop;
 	}
 	mmap_write_unlock(mm);
-	return ret ? ret : vms.count ? 0 : -ENOMEM;
+	return error ? error : unmapped_error;
 }
 
 /* Models: madvise_dontneed_free() -> zap_page_range_single() for each VMA. */
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice)
 {
-	if (addr % PAGE_SIZE || (advice != MADV_DONTNEED && advice != MADV_FREE &&
-				 advice != MADV_HUGEPAGE && advice != MADV_COLLAPSE))
+	if (addr % PAGE_SIZE ||
+	    (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_HUGEPAGE &&
+	     advice != MADV_COLLAPSE && advice != MADV_DONTFORK && advice != MADV_DOFORK))
 		return -EINVAL;
-	if (advice == MADV_HUGEPAGE)
-		return madvise_hugepage(mm, addr, addr + len);
+	if (advice == MADV_HUGEPAGE || advice == MADV_DONTFORK || advice == MADV_DOFORK)
+		return madvise_update_vmas(mm, addr, addr + len, advice);
 	if (advice == MADV_COLLAPSE)
 		return madvise_collapse(mm, addr, addr + len);
 	unsigned long end = addr + len;

@@ -105,6 +105,7 @@ struct address_space;
 #define VM_WRITE	0x2u
 #define VM_SHARED	0x8u
 #define VM_GROWSDOWN	0x100u
+#define VM_DONTCOPY	0x20000u    /* madvise(MADV_DONTFORK): fork() leaves it out of the child */
 #define VM_HUGEPAGE	0x20000000u /* madvise(MADV_HUGEPAGE): THP faults allowed */
 #define STACK_GUARD_GAP PAGE_SIZE   /* stack_guard_gap, scaled down */
 

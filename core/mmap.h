@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The address-space operations a user process calls: mmap (hint, MAP_FIXED,
- * MAP_FIXED_NOREPLACE), munmap and madvise.
+ * MAP_FIXED_NOREPLACE), munmap and madvise (DONTNEED, FREE, HUGEPAGE, COLLAPSE,
+ * and DONTFORK/DOFORK, which only change vm_flags: vma_modify_flags() cuts the
+ * VMAs to the range).
  *
  * munmap, stated once: the range-reservation design of the Glisse/Wilcox thread
  * (Dec 2019).  Under mmap_lock for write, split the VMAs at the range's edges,
@@ -28,8 +30,12 @@
  * process has nothing mapped at some point of its query: the oracle layer's
  * `vma-visibility` (core/oracle/post.c) judges it from the process's calls.
  *
+ * mprotect and the flag-changing madvise advice merge a changed range back into
+ * a mergeable neighbour (vma_modify_flags(), vms.h) instead of splitting.
+ *
  * Models: mm/mmap.c, mm/vma.c, mm/mremap.c, mm/mprotect.c, mm/madvise.c.  Leaves
- * out: VMA merging, pkeys, MREMAP_MAYMOVE without MREMAP_FIXED.
+ * out: VMA merging at mmap() and mremap() (each mmap() stays its own VMAs), pkeys,
+ * MREMAP_MAYMOVE without MREMAP_FIXED.
  */
 #ifndef MMFUZZ_MMAP_H
 #define MMFUZZ_MMAP_H
@@ -40,6 +46,8 @@
 
 #define MADV_DONTNEED 4
 #define MADV_FREE     8
+#define MADV_DONTFORK 10
+#define MADV_DOFORK   11
 #define MADV_HUGEPAGE 14
 #define MADV_COLLAPSE 25
 
@@ -66,10 +74,14 @@ long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages
 	       unsigned long new_addr);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
 /*
- * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): split
- * at the edges, write-lock the VMAs, set the new flags, write-protect the PTEs
- * (an upgrade leaves them read-only: the next write faults), flush through the
- * mmu_gather, all under mmap_lock for write.  @write: PROT_WRITE.
+ * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): for
+ * each VMA whose flags change, merge or split it to the range
+ * (vma_modify_flags()), set the new flags, write-protect the PTEs and flush
+ * through the mmu_gather, all under mmap_lock for write.  An upgrade
+ * (@write: PROT_WRITE) of a VMA that was read-only makes writable at once the
+ * PTEs the write fault would reuse without a copy (can_change_pte_writable():
+ * exclusive anonymous pages, dirty shared file pages); the rest stay read-only
+ * until the next write faults.
  */
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write);
 

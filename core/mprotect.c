@@ -14,15 +14,61 @@
 
 /* ---- mprotect ----------------------------------------------------------------------- */
 
+/* change_protection()'s cp_flags */
+#define MM_CP_TRY_CHANGE_WRITABLE 0x1u /* mprotect(PROT_WRITE): upgrade what may be */
+
 /*
- * Models: change_pte_range() for one VMA part: under the PTL, clear each present
- * writable PTE and set it back write-protected (ptep_modify_prot_start/commit),
- * gathering the range for the flush.
+ * Models: vma_wants_manual_pte_write_upgrade(): a writable VMA whose PTEs stay
+ * read-only until a write fault (private: COW; shared: write-notify, which every
+ * file of the model wants, see do_shared_fault()).
+ */
+static bool vma_wants_manual_pte_write_upgrade(const struct vm_area_struct *vma)
+{
+	return vma->vm_flags & VM_WRITE;
+}
+
+/*
+ * Models: can_change_pte_writable() (6.0+, 64fe24a3e05e): may mprotect(PROT_WRITE)
+ * make @pte writable now, as the write fault would?  In a private mapping only
+ * for an exclusive anonymous page (do_wp_page() reuses it under the PTL without
+ * further checks); in a shared one only if the PTE is dirty (the filesystem was
+ * told of the write already; a clean one still needs write-notify's fault).
+ * Before PG_anon_exclusive (the cow-reuse-by-mapcount and cow-reuse-by-refcount
+ * kernels) private mappings had no upgrade: only shared dirty PTEs were made
+ * writable (dirty_accountable).
+ * Context: the PTE lock held.
+ */
+static bool can_change_pte_writable(struct vm_area_struct *vma, pte_t *ptep, pte_t pte)
+{
+	assert_spin_locked(ptep_lockptr(ptep));
+	VM_WARN_ON(!(vma->vm_flags & VM_WRITE));
+	/* no soft-dirty or uffd-wp tracking in the model: no write fault is owed to them */
+	if (!(vma->vm_flags & VM_SHARED)) {
+		if (knob_enabled(KNOB_COW_REUSE_BY_MAPCOUNT) ||
+		    knob_enabled(KNOB_COW_REUSE_BY_REFCOUNT))
+			return false;
+		struct folio *page = pfn_page(pte_pfn(pte)); /* vm_normal_page() */
+		return folio_test_anon(page) && PageAnonExclusive(page);
+	}
+	return pte_dirty(pte);
+}
+
+/*
+ * Models: change_pte_range() for one VMA part: under the PTL, rewrite each present
+ * PTE (ptep_modify_prot_start/commit): write-protect it for mprotect(PROT_READ),
+ * gathering the range for the flush; for mprotect(PROT_WRITE) with
+ * MM_CP_TRY_CHANGE_WRITABLE make it writable where can_change_pte_writable()
+ * allows (an upgrade needs no flush: a CPU holding the read-only translation
+ * faults, finds the PTE writable and refills).  Huge PMDs are split beforehand
+ * for PROT_READ and left read-only for PROT_WRITE (no change_huge_pmd()).
+ * Context: mmap_lock held for write.
  */
 static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma,
-			      unsigned long start, unsigned long end)
+			      unsigned long start, unsigned long end, bool write,
+			      unsigned int cp_flags)
 {
 	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
 	for (unsigned long addr = start; addr < end;) {
 		unsigned long next;
 		spinlock_t *ptl;
@@ -33,20 +79,38 @@ static void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma
 		}
 		for (; addr < next; addr += PAGE_SIZE, pte++) {
 			pte_t old = ptep_get(pte);
-			if (is_writable_migration_entry(old)) {
+			if (!write && is_writable_migration_entry(old)) {
 				/* the PTE that replaces it after the migration must be read-only */
 				set_pte_at(mm, addr, pte,
 					   make_readable_exclusive_migration_entry(old));
 				continue;
 			}
-			if (!pte_present(old) || !pte_write(old))
+			if (!pte_present(old))
 				continue;
-			old = ptep_get_and_clear(mm, addr, pte);
-			set_pte_at(mm, addr, pte, pte_wrprotect(old));
-			tlb_remove_tlb_entry(tlb, pte, addr);
+			if (!write && pte_write(old)) {
+				old = ptep_get_and_clear(mm, addr, pte);
+				set_pte_at(mm, addr, pte, pte_wrprotect(old));
+				tlb_remove_tlb_entry(tlb, pte, addr);
+			} else if (write && (cp_flags & MM_CP_TRY_CHANGE_WRITABLE) &&
+				   !pte_write(old) && can_change_pte_writable(vma, pte, old)) {
+				old = ptep_get_and_clear(mm, addr, pte);
+				set_pte_at(mm, addr, pte, pte_mkwrite(old));
+			}
 		}
 		pte_unmap_unlock(pte, ptl);
 	}
+}
+
+/* Is every page of [start, end) inside a VMA?  Context: mmap_lock. */
+static bool mprotect_range_mapped(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start > addr)
+			return false;
+		addr = vma->vm_end;
+	}
+	return true;
 }
 
 int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write)
@@ -55,32 +119,37 @@ int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bo
 		return -EINVAL;
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 	mmap_write_lock(mm);
-	struct vma_munmap vms;
-	int ret = vm_area_available() < 2 ? -ENOMEM : vms_gather(mm, start, end, &vms);
-	for (int i = 0; !ret && i < vms.count; i++) {
-		/* every page of the range must be mapped */
-		unsigned long expect = i ? vms.vmas[i - 1]->vm_end : start;
-		if (vms.vmas[i]->vm_start != expect)
-			ret = -ENOMEM;
-	}
-	if (!ret && (!vms.count || vms.vmas[vms.count - 1]->vm_end != end))
-		ret = -ENOMEM;
-	if (ret) {
+	/* every page of the range must be mapped: checked up front (the kernel
+	 * stops at the first hole, having changed the VMAs before it) */
+	if (!mprotect_range_mapped(mm, start, end)) {
 		mmap_write_unlock(mm);
-		return ret;
+		return -ENOMEM;
 	}
+	int ret = 0;
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);
-	for (int i = 0; i < vms.count; i++) {
-		struct vm_area_struct *vma = vms.vmas[i];
-		SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
-		vma->vm_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
-		if (!write) {
-			split_huge_pmds(vma, vma->vm_start, vma->vm_end); /* no change_huge_pmd() */
-			change_protection(&tlb, vma, vma->vm_start, vma->vm_end);
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
+		uint32_t new_flags = write ? vma->vm_flags | VM_WRITE : vma->vm_flags & ~VM_WRITE;
+		/* mprotect_fixup(): nothing to do where the flags stay */
+		if (new_flags != vma->vm_flags) {
+			vma = vma_modify_flags(vma, addr, stop, new_flags);
+			if (!vma) {
+				ret = -ENOMEM;
+				break;
+			}
+			if (!write) {
+				split_huge_pmds(vma, addr, stop); /* no change_huge_pmd() */
+				change_protection(&tlb, vma, addr, stop, false, 0);
+			} else if (vma_wants_manual_pte_write_upgrade(vma)) {
+				change_protection(&tlb, vma, addr, stop, true,
+						  MM_CP_TRY_CHANGE_WRITABLE);
+			}
 		}
+		addr = stop;
 	}
 	tlb_finish_mmu(&tlb);
 	mmap_write_unlock(mm);
-	return 0;
+	return ret;
 }

@@ -295,6 +295,22 @@ int __folio_try_dup_anon_rmap_pmd(struct folio *folio, struct sched_site *site)
 	return 0;
 }
 
+bool __folio_likely_mapped_shared(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
+	if (!folio_test_large(folio))
+		return folio->mapcount > 1;
+	return folio->entire_mapcount > 0 || folio_page(folio, 0)->pg_mapcount > 1;
+}
+
+void __folio_set_anon_exclusive_pmd(struct folio *folio, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive;
+}
+
 void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);

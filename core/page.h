@@ -140,6 +140,22 @@ int __folio_try_dup_anon_rmap_pmd(struct folio *folio, struct sched_site *site);
 #define folio_remove_rmap_pmd(f) __folio_remove_rmap_pmd((f), MM_SITE("folio_remove_rmap_pmd"))
 #define folio_try_dup_anon_rmap_pmd(f)                                                             \
 	__folio_try_dup_anon_rmap_pmd((f), MM_SITE("folio_try_dup_anon_rmap_pmd"))
+/*
+ * SetPageAnonExclusive() of a PMD-mapped folio's head page: in the kernel the
+ * head's flag speaks for the PMD mapping; the model keeps it on every page, as
+ * folio_try_dup_anon_rmap_pmd() clears it.  Context: PMD lock.
+ */
+void __folio_set_anon_exclusive_pmd(struct folio *folio, struct sched_site *site);
+#define folio_set_anon_exclusive_pmd(f)                                                            \
+	__folio_set_anon_exclusive_pmd((f), MM_SITE("SetPageAnonExclusive"))
+/*
+ * Models: folio_likely_mapped_shared(): a small folio mapped more than once, a
+ * large one mapped by a PMD or whose first page is mapped more than once (a
+ * guess, as the kernel's: cheap, and wrong only for odd partial mappings).
+ */
+bool __folio_likely_mapped_shared(struct folio *folio, struct sched_site *site);
+#define folio_likely_mapped_shared(f)                                                              \
+	__folio_likely_mapped_shared((f), MM_SITE("folio_likely_mapped_shared"))
 /* A PMD mapping becomes one PTE mapping per page (split).  Context: PMD lock. */
 void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site);
 #define folio_split_pmd_mapping(f)                                                                 \

@@ -59,6 +59,150 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	return new;
 }
 
+/*
+ * Models: is_mergeable_vma() + is_mergeable_anon_vma() + the pgoff check of
+ * can_vma_merge_after()/before(): may @vma, which is to get @flags, and its
+ * neighbour @other be one VMA?  Same flags and file, file offsets that run on,
+ * the same anon_vma chain; and, the model's own rule, the same mmap() (vm_gen:
+ * the model's mmap() merges nothing, so neither do the VMAs of two calls here).
+ * Leaves out: dup_anon_vma() (one side without an anon_vma).
+ */
+static bool vma_mergeable(const struct vm_area_struct *vma, uint32_t flags,
+			  const struct vm_area_struct *other)
+{
+	if (other->vm_flags != flags || other->vm_file != vma->vm_file ||
+	    other->vm_gen != vma->vm_gen || other->anon_vma != vma->anon_vma ||
+	    other->nr_avc != vma->nr_avc)
+		return false;
+	for (int i = 0; i < vma->nr_avc; i++)
+		if (other->avc[i] != vma->avc[i])
+			return false;
+	/* vm_pgoff runs on across the boundary (anonymous VMAs too: split halves) */
+	long delta = ((long)other->vm_start - (long)vma->vm_start) >> PAGE_SHIFT;
+	return (long)other->vm_pgoff - (long)vma->vm_pgoff == delta;
+}
+
+/* The VMA of @mm that ends (starts) exactly at @addr, or NULL.  Context: mmap_lock. */
+static struct vm_area_struct *vma_ending_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *prev = addr ? find_vma(mm, addr - PAGE_SIZE) : NULL;
+	return prev && prev->vm_end == addr ? prev : NULL;
+}
+
+static struct vm_area_struct *vma_starting_at(struct mm_struct *mm, unsigned long addr)
+{
+	struct vm_area_struct *next = addr < TASK_SIZE ? find_vma(mm, addr) : NULL;
+	return next && next->vm_start == addr ? next : NULL;
+}
+
+/* Set @vma's range to [start, end) (vm_pgoff follows vm_start). */
+static void vma_set_range(struct vm_area_struct *vma, unsigned long start, unsigned long end)
+{
+	SCHED_YIELD("vm_range", vma_obj(vma), SCHED_OP_WRITE);
+	vma->vm_pgoff = vma->vm_pgoff + ((long)start - (long)vma->vm_start) / (long)PAGE_SIZE;
+	vma->vm_start = start;
+	vma->vm_end = end;
+}
+
+/*
+ * Models: vma_merge_existing_range() -> commit_merge() (6.12): give [start, end)
+ * of @vma the flags @flags by merging it into the VMA before it (prev, which
+ * grows up to @end) and/or the one after it (next, which grows down to @start)
+ * when they are mergeable; @vma shrinks to what is left of it, or goes.  Only a
+ * range that reaches an end of @vma can merge.  Every VMA involved is
+ * write-locked first (lockless lookups fall back to mmap_lock, which we hold);
+ * the ranges change under i_mmap_rwsem and the anon_vma lock for write
+ * (vma_prepare()), the survivor growing, then taking the range in the tree in
+ * one store, before the other shrinks: an rmap walker or a lookup finds every
+ * page in one of them, or in both (each rmap_one step re-checks the PTE under
+ * its lock); a removed VMA leaves rmap last.  Returns the VMA that covers [start,
+ * end) now, or NULL: no merge (the caller splits).
+ * Context: mmap_lock held for write.
+ */
+static struct vm_area_struct *vma_merge_existing_range(struct vm_area_struct *vma,
+						       unsigned long start, unsigned long end,
+						       uint32_t flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	bool left_side = start == vma->vm_start, right_side = end == vma->vm_end;
+	struct vm_area_struct *prev = left_side ? vma_ending_at(mm, start) : NULL;
+	struct vm_area_struct *next = right_side ? vma_starting_at(mm, end) : NULL;
+	bool merge_left = prev && vma_mergeable(vma, flags, prev);
+	bool merge_right = next && vma_mergeable(vma, flags, next);
+	if ((!merge_left && !merge_right) || mt_preallocate(&mm->mm_mt, 1))
+		return NULL;
+	vma_start_write(vma);
+	if (merge_left)
+		vma_start_write(prev);
+	if (merge_right)
+		vma_start_write(next);
+	struct vm_area_struct *res = merge_left ? prev : next;
+	bool remove_vma = left_side && right_side, remove_next = merge_left && merge_right;
+	unsigned long new_start = merge_left ? prev->vm_start : start;
+	unsigned long new_end = remove_next ? next->vm_end : merge_left ? end : next->vm_end;
+	/* vma_adjust_trans_huge(): no huge PMD may straddle a boundary that moves */
+	if (!remove_vma && (merge_left ? end : start) % PMD_SIZE)
+		split_huge_pmd(vma, pmd_offset(mm, merge_left ? end : start),
+			       merge_left ? end : start);
+	/* vma_prepare() */
+	if (vma->vm_file)
+		down_write(&vma->vm_file->i_mmap_rwsem);
+	if (vma->anon_vma)
+		down_write(&vma->anon_vma->root->rwsem);
+	vma_set_range(res, new_start, new_end);
+	/* the tree before the shrink: a lookup always finds a VMA that covers */
+	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, new_start, new_end - 1, res) == 0);
+	if (!remove_vma && merge_left)
+		vma_set_range(vma, end, vma->vm_end);
+	else if (!remove_vma)
+		vma_set_range(vma, vma->vm_start, start);
+	if (vma->anon_vma)
+		up_write(&vma->anon_vma->root->rwsem);
+	if (vma->vm_file)
+		up_write(&vma->vm_file->i_mmap_rwsem);
+	/* vma_complete(): the merged-away VMAs, out of the tree, leave rmap */
+	struct vm_area_struct *gone[2] = {remove_vma ? vma : NULL, remove_next ? next : NULL};
+	for (int i = 0; i < 2; i++) {
+		if (!gone[i])
+			continue;
+		if (gone[i]->vm_file)
+			vma_unlink_file(gone[i]);
+		unlink_anon_vmas(gone[i]);
+		vma_mark_detached(gone[i], true);
+		vm_area_free(gone[i]);
+	}
+	return res;
+}
+
+/*
+ * Models: vma_modify_flags() -> vma_modify() (mm/vma.c): merge [start, end) of
+ * @vma into a neighbour if one is mergeable with its new flags; else cut @vma at
+ * @start and @end as needed, then set the flags of the VMA in between.
+ * Context: mmap_lock held for write; @vma covers [start, end).
+ */
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *vma, unsigned long start,
+					unsigned long end, uint32_t new_flags)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_write_locked(mm);
+	SCHED_ASSERT(start >= vma->vm_start && end <= vma->vm_end && start < end);
+	struct vm_area_struct *merged = vma_merge_existing_range(vma, start, end, new_flags);
+	if (merged)
+		return merged;
+	/* two splits at most: two VMAs and two tree stores, checked before either */
+	if (vm_area_available() < 2 || mt_preallocate(&mm->mm_mt, 2))
+		return NULL;
+	if (start > vma->vm_start && !(vma = split_vma(vma, start)))
+		return NULL;
+	if (end < vma->vm_end && !split_vma(vma, end))
+		return NULL;
+	vma_start_write(vma);
+	SCHED_YIELD("vm_flags", vma_obj(vma), SCHED_OP_WRITE);
+	vma->vm_flags = new_flags;
+	return vma;
+}
+
 /* The end of the last entry (VMA or MTREE_ZERO) ending at or below @addr, or 0. */
 static unsigned long entry_end_below(struct mm_struct *mm, unsigned long addr)
 {

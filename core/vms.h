@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The VMA machinery that mmap, munmap, mremap, mprotect and exit share (the
- * kernel's mm/vma.c internals): split VMAs, gather the VMAs of a range and
- * write-lock them, reserve a range (MTREE_ZERO) and compute what page tables an
- * unmap may free, zap, unlink and free.  Context, unless said otherwise:
+ * The VMA machinery that mmap, munmap, mremap, mprotect, madvise and exit share
+ * (the kernel's mm/vma.c internals): split and merge VMAs, gather the VMAs of a
+ * range and write-lock them, reserve a range (MTREE_ZERO) and compute what page
+ * tables an unmap may free, zap, unlink and free.  Context, unless said otherwise:
  * mmap_lock held for write.
  */
 #ifndef MMFUZZ_VMS_H
@@ -35,6 +35,14 @@ uint32_t vma_next_generation(void);
 
 /* Models: __split_vma(): @vma keeps [vm_start, addr), the result [addr, vm_end). */
 struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr);
+/*
+ * Models: vma_modify_flags(): give [start, end) of @vma (which covers it) the flags
+ * @new_flags: merged into a mergeable neighbour (vma_merge_existing_range()), or
+ * else @vma split at @start and @end.  Returns the VMA that now covers [start,
+ * end) (exactly, unless merged), write-locked, or NULL (-ENOMEM).
+ */
+struct vm_area_struct *vma_modify_flags(struct vm_area_struct *vma, unsigned long start,
+					unsigned long end, uint32_t new_flags);
 /* Models: vms_gather_munmap_vmas(): split at the edges, write-lock [start, end). */
 int vms_gather(struct mm_struct *mm, unsigned long start, unsigned long end,
 	       struct vma_munmap *vms);

@@ -28,19 +28,6 @@ static void run(const char *text)
 
 #define HEAD "mmfuzz-sched 1\n"
 
-/* How often the last run passed the yield point named @site ("func:label"). */
-static int trace_count(const char *site)
-{
-	uint32_t n;
-	const struct sched_trace_entry *t = sched_trace(&n);
-	int count = 0;
-	for (uint32_t i = 0; i < n; i++) {
-		const struct sched_site *st = sched_site_by_id(t[i].site);
-		count += st && !strcmp(st->name, site);
-	}
-	return count;
-}
-
 Test(semantics, load_after_munmap_is_sigsegv)
 {
 	run(HEAD "setup\n"

@@ -54,9 +54,11 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	case SCN_OP_MUNMAP:
 		return OSYS_MUNMAP;
 	case SCN_OP_MADVISE:
-		return op->advice == SCN_ADV_DONTNEED ? OSYS_MADV_DONTNEED
-		       : op->advice == SCN_ADV_FREE   ? OSYS_MADV_FREE
-						      : OSYS_OTHER;
+		return op->advice == SCN_ADV_DONTNEED	? OSYS_MADV_DONTNEED
+		       : op->advice == SCN_ADV_FREE	? OSYS_MADV_FREE
+		       : op->advice == SCN_ADV_DONTFORK ? OSYS_MADV_DONTFORK
+		       : op->advice == SCN_ADV_DOFORK	? OSYS_MADV_DOFORK
+							: OSYS_OTHER;
 	case SCN_OP_MPROTECT:
 		*arg = op->write;
 		return OSYS_MPROTECT;
@@ -69,6 +71,7 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	case SCN_OP_EXIT:
 		return OSYS_EXIT;
 	case SCN_OP_PIN:
+	case SCN_OP_PIN_SLOW:
 	case SCN_OP_GUP_GET:
 	case SCN_OP_GUP:
 		*arg = op->write;
@@ -117,6 +120,13 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 	return err;
 }
 
+/* The madvise() advice of each scenario advice. */
+static const int exec_madvise_advice[SCN_ADV_COUNT] = {
+    [SCN_ADV_DONTNEED] = MADV_DONTNEED, [SCN_ADV_FREE] = MADV_FREE,
+    [SCN_ADV_HUGEPAGE] = MADV_HUGEPAGE, [SCN_ADV_COLLAPSE] = MADV_COLLAPSE,
+    [SCN_ADV_DONTFORK] = MADV_DONTFORK, [SCN_ADV_DOFORK] = MADV_DOFORK,
+};
+
 static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
 {
 	switch ((enum scn_op_kind)op->kind) {
@@ -151,10 +161,7 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return hw_store(op->agent, mm, op->addr, op->value);
 	case SCN_OP_MADVISE:
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
-				  op->advice == SCN_ADV_FREE	   ? MADV_FREE
-				  : op->advice == SCN_ADV_HUGEPAGE ? MADV_HUGEPAGE
-				  : op->advice == SCN_ADV_COLLAPSE ? MADV_COLLAPSE
-								   : MADV_DONTNEED);
+				  exec_madvise_advice[op->advice % SCN_ADV_COUNT]);
 	case SCN_OP_MMAP_STACK: {
 		/* an anonymous VM_GROWSDOWN mapping: faults below it expand it */
 		long addr = do_mmap(mm, op->addr, op->pages, NULL, 0,
@@ -171,10 +178,12 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		/* P0 forks; its child is P1, which must have nothing mapped yet */
 		return op->proc == 0 ? do_fork(mm, mm_get(1)) : -EINVAL;
 	case SCN_OP_GUP_GET:
-		return gup_hold(mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0));
+		return gup_hold(mm, op->addr, FOLL_GET | (op->write ? FOLL_WRITE : 0), true);
 	case SCN_OP_PIN:
+	case SCN_OP_PIN_SLOW:
 		return gup_hold(mm, op->addr,
-				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0));
+				FOLL_PIN | FOLL_LONGTERM | (op->write ? FOLL_WRITE : 0),
+				op->kind == SCN_OP_PIN);
 	case SCN_OP_DMA_READ:
 		return dma_access(op->agent, false, &res->value);
 	case SCN_OP_DMA_WRITE: {

@@ -97,7 +97,8 @@ enum scn_field {
 	X(SCN_OP_EXIT, "exit", SCN_F_PROC)                                                         \
 	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
 	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
-	X(SCN_OP_MAPS, "maps", SCN_F_PROC)
+	X(SCN_OP_MAPS, "maps", SCN_F_PROC)                                                         \
+	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -114,9 +115,14 @@ struct scn_op_info {
 };
 extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 
+/* Append rows at the end: the binary decoder maps advice by index. */
 #define SCN_ADVICES(X)                                                                             \
 	X(SCN_ADV_DONTNEED, "dontneed")                                                            \
-	X(SCN_ADV_FREE, "free") X(SCN_ADV_HUGEPAGE, "hugepage") X(SCN_ADV_COLLAPSE, "collapse")
+	X(SCN_ADV_FREE, "free")                                                                    \
+	X(SCN_ADV_HUGEPAGE, "hugepage")                                                            \
+	X(SCN_ADV_COLLAPSE, "collapse")                                                            \
+	X(SCN_ADV_DONTFORK, "dontfork")                                                            \
+	X(SCN_ADV_DOFORK, "dofork")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,

@@ -64,10 +64,12 @@ enum oracle_syscall {
 	OSYS_MREMAP,   /* arg: the new address; ret is it */
 	OSYS_FORK,     /* arg: the child's mm id */
 	OSYS_EXIT,
-	OSYS_GUP,   /* a GUP of start (a pin, a reference, a read): arg: for write */
-	OSYS_QUERY, /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
-	OSYS_LOAD,  /* a user load of start: ret is 0 or -errno */
-	OSYS_STORE, /* a user store to start, or the kernel's for the process (mem-write) */
+	OSYS_GUP,	    /* a GUP of start (a pin, a reference, a read): arg: for write */
+	OSYS_QUERY,	    /* PROCMAP_QUERY of start: ret is 1 if it found a VMA */
+	OSYS_LOAD,	    /* a user load of start: ret is 0 or -errno */
+	OSYS_STORE,	    /* a user store to start, or the kernel's for the process (mem-write) */
+	OSYS_MADV_DONTFORK, /* the range's VMAs get VM_DONTCOPY: a fork leaves them out */
+	OSYS_MADV_DOFORK,
 };
 
 void oracle_reset(void);

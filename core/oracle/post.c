@@ -19,8 +19,9 @@
  * Derived from state only: the pages mapped at entry (pfn and generation, so a
  * freed and reused frame is a different page), when each TLB entry was filled,
  * which pages the process's own calls have mapped (mmap, mremap and fork set
- * them on return; munmap, mremap and exit clear them on entry), and the page
- * tables and TLBs at return.
+ * them on return; munmap, mremap and exit clear them on entry; a fork's child
+ * gets none that MADV_DONTFORK may have marked), and the page tables and TLBs at
+ * return.
  * Left out: file pages of the range (a racing fault may map the same page-cache
  * page again, legally), MADV_FREE (it keeps the mapping), pages a stack grew into
  * (no call maps them).
@@ -46,6 +47,13 @@ static uint64_t post_mapped[NR_MMS];
 static uint32_t post_unmap_clock[NR_MMS][ORACLE_OP_PAGES];
 static uint32_t post_unmap_by[NR_MMS][ORACLE_OP_PAGES]; /* that call's entry clock */
 static uint8_t post_unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
+/* the pages that may carry VM_DONTCOPY (a fork leaves them out of the child): set
+ * when a MADV_DONTFORK enters (or mremap moves one), cleared when a MADV_DOFORK or
+ * a new mapping returns with no MADV_DONTFORK of the process in flight; when each
+ * was last cleared (a fork that began before may have left it out all the same) */
+static uint64_t post_dontfork[NR_MMS];
+static int post_dontfork_inflight[NR_MMS];
+static uint32_t post_dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
 
 void post_reset(void)
 {
@@ -54,6 +62,9 @@ void post_reset(void)
 	memset(post_unmap_clock, 0, sizeof(post_unmap_clock));
 	memset(post_unmap_by, 0, sizeof(post_unmap_by));
 	memset(post_unmap_inflight, 0, sizeof(post_unmap_inflight));
+	memset(post_dontfork, 0, sizeof(post_dontfork));
+	memset(post_dontfork_inflight, 0, sizeof(post_dontfork_inflight));
+	memset(post_dontfork_clock, 0, sizeof(post_dontfork_clock));
 }
 
 /* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
@@ -88,9 +99,65 @@ static uint64_t post_range_bits(unsigned long start, unsigned long len)
 	return bits;
 }
 
+/* [start, start + len) no longer carries VM_DONTCOPY (unless a MADV_DONTFORK of the
+ * process is in flight: it may come after). */
+static void post_dontfork_clear(int mm, unsigned long start, unsigned long len)
+{
+	if (post_dontfork_inflight[mm])
+		return;
+	for (unsigned long a = start; a < start + len && a < TASK_SIZE; a += PAGE_SIZE)
+		if (post_dontfork[mm] >> (a >> PAGE_SHIFT) & 1)
+			post_dontfork_clock[mm][a >> PAGE_SHIFT] = oracle_clock();
+	post_dontfork[mm] &= ~post_range_bits(start, len);
+}
+
+/* The pages a fork that entered at @enter_clock may have left out of the child. */
+static uint64_t post_dontfork_since(int mm, uint32_t enter_clock)
+{
+	uint64_t bits = post_dontfork[mm];
+	for (unsigned long p = 0; p < TASK_SIZE >> PAGE_SHIFT; p++)
+		if (post_dontfork_clock[mm][p] > enter_clock)
+			bits |= 1ull << p;
+	return bits;
+}
+
+/* VM_DONTCOPY on entry and return of the calls that set, clear or move it. */
+static void post_dontfork_track(const struct oracle_op *op, bool enter, long ret)
+{
+	switch (op->kind) {
+	case OSYS_MADV_DONTFORK:
+		post_dontfork_inflight[op->mm] += enter ? 1 : -1;
+		if (enter)
+			post_dontfork[op->mm] |= post_range_bits(op->start, op->len);
+		break;
+	case OSYS_MADV_DOFORK:
+		if (!enter && ret == 0)
+			post_dontfork_clear(op->mm, op->start, op->len);
+		break;
+	case OSYS_MREMAP: /* the flags move with the VMA */
+		for (unsigned long i = 0;
+		     enter && i < op->len && op->start + i < TASK_SIZE && op->arg + i < TASK_SIZE;
+		     i += PAGE_SIZE)
+			if (post_dontfork[op->mm] >> ((op->start + i) >> PAGE_SHIFT) & 1)
+				post_dontfork[op->mm] |= 1ull << ((op->arg + i) >> PAGE_SHIFT);
+		break;
+	case OSYS_MMAP:
+		if (!enter && ret >= 0)
+			post_dontfork_clear(op->mm, (unsigned long)ret, op->len);
+		break;
+	case OSYS_EXIT:
+		if (enter)
+			post_dontfork_clear(op->mm, 0, TASK_SIZE);
+		break;
+	default:
+		break;
+	}
+}
+
 void post_syscall_enter(struct oracle_op *op)
 {
 	post_unmapping(op, true);
+	post_dontfork_track(op, true, 0);
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
 	if (op->kind == OSYS_MREMAP)
@@ -230,6 +297,7 @@ static bool post_unmapped_meanwhile(const struct oracle_op *op, unsigned long ad
 void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
+	post_dontfork_track(op, false, ret);
 	/* what an unmapping call removed may have been mapped while it ran */
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
@@ -243,7 +311,8 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	if (ret == 0 && op->kind == OSYS_FORK) {
 		/* the child has what the parent had when fork copied its tree: a page
 		 * another call unmapped while fork ran may be in the child or not */
-		uint64_t copied = post_mapped[op->mm];
+		uint64_t copied =
+		    post_mapped[op->mm] & ~post_dontfork_since(op->mm, op->enter_clock);
 		for (unsigned long a = 0; a < TASK_SIZE; a += PAGE_SIZE)
 			if (post_unmapped_meanwhile(op, a))
 				copied &= ~(1ull << (a >> PAGE_SHIFT));
