@@ -50,6 +50,7 @@ struct folio *filemap_get_folio(struct address_space *mapping, unsigned long ind
 		SCHED_YIELD("xa_store", mapping_obj(mapping, index), SCHED_OP_WRITE);
 		if (!mapping->pages[index]) {
 			mapping->pages[index] = new; /* the page cache's reference */
+			new->flags |= 1u << PG_lru;  /* filemap_add_folio(): on the LRU */
 			folio_get(new);
 			spin_unlock(&mapping->i_pages_lock);
 			return new;

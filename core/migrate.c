@@ -84,7 +84,7 @@ static void folio_migrate_anon(struct folio *dst, struct folio *src)
 		folio_copy_word(dst, src, w);
 	/* dst is not visible yet: its metadata needs no yield points */
 	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_uptodate | 1u << PG_swapbacked |
-				    1u << PG_dirty | 1u << PG_referenced);
+				    1u << PG_dirty | 1u << PG_referenced | 1u << PG_lru);
 	dst->anon_vma = src->anon_vma;
 	dst->index = src->index;
 }

@@ -171,6 +171,9 @@ static void folio_set_new_anon(struct folio *folio, struct vm_area_struct *vma, 
 	folio->flags |= 1u << PG_swapbacked;
 	for (int i = 0; i < folio_nr_pages(folio); i++)
 		folio_page(folio, i)->flags |= 1u << PG_anon_exclusive;
+	/* folio_add_lru_vma(), which every caller does right after: from now on
+	 * reclaim may find it (never before its rmap and flags are set) */
+	folio->flags |= 1u << PG_lru;
 }
 
 void __folio_add_new_anon_rmap(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,

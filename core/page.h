@@ -22,6 +22,7 @@ enum pageflags {
 	PG_referenced,
 	PG_swapbacked,	   /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
 	PG_anon_exclusive, /* anon: mapped by one process only, may be pinned (PageAnonExclusive) */
+	PG_lru,		   /* on an LRU list: reclaim can find it (set once the folio is mapped) */
 };
 
 /*

@@ -812,3 +812,30 @@ Test(semantics, collapse_vs_gup_fast_needs_both_fixes_gone)
 		cr_expect(er.found || er.exhausted, "case %zu: DFS b=2 not exhausted", i);
 	}
 }
+
+/*
+ * Reclaim takes folios from the LRU, which a new folio joins only once its rmap
+ * and flags are set (folio_add_lru_vma() after folio_add_new_anon_rmap()).  Here
+ * CPU0's fork copies P0's pinned page for the child (copy_present_page()) and
+ * is preempted mid-copy; CPU1's reclaim must not take the half-made copy for a
+ * lazyfree folio (no PG_swapbacked yet) and discard it once mapped: the child
+ * reads 1, not zero.  Found by a knobs-off campaign; without PG_lru the last
+ * preemption lands in the scan of the copy and the child reads zero.
+ */
+Test(semantics, reclaim_skips_a_fork_copy_not_yet_on_the_lru)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=16 anon private rw\n"
+		 "  CPU0 P0 store 0x8 = 1\n"
+		 "agents\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU2 P0 pin 0x0 rw\n"
+		 "  CPU2 P0 mprotect 0x2000 pages=2 r\n"
+		 "  CPU1 reclaim\n"
+		 "  CPU2 P1 load 0x8\n"
+		 "schedule\n"
+		 "  CPU0 at copy_page_range:write_seqcount_begin -> CPU2\n"
+		 "  CPU0 at copy_present_page:folio_copy#2 -> CPU1\n"
+		 "  CPU1 at shrink_lazyfree:folio_mapped -> CPU0\n");
+	cr_assert_eq(r.ops[4].value, 1, "the child reads %llu", (unsigned long long)r.ops[4].value);
+}

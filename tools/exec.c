@@ -46,8 +46,10 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 {
 	*arg = 0;
 	switch ((enum scn_op_kind)op->kind) {
-	case SCN_OP_MMAP:
 	case SCN_OP_MMAP_FIXED:
+		*arg = 1; /* it replaces what is there */
+		return OSYS_MMAP;
+	case SCN_OP_MMAP:
 	case SCN_OP_MMAP_HINT:
 	case SCN_OP_MMAP_STACK:
 		return OSYS_MMAP;

@@ -617,12 +617,17 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 		at = (struct where){.pp = ppage_at(mm->id, addr), .file = -1};
 		at.v = &at.pp->w[word];
 	}
-	view_store(agent, mm, addr, &at, word, id, pfn);
 	/* a kernel store through a reference taken before a discard of the page
-	 * returned may have landed in the discarded page: either */
-	if (kind == STORE_KERNEL && at.pp &&
-	    at.pp->range_clock > oracle_op_enter_clock(sched_current()))
+	 * returned may have landed in the discarded page: then the page holds what
+	 * it held, or its backing */
+	bool stale = kind == STORE_KERNEL && at.pp &&
+		     at.pp->range_clock > oracle_op_enter_clock(sched_current());
+	struct view before = *at.v;
+	view_store(agent, mm, addr, &at, word, id, pfn);
+	if (stale) {
+		view_union(at.v, &before);
 		view_add(at.v, ORIGIN_BACKING);
+	}
 }
 
 void oracle_user_store(int agent, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
@@ -780,7 +785,10 @@ void data_syscall_enter(const struct oracle_op *op)
 	unsigned long end = op->start + op->len;
 	switch (op->kind) {
 	case OSYS_MMAP:
-	case OSYS_MUNMAP: /* once it releases the range, a stack may grow into it */
+		if (!op->arg)
+			break; /* a hint, or a range that must be free: nothing to discard */
+			       /* fall through */
+	case OSYS_MUNMAP:      /* once it releases the range, a stack may grow into it */
 	case OSYS_MADV_DONTNEED:
 	case OSYS_MADV_FREE:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
@@ -865,11 +873,13 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 	/* a GUP for write broke COW: the page is the process's own, as after a store */
 	const struct ppage *cow_pp = D.cow[op->agent].pp;
 	if (op->kind == OSYS_GUP && op->arg && ret == 0 && D.cow[op->agent].active) {
-		/* (unless the address is no longer that file page: a racing mremap) */
+		/* (unless the address is no longer that file page, a racing mremap, or
+		 * a discard raced the GUP: the copy it took may be gone) */
 		struct where at;
-		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp &&
-		    !at.shared && at.file == D.cow[op->agent].file &&
-		    at.index == D.cow[op->agent].index)
+		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) &&
+		    at.pp == cow_pp && !at.shared && at.file == D.cow[op->agent].file &&
+		    at.index == D.cow[op->agent].index && !at.pp->range_inflight &&
+		    !at.pp->discarding && at.pp->range_clock < op->enter_clock)
 			ppage_own(at.pp, &at, -1, D.cow[op->agent].v, false);
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
@@ -882,8 +892,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 	/* a call that failed may have acted on part of its range first (mremap
 	 * unmaps its destination before it looks at its source; MAP_FIXED unmaps
 	 * what it replaces): what it touched may read its backing */
-	if (ret < 0 &&
-	    (op->kind == OSYS_MREMAP || op->kind == OSYS_MUNMAP || op->kind == OSYS_MMAP))
+	bool replaces = op->kind == OSYS_MMAP && op->arg; /* MAP_FIXED */
+	if (ret < 0 && (op->kind == OSYS_MREMAP || op->kind == OSYS_MUNMAP || replaces))
 		for (unsigned long i = 0; i < op->len; i += PAGE_SIZE) {
 			if (op->start + i < TASK_SIZE)
 				widen(op->mm, op->start + i);
@@ -893,12 +903,13 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 	/* a fork in flight may have taken the mm before this discard or after it */
 	int child = D.fork_child[op->mm] - 1;
 	if (child >= 0 && (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
-			   op->kind == OSYS_MADV_FREE || op->kind == OSYS_MMAP))
+			   op->kind == OSYS_MADV_FREE || replaces))
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
 			widen(child, a);
 	switch (op->kind) {
 	case OSYS_MMAP:
-		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
+		for (unsigned long a = op->start; replaces && a < end && a < TASK_SIZE;
+		     a += PAGE_SIZE)
 			ppage_at(op->mm, a)->discarding--;
 		for (unsigned long a = (unsigned long)ret;
 		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)

@@ -56,7 +56,8 @@ struct folio;
 /* The operations whose semantics the oracles know (others are OSYS_OTHER). */
 enum oracle_syscall {
 	OSYS_OTHER,
-	OSYS_MMAP,   /* any mmap: ret is the address */
+	OSYS_MMAP,   /* any mmap: ret is the address; arg: MAP_FIXED (start is replaced;
+		      * otherwise start is a hint or must be free: nothing there changes) */
 	OSYS_MUNMAP, /* [start, start + len) */
 	OSYS_MADV_DONTNEED,
 	OSYS_MADV_FREE,

@@ -26,10 +26,10 @@ uint32_t oracle_op_enter_clock(int agent)
 	return layer_ops[agent].active ? layer_ops[agent].enter_clock : 0;
 }
 
-/* Does @kind unmap, discard or move the pages of its range? */
-static bool unmaps_range(enum oracle_syscall kind)
+/* Does @kind (with @arg) unmap, discard or move the pages of its range? */
+static bool unmaps_range(enum oracle_syscall kind, unsigned long arg)
 {
-	return kind == OSYS_MMAP || kind == OSYS_MUNMAP || kind == OSYS_MADV_DONTNEED ||
+	return (kind == OSYS_MMAP && arg) || kind == OSYS_MUNMAP || kind == OSYS_MADV_DONTNEED ||
 	       kind == OSYS_MREMAP || kind == OSYS_EXIT;
 }
 
@@ -46,7 +46,7 @@ void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct 
 				 .len = kind == OSYS_EXIT ? TASK_SIZE : len,
 				 .arg = arg,
 				 .enter_clock = oracle_clock()};
-	if (unmaps_range(kind))
+	if (unmaps_range(kind, arg))
 		data_range_op(op, op->start, true);
 	if (kind == OSYS_MREMAP)
 		data_range_op(op, op->arg, true);
@@ -58,7 +58,7 @@ void oracle_syscall_exit(int agent, long ret)
 {
 	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX && layer_ops[agent].active);
 	struct oracle_op *op = &layer_ops[agent];
-	if (unmaps_range(op->kind))
+	if (unmaps_range(op->kind, op->arg))
 		data_range_op(op, op->start, false);
 	if (op->kind == OSYS_MREMAP)
 		data_range_op(op, op->arg, false);
