@@ -121,7 +121,7 @@ void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_sit
  */
 void *__mtree_load(struct maple_tree *mt, unsigned long index, struct sched_site *site);
 #define mtree_load(mt, index) __mtree_load((mt), (index), MT_SITE("mtree_load"))
-/* Oracle bookkeeping: mtree_load() without a yield or RCU (the oracles' view). */
+/* The oracles' view: mtree_load() without a yield or RCU (reads state, keeps none). */
 void *mtree_load_oracle(const struct maple_tree *mt, unsigned long index);
 
 /*

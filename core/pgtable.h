@@ -310,7 +310,6 @@ int pte_alloc_one(struct mm_struct *mm);
  */
 void pgtable_trans_huge_deposit(struct mm_struct *mm, pmd_t *pmdp, int table);
 int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp);
-/* Oracle bookkeeping: the site (and agent) that last wrote *@ptep, or NULL. */
 /* The index of a PTE in the table arena (its OBJ_PTE object index). */
 static inline uint32_t pte_index_of(const pte_t *ptep)
 {

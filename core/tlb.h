@@ -23,7 +23,7 @@
 struct folio;
 
 struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
-/* Oracle bookkeeping: does any CPU's TLB hold a writable entry for frame @pfn? */
+/* For fuzzer feedback (a precursor): does any CPU's TLB hold a writable entry for @pfn? */
 bool tlb_caches_pfn_writable(uint32_t pfn);
 /*
  * Cache @pte for @addr.  A CONT entry (arm64 flavour) caches its whole block as
