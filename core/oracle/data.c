@@ -751,7 +751,14 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 	/* a pin the process's own calls may have parted from its address still
 	 * speaks for it while the page tables map the pinned frame there */
 	pte_t pte = pte_oracle_get(mm, addr);
-	bool coherent = D.ref.bound || (D.ref.pin && pte_present(pte) && pte_pfn(pte) == pfn);
+	const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
+	bool cache = folio->mapping && !(folio->flags >> PG_anon & 1u);
+	struct where at;
+	/* (not a page-cache page the address now maps through a MAP_PRIVATE
+	 * mapping: the pin was taken through another mapping, and writes the file) */
+	bool same = pte_present(pte) && pte_pfn(pte) == pfn &&
+		    !(cache && where_of(mm, addr, &at) && !at.shared);
+	bool coherent = D.ref.bound || (D.ref.pin && same);
 	if (write) {
 		if (coherent) {
 			data_store(agent, STORE_DEVICE, mm, addr, pfn, val, site);
@@ -764,9 +771,25 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 		struct ppage *pp = ppage_at(mm->id, addr);
 		if (pp->range_inflight || pp->discarding)
 			view_add(&pp->w[word], id);
+		/* wherever the process maps the pinned anonymous frame (an mremap
+		 * moved it), or will once an mremap in flight moves it, it reads it */
+		for (unsigned long a = 0; !cache && a < TASK_SIZE; a += PAGE_SIZE) {
+			pte_t p = pte_oracle_get(mm, a);
+			if (pte_present(p) && pte_pfn(p) == pfn)
+				view_add(&ppage_at(mm->id, a)->w[word], id);
+		}
+		for (int i = 0; !cache && i < SCHED_AGENTS_MAX; i++) {
+			unsigned long page_addr = addr & ~(PAGE_SIZE - 1);
+			if (D.mremap[i].active && D.mremap[i].mm == mm->id &&
+			    page_addr >= D.mremap[i].from &&
+			    page_addr < D.mremap[i].from + D.mremap[i].len)
+				view_add(
+				    &ppage_at(mm->id, page_addr - D.mremap[i].from + D.mremap[i].to)
+					 ->w[word],
+				    id);
+		}
 		/* into a page-cache page: the file's, whoever's address it was */
-		const struct folio *page = pfn_page(pfn), *folio = page_folio(page);
-		if (folio->mapping && !(folio->flags >> PG_anon & 1u))
+		if (cache)
 			fpage_store(folio->mapping->id, folio->index + page->page_idx, word, id);
 		return;
 	}
@@ -870,17 +893,22 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 			memset(ppage_at(op->mm, a)->during, 0, sizeof(ppage_at(op->mm, a)->during));
 	if (op->kind == OSYS_MREMAP)
 		D.mremap[op->agent].active = false;
-	/* a GUP for write broke COW: the page is the process's own, as after a store */
+	/*
+	 * A GUP for write that succeeded broke COW: the page is the process's own,
+	 * as after a store (unless a discard, unmap or move raced it: the copy it
+	 * took may be gone).  Any other GUP of the page (a R/O pin unsharing it, a
+	 * GUP that failed after its fault) may have left a copy too: the page may
+	 * read it, or go on following the file.  (Only while the address is still
+	 * that file page: a racing mremap may have put another there.)
+	 */
 	const struct ppage *cow_pp = D.cow[op->agent].pp;
-	if (op->kind == OSYS_GUP && op->arg && ret == 0 && D.cow[op->agent].active) {
-		/* (unless the address is no longer that file page, a racing mremap, or
-		 * a discard raced the GUP: the copy it took may be gone) */
-		struct where at;
-		if (where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) &&
-		    at.pp == cow_pp && !at.shared && at.file == D.cow[op->agent].file &&
-		    at.index == D.cow[op->agent].index && !at.pp->range_inflight &&
-		    !at.pp->discarding && at.pp->range_clock < op->enter_clock)
-			ppage_own(at.pp, &at, -1, D.cow[op->agent].v, false);
+	struct where at;
+	if (op->kind == OSYS_GUP && D.cow[op->agent].active &&
+	    where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp &&
+	    !at.shared && at.file == D.cow[op->agent].file && at.index == D.cow[op->agent].index) {
+		bool settled = op->arg && ret == 0 && !at.pp->range_inflight &&
+			       !at.pp->discarding && at.pp->range_clock < op->enter_clock;
+		ppage_own(at.pp, &at, -1, D.cow[op->agent].v, !settled);
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
 		D.cow[op->agent].active = false;
@@ -912,8 +940,14 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		     a += PAGE_SIZE)
 			ppage_at(op->mm, a)->discarding--;
 		for (unsigned long a = (unsigned long)ret;
-		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
-			if (range_owned(op, a)) {
+		     ret >= 0 && a < (unsigned long)ret + op->len && a < TASK_SIZE;
+		     a += PAGE_SIZE) {
+			bool owned = range_owned(op, a);
+			/* a call in flight over the page when this one mapped it (a
+			 * hint's range is known only now) no longer says, at its
+			 * return, what the page holds */
+			ppage_at(op->mm, a)->last_enter = oracle_clock();
+			if (owned) {
 				/* a store made once the VMA was in, before the return,
 				 * stays */
 				struct ppage *pp = ppage_at(op->mm, a);
@@ -930,6 +964,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			} else {
 				widen(op->mm, a);
 			}
+		}
 		break;
 	case OSYS_MUNMAP:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
