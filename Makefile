@@ -150,6 +150,7 @@ test-unit: $(TEST_BINS) $(B)/mmfuzz $(B)/test_kmaple
 	@$(B)/test_kmaple
 test-regress: $(B)/mmfuzz $(B)/test_regressions
 	@tests/run-criterion $(B)/test_regressions
+	@tests/snapshot.sh $(B)/mmfuzz
 test-tools: $(B)/mmfuzz
 	@tests/show.sh $(B)/mmfuzz
 	@tests/zoo.sh $(B)/mmfuzz

@@ -11,12 +11,15 @@
 
 #include <errno.h>
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "contpte.h"
 #include "filemap.h"
 #include "gup.h"
 #include "hw.h"
+#include "knobs.h"
 #include "memory.h"
 #include "mmap.h"
 #include "oracle/events.h"
@@ -118,6 +121,234 @@ void mm_reset(void)
 	size_t whole = offsetof(struct mm_world, pte_tables);
 	memcpy((char *)w + whole, (const char *)&mm_pristine + whole, sizeof(*w) - whole);
 	oracle_reset();
+}
+
+/* ---- snapshots ---------------------------------------------------------------------------- */
+
+/* How much of the by-use arenas a world has used (each tree's pool keeps its own). */
+struct mm_use {
+	uint32_t frames;
+	int vmas, anon_vmas;
+};
+
+/* The configuration a snapshot was taken under: constant while it is used. */
+struct mm_config {
+	uint32_t knobs, device_agents;
+	bool contpte, split_ptes, tlb_broadcast;
+};
+
+struct mm_snapshot {
+	struct mm_use use;
+	struct mm_config config;
+	struct oracle_snapshot *oracle;
+	struct mm_world w; /* sparse: only what `use` and the pools' marks cover */
+};
+
+static struct mm_use mm_use_now(void)
+{
+	return (struct mm_use){.frames = frames_touched(),
+			       .vmas = mm_world.vma_hwm,
+			       .anon_vmas = mm_world.anon_vma_hwm};
+}
+
+static struct mm_config mm_config_now(void)
+{
+	return (struct mm_config){.knobs = mm_knobs,
+				  .device_agents = hw_device_agents,
+				  .contpte = pgtable_contpte,
+				  .split_ptes = pgtable_split_ptes,
+				  .tlb_broadcast = tlb_flush_broadcast};
+}
+
+enum world_copy { WORLD_SAVE, WORLD_RESTORE, WORLD_COMPARE };
+
+/* One region of the two worlds: @y <- @x (save), @x <- @y (restore), or equal? */
+static bool world_region(enum world_copy dir, void *x, void *y, size_t bytes)
+{
+	if (dir == WORLD_SAVE)
+		memcpy(y, x, bytes);
+	else if (dir == WORLD_RESTORE)
+		memcpy(x, y, bytes);
+	else
+		return !memcmp(x, y, bytes);
+	return true;
+}
+
+/*
+ * Every region of world @x (the live one, or a snapshot's) that a run can read,
+ * given its use @u: the used frames and arena slots, the whole part, each mm with
+ * its tree's scalars, and of each pool the batches, the free FIFO, the states and
+ * the nodes below its marks (a node above them is cleared when taken).  Copied
+ * between @x and @y, or compared: returns the first region that differs, or NULL.
+ */
+static const char *world_regions(enum world_copy dir, struct mm_world *x, struct mm_world *y,
+				 const struct mm_use *u)
+{
+#define WORLD_REGION(what, field, bytes)                                                           \
+	do {                                                                                       \
+		if (!world_region(dir, &x->field, &y->field, (bytes)))                             \
+			return what;                                                               \
+	} while (0)
+	WORLD_REGION("frames", frames, u->frames * sizeof(x->frames[0]));
+	WORLD_REGION("vmas", vmas, (size_t)u->vmas * sizeof(x->vmas[0]));
+	WORLD_REGION("anon_vmas", anon_vmas, (size_t)u->anon_vmas * sizeof(x->anon_vmas[0]));
+	size_t whole = offsetof(struct mm_world, pte_tables);
+	WORLD_REGION("page tables, files, TLBs", pte_tables, sizeof(*x) - whole);
+	for (int i = 0; i < NR_MMS; i++) {
+		WORLD_REGION("mm_struct", mms[i], offsetof(struct mm_struct, mm_mt.pool.batch));
+		/* the scalars are the same on both sides now: the marks are @x's */
+		const struct kmaple_pool *p = &x->mms[i].mm_mt.pool;
+		WORLD_REGION("maple batches", mms[i].mm_mt.pool.batch,
+			     p->batch_hwm * sizeof(p->batch[0]));
+		uint32_t head = p->free_head, n = p->free_count;
+		uint32_t first = n < KMAPLE_NODES_MAX - head ? n : KMAPLE_NODES_MAX - head;
+		WORLD_REGION("maple free FIFO", mms[i].mm_mt.pool.free_ring[head],
+			     first * sizeof(p->free_ring[0]));
+		WORLD_REGION("maple free FIFO", mms[i].mm_mt.pool.free_ring[0],
+			     (n - first) * sizeof(p->free_ring[0]));
+		WORLD_REGION("maple node states", mms[i].mm_mt.pool.state, p->hwm);
+		WORLD_REGION("maple nodes", mms[i].mm_mt.pool.nodes, p->hwm * sizeof(p->nodes[0]));
+	}
+#undef WORLD_REGION
+	return NULL;
+}
+
+struct mm_snapshot *mm_snapshot_alloc(void)
+{
+	struct mm_snapshot *s = malloc(sizeof(*s));
+	if (s && !(s->oracle = oracle_snapshot_alloc())) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+void mm_snapshot_free(struct mm_snapshot *s)
+{
+	if (s)
+		oracle_snapshot_free(s->oracle);
+	free(s);
+}
+
+void mm_snapshot_save(struct mm_snapshot *s)
+{
+	SCHED_ASSERT(sched_current() == SCHED_NO_AGENT);
+	s->use = mm_use_now();
+	s->config = mm_config_now();
+	world_regions(WORLD_SAVE, &mm_world, &s->w, &s->use);
+	oracle_snapshot_save(s->oracle, s->use.frames);
+}
+
+bool mm_snapshot_fits(const struct mm_snapshot *s)
+{
+	struct mm_config c = mm_config_now();
+	return !memcmp(&c, &s->config, sizeof(c));
+}
+
+void mm_snapshot_restore(const struct mm_snapshot *s)
+{
+	SCHED_ASSERT(mm_snapshot_fits(s) && "snapshot of another configuration");
+	struct mm_world *w = &mm_world;
+	struct mm_use now = mm_use_now();
+	uint32_t hwm[NR_MMS];
+	for (int i = 0; i < NR_MMS; i++)
+		hwm[i] = w->mms[i].mm_mt.pool.hwm;
+	world_regions(WORLD_RESTORE, w, (struct mm_world *)&s->w, &s->use);
+	/* what this run used beyond the snapshot's marks goes back to pristine */
+	const struct mm_use *u = &s->use;
+	if (now.frames > u->frames)
+		memset(&w->frames[u->frames], 0, (now.frames - u->frames) * sizeof(w->frames[0]));
+	if (now.vmas > u->vmas)
+		memcpy(&w->vmas[u->vmas], &mm_pristine.vmas[u->vmas],
+		       (size_t)(now.vmas - u->vmas) * sizeof(w->vmas[0]));
+	if (now.anon_vmas > u->anon_vmas)
+		memcpy(&w->anon_vmas[u->anon_vmas], &mm_pristine.anon_vmas[u->anon_vmas],
+		       (size_t)(now.anon_vmas - u->anon_vmas) * sizeof(w->anon_vmas[0]));
+	for (int i = 0; i < NR_MMS; i++) {
+		struct kmaple_pool *p = &w->mms[i].mm_mt.pool;
+		if (hwm[i] > p->hwm)
+			memset(&p->state[p->hwm], 0, hwm[i] - p->hwm);
+	}
+	oracle_snapshot_restore(s->oracle);
+}
+
+bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b, char *what,
+		       size_t what_bytes)
+{
+	const char *diff = memcmp(&a->use, &b->use, sizeof(a->use)) ? "use"
+			   : memcmp(&a->config, &b->config, sizeof(a->config))
+			       ? "configuration"
+			       : world_regions(WORLD_COMPARE, (struct mm_world *)&a->w,
+					       (struct mm_world *)&b->w, &a->use);
+	if (diff) {
+		snprintf(what, what_bytes, "world, %s", diff);
+		return false;
+	}
+	return oracle_snapshot_equal(a->oracle, b->oracle, what, what_bytes);
+}
+
+/* Bytes [from, to) of worlds @a and @b equal?  Else names the field where they differ. */
+static bool world_bytes_same(const struct mm_world *a, const struct mm_world *b, size_t from,
+			     size_t to, char *what, size_t what_bytes)
+{
+	const unsigned char *x = (const unsigned char *)a, *y = (const unsigned char *)b;
+	if (!memcmp(x + from, y + from, to - from))
+		return true;
+	size_t at = from;
+	while (x[at] == y[at])
+		at++;
+	static const struct {
+		const char *name;
+		size_t end;
+	} fields[] = {
+	    {"frames", offsetof(struct mm_world, mms)},
+	    {"mm_structs", offsetof(struct mm_world, vmas)},
+	    {"vmas", offsetof(struct mm_world, anon_vmas)},
+	    {"anon_vmas", offsetof(struct mm_world, pte_tables)},
+	    {"page tables", offsetof(struct mm_world, pte_meta)},
+	    {"page table metadata", offsetof(struct mm_world, mappings)},
+	    {"files", offsetof(struct mm_world, vma_hwm)},
+	    {"arena marks, TLBs, references, walkers", sizeof(struct mm_world)},
+	};
+	int f = 0;
+	while (at >= fields[f].end)
+		f++;
+	snprintf(what, what_bytes, "world, %s (byte %zu)", fields[f].name, at);
+	return false;
+}
+
+bool mm_world_same(const struct mm_world *a, const struct mm_world *b, char *what,
+		   size_t what_bytes)
+{
+	size_t at = 0;
+#define SAME_UPTO(to)                                                                              \
+	do {                                                                                       \
+		if (!world_bytes_same(a, b, at, (to), what, what_bytes))                           \
+			return false;                                                              \
+	} while (0)
+	for (int i = 0; i < NR_MMS; i++) {
+		const struct kmaple_pool *p = &a->mms[i].mm_mt.pool, *q = &b->mms[i].mm_mt.pool;
+		size_t pool = offsetof(struct mm_world, mms[i].mm_mt.pool);
+		SAME_UPTO(pool + offsetof(struct kmaple_pool, batch));
+		/* the marks are equal now: skip what no run reads (a batch, a node above
+		 * them is initialised when taken; the FIFO outside its window) */
+		SCHED_ASSERT(p->batch_hwm == q->batch_hwm && p->hwm == q->hwm);
+		at = pool + offsetof(struct kmaple_pool, batch[p->batch_hwm]);
+		uint32_t head = p->free_head, n = p->free_count;
+		for (uint32_t k = 0; k < n; k++) {
+			uint32_t r = (head + k) % KMAPLE_NODES_MAX;
+			if (p->free_ring[r] != q->free_ring[r]) {
+				snprintf(what, what_bytes, "world, P%d's maple free FIFO", i);
+				return false;
+			}
+		}
+		at = pool + offsetof(struct kmaple_pool, state);
+		SAME_UPTO(pool + offsetof(struct kmaple_pool, nodes[p->hwm]));
+		at = pool + sizeof(struct kmaple_pool);
+	}
+	SAME_UPTO(sizeof(struct mm_world));
+#undef SAME_UPTO
+	return true;
 }
 
 SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");

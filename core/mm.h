@@ -339,4 +339,29 @@ struct address_space *mapping_get(int id);
 /* Reset the whole model (struct mm_world) and the oracle layer's state. */
 void mm_reset(void);
 
+/*
+ * Snapshots: the world and the oracle layer's state after a scenario's setup, put
+ * back before each schedule explored from it, instead of running the setup again.
+ * Save and restore cost what the setup and the run used (the by-use marks above),
+ * not the size of the world.  Taken outside any agent with no operation in flight,
+ * restored under the configuration it was taken in (asserted).  _alloc: NULL when
+ * out of memory.  _equal: false with the first difference named in @what.
+ */
+struct mm_snapshot;
+struct mm_snapshot *mm_snapshot_alloc(void);
+void mm_snapshot_free(struct mm_snapshot *s);
+void mm_snapshot_save(struct mm_snapshot *s);
+/* Taken under the configuration set now (knobs, arch, TLB mode, split PTEs)? */
+bool mm_snapshot_fits(const struct mm_snapshot *s);
+void mm_snapshot_restore(const struct mm_snapshot *s);
+bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b, char *what,
+		       size_t what_bytes);
+/*
+ * Two whole worlds equal, but for the bytes no run reads: a maple batch or node
+ * above its pool's marks (initialised when taken) and the free FIFO outside its
+ * window.  Independent of what a snapshot saves: the check of its restores.
+ */
+bool mm_world_same(const struct mm_world *a, const struct mm_world *b, char *what,
+		   size_t what_bytes);
+
 #endif

@@ -94,6 +94,11 @@ void sched_precursors_reset(void)
 	precursors_count = 0;
 }
 
+int sched_precursors_count(void)
+{
+	return precursors_count;
+}
+
 void sched_precursor(uint32_t id)
 {
 	if (precursors_count == SCHED_FB_PRECURSORS_MAX)

@@ -54,6 +54,7 @@ extern const char *const sched_feedback_names[SCHED_FB_COUNT];
 
 /* sched_precursor() (sched.h) appends to a per-execution list; sched_reset empties it. */
 void sched_precursors_reset(void);
+int sched_precursors_count(void);
 
 /*
  * "switch,rf,precursor", "all" or "none" (empty means none) -> mask.  On an unknown name

@@ -100,6 +100,7 @@ struct sched_state_fast sched_fast = {.current = SCHED_NO_AGENT};
 struct sched_trace_entry sched_trace_buf[SCHED_TRACE_MAX];
 
 void sched_rcu_reset(void); /* sync.c */
+int sched_rcu_waiting(void);
 
 _Noreturn void sched_assert_fail(const char *cond, const char *file, int line, const char *func)
 {
@@ -802,6 +803,11 @@ void sched_run_solo(int agent, sched_fn fn, void *arg)
 			      "%s returns with locks held (%d), irqs %s, rcu depth %d", a->name,
 			      a->held_count, a->irqs_off ? "off" : "on", a->rcu.depth);
 	sched_fast.current = SCHED_NO_AGENT;
+}
+
+bool sched_solo_settled(void)
+{
+	return !S.in_run && !S.have_finding && !sched_rcu_waiting() && !sched_precursors_count();
 }
 
 static void agent_entry(void)

@@ -162,6 +162,14 @@ int sched_agents_count(void); /* highest registered index + 1 */
 void sched_run_solo(int agent, sched_fn fn, void *arg);
 
 /*
+ * The solo phases so far left nothing in the scheduler but the agents they ran
+ * as: no finding, no RCU callback waiting, no precursor.  Then sched_reset() and
+ * the same sched_agent_add() calls give the scheduler the state they left, and
+ * the caller may snapshot the model's state instead of running them again.
+ */
+bool sched_solo_settled(void);
+
+/*
  * The concurrent phase: run every registered agent under @policy until all are
  * done, one is stuck (deadlock), the step budget is spent (hang) or a finding is
  * reported.  Returns true if a finding was reported.

@@ -353,6 +353,11 @@ void sched_rcu_reset(void)
 	rcu.count = 0;
 }
 
+int sched_rcu_waiting(void)
+{
+	return rcu.count;
+}
+
 static uint32_t rcu_readers(void)
 {
 	uint32_t m = 0;

@@ -8,6 +8,7 @@
 #include "exec.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -245,6 +246,117 @@ static void agent_fn(int agent, void *arg)
 	}
 }
 
+/*
+ * The state after a setup (exec_options.snapshot): what it depends on, the setup
+ * lines' results, and the model's snapshot.
+ */
+static struct {
+	bool valid;
+	uint32_t knobs;
+	uint8_t arch;
+	bool tlb_broadcast, child_unborn;
+	int setup_count;
+	struct scn_op setup[SCN_SETUP_MAX];
+	struct exec_op_result results[SCN_SETUP_MAX];
+	struct mm_snapshot *mm;
+	/* snapshot_check: the restored state, whole and as a snapshot, and the fresh one */
+	struct mm_world *check_world;
+	struct mm_snapshot *check[2];
+} snap;
+
+struct exec_snapshot_stats exec_snapshot_stats;
+
+static bool snapshot_fits(const struct scenario *s, const struct exec_options *o, bool unborn)
+{
+	return snap.valid && snap.knobs == o->knobs && snap.arch == s->arch &&
+	       snap.tlb_broadcast == s->tlb_broadcast && snap.child_unborn == unborn &&
+	       snap.setup_count == s->setup_count &&
+	       !memcmp(snap.setup, s->setup, (size_t)s->setup_count * sizeof(s->setup[0])) &&
+	       mm_snapshot_fits(snap.mm);
+}
+
+static struct mm_snapshot *snapshot_alloc(void)
+{
+	struct mm_snapshot *m = mm_snapshot_alloc();
+	if (!m) {
+		fprintf(stderr, "mmfuzz: out of memory for a setup snapshot\n");
+		exit(1);
+	}
+	return m;
+}
+
+/* Agents in their places and the setup lines run (or their state restored). */
+static void exec_setup(const struct scenario *s, const struct exec_options *o, bool unborn,
+		       bool restore)
+{
+	if (restore) {
+		mm_snapshot_restore(snap.mm);
+		memcpy(ctx.r->setup, snap.results,
+		       (size_t)s->setup_count * sizeof(snap.results[0]));
+	} else {
+		mm_reset();
+		/* P1 is P0's fork child if the scenario forks: it does not exist before */
+		mm_get(1)->unborn = unborn;
+	}
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		sched_agent_add(a, agent_names[a], NULL, NULL);
+	for (int i = 0; !restore && i < s->setup_count && !sched_stopped(); i++) {
+		ctx.setup_index = i;
+		sched_run_solo(s->setup[i].agent, setup_fn, NULL);
+	}
+	if (restore || !o->snapshot)
+		return;
+	snap.valid = sched_solo_settled();
+	if (!snap.valid)
+		return;
+	if (!snap.mm)
+		snap.mm = snapshot_alloc();
+	mm_snapshot_save(snap.mm);
+	snap.knobs = o->knobs;
+	snap.arch = s->arch;
+	snap.tlb_broadcast = s->tlb_broadcast;
+	snap.child_unborn = unborn;
+	snap.setup_count = s->setup_count;
+	memcpy(snap.setup, s->setup, (size_t)s->setup_count * sizeof(s->setup[0]));
+	memcpy(snap.results, ctx.r->setup, (size_t)s->setup_count * sizeof(snap.results[0]));
+}
+
+/* snapshot_check: the restored state against a fresh setup's, byte for byte. */
+static void exec_snapshot_check(const struct scenario *s, const struct exec_options *o, bool unborn,
+				const struct sched_config *cfg)
+{
+	for (int i = 0; i < 2; i++)
+		if (!snap.check[i])
+			snap.check[i] = snapshot_alloc();
+	if (!snap.check_world && !(snap.check_world = malloc(sizeof(*snap.check_world)))) {
+		fprintf(stderr, "mmfuzz: out of memory for --snapshot-check\n");
+		exit(1);
+	}
+	*snap.check_world = mm_world;
+	mm_snapshot_save(snap.check[0]);
+	struct exec_options fresh = *o;
+	fresh.snapshot = false;
+	sched_reset(cfg);
+	exec_setup(s, &fresh, unborn, false);
+	char what[128] = "the setup did not settle";
+	bool same = sched_solo_settled();
+	if (same) {
+		mm_snapshot_save(snap.check[1]);
+		same = mm_world_same(snap.check_world, &mm_world, what, sizeof(what)) &&
+		       mm_snapshot_equal(snap.check[0], snap.check[1], what, sizeof(what));
+	}
+	if (same &&
+	    memcmp(snap.results, ctx.r->setup, (size_t)s->setup_count * sizeof(snap.results[0]))) {
+		snprintf(what, sizeof(what), "the setup lines' results");
+		same = false;
+	}
+	if (!same) {
+		fprintf(stderr, "mmfuzz: the snapshot restored differs from a fresh setup: %s\n",
+			what);
+		SCHED_ASSERT(!"snapshot restore == fresh setup");
+	}
+}
+
 void exec_run(const struct scenario *s, struct sched_policy *policy, const struct exec_options *o,
 	      struct exec_result *r)
 {
@@ -256,27 +368,14 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	tlb_flush_broadcast = s->tlb_broadcast;
 	struct sched_config cfg = {.steps_max = o->steps_max};
 	sched_reset(&cfg);
-	mm_reset();
-	/* P1 is P0's fork child if the scenario forks: it does not exist before */
+	bool unborn = false;
 	for (int i = 0; i < s->setup_count + s->ops_count; i++) {
 		const struct scn_op *op =
 		    i < s->setup_count ? &s->setup[i] : &s->ops[i - s->setup_count];
-		if (op->kind == SCN_OP_FORK && op->proc == 0)
-			mm_get(1)->unborn = true;
+		unborn |= op->kind == SCN_OP_FORK && op->proc == 0;
 	}
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		sched_agent_add(a, agent_names[a], NULL, NULL);
-	for (int i = 0; i < s->setup_count && !sched_stopped(); i++) {
-		ctx.setup_index = i;
-		sched_run_solo(s->setup[i].agent, setup_fn, NULL);
-	}
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		for (int i = 0; i < s->ops_count; i++)
-			if (s->ops[i].agent == a) {
-				sched_agent_add(a, agent_names[a], agent_fn, NULL);
-				break;
-			}
-	/* an agent whose operations are all DMA is a device, not a CPU: no TLB, no IPIs */
+	/* configuration, set before the setup: an agent whose operations are all DMA
+	 * is a device, not a CPU (no TLB, no IPIs) */
 	hw_device_agents = 0;
 	for (int a = 0; a < SCN_AGENTS_MAX; a++) {
 		bool dev = false, cpu = false;
@@ -290,6 +389,18 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 		if (dev && !cpu)
 			hw_device_agents |= 1u << a;
 	}
+	bool restore = o->snapshot && snapshot_fits(s, o, unborn);
+	exec_setup(s, o, unborn, restore);
+	if (restore && o->snapshot_check)
+		exec_snapshot_check(s, o, unborn, &cfg);
+	exec_snapshot_stats.restores += restore;
+	exec_snapshot_stats.setups += !restore;
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		for (int i = 0; i < s->ops_count; i++)
+			if (s->ops[i].agent == a) {
+				sched_agent_add(a, agent_names[a], agent_fn, NULL);
+				break;
+			}
 	if (o->time_phases) {
 		/* a benchmark's clock, outside the model: nothing the run does depends on it */
 		struct timespec t0, t1;

@@ -17,6 +17,16 @@ struct exec_options {
 	uint32_t steps_max;
 	bool keep_state;  /* tests: no quiescence, the model stays as the agents left it */
 	bool time_phases; /* benchmarks: clock the concurrent phase (exec_result.agents_ns) */
+	/*
+	 * Reuse the state after the setup: the first run of a setup (its lines, the
+	 * knobs, arch, TLB mode and whether a fork makes P1) snapshots the model
+	 * (mm_snapshot_save), the next runs of the same setup restore it instead of
+	 * running the setup again.  Same executions, same fingerprints.
+	 */
+	bool snapshot;
+	/* tests: after each restore, run the setup afresh too and compare the two
+	 * states byte for byte; a difference is a simulator assertion */
+	bool snapshot_check;
 };
 
 struct exec_op_result {
@@ -36,6 +46,12 @@ struct exec_result {
 };
 
 void exec_options_default(struct exec_options *o);
+
+/* How many runs restored the setup's snapshot, and how many ran the setup. */
+struct exec_snapshot_stats {
+	uint64_t restores, setups;
+};
+extern struct exec_snapshot_stats exec_snapshot_stats;
 
 /* Run @s once under @policy. */
 void exec_run(const struct scenario *s, struct sched_policy *policy, const struct exec_options *o,

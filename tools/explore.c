@@ -17,6 +17,7 @@ void explore_config_default(struct explore_config *c)
 	c->dfs_bound = 2;
 	c->random_mean_steps = 16;
 	exec_options_default(&c->exec);
+	c->exec.snapshot = true; /* every run after the first restores the setup */
 }
 
 int explore_strategy_parse(const char *name)
@@ -74,6 +75,9 @@ void explore(const struct scenario *s, const struct explore_config *c, struct ex
 		exec_run(s, &rec.base, &c->exec, &res);
 		r->runs++;
 		r->steps += res.steps;
+		/* FNV-1a-like over what each run produced: equal digests, equal runs */
+		r->digest = (r->digest ^ res.fingerprint ^ (res.finding ? res.f.signature : 0)) *
+			    0x100000001b3ull;
 		r->agents_ns += res.agents_ns;
 		bool more = rec.base.ops->end(&rec.base);
 		if (res.finding) {

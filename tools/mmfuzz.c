@@ -45,9 +45,13 @@ static const struct command_usage {
 	       "    1 finding, 2 bad input, 125 the schedule does not apply (--strict: also a\n"
 	       "    preemption that never occurs)\n"},
     {"explore", "explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
-		"        [--bound B] [--knobs=...] [--timing] [-o OUT]\n"
+		"        [--bound B] [--knobs=...] [--timing] [--digest] [--no-snapshot]\n"
+		"        [--snapshot-check] [-o OUT]\n"
 		"    search schedules for FILE's scenario; write the first failing one to OUT\n"
-		"    (--timing: also ns per step of the concurrent phase, for benchmarks)\n"},
+		"    (--timing: also ns per step of the concurrent phase, for benchmarks;\n"
+		"    --digest: a hash of every run's fingerprint; --no-snapshot: run the setup\n"
+		"    for every run instead of restoring its state; --snapshot-check: compare\n"
+		"    each restored state with a fresh setup's, abort on a difference)\n"},
     {"minimize", "minimize IN -o OUT [--knobs=a,b|--knobs=]\n"
 		 "    fewest preemptions, operations, setup lines and agents with the same\n"
 		 "    finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"},
@@ -478,6 +482,8 @@ static int cmd_bisect(int argc, char **argv)
 	return EXIT_CLEAN;
 }
 
+static bool explore_digest; /* --digest */
+
 /* Search, report, write the schedule; returns the exit status. */
 static int run_explore(const struct scenario *s, struct explore_config *c, const char *out_path,
 		       bool show)
@@ -494,6 +500,8 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 		printf(", %.1f ns/step in the concurrent phase",
 		       r.steps ? (double)r.agents_ns / (double)r.steps : 0.0);
 	printf(")");
+	if (explore_digest)
+		printf(", digest %016llx", (unsigned long long)r.digest);
 	if (!r.found) {
 		printf(r.exhausted ? ", exhausted: no finding\n" : ", no finding\n");
 		return EXIT_CLEAN;
@@ -547,6 +555,15 @@ static void parse_explore_opt(struct explore_config *c, int argc, char **argv, i
 		*out_path = v;
 	} else if (!strcmp(a, "--timing")) {
 		c->exec.time_phases = true;
+		return;
+	} else if (!strcmp(a, "--digest")) {
+		explore_digest = true;
+		return;
+	} else if (!strcmp(a, "--no-snapshot")) {
+		c->exec.snapshot = false;
+		return;
+	} else if (!strcmp(a, "--snapshot-check")) {
+		c->exec.snapshot_check = true;
 		return;
 	} else if (!strncmp(a, "--knobs=", 8)) {
 		c->exec.knobs = parse_knobs(a + 8);

@@ -118,7 +118,7 @@ struct fpage {
 	uint32_t gen;
 };
 
-static struct {
+static struct data_state {
 	uint32_t clock;	    /* events so far: orders stores and system calls */
 	uint32_t nr_stores; /* in data_stores[] */
 	/* mremaps in flight, per agent: a store to either range shows in both */
@@ -261,6 +261,93 @@ void data_reset(void)
 	memset(&D, 0, sizeof(D));
 	data_gen++;
 	data_view_overflows = 0;
+}
+
+/*
+ * The state after a setup: D, the stores, the origins of the frames the setup may
+ * have allocated, and the pages and blocks valid then (set up on first use, so
+ * usually a few).  Restoring starts a new generation and validates those alone.
+ */
+struct data_snap {
+	struct data_state d;
+	uint32_t view_overflows;
+	uint32_t frames;
+	int npriv, nfile;
+	uint32_t frame[NR_FRAMES][W];
+	struct ostore stores[STORES_MAX];
+	uint16_t priv_at[NR_MMS * NPAGES];
+	struct ppage priv[NR_MMS * NPAGES];
+	uint16_t file_at[NR_FILES * FILE_PAGES];
+	struct fpage file[NR_FILES * FILE_PAGES];
+};
+
+size_t data_snap_bytes(void)
+{
+	return sizeof(struct data_snap);
+}
+
+void data_snap_save(struct data_snap *s, uint32_t frames)
+{
+	SCHED_ASSERT(frames <= NR_FRAMES);
+	s->d = D;
+	s->view_overflows = data_view_overflows;
+	s->frames = frames;
+	memcpy(s->frame, data_frame, frames * sizeof(data_frame[0]));
+	memcpy(s->stores, data_stores, D.nr_stores * sizeof(data_stores[0]));
+	const struct ppage *priv = &data_priv[0][0];
+	s->npriv = 0;
+	for (int i = 0; i < NR_MMS * NPAGES; i++)
+		if (priv[i].gen == data_gen) {
+			s->priv_at[s->npriv] = (uint16_t)i;
+			s->priv[s->npriv] = priv[i];
+			s->priv[s->npriv++].gen = 0;
+		}
+	const struct fpage *file = &data_file[0][0];
+	s->nfile = 0;
+	for (int i = 0; i < NR_FILES * FILE_PAGES; i++)
+		if (file[i].gen == data_gen) {
+			s->file_at[s->nfile] = (uint16_t)i;
+			s->file[s->nfile] = file[i];
+			s->file[s->nfile++].gen = 0;
+		}
+}
+
+void data_snap_restore(const struct data_snap *s)
+{
+	D = s->d;
+	data_gen++;
+	data_view_overflows = s->view_overflows;
+	memcpy(data_frame, s->frame, s->frames * sizeof(data_frame[0]));
+	memcpy(data_stores, s->stores, D.nr_stores * sizeof(data_stores[0]));
+	struct ppage *priv = &data_priv[0][0];
+	for (int i = 0; i < s->npriv; i++) {
+		priv[s->priv_at[i]] = s->priv[i];
+		priv[s->priv_at[i]].gen = data_gen;
+	}
+	struct fpage *file = &data_file[0][0];
+	for (int i = 0; i < s->nfile; i++) {
+		file[s->file_at[i]] = s->file[i];
+		file[s->file_at[i]].gen = data_gen;
+	}
+}
+
+const char *data_snap_diff(const struct data_snap *a, const struct data_snap *b)
+{
+	if (memcmp(&a->d, &b->d, sizeof(a->d)) || a->view_overflows != b->view_overflows)
+		return "data: the layer's clock, calls or references";
+	if (a->frames != b->frames || memcmp(a->frame, b->frame, a->frames * sizeof(a->frame[0])))
+		return "data: the frames' origins";
+	if (memcmp(a->stores, b->stores, a->d.nr_stores * sizeof(a->stores[0])))
+		return "data: the stores";
+	if (a->npriv != b->npriv ||
+	    memcmp(a->priv_at, b->priv_at, a->npriv * sizeof(a->priv_at[0])) ||
+	    memcmp(a->priv, b->priv, a->npriv * sizeof(a->priv[0])))
+		return "data: the processes' pages";
+	if (a->nfile != b->nfile ||
+	    memcmp(a->file_at, b->file_at, a->nfile * sizeof(a->file_at[0])) ||
+	    memcmp(a->file, b->file, a->nfile * sizeof(a->file[0])))
+		return "data: the files' blocks";
+	return NULL;
 }
 
 uint32_t oracle_clock(void)

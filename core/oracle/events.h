@@ -75,6 +75,19 @@ enum oracle_syscall {
 
 void oracle_reset(void);
 
+/*
+ * The layer's state after a scenario's setup, saved and put back with the world's
+ * (mm_snapshot_*).  Saved with no operation in flight; @frames: frames [0, frames)
+ * may have been allocated.  _equal names the first difference in @what.
+ */
+struct oracle_snapshot;
+struct oracle_snapshot *oracle_snapshot_alloc(void);
+void oracle_snapshot_free(struct oracle_snapshot *s);
+void oracle_snapshot_save(struct oracle_snapshot *s, uint32_t frames);
+void oracle_snapshot_restore(const struct oracle_snapshot *s);
+bool oracle_snapshot_equal(const struct oracle_snapshot *a, const struct oracle_snapshot *b,
+			   char *what, size_t what_bytes);
+
 /* ---- data provenance (the payload accessors) ---------------------------------- */
 
 /* Frames [pfn, pfn + nr) were allocated: zero-filled. */

@@ -4,6 +4,8 @@
  * every part of the layer sees.  An operation's record lives here, per agent,
  * from its entry to its return.
  */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../pgtable.h"
@@ -18,6 +20,59 @@ void oracle_reset(void)
 	data_reset();
 	post_reset();
 	pte_oracle_reset();
+}
+
+struct oracle_snapshot {
+	struct post_state post;
+	struct pte_oracle_state pte;
+	struct data_snap *data; /* its size is data.c's */
+};
+
+struct oracle_snapshot *oracle_snapshot_alloc(void)
+{
+	struct oracle_snapshot *s = calloc(1, sizeof(*s));
+	if (s && !(s->data = calloc(1, data_snap_bytes()))) {
+		free(s);
+		s = NULL;
+	}
+	return s;
+}
+
+void oracle_snapshot_free(struct oracle_snapshot *s)
+{
+	if (s)
+		free(s->data);
+	free(s);
+}
+
+void oracle_snapshot_save(struct oracle_snapshot *s, uint32_t frames)
+{
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		SCHED_ASSERT(!layer_ops[a].active);
+	post_snapshot(&s->post);
+	pte_oracle_snapshot(&s->pte);
+	data_snap_save(s->data, frames);
+}
+
+void oracle_snapshot_restore(const struct oracle_snapshot *s)
+{
+	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+		layer_ops[a].active = false;
+	post_restore(&s->post);
+	pte_oracle_restore(&s->pte);
+	data_snap_restore(s->data);
+}
+
+bool oracle_snapshot_equal(const struct oracle_snapshot *a, const struct oracle_snapshot *b,
+			   char *what, size_t what_bytes)
+{
+	const char *diff = memcmp(&a->post, &b->post, sizeof(a->post)) ? "post: pages and calls"
+			   : memcmp(&a->pte, &b->pte, sizeof(a->pte))
+			       ? "pte: the last writers"
+			       : data_snap_diff(a->data, b->data);
+	if (diff)
+		snprintf(what, what_bytes, "oracle layer, %s", diff);
+	return !diff;
 }
 
 uint32_t oracle_op_enter_clock(int agent)

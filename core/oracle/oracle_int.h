@@ -35,6 +35,12 @@ const struct sched_site *oracle_pte_writer(const struct mm_struct *mm, unsigned 
 uint32_t oracle_op_enter_clock(int agent);
 
 void data_reset(void);
+/* data.c's part of an oracle snapshot (events.h); _diff: NULL or what differs. */
+struct data_snap;
+size_t data_snap_bytes(void);
+void data_snap_save(struct data_snap *s, uint32_t frames);
+void data_snap_restore(const struct data_snap *s);
+const char *data_snap_diff(const struct data_snap *a, const struct data_snap *b);
 void data_syscall_enter(const struct oracle_op *op);
 void data_syscall_exit(const struct oracle_op *op, long ret);
 /* Operation @op, which unmaps, discards or moves op->len bytes of its mm from
@@ -43,9 +49,39 @@ void data_syscall_exit(const struct oracle_op *op, long ret);
 void data_range_op(const struct oracle_op *op, unsigned long start, bool enter);
 extern uint32_t data_view_overflows;
 
+/* pte.c's state: who last wrote each PTE. */
+struct pte_oracle_state {
+	struct {
+		const struct sched_site *site;
+		int8_t agent;
+	} writer[NR_PTE_TABLES * PTRS_PER_PTE];
+};
 void pte_oracle_reset(void);
+void pte_oracle_snapshot(struct pte_oracle_state *to);
+void pte_oracle_restore(const struct pte_oracle_state *from);
 
+/* post.c's state (one struct: the snapshot of a setup copies it whole). */
+struct post_state {
+	/* when each CPU's TLB entry was last filled */
+	uint32_t fill_clock[NR_CPUS][TLB_ENTRIES];
+	/* the pages each process mapped by its own calls (bit per page); when a call that
+	 * unmaps or moves each page last entered or returned, and how many are in flight
+	 * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
+	uint64_t mapped[NR_MMS];
+	uint32_t unmap_clock[NR_MMS][ORACLE_OP_PAGES];
+	uint32_t unmap_by[NR_MMS][ORACLE_OP_PAGES]; /* that call's entry clock */
+	uint8_t unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
+	/* the pages that may carry VM_DONTCOPY (a fork leaves them out of the child): set
+	 * when a MADV_DONTFORK enters (or mremap moves one), cleared when a MADV_DOFORK or
+	 * a new mapping returns with no MADV_DONTFORK of the process in flight; when each
+	 * was last cleared (a fork that began before may have left it out all the same) */
+	uint64_t dontfork[NR_MMS];
+	int dontfork_inflight[NR_MMS];
+	uint32_t dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
+};
 void post_reset(void);
+void post_snapshot(struct post_state *to);
+void post_restore(const struct post_state *from);
 void post_syscall_enter(struct oracle_op *op);
 void post_syscall_exit(const struct oracle_op *op, long ret);
 

@@ -39,41 +39,30 @@ SCHED_SITE_GLOBAL(site_post_munmap, "postcondition", "munmap");
 SCHED_SITE_GLOBAL(site_post_dontneed, "postcondition", "madvise_dontneed");
 SCHED_SITE_GLOBAL(site_post_mprotect, "postcondition", "mprotect");
 
-static uint32_t post_fill_clock[NR_CPUS][TLB_ENTRIES];
-/* the pages each process mapped by its own calls (bit per page); when a call that
- * unmaps or moves each page last entered or returned, and how many are in flight
- * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
-static uint64_t post_mapped[NR_MMS];
-static uint32_t post_unmap_clock[NR_MMS][ORACLE_OP_PAGES];
-static uint32_t post_unmap_by[NR_MMS][ORACLE_OP_PAGES]; /* that call's entry clock */
-static uint8_t post_unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
-/* the pages that may carry VM_DONTCOPY (a fork leaves them out of the child): set
- * when a MADV_DONTFORK enters (or mremap moves one), cleared when a MADV_DOFORK or
- * a new mapping returns with no MADV_DONTFORK of the process in flight; when each
- * was last cleared (a fork that began before may have left it out all the same) */
-static uint64_t post_dontfork[NR_MMS];
-static int post_dontfork_inflight[NR_MMS];
-static uint32_t post_dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
+static struct post_state P;
 
 void post_reset(void)
 {
-	memset(post_fill_clock, 0, sizeof(post_fill_clock));
-	memset(post_mapped, 0, sizeof(post_mapped));
-	memset(post_unmap_clock, 0, sizeof(post_unmap_clock));
-	memset(post_unmap_by, 0, sizeof(post_unmap_by));
-	memset(post_unmap_inflight, 0, sizeof(post_unmap_inflight));
-	memset(post_dontfork, 0, sizeof(post_dontfork));
-	memset(post_dontfork_inflight, 0, sizeof(post_dontfork_inflight));
-	memset(post_dontfork_clock, 0, sizeof(post_dontfork_clock));
+	memset(&P, 0, sizeof(P));
+}
+
+void post_snapshot(struct post_state *to)
+{
+	*to = P;
+}
+
+void post_restore(const struct post_state *from)
+{
+	P = *from;
 }
 
 /* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
 static void post_unmap_range(const struct oracle_op *op, unsigned long start, bool enter)
 {
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
-		post_unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
-		post_unmap_by[op->mm][a >> PAGE_SHIFT] = op->enter_clock;
-		post_unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
+		P.unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+		P.unmap_by[op->mm][a >> PAGE_SHIFT] = op->enter_clock;
+		P.unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
 	}
 }
 
@@ -88,7 +77,7 @@ static void post_unmapping(const struct oracle_op *op, bool enter)
 
 void oracle_tlb_fill(int cpu, int slot)
 {
-	post_fill_clock[cpu][slot] = oracle_clock();
+	P.fill_clock[cpu][slot] = oracle_clock();
 }
 
 static uint64_t post_range_bits(unsigned long start, unsigned long len)
@@ -103,20 +92,20 @@ static uint64_t post_range_bits(unsigned long start, unsigned long len)
  * process is in flight: it may come after). */
 static void post_dontfork_clear(int mm, unsigned long start, unsigned long len)
 {
-	if (post_dontfork_inflight[mm])
+	if (P.dontfork_inflight[mm])
 		return;
 	for (unsigned long a = start; a < start + len && a < TASK_SIZE; a += PAGE_SIZE)
-		if (post_dontfork[mm] >> (a >> PAGE_SHIFT) & 1)
-			post_dontfork_clock[mm][a >> PAGE_SHIFT] = oracle_clock();
-	post_dontfork[mm] &= ~post_range_bits(start, len);
+		if (P.dontfork[mm] >> (a >> PAGE_SHIFT) & 1)
+			P.dontfork_clock[mm][a >> PAGE_SHIFT] = oracle_clock();
+	P.dontfork[mm] &= ~post_range_bits(start, len);
 }
 
 /* The pages a fork that entered at @enter_clock may have left out of the child. */
 static uint64_t post_dontfork_since(int mm, uint32_t enter_clock)
 {
-	uint64_t bits = post_dontfork[mm];
+	uint64_t bits = P.dontfork[mm];
 	for (unsigned long p = 0; p < TASK_SIZE >> PAGE_SHIFT; p++)
-		if (post_dontfork_clock[mm][p] > enter_clock)
+		if (P.dontfork_clock[mm][p] > enter_clock)
 			bits |= 1ull << p;
 	return bits;
 }
@@ -126,9 +115,9 @@ static void post_dontfork_track(const struct oracle_op *op, bool enter, long ret
 {
 	switch (op->kind) {
 	case OSYS_MADV_DONTFORK:
-		post_dontfork_inflight[op->mm] += enter ? 1 : -1;
+		P.dontfork_inflight[op->mm] += enter ? 1 : -1;
 		if (enter)
-			post_dontfork[op->mm] |= post_range_bits(op->start, op->len);
+			P.dontfork[op->mm] |= post_range_bits(op->start, op->len);
 		break;
 	case OSYS_MADV_DOFORK:
 		if (!enter && ret == 0)
@@ -138,8 +127,8 @@ static void post_dontfork_track(const struct oracle_op *op, bool enter, long ret
 		for (unsigned long i = 0;
 		     enter && i < op->len && op->start + i < TASK_SIZE && op->arg + i < TASK_SIZE;
 		     i += PAGE_SIZE)
-			if (post_dontfork[op->mm] >> ((op->start + i) >> PAGE_SHIFT) & 1)
-				post_dontfork[op->mm] |= 1ull << ((op->arg + i) >> PAGE_SHIFT);
+			if (P.dontfork[op->mm] >> ((op->start + i) >> PAGE_SHIFT) & 1)
+				P.dontfork[op->mm] |= 1ull << ((op->arg + i) >> PAGE_SHIFT);
 		break;
 	case OSYS_MMAP:
 		if (!enter && ret >= 0)
@@ -159,13 +148,13 @@ void post_syscall_enter(struct oracle_op *op)
 	post_unmapping(op, true);
 	post_dontfork_track(op, true, 0);
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
-		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
+		P.mapped[op->mm] &= ~post_range_bits(op->start, op->len);
 	if (op->kind == OSYS_MREMAP)
-		post_mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
+		P.mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
 	if (op->kind == OSYS_EXIT)
-		post_mapped[op->mm] = 0;
+		P.mapped[op->mm] = 0;
 	if (op->kind == OSYS_QUERY || op->kind == OSYS_LOAD)
-		op->arg = post_mapped[op->mm] >> (op->start % TASK_SIZE >> PAGE_SHIFT) & 1;
+		op->arg = P.mapped[op->mm] >> (op->start % TASK_SIZE >> PAGE_SHIFT) & 1;
 	if (op->kind != OSYS_MUNMAP && op->kind != OSYS_MADV_DONTNEED)
 		return;
 	const struct mm_struct *mm = mm_get(op->mm);
@@ -243,7 +232,7 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 					      sched_agent_name(cpu), op->mm, addr, e->pfn);
 				return;
 			}
-			if (writable || post_fill_clock[cpu][i] > op->enter_clock)
+			if (writable || P.fill_clock[cpu][i] > op->enter_clock)
 				continue;
 			pte_t pte = pte_oracle_get(mm, addr);
 			if (pte_present(pte) && pte_pfn(pte) == e->pfn &&
@@ -267,8 +256,8 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 static void post_check_query(const struct oracle_op *op, long found)
 {
 	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
-	if (found || !op->arg || !(post_mapped[op->mm] >> page & 1) ||
-	    post_unmap_inflight[op->mm][page] || post_unmap_clock[op->mm][page] > op->enter_clock)
+	if (found || !op->arg || !(P.mapped[op->mm] >> page & 1) ||
+	    P.unmap_inflight[op->mm][page] || P.unmap_clock[op->mm][page] > op->enter_clock)
 		return;
 	if (!site_post_hole.id)
 		sched_site_init(&site_post_hole);
@@ -288,10 +277,10 @@ static void post_check_query(const struct oracle_op *op, long found)
 static bool post_unmapped_meanwhile(const struct oracle_op *op, unsigned long addr)
 {
 	unsigned long page = addr >> PAGE_SHIFT;
-	if (post_unmap_inflight[op->mm][page])
+	if (P.unmap_inflight[op->mm][page])
 		return true;
-	return post_unmap_clock[op->mm][page] > op->enter_clock &&
-	       post_unmap_by[op->mm][page] != op->enter_clock;
+	return P.unmap_clock[op->mm][page] > op->enter_clock &&
+	       P.unmap_by[op->mm][page] != op->enter_clock;
 }
 
 void post_syscall_exit(const struct oracle_op *op, long ret)
@@ -300,23 +289,22 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	post_dontfork_track(op, false, ret);
 	/* what an unmapping call removed may have been mapped while it ran */
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
-		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
+		P.mapped[op->mm] &= ~post_range_bits(op->start, op->len);
 	if (op->kind == OSYS_MREMAP)
-		post_mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
+		P.mapped[op->mm] &= ~post_range_bits(op->arg, op->len);
 	if (ret >= 0 && (op->kind == OSYS_MMAP || op->kind == OSYS_MREMAP))
 		for (unsigned long a = (unsigned long)ret;
 		     a < (unsigned long)ret + op->len && a < TASK_SIZE; a += PAGE_SIZE)
 			if (!post_unmapped_meanwhile(op, a))
-				post_mapped[op->mm] |= 1ull << (a >> PAGE_SHIFT);
+				P.mapped[op->mm] |= 1ull << (a >> PAGE_SHIFT);
 	if (ret == 0 && op->kind == OSYS_FORK) {
 		/* the child has what the parent had when fork copied its tree: a page
 		 * another call unmapped while fork ran may be in the child or not */
-		uint64_t copied =
-		    post_mapped[op->mm] & ~post_dontfork_since(op->mm, op->enter_clock);
+		uint64_t copied = P.mapped[op->mm] & ~post_dontfork_since(op->mm, op->enter_clock);
 		for (unsigned long a = 0; a < TASK_SIZE; a += PAGE_SIZE)
 			if (post_unmapped_meanwhile(op, a))
 				copied &= ~(1ull << (a >> PAGE_SHIFT));
-		post_mapped[op->arg] = copied;
+		P.mapped[op->arg] = copied;
 	}
 	if (op->kind == OSYS_QUERY)
 		post_check_query(op, ret);

@@ -12,21 +12,28 @@
 
 #include "oracle_int.h"
 
-static struct {
-	const struct sched_site *site;
-	int8_t agent;
-} pte_writers[NR_PTE_TABLES * PTRS_PER_PTE];
+static struct pte_oracle_state T;
 
 void pte_oracle_reset(void)
 {
-	memset(pte_writers, 0, sizeof(pte_writers));
+	memset(&T, 0, sizeof(T));
+}
+
+void pte_oracle_snapshot(struct pte_oracle_state *to)
+{
+	*to = T;
+}
+
+void pte_oracle_restore(const struct pte_oracle_state *from)
+{
+	T = *from;
 }
 
 const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent)
 {
 	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
-	*agent = pte_writers[pte].site ? pte_writers[pte].agent : -1;
-	return pte_writers[pte].site;
+	*agent = T.writer[pte].site ? T.writer[pte].agent : -1;
+	return T.writer[pte].site;
 }
 
 void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
@@ -34,8 +41,8 @@ void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const stru
 	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
 	int setter;
 	const struct sched_site *dirtied = oracle_pte_last_writer(pte, &setter);
-	pte_writers[pte].site = site;
-	pte_writers[pte].agent = (int8_t)sched_current();
+	T.writer[pte].site = site;
+	T.writer[pte].agent = (int8_t)sched_current();
 	if (plain && pte_present(old) && pte_dirty(old) && !(pte_present(new) && pte_dirty(new)))
 		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
 			      site, dirtied, setter >= 0 ? 1u << setter : 0,
