@@ -6,6 +6,8 @@
 # checks).  Rates are executions per CPU second (user+sys, /usr/bin/time), the
 # best of REPS repetitions (default 3) of RUNS executions (default 100000): the
 # machine is shared, CPU time and the best of three filter the others' load.
+# Each scenario runs both ways: its setup restored from the snapshot taken after
+# the first run (explore's default) and run afresh every time (--no-snapshot).
 # Usage: bench/runs.sh [BUILD_DIR]
 set -eu
 M="$(cd "${1:-build}" && pwd)/mmfuzz"
@@ -21,12 +23,12 @@ agents
   CPU0 P0 load 0x0
 SCHED
 cp regressions/zap-rmap-before-flush.sched "$tmp/zap.sched"
-# best RUNS/cpu-second of REPS repetitions
+# best RUNS/cpu-second of REPS repetitions: rate FILE [EXPLORE OPTION]
 rate() {
 	best=0
 	for rep in $(seq "$REPS"); do
 		(cd "$tmp" && /usr/bin/time -f '%U %S' -o "$tmp/time" "$M" explore "$1" --knobs= \
-			--strategy random --seed 1 --runs "$RUNS" >/dev/null)
+			--strategy random --seed 1 --runs "$RUNS" ${2:-} >/dev/null)
 		r=$(awk -v n="$RUNS" '{ s = $1 + $2; printf "%d", (s > 0 ? n / s : 0) }' "$tmp/time")
 		[ "$r" -gt "$best" ] && best=$r
 	done
@@ -34,7 +36,13 @@ rate() {
 }
 zap=$(rate zap.sched)
 floor=$(rate floor.sched)
-printf '%-46s %12s\n' scenario "runs/cpu-s"
-printf '%-46s %12s\n' "zap-rmap-before-flush (3 agents, knobs off)" "$zap"
-printf '%-46s %12s\n' "floor (one agent, one load)" "$floor"
-echo "summary: runs/s zap $zap, floor $floor"
+zap_setup=$(rate zap.sched --no-snapshot)
+floor_setup=$(rate floor.sched --no-snapshot)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.2f", (b > 0 ? a / b : 0) }'; }
+printf '%-46s %12s %12s %8s\n' scenario "runs/cpu-s" "no snapshot" ratio
+printf '%-46s %12s %12s %8s\n' "zap-rmap-before-flush (3 agents, knobs off)" "$zap" \
+	"$zap_setup" "$(ratio "$zap" "$zap_setup")"
+printf '%-46s %12s %12s %8s\n' "floor (one agent, one load)" "$floor" "$floor_setup" \
+	"$(ratio "$floor" "$floor_setup")"
+echo "summary: runs/s zap $zap, floor $floor; setup snapshot vs setup every run:" \
+	"zap $(ratio "$zap" "$zap_setup")x, floor $(ratio "$floor" "$floor_setup")x"

@@ -35,7 +35,9 @@
  * (MMFUZZ_RANDOM_RUNS, default 2): the fuzzer searches scenarios and explicit
  * preemptions, the random policy covers the neighbourhood of each scenario cheaply.  Everything
  * stays a function of the input bytes; a failing run is printed with the schedule it actually took,
- * so the report replays with `mmfuzz replay`.
+ * so the report replays with `mmfuzz replay`.  A run whose setup is the last one
+ * seen restores the state after it instead of running it again (exec_options'
+ * snapshot: the same execution; MMFUZZ_SNAPSHOT=0 turns it off, for comparison).
  *
  * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
  * retargeted, added, removed; operations changed, inserted, deleted, swapped;
@@ -116,6 +118,7 @@ static uint32_t knobs;
 static const char *crash_dir; /* MMFUZZ_CRASH_DIR, see crash_save() */
 static uint32_t focus_pages = 4;
 static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
+static bool setup_snapshot = true;	 /* MMFUZZ_SNAPSHOT */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
 static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
@@ -230,6 +233,12 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			exit(2);
 		}
 	}
+	const char *snapshot = getenv("MMFUZZ_SNAPSHOT");
+	if (snapshot && strcmp(snapshot, "0") && strcmp(snapshot, "1")) {
+		fprintf(stderr, "MMFUZZ_SNAPSHOT: %s is not 0 or 1\n", snapshot);
+		exit(2);
+	}
+	setup_snapshot = !snapshot || !strcmp(snapshot, "1");
 	const char *fb = getenv("MMFUZZ_FEEDBACK");
 	if (fb && !sched_feedback_parse(fb, &feedback, err, sizeof(err))) {
 		fprintf(stderr, "MMFUZZ_FEEDBACK: %s\n", err);
@@ -363,6 +372,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct exec_options o;
 	exec_options_default(&o);
 	o.knobs = knobs;
+	o.snapshot = setup_snapshot;
 	exec_run(&s, &d.base, &o, &r);
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
