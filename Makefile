@@ -162,6 +162,7 @@ test-determinism:
 	@$(MAKE) -s B=build/det-ucontext CC=gcc CFLAGS="-O2 -g -DSCHED_CTX_UCONTEXT" build/det-ucontext/mmfuzz
 	@tests/determinism.sh build/mmfuzz build/det-gcc-O0/mmfuzz build/det-clang-O2/mmfuzz \
 		build/det-ucontext/mmfuzz
+	@tests/snapshot.sh build/det-gcc-O0/mmfuzz
 
 ASAN_FLAGS := -O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 test-asan:

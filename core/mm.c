@@ -242,7 +242,10 @@ void mm_snapshot_save(struct mm_snapshot *s)
 bool mm_snapshot_fits(const struct mm_snapshot *s)
 {
 	struct mm_config c = mm_config_now();
-	return !memcmp(&c, &s->config, sizeof(c));
+	const struct mm_config *t = &s->config; /* field by field: padding is not state */
+	return c.knobs == t->knobs && c.device_agents == t->device_agents &&
+	       c.contpte == t->contpte && c.split_ptes == t->split_ptes &&
+	       c.tlb_broadcast == t->tlb_broadcast;
 }
 
 void mm_snapshot_restore(const struct mm_snapshot *s)
@@ -275,8 +278,10 @@ void mm_snapshot_restore(const struct mm_snapshot *s)
 bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b, char *what,
 		       size_t what_bytes)
 {
-	const char *diff = memcmp(&a->use, &b->use, sizeof(a->use)) ? "use"
-			   : memcmp(&a->config, &b->config, sizeof(a->config))
+	bool same_use = a->use.frames == b->use.frames && a->use.vmas == b->use.vmas &&
+			a->use.anon_vmas == b->use.anon_vmas;
+	const char *diff = !same_use ? "use"
+			   : !mm_snapshot_fits(b)
 			       ? "configuration"
 			       : world_regions(WORLD_COMPARE, (struct mm_world *)&a->w,
 					       (struct mm_world *)&b->w, &a->use);

@@ -75,7 +75,6 @@ static struct {
 	struct sched_ctx main_ctx;
 	struct sched_policy *policy;
 	uint32_t policy_at;
-	bool in_run;
 	bool in_ipi;
 	uint32_t ipi_pending; /* agents with queued IPIs */
 	int agents_dirty;     /* agents [0, agents_dirty) may differ from zero: sched_reset */
@@ -179,7 +178,7 @@ static void fast_update(void)
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!S.in_run || S.in_ipi || S.policy->every_site || S.step_hook ||
+	if (!sched_fast.in_run || S.in_ipi || S.policy->every_site || S.step_hook ||
 	    (cur >= 0 &&
 	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
@@ -197,7 +196,7 @@ void sched_set_step_hook(sched_step_hook fn, void *arg)
 /* The state between steps: everything before step sched_fast.step took effect. */
 static void step_hook_call(void)
 {
-	if (S.step_hook && S.in_run)
+	if (S.step_hook && sched_fast.in_run)
 		S.step_hook(sched_fast.step, S.step_hook_arg);
 }
 
@@ -306,7 +305,7 @@ void sched_finding(const char *oracle, const struct sched_site *site,
 	f->signature = finding_signature(f);
 	S.have_finding = true;
 out:
-	if (S.in_run && sched_fast.current != SCHED_NO_AGENT)
+	if (sched_fast.in_run && sched_fast.current != SCHED_NO_AGENT)
 		stop_to_main();
 }
 
@@ -346,7 +345,7 @@ static void ipi_handle(int target)
 		from->ipi_wait_mask &= ~(1u << target);
 		if (!from->ipi_wait_mask && from->state == SCHED_BLOCKED)
 			from->state = SCHED_RUNNABLE;
-		if (S.in_run) {
+		if (sched_fast.in_run) {
 			/* an event of the target's, not a decision point */
 			sched_fast.current = target;
 			if (!site_ipi_ack.id)
@@ -366,7 +365,7 @@ static void ipi_handle(int target)
 static bool ipi_can_take_now(int t)
 {
 	const struct agent *a = &S.agents[t];
-	if (!S.in_run)
+	if (!sched_fast.in_run)
 		return true; /* solo phase: every other CPU is idle */
 	if (a->state == SCHED_UNUSED || a->state == SCHED_DONE)
 		return true;
@@ -664,7 +663,7 @@ static _Noreturn void hang_report(const struct sched_site *site)
 
 void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
-	if (!S.in_run)
+	if (!sched_fast.in_run)
 		return;		 /* solo phase: nothing to decide, nothing recorded */
 	SCHED_ASSERT(!S.in_ipi); /* IPI handlers must not yield */
 	int me = sched_fast.current;
@@ -704,7 +703,7 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 
 void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sleeping)
 {
-	SCHED_ASSERT(S.in_run); /* in a solo phase nobody could ever wake us */
+	SCHED_ASSERT(sched_fast.in_run); /* in a solo phase nobody could ever wake us */
 	if (!site->id)
 		sched_site_init(site);
 	int me = sched_fast.current;
@@ -756,7 +755,7 @@ void sched_reset(const struct sched_config *cfg)
 	S.agents_dirty = 0;
 	S.count = 0;
 	S.policy = NULL;
-	S.in_run = false;
+	sched_fast.in_run = false;
 	S.in_ipi = false;
 	S.ipi_pending = 0;
 	S.have_finding = false;
@@ -787,7 +786,7 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 
 void sched_run_solo(int agent, sched_fn fn, void *arg)
 {
-	SCHED_ASSERT(!S.in_run);
+	SCHED_ASSERT(!sched_fast.in_run);
 	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX);
 	if (S.have_finding)
 		return;
@@ -807,7 +806,8 @@ void sched_run_solo(int agent, sched_fn fn, void *arg)
 
 bool sched_solo_settled(void)
 {
-	return !S.in_run && !S.have_finding && !sched_rcu_waiting() && !sched_precursors_count();
+	return !sched_fast.in_run && !S.have_finding && !sched_rcu_waiting() &&
+	       !sched_precursors_count();
 }
 
 static void agent_entry(void)
@@ -838,7 +838,7 @@ static void agent_entry(void)
 
 bool sched_run(struct sched_policy *policy)
 {
-	SCHED_ASSERT(!S.in_run);
+	SCHED_ASSERT(!sched_fast.in_run);
 	S.policy = policy;
 	policy->ops->begin(policy);
 	if (S.have_finding)
@@ -866,7 +866,7 @@ bool sched_run(struct sched_policy *policy)
 		mask |= 1u << i;
 	}
 	if (mask) {
-		S.in_run = true;
+		sched_fast.in_run = true;
 		struct sched_choice c = {.step = 0,
 					 .current = SCHED_NO_AGENT,
 					 .forced = true,
@@ -885,7 +885,7 @@ bool sched_run(struct sched_policy *policy)
 		sched_ctx_switch(&S.main_ctx, &S.agents[first].ctx);
 #endif
 		step_hook_call(); /* the state the agents left */
-		S.in_run = false;
+		sched_fast.in_run = false;
 	}
 	sched_fast.current = SCHED_NO_AGENT;
 	fast_update();

@@ -206,6 +206,7 @@ extern struct sched_state_fast {
 			       sched_run */
 	int current;
 	uint16_t flags_next; /* trace flags for the next entry */
+	bool in_run;	     /* in sched_run(); else a solo phase or between executions */
 } sched_fast;
 
 extern struct sched_trace_entry sched_trace_buf[SCHED_TRACE_MAX];
@@ -238,14 +239,16 @@ static inline void sched_record(const struct sched_site *site, uint32_t obj, enu
 
 /*
  * The yield point.  The fast path is one compare and one trace store; decisions,
- * IPI acks, anchors and the solo phases all live in sched_yield_slow.
+ * IPI acks and anchors live in sched_yield_slow; a solo phase (decide_at is 0
+ * there) returns without a call.
  */
 static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
 	if (__builtin_expect(site->id == 0, 0))
 		sched_site_init(site);
 	if (__builtin_expect(sched_fast.step >= sched_fast.decide_at, 0)) {
-		sched_yield_slow(site, obj, op);
+		if (sched_fast.in_run) /* a solo phase decides and records nothing */
+			sched_yield_slow(site, obj, op);
 		return;
 	}
 	sched_record(site, obj, op);

@@ -11,6 +11,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 n=0
 fail=0
+restored=0
 for f in regressions/*.sched corpus/*.sched tests/clean/*.sched; do
 	for knobs in "" "--knobs="; do
 		case "$f" in regressions/*) ;; *) [ -z "$knobs" ] && continue ;; esac
@@ -27,6 +28,10 @@ for f in regressions/*.sched corpus/*.sched tests/clean/*.sched; do
 				fi
 				grep -o 'digest [0-9a-f]*' "$tmp/out$mode" >"$tmp/d$mode" ||
 					{ echo "snapshot: $f $strategy $mode printed no digest" >&2; fail=1; }
+				r=$(sed -n 's/.*, \([0-9]*\) setups restored.*/\1/p' "$tmp/out$mode")
+				[ "$mode" = --no-snapshot ] && [ "${r:-1}" -ne 0 ] &&
+					{ echo "snapshot: $f: --no-snapshot restored $r setups" >&2; fail=1; }
+				[ "$mode" = --snapshot-check ] && restored=$((restored + ${r:-0}))
 			done
 			if ! cmp -s "$tmp/d--no-snapshot" "$tmp/d--snapshot-check"; then
 				echo "snapshot: $f $strategy $knobs: the snapshot changed the runs" >&2
@@ -36,5 +41,12 @@ for f in regressions/*.sched corpus/*.sched tests/clean/*.sched; do
 		done
 	done
 done
+# most runs restore (a setup that leaves an RCU callback or a precursor behind
+# cannot): none at all would mean the comparison above compared nothing
+if [ "$restored" -lt $((n * 100)) ]; then
+	echo "snapshot: only $restored restores in $n explorations" >&2
+	fail=1
+fi
 [ $fail -eq 0 ] || exit 1
-echo "snapshot: $n explorations, the same runs with and without the setup snapshot"
+echo "snapshot: $n explorations, the same runs with and without the setup snapshot" \
+	"($restored restored states, each checked against a fresh setup)"

@@ -345,11 +345,13 @@ static void exec_snapshot_check(const struct scenario *s, const struct exec_opti
 		same = mm_world_same(snap.check_world, &mm_world, what, sizeof(what)) &&
 		       mm_snapshot_equal(snap.check[0], snap.check[1], what, sizeof(what));
 	}
-	if (same &&
-	    memcmp(snap.results, ctx.r->setup, (size_t)s->setup_count * sizeof(snap.results[0]))) {
-		snprintf(what, sizeof(what), "the setup lines' results");
-		same = false;
-	}
+	for (int i = 0; same && i < s->setup_count; i++)
+		if (snap.results[i].err != ctx.r->setup[i].err ||
+		    snap.results[i].value != ctx.r->setup[i].value ||
+		    snap.results[i].done != ctx.r->setup[i].done) {
+			snprintf(what, sizeof(what), "setup line %d's result", i + 1);
+			same = false;
+		}
 	if (!same) {
 		fprintf(stderr, "mmfuzz: the snapshot restored differs from a fresh setup: %s\n",
 			what);

@@ -501,7 +501,8 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 		       r.steps ? (double)r.agents_ns / (double)r.steps : 0.0);
 	printf(")");
 	if (explore_digest)
-		printf(", digest %016llx", (unsigned long long)r.digest);
+		printf(", digest %016llx, %llu setups restored", (unsigned long long)r.digest,
+		       (unsigned long long)exec_snapshot_stats.restores);
 	if (!r.found) {
 		printf(r.exhausted ? ", exhausted: no finding\n" : ", no finding\n");
 		return EXIT_CLEAN;
