@@ -162,6 +162,8 @@ static struct ostore data_stores[STORES_MAX];
 static uint32_t data_frame[NR_FRAMES][W];
 static struct ppage data_priv[NR_MMS][NPAGES];
 static struct fpage data_file[NR_FILES][FILE_PAGES];
+/* the origins of the swap device's slots, as the disk's of a file block */
+static uint32_t data_swap[NR_SWAP_SLOTS][W];
 
 uint32_t data_view_overflows;
 
@@ -259,6 +261,7 @@ static void fpage_store(int file, unsigned long index, int word, uint32_t id)
 void data_reset(void)
 {
 	memset(&D, 0, sizeof(D));
+	memset(data_swap, 0, sizeof(data_swap)); /* 256 bytes */
 	data_gen++;
 	data_view_overflows = 0;
 }
@@ -315,6 +318,18 @@ uint32_t oracle_disk_origin(int file, unsigned long index, int word)
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin)
 {
 	fpage_at(file, index)->disk[word] = origin;
+}
+
+uint32_t oracle_swap_origin(uint32_t slot, int word)
+{
+	SCHED_ASSERT(slot < NR_SWAP_SLOTS);
+	return data_swap[slot][word];
+}
+
+void oracle_swap_set(uint32_t slot, int word, uint32_t origin)
+{
+	SCHED_ASSERT(slot < NR_SWAP_SLOTS);
+	data_swap[slot][word] = origin;
 }
 
 /* ---- views ------------------------------------------------------------------------- */
