@@ -641,6 +641,9 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 	tlb_finish_mmu(&tlb);
 }
 
+static void madvise_free_swap_pte(struct mm_struct *mm, unsigned long addr, pte_t *pte,
+				  pte_t ptent);
+
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -658,6 +661,10 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 		}
 		for (; addr < next; addr += PAGE_SIZE, pte++) {
 			pte_t ptent = ptep_get(pte);
+			if (is_swap_pte(ptent)) {
+				madvise_free_swap_pte(mm, addr, pte, ptent);
+				continue;
+			}
 			if (!pte_present(ptent))
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
@@ -812,4 +819,16 @@ out_page:
 	folio_unlock(folio);
 	folio_put(folio);
 	goto out;
+}
+
+/*
+ * Models: madvise_free_pte_range() for a swap entry: the data is the process's
+ * to lose, so the entry goes now (free_swap_and_cache(), then the PTE cleared).
+ * Context: the PTL held.
+ */
+static void madvise_free_swap_pte(struct mm_struct *mm, unsigned long addr, pte_t *pte, pte_t ptent)
+{
+	assert_spin_locked(ptep_lockptr(pte));
+	free_swap_and_cache(swp_offset(ptent));
+	ptep_get_and_clear_full(mm, addr, pte, false);
 }

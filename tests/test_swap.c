@@ -12,8 +12,8 @@
  *   - fork duplicates swap entries and clears the exclusive bit: both processes
  *     swap in the same page read-only from the swap cache, and a write COWs;
  *   - a pinned page is not swapped out (it stays mapped and coherent);
- *   - MADV_DONTNEED, munmap and exit free the slots (the quiescence check would
- *     report a leaked one).
+ *   - MADV_DONTNEED, MADV_FREE, munmap and exit free the slots (the quiescence
+ *     check would report a leaked one).
  * No finding anywhere.
  */
 #include <criterion/criterion.h>
@@ -219,4 +219,17 @@ Test(swap, a_swap_cache_page_is_freed_with_its_last_mapping)
 	for (int pfn = 0; pfn < NR_FRAMES; pfn++)
 		cr_expect(!pfn_page((uint32_t)pfn)->allocated || pfn_page((uint32_t)pfn)->mapping,
 			  "frame %d leaked", pfn);
+}
+
+Test(swap, madv_free_drops_swap_entries)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "  CPU0 P0 madvise 0x0 pages=1 pageout\n"
+		       "agents\n"
+		       "  CPU0 P0 madvise 0x0 pages=1 free\n",
+		  true, &s, &r);
+	cr_expect(pte_none(pte_oracle_get(mm_get(0), 0)), "the swap entry is gone");
+	cr_expect_eq(slots_used(), 0, "and its slot with it");
 }
