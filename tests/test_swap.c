@@ -12,16 +12,18 @@
  *   - fork duplicates swap entries and clears the exclusive bit: both processes
  *     swap in the same page read-only from the swap cache, and a write COWs;
  *   - a pinned page is not swapped out (it stays mapped and coherent);
- *   - MADV_DONTNEED, MADV_FREE, munmap and exit free the slots (the quiescence
- *     check would report a leaked one).
- * No finding anywhere.
+ *   - MADV_DONTNEED, MADV_FREE, munmap and exit free the slots, and the
+ *     quiescence check reports a leaked one.
+ * No finding anywhere else.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <string.h>
 
 #include "../core/mm.h"
 #include "../core/page.h"
 #include "../core/pgtable.h"
+#include "../core/quiesce.h"
 #include "exec.h"
 #include "run_clean.h"
 
@@ -232,4 +234,25 @@ Test(swap, madv_free_drops_swap_entries)
 		  true, &s, &r);
 	cr_expect(pte_none(pte_oracle_get(mm_get(0), 0)), "the swap entry is gone");
 	cr_expect_eq(slots_used(), 0, "and its slot with it");
+}
+
+Test(swap, a_leaked_slot_is_a_refcount_finding_at_quiescence)
+{
+	/* a zap that forgot free_swap_and_cache(): the entry cleared behind the
+	 * model's back, its slot still counted */
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "agents\n"
+		       "  CPU0 P0 madvise 0x0 pages=1 pageout\n",
+		  true, &s, &r);
+	struct mm_struct *mm = mm_get(0);
+	pte_t *ptep = pte_offset_map(mm->pmd[0], 0);
+	cr_assert(is_swap_pte(*ptep));
+	*ptep = __pte(0);
+	sched_run_solo(0, mm_quiesce, NULL);
+	const struct sched_finding *f = sched_get_finding();
+	cr_assert_not_null(f, "the leaked slot went unnoticed");
+	cr_expect_str_eq(f->oracle, "refcount");
+	cr_expect(strstr(f->msg, "swap slot 0 leaked"), "%s", f->msg);
 }
