@@ -10,6 +10,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "rmap.h"
+#include "swap.h"
 #include "tlb.h"
 #include "vma.h"
 
@@ -37,6 +38,9 @@ static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr
 	return true;
 }
 
+static bool copy_nonpresent_swap_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+				     unsigned long addr, pte_t *dst_pte, pte_t *src_pte, pte_t pte);
+
 /*
  * Models: copy_present_pte() / copy_nonpresent_pte() for one PTE.
  * Context: both PTLs held.  Returns false on -ENOMEM.
@@ -50,6 +54,8 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 	if (pte_none(pte))
 		return true;
 	bool cow = is_cow_mapping(src_vma);
+	if (is_swap_pte(pte))
+		return copy_nonpresent_swap_pte(dst_vma, src_vma, addr, dst_pte, src_pte, pte);
 	if (!pte_present(pte)) {
 		/* a migration entry: both processes wait for the same migration */
 		if ((pte.val & (_PAGE_SWP_MIGRATION_WRITE | _PAGE_SWP_MIGRATION_EXCL)) && cow) {
@@ -185,4 +191,25 @@ int do_fork(struct mm_struct *oldmm, struct mm_struct *mm)
 	mmap_write_unlock(oldmm);
 	mm->unborn = false; /* the child exists now (on -ENOMEM: with what was copied) */
 	return ret;
+}
+
+/*
+ * Models: copy_nonpresent_pte() for a swap entry: the slot gains a user
+ * (swap_duplicate()), and the entry is shared from now on: the parent's loses
+ * its exclusive bit, so neither swap-in may map the page writable without
+ * proving it unique.  Context: both PTLs held.  false on a bad entry (-EIO).
+ */
+static bool copy_nonpresent_swap_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *src_vma,
+				     unsigned long addr, pte_t *dst_pte, pte_t *src_pte, pte_t pte)
+{
+	assert_spin_locked(ptep_lockptr(dst_pte));
+	assert_spin_locked(ptep_lockptr(src_pte));
+	if (swap_duplicate(swp_offset(pte)) < 0)
+		return false;
+	if (pte_swp_exclusive(pte)) {
+		pte = pte_swp_clear_exclusive(pte);
+		set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
+	}
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+	return true;
 }

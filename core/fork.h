@@ -10,12 +10,15 @@
  *     child at once (copy_present_page(): the pin stays with the parent's page);
  *   - any other anonymous page stops being exclusive and is shared, its PTE
  *     write-protected in both processes (the next write copies it);
+ *   - a swap entry is shared: its slot gains a user (swap_duplicate()) and the
+ *     parent's entry loses its exclusive bit;
  *   - file pages are shared; shared mappings are not copied (the child faults).
  * The parent's TLB is flushed before its mmap_lock is dropped.
  *
  * Models: dup_mmap(), anon_vma_fork(), copy_page_range(), copy_present_pte(),
- * copy_present_page(), copy_nonpresent_pte() for migration entries, copy_huge_pmd()
- * (huge_memory.c).  Leaves out: VM_WIPEONFORK, uffd-wp, rss counters.
+ * copy_present_page(), copy_nonpresent_pte() for migration and swap entries,
+ * copy_huge_pmd() (huge_memory.c).  Leaves out: VM_WIPEONFORK, uffd-wp, rss
+ * counters, the mmlist of swapoff.
  */
 #ifndef MMFUZZ_FORK_H
 #define MMFUZZ_FORK_H

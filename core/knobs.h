@@ -188,7 +188,15 @@
 	  "between its tree walk and show_map sees a VMA that disagrees with its tree range "        \
 	  "(syzbot's report behind Liam Howlett's \"Fix VMA tree modification under mmap read "      \
 	  "lock\", 39d0bd86c499 and 3dd443254941, 2023; fixed by 8d7071af8907, Linus Torvalds "      \
-	  "2023, \"mm: always expand the stack with the mmap write lock held\")")
+	  "2023, \"mm: always expand the stack with the mmap write lock held\")")                    \
+	X(KNOB_SWAPIN_SKIP_CACHE_NO_PREPARE, "swapin-skip-cache-no-prepare", "lost-write",           \
+	  "do_swap_page() on a SWP_SYNCHRONOUS_IO device reads an entry only it references "         \
+	  "straight into a new folio, skipping the swap cache, without taking SWAP_HAS_CACHE "       \
+	  "(swapcache_prepare()): a second fault on the same entry reads its own copy; the first "   \
+	  "maps, frees the slot, the page is written and swapped out again to the same slot, and "   \
+	  "the second fault's pte_same() sees the same swap entry and maps its stale copy (ABA; "    \
+	  "fixed by 13ddaf26be32, Kairui Song 2024, \"mm/swap: fix race when skipping "              \
+	  "swapcache\")")
 
 /* clang-format off */
 enum mm_knob {

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /* madvise(MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_COLLAPSE, MADV_DONTFORK,
- * MADV_DOFORK) (see mmap.h). */
+ * MADV_DOFORK, MADV_PAGEOUT) (see mmap.h). */
 #include "mmap.h"
 
 #include "hw.h"
@@ -12,6 +12,7 @@
 #include "tlb.h"
 #include "vma.h"
 #include "vms.h"
+#include "vmscan.h"
 
 /* ---- madvise ------------------------------------------------------------------------ */
 
@@ -73,8 +74,11 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 {
 	if (addr % PAGE_SIZE ||
 	    (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_HUGEPAGE &&
-	     advice != MADV_COLLAPSE && advice != MADV_DONTFORK && advice != MADV_DOFORK))
+	     advice != MADV_COLLAPSE && advice != MADV_DONTFORK && advice != MADV_DOFORK &&
+	     advice != MADV_PAGEOUT))
 		return -EINVAL;
+	if (advice == MADV_PAGEOUT)
+		return madvise_pageout(mm, addr, addr + len);
 	if (advice == MADV_HUGEPAGE || advice == MADV_DONTFORK || advice == MADV_DOFORK)
 		return madvise_update_vmas(mm, addr, addr + len, advice);
 	if (advice == MADV_COLLAPSE)
@@ -100,6 +104,67 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 			ret = -EINVAL; /* MADV_FREE: anonymous memory only */
 		addr = stop;
 	}
+	mmap_read_unlock(mm);
+	return ret;
+}
+
+/*
+ * Models: madvise_cold_or_pageout_pte_range() for one PTE table of an anonymous
+ * VMA, pageout: the small anon folios on the LRU mapped only here, each with an
+ * isolation reference (folio_isolate_lru()).  Large folios (a split first) and
+ * PMD-mapped THPs are left out.  Context: mmap_lock held for read.
+ */
+static void madvise_pageout_ptes(struct vm_area_struct *vma, unsigned long start, unsigned long end,
+				 struct folio **list, int *nr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
+	for (unsigned long addr = start; addr < end;) {
+		unsigned long next;
+		spinlock_t *ptl;
+		pte_t *pte = pte_range_lock(mm, addr, end, &next, &ptl);
+		if (!pte) {
+			addr = next;
+			continue;
+		}
+		for (; addr < next; addr += PAGE_SIZE, pte++) {
+			pte_t ptent = ptep_get(pte);
+			if (!pte_present(ptent))
+				continue;
+			struct folio *folio = pfn_folio(pte_pfn(ptent));
+			if (!folio_test_anon(folio) || folio_test_large(folio))
+				continue;
+			if (!__folio_test_flag(folio, PG_lru, MM_SITE("folio_test_lru")) ||
+			    folio_mapcount(folio) != 1)
+				continue;
+			SCHED_ASSERT(*nr < NR_FRAMES);
+			folio_get(folio); /* isolated: the PTL keeps it alive until here */
+			list[(*nr)++] = folio;
+		}
+		pte_unmap_unlock(pte, ptl);
+	}
+}
+
+int madvise_pageout(struct mm_struct *mm, unsigned long start, unsigned long end)
+{
+	struct folio *list[NR_FRAMES];
+	int nr = 0, ret = 0;
+	mmap_read_lock(mm);
+	for (unsigned long addr = start; addr < end;) {
+		struct vm_area_struct *vma = find_vma(mm, addr);
+		if (!vma || vma->vm_start >= end) {
+			ret = -ENOMEM;
+			break;
+		}
+		if (vma->vm_start > addr)
+			ret = -ENOMEM;
+		unsigned long from = addr > vma->vm_start ? addr : vma->vm_start;
+		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
+		if (!vma->vm_file && !(vma->vm_flags & VM_SHARED))
+			madvise_pageout_ptes(vma, from, stop, list, &nr);
+		addr = stop;
+	}
+	(void)reclaim_pages(list, nr);
 	mmap_read_unlock(mm);
 	return ret;
 }

@@ -10,6 +10,7 @@
 #include "migrate.h"
 #include "page.h"
 #include "pgtable.h"
+#include "swap.h"
 #include "tlb.h"
 #include "vma.h"
 
@@ -397,6 +398,8 @@ static bool pte_unmap_same(struct vm_fault *vmf)
 	return same;
 }
 
+static int do_swap_page(struct vm_fault *vmf);
+
 /* Models: handle_pte_fault().  Context: mmap_lock or the VMA lock held, no PTL. */
 static int handle_pte_fault(struct vm_fault *vmf)
 {
@@ -416,7 +419,9 @@ static int handle_pte_fault(struct vm_fault *vmf)
 		 * read half old, half new; only the value under the PTL counts */
 		if (!pte_unmap_same(vmf))
 			return 0; /* the access retries */
-		/* the only non-present entries are migration entries */
+		if (is_swap_pte(vmf->orig_pte))
+			return do_swap_page(vmf);
+		/* the only other non-present entries are migration entries */
 		VM_BUG_ON(!is_migration_entry(vmf->orig_pte));
 		migration_entry_wait(mm, vmf->pmd, vmf->address);
 		return 0; /* the access retries */
@@ -535,9 +540,12 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			continue;
 		if (!pte_present(ptent)) {
 			/* a migration entry: no TLB entry, no rmap, no reference to drop;
-			 * zap_nonpresent_ptes() looks its folio up for the rss counters */
+			 * zap_nonpresent_ptes() looks its folio up for the rss counters.  A
+			 * swap entry: its slot loses a user (free_swap_and_cache()) */
 			if (is_migration_entry(ptent))
 				(void)pfn_swap_entry_folio(ptent);
+			else if (is_swap_pte(ptent))
+				free_swap_and_cache(swp_offset(ptent));
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
 			continue;
 		}
@@ -633,6 +641,9 @@ void zap_page_range_single(struct vm_area_struct *vma, unsigned long addr, unsig
 	tlb_finish_mmu(&tlb);
 }
 
+static void madvise_free_swap_pte(struct mm_struct *mm, unsigned long addr, pte_t *pte,
+				  pte_t ptent);
+
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -650,12 +661,18 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 		}
 		for (; addr < next; addr += PAGE_SIZE, pte++) {
 			pte_t ptent = ptep_get(pte);
+			if (is_swap_pte(ptent)) {
+				madvise_free_swap_pte(mm, addr, pte, ptent);
+				continue;
+			}
 			if (!pte_present(ptent))
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
 			if (!folio_test_anon(folio) || folio_test_large(folio) ||
-			    folio_mapcount(folio) != 1)
-				continue; /* only exclusively mapped small anon folios */
+			    folio_test_swapcache(folio) || folio_mapcount(folio) != 1)
+				continue; /* only exclusively mapped small anon folios (a
+					   * swap-cache one is left alone: folio_free_swap() first
+					   * is not modelled) */
 			if (folio_test_dirty(folio)) {
 				if (!folio_trylock(folio))
 					continue;
@@ -673,4 +690,145 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 		pte_unmap_unlock(pte, ptl);
 	}
 	tlb_finish_mmu(&tlb);
+}
+
+/*
+ * Models: should_try_to_free_swap(): a write fault that is about to map a
+ * swap-cache folio would have to prove by the refcount that it is the only user;
+ * drop the swap cache's reference first if ours and the cache's are all there is.
+ */
+static bool should_try_to_free_swap(struct folio *folio, struct vm_fault *vmf)
+{
+	if (!folio_test_swapcache(folio))
+		return false;
+	return vmf->write && folio_ref_count(folio) == 2;
+}
+
+/*
+ * Models: do_swap_page() for a small folio on the SWP_SYNCHRONOUS_IO device.
+ * The folio comes from the swap cache; or, when no folio is cached and only this
+ * entry names the slot, is read straight into a new folio that never enters the
+ * swap cache (SWP_SYNCHRONOUS_IO's skip), with SWAP_HAS_CACHE taken by
+ * swapcache_prepare() as the lock that keeps a second fault on the same entry
+ * from doing the same: the first to map frees the slot, which a swap-out may
+ * reuse for the same address, and the PTE would hold the same value again
+ * (knob swapin-skip-cache-no-prepare: no such lock, before 13ddaf26be32).
+ * Then, under the folio lock and the PTL, the PTE must still be the entry; the
+ * page is exclusive if the entry says so (pte_swp_exclusive) or the folio is
+ * new; an exclusive page (or one whose refcount proves it ours) maps writable in
+ * a VM_WRITE VMA, and a write fault on anything else breaks COW through
+ * do_wp_page().  The entry's slot loses a user (swap_free()).
+ * Context: mmap_lock or the VMA lock held, no PTL; vmf->orig_pte is the entry
+ * as read under the PTL (pte_unmap_same()).
+ */
+static int do_swap_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	vma_assert_locked(vma);
+	uint32_t entry = swp_offset(vmf->orig_pte);
+	bool need_clear_cache = false;
+	int ret = 0;
+	struct folio *folio = swap_cache_get_folio(entry), *swapcache = folio;
+	if (!folio) {
+		if (__swap_count(entry) == 1) {
+			folio = folio_alloc();
+			if (folio) {
+				/* nobody sees it yet: __folio_set_locked(),
+				 * __folio_set_swapbacked() */
+				folio->flags |= 1u << PG_locked | 1u << PG_swapbacked;
+				if (!knob_enabled(KNOB_SWAPIN_SKIP_CACHE_NO_PREPARE)) {
+					if (swapcache_prepare(entry)) {
+						/* another fault swaps it in: wait, then retry */
+						swapcache_wait(entry);
+						goto out_page;
+					}
+					need_clear_cache = true;
+				}
+				folio->swap = entry;
+				swap_read_folio(folio, entry);
+				/* the read's completion unlocks it (folio_end_read()) */
+				folio->flags &= ~(1u << PG_locked);
+			}
+		} else {
+			folio = read_swap_cache_async(entry);
+			swapcache = folio;
+		}
+		if (!folio) {
+			/* -ENOMEM if the entry is still there, else the access retries */
+			if (pte_unmap_same(vmf))
+				ret = VM_FAULT_OOM;
+			goto out;
+		}
+	}
+	folio_lock(folio);
+	/* reclaimed, or freed and the frame reused, while we slept on the lock */
+	if (swapcache && (!folio_test_swapcache(folio) || folio->swap != entry))
+		goto out_page;
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte || !pte_same(ptep_get(vmf->pte), vmf->orig_pte))
+		goto out_nomap;
+	/* a new folio never exposed to the swap cache is certainly exclusive */
+	bool exclusive = folio != swapcache || pte_swp_exclusive(vmf->orig_pte);
+	swap_free(entry);
+	if (should_try_to_free_swap(folio, vmf))
+		(void)folio_free_swap(folio);
+	pte_t pte = pfn_pte(folio_pfn(folio), false);
+	bool rmap_exclusive = false;
+	if (exclusive || folio_ref_count(folio) == 1) {
+		if (vma->vm_flags & VM_WRITE) {
+			pte = pte_mkwrite(pte);
+			if (vmf->write) {
+				pte = pte_mkdirty(pte);
+				vmf->write = false; /* done: no do_wp_page() */
+			}
+		}
+		rmap_exclusive = true;
+	}
+	if (!folio_test_anon(folio)) {
+		/* a folio read from swap: anon from its first mapping on */
+		folio->flags |= 1u << PG_anon;
+		folio_add_new_anon_rmap(folio, vma, vmf->address);
+		if (!rmap_exclusive) {
+			/* __folio_set_anon(): one that may be shared gets the root anon_vma,
+			 * where rmap finds every process of the fork tree */
+			folio->anon_vma = vma->anon_vma->root;
+			ClearPageAnonExclusive(folio);
+		}
+	} else {
+		folio_add_anon_rmap_pte(folio, vma);
+		if (rmap_exclusive)
+			SetPageAnonExclusive(folio); /* RMAP_EXCLUSIVE */
+	}
+	set_pte_at(mm, vmf->address, vmf->pte, pte);
+	folio_unlock(folio);
+	if (vmf->write) {
+		vmf->orig_pte = pte;
+		ret = do_wp_page(vmf); /* releases the PTL */
+		goto out;
+	}
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+out:
+	if (need_clear_cache)
+		swapcache_clear(entry);
+	return ret;
+out_nomap:
+	if (vmf->pte)
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+out_page:
+	folio_unlock(folio);
+	folio_put(folio);
+	goto out;
+}
+
+/*
+ * Models: madvise_free_pte_range() for a swap entry: the data is the process's
+ * to lose, so the entry goes now (free_swap_and_cache(), then the PTE cleared).
+ * Context: the PTL held.
+ */
+static void madvise_free_swap_pte(struct mm_struct *mm, unsigned long addr, pte_t *pte, pte_t ptent)
+{
+	assert_spin_locked(ptep_lockptr(pte));
+	free_swap_and_cache(swp_offset(ptent));
+	ptep_get_and_clear_full(mm, addr, pte, false);
 }

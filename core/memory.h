@@ -4,10 +4,10 @@
  *
  * Models: mm/memory.c handle_mm_fault() -> handle_pte_fault() -> do_anonymous_page
  * / do_read_fault / do_cow_fault / do_shared_fault / do_wp_page (wp_page_shared,
- * wp_page_reuse, wp_page_copy); zap_pte_range() with the mmu_gather, and
- * zap_page_range_single() for MADV_DONTNEED.  Leaves out: the zero page (a read
- * fault on anon memory allocates a zeroed page), fault-around, huge pages, swap,
- * userfaultfd, per-VMA locks (issue 3).
+ * wp_page_reuse, wp_page_copy) / do_swap_page(); zap_pte_range() with the
+ * mmu_gather (swap entries: free_swap_and_cache()), and zap_page_range_single()
+ * for MADV_DONTNEED.  Leaves out: the zero page (a read fault on anon memory
+ * allocates a zeroed page), huge pages, userfaultfd.
  */
 #ifndef MMFUZZ_MEMORY_H
 #define MMFUZZ_MEMORY_H
@@ -35,8 +35,9 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 		      unsigned long end);
 /*
  * Models: madvise_free_single_vma() -> madvise_free_pte_range(): clean and age the
- * PTEs of anon folios mapped once, mark those folios lazyfree, flush through the
- * mmu_gather.  Context: mmap_lock held for read.
+ * PTEs of anon folios mapped once, mark those folios lazyfree, drop swap entries
+ * (and their slots), flush through the mmu_gather.  Context: mmap_lock held for
+ * read.
  */
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 /* Models: zap_page_range_single(): gather, zap, finish.  Context: mmap_lock held. */

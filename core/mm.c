@@ -5,7 +5,9 @@
  * address space (exit_mmap with fullmm), write back every file, then let the
  * oracle layer compare each file's disk with what it should hold
  * (oracle_final_sync(): `lost-write`, `isolation`), account every frame
- * (`refcount`: leaks, stray references) and every TLB (`tlb-coherence`).
+ * (`refcount`: leaks, stray references), every swap slot (`refcount`: a slot
+ * some entry or cache still holds after every process is gone) and every TLB
+ * (`tlb-coherence`).
  */
 #include "mm.h"
 
@@ -96,6 +98,10 @@ static void mm_pristine_build(void)
 				mapping->disk[p][wd] = 0x1000000ull * (uint64_t)(f + 1) +
 						       0x100ull * (uint64_t)p + (uint64_t)wd;
 	}
+	spin_lock_init(&w->swap.lock, SCHED_OBJ(OBJ_SWAP_MAP, 0x8000u), "swap_lock",
+		       RANK_SWAP_LOCK);
+	spin_lock_init(&w->swap.cache_lock, SCHED_OBJ(OBJ_SWAP_CACHE, 0x8000u), "swap_cache",
+		       RANK_SWAP_CACHE);
 	for (int i = 0; i < NR_VMAS; i++)
 		init_rwsem(&w->anon_vmas[i].rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i), "anon_vma",
 			   RANK_I_MMAP);
@@ -367,6 +373,10 @@ static void check_accounting(void)
 			continue;
 		bool cached = folio->mapping && !folio_test_anon(folio) &&
 			      folio->mapping->pages[folio->index] == folio;
+		/* a swap-cache folio no entry names: reclaim's to free, not leaked */
+		cached |= folio_test_swapcache(folio) && folio->swap < NR_SWAP_SLOTS &&
+			  mm_world.swap.cache[folio->swap] == folio &&
+			  mm_world.swap.swap_map[folio->swap] == SWAP_HAS_CACHE;
 		if (!cached) {
 			sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
 				      "frame %u leaked after teardown (refcount %d, mapcount %d)",
@@ -380,6 +390,19 @@ static void check_accounting(void)
 				      pfn, folio->refcount, folio->mapcount);
 			return;
 		}
+	}
+	for (uint32_t slot = 0; slot < NR_SWAP_SLOTS; slot++) {
+		uint8_t map = mm_world.swap.swap_map[slot];
+		const struct folio *cache = mm_world.swap.cache[slot];
+		if (map == 0 || (map == SWAP_HAS_CACHE && cache))
+			continue;
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
+			      "swap slot %u leaked after teardown (%d entries%s)", slot,
+			      map & ~SWAP_HAS_CACHE,
+			      map & SWAP_HAS_CACHE ? (cache ? ", in the swap cache"
+							    : ", SWAP_HAS_CACHE without a folio")
+						   : "");
+		return;
 	}
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
 		for (int i = 0; i < TLB_ENTRIES; i++)

@@ -6,13 +6,14 @@
  * holds all mutable model state.  Scaled down from the kernel: a 2-level page
  * table of PTRS_PER_PMD x PTRS_PER_PTE entries (64 pages of address space, a PMD
  * of PTRS_PER_PTE pages for THP), folios of 1 << order frames with a few 64-bit
- * words of payload each, a handful of files each backed by a "disk".
+ * words of payload each, a handful of files each backed by a "disk", one swap
+ * device of NR_SWAP_SLOTS slots.
  *
  * Object ids are indices into mm_world's arrays, never addresses.  The memory
  * model is sequentially consistent: a store is visible to every agent when the
  * storing agent next yields (a weak-memory mode is a separate issue).
  *
- * Leaves out (see the issues): swap, KSM, PROT_NONE and NUMA hinting,
+ * Leaves out (see the issues): KSM, PROT_NONE and NUMA hinting,
  * device-private memory, PUD-level and multi-level page tables.
  */
 #ifndef MMFUZZ_MM_H
@@ -48,7 +49,8 @@ _Static_assert(TASK_SIZE / PAGE_SIZE <= 64, "the oracle layer keeps a bit per pa
 #define NR_VMAS_PER_MM 16
 #define NR_VMAS	       (NR_MMS * NR_VMAS_PER_MM)
 #define TLB_ENTRIES    8
-#define CONT_PTE_ORDER 2 /* arm64 contpte blocks of 1 << CONT_PTE_ORDER entries */
+#define CONT_PTE_ORDER 2  /* arm64 contpte blocks of 1 << CONT_PTE_ORDER entries */
+#define NR_SWAP_SLOTS  16 /* the swap device's page slots */
 
 /* Object kinds for yield points (see SCHED_OBJ). */
 enum mm_obj_kind {
@@ -64,6 +66,9 @@ enum mm_obj_kind {
 	OBJ_VMA,		     /* a VMA's fields */
 	OBJ_VMA_LOCK,		     /* a VMA's per-VMA lock */
 	OBJ_ANON_VMA,		     /* an anon_vma's rwsem */
+	OBJ_SWAP_MAP,		     /* a swap slot's count (swap_map[]); 0x8000: si->lock */
+	OBJ_SWAP_CACHE,		     /* a swap slot's swap cache entry; 0x8000: its xa_lock */
+	OBJ_SWAP_DATA,		     /* a swap slot's content on the device */
 };
 
 /* The per-mm objects of kind OBJ_MM_LOCK: one index each, never shared. */
@@ -88,6 +93,8 @@ enum mm_lock_rank {
 	RANK_I_MMAP = 30,
 	RANK_PAGE_TABLE_LOCK = 40,
 	RANK_PTL = 50,
+	RANK_SWAP_CACHE = 55, /* the swap cache's xa_lock */
+	RANK_SWAP_LOCK = 60,  /* si->lock (the swap_map), taken under the PTL */
 };
 
 /* The caller's site, for accessors that are macros (like the sync primitives). */
@@ -221,7 +228,23 @@ struct folio {
 	struct address_space *mapping; /* file pages: the page cache they belong to */
 	struct anon_vma *anon_vma;     /* anon pages: where rmap finds their mappings */
 	unsigned long index;	       /* file pages: offset in pages */
+	uint32_t swap;		       /* PG_swapcache: its swap slot (folio->swap) */
 	uint64_t data[MM_WORDS_PER_PAGE];
+};
+
+/*
+ * Models: struct swap_info_struct of one SWP_SYNCHRONOUS_IO device (zram-like: a
+ * read completes in the caller), and the swap cache (swapper_spaces) in front of
+ * it.  swap_map[] holds each slot's count of swap entries in page tables, plus
+ * SWAP_HAS_CACHE while a folio is in, or being added to, the swap cache for it.
+ */
+#define SWAP_HAS_CACHE 0x40
+struct swap_info_struct {
+	spinlock_t lock;       /* si->lock (the kernel's cluster locks): swap_map */
+	spinlock_t cache_lock; /* the swap cache's xa_lock */
+	uint8_t swap_map[NR_SWAP_SLOTS];
+	struct folio *cache[NR_SWAP_SLOTS]; /* the swap cache: the folio of each slot */
+	uint64_t slots[NR_SWAP_SLOTS][MM_WORDS_PER_PAGE];
 };
 
 /* The PTE-table arena: one per table, beside the table's entries. */
@@ -302,6 +325,7 @@ struct mm_world {
 	 */
 	bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE >> CONT_PTE_ORDER];
 	bool pte_lockless_torn;
+	struct swap_info_struct swap; /* the swap device and its cache (swap.h) */
 };
 
 extern struct mm_world mm_world;

@@ -2,8 +2,8 @@
 /*
  * The address-space operations a user process calls: mmap (hint, MAP_FIXED,
  * MAP_FIXED_NOREPLACE), munmap and madvise (DONTNEED, FREE, HUGEPAGE, COLLAPSE,
- * and DONTFORK/DOFORK, which only change vm_flags: vma_modify_flags() cuts the
- * VMAs to the range).
+ * PAGEOUT, and DONTFORK/DOFORK, which only change vm_flags: vma_modify_flags()
+ * cuts the VMAs to the range).
  *
  * munmap, stated once: the range-reservation design of the Glisse/Wilcox thread
  * (Dec 2019).  Under mmap_lock for write, split the VMAs at the range's edges,
@@ -49,6 +49,7 @@
 #define MADV_DONTFORK 10
 #define MADV_DOFORK   11
 #define MADV_HUGEPAGE 14
+#define MADV_PAGEOUT  21
 #define MADV_COLLAPSE 25
 
 enum mmap_placement {
@@ -73,6 +74,12 @@ int do_munmap(struct mm_struct *mm, unsigned long start, unsigned long len);
 long do_mremap(struct mm_struct *mm, unsigned long old_addr, unsigned long pages,
 	       unsigned long new_addr);
 int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int advice);
+/*
+ * Models: madvise_pageout(): under mmap_lock for read, isolate the small anon
+ * folios mapped once in [start, end) of anonymous VMAs and reclaim them to swap
+ * (reclaim_pages(), vmscan.h).  Holes are skipped and reported (-ENOMEM).
+ */
+int madvise_pageout(struct mm_struct *mm, unsigned long start, unsigned long end);
 /*
  * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): for
  * each VMA whose flags change, merge or split it to the range

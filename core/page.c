@@ -323,3 +323,42 @@ void __folio_split_pmd_mapping(struct folio *folio, struct sched_site *site)
 	for (int i = 0; i < folio_nr_pages(folio); i++)
 		folio_page(folio, i)->pg_mapcount++;
 }
+
+int __folio_try_share_anon_rmap_pte(struct folio *page, struct sched_site *site)
+{
+	struct folio *folio = page_folio(page);
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(page, site);
+	if (folio->refcount >= GUP_PIN_COUNTING_BIAS) /* folio_maybe_dma_pinned() */
+		return -EBUSY;
+	page->flags &= ~(1u << PG_anon_exclusive);
+	return 0;
+}
+
+bool __folio_ref_freeze(struct folio *folio, int count, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (folio->refcount != count)
+		return false;
+	folio->refcount = 0;
+	return true;
+}
+
+/* No yield: a frozen folio is nobody else's. */
+void folio_ref_unfreeze(struct folio *folio, int count)
+{
+	SCHED_ASSERT(folio->refcount == 0 && folio->allocated);
+	folio->refcount = count;
+}
+
+void folio_free_frozen(struct folio *folio)
+{
+	SCHED_ASSERT(folio->refcount == 0 && folio->allocated);
+	if (folio->mapcount)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], MM_SITE("free_unref_folios"), NULL,
+			      0, "frame %u freed while still mapped %d times", folio_pfn(folio),
+			      folio->mapcount);
+	for (int i = 0; i < folio_nr_pages(folio); i++)
+		folio_page(folio, i)->allocated = false;
+}

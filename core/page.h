@@ -23,6 +23,7 @@ enum pageflags {
 	PG_swapbacked,	   /* anon: cleared by MADV_FREE (lazyfree: discardable while clean) */
 	PG_anon_exclusive, /* anon: mapped by one process only, may be pinned (PageAnonExclusive) */
 	PG_lru,		   /* on an LRU list: reclaim can find it (set once the folio is mapped) */
+	PG_swapcache,	   /* anon: in the swap cache, for slot folio->swap (swap.h) */
 };
 
 /*
@@ -197,6 +198,34 @@ int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site);
  */
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site);
 #define folio_copy_word(dst, src, w) __folio_copy_word((dst), (src), (w), MM_SITE("folio_copy"))
+
+/*
+ * PG_swapcache changes only under the folio lock (add_to_swap(),
+ * delete_from_swap_cache()), which every reader that acts on it holds: a plain
+ * read, as folio_test_anon().
+ */
+#define folio_test_swapcache(f) (page_folio(f)->flags >> PG_swapcache & 1u)
+/*
+ * Models: folio_try_share_anon_rmap_pte() (try_to_unmap_one() before it writes a
+ * swap entry): a page that may be pinned must stay exclusive and mapped: -EBUSY;
+ * otherwise it stops being exclusive (the swap entry carries the bit from here).
+ * Paired with GUP-fast's re-check of the PTE after its grab: the PTE is cleared
+ * first.  Context: PTL held, the PTE cleared.
+ */
+int __folio_try_share_anon_rmap_pte(struct folio *page, struct sched_site *site);
+#define folio_try_share_anon_rmap_pte(page)                                                        \
+	__folio_try_share_anon_rmap_pte((page), MM_SITE("folio_try_share_anon_rmap_pte"))
+/*
+ * Models: folio_ref_freeze(): if the refcount is @count, make it 0 at once (no
+ * speculative folio_try_get() succeeds then), as __remove_mapping() does before it
+ * takes a reclaimed folio out of its cache.  false if someone else holds it.
+ * folio_ref_unfreeze() gives the references back; folio_free_frozen() frees the
+ * frames of a frozen folio (free_unref_folios(), after reclaim's TLB flush).
+ */
+bool __folio_ref_freeze(struct folio *folio, int count, struct sched_site *site);
+#define folio_ref_freeze(f, count) __folio_ref_freeze((f), (count), MM_SITE("folio_ref_freeze"))
+void folio_ref_unfreeze(struct folio *folio, int count);
+void folio_free_frozen(struct folio *folio);
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site);

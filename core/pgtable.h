@@ -8,9 +8,11 @@
  * Models: x86-64 PTE bits and arch/x86 + include/linux/pgtable.h accessors,
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
- * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  The arm64
- * flavour puts the contiguous-PTE layer (contpte.h) under the generic accessors.
- * Leaves out: swap entries, huge PUDs.  Huge PMDs: see huge_memory.h.
+ * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless), swap entries
+ * with their exclusive bit (pte_swp_exclusive).  The arm64 flavour puts the
+ * contiguous-PTE layer (contpte.h) under the generic accessors.
+ * Leaves out: huge PUDs, PMD swap and migration entries.  Huge PMDs: see
+ * huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
@@ -153,6 +155,40 @@ static inline pte_t make_readable_migration_entry(pte_t pte)
 static inline uint32_t migration_entry_pfn(pte_t pte)
 {
 	return (uint32_t)(pte.val >> _PAGE_PFN_SHIFT);
+}
+
+/*
+ * Swap entries (include/linux/swapops.h, swap.h): not present; the slot of the
+ * swap device (swp_offset()) where the pfn would be, and _PAGE_SWP_EXCLUSIVE
+ * (x86's _PAGE_SWP_EXCLUSIVE, pte_swp_exclusive()): the page was
+ * PageAnonExclusive when reclaim unmapped it, so the swap-in may map it
+ * exclusive again.  One swap device: no type field.
+ */
+#define _PAGE_SWP_SWAP	    (1ull << 2)
+#define _PAGE_SWP_EXCLUSIVE (1ull << 3)
+static inline bool is_swap_pte(pte_t pte)
+{
+	return !pte_present(pte) && (pte.val & _PAGE_SWP_SWAP);
+}
+static inline pte_t swp_entry_to_pte(uint32_t offset)
+{
+	return __pte(((uint64_t)offset << _PAGE_PFN_SHIFT) | _PAGE_SWP_SWAP);
+}
+static inline uint32_t swp_offset(pte_t pte)
+{
+	return (uint32_t)(pte.val >> _PAGE_PFN_SHIFT);
+}
+static inline bool pte_swp_exclusive(pte_t pte)
+{
+	return pte.val & _PAGE_SWP_EXCLUSIVE;
+}
+static inline pte_t pte_swp_mkexclusive(pte_t pte)
+{
+	return __pte(pte.val | _PAGE_SWP_EXCLUSIVE);
+}
+static inline pte_t pte_swp_clear_exclusive(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_SWP_EXCLUSIVE);
 }
 
 static inline bool pmd_none(pmd_t pmd)

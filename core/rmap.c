@@ -7,6 +7,7 @@
 #include "page.h"
 #include "pgtable.h"
 #include "hw.h"
+#include "swap.h"
 #include "tlb.h"
 
 void vma_link_file(struct vm_area_struct *vma)
@@ -230,7 +231,10 @@ int folio_mkclean(struct folio *folio)
 	return cleaned;
 }
 
-/* One mapping of @folio at @addr: the lazyfree decision (see rmap.h). */
+static bool try_to_unmap_one_swap(struct folio *folio, struct vm_area_struct *vma,
+				  unsigned long addr, pte_t *ptep, spinlock_t *ptl, pte_t pteval);
+
+/* One mapping of @folio at @addr: the lazyfree or swap decision (see rmap.h). */
 static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
 			     void *arg)
 {
@@ -249,6 +253,8 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 	set_tlb_ubc_flush_pending(ubc, mm); /* the flush comes after the whole batch */
 	if (pte_dirty(pteval))
 		folio_mark_dirty(folio);
+	if (folio_test_swapcache(folio))
+		return try_to_unmap_one_swap(folio, vma, addr, ptep, ptl, pteval);
 	/* a reference beyond isolation + rmap (GUP) or a redirtied folio: keep it */
 	int ref_count = folio_ref_count(folio);
 	int map_count = folio_mapcount(folio);
@@ -270,4 +276,41 @@ bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)
 {
 	VM_BUG_ON(!folio_test_locked(folio));
 	return rmap_walk_anon(folio, try_to_unmap_one, ubc, false);
+}
+
+/*
+ * Models: try_to_unmap_one() for a swap-backed anon folio in the swap cache: the
+ * cleared PTE becomes a swap entry for the folio's slot, which gains a user
+ * (swap_duplicate()), carrying PageAnonExclusive (pte_swp_mkexclusive()).  A page
+ * that is exclusive and may be pinned must stay mapped
+ * (folio_try_share_anon_rmap_pte() refuses): the PTE is put back and the walk
+ * stops.  Context: the PTL held, the PTE cleared (its flush batched).
+ */
+static bool try_to_unmap_one_swap(struct folio *folio, struct vm_area_struct *vma,
+				  unsigned long addr, pte_t *ptep, spinlock_t *ptl, pte_t pteval)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	assert_spin_locked(ptl);
+	uint32_t entry = folio->swap;
+	bool anon_exclusive = PageAnonExclusive(folio);
+	if (swap_duplicate(entry) < 0) {
+		set_pte_at(mm, addr, ptep, pteval);
+		pte_unmap_unlock(ptep, ptl);
+		return false;
+	}
+	/* see folio_try_share_anon_rmap_pte(): the PTE is cleared first */
+	if (anon_exclusive && folio_try_share_anon_rmap_pte(folio)) {
+		swap_free(entry);
+		set_pte_at(mm, addr, ptep, pteval);
+		pte_unmap_unlock(ptep, ptl);
+		return false;
+	}
+	pte_t swp_pte = swp_entry_to_pte(entry);
+	if (anon_exclusive)
+		swp_pte = pte_swp_mkexclusive(swp_pte);
+	set_pte_at(mm, addr, ptep, swp_pte);
+	folio_remove_rmap_pte(folio, vma);
+	folio_put(folio); /* the mapping's reference */
+	pte_unmap_unlock(ptep, ptl);
+	return true;
 }

@@ -63,9 +63,11 @@ struct tlbflush_unmap_batch;
  * (MADV_FREE): find its mapping through the anon_vma, clear the PTE deferring the
  * flush, then discard the folio if nobody redirtied it and nobody else holds a
  * reference (ref_count == 1 + mapcount: the isolation reference and the rmap);
- * else put the PTE back and make the folio swapbacked again.
+ * else put the PTE back and make the folio swapbacked again.  A folio in the swap
+ * cache (reclaim's add_to_swap()) is unmapped to swap entries instead, unless a
+ * page of it is exclusive and may be pinned.
  * Context: folio locked, isolation reference held; takes the anon_vma lock and the
- * PTL.  Returns true if the folio was unmapped and can be freed.
+ * PTL.  Returns true if the folio was unmapped (and, lazyfree, can be freed).
  */
 bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc);
 

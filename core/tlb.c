@@ -14,6 +14,7 @@
 #include "hw.h"
 #include "oracle/events.h"
 #include "page.h"
+#include "swap.h"
 #include "vma.h"
 
 bool tlb_flush_broadcast;
@@ -403,8 +404,10 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 {
 	__tlb_flush_mmu_tlbonly(tlb, site);
 	VM_WARN_ON(tlb->delayed_rmap); /* freeing a page whose rmap was never dropped */
-	for (int i = 0; i < tlb->nr; i++)
+	for (int i = 0; i < tlb->nr; i++) {
+		free_swap_cache(tlb->pages[i].folio); /* free_pages_and_swap_cache() */
 		__folio_put(tlb->pages[i].folio, site);
+	}
 	tlb->nr = 0;
 	/* an IPI flush waited for every CPU: no walker can still be in these; a
 	 * broadcast flush waited for no GUP-fast walker: tlb_remove_table_one() */

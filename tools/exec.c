@@ -128,6 +128,7 @@ static const int exec_madvise_advice[SCN_ADV_COUNT] = {
     [SCN_ADV_DONTNEED] = MADV_DONTNEED, [SCN_ADV_FREE] = MADV_FREE,
     [SCN_ADV_HUGEPAGE] = MADV_HUGEPAGE, [SCN_ADV_COLLAPSE] = MADV_COLLAPSE,
     [SCN_ADV_DONTFORK] = MADV_DONTFORK, [SCN_ADV_DOFORK] = MADV_DOFORK,
+    [SCN_ADV_PAGEOUT] = MADV_PAGEOUT,
 };
 
 static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)

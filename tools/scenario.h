@@ -122,7 +122,8 @@ extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 	X(SCN_ADV_HUGEPAGE, "hugepage")                                                            \
 	X(SCN_ADV_COLLAPSE, "collapse")                                                            \
 	X(SCN_ADV_DONTFORK, "dontfork")                                                            \
-	X(SCN_ADV_DOFORK, "dofork")
+	X(SCN_ADV_DOFORK, "dofork")                                                                \
+	X(SCN_ADV_PAGEOUT, "pageout")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,

@@ -192,6 +192,12 @@ static void pte_cell(const struct show *sh, const struct show_state *st, int mm,
 		snprintf(cell->tip, sizeof(cell->tip),
 			 "P%d's PTE for 0x%lx is a migration entry for frame %u", mm,
 			 sh->cells.addr, migration_entry_pfn(pte));
+	} else if (is_swap_pte(pte)) {
+		snprintf(cell->text, sizeof(cell->text), "swp s%u%s", swp_offset(pte),
+			 pte_swp_exclusive(pte) ? " X" : "");
+		snprintf(cell->tip, sizeof(cell->tip),
+			 "P%d's PTE for 0x%lx is a swap entry for slot %u%s", mm, sh->cells.addr,
+			 swp_offset(pte), pte_swp_exclusive(pte) ? ", exclusive" : "");
 	} else {
 		cell->style = SHOW_CELL_NONE;
 		snprintf(cell->text, sizeof(cell->text), "none");

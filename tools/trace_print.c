@@ -22,6 +22,9 @@ static const char *const obj_kinds[] = {
     [OBJ_TLB] = "tlb",
     [OBJ_VMA] = "vma",
     [OBJ_VMA_LOCK] = "vm_lock",
+    [OBJ_SWAP_MAP] = "swap_map",
+    [OBJ_SWAP_CACHE] = "swap_cache",
+    [OBJ_SWAP_DATA] = "swap_slot",
     [OBJ_MTREE] = "mtree",
     [OBJ_MAPLE_NODE] = "maple_node",
 };

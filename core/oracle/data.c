@@ -162,6 +162,8 @@ static struct ostore data_stores[STORES_MAX];
 static uint32_t data_frame[NR_FRAMES][W];
 static struct ppage data_priv[NR_MMS][NPAGES];
 static struct fpage data_file[NR_FILES][FILE_PAGES];
+/* the origins of the swap device's slots, as the disk's of a file block */
+static uint32_t data_swap[NR_SWAP_SLOTS][W];
 
 uint32_t data_view_overflows;
 
@@ -259,6 +261,7 @@ static void fpage_store(int file, unsigned long index, int word, uint32_t id)
 void data_reset(void)
 {
 	memset(&D, 0, sizeof(D));
+	memset(data_swap, 0, sizeof(data_swap)); /* 256 bytes */
 	data_gen++;
 	data_view_overflows = 0;
 }
@@ -274,6 +277,7 @@ struct data_snap {
 	uint32_t frames;
 	int npriv, nfile;
 	uint32_t frame[NR_FRAMES][W];
+	uint32_t swap[NR_SWAP_SLOTS][W];
 	struct ostore stores[STORES_MAX];
 	uint16_t priv_at[NR_MMS * NPAGES];
 	struct ppage priv[NR_MMS * NPAGES];
@@ -293,6 +297,7 @@ void data_snap_save(struct data_snap *s, uint32_t frames)
 	s->view_overflows = data_view_overflows;
 	s->frames = frames;
 	memcpy(s->frame, data_frame, frames * sizeof(data_frame[0]));
+	memcpy(s->swap, data_swap, sizeof(data_swap));
 	memcpy(s->stores, data_stores, D.nr_stores * sizeof(data_stores[0]));
 	const struct ppage *priv = &data_priv[0][0];
 	s->npriv = 0;
@@ -318,6 +323,7 @@ void data_snap_restore(const struct data_snap *s)
 	data_gen++;
 	data_view_overflows = s->view_overflows;
 	memcpy(data_frame, s->frame, s->frames * sizeof(data_frame[0]));
+	memcpy(data_swap, s->swap, sizeof(data_swap));
 	memcpy(data_stores, s->stores, D.nr_stores * sizeof(data_stores[0]));
 	struct ppage *priv = &data_priv[0][0];
 	for (int i = 0; i < s->npriv; i++) {
@@ -337,6 +343,8 @@ const char *data_snap_diff(const struct data_snap *a, const struct data_snap *b)
 		return "data: the layer's clock, calls or references";
 	if (a->frames != b->frames || memcmp(a->frame, b->frame, a->frames * sizeof(a->frame[0])))
 		return "data: the frames' origins";
+	if (memcmp(a->swap, b->swap, sizeof(a->swap)))
+		return "data: the swap slots' origins";
 	if (memcmp(a->stores, b->stores, a->d.nr_stores * sizeof(a->stores[0])))
 		return "data: the stores";
 	if (a->npriv != b->npriv ||
@@ -402,6 +410,18 @@ uint32_t oracle_disk_origin(int file, unsigned long index, int word)
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin)
 {
 	fpage_at(file, index)->disk[word] = origin;
+}
+
+uint32_t oracle_swap_origin(uint32_t slot, int word)
+{
+	SCHED_ASSERT(slot < NR_SWAP_SLOTS);
+	return data_swap[slot][word];
+}
+
+void oracle_swap_set(uint32_t slot, int word, uint32_t origin)
+{
+	SCHED_ASSERT(slot < NR_SWAP_SLOTS);
+	data_swap[slot][word] = origin;
 }
 
 /* ---- views ------------------------------------------------------------------------- */

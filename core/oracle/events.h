@@ -11,10 +11,11 @@
  *   data provenance   oracle_frame_alloc, and a value in transit (read, then
  *                     written elsewhere after any number of yields) carried with
  *                     its origin: oracle_data_origin / oracle_data_set for frames,
- *                     oracle_disk_origin / oracle_disk_set for file blocks: every
+ *                     oracle_disk_origin / oracle_disk_set for file blocks,
+ *                     oracle_swap_origin / oracle_swap_set for swap slots: every
  *                     way a frame's or a disk block's payload changes other than a
  *                     store.  They sit in the payload
- *                     accessors (page.c, filemap.c), which every copy, COW,
+ *                     accessors (page.c, filemap.c, swap.c), which every copy, COW,
  *                     migration, collapse and writeback path goes through, so the
  *                     layer knows, for every word of every frame, which store (or
  *                     zero fill, or original file block) its value came from.
@@ -101,6 +102,9 @@ uint32_t oracle_data_origin(uint32_t pfn, int word);
 void oracle_data_set(uint32_t pfn, int word, uint32_t origin);
 uint32_t oracle_disk_origin(int file, unsigned long index, int word);
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin);
+/* The same for word @word of swap slot @slot (swap_writepage(), swap_read_folio()). */
+uint32_t oracle_swap_origin(uint32_t slot, int word);
+void oracle_swap_set(uint32_t slot, int word, uint32_t origin);
 
 /* ---- accesses ------------------------------------------------------------------ */
 
