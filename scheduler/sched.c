@@ -54,6 +54,7 @@ struct agent {
 	void *arg;
 	struct sched_ctx ctx;
 	bool fresh; /* dispatched for the first time: its first yield records, no decision */
+	bool start_blocked; /* sched_agent_start_blocked(): blocked until woken */
 	bool irqs_off;
 	int atomic;
 	struct sched_wait wait;
@@ -777,12 +778,23 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 	a->name = name;
 	a->fn = fn;
 	a->arg = arg;
+	a->start_blocked = false;
 	if (fn)
 		a->state = SCHED_DONE; /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
 	if (S.count > S.agents_dirty)
 		S.agents_dirty = S.count;
+}
+
+void sched_agent_start_blocked(int agent, const struct sched_wait *wait,
+			       const struct sched_site *site)
+{
+	SCHED_ASSERT(agent >= 0 && agent < S.count && S.agents[agent].fn);
+	struct agent *a = &S.agents[agent];
+	a->start_blocked = true;
+	a->wait = *wait;
+	a->wait_site = site;
 }
 
 void sched_run_solo(int agent, sched_fn fn, void *arg)
@@ -861,9 +873,10 @@ bool sched_run(struct sched_policy *policy)
 		ASAN_UNPOISON_MEMORY_REGION(sched_stacks[i], SCHED_STACK_BYTES);
 #endif
 		sched_ctx_init(&a->ctx, sched_stacks[i], SCHED_STACK_BYTES, agent_entry);
-		a->state = SCHED_RUNNABLE;
+		a->state = a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE;
 		a->fresh = true;
-		mask |= 1u << i;
+		if (!a->start_blocked)
+			mask |= 1u << i;
 	}
 	if (mask) {
 		S.in_run = true;
