@@ -150,7 +150,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 
 static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned long end)
 {
-	sb_flush_now(cpu); /* the DSB after the TLBI: accesses through old entries complete */
+	if (sb_active) /* the DSB after the TLBI: accesses through old entries complete */
+		sb_flush_now(cpu);
 	/* a TLBI by address drops a block entry covering it: all of the block's slots */
 	for (int i = 0; i < TLB_ENTRIES; i++) {
 		struct tlb_entry *e = &mm_world.tlb[cpu][i];
@@ -244,7 +245,8 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 static void flush_all_func(int cpu, void *arg)
 {
 	(void)arg;
-	sb_flush_now(cpu);
+	if (sb_active)
+		sb_flush_now(cpu);
 	if (cpu < NR_CPUS)
 		for (int i = 0; i < TLB_ENTRIES; i++)
 			mm_world.tlb[cpu][i].valid = false;

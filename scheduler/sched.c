@@ -47,6 +47,10 @@ struct ipi_msg {
 	int from;
 };
 
+/* A target's queue of IPIs: at most one per sender (a sender waits for its acks
+ * before it sends again), and only the operations' agents send them. */
+#define SCHED_IPIQ_MAX SCHED_OP_AGENTS_MAX
+
 struct agent {
 	enum sched_agent_state state;
 	const char *name;
@@ -63,7 +67,7 @@ struct agent {
 	int held_count;
 	struct sched_agent_rcu rcu;
 	uint32_t ipi_wait_mask; /* targets that have not yet run our IPI */
-	struct ipi_msg ipiq[SCHED_AGENTS_MAX];
+	struct ipi_msg ipiq[SCHED_IPIQ_MAX];
 	int ipiq_count;
 };
 
@@ -388,14 +392,13 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 		sched_finding(SCHED_ORACLE_LOCKDEP, &site_ipi_send, NULL, 0,
 			      "%s: %s sends an IPI and waits with irqs disabled", what, a->name);
 	SCHED_ASSERT(a->ipi_wait_mask == 0);
-	targets &= ~(1u << me);
-	for (int t = 0; t < SCHED_AGENTS_MAX; t++) {
-		if (!(targets >> t & 1u))
-			continue;
+	targets &= ~(1u << me) & ((1u << SCHED_OP_AGENTS_MAX) - 1); /* CPUs take IPIs */
+	for (uint32_t rest = targets; rest; rest &= rest - 1) {
+		int t = __builtin_ctz(rest);
 		struct agent *ta = &S.agents[t];
 		if (t + 1 > S.agents_dirty)
 			S.agents_dirty = t + 1;
-		SCHED_ASSERT(ta->ipiq_count < SCHED_AGENTS_MAX);
+		SCHED_ASSERT(ta->ipiq_count < SCHED_IPIQ_MAX);
 		ta->ipiq[ta->ipiq_count++] = (struct ipi_msg){fn, arg, me};
 		a->ipi_wait_mask |= 1u << t;
 		if (ipi_can_take_now(t)) {

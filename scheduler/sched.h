@@ -28,7 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_AGENTS_MAX     16 /* masks are uint32_t */
+#define SCHED_AGENTS_MAX 16 /* masks are uint32_t */
+/*
+ * The agents that run the model's operations (CPUs, devices) are the first
+ * SCHED_OP_AGENTS_MAX; the others are the hardware's own (core/sbuf.h: store-
+ * buffer drains), which send no IPIs and start no operation.  Per-agent state of
+ * operations is sized by it, not by SCHED_AGENTS_MAX: it is cleared or copied
+ * with every execution.
+ */
+#define SCHED_OP_AGENTS_MAX  8
 #define SCHED_STACK_BYTES    (256u * 1024u)
 #define SCHED_TRACE_MAX	     65536
 #define SCHED_MSG_BYTES	     512
