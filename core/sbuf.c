@@ -10,7 +10,6 @@
  */
 #include "sbuf.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "oracle/events.h"
@@ -43,7 +42,8 @@ static struct sb_cpu {
 	struct sb_queue q[SB_QUEUES_PER_CPU];
 } sb[NR_CPUS];
 
-static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][8];
+static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][5];
+_Static_assert(NR_CPUS <= 10, "one digit per CPU in a drain agent's name");
 
 SCHED_SITE_GLOBAL(site_sb_drain, "sb_drain", "visible");
 SCHED_SITE_GLOBAL(site_sb_idle, "sb_drain", "idle");
@@ -58,10 +58,12 @@ const char *sb_agent_name(int agent)
 	if (agent < NR_CPUS || agent >= SB_AGENTS_END)
 		return NULL;
 	int i = agent - NR_CPUS;
-	if (!sb_names[i][0])
-		snprintf(sb_names[i], sizeof(sb_names[i]), "SB%d%c", i / SB_QUEUES_PER_CPU,
-			 'a' + i % SB_QUEUES_PER_CPU);
-	return sb_names[i];
+	char *n = sb_names[i]; /* "SB", the CPU's digit, the queue's letter */
+	n[0] = 'S';
+	n[1] = 'B';
+	n[2] = (char)('0' + i / SB_QUEUES_PER_CPU);
+	n[3] = (char)('a' + i % SB_QUEUES_PER_CPU);
+	return n;
 }
 
 static const struct sb_entry *sb_head(const struct sb_queue *q)
