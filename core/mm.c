@@ -241,8 +241,11 @@ void mm_snapshot_save(struct mm_snapshot *s)
 
 bool mm_snapshot_fits(const struct mm_snapshot *s)
 {
+	/* field by field: the padding of a struct is not its value */
 	struct mm_config c = mm_config_now();
-	return !memcmp(&c, &s->config, sizeof(c));
+	return c.knobs == s->config.knobs && c.device_agents == s->config.device_agents &&
+	       c.contpte == s->config.contpte && c.split_ptes == s->config.split_ptes &&
+	       c.tlb_broadcast == s->config.tlb_broadcast;
 }
 
 void mm_snapshot_restore(const struct mm_snapshot *s)
