@@ -16,6 +16,7 @@
 #include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
+#include "sbuf.h"
 #include "tlb.h"
 #include "vma.h"
 
@@ -208,10 +209,15 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 					      write ? "stores to" : "loads from", mm->id, addr,
 					      e->pfn);
 			if (write) {
+				if (sb_active &&
+				    sb_store(cpu, mm, addr, e->pfn, e->gen, word, *val, site))
+					return 0; /* visible when its buffer drains it */
 				page->data[word] = *val;
 				oracle_user_store(cpu, mm, addr, e->pfn, *val, site);
 				return 0;
 			}
+			if (sb_active && sb_forward(cpu, e->pfn, word, val))
+				return 0; /* the CPU's own store, not yet visible */
 			*val = page->data[word];
 			oracle_user_load(cpu, mm, addr, e->pfn, *val, site);
 			return 0;
@@ -221,6 +227,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 		enum walk_result r = hw_walk(cpu, mm, base, write);
 		if (r != WALK_FAULT)
 			continue;
+		sb_drain_wait(cpu); /* the fault handler's accesses are not buffered */
 		int err = do_user_addr_fault(mm, base, write);
 		if (err)
 			return err;

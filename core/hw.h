@@ -8,7 +8,8 @@
  * Models: an x86-64 MMU (a store through a TLB entry that is not yet dirty re-walks
  * to set the PTE's dirty bit, and faults if the PTE no longer allows it), and
  * arch/x86/mm/fault.c do_user_addr_fault().  The arm64 flavour's walker reads
- * contpte blocks as its TLB caches them (see contpte.h).  Leaves out: TLB
+ * contpte blocks as its TLB caches them (see contpte.h).  Weak memory (a
+ * scenario's `memory arm64`): store buffers, sbuf.h.  Leaves out: TLB
  * eviction choices by the schedule, prefetch, speculative walks.
  */
 #ifndef MMFUZZ_HW_H

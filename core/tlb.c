@@ -14,6 +14,7 @@
 #include "hw.h"
 #include "oracle/events.h"
 #include "page.h"
+#include "sbuf.h"
 #include "swap.h"
 #include "vma.h"
 
@@ -150,6 +151,8 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 
 static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned long end)
 {
+	if (sb_active) /* the DSB after the TLBI: accesses through old entries complete */
+		sb_flush_now(cpu);
 	/* a TLBI by address drops a block entry covering it: all of the block's slots */
 	for (int i = 0; i < TLB_ENTRIES; i++) {
 		struct tlb_entry *e = &mm_world.tlb[cpu][i];
@@ -243,6 +246,8 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 static void flush_all_func(int cpu, void *arg)
 {
 	(void)arg;
+	if (sb_active)
+		sb_flush_now(cpu);
 	if (cpu < NR_CPUS)
 		for (int i = 0; i < TLB_ENTRIES; i++)
 			mm_world.tlb[cpu][i].valid = false;

@@ -189,17 +189,15 @@ static void pct_begin(struct sched_policy *p)
 	struct sched_pct *t = (struct sched_pct *)p;
 	t->state = t->seed ^ (t->run++ * 0xd1b54a32d192ed03ull);
 	/* initial priorities: a random permutation of depth .. depth+n-1 */
-	int perm[SCHED_AGENTS_MAX];
-	for (int i = 0; i < SCHED_AGENTS_MAX; i++)
+	int perm[SCHED_PCT_AGENTS_BASE];
+	for (int i = 0; i < SCHED_PCT_AGENTS_BASE; i++)
 		perm[i] = i;
-	for (int i = SCHED_AGENTS_MAX - 1; i > 0; i--) {
+	for (int i = SCHED_PCT_AGENTS_BASE - 1; i > 0; i--) {
 		int j = (int)(sched_prng(&t->state) % (uint64_t)(i + 1));
 		int tmp = perm[i];
 		perm[i] = perm[j];
 		perm[j] = tmp;
 	}
-	for (int i = 0; i < SCHED_AGENTS_MAX; i++)
-		t->prio[i] = t->depth + perm[i];
 	/* d-1 change points in [1, k], kept sorted */
 	uint32_t k = t->steps_estimate ? t->steps_estimate : 64; /* unknown before the first run */
 	for (int i = 0; i < t->depth - 1; i++)
@@ -211,6 +209,27 @@ static void pct_begin(struct sched_policy *p)
 			t->change_at[j - 1] = tmp;
 		}
 	t->changes_done = 0;
+	/*
+	 * The agents from SCHED_PCT_AGENTS_BASE up (store-buffer drains) are
+	 * inserted at random places of that order, drawn after everything above:
+	 * the base agents keep the relative order, and the change points, they had
+	 * when there were only SCHED_PCT_AGENTS_BASE agents, so runs without the
+	 * others are the runs PCT always made.  Inserting at a uniform place makes
+	 * the whole order a uniform permutation.
+	 */
+	int order[SCHED_AGENTS_MAX], n = 0; /* agents, lowest priority first */
+	for (int p = 0; p < SCHED_PCT_AGENTS_BASE; p++)
+		for (int a = 0; a < SCHED_PCT_AGENTS_BASE; a++)
+			if (perm[a] == p)
+				order[n++] = a;
+	for (int a = SCHED_PCT_AGENTS_BASE; a < SCHED_AGENTS_MAX; a++) {
+		int at = (int)(sched_prng(&t->state) % (uint64_t)(n + 1));
+		memmove(&order[at + 1], &order[at], (size_t)(n - at) * sizeof(order[0]));
+		order[at] = a;
+		n++;
+	}
+	for (int i = 0; i < n; i++)
+		t->prio[order[i]] = t->depth + i;
 }
 
 static int pct_decide(struct sched_policy *p, const struct sched_choice *c, uint32_t *next_at)

@@ -96,6 +96,9 @@ void sched_random_init(struct sched_random *r, uint64_t seed, uint32_t mean_step
 /* ---- PCT ----------------------------------------------------------------------------- */
 
 #define SCHED_PCT_DEPTH_MAX 8
+/* Agents below this get their initial priorities from the draws PCT always made
+ * (with 8 agents); the others are inserted among them afterwards (pct_begin). */
+#define SCHED_PCT_AGENTS_BASE SCHED_OP_AGENTS_MAX
 struct sched_pct {
 	struct sched_policy base;
 	uint64_t seed, state;

@@ -47,6 +47,10 @@ struct ipi_msg {
 	int from;
 };
 
+/* A target's queue of IPIs: at most one per sender (a sender waits for its acks
+ * before it sends again), and only the operations' agents send them. */
+#define SCHED_IPIQ_MAX SCHED_OP_AGENTS_MAX
+
 struct agent {
 	enum sched_agent_state state;
 	const char *name;
@@ -54,6 +58,7 @@ struct agent {
 	void *arg;
 	struct sched_ctx ctx;
 	bool fresh; /* dispatched for the first time: its first yield records, no decision */
+	bool start_blocked; /* sched_agent_start_blocked(): blocked until woken */
 	bool irqs_off;
 	int atomic;
 	struct sched_wait wait;
@@ -62,7 +67,7 @@ struct agent {
 	int held_count;
 	struct sched_agent_rcu rcu;
 	uint32_t ipi_wait_mask; /* targets that have not yet run our IPI */
-	struct ipi_msg ipiq[SCHED_AGENTS_MAX];
+	struct ipi_msg ipiq[SCHED_IPIQ_MAX];
 	int ipiq_count;
 };
 
@@ -386,14 +391,13 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 		sched_finding(SCHED_ORACLE_LOCKDEP, &site_ipi_send, NULL, 0,
 			      "%s: %s sends an IPI and waits with irqs disabled", what, a->name);
 	SCHED_ASSERT(a->ipi_wait_mask == 0);
-	targets &= ~(1u << me);
-	for (int t = 0; t < SCHED_AGENTS_MAX; t++) {
-		if (!(targets >> t & 1u))
-			continue;
+	targets &= ~(1u << me) & ((1u << SCHED_OP_AGENTS_MAX) - 1); /* CPUs take IPIs */
+	for (uint32_t rest = targets; rest; rest &= rest - 1) {
+		int t = __builtin_ctz(rest);
 		struct agent *ta = &S.agents[t];
 		if (t + 1 > S.agents_dirty)
 			S.agents_dirty = t + 1;
-		SCHED_ASSERT(ta->ipiq_count < SCHED_AGENTS_MAX);
+		SCHED_ASSERT(ta->ipiq_count < SCHED_IPIQ_MAX);
 		ta->ipiq[ta->ipiq_count++] = (struct ipi_msg){fn, arg, me};
 		a->ipi_wait_mask |= 1u << t;
 		if (ipi_can_take_now(t)) {
@@ -776,12 +780,23 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 	a->name = name;
 	a->fn = fn;
 	a->arg = arg;
+	a->start_blocked = false;
 	if (fn)
 		a->state = SCHED_DONE; /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
 	if (S.count > S.agents_dirty)
 		S.agents_dirty = S.count;
+}
+
+void sched_agent_start_blocked(int agent, const struct sched_wait *wait,
+			       const struct sched_site *site)
+{
+	SCHED_ASSERT(agent >= 0 && agent < S.count && S.agents[agent].fn);
+	struct agent *a = &S.agents[agent];
+	a->start_blocked = true;
+	a->wait = *wait;
+	a->wait_site = site;
 }
 
 void sched_run_solo(int agent, sched_fn fn, void *arg)
@@ -861,9 +876,10 @@ bool sched_run(struct sched_policy *policy)
 		ASAN_UNPOISON_MEMORY_REGION(sched_stacks[i], SCHED_STACK_BYTES);
 #endif
 		sched_ctx_init(&a->ctx, sched_stacks[i], SCHED_STACK_BYTES, agent_entry);
-		a->state = SCHED_RUNNABLE;
+		a->state = a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE;
 		a->fresh = true;
-		mask |= 1u << i;
+		if (!a->start_blocked)
+			mask |= 1u << i;
 	}
 	if (mask) {
 		sched_fast.in_run = true;

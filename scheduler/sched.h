@@ -28,7 +28,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_AGENTS_MAX     8
+#define SCHED_AGENTS_MAX 16 /* masks are uint32_t */
+/*
+ * The agents that run the model's operations (CPUs, devices) are the first
+ * SCHED_OP_AGENTS_MAX; the others are the hardware's own (core/sbuf.h: store-
+ * buffer drains), which send no IPIs and start no operation.  Per-agent state of
+ * operations is sized by it, not by SCHED_AGENTS_MAX: it is cleared or copied
+ * with every execution.
+ */
+#define SCHED_OP_AGENTS_MAX  8
 #define SCHED_STACK_BYTES    (256u * 1024u)
 #define SCHED_TRACE_MAX	     65536
 #define SCHED_MSG_BYTES	     512
@@ -141,6 +149,7 @@ typedef void (*sched_ipi_fn)(int target, void *arg);
 typedef void (*sched_rcu_fn)(void *arg);
 
 struct sched_policy;
+struct sched_wait;
 
 struct sched_config {
 	uint32_t steps_max; /* hang budget for the concurrent phase */
@@ -151,6 +160,14 @@ void sched_reset(const struct sched_config *cfg);
 
 /* Register agent number @agent (0..SCHED_AGENTS_MAX-1) with a name for messages. */
 void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg);
+/*
+ * Start the agent just added blocked on @wait: it is not runnable (and not a
+ * choice of the policy) until sched_wake(); then it starts from the top of its
+ * function.  For agents that have nothing to do until the others give them work
+ * (a CPU's store-buffer drain, core/sbuf.h).
+ */
+void sched_agent_start_blocked(int agent, const struct sched_wait *wait,
+			       const struct sched_site *site);
 const char *sched_agent_name(int agent);
 int sched_agents_count(void); /* highest registered index + 1 */
 

@@ -150,12 +150,15 @@ static void check_valid(const struct scenario *s)
 	for (int i = 0; i < s->preempt_count; i++) {
 		const struct scn_preempt *pr = &s->preempt[i];
 
-		cr_assert_lt(pr->target, SCN_AGENTS_MAX);
+		/* the CPUs, and with memory arm64 the store-buffer drain agents */
+		const int agents =
+		    s->memory == SCN_MEMORY_ARM64 ? SCN_SCHED_AGENTS : SCN_AGENTS_MAX;
+		cr_assert_lt(pr->target, agents);
 		if (!pr->anchored) {
 			cr_assert(pr->agent == 0 && pr->occurrence == 0 && pr->site[0] == '\0');
 			continue;
 		}
-		cr_assert(pr->agent < SCN_AGENTS_MAX && pr->agent != pr->target);
+		cr_assert(pr->agent < agents && pr->agent != pr->target);
 		cr_assert(pr->step == 0 && pr->occurrence >= 1);
 		cr_assert(strlen(pr->site) >= 1 && strlen(pr->site) < SCN_NAME_BYTES);
 		cr_assert_null(strstr(pr->site, "->"));
@@ -293,7 +296,8 @@ Test(scenario_errors, preamble)
 	expect_error(H "expect clean foo\n", 2, "'expect clean' takes no site");
 	expect_error(H "expect lost-write foo bar\n", 2, "unexpected 'bar'");
 	expect_error(H "expect lost-write foo#2\n", 2, "character '#' not allowed");
-	expect_error(H "frobnicate\n", 2, "expected 'knobs', 'arch', 'expect', 'tlb' or a section");
+	expect_error(H "frobnicate\n", 2,
+		     "expected 'knobs', 'arch', 'expect', 'tlb', 'memory' or a section");
 	expect_error(H "arch\n", 2, "'arch' needs a name (x86 or arm64)");
 	expect_error(H "arch riscv\n", 2, "unknown arch 'riscv' (x86 or arm64)");
 	expect_error(H "arch arm64 x86\n", 2, "unexpected 'x86' after the arch");
@@ -303,6 +307,11 @@ Test(scenario_errors, preamble)
 	expect_error(H "tlb ipi\ntlb broadcast\n", 3, "duplicate 'tlb' line");
 	expect_error(H "tlb broadcast now\n", 2, "unexpected 'now' after the TLB flush mode");
 	expect_error(H "agents\ntlb ipi\n", 3, "'tlb' must come before the sections");
+	expect_error(H "memory\n", 2, "'memory' needs a model (sc or arm64)");
+	expect_error(H "memory tso\n", 2, "unknown memory model 'tso' (sc or arm64)");
+	expect_error(H "memory sc arm64\n", 2, "unexpected 'arm64' after the memory model");
+	expect_error(H "memory sc\nmemory sc\n", 3, "duplicate 'memory' line");
+	expect_error(H "agents\nmemory sc\n", 3, "'memory' must come before the sections");
 	expect_error(H "agents\nsetup\n", 3, "section 'setup' must come before 'agents'");
 	expect_error(H "setup\n\nsetup\n", 4, "duplicate section 'setup'");
 	expect_error(H "setup now\n", 2, "unexpected 'now' after 'setup'");
@@ -395,6 +404,13 @@ Test(scenario_errors, schedule)
 	expect_error(H "schedule\nat x -> CPU1\n", 3, "step x is not a number");
 	expect_error(H "schedule\nat\n", 3, "missing step after 'at'");
 	expect_error(H "schedule\nat 5 CPU1\n", 3, "expected '->'");
+	expect_error(H "agents\nCPU0 P0 load 0x0\nschedule\nat 1 -> SB0a\n", 5,
+		     "'SB0a' is a store-buffer agent: only with 'memory arm64'");
+	expect_error(H "memory arm64\nschedule\nat 1 -> SB4a\n", 4,
+		     "expected a store-buffer agent (SB0a..SB3c), got 'SB4a'");
+	expect_error(H "memory arm64\nschedule\nSB0a at done -> SB0a\n", 4,
+		     "SB0a cannot preempt itself");
+	expect_error(H "agents\nSB0a P0 load 0x0\n", 3, "expected an agent (CPU0..CPU3)");
 }
 
 Test(scenario_errors, limits)
@@ -552,6 +568,54 @@ Test(scenario_print, tlb_mode)
 	cr_expect(!s.tlb_broadcast);
 }
 
+/*
+ * memory arm64: a directive of its own; the drain agents SB0a.. in preemptions;
+ * fences and release/acquire; text and binary round trips; the binary form of a
+ * memory sc scenario is what it was before the directive existed.
+ */
+Test(scenario_print, memory_model)
+{
+	struct scenario s;
+	uint8_t buf[SCN_ENCODED_MAX], sc[SCN_ENCODED_MAX];
+	const char *text = "mmfuzz-sched 1\n"
+			   "expect  clean\n"
+			   "memory  arm64\n"
+			   "\n"
+			   "agents\n"
+			   "  CPU0 P0 store      0x0 = 1\n"
+			   "  CPU0    wmb\n"
+			   "  CPU0 P0 store-rel  0x8 = 1\n"
+			   "  CPU1    mb\n"
+			   "  CPU1    rmb\n"
+			   "  CPU1 P0 load-acq   0x8\n"
+			   "\n"
+			   "schedule\n"
+			   "  CPU0 at hw_access:store -> SB0b\n"
+			   "  SB0a at sb_drain:visible -> CPU1\n"
+			   "       at 3 -> SB3c\n";
+	parse_ok(&s, text);
+	cr_expect_eq(s.memory, SCN_MEMORY_ARM64);
+	cr_expect_eq(s.ops[1].kind, SCN_OP_SMP_WMB);
+	cr_expect_eq(s.ops[2].kind, SCN_OP_STORE_RELEASE);
+	cr_expect_eq(s.ops[5].kind, SCN_OP_LOAD_ACQUIRE);
+	cr_expect_eq(s.preempt[0].target, SCN_AGENTS_MAX + 1);
+	cr_expect_eq(s.preempt[1].agent, SCN_AGENTS_MAX);
+	cr_expect_eq(s.preempt[2].target, SCN_SCHED_AGENTS - 1);
+	char *printed = print_to_string(&s, NULL);
+	cr_expect_str_eq(printed, text);
+	free(printed);
+	check_print_roundtrip(&s);
+	check_codec_roundtrip(&s);
+	size_t n = scn_encode(&s, buf, sizeof(buf));
+	s.memory = SCN_MEMORY_SC;
+	s.preempt_count = 0;
+	size_t m = scn_encode(&s, sc, sizeof(sc));
+	cr_expect_gt(n, m);
+	cr_expect_eq(sc[m - 1], 0, "memory sc writes no trailing bytes: the agents section ends");
+	parse_ok(&s, H "memory sc\n");
+	cr_expect_eq(s.memory, SCN_MEMORY_SC);
+}
+
 Test(scenario_print, roundtrip_and_codec)
 {
 	for (size_t i = 0; i < sizeof(good_files) / sizeof(good_files[0]); i++) {
@@ -598,6 +662,9 @@ Test(scenario_misc, equal_sees_every_field)
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
 	b.tlb_broadcast = true;
+	cr_expect(!scn_equal(&a, &b));
+	b = a;
+	b.memory = SCN_MEMORY_ARM64;
 	cr_expect(!scn_equal(&a, &b));
 	b = a;
 	b.ops_count--;

@@ -3,7 +3,8 @@
  * Scenario execution (see exec.h).  Operations map one to one onto the model's
  * entry points: mmap -> do_mmap, load/store -> hw_load/hw_store (through the CPU's
  * TLB, walking and faulting as needed), madvise -> do_madvise, writeback ->
- * do_writepages.  Agents CPU0..CPU3 are the model's CPUs 0..3.
+ * do_writepages.  Agents CPU0..CPU3 are the model's CPUs 0..3; with `memory
+ * arm64` the drain agents of their store buffers (core/sbuf.h) come after them.
  */
 #include "exec.h"
 
@@ -24,6 +25,7 @@
 #include "../core/mmap.h"
 #include "../core/oracle/events.h"
 #include "../core/quiesce.h"
+#include "../core/sbuf.h"
 #include "../core/tlb.h"
 #include "../core/vmscan.h"
 
@@ -31,7 +33,7 @@ static const char *const agent_names[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", 
 
 const char *exec_agent_name(int agent)
 {
-	return agent >= 0 && agent < SCN_AGENTS_MAX ? agent_names[agent] : "?";
+	return scn_agent_name(agent);
 }
 
 void exec_options_default(struct exec_options *o)
@@ -82,8 +84,10 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	case SCN_OP_QUERY:
 		return OSYS_QUERY;
 	case SCN_OP_LOAD:
+	case SCN_OP_LOAD_ACQUIRE:
 		return OSYS_LOAD;
 	case SCN_OP_STORE:
+	case SCN_OP_STORE_RELEASE:
 	case SCN_OP_MEM_WRITE:
 		return OSYS_STORE;
 	default:
@@ -113,6 +117,20 @@ static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct e
  */
 static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 {
+	/* barriers: instructions of the CPU, no system call */
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_SMP_MB:
+		sb_smp_mb(op->agent);
+		return 0;
+	case SCN_OP_SMP_WMB:
+		sb_smp_wmb(op->agent);
+		return 0;
+	case SCN_OP_SMP_RMB:
+		sb_smp_rmb(op->agent);
+		return 0;
+	default:
+		break;
+	}
 	struct mm_struct *mm = mm_get(op->proc);
 	if (!(scn_op_table[op->kind].fields & SCN_F_PROC) || op->kind == SCN_OP_EXIT)
 		return exec_observed(op, mm, res);
@@ -160,8 +178,12 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 	case SCN_OP_MUNMAP:
 		return do_munmap(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_LOAD:
+	case SCN_OP_LOAD_ACQUIRE: /* then smp_rmb(): nothing, loads are in order (sbuf.h) */
 		return hw_load(op->agent, mm, op->addr, &res->value);
 	case SCN_OP_STORE:
+		return hw_store(op->agent, mm, op->addr, op->value);
+	case SCN_OP_STORE_RELEASE:
+		sb_release(op->agent); /* smp_wmb(), then the store */
 		return hw_store(op->agent, mm, op->addr, op->value);
 	case SCN_OP_MADVISE:
 		return do_madvise(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
@@ -212,6 +234,9 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		res->value = (uint64_t)proc_maps_read(mm);
 		return 0;
 	case SCN_OP_EXIT: /* handled by exec_op() */
+	case SCN_OP_SMP_MB:
+	case SCN_OP_SMP_WMB:
+	case SCN_OP_SMP_RMB:
 	case SCN_OP_COUNT:
 		break;
 	}
@@ -235,6 +260,23 @@ static void setup_fn(int agent, void *arg)
 	res->done = true;
 }
 
+/* Operations that are user accesses or barriers: anything else enters the kernel. */
+static bool exec_op_user(const struct scn_op *op)
+{
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_LOAD:
+	case SCN_OP_STORE:
+	case SCN_OP_LOAD_ACQUIRE:
+	case SCN_OP_STORE_RELEASE:
+	case SCN_OP_SMP_MB:
+	case SCN_OP_SMP_WMB:
+	case SCN_OP_SMP_RMB:
+		return true;
+	default:
+		return false;
+	}
+}
+
 static void agent_fn(int agent, void *arg)
 {
 	(void)arg;
@@ -242,9 +284,39 @@ static void agent_fn(int agent, void *arg)
 		if (ctx.s->ops[i].agent != agent)
 			continue;
 		struct exec_op_result *res = &ctx.r->ops[i];
+		/* the kernel's accesses are not buffered: they must see the CPU's stores
+		 * (memory arm64; no step when the buffer is empty or there is none) */
+		if (!exec_op_user(&ctx.s->ops[i]))
+			sb_drain_wait(agent);
 		res->err = exec_op(&ctx.s->ops[i], res);
 		res->done = true;
 	}
+	sb_cpu_done(agent);
+}
+
+/*
+ * memory arm64: the drain agents of @cpu's store buffer, one per word its
+ * stores name (Pn and address), at most SB_QUEUES_PER_CPU; 0 in memory sc.
+ */
+static int exec_sb_queues(const struct scenario *s, int cpu)
+{
+	if (s->memory != SCN_MEMORY_ARM64 || cpu < 0 || cpu >= SCN_AGENTS_MAX)
+		return 0;
+	int n = 0;
+	for (int i = 0; i < s->ops_count; i++) {
+		const struct scn_op *op = &s->ops[i];
+		if (op->agent != cpu ||
+		    (op->kind != SCN_OP_STORE && op->kind != SCN_OP_STORE_RELEASE))
+			continue;
+		bool seen = false;
+		for (int j = 0; j < i && !seen; j++)
+			seen = s->ops[j].agent == cpu &&
+			       (s->ops[j].kind == SCN_OP_STORE ||
+				s->ops[j].kind == SCN_OP_STORE_RELEASE) &&
+			       s->ops[j].proc == op->proc && s->ops[j].addr == op->addr;
+		n += !seen;
+	}
+	return n < SB_QUEUES_PER_CPU ? n : SB_QUEUES_PER_CPU;
 }
 
 /*
@@ -404,6 +476,13 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 				sched_agent_add(a, agent_names[a], agent_fn, NULL);
 				break;
 			}
+	int queues[NR_CPUS] = {0};
+	uint32_t buffered = 0;
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		if ((queues[a] = exec_sb_queues(s, a)) > 0)
+			buffered |= 1u << a;
+	if (buffered)
+		sb_begin(buffered, queues);
 	if (o->time_phases) {
 		/* a benchmark's clock, outside the model: nothing the run does depends on it */
 		struct timespec t0, t1;
@@ -415,6 +494,8 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	} else {
 		sched_run(policy);
 	}
+	if (buffered)
+		sb_end();
 	if (!sched_stopped() && !o->keep_state)
 		sched_run_solo(0, mm_quiesce, NULL);
 	const struct sched_finding *f = sched_get_finding();
@@ -427,6 +508,9 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 
 bool exec_agent_has_ops(const struct scenario *s, int agent)
 {
+	if (agent >= SB_AGENT(0, 0) && agent < SB_AGENTS_END)
+		return (agent - SB_AGENT(0, 0)) % SB_QUEUES_PER_CPU <
+		       exec_sb_queues(s, (agent - SB_AGENT(0, 0)) / SB_QUEUES_PER_CPU);
 	for (int i = 0; i < s->ops_count; i++)
 		if (s->ops[i].agent == agent)
 			return true;

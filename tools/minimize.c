@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../core/oracle.h"
+#include "../core/sbuf.h"
 
 /* The lists ddmin works on, in the order the passes run. */
 enum mz_list { MZ_PREEMPTS, MZ_OPS, MZ_SETUP, MZ_AGENTS, MZ_LISTS };
@@ -89,7 +90,7 @@ static void mz_remove(const struct scenario *s, enum mz_list list, const int *it
 {
 	*out = *s;
 	bool drop[MZ_ITEMS_MAX] = {false};
-	bool gone_agent[SCN_AGENTS_MAX] = {false};
+	bool gone_agent[SCN_SCHED_AGENTS] = {false};
 	for (int k = 0; k < n; k++)
 		if (gone[k]) {
 			if (list == MZ_AGENTS)
@@ -97,6 +98,10 @@ static void mz_remove(const struct scenario *s, enum mz_list list, const int *it
 			else
 				drop[items[k]] = true;
 		}
+	/* a CPU's store-buffer drain agents go with it (memory arm64) */
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		for (int q = 0; q < SB_QUEUES_PER_CPU; q++)
+			gone_agent[SB_AGENT(a, q)] = gone_agent[a];
 	int m = 0;
 	switch (list) {
 	case MZ_PREEMPTS:
@@ -208,8 +213,8 @@ struct mz_follow {
 	struct scenario *out; /* receives the preemptions */
 	bool overflow;
 	/* occurrences so far of (agent, site), as the directed policy counts them */
-	uint32_t seen_hash[SCN_AGENTS_MAX][64];
-	uint32_t seen_count[SCN_AGENTS_MAX][64];
+	uint32_t seen_hash[SCN_SCHED_AGENTS][64];
+	uint32_t seen_count[SCN_SCHED_AGENTS][64];
 };
 
 static uint32_t follow_occurrence(struct mz_follow *f, int agent, uint32_t name_hash)
@@ -289,6 +294,14 @@ static void mz_rename(const struct scenario *s, const int *perm, struct scenario
 	}
 }
 
+/* Extend a renaming of the CPUs, perm[0..SCN_AGENTS_MAX), to their drain agents. */
+static void mz_perm_extend(int *perm)
+{
+	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+		for (int q = 0; q < SB_QUEUES_PER_CPU; q++)
+			perm[SB_AGENT(a, q)] = SB_AGENT(perm[a], q);
+}
+
 /* Next permutation of p[0..n) in lexicographic order; false after the last. */
 static bool next_permutation(int *p, int n)
 {
@@ -337,12 +350,13 @@ static bool mz_rewrite(struct mz *z, struct scenario *cur)
 	const struct sched_trace_entry *t = sched_trace(&steps);
 	for (uint32_t k = 0; k < steps; k++)
 		orig[k] = t[k].agent;
-	int perm[SCN_AGENTS_MAX];
+	int perm[SCN_SCHED_AGENTS];
 	for (int a = 0; a < SCN_AGENTS_MAX; a++)
 		perm[a] = a;
 	static struct scenario cand;
 	static struct mz_follow f;
 	do {
+		mz_perm_extend(perm);
 		for (uint32_t k = 0; k < steps; k++)
 			agents[k] = (uint8_t)perm[orig[k]];
 		mz_rename(cur, perm, &cand);

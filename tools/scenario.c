@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../core/knobs.h"
+#include "../core/sbuf.h"
 #include "../core/oracle.h"
 #include "../scheduler/policy.h"
 
@@ -64,6 +65,9 @@ _Static_assert(KNOB_COUNT <= 32, "knobs are a 32-bit mask");
 _Static_assert(ORACLE_COUNT + 1 <= 256, "expect is one byte");
 _Static_assert(SCN_OP_COUNT <= 256 && SCN_ADV_COUNT <= 256, "kinds are one byte");
 _Static_assert(SCN_AGENTS_MAX <= SCHED_AGENTS_MAX, "agents are scheduler agents");
+_Static_assert(SCN_AGENTS_MAX == NR_CPUS && SCN_SCHED_AGENTS == SB_AGENTS_END &&
+		   SCN_SCHED_AGENTS <= SCHED_AGENTS_MAX && SCN_SCHED_AGENTS % SCN_AGENTS_MAX == 0,
+	       "CPUs, then the drain agents (a preemption byte modulo either: the same CPU)");
 _Static_assert(SCN_PREEMPT_MAX <= SCHED_PREEMPT_MAX, "preemptions fit the directed policy");
 _Static_assert(SCN_VA_PAGES <= 256 && SCN_PAGES_MAX <= SCN_VA_PAGES, "page is one byte");
 _Static_assert(SCN_WORDS_PER_PAGE *WORD_BYTES <= SCN_PAGE_SIZE, "words fit a page");
@@ -82,6 +86,16 @@ static bool site_is_done(const char *site)
 }
 
 const char *const scn_arch_names[SCN_ARCH_COUNT] = {"x86", "arm64"};
+const char *const scn_memory_names[SCN_MEMORY_COUNT] = {"sc", "arm64"};
+
+const char *scn_agent_name(int agent)
+{
+	static const char *const cpus[SCN_AGENTS_MAX] = {"CPU0", "CPU1", "CPU2", "CPU3"};
+	if (agent >= 0 && agent < SCN_AGENTS_MAX)
+		return cpus[agent];
+	const char *sb = sb_agent_name(agent);
+	return sb ? sb : "?";
+}
 
 void scn_init(struct scenario *s)
 {
@@ -205,6 +219,7 @@ struct parser {
 	enum section where;
 	bool expect_seen;
 	bool tlb_seen;
+	bool memory_seen;
 	struct scenario *s;
 };
 
@@ -264,6 +279,24 @@ static bool parse_id(struct parser *ps, struct word w, const char *prefix, unsig
 static bool parse_agent(struct parser *ps, struct word w, uint8_t *out)
 {
 	return parse_id(ps, w, "CPU", SCN_AGENTS_MAX, "an agent", out);
+}
+
+/* A preemption's agent: a CPU, or with `memory arm64` a drain agent (SB0a). */
+static bool parse_sched_agent(struct parser *ps, struct word w, uint8_t *out)
+{
+	for (int a = SCN_AGENTS_MAX; a < SCN_SCHED_AGENTS; a++) {
+		if (!word_is(w, scn_agent_name(a)))
+			continue;
+		if (ps->s->memory != SCN_MEMORY_ARM64)
+			return fail(ps, "%s is a store-buffer agent: only with 'memory arm64'",
+				    q(w).s);
+		*out = (uint8_t)a;
+		return true;
+	}
+	if (w.len >= 2 && w.p[0] == 'S' && w.p[1] == 'B')
+		return fail(ps, "expected a store-buffer agent (SB0a..SB%dc), got %s",
+			    SCN_AGENTS_MAX - 1, q(w).s);
+	return parse_agent(ps, w, out);
 }
 
 bool scn_site_writable(const char *name)
@@ -436,10 +469,11 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w, stru
 		struct word site, occ = {NULL, 0};
 
 		pr->anchored = true;
-		if (!parse_agent(ps, w, &pr->agent))
+		if (!parse_sched_agent(ps, w, &pr->agent))
 			return false;
 		if (!next_word(l, &w) || !word_is(w, "at"))
-			return fail(ps, "expected 'at' after CPU%u, got %s", pr->agent, q(w).s);
+			return fail(ps, "expected 'at' after %s, got %s", scn_agent_name(pr->agent),
+				    q(w).s);
 		if (!next_word(l, &site))
 			return fail(ps, "missing site after 'at'");
 		for (size_t i = site.len; i-- > 0;) {
@@ -473,10 +507,10 @@ static bool parse_preempt(struct parser *ps, struct line *l, struct word w, stru
 		return fail(ps, "expected '->' before the target agent, got %s", q(w).s);
 	if (!next_word(l, &w))
 		return fail(ps, "missing target agent after '->'");
-	if (!parse_agent(ps, w, &pr->target))
+	if (!parse_sched_agent(ps, w, &pr->target))
 		return false;
 	if (pr->anchored && pr->target == pr->agent)
-		return fail(ps, "CPU%u cannot preempt itself", pr->agent);
+		return fail(ps, "%s cannot preempt itself", scn_agent_name(pr->agent));
 	if (next_word(l, &w))
 		return fail(ps, "unexpected %s after the target agent", q(w).s);
 	return true;
@@ -505,21 +539,40 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 	return true;
 }
 
-/* arch x86|arm64 */
-static bool parse_arch(struct parser *ps, struct line *l)
+/* DIRECTIVE NAME, NAME one of @names: "arch arm64", "memory sc". */
+static bool parse_named(struct parser *ps, struct line *l, const char *directive, const char *what,
+			const char *need, const char *choices, const char *const *names, int count,
+			uint8_t *out)
 {
 	struct word w;
 	if (!next_word(l, &w))
-		return fail(ps, "'arch' needs a name (x86 or arm64)");
-	int a = 0;
-	while (a < SCN_ARCH_COUNT && !word_is(w, scn_arch_names[a]))
-		a++;
-	if (a == SCN_ARCH_COUNT)
-		return fail(ps, "unknown arch %s (x86 or arm64)", q(w).s);
-	ps->s->arch = (uint8_t)a;
+		return fail(ps, "'%s' needs %s (%s)", directive, need, choices);
+	int k = 0;
+	while (k < count && !word_is(w, names[k]))
+		k++;
+	if (k == count)
+		return fail(ps, "unknown %s %s (%s)", what, q(w).s, choices);
+	*out = (uint8_t)k;
 	if (next_word(l, &w))
-		return fail(ps, "unexpected %s after the arch", q(w).s);
+		return fail(ps, "unexpected %s after the %s", q(w).s, what);
 	return true;
+}
+
+/* arch x86|arm64 */
+static bool parse_arch(struct parser *ps, struct line *l)
+{
+	return parse_named(ps, l, "arch", "arch", "a name", "x86 or arm64", scn_arch_names,
+			   SCN_ARCH_COUNT, &ps->s->arch);
+}
+
+/* memory sc|arm64 */
+static bool parse_memory(struct parser *ps, struct line *l)
+{
+	if (ps->memory_seen)
+		return fail(ps, "duplicate 'memory' line");
+	ps->memory_seen = true;
+	return parse_named(ps, l, "memory", "memory model", "a model", "sc or arm64",
+			   scn_memory_names, SCN_MEMORY_COUNT, &ps->s->memory);
 }
 
 /* expect ORACLE|clean [SITE] */
@@ -605,11 +658,13 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 		return true;
 	}
 	if (word_is(w, "knobs") || word_is(w, "expect") || word_is(w, "arch") ||
-	    word_is(w, "tlb")) {
+	    word_is(w, "tlb") || word_is(w, "memory")) {
 		if (ps->where != SEC_PREAMBLE)
 			return fail(ps, "'%.*s' must come before the sections", (int)w.len, w.p);
 		if (word_is(w, "arch"))
 			return parse_arch(ps, l);
+		if (word_is(w, "memory"))
+			return parse_memory(ps, l);
 		if (word_is(w, "tlb"))
 			return parse_tlb(ps, l);
 		return word_is(w, "knobs") ? parse_knobs(ps, l) : parse_expect(ps, l);
@@ -630,8 +685,8 @@ static bool parse_line(struct parser *ps, struct line *l, struct word w)
 	default:
 		return fail(
 		    ps,
-		    "expected 'knobs', 'arch', 'expect', 'tlb' or a section (setup, agents, "
-		    "schedule), got %s",
+		    "expected 'knobs', 'arch', 'expect', 'tlb', 'memory' or a section (setup, "
+		    "agents, schedule), got %s",
 		    q(w).s);
 	}
 }
@@ -807,13 +862,13 @@ void scn_print_op(const struct scn_op *op, FILE *out)
 static void print_preempt(const struct scn_preempt *pr, FILE *out)
 {
 	if (pr->anchored) {
-		fprintf(out, "CPU%u at %s", pr->agent, pr->site);
+		fprintf(out, "%s at %s", scn_agent_name(pr->agent), pr->site);
 		if (pr->occurrence != 1)
 			fprintf(out, "#%" PRIu32, pr->occurrence);
 	} else {
 		fprintf(out, "     at %" PRIu32, pr->step);
 	}
-	fprintf(out, " -> CPU%u", pr->target);
+	fprintf(out, " -> %s", scn_agent_name(pr->target));
 }
 
 void scn_print(const struct scenario *s, FILE *out)
@@ -837,6 +892,8 @@ void scn_print(const struct scenario *s, FILE *out)
 	fputc('\n', out);
 	if (s->tlb_broadcast)
 		fputs("tlb     broadcast\n", out);
+	if (s->memory != SCN_MEMORY_SC && s->memory < SCN_MEMORY_COUNT)
+		fprintf(out, "memory  %s\n", scn_memory_names[s->memory]);
 	if (s->setup_count > 0)
 		fputs("\nsetup\n", out);
 	for (int i = 0; i < s->setup_count && i < SCN_SETUP_MAX; i++) {
@@ -873,8 +930,9 @@ void scn_print(const struct scenario *s, FILE *out)
  *   setup          SECTION of OP (at most SCN_SETUP_MAX)
  *   agents         SECTION of OP (at most SCN_OPS_MAX)
  *   schedule       SECTION of PREEMPT (at most SCN_PREEMPT_MAX)
- *   hardware       byte, bit 0: tlb broadcast (written only when not 0: inputs
- *                  from before it decode as they did)
+ *   hardware       byte, bit 0: tlb broadcast (written only when not 0, or when
+ *                  the memory byte follows: inputs from before it decode as they did)
+ *   memory         byte % SCN_MEMORY_COUNT (written only when not sc)
  *
  *   SECTION  varint byte length, then records until those bytes run out (a record
  *            cut short by the end of its section reads zeros).  Framing keeps the
@@ -885,8 +943,10 @@ void scn_print(const struct scenario *s, FILE *out)
  *            Every record has every field, so a mutated kind keeps the rest of the
  *            input in place; fields the kind does not take decode to zero.
  *   PREEMPT  mode (bit 0: anchored), agent, target: bytes; step varint; occurrence-1
- *            varint; SITE.  An anchored target equal to its agent becomes the next
- *            agent.
+ *            varint; SITE.  Agents modulo SCN_AGENTS_MAX (the CPUs), or with memory
+ *            arm64 modulo SCN_SCHED_AGENTS (the drain agents too: a CPU's byte
+ *            names the same CPU either way).  An anchored target equal to its agent
+ *            becomes the next agent.
  *   SITE     length byte (0: "done" for an anchor, none for expect; else at most 63),
  *            then one byte per character, indexing site_chars.
  *
@@ -897,7 +957,7 @@ void scn_print(const struct scenario *s, FILE *out)
 #define PREEMPT_RECORD_MAX (3 + 5 + 5 + 1 + SITE_MAX)
 _Static_assert(SCN_MAGIC_BYTES + 5 + 1 + 1 + SITE_MAX + 3 * 3 +
 		       (SCN_SETUP_MAX + SCN_OPS_MAX) * OP_RECORD_MAX +
-		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX + 1 <=
+		       SCN_PREEMPT_MAX * PREEMPT_RECORD_MAX + 2 <=
 		   SCN_ENCODED_MAX,
 	       "SCN_ENCODED_MAX holds any scenario");
 
@@ -997,16 +1057,25 @@ static void rd_preempt(struct reader *r, struct scn_preempt *pr)
 	rd_site(r, site, true);
 	memset(pr, 0, sizeof(*pr));
 	pr->anchored = mode & 1;
-	pr->target = target % SCN_AGENTS_MAX;
+	pr->target = target; /* reduced by rd_preempt_agents() */
 	if (!pr->anchored) {
 		pr->step = step;
 		return;
 	}
-	pr->agent = agent % SCN_AGENTS_MAX;
-	if (pr->target == pr->agent)
-		pr->target = (pr->agent + 1) % SCN_AGENTS_MAX;
+	pr->agent = agent;
 	memcpy(pr->site, site, sizeof(site));
 	pr->occurrence = site_is_done(site) ? 1 : occurrence;
+}
+
+/* A preemption's agents, once the memory model (at the end) says which there are. */
+static void rd_preempt_agents(struct scn_preempt *pr, int agents)
+{
+	pr->target = (uint8_t)(pr->target % agents);
+	if (!pr->anchored)
+		return;
+	pr->agent = (uint8_t)(pr->agent % agents);
+	if (pr->target == pr->agent)
+		pr->target = (uint8_t)((pr->agent + 1) % agents);
 }
 
 /* A sub-reader over the next section: its length, clamped to what is left. */
@@ -1048,6 +1117,10 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 	while (sec.pos < sec.len && s->preempt_count < SCN_PREEMPT_MAX)
 		rd_preempt(&sec, &s->preempt[s->preempt_count++]);
 	s->tlb_broadcast = rd_byte(&r) & 1;
+	s->memory = (uint8_t)(rd_byte(&r) % SCN_MEMORY_COUNT);
+	for (int i = 0; i < s->preempt_count; i++)
+		rd_preempt_agents(&s->preempt[i], s->memory == SCN_MEMORY_ARM64 ? SCN_SCHED_AGENTS
+										: SCN_AGENTS_MAX);
 }
 
 struct writer {
@@ -1158,8 +1231,11 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 		   wr_op_record);
 	wr_section(&w, s->preempt, clamp_count(s->preempt_count, SCN_PREEMPT_MAX),
 		   sizeof(s->preempt[0]), wr_preempt_record);
-	if (s->tlb_broadcast)
-		wr_byte(&w, 1);
+	const bool memory = s->memory != SCN_MEMORY_SC && s->memory < SCN_MEMORY_COUNT;
+	if (s->tlb_broadcast || memory)
+		wr_byte(&w, s->tlb_broadcast);
+	if (memory)
+		wr_byte(&w, s->memory);
 	return w.overflow ? 0 : w.pos;
 }
 
@@ -1200,7 +1276,7 @@ bool scn_equal(const struct scenario *a, const struct scenario *b)
 {
 	if (a->version != b->version || a->knobs != b->knobs || a->arch != b->arch ||
 	    a->expect != b->expect || a->tlb_broadcast != b->tlb_broadcast ||
-	    strncmp(a->expect_site, b->expect_site, SCN_NAME_BYTES) ||
+	    a->memory != b->memory || strncmp(a->expect_site, b->expect_site, SCN_NAME_BYTES) ||
 	    a->setup_count != b->setup_count || a->ops_count != b->ops_count ||
 	    a->preempt_count != b->preempt_count)
 		return false;

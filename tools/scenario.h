@@ -13,6 +13,7 @@
  *   expect  lost-write [SITE]              (an oracle name, or "clean")
  *   tlb     broadcast                      (TLB flushes by broadcast invalidation,
  *                                           no IPIs; default: ipi)
+ *   memory  arm64                          (store buffers, core/sbuf.h; default: sc)
  *
  *   setup                                   (run in order, one CPU at a time)
  *     CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw
@@ -28,6 +29,7 @@
  *     CPU0 at zap_pte_range:ptep_get#3 -> CPU1       # anchored, third occurrence
  *     CPU1 at done -> CPU2                           # after CPU1 finished
  *     at 57 -> CPU2                                  # by step number
+ *     CPU0 at hw_access:store -> SB0b                # memory arm64: a drain agent
  *
  * Operation syntax: AGENT [Pn] NAME [ADDR] [pages=N] [anon|file=Fn] [shared|private]
  * [r|rw] [ADVICE] [= VALUE] [Fn], the fields an operation takes given by its table
@@ -43,7 +45,10 @@
 #include <stdio.h>
 
 #define SCN_FORMAT_VERSION 1
-#define SCN_AGENTS_MAX	   4 /* CPU0..CPU3 */
+#define SCN_AGENTS_MAX	   4 /* CPU0..CPU3: the agents of operations */
+/* Agents a preemption may name: the CPUs, then (memory arm64) the store-buffer
+ * drain agents SB0a..SB3c of core/sbuf.h */
+#define SCN_SCHED_AGENTS   16
 #define SCN_PROCS_MAX	   2 /* P0, P1 */
 #define SCN_FILES_MAX	   2 /* F0, F1 */
 #define SCN_SETUP_MAX	   16
@@ -98,7 +103,12 @@ enum scn_field {
 	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
 	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
 	X(SCN_OP_MAPS, "maps", SCN_F_PROC)                                                         \
-	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
+	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                       \
+	X(SCN_OP_SMP_MB, "mb", 0)                                                                  \
+	X(SCN_OP_SMP_WMB, "wmb", 0)                                                                \
+	X(SCN_OP_SMP_RMB, "rmb", 0)                                                                \
+	X(SCN_OP_STORE_RELEASE, "store-rel", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                \
+	X(SCN_OP_LOAD_ACQUIRE, "load-acq", SCN_F_PROC | SCN_F_ADDR)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -161,6 +171,10 @@ struct scn_preempt {
 enum scn_arch { SCN_ARCH_X86, SCN_ARCH_ARM64, SCN_ARCH_COUNT };
 extern const char *const scn_arch_names[SCN_ARCH_COUNT];
 
+/* The memory model (core/sbuf.h): sequentially consistent, or arm64's store buffers. */
+enum scn_memory { SCN_MEMORY_SC, SCN_MEMORY_ARM64, SCN_MEMORY_COUNT };
+extern const char *const scn_memory_names[SCN_MEMORY_COUNT];
+
 struct scenario {
 	uint32_t version;
 	uint32_t knobs;			  /* bit per enum mm_knob */
@@ -168,6 +182,7 @@ struct scenario {
 	int expect;			  /* enum mm_oracle, or -1 for clean */
 	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */
 	bool tlb_broadcast;		  /* "tlb broadcast": see core/tlb.h */
+	uint8_t memory;			  /* enum scn_memory */
 	int setup_count, ops_count, preempt_count;
 	struct scn_op setup[SCN_SETUP_MAX];
 	struct scn_op ops[SCN_OPS_MAX]; /* in text order; each agent runs its own in order */
@@ -214,6 +229,9 @@ bool scn_equal(const struct scenario *a, const struct scenario *b);
 
 /* Can an anchor name this site in the text form (characters, length, no "->")? */
 bool scn_site_writable(const char *name);
+
+/* The name of scheduler agent @agent in the text form: "CPU1", "SB0b", "?". */
+const char *scn_agent_name(int agent);
 
 /* Does @agent appear in any setup line, operation or preemption? */
 bool scn_agent_used(const struct scenario *s, int agent);

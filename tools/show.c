@@ -105,7 +105,7 @@ void show_analyze(struct show *sh, const struct scenario *s, const struct exec_r
 		sh->steps = SCHED_TRACE_MAX;
 	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
 		sh->agent_lane[a] = -1;
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+	for (int a = 0; a < SCN_SCHED_AGENTS; a++)
 		if (exec_agent_has_ops(s, a)) {
 			sh->agent_lane[a] = sh->lanes;
 			sh->lane_agent[sh->lanes++] = a;

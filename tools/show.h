@@ -97,7 +97,7 @@ struct show {
 	const struct sched_trace_entry *t;
 	uint32_t steps;
 	int lanes;			  /* agents with operations */
-	int lane_agent[SCN_AGENTS_MAX];	  /* lane -> agent */
+	int lane_agent[SCN_SCHED_AGENTS]; /* lane -> agent */
 	int agent_lane[SCHED_AGENTS_MAX]; /* agent -> lane, -1 if none */
 	uint32_t violation, other;	  /* steps, or SHOW_NONE */
 	int rows_count;

@@ -126,7 +126,7 @@ static struct data_state {
 		bool active;
 		int mm;
 		unsigned long from, to, len;
-	} mremap[SCHED_AGENTS_MAX];
+	} mremap[SCHED_OP_AGENTS_MAX];
 	/* a store or pin in flight, per agent, on a private file page that follows
 	 * the file: its COW copy may be made at any instant, so the page may read
 	 * what the file held from the operation's entry on (see ppage_own()) */
@@ -136,10 +136,10 @@ static struct data_state {
 		unsigned long index;
 		const struct ppage *pp;
 		struct view v[W];
-	} cow[SCHED_AGENTS_MAX];
+	} cow[SCHED_OP_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
 	int forks_inflight[NR_MMS];
-	bool fork_op[SCHED_AGENTS_MAX]; /* the agent's fork in flight may make the child */
+	bool fork_op[SCHED_OP_AGENTS_MAX]; /* the agent's fork in flight may make the child */
 	struct {
 		bool held, bound, pin;
 		int8_t mm;
@@ -253,7 +253,7 @@ static void fpage_store(int file, unsigned long index, int word, uint32_t id)
 	struct fpage *fp = fpage_at(file, index);
 	fp->prev[word] = fp->v[word];
 	view_set(&fp->v[word], id);
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++)
 		if (D.cow[a].active && D.cow[a].file == file && D.cow[a].index == index)
 			view_add(&D.cow[a].v[word], id);
 }
@@ -462,7 +462,7 @@ static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 	const struct view *fv = &fp->v[word], *pv = &fp->prev[word];
 	if (fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin))
 		return true;
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++)
 		if (D.cow[a].active && D.cow[a].pp == at->pp &&
 		    (D.cow[a].v[word].any || view_has(&D.cow[a].v[word], origin)))
 			return true;
@@ -568,7 +568,7 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 		view_set(at->v, id);
 	}
 	pp->last_clock[word] = oracle_clock();
-	for (int i = 0; i < SCHED_AGENTS_MAX; i++) {
+	for (int i = 0; i < SCHED_OP_AGENTS_MAX; i++) {
 		const unsigned long page = addr & ~(PAGE_SIZE - 1), off = addr % PAGE_SIZE;
 		if (!D.mremap[i].active || D.mremap[i].mm != mm->id)
 			continue;
@@ -885,7 +885,7 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 			if (pte_present(p) && pte_pfn(p) == pfn)
 				view_add(&ppage_at(mm->id, a)->w[word], id);
 		}
-		for (int i = 0; !cache && i < SCHED_AGENTS_MAX; i++) {
+		for (int i = 0; !cache && i < SCHED_OP_AGENTS_MAX; i++) {
 			unsigned long page_addr = addr & ~(PAGE_SIZE - 1);
 			if (D.mremap[i].active && D.mremap[i].mm == mm->id &&
 			    page_addr >= D.mremap[i].from &&

@@ -36,7 +36,10 @@
  *   quiescence        oracle_final_sync: after teardown and the final writeback.
  *
  * The memory model is sequentially consistent: an event happens at one instant,
- * in one global order (the schedule's); a weak-memory mode is not modelled.
+ * in one global order (the schedule's).  Under a scenario's `memory arm64`
+ * (core/sbuf.h) a CPU's user store is the event oracle_user_store when it leaves
+ * the store buffer (becomes visible), and a load its own buffer forwards is no
+ * event; the kernel's own accesses stay sequentially consistent.
  *
  * What an agent may observe at an address is derived, per word, from these events
  * alone: the set of stores (or the zero fill, or the file's block) whose value a

@@ -11,11 +11,11 @@
 #include "../pgtable.h"
 #include "oracle_int.h"
 
-static struct oracle_op layer_ops[SCHED_AGENTS_MAX];
+static struct oracle_op layer_ops[SCHED_OP_AGENTS_MAX];
 
 void oracle_reset(void)
 {
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++)
 		layer_ops[a].active = false; /* a record is written whole at entry */
 	data_reset();
 	post_reset();
@@ -47,7 +47,7 @@ void oracle_snapshot_free(struct oracle_snapshot *s)
 
 void oracle_snapshot_save(struct oracle_snapshot *s, uint32_t frames)
 {
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++)
 		SCHED_ASSERT(!layer_ops[a].active);
 	post_snapshot(&s->post);
 	pte_oracle_snapshot(&s->pte);
@@ -56,7 +56,7 @@ void oracle_snapshot_save(struct oracle_snapshot *s, uint32_t frames)
 
 void oracle_snapshot_restore(const struct oracle_snapshot *s)
 {
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++)
 		layer_ops[a].active = false;
 	post_restore(&s->post);
 	pte_oracle_restore(&s->pte);
@@ -77,7 +77,7 @@ bool oracle_snapshot_equal(const struct oracle_snapshot *a, const struct oracle_
 
 uint32_t oracle_op_enter_clock(int agent)
 {
-	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX);
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_OP_AGENTS_MAX);
 	return layer_ops[agent].active ? layer_ops[agent].enter_clock : 0;
 }
 
@@ -91,7 +91,7 @@ static bool unmaps_range(enum oracle_syscall kind, unsigned long arg)
 void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct *mm,
 			  unsigned long start, unsigned long len, unsigned long arg)
 {
-	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX && !layer_ops[agent].active);
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_OP_AGENTS_MAX && !layer_ops[agent].active);
 	struct oracle_op *op = &layer_ops[agent];
 	*op = (struct oracle_op){.active = true,
 				 .kind = kind,
@@ -111,7 +111,7 @@ void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct 
 
 void oracle_syscall_exit(int agent, long ret)
 {
-	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX && layer_ops[agent].active);
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_OP_AGENTS_MAX && layer_ops[agent].active);
 	struct oracle_op *op = &layer_ops[agent];
 	if (unmaps_range(op->kind, op->arg))
 		data_range_op(op, op->start, false);

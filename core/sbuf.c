@@ -1,0 +1,313 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Store buffers and their drain agents (see sbuf.h).  Everything is a fixed array
+ * reset by sb_begin(); nothing runs unless a scenario says `memory arm64`, so the
+ * default (`memory sc`) executions, their steps and fingerprints are those of a
+ * build without this file.
+ *
+ * Cost: a buffered store, a forwarded load and a drain step look at no more than
+ * SB_QUEUES_PER_CPU queue heads and SB_QUEUE_DEPTH entries.
+ */
+#include "sbuf.h"
+
+#include <string.h>
+
+#include "oracle/events.h"
+#include "page.h"
+
+bool sb_active;
+
+struct sb_entry {
+	uint32_t pfn, gen;
+	uint32_t seq;	/* the CPU's store count: age */
+	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
+	int word;
+	int mm;
+	unsigned long addr;
+	uint64_t val;
+	const struct sched_site *site;
+};
+
+/* Stores to one word, oldest first; bound to its word while not empty. */
+struct sb_queue {
+	int head, count;
+	struct sb_entry e[SB_QUEUE_DEPTH];
+};
+
+static struct sb_cpu {
+	int queues;   /* drain agents, 0: the CPU's stores are not buffered */
+	bool done;    /* the CPU ran all its operations */
+	bool waiting; /* the CPU is blocked in sb_drain_wait() */
+	uint32_t seq, epoch;
+	struct sb_queue q[SB_QUEUES_PER_CPU];
+} sb[NR_CPUS];
+
+static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][5];
+_Static_assert(NR_CPUS <= 10, "one digit per CPU in a drain agent's name");
+
+SCHED_SITE_GLOBAL(site_sb_drain, "sb_drain", "visible");
+SCHED_SITE_GLOBAL(site_sb_idle, "sb_drain", "idle");
+SCHED_SITE_GLOBAL(site_sb_wait, "sb_drain_wait", NULL);
+SCHED_SITE_GLOBAL(site_smp_mb, "smp_mb", NULL);
+SCHED_SITE_GLOBAL(site_smp_wmb, "smp_wmb", NULL);
+SCHED_SITE_GLOBAL(site_smp_rmb, "smp_rmb", NULL);
+SCHED_SITE_GLOBAL(site_sb_uaf, "sb_drain", "freed_frame");
+
+const char *sb_agent_name(int agent)
+{
+	if (agent < NR_CPUS || agent >= SB_AGENTS_END)
+		return NULL;
+	int i = agent - NR_CPUS;
+	char *n = sb_names[i]; /* "SB", the CPU's digit, the queue's letter */
+	n[0] = 'S';
+	n[1] = 'B';
+	n[2] = (char)('0' + i / SB_QUEUES_PER_CPU);
+	n[3] = (char)('a' + i % SB_QUEUES_PER_CPU);
+	return n;
+}
+
+static const struct sb_entry *sb_head(const struct sb_queue *q)
+{
+	return q->count ? &q->e[q->head] : NULL;
+}
+
+static bool sb_empty(const struct sb_cpu *c)
+{
+	for (int i = 0; i < c->queues; i++)
+		if (c->q[i].count)
+			return false;
+	return true;
+}
+
+/* May queue @qi's oldest entry become visible now?  (No older smp_wmb() epoch left.) */
+static bool sb_eligible(const struct sb_cpu *c, int qi)
+{
+	const struct sb_entry *h = sb_head(&c->q[qi]);
+	if (!h)
+		return false;
+	for (int i = 0; i < c->queues; i++) {
+		const struct sb_entry *o = sb_head(&c->q[i]);
+		if (o && o->epoch < h->epoch)
+			return false;
+	}
+	return true;
+}
+
+/* Wake who may go on after @cpu's buffer changed: drain agents with an eligible
+ * head (or nothing left to do), the CPU waiting for an empty buffer. */
+static void sb_wake(int cpu)
+{
+	struct sb_cpu *c = &sb[cpu];
+	for (int i = 0; i < c->queues; i++)
+		if (sb_eligible(c, i) || (c->done && !c->q[i].count))
+			sched_wake(SB_AGENT(cpu, i));
+	if (c->waiting && sb_empty(c))
+		sched_wake(cpu);
+}
+
+/* Make queue @qi's oldest entry visible: memory, then the oracle layer's store. */
+static void sb_commit(int cpu, int qi)
+{
+	struct sb_queue *q = &sb[cpu].q[qi];
+	SCHED_ASSERT(q->count > 0);
+	struct sb_entry e = q->e[q->head];
+	q->head = (q->head + 1) % SB_QUEUE_DEPTH;
+	q->count--;
+	struct folio *page = pfn_page(e.pfn);
+	if (!page->allocated || page->gen != e.gen)
+		sched_finding(
+		    mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_sb_uaf, e.site, 1u << cpu,
+		    "%s's buffered store of %llu to P%d 0x%lx becomes visible in frame "
+		    "%u, freed since the store was translated",
+		    sched_agent_name(cpu), (unsigned long long)e.val, e.mm, e.addr, e.pfn);
+	page->data[e.word] = e.val;
+	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.pfn, e.val, e.site);
+	sb_wake(cpu);
+}
+
+/* The oldest entry of @cpu's buffer (always eligible: its epoch is the oldest). */
+static int sb_oldest(const struct sb_cpu *c)
+{
+	int best = -1;
+	for (int i = 0; i < c->queues; i++) {
+		const struct sb_entry *h = sb_head(&c->q[i]);
+		if (h && (best < 0 || h->seq < sb_head(&c->q[best])->seq))
+			best = i;
+	}
+	return best;
+}
+
+/*
+ * A drain agent: make its queue's oldest entry visible whenever that may happen,
+ * one step each; block while there is nothing it may do; finish when its CPU is
+ * done and the queue empty.
+ */
+static void sb_drain_fn(int agent, void *arg)
+{
+	(void)arg;
+	int cpu = (agent - NR_CPUS) / SB_QUEUES_PER_CPU, qi = (agent - NR_CPUS) % SB_QUEUES_PER_CPU;
+	struct sb_cpu *c = &sb[cpu];
+	for (;;) {
+		if (sb_eligible(c, qi)) {
+			sched_yield(&site_sb_drain, SCHED_OBJ(OBJ_DATA, sb_head(&c->q[qi])->pfn),
+				    SCHED_OP_WRITE);
+			/* (a TLB flush may have emptied it meanwhile) */
+			if (sb_eligible(c, qi))
+				sb_commit(cpu, qi);
+			continue;
+		}
+		if (c->done && !c->q[qi].count)
+			return;
+		/* waits for its CPU (a store) or for an older epoch of another queue */
+		uint32_t owners = 1u << cpu;
+		if (c->q[qi].count)
+			for (int i = 0; i < c->queues; i++)
+				if (i != qi)
+					owners |= 1u << SB_AGENT(cpu, i);
+		struct sched_wait w = {.what = "store-buffer",
+				       .name = sb_agent_name(agent),
+				       .obj = SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)agent),
+				       .owners_mask = owners};
+		sched_block(&site_sb_idle, &w, false);
+	}
+}
+
+void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
+{
+	memset(sb, 0, sizeof(sb));
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (!(cpus >> cpu & 1u))
+			continue;
+		SCHED_ASSERT(queues[cpu] >= 1 && queues[cpu] <= SB_QUEUES_PER_CPU);
+		sb[cpu].queues = queues[cpu];
+		for (int i = 0; i < queues[cpu]; i++) {
+			int agent = SB_AGENT(cpu, i);
+			struct sched_wait w = {.what = "store-buffer",
+					       .name = sb_agent_name(agent),
+					       .obj = SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)agent),
+					       .owners_mask = 1u << cpu};
+			sched_agent_add(agent, sb_agent_name(agent), sb_drain_fn, NULL);
+			sched_agent_start_blocked(agent, &w, &site_sb_idle);
+		}
+	}
+	sb_active = true;
+}
+
+void sb_end(void)
+{
+	for (int cpu = 0; cpu < NR_CPUS && !sched_stopped(); cpu++)
+		SCHED_ASSERT(sb_empty(&sb[cpu]));
+	sb_active = false;
+}
+
+bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
+	      int word, uint64_t val, const struct sched_site *site)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
+		return false;
+	struct sb_cpu *c = &sb[cpu];
+	for (;;) {
+		int same = -1, free = -1;
+		for (int i = 0; i < c->queues; i++) {
+			const struct sb_entry *h = sb_head(&c->q[i]);
+			if (h && h->pfn == pfn && h->word == word)
+				same = i;
+			else if (!h && free < 0)
+				free = i;
+		}
+		int qi = same >= 0 ? same : free;
+		if (qi >= 0 && c->q[qi].count < SB_QUEUE_DEPTH) {
+			struct sb_queue *q = &c->q[qi];
+			q->e[(q->head + q->count) % SB_QUEUE_DEPTH] =
+			    (struct sb_entry){.pfn = pfn,
+					      .gen = gen,
+					      .seq = c->seq++,
+					      .epoch = c->epoch,
+					      .word = word,
+					      .mm = mm->id,
+					      .addr = addr,
+					      .val = val,
+					      .site = site};
+			q->count++;
+			sb_wake(cpu);
+			return true;
+		}
+		/* full: the oldest entry becomes visible now, without a step */
+		sb_commit(cpu, sb_oldest(c));
+	}
+}
+
+bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
+		return false;
+	const struct sb_cpu *c = &sb[cpu];
+	for (int i = 0; i < c->queues; i++) {
+		const struct sb_queue *q = &c->q[i];
+		const struct sb_entry *h = sb_head(q);
+		if (h && h->pfn == pfn && h->word == word) {
+			*val = q->e[(q->head + q->count - 1) % SB_QUEUE_DEPTH].val;
+			return true;
+		}
+	}
+	return false;
+}
+
+void sb_drain_wait(int cpu)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
+		return;
+	struct sb_cpu *c = &sb[cpu];
+	uint32_t owners = 0;
+	for (int i = 0; i < c->queues; i++)
+		owners |= 1u << SB_AGENT(cpu, i);
+	while (!sb_empty(c)) {
+		struct sched_wait w = {.what = "store-buffer drain",
+				       .name = sched_agent_name(cpu),
+				       .obj = SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu),
+				       .owners_mask = owners};
+		c->waiting = true;
+		sched_block(&site_sb_wait, &w, false);
+	}
+	c->waiting = false;
+}
+
+void sb_smp_mb(int cpu)
+{
+	sched_yield(&site_smp_mb, SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu), SCHED_OP_EVENT);
+	sb_drain_wait(cpu);
+}
+
+void sb_release(int cpu)
+{
+	if (sb_active && cpu >= 0 && cpu < NR_CPUS)
+		sb[cpu].epoch++;
+}
+
+void sb_smp_wmb(int cpu)
+{
+	sched_yield(&site_smp_wmb, SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu), SCHED_OP_EVENT);
+	sb_release(cpu);
+}
+
+void sb_smp_rmb(int cpu)
+{
+	/* loads are performed in order: nothing to wait for */
+	sched_yield(&site_smp_rmb, SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu), SCHED_OP_EVENT);
+}
+
+void sb_flush_now(int cpu)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
+		return;
+	while (!sb_empty(&sb[cpu]))
+		sb_commit(cpu, sb_oldest(&sb[cpu]));
+}
+
+void sb_cpu_done(int cpu)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
+		return;
+	sb[cpu].done = true;
+	sb_wake(cpu);
+}

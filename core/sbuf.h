@@ -1,0 +1,93 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Store buffers: the weak memory model of a scenario's `memory arm64` (issue 18).
+ *
+ * In `memory sc` (the default) nothing here runs: a user store writes memory at
+ * its step.  In `memory arm64`, during the concurrent phase, a CPU's user store
+ * (hw_store) goes into the CPU's store buffer after its translation, and becomes
+ * visible — to every other CPU at once: arm64 is other-multi-copy-atomic — only
+ * when the buffer drains it.  A CPU's load reads its own newest buffered store to
+ * the same word (store forwarding), else memory.
+ *
+ * The buffer is a set of per-location FIFO queues (one per word it holds, at most
+ * SB_QUEUES_PER_CPU, SB_QUEUE_DEPTH entries each).  Each queue is drained by a
+ * scheduler agent of its own, SB<cpu><a|b|c>: runnable while its queue's oldest
+ * entry may become visible, one step per entry made visible.  So *when* a store
+ * becomes visible, and in which order stores to different words of one CPU do, is
+ * a scheduling decision like any other: in the trace, in a .sched file's
+ * preemptions ("CPU0 at hw_access:store -> SB0b"), chosen by random, PCT and DFS,
+ * minimized and replayed bit for bit.  Stores to one word stay in order (per-
+ * location coherence); stores to different words may pass each other, which is
+ * what arm64 allows and x86-TSO (one FIFO) does not.
+ *
+ * Barriers (the kernel's smp_* on this model):
+ *   smp_mb()    the CPU waits (blocks) until its buffer is empty;
+ *   smp_wmb()   stores before it become visible before stores after it (an epoch:
+ *               an entry may drain only when no entry of an older epoch is left);
+ *   smp_rmb()   nothing: loads are performed in program order here;
+ *   release     smp_wmb() then the store; acquire: the load (then smp_rmb()).
+ *
+ * Other drains, each a simplification stated where it happens:
+ *   - the CPU's buffer drains (as by smp_mb()) before it enters the kernel for an
+ *     operation other than a user access, and before a page fault: the kernel's
+ *     own accesses are not under this model and must see the CPU's stores;
+ *   - a TLB invalidation on a CPU makes its buffered stores visible at once (the
+ *     arm64 DSB after a TLBI completes the accesses that used the old translation;
+ *     so no store lands in a frame after the flush that let it be freed);
+ *   - a full buffer makes its oldest entry visible at once, without a step;
+ *   - the agents drain every buffer before the concurrent phase ends.
+ *
+ * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
+ * load halves of WRC and IRIW), non-multi-copy-atomic propagation, the kernel's
+ * own accessors (READ_ONCE/WRITE_ONCE of MM state) under the model.
+ */
+#ifndef MMFUZZ_SBUF_H
+#define MMFUZZ_SBUF_H
+
+#include "mm.h"
+
+#define SB_QUEUES_PER_CPU 3
+#define SB_QUEUE_DEPTH	  4
+/* The scheduler agent that drains queue @q of @cpu's buffer. */
+#define SB_AGENT(cpu, q) (NR_CPUS + (cpu)*SB_QUEUES_PER_CPU + (q))
+#define SB_AGENTS_END	 SB_AGENT(NR_CPUS, 0)
+
+/* Buffers in use: set by sb_begin() for a weak execution's concurrent phase. */
+extern bool sb_active;
+
+/*
+ * Before the concurrent phase of a weak execution: empty buffers, and drain
+ * agents for the CPUs in @cpus, queues[cpu] of them each (1..SB_QUEUES_PER_CPU),
+ * added to the scheduler (start blocked: nothing to drain yet).
+ */
+void sb_begin(uint32_t cpus, const int queues[NR_CPUS]);
+/* After the concurrent phase (buffers are empty unless a finding stopped it). */
+void sb_end(void);
+
+/* A name for the drain agent @agent ("SB0a"), or NULL if it is none. */
+const char *sb_agent_name(int agent);
+
+/*
+ * hw_store() after translating @addr of @mm to word @word of frame @pfn (gen @gen):
+ * buffer the store.  False when not buffered (sb_active off, @cpu has no drain
+ * agents): the caller writes memory.
+ */
+bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
+	      int word, uint64_t val, const struct sched_site *site);
+/* hw_load(): the newest buffered store of @cpu to that word, if any. */
+bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val);
+
+/* The barriers, as scenario operations (each one step). */
+void sb_smp_mb(int cpu);
+void sb_smp_wmb(int cpu);
+void sb_smp_rmb(int cpu);
+/* The smp_wmb() half of a release store, no step of its own. */
+void sb_release(int cpu);
+/* Wait until @cpu's buffer is empty (no step when it is): kernel entry. */
+void sb_drain_wait(int cpu);
+/* Make every buffered store of @cpu visible now, oldest first (TLB invalidation). */
+void sb_flush_now(int cpu);
+/* @cpu has run all its operations: its drain agents finish once empty. */
+void sb_cpu_done(int cpu);
+
+#endif
