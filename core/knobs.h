@@ -188,7 +188,14 @@
 	  "between its tree walk and show_map sees a VMA that disagrees with its tree range "        \
 	  "(syzbot's report behind Liam Howlett's \"Fix VMA tree modification under mmap read "      \
 	  "lock\", 39d0bd86c499 and 3dd443254941, 2023; fixed by 8d7071af8907, Linus Torvalds "      \
-	  "2023, \"mm: always expand the stack with the mmap write lock held\")")
+	  "2023, \"mm: always expand the stack with the mmap write lock held\")")                    \
+	X(KNOB_MIGRATE_PROTNONE_NO_FLUSH, "migrate-protnone-no-flush", "use-after-free",             \
+	  "pte_accessible() calls a protnone PTE inaccessible even while change_protection() "       \
+	  "has not flushed yet: a NUMA scan makes a PTE protnone and defers its flush, another "     \
+	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
+	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
+	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
 
 /* clang-format off */
 enum mm_knob {

@@ -8,6 +8,7 @@
 #include "huge_memory.h"
 #include "hw.h"
 #include "migrate.h"
+#include "numa.h"
 #include "page.h"
 #include "pgtable.h"
 #include "tlb.h"
@@ -411,6 +412,8 @@ static int handle_pte_fault(struct vm_fault *vmf)
 			return do_anonymous_page(vmf);
 		return do_fault(vmf);
 	}
+	if (pte_protnone(vmf->orig_pte) && vma_is_accessible(vmf->vma))
+		return do_numa_page(vmf->vma, vmf->pmd, vmf->address, vmf->orig_pte);
 	if (!pte_present(vmf->orig_pte)) {
 		/* do_swap_page(), pte_unmap_same() first: a split (PAE) PTE may have been
 		 * read half old, half new; only the value under the PTL counts */

@@ -21,6 +21,12 @@
 #define _PAGE_RW       (1ull << 1)
 #define _PAGE_ACCESSED (1ull << 5)
 #define _PAGE_DIRTY    (1ull << 6)
+/*
+ * x86 _PAGE_PROTNONE (scaled: its own bit here, not _PAGE_GLOBAL's): a mapping the
+ * kernel keeps (pte_present(), rmap, zap, fork see it) that the MMU does not
+ * (_PAGE_PRESENT clear): PROT_NONE VMAs and NUMA hinting entries.
+ */
+#define _PAGE_PROTNONE (1ull << 4)
 /* arm64 PTE_CONT: one of CONT_PTES aligned entries mapping contiguous frames of one
  * folio with the same attributes; the TLB may cache the block as one entry */
 #define _PAGE_CONT	(1ull << 8)
@@ -53,9 +59,30 @@ static inline bool pte_none(pte_t pte)
 {
 	return pte.val == 0;
 }
+/* present to software: mapped, or mapped PROT_NONE (x86 pte_present()) */
 static inline bool pte_present(pte_t pte)
 {
+	return pte.val & (_PAGE_PRESENT | _PAGE_PROTNONE);
+}
+/* present to the MMU: what the hardware walker and a TLB fill may use */
+static inline bool pte_hw_present(pte_t pte)
+{
 	return pte.val & _PAGE_PRESENT;
+}
+/* Models: pte_protnone(): mapped, but no access for the MMU. */
+static inline bool pte_protnone(pte_t pte)
+{
+	return (pte.val & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE;
+}
+/* Models: pte_modify(pte, PAGE_NONE): keep pfn, A, D; no access, no write. */
+static inline pte_t pte_mkprotnone(pte_t pte)
+{
+	return __pte((pte.val & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+}
+/* Models: pte_modify(pte, PAGE_READONLY) of a protnone entry: the MMU may use it again. */
+static inline pte_t pte_mkaccessible(pte_t pte)
+{
+	return __pte((pte.val & ~_PAGE_PROTNONE) | _PAGE_PRESENT);
 }
 static inline bool pte_write(pte_t pte)
 {

@@ -49,7 +49,8 @@ const char *const scn_advice_names[SCN_ADV_COUNT] = {
 /* Field bits in text order, with the syntax that error messages show. */
 #define SCN_F_BITS 9
 static const char *const field_syntax[SCN_F_BITS] = {
-    "Pn", "ADDR", "pages=N", "anon|file=Fn", "shared|private", "r|rw", "ADVICE", "= VALUE", "Fn",
+    "Pn",     "ADDR",	 "pages=N", "anon|file=Fn", "shared|private", "r|rw (mprotect: none|r|rw)",
+    "ADVICE", "= VALUE", "Fn",
 };
 _Static_assert(SCN_F_FILE == 1u << (SCN_F_BITS - 1), "field_syntax[] covers every field");
 
@@ -324,6 +325,13 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 		op->shared = word_is(w, "shared");
 		return true;
 	case SCN_F_PROT:
+		if (word_is(w, "none")) {
+			if (op->kind != SCN_OP_MPROTECT)
+				return fail(ps, "'%s' takes r or rw, not none (none is mprotect's)",
+					    opname);
+			op->none = true;
+			return true;
+		}
 		if (!word_is(w, "r") && !word_is(w, "rw"))
 			break;
 		op->write = word_is(w, "rw");
@@ -764,7 +772,7 @@ static void print_field(const struct scn_op *op, uint32_t field, FILE *out)
 		fputs(op->shared ? "shared" : "private", out);
 		break;
 	case SCN_F_PROT:
-		fputs(op->write ? "rw" : "r", out);
+		fputs(op->none ? "none" : op->write ? "rw" : "r", out);
 		break;
 	case SCN_F_ADVICE:
 		fputs(op->advice < SCN_ADV_COUNT ? scn_advice_names[op->advice] : "?", out);
@@ -977,8 +985,12 @@ static void rd_op(struct reader *r, struct scn_op *op)
 	}
 	if (fields & SCN_F_SHARING)
 		op->shared = (flags >> 1) & 1;
-	if (fields & SCN_F_PROT)
+	if (fields & SCN_F_PROT) {
 		op->write = (flags >> 2) & 1;
+		/* bit 3: PROT_NONE, for mprotect only (a later addition: older inputs
+		 * with the bit set on mprotect now decode to "none") */
+		op->none = op->kind == SCN_OP_MPROTECT && !op->write && ((flags >> 3) & 1);
+	}
 	if (fields & SCN_F_ADVICE)
 		op->advice = advice % SCN_ADV_COUNT;
 	if (fields & SCN_F_VALUE)
@@ -1097,7 +1109,8 @@ static void wr_op(struct writer *w, const struct scn_op *op)
 	wr_byte(w, op->addr % SCN_PAGE_SIZE / WORD_BYTES);
 	wr_byte(w, op->pages ? op->pages - 1 : 0);
 	wr_byte(w, op->file);
-	wr_byte(w, (op->anon ? 1u : 0) | (op->shared ? 2u : 0) | (op->write ? 4u : 0));
+	wr_byte(w, (op->anon ? 1u : 0) | (op->shared ? 2u : 0) | (op->write ? 4u : 0) |
+		       (op->none ? 8u : 0));
 	wr_byte(w, op->advice);
 	wr_varint(w, op->value);
 }
@@ -1185,8 +1198,8 @@ static bool op_equal(const struct scn_op *a, const struct scn_op *b)
 {
 	return a->kind == b->kind && a->agent == b->agent && a->proc == b->proc &&
 	       a->file == b->file && a->anon == b->anon && a->shared == b->shared &&
-	       a->write == b->write && a->advice == b->advice && a->addr == b->addr &&
-	       a->pages == b->pages && a->value == b->value;
+	       a->write == b->write && a->none == b->none && a->advice == b->advice &&
+	       a->addr == b->addr && a->pages == b->pages && a->value == b->value;
 }
 
 static bool preempt_equal(const struct scn_preempt *a, const struct scn_preempt *b)

@@ -98,7 +98,8 @@ enum scn_field {
 	X(SCN_OP_MEM_WRITE, "mem-write", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                    \
 	X(SCN_OP_KHUGEPAGED, "khugepaged", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                  \
 	X(SCN_OP_MAPS, "maps", SCN_F_PROC)                                                         \
-	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)
+	X(SCN_OP_PIN_SLOW, "pin-slow", SCN_F_PROC | SCN_F_ADDR | SCN_F_PROT)                       \
+	X(SCN_OP_NUMA_SCAN, "numa-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -141,6 +142,7 @@ struct scn_op {
 	bool anon;     /* SCN_F_BACKING */
 	bool shared;   /* SCN_F_SHARING */
 	bool write;    /* SCN_F_PROT: rw */
+	bool none;     /* SCN_F_PROT: none (PROT_NONE; mprotect only, never with write) */
 	uint8_t advice;
 	uint32_t addr; /* bytes; page-aligned for mappings, word-aligned for load/store */
 	uint32_t pages;

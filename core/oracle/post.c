@@ -12,6 +12,8 @@
  *   mprotect(R)     `postcondition`: no entry of the range permits a write, no
  *                   migration entry will restore one; `tlb-coherence`: no TLB
  *                   entry of the range permits a write;
+ *   mprotect(NONE)  the same, and no entry of the range is one the MMU may use
+ *                   (protnone or nothing); no TLB entry of the range at all;
  *   PROCMAP_QUERY   `vma-visibility`: a query that found no VMA at an address the
  *                   process had mapped before it began and still has, with no
  *                   operation of the process unmapping or moving it meanwhile.
@@ -189,13 +191,14 @@ static void post_report(struct sched_site *site, const struct oracle_op *op, uns
 	const struct mm_struct *mm = mm_get(op->mm);
 	uint32_t mask;
 	const struct sched_site *other = oracle_pte_writer(mm, addr, &mask);
-	sched_finding(mm_oracle_names[ORACLE_POSTCONDITION], site, other, mask | 1u << op->agent,
-		      "%s returned to %s, but P%d 0x%lx %s (PTE %#llx)",
-		      op->kind == OSYS_MUNMAP	  ? "munmap"
-		      : op->kind == OSYS_MPROTECT ? "mprotect(PROT_READ)"
-						  : "madvise(MADV_DONTNEED)",
-		      sched_agent_name(op->agent), op->mm, addr, what,
-		      (unsigned long long)pte_val(pte));
+	sched_finding(
+	    mm_oracle_names[ORACLE_POSTCONDITION], site, other, mask | 1u << op->agent,
+	    "%s returned to %s, but P%d 0x%lx %s (PTE %#llx)",
+	    op->kind == OSYS_MUNMAP ? "munmap"
+	    : op->kind == OSYS_MPROTECT
+		? (op->arg == OSYS_MPROTECT_NONE ? "mprotect(PROT_NONE)" : "mprotect(PROT_READ)")
+		: "madvise(MADV_DONTNEED)",
+	    sched_agent_name(op->agent), op->mm, addr, what, (unsigned long long)pte_val(pte));
 }
 
 SCHED_SITE_GLOBAL(site_post_stale, "postcondition", "stale_translation");
@@ -210,7 +213,8 @@ static const char *post_op_name(const struct oracle_op *op)
 	case OSYS_MADV_DONTNEED:
 		return "madvise(MADV_DONTNEED)";
 	case OSYS_MPROTECT:
-		return "mprotect(PROT_READ)";
+		return op->arg == OSYS_MPROTECT_NONE ? "mprotect(PROT_NONE)"
+						     : "mprotect(PROT_READ)";
 	case OSYS_MREMAP:
 		return "mremap";
 	default:
@@ -218,12 +222,15 @@ static const char *post_op_name(const struct oracle_op *op)
 	}
 }
 
+/* defined at the end of the file: a site's id is its ordinal in the file */
+static struct sched_site site_post_accessible;
+
 /*
  * The TLB side: no CPU may still hold, for the range, a translation filled before
  * the call that the page tables no longer allow (@writable: any that allows a
- * write).
+ * write; @none: any at all).
  */
-static void post_check_tlbs(const struct oracle_op *op, bool writable)
+static void post_check_tlbs(const struct oracle_op *op, bool writable, bool none)
 {
 	const struct mm_struct *mm = mm_get(op->mm);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
@@ -233,14 +240,16 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 			if (!e->valid || e->mm != op->mm || addr < op->start ||
 			    addr >= op->start + op->len)
 				continue;
-			if (writable && e->write) {
-				if (!site_post_writable.id)
-					sched_site_init(&site_post_writable);
-				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
-					      &site_post_writable, NULL, 1u << cpu,
-					      "%s can still write P%d 0x%lx (frame %u) after "
-					      "mprotect(PROT_READ) returned",
-					      sched_agent_name(cpu), op->mm, addr, e->pfn);
+			if (none || (writable && e->write)) {
+				struct sched_site *site =
+				    none ? &site_post_accessible : &site_post_writable;
+				if (!site->id)
+					sched_site_init(site);
+				sched_finding(
+				    mm_oracle_names[ORACLE_TLB_COHERENCE], site, NULL, 1u << cpu,
+				    "%s can still %s P%d 0x%lx (frame %u) after %s returned",
+				    sched_agent_name(cpu), none ? "access" : "write", op->mm, addr,
+				    e->pfn, post_op_name(op));
 				return;
 			}
 			if (writable || post_fill_clock[cpu][i] > op->enter_clock)
@@ -326,9 +335,9 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 		return;
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED || op->kind == OSYS_MREMAP ||
 	    (op->kind == OSYS_MMAP && ret == (long)op->start))
-		post_check_tlbs(op, false);
-	if (op->kind == OSYS_MPROTECT && !op->arg)
-		post_check_tlbs(op, true);
+		post_check_tlbs(op, false, false);
+	if (op->kind == OSYS_MPROTECT && op->arg != 1)
+		post_check_tlbs(op, true, op->arg == OSYS_MPROTECT_NONE);
 	if (ret != 0 || sched_stopped())
 		return;
 	const struct mm_struct *mm = mm_get(op->mm);
@@ -355,10 +364,13 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 					    "still maps the anonymous page it mapped before", pte);
 			break;
 		case OSYS_MPROTECT:
-			if (op->arg)
+			if (op->arg == 1)
 				return;
 			if (pte_present(pte) && pte_write(pte))
 				post_report(&site_post_mprotect, op, a, "is mapped writable", pte);
+			else if (op->arg == OSYS_MPROTECT_NONE && pte_hw_present(pte))
+				post_report(&site_post_mprotect, op, a, "is mapped accessible",
+					    pte);
 			else if (is_writable_migration_entry(pte))
 				post_report(&site_post_mprotect, op, a,
 					    "has a writable migration entry", pte);
@@ -368,3 +380,5 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 		}
 	}
 }
+
+SCHED_SITE_GLOBAL(site_post_accessible, "postcondition", "accessible_translation");
