@@ -49,8 +49,7 @@ const char *const scn_advice_names[SCN_ADV_COUNT] = {
 /* Field bits in text order, with the syntax that error messages show. */
 #define SCN_F_BITS 9
 static const char *const field_syntax[SCN_F_BITS] = {
-    "Pn",     "ADDR",	 "pages=N", "anon|file=Fn", "shared|private", "r|rw (mprotect: none|r|rw)",
-    "ADVICE", "= VALUE", "Fn",
+    "Pn", "ADDR", "pages=N", "anon|file=Fn", "shared|private", "r|rw", "ADVICE", "= VALUE", "Fn",
 };
 _Static_assert(SCN_F_FILE == 1u << (SCN_F_BITS - 1), "field_syntax[] covers every field");
 
@@ -294,6 +293,14 @@ static bool parse_site(struct parser *ps, struct word w, char site[SCN_NAME_BYTE
 	return true;
 }
 
+/* How field @bit of an operation of @kind is written, for messages. */
+static const char *field_syntax_of(uint8_t kind, unsigned bit)
+{
+	if (kind == SCN_OP_MPROTECT && 1u << bit == SCN_F_PROT)
+		return "none|r|rw";
+	return field_syntax[bit];
+}
+
 /* One field of @op; @w is its first word, the line holds the rest. */
 static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct word w,
 			struct scn_op *op, uint64_t *addr)
@@ -356,7 +363,7 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 	case SCN_F_FILE:
 		return parse_id(ps, w, "F", SCN_FILES_MAX, "a file", &op->file);
 	}
-	return fail(ps, "'%s' expects %s, got %s", opname, field_syntax[bit], q(w).s);
+	return fail(ps, "'%s' expects %s, got %s", opname, field_syntax_of(op->kind, bit), q(w).s);
 }
 
 /* Mappings: page-aligned ranges.  Word accesses: an aligned word of a page. */
@@ -425,7 +432,8 @@ static bool parse_op(struct parser *ps, struct line *l, struct word w, struct sc
 		if (!(info->fields & (1u << bit)))
 			continue;
 		if (!next_word(l, &w))
-			return fail(ps, "'%s' is missing %s", info->name, field_syntax[bit]);
+			return fail(ps, "'%s' is missing %s", info->name,
+				    field_syntax_of(op->kind, bit));
 		if (!parse_field(ps, l, bit, w, op, &addr))
 			return false;
 	}
