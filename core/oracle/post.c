@@ -16,7 +16,9 @@
  *                   (protnone or nothing); no TLB entry of the range at all;
  *   PROCMAP_QUERY   `vma-visibility`: a query that found no VMA at an address the
  *                   process had mapped before it began and still has, with no
- *                   operation of the process unmapping or moving it meanwhile.
+ *                   operation of the process unmapping or moving it meanwhile;
+ *   load            `vma-visibility`: the same for a load's SIGSEGV, unless the
+ *                   page may have been PROT_NONE while it ran.
  *
  * Derived from state only: the pages mapped at entry (pfn and generation, so a
  * freed and reused frame is a different page), when each TLB entry was filled,
@@ -56,6 +58,14 @@ static uint8_t post_unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
 static uint64_t post_dontfork[NR_MMS];
 static int post_dontfork_inflight[NR_MMS];
 static uint32_t post_dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
+/* the pages that may be PROT_NONE (a load there may take SIGSEGV): set when an
+ * mprotect(PROT_NONE) enters, cleared when an mprotect(PROT_READ[|PROT_WRITE])
+ * returns with none of the process in flight; when each last may have been (a
+ * load that began before may have faulted then).  A fork's child and an mremap's
+ * destination inherit them. */
+static uint64_t post_noaccess[NR_MMS];
+static int post_noaccess_inflight[NR_MMS];
+static uint32_t post_noaccess_clock[NR_MMS][ORACLE_OP_PAGES];
 
 void post_reset(void)
 {
@@ -67,6 +77,9 @@ void post_reset(void)
 	memset(post_dontfork, 0, sizeof(post_dontfork));
 	memset(post_dontfork_inflight, 0, sizeof(post_dontfork_inflight));
 	memset(post_dontfork_clock, 0, sizeof(post_dontfork_clock));
+	memset(post_noaccess, 0, sizeof(post_noaccess));
+	memset(post_noaccess_inflight, 0, sizeof(post_noaccess_inflight));
+	memset(post_noaccess_clock, 0, sizeof(post_noaccess_clock));
 }
 
 /* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
@@ -111,6 +124,39 @@ static void post_dontfork_clear(int mm, unsigned long start, unsigned long len)
 		if (post_dontfork[mm] >> (a >> PAGE_SHIFT) & 1)
 			post_dontfork_clock[mm][a >> PAGE_SHIFT] = oracle_clock();
 	post_dontfork[mm] &= ~post_range_bits(start, len);
+}
+
+/* mprotect() enters (@enter) or returns: which pages may be PROT_NONE. */
+static void post_noaccess_track(const struct oracle_op *op, bool enter, long ret)
+{
+	if (op->kind == OSYS_FORK && !enter && ret == 0)
+		post_noaccess[op->arg] |= post_noaccess[op->mm];
+	if (op->kind == OSYS_MREMAP && !enter && ret >= 0 &&
+	    (post_noaccess[op->mm] & post_range_bits(op->start, op->len)))
+		post_noaccess[op->mm] |= post_range_bits((unsigned long)ret, op->len);
+	if (op->kind != OSYS_MPROTECT)
+		return;
+	bool none = op->arg == OSYS_MPROTECT_NONE;
+	uint64_t bits = post_range_bits(op->start, op->len);
+	if (none)
+		post_noaccess_inflight[op->mm] += enter ? 1 : -1;
+	if (none && enter)
+		post_noaccess[op->mm] |= bits;
+	if (none == enter || (!none && post_noaccess_inflight[op->mm]))
+		return;
+	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE; a += PAGE_SIZE)
+		if (post_noaccess[op->mm] >> (a >> PAGE_SHIFT) & 1)
+			post_noaccess_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+	if (!none && ret == 0)
+		post_noaccess[op->mm] &= ~bits;
+}
+
+/* May the page of a load's address have been PROT_NONE while the load ran? */
+static bool post_noaccess_since(const struct oracle_op *op)
+{
+	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
+	return (post_noaccess[op->mm] >> page & 1) ||
+	       post_noaccess_clock[op->mm][page] > op->enter_clock;
 }
 
 /* The pages a fork that entered at @enter_clock may have left out of the child. */
@@ -160,6 +206,7 @@ void post_syscall_enter(struct oracle_op *op)
 {
 	post_unmapping(op, true);
 	post_dontfork_track(op, true, 0);
+	post_noaccess_track(op, true, 0);
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
 	if (op->kind == OSYS_MREMAP)
@@ -307,6 +354,7 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
 	post_dontfork_track(op, false, ret);
+	post_noaccess_track(op, false, ret);
 	/* what an unmapping call removed may have been mapped while it ran */
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		post_mapped[op->mm] &= ~post_range_bits(op->start, op->len);
@@ -330,7 +378,7 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	if (op->kind == OSYS_QUERY)
 		post_check_query(op, ret);
 	if (op->kind == OSYS_LOAD)
-		post_check_query(op, ret != -EFAULT);
+		post_check_query(op, ret != -EFAULT || post_noaccess_since(op));
 	if (ret < 0)
 		return;
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED || op->kind == OSYS_MREMAP ||
