@@ -142,7 +142,7 @@ static void post_noaccess_track(const struct oracle_op *op, bool enter, long ret
 		post_noaccess_inflight[op->mm] += enter ? 1 : -1;
 	if (none && enter)
 		post_noaccess[op->mm] |= bits;
-	if (none == enter || (!none && post_noaccess_inflight[op->mm]))
+	if (enter || (!none && post_noaccess_inflight[op->mm]))
 		return;
 	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE; a += PAGE_SIZE)
 		if (post_noaccess[op->mm] >> (a >> PAGE_SHIFT) & 1)
