@@ -196,8 +196,11 @@ static void change_pte_protnone(struct mmu_gather *tlb, struct vm_area_struct *v
 		if (pte_protnone(old))
 			return;
 		struct folio *folio = page_folio(pfn_page(pte_pfn(old))); /* vm_normal_folio() */
+		/* folio_likely_mapped_shared(): a large folio by its first page's
+		 * mapcount, which the model does not keep: taken as not shared */
 		if (prot_numa && !(vma->vm_flags & VM_SHARED) &&
-		    (folio_maybe_dma_pinned(folio) || folio_mapcount(folio) > 1))
+		    (folio_maybe_dma_pinned(folio) ||
+		     (!folio_test_large(folio) && folio_mapcount(folio) > 1)))
 			return;
 		old = ptep_get_and_clear(mm, addr, pte);
 		set_pte_at(mm, addr, pte, pte_mkprotnone(old));
