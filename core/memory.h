@@ -4,7 +4,8 @@
  *
  * Models: mm/memory.c handle_mm_fault() -> handle_pte_fault() -> do_anonymous_page
  * / do_read_fault / do_cow_fault / do_shared_fault / do_wp_page (wp_page_shared,
- * wp_page_reuse, wp_page_copy); zap_pte_range() with the mmu_gather, and
+ * wp_page_reuse, wp_page_copy), do_numa_page() for a protnone entry of an
+ * accessible VMA (numa.c); zap_pte_range() with the mmu_gather, and
  * zap_page_range_single() for MADV_DONTNEED.  Leaves out: the zero page (a read
  * fault on anon memory allocates a zeroed page), fault-around, huge pages, swap,
  * userfaultfd, per-VMA locks (issue 3).

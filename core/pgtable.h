@@ -10,7 +10,9 @@
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
  * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  The arm64
  * flavour puts the contiguous-PTE layer (contpte.h) under the generic accessors.
- * Leaves out: swap entries, huge PUDs.  Huge PMDs: see huge_memory.h.
+ * Also protnone entries (PROT_NONE, NUMA hinting: numa.h).
+ * Leaves out: swap entries, huge PUDs, protnone huge PMDs.  Huge PMDs: see
+ * huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
 #define MMFUZZ_PGTABLE_H
