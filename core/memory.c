@@ -468,6 +468,8 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_protnone(pmd) && !(pmd.val & _PMD_INVALID)) {
+		return do_huge_pmd_numa_page(vma, vmf.pmd, addr, pmd);
 	} else if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd)) {
 		/* being split: wait on the PMD lock the splitter holds, then retry */
 		spin_lock(&mm->page_table_lock);

@@ -4,6 +4,7 @@
 
 #include <errno.h>
 
+#include "huge_memory.h"
 #include "memory.h"
 #include "migrate.h"
 #include "mmap.h"
@@ -12,13 +13,51 @@
 #include "tlb.h"
 #include "vma.h"
 
+/*
+ * Models: change_huge_pmd() with MM_CP_PROT_NUMA: the huge PMD becomes protnone
+ * in one atomic update (pmdp_invalidate_ad(): never none in between, or a racing
+ * zap would skip it), its flush gathered.  Left alone: a PMD protnone already or
+ * being split, a folio that may be pinned (prot_numa_skip()).
+ * Context: mmap_lock held; takes the PMD lock.
+ */
+static void change_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
+			    unsigned long addr)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
+	spin_lock(&mm->page_table_lock);
+	pmd_t old = pmdp_get(mm, pmdp);
+	if (pmd_trans_huge(old) && pmd_hw_valid(old) &&
+	    !folio_maybe_dma_pinned(pfn_folio(pmd_pfn(old)))) {
+		/* a cmpxchg: the walker may set A/D meanwhile (at most twice) */
+		while (
+		    !pmdp_cmpxchg(mm, pmdp, old, (pmd_t){(old.val & ~_PAGE_RW) | _PAGE_PROTNONE}))
+			old = pmdp_get(mm, pmdp);
+		tlb_remove_pmd_tlb_entry(tlb, addr);
+	}
+	spin_unlock(&mm->page_table_lock);
+}
+
 int change_prot_numa(struct vm_area_struct *vma, unsigned long start, unsigned long end)
 {
 	struct mm_struct *mm = vma->vm_mm;
 	mmap_assert_locked(mm);
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);
-	change_protection(&tlb, vma, start, end, MM_CP_PROT_NUMA);
+	/* change_pmd_range(): a huge PMD the range covers whole is hinted as one,
+	 * one it covers in part is split first */
+	for (unsigned long addr = start, next; addr < end; addr = next) {
+		next = pmd_addr_end(addr, end);
+		pmd_t *pmdp = pmd_offset(mm, addr);
+		if (pmd_trans_huge(pmdp_get(mm, pmdp))) {
+			if (!(addr & ~PMD_MASK) && next - addr == PMD_SIZE) {
+				change_huge_pmd(&tlb, vma, pmdp, addr);
+				continue;
+			}
+			split_huge_pmd(vma, pmdp, addr);
+		}
+		change_protection(&tlb, vma, addr, next, MM_CP_PROT_NUMA);
+	}
 	tlb_finish_mmu(&tlb);
 	return 0;
 }
@@ -102,5 +141,27 @@ int do_numa_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr, pt
 out_map:
 	numa_rebuild_single_mapping(vma, addr, ptep, writable);
 	pte_unmap_unlock(ptep, ptl);
+	return 0;
+}
+
+int do_huge_pmd_numa_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
+			  pmd_t orig_pmd)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	vma_assert_locked(vma);
+	VM_WARN_ON(!vma_is_accessible(vma));
+	spin_lock(&mm->page_table_lock);
+	pmd_t pmd = pmdp_get(mm, pmdp);
+	if (pmd_same(pmd, orig_pmd)) {
+		/* no THP migration in the model: as NUMA_NO_NODE, map it again;
+		 * writable where do_huge_pmd_wp_page() would reuse it */
+		struct folio *folio = pfn_folio(pmd_pfn(pmd));
+		bool writable = (vma->vm_flags & VM_WRITE) && PageAnonExclusive(folio);
+		pmd = pmd_mkyoung((pmd_t){pmd.val & ~_PAGE_PROTNONE});
+		if (writable)
+			pmd = pmd_mkwrite(pmd);
+		set_pmd_at(mm, addr & PMD_MASK, pmdp, pmd);
+	}
+	spin_unlock(&mm->page_table_lock);
 	return 0;
 }

@@ -17,13 +17,15 @@
  * Models: mm/mprotect.c change_protection() with MM_CP_PROT_NUMA, mm/mempolicy.c
  * change_prot_numa(), kernel/sched/fair.c task_numa_work() (one scan pass over a
  * range, run as an operation, as khugepaged is), mm/memory.c do_numa_page() and
- * numa_rebuild_single_mapping(), mm/migrate.c migrate_misplaced_folio().
+ * numa_rebuild_single_mapping(), mm/migrate.c migrate_misplaced_folio(),
+ * mm/huge_memory.c change_huge_pmd() and do_huge_pmd_numa_page() for PMD-mapped
+ * THPs (a huge PMD the scan covers whole becomes protnone; one it covers in part
+ * is split first, its PTEs hinted).
  * Leaves out: nodes and the placement policy (mpol_misplaced(), the cpupid
  * filter): the model has one node per page as far as the scan is concerned and
  * every hinting fault finds its page misplaced, so it migrates whatever the
  * model's migration can move (small anonymous folios) and maps the rest again in
- * place; huge PMDs (change_huge_pmd(), do_huge_pmd_numa_page(): the scan skips
- * PMD-mapped THPs); the scan's rate limiting and VMA skipping heuristics other
+ * place (THPs too: no THP migration); the scan's rate limiting and VMA skipping heuristics other
  * than inaccessible and read-only file VMAs; FOLL_FORCE access to PROT_NONE VMAs
  * (ptrace may read and COW-write them; here GUP refuses them); khugepaged and
  * MADV_COLLAPSE leave PROT_NONE VMAs alone (their result would be a protnone PMD).
@@ -84,5 +86,15 @@ int task_numa_work(struct mm_struct *mm, unsigned long start, unsigned long len)
  * Context: mmap_lock or the VMA lock held, no PTL.
  */
 int do_numa_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr, pte_t orig_pte);
+
+/*
+ * Models: do_huge_pmd_numa_page(): the hinting fault on the protnone huge PMD
+ * @orig_pmd.  Under the PMD lock, if it is still @orig_pmd, it is mapped again
+ * (young, writable where the write fault would reuse the folio): the model has no
+ * THP migration.  Returns 0: the access retries.
+ * Context: mmap_lock or the VMA lock held.
+ */
+int do_huge_pmd_numa_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr,
+			  pmd_t orig_pmd);
 
 #endif

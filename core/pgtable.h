@@ -197,10 +197,16 @@ static inline bool pmd_trans_huge(pmd_t pmd)
 	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
 }
 /* a present PMD that points to a PTE table */
-/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD? */
+/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD?
+ * Not while it is being split, nor while it is protnone (NUMA hinting). */
 static inline bool pmd_hw_valid(pmd_t pmd)
 {
-	return !(pmd.val & _PMD_INVALID);
+	return !(pmd.val & (_PMD_INVALID | _PAGE_PROTNONE));
+}
+/* Models: pmd_protnone(): a huge PMD made protnone by a NUMA scan. */
+static inline bool pmd_protnone(pmd_t pmd)
+{
+	return pmd_trans_huge(pmd) && (pmd.val & _PAGE_PROTNONE);
 }
 static inline bool pmd_table_present(pmd_t pmd)
 {
@@ -239,12 +245,14 @@ static inline pmd_t pmd_mkold(pmd_t pmd)
 {
 	return (pmd_t){pmd.val & ~_PAGE_ACCESSED};
 }
-/* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits). */
+/* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits;
+ * protnone if it is). */
 static inline pte_t pmd_pte_at(pmd_t pmd, unsigned long addr)
 {
-	return __pte((((uint64_t)pmd_pfn(pmd) + ((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
-		      << _PAGE_PFN_SHIFT) |
-		     (pmd.val & (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)));
+	pte_t pte = __pte((((uint64_t)pmd_pfn(pmd) + ((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
+			   << _PAGE_PFN_SHIFT) |
+			  (pmd.val & (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)));
+	return pmd_protnone(pmd) ? pte_mkprotnone(pte) : pte;
 }
 
 static inline bool pmd_same(pmd_t a, pmd_t b)

@@ -961,3 +961,44 @@ Test(semantics, numa_hinting_fault_whose_migration_fails_maps_the_page_again)
 		     "still exclusive: the store reuses it, the reference keeps seeing it");
 	cr_expect_eq(trace_count("do_numa_page:folio_get"), 1, "one hinting fault tried");
 }
+
+/*
+ * A PMD-mapped THP: a scan covering the whole PMD makes the huge PMD protnone
+ * (change_huge_pmd()); the next access or GUP takes do_huge_pmd_numa_page(),
+ * which maps it again in place (no THP migration), writable since the folio is
+ * exclusive; a scan covering part of it splits it and hints the PTEs.
+ */
+Test(semantics, numa_hinting_of_a_huge_pmd_maps_it_again_or_splits_it)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=16 anon private rw\n"
+		 "  CPU0 P0 madvise 0x0 pages=16 hugepage\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 store 0x1008 = 2\n"
+		 "agents\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=16\n"
+		 "  CPU0 P0 load 0x1008\n"
+		 "  CPU0 P0 store 0x2000 = 3\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=16\n"
+		 "  CPU0 P0 gup 0x0 r\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=4\n"
+		 "  CPU0 P0 load 0x1008\n"
+		 "  CPU0 P0 store 0x0 = 4\n"
+		 "  CPU0 P0 load 0x2000\n");
+	cr_expect_eq(r.ops[1].value, 2);
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[4].err, 0);
+	cr_expect_eq(r.ops[4].value, 1, "GUP takes the hinting fault of the huge PMD");
+	cr_expect_eq(r.ops[6].value, 2);
+	cr_expect_eq(r.ops[7].err, 0);
+	cr_expect_eq(r.ops[8].value, 3);
+	cr_expect_eq(trace_count("change_huge_pmd:pmdp_cmpxchg"), 2, "two whole-PMD scans");
+	cr_expect_eq(trace_count("do_huge_pmd_numa_page:set_pmd_at"), 2, "each faulted back in");
+	cr_expect_eq(trace_count("do_huge_pmd_wp_page:set_pmd_at"), 0,
+		     "mapped again writable: the folio is exclusive");
+	cr_expect_eq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 1,
+		     "the partial scan split");
+	cr_expect_eq(trace_count("change_pte_protnone:set_pte_at"), 4, "and hinted four PTEs");
+	cr_expect_eq(trace_count("numa_rebuild_single_mapping:set_pte_at"), 3,
+		     "three of them faulted back in place (a large folio is not migrated)");
+}
