@@ -25,7 +25,7 @@ static struct vm_area_struct *hugepage_vma_revalidate(struct mm_struct *mm, unsi
 	unsigned long haddr = addr & PMD_MASK;
 	struct vm_area_struct *vma = find_vma(mm, haddr);
 	/* nor a PROT_NONE VMA: the kernel's collapse maps it with vm_page_prot, a
-	 * protnone PMD, which the model has not (see numa.h) */
+	 * protnone PMD; the model keeps PROT_NONE at the PTE level (see numa.h) */
 	if (!vma || vma->vm_start > haddr || vma->vm_end < haddr + PMD_SIZE || vma->vm_file ||
 	    (vma->vm_flags & VM_SHARED) || !(vma->vm_flags & VM_READ))
 		return NULL;

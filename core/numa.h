@@ -22,13 +22,15 @@
  * THPs (a huge PMD the scan covers whole becomes protnone; one it covers in part
  * is split first, its PTEs hinted).
  * Leaves out: nodes and the placement policy (mpol_misplaced(), the cpupid
- * filter): the model has one node per page as far as the scan is concerned and
- * every hinting fault finds its page misplaced, so it migrates whatever the
- * model's migration can move (small anonymous folios) and maps the rest again in
- * place (THPs too: no THP migration); the scan's rate limiting and VMA skipping heuristics other
- * than inaccessible and read-only file VMAs; FOLL_FORCE access to PROT_NONE VMAs
- * (ptrace may read and COW-write them; here GUP refuses them); khugepaged and
- * MADV_COLLAPSE leave PROT_NONE VMAs alone (their result would be a protnone PMD).
+ * filter): the model has no nodes and every hinting fault finds its page
+ * misplaced, so it migrates whatever the model's migration can move (small
+ * anonymous folios) and maps the rest again in place (THPs too: no THP
+ * migration); the scan's rate limiting and VMA skipping heuristics other than
+ * inaccessible and read-only file VMAs; FOLL_FORCE access to PROT_NONE VMAs
+ * (ptrace may read and COW-write them; here GUP refuses them).  PROT_NONE stays
+ * at the PTE level: mprotect() splits huge PMDs first, and khugepaged and
+ * MADV_COLLAPSE leave PROT_NONE VMAs alone (the kernel's collapse would map a
+ * protnone PMD).
  */
 #ifndef MMFUZZ_NUMA_H
 #define MMFUZZ_NUMA_H

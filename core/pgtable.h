@@ -11,7 +11,7 @@
  * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless).  The arm64
  * flavour puts the contiguous-PTE layer (contpte.h) under the generic accessors.
  * Also protnone entries (PROT_NONE, NUMA hinting: numa.h).
- * Leaves out: swap entries, huge PUDs, protnone huge PMDs.  Huge PMDs: see
+ * Leaves out: swap entries, huge PUDs.  Huge PMDs (protnone ones too): see
  * huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
