@@ -64,8 +64,9 @@ bool can_change_pte_writable(struct vm_area_struct *vma, pte_t *ptep, pte_t pte)
 /*
  * Models: change_prot_numa(): make the present PTEs of [start, end) of @vma
  * protnone, one mmu_gather around it (tlb_flush_pending raised from before the
- * first PTE changes until after the flush).  Returns how many became protnone.
- * Context: mmap_lock held for read.
+ * first PTE changes until after the flush); a huge PMD the range covers whole
+ * becomes protnone as one (change_huge_pmd()), one it covers in part is split
+ * first.  Returns 0.  Context: mmap_lock held for read.
  */
 int change_prot_numa(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 
