@@ -198,7 +198,7 @@ static void contpte_try_fold(struct mm_struct *mm, unsigned long addr, pte_t *pt
 {
 	contpte_assert_ptl(mm, ptep);
 	if (pte_index(addr) % CONT_PTES != CONT_PTES - 1 ||
-	    pte_pfn(pte) % CONT_PTES != CONT_PTES - 1 || !pte_present(pte) || pte_cont(pte))
+	    pte_pfn(pte) % CONT_PTES != CONT_PTES - 1 || !pte_hw_present(pte) || pte_cont(pte))
 		return;
 	struct folio *folio = pfn_folio(pte_pfn(pte));
 	uint32_t first = pte_pfn(pte) - (CONT_PTES - 1);
@@ -208,7 +208,8 @@ static void contpte_try_fold(struct mm_struct *mm, unsigned long addr, pte_t *pt
 	pte_t *block = contpte_align_down(ptep);
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t e = __ptep_get(block + i, site);
-		if (!pte_present(e) || pte_pfn(e) != first + (uint32_t)i ||
+		/* arm64 pte_valid(): a protnone entry is never part of a block */
+		if (!pte_hw_present(e) || pte_pfn(e) != first + (uint32_t)i ||
 		    pte_prot(e) != pte_prot(pte))
 			return;
 	}

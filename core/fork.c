@@ -22,7 +22,8 @@ static bool is_cow_mapping(const struct vm_area_struct *vma)
 
 /*
  * Models: copy_present_page(): the child gets its own copy of an exclusive page
- * that may be pinned, mapped writable as the parent's.  Returns false on -ENOMEM.
+ * that may be pinned, mapped writable as the parent's (protnone in a PROT_NONE VMA).  Returns false
+ * on -ENOMEM.
  */
 static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr, pte_t *dst_pte,
 			      pte_t pte, struct folio *src)
@@ -34,7 +35,13 @@ static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) /* word by word: a device may write it */
 		folio_copy_word(new, src, w);
 	folio_add_new_anon_rmap(new, dst_vma, addr);
-	set_pte_at(dst_vma->vm_mm, addr, dst_pte, pfn_pte(folio_pfn(new), pte_write(pte)));
+	pte_t entry = pfn_pte(folio_pfn(new), pte_write(pte));
+	/* mk_pte(dst_vma->vm_page_prot): still no access in a PROT_NONE VMA; a NUMA
+	 * hinting entry of the parent's becomes an ordinary one (the child's VMA is
+	 * accessible) */
+	if (!(dst_vma->vm_flags & VM_READ))
+		entry = pte_mkprotnone(entry);
+	set_pte_at(dst_vma->vm_mm, addr, dst_pte, entry);
 	return true;
 }
 

@@ -124,7 +124,8 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	pte_t pte = ptep_get_lockless(ptep);
 	bool torn = mm_world.pte_lockless_torn; /* oracle bookkeeping */
 	gup_fast_check_table(mm, addr, table, table_gen);
-	if (!pte_present(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
+	/* a protnone entry (NUMA hinting): the slow path takes the hinting fault */
+	if (!pte_present(pte) || pte_protnone(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
 	if (torn)
@@ -209,8 +210,11 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 		return NULL;
 	pte_t pte = ptep_get(ptep);
 	struct folio *page = NULL;
-	if (pte_present(pte) && (!(flags & FOLL_WRITE) ||
-				 can_follow_write_pte(pte, pfn_page(pte_pfn(pte)), vma, flags))) {
+	/* protnone: !gup_can_follow_protnone() (FOLL_HONOR_NUMA_FAULT in an
+	 * accessible VMA, the only kind that gets here): fault, do_numa_page() */
+	if (pte_present(pte) && !pte_protnone(pte) &&
+	    (!(flags & FOLL_WRITE) ||
+	     can_follow_write_pte(pte, pfn_page(pte_pfn(pte)), vma, flags))) {
 		page = pfn_page(pte_pfn(pte));
 		if (!pte_write(pte) && gup_must_unshare(vma, flags, page)) {
 			*unshare = true;
@@ -239,6 +243,10 @@ static struct folio *gup_slow_locked(struct vm_area_struct *vma, unsigned long a
 	/* check_vma_flags(): FOLL_FORCE may write a read-only private mapping only */
 	if ((flags & FOLL_WRITE) && !(vma->vm_flags & VM_WRITE) &&
 	    (!(flags & FOLL_FORCE) || (vma->vm_flags & VM_SHARED)))
+		return NULL;
+	/* nor a PROT_NONE one: -EFAULT.  The kernel lets FOLL_FORCE (ptrace,
+	 * /proc/pid/mem) read and COW-write it; the model does not (see numa.h) */
+	if (!(vma->vm_flags & VM_READ))
 		return NULL;
 	struct folio *page = NULL;
 	for (int tries = 0; !page && tries < GUP_FAULT_RETRIES; tries++) {

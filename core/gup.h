@@ -13,7 +13,10 @@
  * mappings), __get_user_pages() with follow_page_pte(), follow_huge_pmd() and
  * faultin_page() (FAULT_FLAG_UNSHARE).  FOLL_FORCE: a write to a read-only
  * private mapping breaks COW and then may follow the read-only PTE of the
- * exclusive anon copy (can_follow_write_pte()).  The device holds one reference
+ * exclusive anon copy (can_follow_write_pte()).  Protnone entries: GUP-fast
+ * refuses them, the slow path faults (a NUMA hinting fault, FOLL_HONOR_NUMA_FAULT);
+ * a PROT_NONE VMA is -EFAULT, also for FOLL_FORCE (the kernel lets ptrace in: not
+ * modelled).  The device holds one reference
  * at a time; its accesses and pins are events for the oracle layer.  Leaves out:
  * the pincount of large folios (the bias is on the refcount), FOLL_LONGTERM
  * migration out of movable zones.  pin_user_pages() (the slow path alone, under

@@ -171,6 +171,8 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	for (int i = 0; i < HPAGE_PMD_NR; i++) {
 		struct folio *page = folio_page(folio, i);
 		pte_t pte = pfn_pte(folio_pfn(page), pmd_write(old));
+		if (old.val & _PAGE_PROTNONE) /* a NUMA hint: each PTE keeps it */
+			pte = pte_mkprotnone(pte);
 		if (old.val & _PAGE_DIRTY)
 			pte = pte_mkdirty(pte);
 		if (old.val & _PAGE_ACCESSED)
@@ -283,6 +285,8 @@ struct folio *follow_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned 
 	struct folio *page = NULL;
 	if (!pmd_trans_huge(pmd)) {
 		*not_huge = true;
+	} else if (pmd_protnone(pmd)) {
+		/* !gup_can_follow_protnone(): the fault, do_huge_pmd_numa_page() */
 	} else if (!(flags & FOLL_WRITE) ||
 		   can_follow_write_pmd(pmd, pfn_folio(pmd_pfn(pmd)), vma, flags)) {
 		page =

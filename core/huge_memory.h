@@ -22,7 +22,10 @@
  * Models: do_huge_pmd_anonymous_page(), do_huge_pmd_wp_page(), zap_huge_pmd(),
  * __split_huge_pmd_locked(), copy_huge_pmd(), follow_huge_pmd().  Leaves out:
  * file and shmem THP, the huge zero page, change_huge_pmd()/move_huge_pmd()
- * (mprotect and mremap split instead), deferred split, THP migration.
+ * (mprotect and mremap split instead; NUMA hinting's change_huge_pmd() is in
+ * numa.c), deferred split, THP migration.  A protnone huge PMD (NUMA hinting)
+ * is huge to software, not to the MMU (pmd_hw_valid()): the walker and GUP-fast
+ * fault, follow_huge_pmd() faults, a split gives protnone PTEs.
  */
 #ifndef MMFUZZ_HUGE_MEMORY_H
 #define MMFUZZ_HUGE_MEMORY_H

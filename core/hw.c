@@ -129,7 +129,8 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
 			      "%s's walker reads PTE table %u of P%d 0x%lx after it was freed",
 			      sched_agent_name(cpu), table, mm->id, addr);
-	if (!pte_present(pte) || (write && !pte_write(pte)))
+	/* a protnone entry (PROT_NONE, NUMA hinting) is mapped for software only */
+	if (!pte_hw_present(pte) || (write && !pte_write(pte)))
 		return WALK_FAULT;
 	pte_t new = pte_mkyoung(pte);
 	if (write)
@@ -150,6 +151,15 @@ static enum walk_result hw_walk(int cpu, struct mm_struct *mm, unsigned long add
 }
 
 /*
+ * Models: arch/x86 access_error(): a store needs VM_WRITE, a load VM_READ (a
+ * PROT_NONE VMA refuses both: SIGSEGV, even where its PTEs are still mapped).
+ */
+static bool access_error(const struct vm_area_struct *vma, bool write)
+{
+	return write ? !(vma->vm_flags & VM_WRITE) : !(vma->vm_flags & VM_READ);
+}
+
+/*
  * Models: do_user_addr_fault(): first under the per-VMA lock found under RCU,
  * falling back to mmap_read_lock when that fails or the fault asks to retry.
  */
@@ -157,7 +167,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 {
 	struct vm_area_struct *vma = lock_vma_under_rcu(mm, addr);
 	if (vma) {
-		if (write && !(vma->vm_flags & VM_WRITE)) {
+		if (access_error(vma, write)) {
 			vma_end_read(vma);
 			return -EFAULT;
 		}
@@ -169,7 +179,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 	vma = lock_mm_and_find_vma(mm, addr);
 	if (!vma)
 		return -EFAULT;
-	if (write && !(vma->vm_flags & VM_WRITE)) {
+	if (access_error(vma, write)) {
 		mmap_read_unlock(mm);
 		return -EFAULT;
 	}

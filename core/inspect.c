@@ -47,8 +47,9 @@ void mm_inspect(unsigned long addr, struct mm_inspect *out)
 		struct mm_struct *mm = mm_get(id);
 		pmd_t pmd = pmd_peek(mm, addr);
 		pte_t pte = pte_oracle_get(mm, addr);
-		out->pte[id] = (struct mm_inspect_pte){
-		    .huge = pmd_trans_huge(pmd), .pmd_split = !pmd_hw_valid(pmd), .pte = pte};
+		out->pte[id] = (struct mm_inspect_pte){.huge = pmd_trans_huge(pmd),
+						       .pmd_split = (pmd.val & _PMD_INVALID) != 0,
+						       .pte = pte};
 		for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 			const struct tlb_entry *e = tlb_lookup(cpu, mm, addr);
 			if (!e)

@@ -15,7 +15,7 @@
 #define MTHP_ORDER_MIN 2
 
 /*
- * Models: hugepage_vma_revalidate(): the anonymous private VMA that covers the
+ * Models: hugepage_vma_revalidate(): the accessible anonymous private VMA that covers the
  * whole PMD range of @addr (khugepaged and MADV_COLLAPSE work on nothing
  * smaller, whatever the order), or NULL.  Context: mmap_lock held.
  */
@@ -24,8 +24,10 @@ static struct vm_area_struct *hugepage_vma_revalidate(struct mm_struct *mm, unsi
 	mmap_assert_locked(mm);
 	unsigned long haddr = addr & PMD_MASK;
 	struct vm_area_struct *vma = find_vma(mm, haddr);
+	/* nor a PROT_NONE VMA: the kernel's collapse maps it with vm_page_prot, a
+	 * protnone PMD; the model keeps PROT_NONE at the PTE level (see numa.h) */
 	if (!vma || vma->vm_start > haddr || vma->vm_end < haddr + PMD_SIZE || vma->vm_file ||
-	    (vma->vm_flags & VM_SHARED))
+	    (vma->vm_flags & VM_SHARED) || !(vma->vm_flags & VM_READ))
 		return NULL;
 	return vma;
 }

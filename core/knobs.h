@@ -196,7 +196,14 @@
 	  "maps, frees the slot, the page is written and swapped out again to the same slot, and "   \
 	  "the second fault's pte_same() sees the same swap entry and maps its stale copy (ABA; "    \
 	  "fixed by 13ddaf26be32, Kairui Song 2024, \"mm/swap: fix race when skipping "              \
-	  "swapcache\")")
+	  "swapcache\")")                                                                            \
+	X(KNOB_MIGRATE_PROTNONE_NO_FLUSH, "migrate-protnone-no-flush", "use-after-free",             \
+	  "pte_accessible() calls a protnone PTE inaccessible even while change_protection() "       \
+	  "has not flushed yet: a NUMA scan makes a PTE protnone and defers its flush, another "     \
+	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
+	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
+	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
 
 /* clang-format off */
 enum mm_knob {

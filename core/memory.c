@@ -8,6 +8,7 @@
 #include "huge_memory.h"
 #include "hw.h"
 #include "migrate.h"
+#include "numa.h"
 #include "page.h"
 #include "pgtable.h"
 #include "swap.h"
@@ -414,6 +415,8 @@ static int handle_pte_fault(struct vm_fault *vmf)
 			return do_anonymous_page(vmf);
 		return do_fault(vmf);
 	}
+	if (pte_protnone(vmf->orig_pte) && vma_is_accessible(vmf->vma))
+		return do_numa_page(vmf->vma, vmf->pmd, vmf->address, vmf->orig_pte);
 	if (!pte_present(vmf->orig_pte)) {
 		/* do_swap_page(), pte_unmap_same() first: a split (PAE) PTE may have been
 		 * read half old, half new; only the value under the PTL counts */
@@ -470,6 +473,8 @@ int handle_mm_fault(struct vm_area_struct *vma, unsigned long addr, unsigned int
 		if (!(ret & VM_FAULT_FALLBACK))
 			return ret;
 		pmd = pmdp_get(mm, vmf.pmd);
+	} else if (pmd_protnone(pmd) && !(pmd.val & _PMD_INVALID)) {
+		return do_huge_pmd_numa_page(vma, vmf.pmd, addr, pmd);
 	} else if (pmd_trans_huge(pmd) && !pmd_hw_valid(pmd)) {
 		/* being split: wait on the PMD lock the splitter holds, then retry */
 		spin_lock(&mm->page_table_lock);

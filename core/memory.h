@@ -4,10 +4,11 @@
  *
  * Models: mm/memory.c handle_mm_fault() -> handle_pte_fault() -> do_anonymous_page
  * / do_read_fault / do_cow_fault / do_shared_fault / do_wp_page (wp_page_shared,
- * wp_page_reuse, wp_page_copy) / do_swap_page(); zap_pte_range() with the
- * mmu_gather (swap entries: free_swap_and_cache()), and zap_page_range_single()
- * for MADV_DONTNEED.  Leaves out: the zero page (a read fault on anon memory
- * allocates a zeroed page), huge pages, userfaultfd.
+ * wp_page_reuse, wp_page_copy) / do_swap_page(), do_numa_page() for a protnone
+ * entry of an accessible VMA (numa.c); zap_pte_range() with the mmu_gather (swap
+ * entries: free_swap_and_cache()), and zap_page_range_single() for MADV_DONTNEED.
+ * Leaves out: the zero page (a read fault on anon memory allocates a zeroed page),
+ * huge pages, userfaultfd.
  */
 #ifndef MMFUZZ_MEMORY_H
 #define MMFUZZ_MEMORY_H

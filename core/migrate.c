@@ -50,7 +50,10 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 	return true;
 }
 
-/* Models: remove_migration_pte(): a migration entry for @src maps @arg instead. */
+/*
+ * Models: remove_migration_pte(): a migration entry for @src maps @arg instead,
+ * with the VMA's protection (protnone in a PROT_NONE VMA).
+ */
 static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, unsigned long addr,
 				 void *arg)
 {
@@ -69,6 +72,8 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 	pte_t pte = pfn_pte(folio_pfn(dst), is_writable_migration_entry(entry));
 	if (pte_dirty(entry))
 		pte = pte_mkdirty(pte);
+	if (!(vma->vm_flags & VM_READ))
+		pte = pte_mkprotnone(pte); /* mk_pte(vm_page_prot) of a PROT_NONE VMA */
 	folio_add_anon_rmap_pte(dst, vma);
 	if (is_exclusive_migration_entry(entry))
 		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
@@ -191,4 +196,14 @@ void migration_entry_wait(struct mm_struct *mm, pmd_t *pmdp, unsigned long addr)
 	folio_lock(folio);
 	folio_unlock(folio);
 	folio_put(folio);
+}
+
+int migrate_misplaced_folio(struct folio *folio)
+{
+	int rc = -EAGAIN;
+	/* migrate_pages(MIGRATE_ASYNC, MR_NUMA_MISPLACED): its retries */
+	for (int tries = 0; tries < MIGRATE_RETRIES && rc == -EAGAIN; tries++)
+		rc = migrate_folio_anon(folio);
+	folio_put(folio); /* putback_movable_pages(), or the isolation's reference */
+	return rc;
 }

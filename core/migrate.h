@@ -31,6 +31,13 @@ struct folio;
 int migrate_folio_anon(struct folio *folio);
 
 /*
+ * Models: migrate_misplaced_folio() for a NUMA hinting fault: migrate_folio_anon()
+ * with its retries, then drop the caller's isolation reference.  Returns 0 or
+ * migrate_folio_anon()'s last error.  Context: no locks.
+ */
+int migrate_misplaced_folio(struct folio *folio);
+
+/*
  * Models: move_pages(2) for the page mapped at @addr.  Returns 0, -EFAULT (no
  * VMA), -ENOENT (nothing mapped), -EINVAL (a file page), or migrate_folio_anon()'s
  * error after its retries.

@@ -13,8 +13,8 @@
  * model is sequentially consistent: a store is visible to every agent when the
  * storing agent next yields (a weak-memory mode is a separate issue).
  *
- * Leaves out (see the issues): KSM, PROT_NONE and NUMA hinting,
- * device-private memory, PUD-level and multi-level page tables.
+ * Leaves out (see the issues): KSM, device-private memory, PUD-level and
+ * multi-level page tables.  PROT_NONE and NUMA hinting: numa.h; swap: swap.h.
  */
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H

@@ -84,13 +84,20 @@ int madvise_pageout(struct mm_struct *mm, unsigned long start, unsigned long end
  * Models: do_mprotect_pkey() -> mprotect_fixup() -> change_protection(): for
  * each VMA whose flags change, merge or split it to the range
  * (vma_modify_flags()), set the new flags, write-protect the PTEs and flush
- * through the mmu_gather, all under mmap_lock for write.  An upgrade
+ * through the mmu_gather, all under mmap_lock for write.  PROT_NONE clears
+ * VM_READ and VM_WRITE and makes every present PTE protnone (still mapped for
+ * rmap, zap, fork; faults and GUP refuse the VMA); PROT_READ of such a VMA makes
+ * them accessible again.  An upgrade
  * (@write: PROT_WRITE) of a VMA that was read-only makes writable at once the
  * PTEs the write fault would reuse without a copy (can_change_pte_writable():
  * exclusive anonymous pages, dirty shared file pages); the rest stay read-only
  * until the next write faults.
  */
-int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, bool write);
+/* @prot: PROT_NONE, PROT_READ or PROT_READ | PROT_WRITE (PROT_WRITE implies read) */
+#define PROT_NONE  0x0u
+#define PROT_READ  0x1u
+#define PROT_WRITE 0x2u
+int do_mprotect(struct mm_struct *mm, unsigned long start, unsigned long len, unsigned int prot);
 
 /*
  * Models: lock_mm_and_find_vma() (6.5+): the VMA a fault at @addr must use, with

@@ -9,9 +9,11 @@
  * mm/pgtable-generic.c __pte_offset_map_lock (re-check of the PMD under the PTL),
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
  * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless), swap entries
- * with their exclusive bit (pte_swp_exclusive).  The arm64 flavour puts the
- * contiguous-PTE layer (contpte.h) under the generic accessors.
- * Leaves out: huge PUDs, PMD swap and migration entries.  Huge PMDs: see
+ * with their exclusive bit (pte_swp_exclusive), protnone entries (PROT_NONE, NUMA
+ * hinting: numa.h).  The arm64 flavour puts the contiguous-PTE layer (contpte.h)
+ * under the generic accessors.
+ * Leaves out: huge PUDs, PMD swap and migration entries.  Huge PMDs (protnone ones
+ * too): see
  * huge_memory.h.
  */
 #ifndef MMFUZZ_PGTABLE_H
@@ -23,6 +25,12 @@
 #define _PAGE_RW       (1ull << 1)
 #define _PAGE_ACCESSED (1ull << 5)
 #define _PAGE_DIRTY    (1ull << 6)
+/*
+ * x86 _PAGE_PROTNONE (scaled: its own bit here, not _PAGE_GLOBAL's): a mapping the
+ * kernel keeps (pte_present(), rmap, zap, fork see it) that the MMU does not
+ * (_PAGE_PRESENT clear): PROT_NONE VMAs and NUMA hinting entries.
+ */
+#define _PAGE_PROTNONE (1ull << 4)
 /* arm64 PTE_CONT: one of CONT_PTES aligned entries mapping contiguous frames of one
  * folio with the same attributes; the TLB may cache the block as one entry */
 #define _PAGE_CONT	(1ull << 8)
@@ -55,9 +63,30 @@ static inline bool pte_none(pte_t pte)
 {
 	return pte.val == 0;
 }
+/* present to software: mapped, or mapped PROT_NONE (x86 pte_present()) */
 static inline bool pte_present(pte_t pte)
 {
+	return pte.val & (_PAGE_PRESENT | _PAGE_PROTNONE);
+}
+/* present to the MMU: what the hardware walker and a TLB fill may use */
+static inline bool pte_hw_present(pte_t pte)
+{
 	return pte.val & _PAGE_PRESENT;
+}
+/* Models: pte_protnone(): mapped, but no access for the MMU. */
+static inline bool pte_protnone(pte_t pte)
+{
+	return (pte.val & (_PAGE_PRESENT | _PAGE_PROTNONE)) == _PAGE_PROTNONE;
+}
+/* Models: pte_modify(pte, PAGE_NONE): keep pfn, A, D; no access, no write. */
+static inline pte_t pte_mkprotnone(pte_t pte)
+{
+	return __pte((pte.val & ~(_PAGE_PRESENT | _PAGE_RW)) | _PAGE_PROTNONE);
+}
+/* Models: pte_modify(pte, PAGE_READONLY) of a protnone entry: the MMU may use it again. */
+static inline pte_t pte_mkaccessible(pte_t pte)
+{
+	return __pte((pte.val & ~_PAGE_PROTNONE) | _PAGE_PRESENT);
 }
 static inline bool pte_write(pte_t pte)
 {
@@ -204,10 +233,16 @@ static inline bool pmd_trans_huge(pmd_t pmd)
 	return (pmd.val & (_PMD_PRESENT | _PMD_HUGE)) == (_PMD_PRESENT | _PMD_HUGE);
 }
 /* a present PMD that points to a PTE table */
-/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD? */
+/* Would the MMU (or GUP-fast, which reads as the MMU does) use this huge PMD?
+ * Not while it is being split, nor while it is protnone (NUMA hinting). */
 static inline bool pmd_hw_valid(pmd_t pmd)
 {
-	return !(pmd.val & _PMD_INVALID);
+	return !(pmd.val & (_PMD_INVALID | _PAGE_PROTNONE));
+}
+/* Models: pmd_protnone(): a huge PMD made protnone by a NUMA scan. */
+static inline bool pmd_protnone(pmd_t pmd)
+{
+	return pmd_trans_huge(pmd) && (pmd.val & _PAGE_PROTNONE);
 }
 static inline bool pmd_table_present(pmd_t pmd)
 {
@@ -246,12 +281,14 @@ static inline pmd_t pmd_mkold(pmd_t pmd)
 {
 	return (pmd_t){pmd.val & ~_PAGE_ACCESSED};
 }
-/* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits). */
+/* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits;
+ * protnone if it is). */
 static inline pte_t pmd_pte_at(pmd_t pmd, unsigned long addr)
 {
-	return __pte((((uint64_t)pmd_pfn(pmd) + ((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
-		      << _PAGE_PFN_SHIFT) |
-		     (pmd.val & (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)));
+	pte_t pte = __pte((((uint64_t)pmd_pfn(pmd) + ((addr >> PAGE_SHIFT) & (HPAGE_PMD_NR - 1)))
+			   << _PAGE_PFN_SHIFT) |
+			  (pmd.val & (_PAGE_PRESENT | _PAGE_RW | _PAGE_ACCESSED | _PAGE_DIRTY)));
+	return pmd_protnone(pmd) ? pte_mkprotnone(pte) : pte;
 }
 
 static inline bool pmd_same(pmd_t a, pmd_t b)

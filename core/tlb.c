@@ -236,7 +236,7 @@ pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *
 			 struct sched_site *site)
 {
 	pte_t old = contpte_get_and_clear_full_ptes(vma->vm_mm, addr, ptep, 1, site);
-	if (pte_present(old))
+	if (pte_accessible(vma->vm_mm, old))
 		__flush_tlb_range(vma->vm_mm, addr, addr + PAGE_SIZE, site);
 	return old;
 }
@@ -310,14 +310,42 @@ static uint32_t flush_pending_obj(const struct mm_struct *mm)
 	return MM_OBJ(mm->id, MM_OBJ_FLUSH_PENDING);
 }
 
+/*
+ * mm->tlb_flush_pending (include/linux/mm_types.h): how many mmu_gathers of the
+ * mm have changed, or may change, PTEs whose TLB entries are not flushed yet.
+ * Raised before the first PTE changes (tlb_gather_mmu()), lowered after the flush
+ * (tlb_finish_mmu()); read under a PTL by anyone who must know whether a CPU may
+ * still translate through an entry the page tables no longer hold, or hold
+ * differently (pte_accessible(), mm_tlb_flush_nested()).  Each access is a yield
+ * point at the caller's site: the increment's store is ordered before the PTE
+ * changes by the PTL, as the kernel's smp_mb__after_atomic() pairs with the reader's
+ * PTL in the comment of inc_tlb_flush_pending().
+ */
+void inc_tlb_flush_pending(struct mm_struct *mm, struct sched_site *site)
+{
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
+	mm->tlb_flush_pending++;
+}
+
+void dec_tlb_flush_pending(struct mm_struct *mm, struct sched_site *site)
+{
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
+	mm->tlb_flush_pending--;
+}
+
+bool mm_tlb_flush_nested(struct mm_struct *mm, struct sched_site *site)
+{
+	sched_yield(site, flush_pending_obj(mm), SCHED_OP_READ);
+	return mm->tlb_flush_pending > 1;
+}
+
 /* Models: tlb_gather_mmu() with inc_tlb_flush_pending(). */
 void __tlb_gather_mmu(struct mmu_gather *tlb, struct mm_struct *mm, struct sched_site *site)
 {
 	memset(tlb, 0, sizeof(*tlb));
 	tlb->mm = mm;
 	tlb->start = TASK_SIZE;
-	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
-	mm->tlb_flush_pending++;
+	inc_tlb_flush_pending(mm, site);
 }
 
 void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
@@ -437,12 +465,33 @@ void __tlb_flush_mmu(struct mmu_gather *tlb, struct sched_site *site)
 void __tlb_finish_mmu(struct mmu_gather *tlb, struct sched_site *site)
 {
 	struct mm_struct *mm = tlb->mm;
-	sched_yield(site, flush_pending_obj(mm), SCHED_OP_READ);
-	if (mm->tlb_flush_pending > 1 && !knob_enabled(KNOB_ZAP_NO_NESTED_FLUSH)) {
+	if (mm_tlb_flush_nested(mm, site) && !knob_enabled(KNOB_ZAP_NO_NESTED_FLUSH)) {
 		tlb->start = 0;
 		tlb->end = TASK_SIZE;
 	}
 	__tlb_flush_mmu(tlb, site);
-	sched_yield(site, flush_pending_obj(mm), SCHED_OP_RMW);
-	mm->tlb_flush_pending--; /* dec_tlb_flush_pending() */
+	dec_tlb_flush_pending(mm, site);
+}
+
+/* ---- pte_accessible() -------------------------------------------------------------- */
+
+/*
+ * Below every other site of this file: a site's id is its ordinal in the file, and
+ * these came last (see scheduler/sched.h).
+ */
+bool mm_tlb_flush_pending(struct mm_struct *mm)
+{
+	SCHED_YIELD("mm_tlb_flush_pending", flush_pending_obj(mm), SCHED_OP_READ);
+	return mm->tlb_flush_pending > 0;
+}
+
+bool pte_accessible(struct mm_struct *mm, pte_t pte)
+{
+	if (pte_hw_present(pte))
+		return true;
+	/* knob migrate-protnone-no-flush: before 20841405940e a protnone entry was
+	 * never accessible, whatever change_protection() had left unflushed */
+	if (pte_protnone(pte) && !knob_enabled(KNOB_MIGRATE_PROTNONE_NO_FLUSH))
+		return mm_tlb_flush_pending(mm);
+	return false;
 }

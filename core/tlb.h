@@ -93,7 +93,30 @@ void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long 
 /* Only this CPU's entry: a spurious fault after a permission upgrade. */
 void flush_tlb_fix_spurious_fault(struct mm_struct *mm, unsigned long addr);
 
-/* Models: ptep_clear_flush(): clear the PTE, flush the TLB, return the old PTE. */
+/*
+ * Models: inc_tlb_flush_pending(), dec_tlb_flush_pending() and
+ * mm_tlb_flush_nested() at @site (see tlb.c), and mm_tlb_flush_pending().
+ * Context: mm_tlb_flush_pending() and pte_accessible() under the PTE lock of the
+ * entry in question (the PTL orders them after the PTE change of a concurrent
+ * change_protection()).
+ */
+void inc_tlb_flush_pending(struct mm_struct *mm, struct sched_site *site);
+void dec_tlb_flush_pending(struct mm_struct *mm, struct sched_site *site);
+bool mm_tlb_flush_nested(struct mm_struct *mm, struct sched_site *site);
+bool mm_tlb_flush_pending(struct mm_struct *mm);
+/*
+ * Models: x86 pte_accessible(): may a CPU's TLB hold a translation from @pte?
+ * Yes if the MMU can use it; for a protnone entry (the MMU cannot) only while an
+ * mmu_gather of the mm is pending: change_protection() made it protnone and has
+ * not flushed yet, so another CPU may still hold the old, accessible entry
+ * (20841405940e).  Knob migrate-protnone-no-flush: never for protnone.
+ */
+bool pte_accessible(struct mm_struct *mm, pte_t pte);
+
+/*
+ * Models: ptep_clear_flush(): clear the PTE, flush the TLB if it may hold the
+ * entry (pte_accessible()), return the old PTE.
+ */
 pte_t __ptep_clear_flush(struct vm_area_struct *vma, unsigned long addr, pte_t *ptep,
 			 struct sched_site *site);
 #define ptep_clear_flush(vma, addr, p)                                                             \

@@ -79,6 +79,9 @@ static void random_op(const struct scenario *s, struct scn_op *op, uint64_t *rng
 	op->addr = below(rng, mut_pages) * SCN_PAGE_SIZE + below(rng, SCN_WORDS_PER_PAGE) * 8;
 	op->pages = 1 + (below(rng, 4) == 0 ? below(rng, 3) : 0);
 	op->value = 1 + below(rng, 8);
+	/* mprotect has no backing: its anon draw picks PROT_NONE (no extra draw, so
+	 * the stream of every other operation stays as it was) */
+	op->none = op->kind == SCN_OP_MPROTECT && !op->write && op->anon;
 	int total = s->setup_count + s->ops_count;
 	if (total && below(rng, 2)) {
 		uint32_t k = below(rng, (uint32_t)total);
@@ -117,10 +120,15 @@ static void tweak_op(struct scn_op *op, uint64_t *rng)
 		op->file ^= 1;
 		break;
 	case 6: {
-		uint32_t bit = below(rng, 3);
+		/* mprotect: also none <-> r (rw -> none) */
+		uint32_t bit = below(rng, op->kind == SCN_OP_MPROTECT ? 4 : 3);
 		op->anon ^= bit == 0;
 		op->shared ^= bit == 1;
 		op->write ^= bit == 2;
+		if (bit == 3) {
+			op->none = !op->none;
+			op->write = false;
+		}
 		break;
 	}
 	case 7:
@@ -135,6 +143,9 @@ static void tweak_op(struct scn_op *op, uint64_t *rng)
 			op->pages = 1;
 		break;
 	}
+	/* PROT_NONE is mprotect's alone, and never with rw (as the decoder has it) */
+	if (op->kind != SCN_OP_MPROTECT || op->write)
+		op->none = false;
 	op->addr = (page % SCN_VA_PAGES) * SCN_PAGE_SIZE + word * 8;
 }
 
@@ -340,6 +351,7 @@ static bool op_observe(struct scenario *s, uint64_t *rng)
 	case SCN_OP_MIGRATE:
 	case SCN_OP_MMAP_FIXED:
 	case SCN_OP_KHUGEPAGED:
+	case SCN_OP_NUMA_SCAN:
 		o.addr =
 		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
 		if (below(rng, 2))

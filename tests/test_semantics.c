@@ -839,3 +839,166 @@ Test(semantics, reclaim_skips_a_fork_copy_not_yet_on_the_lru)
 		 "  CPU1 at shrink_lazyfree:folio_mapped -> CPU0\n");
 	cr_assert_eq(r.ops[4].value, 1, "the child reads %llu", (unsigned long long)r.ops[4].value);
 }
+
+/*
+ * mprotect(PROT_NONE): loads, stores and GUP (fast or slow, get or pin) fail with
+ * -EFAULT, while the pages stay mapped for the kernel (protnone PTEs); PROT_READ
+ * gives the data back read-only, PROT_READ|PROT_WRITE writable; a fork's child
+ * inherits the protection.
+ */
+Test(semantics, prot_none_refuses_every_access_and_mprotect_back_restores)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 7\n"
+		 "  CPU0 P0 store 0x1000 = 8\n"
+		 "agents\n"
+		 "  CPU0 P0 mprotect 0x0 pages=2 none\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x1000 = 1\n"
+		 "  CPU0 P0 gup 0x0 r\n"
+		 "  CPU0 P0 pin 0x1000 r\n"
+		 "  CPU0 P0 mprotect 0x0 pages=1 r\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x0 = 3\n"
+		 "  CPU0 P0 fork\n"
+		 "  CPU0 P1 load 0x1000\n"
+		 "  CPU0 P0 mprotect 0x0 pages=2 rw\n"
+		 "  CPU0 P0 load 0x1000\n"
+		 "  CPU0 P0 store 0x1000 = 5\n"
+		 "  CPU0 P0 load 0x1000\n"
+		 "  CPU0 P1 load 0x0\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].err, -EFAULT, "a load from PROT_NONE is SIGSEGV");
+	cr_expect_eq(r.ops[2].err, -EFAULT, "so is a store");
+	cr_expect_eq(r.ops[3].err, -EFAULT, "GUP of a PROT_NONE VMA fails");
+	cr_expect_eq(r.ops[4].err, -EFAULT, "so does a pin");
+	cr_expect_eq(r.ops[6].err, 0);
+	cr_expect_eq(r.ops[6].value, 7, "PROT_READ gives the page back, data intact");
+	cr_expect_eq(r.ops[7].err, -EFAULT, "read-only");
+	cr_expect_eq(r.ops[9].err, -EFAULT, "the child's copy of the VMA is PROT_NONE too");
+	cr_expect_eq(r.ops[11].value, 8);
+	cr_expect_eq(r.ops[12].err, 0, "writable again");
+	cr_expect_eq(r.ops[13].value, 5);
+	cr_expect_eq(r.ops[14].value, 7, "the child's PROT_READ page, unaffected");
+	cr_expect_eq(trace_count("change_pte_protnone:set_pte_at"), 4,
+		     "two entries made protnone, then each made accessible again");
+	cr_expect_eq(trace_count("gup_fast_pte:folio_try_get"), 0,
+		     "GUP-fast never grabs a protnone page");
+}
+
+/*
+ * NUMA balancing: a scan makes the PTEs protnone; the next access (a load, or
+ * GUP's slow path: GUP-fast refuses protnone) takes a hinting fault that migrates
+ * a small anonymous page and maps it again, data intact; a shared file page (no
+ * migration in the model) is mapped again in place, writable since it is dirty.
+ * A pinned page is not scanned at all.
+ */
+Test(semantics, numa_hinting_fault_migrates_or_restores_and_keeps_the_data)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 7\n"
+		 "  CPU0 P0 store 0x1000 = 6\n"
+		 "  CPU0 P0 mmap 0x10000 pages=1 file=F0 shared rw\n"
+		 "  CPU0 P0 store 0x10000 = 4\n"
+		 "  CPU0 P0 mmap 0x20000 pages=1 anon private rw\n"
+		 "  CPU0 P0 pin 0x20000 rw\n"
+		 "agents\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=2\n"
+		 "  CPU0 P0 numa-scan 0x10000 pages=1\n"
+		 "  CPU0 P0 numa-scan 0x20000 pages=1\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 store 0x0 = 8\n"
+		 "  CPU1 P0 gup 0x1000 r\n"
+		 "  CPU1 P0 store 0x10000 = 5\n"
+		 "  CPU1 P0 load 0x20000\n"
+		 "  CPU1 P0 load 0x0\n"
+		 "  CPU1 P0 numa-scan 0x30000 pages=1\n");
+	for (int i = 0; i < 3; i++)
+		cr_expect_eq(r.ops[i].err, 0);
+	cr_expect_eq(r.ops[3].value, 7, "the hinting fault migrated the page with its data");
+	cr_expect_eq(r.ops[4].err, 0, "and the write fault reuses the new, exclusive page");
+	cr_expect_eq(r.ops[5].err, 0);
+	cr_expect_eq(r.ops[5].value, 6, "GUP takes the hinting fault too");
+	cr_expect_eq(r.ops[6].err, 0);
+	cr_expect_eq(r.ops[8].value, 8);
+	cr_expect_eq(r.ops[9].err, 0, "nothing mapped there: nothing to scan");
+	cr_expect_eq(trace_count("remove_migration_pte:set_pte_at"), 2,
+		     "the two anonymous pages migrated");
+	cr_expect_eq(trace_count("numa_rebuild_single_mapping:set_pte_at"), 1,
+		     "the file page was mapped again in place");
+	cr_expect_eq(trace_count("wp_page_shared:set_pte_at") +
+			 trace_count("do_wp_page:set_pte_at"),
+		     1, "only the anonymous store faulted: the dirty file page came back writable");
+	cr_expect_eq(trace_count("change_pte_protnone:set_pte_at"), 3,
+		     "the pinned page was skipped");
+}
+
+/*
+ * A hinting fault whose migration fails (a FOLL_GET reference: migration backs
+ * off when references remain) still gives the access back: the old page is
+ * mapped again, data intact, still exclusive.
+ */
+Test(semantics, numa_hinting_fault_whose_migration_fails_maps_the_page_again)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+		 "  CPU0 P0 store 0x0 = 7\n"
+		 "  CPU1 P0 gup-get 0x0 r\n"
+		 "agents\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=1\n"
+		 "  CPU0 P0 load 0x0\n"
+		 "  CPU0 P0 store 0x0 = 9\n"
+		 "  CPU0 P0 load 0x0\n");
+	cr_expect_eq(r.ops[1].value, 7);
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[3].value, 9);
+	cr_expect_eq(trace_count("folio_migrate_anon:folio_copy"), 0, "nothing was migrated");
+	cr_expect_eq(trace_count("remove_migration_pte:set_pte_at"), 3,
+		     "each of migration's three tries mapped the old page back");
+	cr_expect_eq(trace_count("folio_copy_anon:folio_copy"), 0,
+		     "still exclusive: the store reuses it, the reference keeps seeing it");
+	cr_expect_eq(trace_count("do_numa_page:folio_get"), 1, "one hinting fault tried");
+}
+
+/*
+ * A PMD-mapped THP: a scan covering the whole PMD makes the huge PMD protnone
+ * (change_huge_pmd()); the next access or GUP takes do_huge_pmd_numa_page(),
+ * which maps it again in place (no THP migration), writable since the folio is
+ * exclusive; a scan covering part of it splits it and hints the PTEs.
+ */
+Test(semantics, numa_hinting_of_a_huge_pmd_maps_it_again_or_splits_it)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x0 pages=16 anon private rw\n"
+		 "  CPU0 P0 madvise 0x0 pages=16 hugepage\n"
+		 "  CPU0 P0 store 0x0 = 1\n"
+		 "  CPU0 P0 store 0x1008 = 2\n"
+		 "agents\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=16\n"
+		 "  CPU0 P0 load 0x1008\n"
+		 "  CPU0 P0 store 0x2000 = 3\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=16\n"
+		 "  CPU0 P0 gup 0x0 r\n"
+		 "  CPU0 P0 numa-scan 0x0 pages=4\n"
+		 "  CPU0 P0 load 0x1008\n"
+		 "  CPU0 P0 store 0x0 = 4\n"
+		 "  CPU0 P0 load 0x2000\n");
+	cr_expect_eq(r.ops[1].value, 2);
+	cr_expect_eq(r.ops[2].err, 0);
+	cr_expect_eq(r.ops[4].err, 0);
+	cr_expect_eq(r.ops[4].value, 1, "GUP takes the hinting fault of the huge PMD");
+	cr_expect_eq(r.ops[6].value, 2);
+	cr_expect_eq(r.ops[7].err, 0);
+	cr_expect_eq(r.ops[8].value, 3);
+	cr_expect_eq(trace_count("change_huge_pmd:pmdp_cmpxchg"), 2, "two whole-PMD scans");
+	cr_expect_eq(trace_count("do_huge_pmd_numa_page:set_pmd_at"), 2, "each faulted back in");
+	cr_expect_eq(trace_count("do_huge_pmd_wp_page:set_pmd_at"), 0,
+		     "mapped again writable: the folio is exclusive");
+	cr_expect_eq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 1,
+		     "the partial scan split");
+	cr_expect_eq(trace_count("change_pte_protnone:set_pte_at"), 4, "and hinted four PTEs");
+	cr_expect_eq(trace_count("numa_rebuild_single_mapping:set_pte_at"), 3,
+		     "three of them faulted back in place (a large folio is not migrated)");
+}

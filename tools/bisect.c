@@ -299,9 +299,11 @@ static void history_of(const struct scenario *s, const struct exec_options *o,
 				continue; /* not needed for this finding */
 		}
 		const struct scn_op *op = &s->setup[i];
-		snprintf(item, sizeof(item), "%s%s", scn_op_table[op->kind].name,
-			 scn_op_table[op->kind].fields & SCN_F_PROT ? op->write ? " rw" : " r"
-								    : "");
+		const char *prot = !(scn_op_table[op->kind].fields & SCN_F_PROT) ? ""
+				   : op->none					 ? " none"
+				   : op->write					 ? " rw"
+										 : " r";
+		snprintf(item, sizeof(item), "%s%s", scn_op_table[op->kind].name, prot);
 		set_add(set, &count, item);
 	}
 	size_t len = 0;

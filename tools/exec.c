@@ -23,6 +23,7 @@
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
+#include "../core/numa.h"
 #include "../core/oracle/events.h"
 #include "../core/quiesce.h"
 #include "../core/sbuf.h"
@@ -65,7 +66,7 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 		       : op->advice == SCN_ADV_DOFORK	? OSYS_MADV_DOFORK
 							: OSYS_OTHER;
 	case SCN_OP_MPROTECT:
-		*arg = op->write;
+		*arg = op->none ? OSYS_MPROTECT_NONE : op->write;
 		return OSYS_MPROTECT;
 	case SCN_OP_MREMAP:
 		*arg = (unsigned long)op->value;
@@ -174,7 +175,10 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return addr < 0 ? (int)addr : 0;
 	}
 	case SCN_OP_MPROTECT:
-		return do_mprotect(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE, op->write);
+		return do_mprotect(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE,
+				   op->none    ? PROT_NONE
+				   : op->write ? PROT_READ | PROT_WRITE
+					       : PROT_READ);
 	case SCN_OP_MUNMAP:
 		return do_munmap(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_LOAD:
@@ -233,6 +237,8 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 	case SCN_OP_MAPS:
 		res->value = (uint64_t)proc_maps_read(mm);
 		return 0;
+	case SCN_OP_NUMA_SCAN:
+		return task_numa_work(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_SMP_MB:
 	case SCN_OP_SMP_WMB:

@@ -670,8 +670,11 @@ static int cmd_dict(void)
 			s.ops_count = 1;
 			struct scn_op *op = &s.ops[0];
 			uint32_t f = scn_op_table[k].fields;
-			if (variant && !(f & (SCN_F_BACKING | SCN_F_ADVICE)))
+			/* variant 1 of mprotect: PROT_NONE */
+			if (variant && !(f & (SCN_F_BACKING | SCN_F_ADVICE)) &&
+			    (k != SCN_OP_MPROTECT || variant > 1))
 				continue;
+			op->none = k == SCN_OP_MPROTECT && variant == 1;
 			op->kind = (uint8_t)k;
 			op->pages = f & SCN_F_PAGES ? 1 : 0;
 			op->value = f & SCN_F_VALUE ? 1 : 0;

@@ -326,6 +326,14 @@ static bool parse_site(struct parser *ps, struct word w, char site[SCN_NAME_BYTE
 	return true;
 }
 
+/* How field @bit of an operation of @kind is written, for messages. */
+static const char *field_syntax_of(uint8_t kind, unsigned bit)
+{
+	if (kind == SCN_OP_MPROTECT && 1u << bit == SCN_F_PROT)
+		return "none|r|rw";
+	return field_syntax[bit];
+}
+
 /* One field of @op; @w is its first word, the line holds the rest. */
 static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct word w,
 			struct scn_op *op, uint64_t *addr)
@@ -357,6 +365,13 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 		op->shared = word_is(w, "shared");
 		return true;
 	case SCN_F_PROT:
+		if (word_is(w, "none")) {
+			if (op->kind != SCN_OP_MPROTECT)
+				return fail(ps, "'%s' takes r or rw, not none (none is mprotect's)",
+					    opname);
+			op->none = true;
+			return true;
+		}
 		if (!word_is(w, "r") && !word_is(w, "rw"))
 			break;
 		op->write = word_is(w, "rw");
@@ -381,7 +396,7 @@ static bool parse_field(struct parser *ps, struct line *l, unsigned bit, struct 
 	case SCN_F_FILE:
 		return parse_id(ps, w, "F", SCN_FILES_MAX, "a file", &op->file);
 	}
-	return fail(ps, "'%s' expects %s, got %s", opname, field_syntax[bit], q(w).s);
+	return fail(ps, "'%s' expects %s, got %s", opname, field_syntax_of(op->kind, bit), q(w).s);
 }
 
 /* Mappings: page-aligned ranges.  Word accesses: an aligned word of a page. */
@@ -450,7 +465,8 @@ static bool parse_op(struct parser *ps, struct line *l, struct word w, struct sc
 		if (!(info->fields & (1u << bit)))
 			continue;
 		if (!next_word(l, &w))
-			return fail(ps, "'%s' is missing %s", info->name, field_syntax[bit]);
+			return fail(ps, "'%s' is missing %s", info->name,
+				    field_syntax_of(op->kind, bit));
 		if (!parse_field(ps, l, bit, w, op, &addr))
 			return false;
 	}
@@ -819,7 +835,7 @@ static void print_field(const struct scn_op *op, uint32_t field, FILE *out)
 		fputs(op->shared ? "shared" : "private", out);
 		break;
 	case SCN_F_PROT:
-		fputs(op->write ? "rw" : "r", out);
+		fputs(op->none ? "none" : op->write ? "rw" : "r", out);
 		break;
 	case SCN_F_ADVICE:
 		fputs(op->advice < SCN_ADV_COUNT ? scn_advice_names[op->advice] : "?", out);
@@ -1037,8 +1053,12 @@ static void rd_op(struct reader *r, struct scn_op *op)
 	}
 	if (fields & SCN_F_SHARING)
 		op->shared = (flags >> 1) & 1;
-	if (fields & SCN_F_PROT)
+	if (fields & SCN_F_PROT) {
 		op->write = (flags >> 2) & 1;
+		/* bit 3: PROT_NONE, for mprotect only (a later addition: older inputs
+		 * with the bit set on mprotect now decode to "none") */
+		op->none = op->kind == SCN_OP_MPROTECT && !op->write && ((flags >> 3) & 1);
+	}
 	if (fields & SCN_F_ADVICE)
 		op->advice = advice % SCN_ADV_COUNT;
 	if (fields & SCN_F_VALUE)
@@ -1170,7 +1190,8 @@ static void wr_op(struct writer *w, const struct scn_op *op)
 	wr_byte(w, op->addr % SCN_PAGE_SIZE / WORD_BYTES);
 	wr_byte(w, op->pages ? op->pages - 1 : 0);
 	wr_byte(w, op->file);
-	wr_byte(w, (op->anon ? 1u : 0) | (op->shared ? 2u : 0) | (op->write ? 4u : 0));
+	wr_byte(w, (op->anon ? 1u : 0) | (op->shared ? 2u : 0) | (op->write ? 4u : 0) |
+		       (op->none ? 8u : 0));
 	wr_byte(w, op->advice);
 	wr_varint(w, op->value);
 }
@@ -1261,8 +1282,8 @@ static bool op_equal(const struct scn_op *a, const struct scn_op *b)
 {
 	return a->kind == b->kind && a->agent == b->agent && a->proc == b->proc &&
 	       a->file == b->file && a->anon == b->anon && a->shared == b->shared &&
-	       a->write == b->write && a->advice == b->advice && a->addr == b->addr &&
-	       a->pages == b->pages && a->value == b->value;
+	       a->write == b->write && a->none == b->none && a->advice == b->advice &&
+	       a->addr == b->addr && a->pages == b->pages && a->value == b->value;
 }
 
 static bool preempt_equal(const struct scn_preempt *a, const struct scn_preempt *b)

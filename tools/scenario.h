@@ -108,7 +108,8 @@ enum scn_field {
 	X(SCN_OP_SMP_WMB, "wmb", 0)                                                                \
 	X(SCN_OP_SMP_RMB, "rmb", 0)                                                                \
 	X(SCN_OP_STORE_RELEASE, "store-rel", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                \
-	X(SCN_OP_LOAD_ACQUIRE, "load-acq", SCN_F_PROC | SCN_F_ADDR)
+	X(SCN_OP_LOAD_ACQUIRE, "load-acq", SCN_F_PROC | SCN_F_ADDR)                                \
+	X(SCN_OP_NUMA_SCAN, "numa-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -152,6 +153,7 @@ struct scn_op {
 	bool anon;     /* SCN_F_BACKING */
 	bool shared;   /* SCN_F_SHARING */
 	bool write;    /* SCN_F_PROT: rw */
+	bool none;     /* SCN_F_PROT: none (PROT_NONE; mprotect only, never with write) */
 	uint8_t advice;
 	uint32_t addr; /* bytes; page-aligned for mappings, word-aligned for load/store */
 	uint32_t pages;

@@ -65,7 +65,8 @@ enum oracle_syscall {
 	OSYS_MUNMAP, /* [start, start + len) */
 	OSYS_MADV_DONTNEED,
 	OSYS_MADV_FREE,
-	OSYS_MPROTECT, /* arg: the new protection allows writes */
+	OSYS_MPROTECT, /* arg: the new protection allows writes (1), reads only (0), nothing
+			* (OSYS_MPROTECT_NONE) */
 	OSYS_MREMAP,   /* arg: the new address; ret is it */
 	OSYS_FORK,     /* arg: the child's mm id */
 	OSYS_EXIT,
@@ -76,6 +77,8 @@ enum oracle_syscall {
 	OSYS_MADV_DONTFORK, /* the range's VMAs get VM_DONTCOPY: a fork leaves them out */
 	OSYS_MADV_DOFORK,
 };
+
+#define OSYS_MPROTECT_NONE 2ul /* OSYS_MPROTECT's arg for PROT_NONE */
 
 void oracle_reset(void);
 

@@ -78,6 +78,14 @@ struct post_state {
 	uint64_t dontfork[NR_MMS];
 	int dontfork_inflight[NR_MMS];
 	uint32_t dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
+	/* the pages that may be PROT_NONE (a load there may take SIGSEGV): set when an
+	 * mprotect(PROT_NONE) enters, cleared when an mprotect(PROT_READ[|PROT_WRITE])
+	 * returns with none of the process in flight; when each last may have been (a
+	 * load that began before may have faulted then).  A fork's child and an mremap's
+	 * destination inherit them. */
+	uint64_t noaccess[NR_MMS];
+	int noaccess_inflight[NR_MMS];
+	uint32_t noaccess_clock[NR_MMS][ORACLE_OP_PAGES];
 };
 void post_reset(void);
 void post_snapshot(struct post_state *to);

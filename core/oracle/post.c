@@ -12,9 +12,13 @@
  *   mprotect(R)     `postcondition`: no entry of the range permits a write, no
  *                   migration entry will restore one; `tlb-coherence`: no TLB
  *                   entry of the range permits a write;
+ *   mprotect(NONE)  the same, and no entry of the range is one the MMU may use
+ *                   (protnone or nothing); no TLB entry of the range at all;
  *   PROCMAP_QUERY   `vma-visibility`: a query that found no VMA at an address the
  *                   process had mapped before it began and still has, with no
- *                   operation of the process unmapping or moving it meanwhile.
+ *                   operation of the process unmapping or moving it meanwhile;
+ *   load            `vma-visibility`: the same for a load's SIGSEGV, unless the
+ *                   page may have been PROT_NONE while it ran.
  *
  * Derived from state only: the pages mapped at entry (pfn and generation, so a
  * freed and reused frame is a different page), when each TLB entry was filled,
@@ -100,6 +104,38 @@ static void post_dontfork_clear(int mm, unsigned long start, unsigned long len)
 	P.dontfork[mm] &= ~post_range_bits(start, len);
 }
 
+/* mprotect() enters (@enter) or returns: which pages may be PROT_NONE. */
+static void post_noaccess_track(const struct oracle_op *op, bool enter, long ret)
+{
+	if (op->kind == OSYS_FORK && !enter && ret == 0)
+		P.noaccess[op->arg] |= P.noaccess[op->mm];
+	if (op->kind == OSYS_MREMAP && !enter && ret >= 0 &&
+	    (P.noaccess[op->mm] & post_range_bits(op->start, op->len)))
+		P.noaccess[op->mm] |= post_range_bits((unsigned long)ret, op->len);
+	if (op->kind != OSYS_MPROTECT)
+		return;
+	bool none = op->arg == OSYS_MPROTECT_NONE;
+	uint64_t bits = post_range_bits(op->start, op->len);
+	if (none)
+		P.noaccess_inflight[op->mm] += enter ? 1 : -1;
+	if (none && enter)
+		P.noaccess[op->mm] |= bits;
+	if (enter || (!none && P.noaccess_inflight[op->mm]))
+		return;
+	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE; a += PAGE_SIZE)
+		if (P.noaccess[op->mm] >> (a >> PAGE_SHIFT) & 1)
+			P.noaccess_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+	if (!none && ret == 0)
+		P.noaccess[op->mm] &= ~bits;
+}
+
+/* May the page of a load's address have been PROT_NONE while the load ran? */
+static bool post_noaccess_since(const struct oracle_op *op)
+{
+	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
+	return (P.noaccess[op->mm] >> page & 1) || P.noaccess_clock[op->mm][page] > op->enter_clock;
+}
+
 /* The pages a fork that entered at @enter_clock may have left out of the child. */
 static uint64_t post_dontfork_since(int mm, uint32_t enter_clock)
 {
@@ -147,6 +183,7 @@ void post_syscall_enter(struct oracle_op *op)
 {
 	post_unmapping(op, true);
 	post_dontfork_track(op, true, 0);
+	post_noaccess_track(op, true, 0);
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		P.mapped[op->mm] &= ~post_range_bits(op->start, op->len);
 	if (op->kind == OSYS_MREMAP)
@@ -178,13 +215,14 @@ static void post_report(struct sched_site *site, const struct oracle_op *op, uns
 	const struct mm_struct *mm = mm_get(op->mm);
 	uint32_t mask;
 	const struct sched_site *other = oracle_pte_writer(mm, addr, &mask);
-	sched_finding(mm_oracle_names[ORACLE_POSTCONDITION], site, other, mask | 1u << op->agent,
-		      "%s returned to %s, but P%d 0x%lx %s (PTE %#llx)",
-		      op->kind == OSYS_MUNMAP	  ? "munmap"
-		      : op->kind == OSYS_MPROTECT ? "mprotect(PROT_READ)"
-						  : "madvise(MADV_DONTNEED)",
-		      sched_agent_name(op->agent), op->mm, addr, what,
-		      (unsigned long long)pte_val(pte));
+	sched_finding(
+	    mm_oracle_names[ORACLE_POSTCONDITION], site, other, mask | 1u << op->agent,
+	    "%s returned to %s, but P%d 0x%lx %s (PTE %#llx)",
+	    op->kind == OSYS_MUNMAP ? "munmap"
+	    : op->kind == OSYS_MPROTECT
+		? (op->arg == OSYS_MPROTECT_NONE ? "mprotect(PROT_NONE)" : "mprotect(PROT_READ)")
+		: "madvise(MADV_DONTNEED)",
+	    sched_agent_name(op->agent), op->mm, addr, what, (unsigned long long)pte_val(pte));
 }
 
 SCHED_SITE_GLOBAL(site_post_stale, "postcondition", "stale_translation");
@@ -199,7 +237,8 @@ static const char *post_op_name(const struct oracle_op *op)
 	case OSYS_MADV_DONTNEED:
 		return "madvise(MADV_DONTNEED)";
 	case OSYS_MPROTECT:
-		return "mprotect(PROT_READ)";
+		return op->arg == OSYS_MPROTECT_NONE ? "mprotect(PROT_NONE)"
+						     : "mprotect(PROT_READ)";
 	case OSYS_MREMAP:
 		return "mremap";
 	default:
@@ -207,12 +246,15 @@ static const char *post_op_name(const struct oracle_op *op)
 	}
 }
 
+/* defined at the end of the file: a site's id is its ordinal in the file */
+static struct sched_site site_post_accessible;
+
 /*
  * The TLB side: no CPU may still hold, for the range, a translation filled before
  * the call that the page tables no longer allow (@writable: any that allows a
- * write).
+ * write; @none: any at all).
  */
-static void post_check_tlbs(const struct oracle_op *op, bool writable)
+static void post_check_tlbs(const struct oracle_op *op, bool writable, bool none)
 {
 	const struct mm_struct *mm = mm_get(op->mm);
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
@@ -222,14 +264,16 @@ static void post_check_tlbs(const struct oracle_op *op, bool writable)
 			if (!e->valid || e->mm != op->mm || addr < op->start ||
 			    addr >= op->start + op->len)
 				continue;
-			if (writable && e->write) {
-				if (!site_post_writable.id)
-					sched_site_init(&site_post_writable);
-				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
-					      &site_post_writable, NULL, 1u << cpu,
-					      "%s can still write P%d 0x%lx (frame %u) after "
-					      "mprotect(PROT_READ) returned",
-					      sched_agent_name(cpu), op->mm, addr, e->pfn);
+			if (none || (writable && e->write)) {
+				struct sched_site *site =
+				    none ? &site_post_accessible : &site_post_writable;
+				if (!site->id)
+					sched_site_init(site);
+				sched_finding(
+				    mm_oracle_names[ORACLE_TLB_COHERENCE], site, NULL, 1u << cpu,
+				    "%s can still %s P%d 0x%lx (frame %u) after %s returned",
+				    sched_agent_name(cpu), none ? "access" : "write", op->mm, addr,
+				    e->pfn, post_op_name(op));
 				return;
 			}
 			if (writable || P.fill_clock[cpu][i] > op->enter_clock)
@@ -287,6 +331,7 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 {
 	post_unmapping(op, false);
 	post_dontfork_track(op, false, ret);
+	post_noaccess_track(op, false, ret);
 	/* what an unmapping call removed may have been mapped while it ran */
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MREMAP)
 		P.mapped[op->mm] &= ~post_range_bits(op->start, op->len);
@@ -309,14 +354,14 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	if (op->kind == OSYS_QUERY)
 		post_check_query(op, ret);
 	if (op->kind == OSYS_LOAD)
-		post_check_query(op, ret != -EFAULT);
+		post_check_query(op, ret != -EFAULT || post_noaccess_since(op));
 	if (ret < 0)
 		return;
 	if (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED || op->kind == OSYS_MREMAP ||
 	    (op->kind == OSYS_MMAP && ret == (long)op->start))
-		post_check_tlbs(op, false);
-	if (op->kind == OSYS_MPROTECT && !op->arg)
-		post_check_tlbs(op, true);
+		post_check_tlbs(op, false, false);
+	if (op->kind == OSYS_MPROTECT && op->arg != 1)
+		post_check_tlbs(op, true, op->arg == OSYS_MPROTECT_NONE);
 	if (ret != 0 || sched_stopped())
 		return;
 	const struct mm_struct *mm = mm_get(op->mm);
@@ -343,10 +388,13 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 					    "still maps the anonymous page it mapped before", pte);
 			break;
 		case OSYS_MPROTECT:
-			if (op->arg)
+			if (op->arg == 1)
 				return;
 			if (pte_present(pte) && pte_write(pte))
 				post_report(&site_post_mprotect, op, a, "is mapped writable", pte);
+			else if (op->arg == OSYS_MPROTECT_NONE && pte_hw_present(pte))
+				post_report(&site_post_mprotect, op, a, "is mapped accessible",
+					    pte);
 			else if (is_writable_migration_entry(pte))
 				post_report(&site_post_mprotect, op, a,
 					    "has a writable migration entry", pte);
@@ -356,3 +404,5 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 		}
 	}
 }
+
+SCHED_SITE_GLOBAL(site_post_accessible, "postcondition", "accessible_translation");
