@@ -13,20 +13,13 @@
 #include "../fuzz/schedule_search.h"
 #include "../scheduler/feedback.h"
 
-static const char zap[] = "mmfuzz-sched 1\n"
-			  "setup\n"
-			  "  CPU2 P0 mmap 0x0 pages=1 file=F0 shared rw\n"
-			  "  CPU2 P0 store 0x0 = 1\n"
-			  "agents\n"
-			  "  CPU0 P0 madvise 0x0 pages=1 dontneed\n"
-			  "  CPU1    writeback F0\n"
-			  "  CPU2 P0 store 0x0 = 2\n"
-			  "schedule\n";
-
+/* The zap race's regression scenario, its schedule stripped. */
 static void load(struct scenario *s)
 {
 	char err[256];
-	cr_assert(scn_parse(s, zap, strlen(zap), "t", err, sizeof(err)), "%s", err);
+	cr_assert(scn_load(s, "regressions/zap-rmap-before-flush.sched", err, sizeof(err)), "%s",
+		  err);
+	s->preempt_count = 0;
 }
 
 /* The fingerprints of schedules 0..n-1 of @s with input seed @seed. */
