@@ -16,9 +16,11 @@
  * precursors the model reports), folded into EXTRA_COUNTERS counters.  Two
  * executions that cover the same code but interleave it differently then look
  * different to the fuzzer, which is what lets it walk towards a race.  Only the
- * features of the input's own schedule count, not those of the random runs: those
- * change with every byte of the input, so nearly every mutant would look new and
- * the corpus would fill with lottery tickets.  A feature counts once per input.
+ * features of the input's own schedule count, not those of the searched schedules:
+ * those change with every byte of the input, so nearly every mutant would look new
+ * and the corpus would fill with lottery tickets (the search keeps its own record
+ * of novelty, and hands a schedule that found something to the mutator instead).
+ * A feature counts once per input.
  * MMFUZZ_FEEDBACK=switch,rf,precursor (default all; "none": code coverage only)
  * picks them, for comparison.  libFuzzer reads the counters from its
  * extra-counters section; under AFL++ (built with afl-cc) they are guards
@@ -30,14 +32,25 @@
  * on a whole aligned PMD onto the first PMD, whole); the scenario it reports is
  * the folded one.
  *
- * Each input runs its own directed schedule first, then random_runs executions of
- * the same scenario under the random policy seeded from the input's hash
- * (MMFUZZ_RANDOM_RUNS, default 2): the fuzzer searches scenarios and explicit
- * preemptions, the random policy covers the neighbourhood of each scenario cheaply.  Everything
- * stays a function of the input bytes; a failing run is printed with the schedule it actually took,
- * so the report replays with `mmfuzz replay`.  A run whose setup is the last one
- * seen restores the state after it instead of running it again (exec_options'
- * snapshot: the same execution; MMFUZZ_SNAPSHOT=0 turns it off, for comparison).
+ * Each input runs its own directed schedule first, then a search of its scenario's
+ * schedules (fuzz/schedule_search.h): a budget of 2-16 schedules that follows
+ * novelty (a scenario never seen gets 16, each search of it without a new
+ * interleaving feature halves the next), aimed at the reads-from pairs of the own
+ * run (RFF-style) every other schedule, PCT d=1-3 and random in between, all
+ * seeded from the input's hash; a schedule that brought a new feature goes to the
+ * mutator, which makes it an input's own schedule.  Inputs of a family that has
+ * long brought nothing new while others do are run only now and then (rejected
+ * otherwise, before any model run).  MMFUZZ_SCHEDULES=fixed (or MMFUZZ_RANDOM_RUNS
+ * without MMFUZZ_SCHEDULES) runs instead MMFUZZ_RANDOM_RUNS (default 2) random
+ * schedules, as before the search (for comparison).  What an input runs is a function of its bytes;
+ * the history of the process only decides how many of its schedules run, and a process that never
+ * saw the scenario (a replay) runs the most.  A failing run is printed with the
+ * schedule it actually took, and MMFUZZ_CRASH_DIR saves that scenario, so the
+ * report and the file replay with `mmfuzz replay`.  MMFUZZ_RUNS_FILE=FILE counts
+ * model runs across processes (the zoo's runs to a finding).  A run whose setup is
+ * the last one seen restores the state after it instead of running it again
+ * (exec_options' snapshot: the same execution; MMFUZZ_SNAPSHOT=0 turns it off,
+ * for comparison).
  *
  * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
  * retargeted, added, removed; operations changed, inserted, deleted, swapped;
@@ -45,10 +58,13 @@
  * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../core/knobs.h"
@@ -58,6 +74,7 @@
 #include "exec.h"
 #include "mutator.h"
 #include "scenario.h"
+#include "schedule_search.h"
 
 /*
  * One counter per feature hash modulo EXTRA_COUNTERS.  4096 counters filled up:
@@ -117,12 +134,14 @@ static void counters_flush(void)
 static uint32_t knobs;
 static const char *crash_dir; /* MMFUZZ_CRASH_DIR, see crash_save() */
 static uint32_t focus_pages = 4;
-static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS */
+static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS, with MMFUZZ_SCHEDULES=fixed */
+static bool fixed_schedules;		 /* MMFUZZ_SCHEDULES=fixed */
 static bool setup_snapshot = true;	 /* MMFUZZ_SNAPSHOT */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
 static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
 int LLVMFuzzerInitialize(int *argc, char ***argv);
+static void runs_file_open(const char *path);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 /* libFuzzer's; weak so the harness also links without an engine (bench, replays) */
 __attribute__((weak)) size_t LLVMFuzzerMutate(uint8_t *data, size_t size, size_t max_size);
@@ -251,6 +270,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	bytes_only = mutator && !strcmp(mutator, "bytes");
+	const char *schedules = getenv("MMFUZZ_SCHEDULES");
+	if (schedules && strcmp(schedules, "fixed") && strcmp(schedules, "search")) {
+		fprintf(stderr, "MMFUZZ_SCHEDULES: %s is not fixed or search\n", schedules);
+		exit(2);
+	}
+	/* MMFUZZ_RANDOM_RUNS alone keeps its old meaning: that many random schedules */
+	fixed_schedules = schedules ? !strcmp(schedules, "fixed") : runs != NULL;
+	mut_schedule_hints = !fixed_schedules && !bytes_only;
+	const char *runs_file = getenv("MMFUZZ_RUNS_FILE");
+	if (runs_file && *runs_file)
+		runs_file_open(runs_file);
 	crash_dir = getenv("MMFUZZ_CRASH_DIR");
 	if (crash_dir && !*crash_dir)
 		crash_dir = NULL;
@@ -299,6 +329,47 @@ static void interleaving_features(void)
 }
 
 /*
+ * MMFUZZ_RUNS_FILE=FILE (the zoo): model runs counted across processes (AFL++
+ * restarts its persistent target) in a shared 16-byte file: the runs so far, and
+ * the runs up to and including the first finding's (0 until one).
+ */
+struct runs_count {
+	uint64_t runs, at_first_finding;
+};
+static struct runs_count *runs_shared;
+static uint64_t process_runs;
+
+static void runs_file_open(const char *path)
+{
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) ||
+	    (st.st_size < (off_t)sizeof(*runs_shared) && ftruncate(fd, sizeof(*runs_shared)))) {
+		fprintf(stderr, "MMFUZZ_RUNS_FILE: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	void *m = mmap(NULL, sizeof(*runs_shared), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED) {
+		fprintf(stderr, "MMFUZZ_RUNS_FILE: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+	runs_shared = m;
+}
+
+static void run_once(const struct scenario *s, struct sched_policy *p, const struct exec_options *o,
+		     struct exec_result *r)
+{
+	exec_run(s, p, o, r);
+	process_runs++;
+	if (!runs_shared)
+		return;
+	runs_shared->runs++;
+	if (r->finding && !runs_shared->at_first_finding)
+		runs_shared->at_first_finding = runs_shared->runs;
+}
+
+/*
  * MMFUZZ_CRASH_DIR=DIR (campaigns): a finding does not abort.  The input is
  * written to DIR/finding-HASH (a temporary name, then renamed: a crash file is
  * complete) and rejected, and the worker goes on: no restart, which re-ran its
@@ -310,8 +381,13 @@ static void interleaving_features(void)
 static const uint8_t *input_data;
 static size_t input_size;
 
-/* True when the finding was saved and the input should be rejected, not aborted on. */
-static bool crash_save(const struct exec_result *r)
+/*
+ * True when the finding was saved and the input should be rejected, not aborted on.
+ * What is saved is @s, the scenario as it ran, with the schedule it took (the
+ * input itself when that is its own schedule): it replays in its first run,
+ * whatever the replaying process's schedule search would do.
+ */
+static bool crash_save(const struct scenario *s, const struct sched_finding *f)
 {
 	static uint64_t keys[CRASHES_MAX];
 	static int count;
@@ -319,32 +395,44 @@ static bool crash_save(const struct exec_result *r)
 	if (!crash_dir)
 		return false;
 	for (int i = 0; i < count; i++)
-		same += keys[i] == r->f.signature;
+		same += keys[i] == f->signature;
 	if (same >= CRASHES_PER_KEY || count == CRASHES_MAX)
 		return true; /* enough of this one: dropped */
 	char path[4096], tmp[4200];
 	snprintf(path, sizeof(path), "%s/finding-%016llx", crash_dir,
 		 (unsigned long long)XXH3_64bits(input_data, input_size));
 	snprintf(tmp, sizeof(tmp), "%s.tmp%d", path, count);
-	FILE *f = fopen(tmp, "wb");
-	bool ok = f && fwrite(input_data, 1, input_size, f) == input_size;
-	if (f)
-		ok &= fclose(f) == 0;
+	static uint8_t ran[SCN_ENCODED_MAX];
+	const uint8_t *bytes = input_data;
+	size_t n = input_size;
+	if (s) {
+		n = scn_encode(s, ran, sizeof(ran));
+		bytes = ran;
+	}
+	FILE *file = fopen(tmp, "wb");
+	bool ok = n && file && fwrite(bytes, 1, n, file) == n;
+	if (file)
+		ok &= fclose(file) == 0;
 	if (!ok || rename(tmp, path)) {
 		fprintf(stderr, "==mmfuzz== cannot write %s: %s\n", tmp, strerror(errno));
 		unlink(tmp);
 		return false; /* abort: the engine keeps it */
 	}
-	keys[count++] = r->f.signature;
+	keys[count++] = f->signature;
 	return true;
 }
 
-/* @run: which of the input's executions found it (1: its own schedule, then random). */
-static void report(struct scenario *s, const struct exec_result *r, int run)
+/*
+ * @run: which of the input's @of executions found it (1: its own schedule, then
+ * the schedule search's).
+ */
+static void report(struct scenario *s, const struct exec_result *r, int run, int of)
 {
 	fprintf(stderr, "\n==mmfuzz== FINDING %s at %s: %s\n", r->f.oracle,
 		r->f.site ? r->f.site->name : "-", r->f.msg);
-	fprintf(stderr, "==mmfuzz== found by run %d of %d of this input\n", run, 1 + random_runs);
+	fprintf(stderr, "==mmfuzz== found by run %d of %d of this input\n", run, of);
+	fprintf(stderr, "==mmfuzz== model runs of this process: %llu\n",
+		(unsigned long long)process_runs);
 	fprintf(stderr, "==mmfuzz== scenario (save as .sched and `mmfuzz replay` it):\n");
 	s->expect = -1;
 	scn_print(s, stderr);
@@ -353,16 +441,45 @@ static void report(struct scenario *s, const struct exec_result *r, int run)
 	abort();
 }
 
+/* Today's fixed search (MMFUZZ_SCHEDULES=fixed): random_runs random schedules. */
+static int search_fixed(struct scenario *s, const struct exec_options *o, struct exec_result *r,
+			const uint8_t *data, size_t size)
+{
+	static struct sched_random rnd;
+	static struct exec_recorder rec;
+	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
+	exec_recorder_init(&rec, &rnd.base);
+	for (int i = 0; i < random_runs; i++) {
+		run_once(s, &rec.base, o, r);
+		rec.base.ops->end(&rec.base);
+		if (r->finding && !rec.overflow) {
+			/* the schedule the random policy took, as directed preemptions */
+			s->preempt_count = rec.count;
+			memcpy(s->preempt, rec.preempt, sizeof(rec.preempt));
+			if (crash_save(s, &r->f))
+				return -1;
+			report(s, r, 2 + i, 1 + random_runs);
+		}
+	}
+	counters_flush();
+	return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct scenario s;
 	static struct sched_directed d;
 	static struct exec_result r;
-	static struct sched_random rnd;
-	static struct exec_recorder rec;
+	static struct exec_recorder rec, own;
+	static struct search_aim aims[SEARCH_AIMS_MAX];
 	if (!scn_is_binary(data, size))
 		return -1; /* not a scenario file (see the top): never kept, never a crash */
 	scn_decode(&s, data, size);
+	uint64_t input_hash = XXH3_64bits(data, size);
+	/* before the fold: the mutator (search_hint_take) sees the input unfolded */
+	uint64_t scenario = search_scenario_hash(&s), family = search_family_hash(&s);
+	if (!fixed_schedules && !search_family_admits(family, input_hash))
+		return -1; /* a stale family's input this time left out (see above) */
 	focus(&s);
 	s.knobs = knobs;
 	/* the schedule as it runs is the one reported: replay accepts it as it is */
@@ -373,30 +490,45 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exec_options_default(&o);
 	o.knobs = knobs;
 	o.snapshot = setup_snapshot;
-	exec_run(&s, &d.base, &o, &r);
+	int budget = search_budget(scenario);
+	exec_recorder_init(&own, &d.base);
+	run_once(&s, &own.base, &o, &r);
+	uint32_t own_steps = r.steps;
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
 	interleaving_features();
 	input_data = data;
 	input_size = size;
 	if (r.finding) {
-		if (crash_save(&r))
+		if (crash_save(NULL, &r.f))
 			return -1;
-		report(&s, &r, 1);
+		report(&s, &r, 1, 1 + (fixed_schedules ? random_runs : budget));
 	}
-	sched_random_init(&rnd, XXH3_64bits(data, size), 8);
-	exec_recorder_init(&rec, &rnd.base);
-	for (int i = 0; i < random_runs; i++) {
-		exec_run(&s, &rec.base, &o, &r);
+	if (fixed_schedules)
+		return search_fixed(&s, &o, &r, data, size);
+	bool novel = search_novel_features(feedback);
+	int aims_count = own.overflow ? 0 : search_aims(aims, input_hash);
+	for (int i = 0; i < budget; i++) {
+		struct sched_policy *p = search_policy(&s, own.preempt, own.count, own_steps, aims,
+						       aims_count, input_hash, i);
+		exec_recorder_init(&rec, p);
+		run_once(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
-		if (r.finding && !rec.overflow) {
-			/* the schedule the random policy took, as directed preemptions */
+		if (rec.overflow)
+			continue;
+		if (search_novel_features(feedback)) {
+			novel = true;
+			search_hint_put(scenario, rec.preempt, rec.count);
+		}
+		if (r.finding) {
+			/* the schedule the search took, as directed preemptions */
 			s.preempt_count = rec.count;
 			memcpy(s.preempt, rec.preempt, sizeof(rec.preempt));
-			if (crash_save(&r))
+			if (crash_save(&s, &r.f))
 				return -1;
-			report(&s, &r, 2 + i);
+			report(&s, &r, 2 + i, 1 + budget);
 		}
 	}
+	search_record(scenario, family, novel);
 	counters_flush();
 	return 0;
 }

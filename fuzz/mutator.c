@@ -12,6 +12,7 @@
  * as neither engine calls a mutator from two threads of one process.
  */
 #include "mutator.h"
+#include "schedule_search.h"
 
 #include <string.h>
 
@@ -23,6 +24,7 @@ const char *const mut_kind_names[MUT_KIND_COUNT] = {
 
 uint32_t mut_steps_hint = 200;
 uint32_t mut_pages = 4;
+bool mut_schedule_hints;
 
 /* splitmix64, as the scheduler's policies use */
 static uint64_t next(uint64_t *rng)
@@ -498,6 +500,10 @@ size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, co
 	if (bytes && below(&rng, 8) == 0)
 		return mut_bytes_body(data, size, max_size, bytes);
 	scn_decode(&s, data, size);
+	/* half the time, the schedule the harness's search found for this scenario */
+	if (mut_schedule_hints && below(&rng, 2) == 0 &&
+	    search_hint_take(search_scenario_hash(&s), &s))
+		return encode_or_keep(&s, data, size, max_size);
 	if (other)
 		scn_decode(&o, other, other_size);
 	/* mostly one change; now and then a few stacked */

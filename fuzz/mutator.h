@@ -24,6 +24,8 @@
  *                    process, or a device read through the pin), a load or query
  *                    of a changed range, the fork child's load of a stored address
  *   bytes            the engine's own byte mutation (when one is given), now and then
+ *   (hint)           the schedule the harness's search found for this scenario, as
+ *                    the input's own schedule (mut_schedule_hints, below)
  *
  * Deterministic: the same input and seed give the same output.  Leaves out:
  * knowledge of which sites exist (new preemptions are by step or at "done"; anchored
@@ -32,6 +34,7 @@
 #ifndef MMFUZZ_MUTATOR_H
 #define MMFUZZ_MUTATOR_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -69,6 +72,14 @@ extern const char *const mut_kind_names[MUT_KIND_COUNT];
 extern uint32_t mut_steps_hint;
 /* New operations use pages 0..mut_pages-1 (the harness folds addresses anyway). */
 extern uint32_t mut_pages;
+
+/*
+ * Take the schedules the harness's search found (fuzz/schedule_search.h): half the
+ * time an input whose scenario has one gets it as its own schedule, and nothing
+ * else changes.  Set by the libFuzzer target, which shares the process with the
+ * search; off elsewhere (then the output is a function of input and seed alone).
+ */
+extern bool mut_schedule_hints;
 
 /* The engine's byte-level mutator (LLVMFuzzerMutate), or NULL. */
 typedef size_t (*mut_bytes_fn)(uint8_t *data, size_t size, size_t max_size);

@@ -3,8 +3,10 @@
 # dictionary derived from the operation table, the libFuzzer target must find the
 # zap race with its knob on within 60 s; the scenario it reports must replay to
 # the same oracle with the knob on and run clean with every knob off.  The
-# collapse regressions must survive the harness's address folding.  Then the
-# parser fuzzer must run clean for 30 s.
+# collapse regressions must survive the harness's address folding.  A race the
+# harness's schedule search finds (not the input's own schedule) is found the same
+# way by every fresh process, its report replays, and the file MMFUZZ_CRASH_DIR
+# saves finds it in its own schedule.  Then the parser fuzzer must run clean for 30 s.
 set -u
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
@@ -50,9 +52,38 @@ if [ $rc != 1 ]; then
 	echo "fuzz-smoke: the harness printed a scenario that replays with exit $rc, not 1: 3 passed, 1 failed"
 	exit 1
 fi
-if ! build/fuzz/scenario_fuzzer -max_total_time=30 -seed=1 "$work/scn" >"$work/scn.log" 2>&1; then
-	tail -30 "$work/scn.log"
-	echo "fuzz-smoke: scenario_fuzzer failed: 2 passed, 1 failed"
+# cow-reuse-by-refcount's scenario without its schedule: the own run is clean,
+# a run of the schedule search finds it
+knob=cow-reuse-by-refcount
+{ sed '/^schedule/,$d' regressions/$knob.sched; echo schedule; } >"$work/search.sched"
+build/mmfuzz encode "$work/search.sched" -o "$work/search.bin" || exit 1
+for i in 1 2; do
+	MMFUZZ_KNOBS=$knob build/fuzz/mm_fuzzer "$work/search.bin" >"$work/search$i.log" 2>&1
+	sed -n '/^==mmfuzz== found by run/,/^==mmfuzz== end of scenario/p' "$work/search$i.log" |
+		grep -v '^==mmfuzz== model runs' >"$work/search$i.report"
+done
+if ! grep -q '^==mmfuzz== found by run [2-9]' "$work/search1.report" ||
+	! cmp -s "$work/search1.report" "$work/search2.report"; then
+	cat "$work/search1.report" "$work/search2.report"
+	echo "fuzz-smoke: the schedule search did not find $knob the same way twice: 3 passed, 1 failed"
 	exit 1
 fi
-echo "fuzz-smoke: 4 passed, 0 failed"
+sed -n '/^==mmfuzz== scenario/,/^==mmfuzz== end of scenario/p' "$work/search1.log" | sed '1d;$d' \
+	>"$work/search-report.sched"
+mkdir "$work/crashes"
+MMFUZZ_KNOBS=$knob MMFUZZ_CRASH_DIR="$work/crashes" build/fuzz/mm_fuzzer "$work/search.bin" \
+	>/dev/null 2>&1
+saved=$(ls "$work"/crashes/finding-* 2>/dev/null | head -1)
+build/mmfuzz replay --knobs=$knob "$work/search-report.sched" >/dev/null 2>&1
+rc=$?
+if [ $rc != 1 ] || [ -z "$saved" ] ||
+	! MMFUZZ_KNOBS=$knob build/fuzz/mm_fuzzer "$saved" 2>&1 | grep -q '^==mmfuzz== found by run 1 '; then
+	echo "fuzz-smoke: the search's finding does not replay (report: exit $rc; saved: '$saved'): 3 passed, 1 failed"
+	exit 1
+fi
+if ! build/fuzz/scenario_fuzzer -max_total_time=30 -seed=1 "$work/scn" >"$work/scn.log" 2>&1; then
+	tail -30 "$work/scn.log"
+	echo "fuzz-smoke: scenario_fuzzer failed: 4 passed, 1 failed"
+	exit 1
+fi
+echo "fuzz-smoke: 5 passed, 0 failed"

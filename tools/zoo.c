@@ -6,8 +6,10 @@
  *
  * Starting points (README, "The zoo"): in-process strategies (random, PCT, DFS)
  * search the schedules of the knob's regression scenario with its preemptions
- * stripped; the engines (libFuzzer, AFL++) are seeded with that same scenario
- * without its schedule, in binary form, and search scenarios and schedules; with
+ * stripped; the engines (libFuzzer, AFL++; "-fixed": with the harness's two
+ * random schedules per input instead of its schedule search) are seeded with that
+ * same scenario without its schedule, in binary form, and search scenarios and
+ * schedules; with
  * --fuzz-seeds corpus, or for a knob without a regression, with every family of
  * corpus/.  A knob's regression is regressions/KNOB.sched, else the first file
  * (in name order) whose knobs line is exactly that knob.  DFS is deterministic:
@@ -82,8 +84,10 @@ static int suffix_number(const char *s, int dflt, int min, int max)
 bool zoo_strategy_parse(const char *name, struct zoo_strategy *st)
 {
 	memset(st, 0, sizeof(*st));
-	if (!strcmp(name, "libfuzzer") || !strcmp(name, "afl") || !strcmp(name, "random")) {
+	if (!strcmp(name, "libfuzzer") || !strcmp(name, "afl") || !strcmp(name, "random") ||
+	    !strcmp(name, "libfuzzer-fixed") || !strcmp(name, "afl-fixed")) {
 		st->engine = name[0] == 'l' ? ZOO_LIBFUZZER : name[0] == 'a' ? ZOO_AFL : ZOO_RANDOM;
+		st->param = strstr(name, "-fixed") != NULL;
 		snprintf(st->name, sizeof(st->name), "%s", name);
 		return true;
 	}
@@ -197,7 +201,9 @@ static void select_strategies(const char *list)
 		if (P.strategies_count == ZOO_STRATEGIES_MAX)
 			die("more than %s strategies", "16");
 		if (!zoo_strategy_parse(tok, &P.strategies[P.strategies_count++]))
-			die("unknown strategy '%s' (libfuzzer, afl, random, pctD, dfsB)", tok);
+			die("unknown strategy '%s' (libfuzzer[-fixed], afl[-fixed], random, pctD, "
+			    "dfsB)",
+			    tok);
 	}
 	if (!P.strategies_count)
 		die("no strategy given%s", "");
@@ -428,7 +434,10 @@ static _Noreturn void usage(void)
 	    "                  [--knobs=a,b] [--families=a,b] [--jobs N]\n"
 	    "                  [--fuzz-seeds regression|corpus] [--pages N] [--regressions DIR]\n"
 	    "                  [--corpus DIR] [--work DIR] [--keep] [--table FILE]\n"
-	    "strategies: libfuzzer, afl, random, pctD (PCT depth D), dfsB (bounded DFS)\n"
+	    "strategies: libfuzzer, afl, libfuzzer-fixed, afl-fixed (the harness's fixed two "
+	    "random\n"
+	    "schedules per input instead of its schedule search), random, pctD (PCT depth D),\n"
+	    "dfsB (bounded DFS)\n"
 	    "default: --strategies " ZOO_DEFAULT_STRATEGIES " --seconds-per-knob 10 --seeds 3\n");
 	exit(2);
 }

@@ -20,13 +20,13 @@
 #define ZOO_SEEDS_MAX	   64
 #define ZOO_NAME_BYTES	   64
 #define ZOO_PATH_BYTES	   1024
-#define ZOO_ENGINE_RUNS	   3 /* model runs per engine execution: MMFUZZ_RANDOM_RUNS + 1 */
+#define ZOO_ENGINE_RUNS	   3 /* fixed schedules: model runs per execution (RANDOM_RUNS + 1) */
 
 enum zoo_engine { ZOO_LIBFUZZER, ZOO_AFL, ZOO_RANDOM, ZOO_PCT, ZOO_DFS };
 
 struct zoo_strategy {
 	enum zoo_engine engine;
-	int param; /* PCT depth, DFS bound */
+	int param; /* PCT depth, DFS bound; engines: 1 = fixed schedules (the "-fixed" names) */
 	char name[16];
 };
 

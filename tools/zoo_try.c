@@ -17,10 +17,14 @@
  *              seconds = start until the zoo saw that file (polled every 20 ms).
  *              A seed that crashes in the dry run is a finding there: runs = the
  *              dry-run attempts up to it (a lower bound: calibration repeats).
- * Engine executions run the model ZOO_ENGINE_RUNS times (the input's schedule and
- * MMFUZZ_RANDOM_RUNS=2 random ones); runs are reported in model runs: those of the
- * executions before the finding's, and the finding's up to the run that found it
- * (the harness says which).  MMFUZZ_PAGES covers the seeds (set_pages()).
+ * Runs are model runs, counted by the harness itself across the engine's processes
+ * in WORK/tNNNN/runs (MMFUZZ_RUNS_FILE): up to and including the run that found
+ * the finding, or all of them.  An engine execution is the input's own schedule and
+ * then the harness's schedule search (a budget that follows novelty), or, for the
+ * "-fixed" strategies (MMFUZZ_SCHEDULES=fixed), MMFUZZ_RANDOM_RUNS=2 random
+ * schedules: then, without the counter file, runs are ZOO_ENGINE_RUNS per
+ * execution, the finding's counted up to the run that found it (the harness says
+ * which).  MMFUZZ_PAGES covers the seeds (set_pages()).
  * The harness's report (the scenario as it ran) is replayed in-process: with the
  * knob it must find, without it (every knob off) it must be clean.
  *
@@ -247,6 +251,25 @@ static uint64_t engine_runs(uint64_t execs, const char *log)
 	return ZOO_ENGINE_RUNS * (execs - 1) + run;
 }
 
+/*
+ * The harness's count of model runs in @dir/runs (MMFUZZ_RUNS_FILE): up to the
+ * first finding when there was one, else all; false when there is no count.
+ */
+static bool runs_counted(const char *dir, uint64_t *runs)
+{
+	char path[ZOO_PATH_BYTES];
+	uint64_t c[2] = {0, 0};
+	pathf(path, "%s/runs", dir);
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return false;
+	bool ok = fread(c, sizeof(c), 1, f) == 1;
+	fclose(f);
+	if (ok)
+		*runs = c[1] ? c[1] : c[0];
+	return ok;
+}
+
 /* The harness's report in @log: replay it (knob on: must find; off: must be clean). */
 static void judge_report(const char *dir, const char *log, uint32_t knobs, struct zoo_result *r)
 {
@@ -298,7 +321,8 @@ static void run_libfuzzer(const struct zoo_plan *p, const char *dir, const char 
 		usleep(POLL_US);
 	}
 	r->seconds = explore_now() - t0;
-	r->runs = engine_runs(log_number(log, "stat::number_of_executed_units:"), log);
+	if (!runs_counted(dir, &r->runs))
+		r->runs = engine_runs(log_number(log, "stat::number_of_executed_units:"), log);
 	char line[200];
 	if (log_line(log, "==mmfuzz== FINDING", line, sizeof(line)))
 		judge_report(dir, log, knobs, r);
@@ -389,7 +413,8 @@ static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds
 	if (!w.crash[0]) {
 		char stats[ZOO_PATH_BYTES];
 		pathf(stats, "%s/default/fuzzer_stats", out);
-		r->runs = ZOO_ENGINE_RUNS * log_number(stats, "execs_done        : ");
+		if (!runs_counted(dir, &r->runs))
+			r->runs = ZOO_ENGINE_RUNS * log_number(stats, "execs_done        : ");
 		char line[200];
 		if (!r->runs && log_line(log, "PROGRAM ABORT", line, sizeof(line))) {
 			r->status = ZOO_ERROR;
@@ -397,13 +422,16 @@ static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds
 		}
 		return;
 	}
+	bool counted = runs_counted(dir, &r->runs); /* before the replay adds to it */
+	unsetenv("MMFUZZ_RUNS_FILE");
 	/* the harness outside afl-fuzz runs the input once and prints its report */
 	char replay[ZOO_PATH_BYTES];
 	pathf(replay, "%s/replay.log", dir);
 	char *rargv[] = {bin, w.crash, NULL};
 	pid = spawn(rargv, replay);
 	waitpid(pid, NULL, 0);
-	r->runs = engine_runs(w.execs, replay);
+	if (!counted)
+		r->runs = engine_runs(w.execs, replay);
 	judge_report(dir, replay, knobs, r);
 }
 
@@ -481,7 +509,11 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	snprintf(kn, sizeof(kn), "%s",
 		 t->part == ZOO_PART_KNOB ? zoo_subject_name(p, t->part, t->subject) : "");
 	setenv("MMFUZZ_KNOBS", kn, 1);
-	setenv("MMFUZZ_RANDOM_RUNS", "2", 1); /* ZOO_ENGINE_RUNS - 1 */
+	setenv("MMFUZZ_RANDOM_RUNS", "2", 1); /* ZOO_ENGINE_RUNS - 1, when fixed */
+	setenv("MMFUZZ_SCHEDULES", st->param ? "fixed" : "search", 1);
+	char runs_file[ZOO_PATH_BYTES];
+	pathf(runs_file, "%s/runs", dir);
+	setenv("MMFUZZ_RUNS_FILE", runs_file, 1);
 	if (st->engine == ZOO_LIBFUZZER)
 		run_libfuzzer(p, dir, seeds, t->seed, knobs, r);
 	else

@@ -1,0 +1,265 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The harness's schedule search and scenario energy: see schedule_search.h.
+ * Everything an input runs is a function of its bytes; what this file remembers
+ * across inputs (novelty, budgets, family energy, hints) only decides how much
+ * of that to run, or what the mutator writes next.
+ */
+#include "schedule_search.h"
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+#include "../scheduler/feedback.h"
+#include "../scheduler/sched.h"
+
+/* ---- hashes --------------------------------------------------------------------- */
+
+static void hash_op(XXH3_state_t *h, const struct scn_op *op, bool shape_only)
+{
+	uint8_t b[8] = {op->kind, op->agent,  op->proc,	 op->file,
+			op->anon, op->shared, op->write, op->advice};
+	XXH3_64bits_update(h, b, sizeof(b));
+	if (shape_only)
+		return;
+	uint64_t v[3] = {op->addr, op->pages, op->value};
+	XXH3_64bits_update(h, v, sizeof(v));
+}
+
+/* Field by field: a decoded scenario's padding is not part of it. */
+uint64_t search_scenario_hash(const struct scenario *s)
+{
+	XXH3_state_t h;
+	XXH3_64bits_reset(&h);
+	uint8_t head[4] = {s->arch, s->tlb_broadcast, (uint8_t)s->setup_count,
+			   (uint8_t)s->ops_count};
+	XXH3_64bits_update(&h, head, sizeof(head));
+	for (int i = 0; i < s->setup_count; i++)
+		hash_op(&h, &s->setup[i], false);
+	for (int i = 0; i < s->ops_count; i++)
+		hash_op(&h, &s->ops[i], false);
+	return XXH3_64bits_digest(&h);
+}
+
+uint64_t search_family_hash(const struct scenario *s)
+{
+	XXH3_state_t h;
+	XXH3_64bits_reset(&h);
+	uint8_t head[2] = {s->arch, (uint8_t)s->setup_count};
+	XXH3_64bits_update(&h, head, sizeof(head));
+	for (int i = 0; i < s->setup_count; i++)
+		hash_op(&h, &s->setup[i], true);
+	return XXH3_64bits_digest(&h);
+}
+
+/* ---- novelty --------------------------------------------------------------------- */
+
+#define NOVELTY_BITS 65536
+static uint64_t seen[NOVELTY_BITS / 64];
+static bool novel;
+
+static void note_feature(uint32_t feature, void *arg)
+{
+	(void)arg;
+	uint32_t i = feature % NOVELTY_BITS;
+	if (!(seen[i / 64] >> (i % 64) & 1)) {
+		seen[i / 64] |= 1ull << (i % 64);
+		novel = true;
+	}
+}
+
+bool search_novel_features(uint32_t feedback_kinds)
+{
+	novel = false;
+	sched_feedback(feedback_kinds, note_feature, NULL);
+	return novel;
+}
+
+/* ---- budgets ---------------------------------------------------------------------- */
+
+#define SCENARIOS 8192
+#define STALE_MAX 3 /* SEARCH_BUDGET_MAX >> 3 == SEARCH_BUDGET_MIN */
+static struct {
+	uint64_t hash;
+	uint8_t stale; /* searches in a row without a new feature */
+} scenarios[SCENARIOS];
+
+_Static_assert(SEARCH_BUDGET_MAX >> STALE_MAX == SEARCH_BUDGET_MIN, "budget range");
+
+int search_budget(uint64_t scenario)
+{
+	uint32_t i = (uint32_t)(scenario % SCENARIOS);
+	if (scenarios[i].hash != scenario)
+		return SEARCH_BUDGET_MAX; /* never seen (or forgotten) */
+	return SEARCH_BUDGET_MAX >> scenarios[i].stale;
+}
+
+/* ---- family energy ------------------------------------------------------------------ */
+
+#define FAMILIES	1024
+#define FAMILY_PATIENCE 2000 /* inputs without a new feature before a family slows */
+#define ENERGY_LEVELS	4    /* at most one input in 2^4 */
+static struct {
+	uint64_t hash;
+	uint64_t last_novel; /* inputs run when the family last brought a new feature */
+} families[FAMILIES];
+static uint64_t inputs_run, last_novel_any;
+
+bool search_family_admits(uint64_t family, uint64_t input_hash)
+{
+	uint32_t i = (uint32_t)(family % FAMILIES);
+	if (families[i].hash != family)
+		return true;
+	uint64_t age = inputs_run - families[i].last_novel;
+	/* patience grows while no family progresses: then nobody is cut */
+	uint64_t window = 2 * (inputs_run - last_novel_any);
+	if (window < FAMILY_PATIENCE)
+		window = FAMILY_PATIENCE;
+	int level = 0;
+	while (level < ENERGY_LEVELS && age > window << level)
+		level++;
+	return (input_hash & ((1ull << level) - 1)) == 0;
+}
+
+void search_record(uint64_t scenario, uint64_t family, bool is_novel)
+{
+	uint32_t i = (uint32_t)(scenario % SCENARIOS);
+	if (scenarios[i].hash != scenario)
+		scenarios[i].hash = scenario, scenarios[i].stale = 0;
+	else if (is_novel)
+		scenarios[i].stale = 0;
+	else if (scenarios[i].stale < STALE_MAX)
+		scenarios[i].stale++;
+	inputs_run++;
+	uint32_t f = (uint32_t)(family % FAMILIES);
+	if (families[f].hash != family) {
+		families[f].hash = family;
+		families[f].last_novel = inputs_run;
+	}
+	if (is_novel)
+		families[f].last_novel = last_novel_any = inputs_run;
+}
+
+/* ---- aims: reads-from pairs of the last run ------------------------------------------- */
+
+#define AIM_OBJECTS 256
+static struct {
+	uint32_t gen, obj, step, site;
+	uint8_t agent;
+} writers[AIM_OBJECTS];
+static uint32_t aim_gen;
+
+int search_aims(struct search_aim *aims, uint64_t seed)
+{
+	uint32_t n, pairs[SEARCH_AIMS_MAX / 2];
+	int count = 0, npairs = 0;
+	const struct sched_trace_entry *t = sched_trace(&n);
+	if (++aim_gen == 0)
+		aim_gen = 1;
+	for (uint32_t k = 0; k < n && count + 2 <= SEARCH_AIMS_MAX; k++) {
+		const struct sched_trace_entry *e = &t[k];
+		bool reads =
+		    e->op == SCHED_OP_READ || e->op == SCHED_OP_RMW || e->op == SCHED_OP_ACQUIRE;
+		bool writes =
+		    e->op == SCHED_OP_WRITE || e->op == SCHED_OP_RMW || e->op == SCHED_OP_RELEASE;
+		if (!e->obj || (!reads && !writes))
+			continue;
+		uint32_t i = (uint32_t)(XXH3_64bits(&e->obj, sizeof(e->obj)) % AIM_OBJECTS);
+		if (writers[i].gen == aim_gen && writers[i].obj == e->obj &&
+		    writers[i].agent != e->agent) {
+			/* one aim pair per (writer site, reader site) */
+			uint32_t pair = writers[i].site * 0x9e3779b1u ^ e->site;
+			bool dup = false;
+			for (int p = 0; p < npairs; p++)
+				dup |= pairs[p] == pair;
+			if (!dup) {
+				pairs[npairs++] = pair;
+				aims[count++] = (struct search_aim){writers[i].step, e->agent};
+				aims[count++] = (struct search_aim){e->step, writers[i].agent};
+			}
+		}
+		if (writes || writers[i].gen != aim_gen || writers[i].obj != e->obj)
+			writers[i].gen = aim_gen, writers[i].obj = e->obj,
+			writers[i].step = e->step, writers[i].site = e->site,
+			writers[i].agent = e->agent;
+	}
+	/* Fisher-Yates by @seed: which pairs come first is the input's, not the trace's */
+	uint64_t st = seed;
+	for (int i = count - 1; i > 0; i--) {
+		int j = (int)(sched_prng(&st) % (uint64_t)(i + 1));
+		struct search_aim tmp = aims[i];
+		aims[i] = aims[j];
+		aims[j] = tmp;
+	}
+	return count;
+}
+
+/* ---- the schedules ------------------------------------------------------------------ */
+
+static struct sched_pct pct;
+static struct sched_random rnd;
+static struct sched_directed aimed;
+static struct scenario aimed_s;
+
+struct sched_policy *search_policy(const struct scenario *s, const struct scn_preempt *own,
+				   int own_count, uint32_t steps, const struct search_aim *aims,
+				   int aims_count, uint64_t seed, int i)
+{
+	static const int8_t cycle[] = {3, 0, 2, 3, 0, 1}; /* PCT depth; 0: random */
+	uint64_t run_seed = seed ^ ((uint64_t)(i + 1) * 0x9e3779b97f4a7c15ull);
+	if (i % 2 == 0 && i / 2 < aims_count) {
+		const struct search_aim *a = &aims[i / 2];
+		aimed_s = *s;
+		aimed_s.preempt_count = 0;
+		for (int k = 0; k < own_count && own[k].step < a->step; k++)
+			if (aimed_s.preempt_count < SCN_PREEMPT_MAX - 1)
+				aimed_s.preempt[aimed_s.preempt_count++] = own[k];
+		struct scn_preempt *p = &aimed_s.preempt[aimed_s.preempt_count++];
+		memset(p, 0, sizeof(*p));
+		p->step = a->step;
+		p->target = a->target;
+		exec_directed_lenient(&aimed_s, &aimed);
+		return &aimed.base;
+	}
+	int unaimed = i - (aims_count < (i + 1) / 2 ? aims_count : (i + 1) / 2);
+	int depth = cycle[unaimed % (int)sizeof(cycle)];
+	if (!depth) {
+		sched_random_init(&rnd, run_seed, 8);
+		return &rnd.base;
+	}
+	sched_pct_init(&pct, run_seed, depth);
+	pct.steps_estimate = steps;
+	return &pct.base;
+}
+
+/* ---- hints for the mutator -------------------------------------------------------------- */
+
+#define HINTS 64
+static struct {
+	uint64_t scenario;
+	int count; /* 0: empty */
+	struct scn_preempt preempt[SCN_PREEMPT_MAX];
+} hints[HINTS];
+
+void search_hint_put(uint64_t scenario, const struct scn_preempt *p, int count)
+{
+	if (count <= 0 || count > SCN_PREEMPT_MAX)
+		return;
+	uint32_t i = (uint32_t)(scenario % HINTS);
+	hints[i].scenario = scenario;
+	hints[i].count = count;
+	memcpy(hints[i].preempt, p, (size_t)count * sizeof(*p));
+}
+
+bool search_hint_take(uint64_t scenario, struct scenario *s)
+{
+	uint32_t i = (uint32_t)(scenario % HINTS);
+	if (!hints[i].count || hints[i].scenario != scenario)
+		return false;
+	s->preempt_count = hints[i].count;
+	memcpy(s->preempt, hints[i].preempt, (size_t)hints[i].count * sizeof(s->preempt[0]));
+	hints[i].count = 0;
+	return true;
+}

@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The harness's second level of search: for the scenario of each fuzzer input,
+ * a search of its schedules whose budget follows novelty, and the energy of
+ * scenario families.  fuzz/mm_fuzzer.c drives it; fuzz/mutator.c takes the
+ * schedules it found.
+ *
+ *   budget     a scenario (an input's operations, its schedule left out) never
+ *              seen gets SEARCH_BUDGET_MAX schedules; each search of it that found
+ *              no new interleaving feature halves its next budget (down to
+ *              SEARCH_BUDGET_MIN), one that found some restores it.  Remembered
+ *              per scenario hash in a direct-mapped table (a collision forgets:
+ *              the scenario is new again).
+ *   schedules  schedule i of an input is a function of the input's bytes and i
+ *              alone: every other one (while there are) aims at a reads-from or
+ *              write-after-write pair of the input's own run, RFF-style: at the
+ *              writer's access switch to the reader's agent (the pair flips), or
+ *              at the reader's access switch to the writer's (the reader reads a
+ *              later write), on top of the input's own schedule up to there; the
+ *              others are PCT d=3, random, PCT d=2, PCT d=3, random, PCT d=1 in
+ *              turn, seeded from the input's hash.  So a process that has never
+ *              seen the scenario (a replay) runs the most schedules, and each in
+ *              the same way as the fuzzing process did: a finding replays.
+ *   hints      a schedule that brought a new feature is kept (the latest per
+ *              scenario) for the mutator, which makes it an input's own schedule
+ *              (search_hint_take): the engine then sees the feature and keeps the
+ *              input, and the next search starts from there (depth composes).
+ *   energy     a family (the setup: which mappings, processes, forks, pins) that
+ *              has brought no new feature for much longer than the freshest
+ *              family runs only one input in 2, 4, ... 16 (by input hash; the
+ *              others are rejected before any model run); a family never seen,
+ *              and every family while none progresses, runs everything.
+ *
+ * Novelty is measured on a private 65,536-bit set of every feature any run of this
+ * process produced; only the input's own run feeds the engine's counters.
+ */
+#ifndef MMFUZZ_SCHEDULE_SEARCH_H
+#define MMFUZZ_SCHEDULE_SEARCH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "../scheduler/policy.h"
+#include "../tools/exec.h"
+#include "../tools/scenario.h"
+
+#define SEARCH_BUDGET_MAX 16
+#define SEARCH_BUDGET_MIN 2
+
+/* The scenario without its schedule (operations, setup, arch, TLB mode). */
+uint64_t search_scenario_hash(const struct scenario *s);
+/* The family: the shape of the setup (kinds, processes, backing, sharing). */
+uint64_t search_family_hash(const struct scenario *s);
+
+/* Energy: should an input of @family with hash @input_hash run at all? */
+bool search_family_admits(uint64_t family, uint64_t input_hash);
+/* Schedules to search for @scenario (SEARCH_BUDGET_MIN..SEARCH_BUDGET_MAX). */
+int search_budget(uint64_t scenario);
+/* After an input ran: did any of its runs bring a new feature? */
+void search_record(uint64_t scenario, uint64_t family, bool novel);
+
+/* Add the last run's features to the novelty set; true when one was new. */
+bool search_novel_features(uint32_t feedback_kinds);
+
+/*
+ * The reads-from and write-after-write pairs of the last run (call before the
+ * next run), as candidate preemptions; @seed orders them.  Returns how many.
+ */
+struct search_aim {
+	uint32_t step;
+	uint8_t target;
+};
+#define SEARCH_AIMS_MAX 32
+int search_aims(struct search_aim *aims, uint64_t seed);
+
+/*
+ * Schedule @i of the search: the policy to run (owned by the search, valid until
+ * the next call).  @own: the input's own run as recorded preemptions (a prefix of
+ * it under each aim), @steps: its length (PCT's k).
+ */
+struct sched_policy *search_policy(const struct scenario *s, const struct scn_preempt *own,
+				   int own_count, uint32_t steps, const struct search_aim *aims,
+				   int aims_count, uint64_t seed, int i);
+
+/* A schedule that brought a new feature to @scenario, for the mutator. */
+void search_hint_put(uint64_t scenario, const struct scn_preempt *p, int count);
+/* Take (and forget) the hint of @scenario into @s's schedule; false when none. */
+bool search_hint_take(uint64_t scenario, struct scenario *s);
+
+#endif

@@ -1,0 +1,143 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The harness's schedule search (fuzz/schedule_search.c): schedule i of an input
+ * is a function of the scenario, the input's seed and i, whatever ran before (so a
+ * finding replays); aims come from reads-from pairs of the own run and switch to
+ * another agent at one of its steps; budgets follow novelty and a scenario never
+ * seen gets the most; a family that brings nothing while another does is run now
+ * and then, and nobody is cut while no family progresses; a hint is taken once.
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "../fuzz/schedule_search.h"
+#include "../scheduler/feedback.h"
+
+/* The zap race's regression scenario, its schedule stripped. */
+static void load(struct scenario *s)
+{
+	char err[256];
+	cr_assert(scn_load(s, "regressions/zap-rmap-before-flush.sched", err, sizeof(err)), "%s",
+		  err);
+	s->preempt_count = 0;
+}
+
+/* The fingerprints of schedules 0..n-1 of @s with input seed @seed. */
+static void search_fingerprints(const struct scenario *s, uint64_t seed, int n, uint64_t *fp)
+{
+	static struct sched_directed d;
+	static struct exec_recorder own;
+	static struct exec_result r;
+	struct search_aim aims[SEARCH_AIMS_MAX];
+	struct exec_options o;
+	exec_options_default(&o);
+	cr_assert(exec_directed(s, &d, NULL, 0));
+	exec_recorder_init(&own, &d.base);
+	exec_run(s, &own.base, &o, &r);
+	uint32_t steps = r.steps;
+	int aims_count = search_aims(aims, seed);
+	for (int i = 0; i < n; i++) {
+		struct sched_policy *p =
+		    search_policy(s, own.preempt, own.count, steps, aims, aims_count, seed, i);
+		exec_run(s, p, &o, &r);
+		fp[i] = r.fingerprint;
+	}
+}
+
+Test(schedule_search, schedule_i_is_a_function_of_the_input_alone)
+{
+	static struct scenario s;
+	load(&s);
+	uint64_t a[SEARCH_BUDGET_MAX], b[SEARCH_BUDGET_MAX], other[SEARCH_BUDGET_MAX];
+	search_fingerprints(&s, 42, SEARCH_BUDGET_MAX, a);
+	search_fingerprints(&s, 7, SEARCH_BUDGET_MAX, other); /* another input in between */
+	search_fingerprints(&s, 42, SEARCH_BUDGET_MAX / 2, b);
+	for (int i = 0; i < SEARCH_BUDGET_MAX / 2; i++)
+		cr_assert_eq(a[i], b[i], "schedule %d differs on a second run", i);
+	int distinct = 0;
+	for (int i = 1; i < SEARCH_BUDGET_MAX; i++)
+		distinct += a[i] != a[i - 1];
+	cr_assert_gt(distinct, SEARCH_BUDGET_MAX / 2, "the search repeats itself");
+}
+
+Test(schedule_search, aims_switch_to_another_agent_at_a_step_of_the_run)
+{
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	struct search_aim aims[SEARCH_AIMS_MAX];
+	load(&s);
+	struct exec_options o;
+	exec_options_default(&o);
+	cr_assert(exec_directed(&s, &d, NULL, 0));
+	exec_run(&s, &d.base, &o, &r);
+	uint32_t n;
+	const struct sched_trace_entry *t = sched_trace(&n);
+	int count = search_aims(aims, 1);
+	cr_assert_gt(count, 0, "no reads-from pair between the three agents");
+	for (int i = 0; i < count; i++) {
+		cr_assert_lt(aims[i].step, n);
+		cr_assert_neq(t[aims[i].step].agent, aims[i].target, "aim %d switches to itself",
+			      i);
+	}
+}
+
+Test(schedule_search, budget_follows_novelty_and_a_new_scenario_gets_the_most)
+{
+	uint64_t sc = 0x1234, fam = 0x99;
+	cr_assert_eq(search_budget(sc), SEARCH_BUDGET_MAX);
+	search_record(sc, fam, true);
+	cr_assert_eq(search_budget(sc), SEARCH_BUDGET_MAX);
+	int last = SEARCH_BUDGET_MAX;
+	for (int i = 0; i < 10; i++) {
+		search_record(sc, fam, false);
+		int b = search_budget(sc);
+		cr_assert(b <= last && b >= SEARCH_BUDGET_MIN);
+		last = b;
+	}
+	cr_assert_eq(last, SEARCH_BUDGET_MIN);
+	search_record(sc, fam, true);
+	cr_assert_eq(search_budget(sc), SEARCH_BUDGET_MAX);
+	cr_assert_eq(search_budget(sc + 1), SEARCH_BUDGET_MAX);
+}
+
+static int admitted(uint64_t family)
+{
+	int n = 0;
+	for (uint64_t h = 0; h < 64; h++)
+		n += search_family_admits(family, h * 0x9e3779b97f4a7c15ull);
+	return n;
+}
+
+Test(schedule_search, a_stale_family_runs_less_only_while_another_progresses)
+{
+	uint64_t stale = 0x5151, fresh = 0x7777;
+	cr_assert_eq(admitted(0xabcdef), 64, "a family never seen runs everything");
+	search_record(1, stale, true);
+	/* nobody progresses: nobody is cut */
+	for (int i = 0; i < 20000; i++)
+		search_record(1, stale, false);
+	cr_assert_eq(admitted(stale), 64);
+	/* another family keeps bringing features: the stale one slows down */
+	for (int i = 0; i < 20000; i++)
+		search_record(2, fresh, i % 8 == 0);
+	cr_assert_lt(admitted(stale), 16);
+	cr_assert_eq(admitted(fresh), 64);
+}
+
+Test(schedule_search, a_hint_becomes_the_schedule_once)
+{
+	static struct scenario s;
+	load(&s);
+	struct scn_preempt p[2] = {{.step = 5, .target = 1}, {.step = 9, .target = 2}};
+	uint64_t h = search_scenario_hash(&s);
+	cr_assert(!search_hint_take(h, &s));
+	search_hint_put(h, p, 2);
+	cr_assert(!search_hint_take(h ^ 1, &s));
+	cr_assert(search_hint_take(h, &s));
+	cr_assert_eq(s.preempt_count, 2);
+	cr_assert_eq(s.preempt[1].step, 9);
+	cr_assert_eq(s.preempt[1].target, 2);
+	cr_assert(!search_hint_take(h, &s), "taken twice");
+	cr_assert_eq(search_scenario_hash(&s), h, "the schedule is not part of the scenario");
+}
