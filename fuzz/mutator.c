@@ -14,6 +14,8 @@
 #include "mutator.h"
 #include "schedule_search.h"
 
+#include "../tools/exec.h"
+
 #include <string.h>
 
 const char *const mut_kind_names[MUT_KIND_COUNT] = {
@@ -47,6 +49,11 @@ static uint32_t agents_with_ops(const struct scenario *s)
 	uint32_t mask = 0;
 	for (int i = 0; i < s->ops_count; i++)
 		mask |= 1u << s->ops[i].agent;
+	/* memory arm64: the drain agents of the CPUs that store, so that a
+	 * preemption may make a buffered store visible (or keep it buffered) */
+	for (int a = SCN_AGENTS_MAX; s->memory == SCN_MEMORY_ARM64 && a < SCN_SCHED_AGENTS; a++)
+		if (exec_agent_has_ops(s, a))
+			mask |= 1u << a;
 	return mask;
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "../fuzz/mutator.h"
+#include "../tools/exec.h"
 #include "../tools/scenario.h"
 
 static const char zap[] = "mmfuzz-sched 1\n"
@@ -95,6 +96,44 @@ Test(mutator, preempt_target_add_remove)
 		m = s;
 		apply(&m, MUT_PREEMPT_REMOVE, NULL, &rng);
 		cr_assert_eq(m.preempt_count, s.preempt_count - 1);
+	}
+}
+
+/*
+ * memory arm64: a preemption may name a store-buffer drain agent (one of a CPU
+ * that stores), which is how a fuzzer decides when a buffered store becomes
+ * visible; never the drain agent of a CPU that stores nothing.
+ */
+Test(mutator, preempt_targets_drain_agents_under_memory_arm64)
+{
+	static const char weak[] = "mmfuzz-sched 1\n"
+				   "memory arm64\n"
+				   "setup\n"
+				   "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+				   "agents\n"
+				   "  CPU0 P0 store 0x0 = 1\n"
+				   "  CPU0 P0 store 0x8 = 2\n"
+				   "  CPU1 P0 load 0x8\n"
+				   "  CPU1 P0 load 0x0\n";
+	struct scenario s, m;
+	uint64_t rng = 11;
+	load(&s, weak);
+	uint32_t targets = 0;
+	for (int n = 0; n < 400; n++) {
+		m = s;
+		apply(&m, MUT_PREEMPT_ADD, NULL, &rng);
+		targets |= 1u << m.preempt[m.preempt_count - 1].target;
+	}
+	uint32_t drains = targets & ~((1u << SCN_AGENTS_MAX) - 1);
+	cr_assert(drains, "no preemption named a drain agent (targets %#x)", targets);
+	for (int a = SCN_AGENTS_MAX; a < SCN_SCHED_AGENTS; a++)
+		cr_assert(!(drains >> a & 1) || exec_agent_has_ops(&s, a),
+			  "agent %d drains a CPU that stores nothing", a);
+	load(&s, zap); /* memory sc: CPUs only */
+	for (int n = 0; n < 400; n++) {
+		m = s;
+		apply(&m, MUT_PREEMPT_ADD, NULL, &rng);
+		cr_assert_lt(m.preempt[m.preempt_count - 1].target, SCN_AGENTS_MAX);
 	}
 }
 
