@@ -13,8 +13,12 @@
 # Rates are inputs per CPU second (libFuzzer and the harness: user+sys of the
 # process; AFL++: perf stat task-clock of afl-fuzz and its target together), so
 # the other users of a shared machine do not skew them; engines run one at a time.
-# One input = its own schedule + 2 random schedules of its scenario.  Executions
-# to a finding per knob: bench/feedback.sh.
+# One input = its own schedule + the schedule search of its scenario (2-16 runs,
+# by novelty: fuzz/schedule_search.h), so an input's cost depends on what the
+# process saw before — the harness alone, a fresh process, runs every input's
+# scenario as new.  The fair ratio is therefore on model runs per CPU second
+# (counted by the harness itself, MMFUZZ_RUNS_FILE), printed next to the inputs'.
+# Executions to a finding per knob: bench/feedback.sh.
 set -u
 B=${1:-build}
 LF=${LF:-build/fuzz/mm_fuzzer}
@@ -40,26 +44,32 @@ cp "$tmp"/seeds/* "$tmp/lf/"
 
 # cpu FILE: seconds of user+sys written by /usr/bin/time -f '%U %S'
 cpu() { awk '{ print $1 + $2 }' "$1"; }
+# runs FILE: the model runs a MMFUZZ_RUNS_FILE counted (its first 8 bytes)
+runs() { od -An -t u8 -N 8 "$1" | tr -d ' '; }
 # alone DIR: inputs per CPU second of the harness alone over DIR's files, 5 passes
 alone() {
 	: >"$tmp/inputs"
 	for pass in 1 2 3 4 5; do
 		find "$dir" -maxdepth 1 -type f >>"$tmp/inputs"
 	done
-	/usr/bin/time -f '%U %S' -o "$tmp/alone.time" xargs "$H" <"$tmp/inputs" >/dev/null 2>&1 ||
-		exit 1
-	echo "$(wc -l <"$tmp/inputs") $(cpu "$tmp/alone.time")" | awk '{ printf "%d", $1 / $2 }'
+	rm -f "$tmp/alone.runs"
+	MMFUZZ_RUNS_FILE=$tmp/alone.runs /usr/bin/time -f '%U %S' -o "$tmp/alone.time" \
+		xargs "$H" <"$tmp/inputs" >/dev/null 2>&1 || exit 1
+	echo "$(wc -l <"$tmp/inputs") $(runs "$tmp/alone.runs") $(cpu "$tmp/alone.time")" |
+		awk '{ printf "%d %d", $1 / $3, $2 / $3 }'
 }
 
-/usr/bin/time -f '%U %S' -o "$tmp/lf.time" "$LF" -runs="$LF_RUNS" -seed=1 \
+MMFUZZ_RUNS_FILE=$tmp/lf.runs /usr/bin/time -f '%U %S' -o "$tmp/lf.time" "$LF" -runs="$LF_RUNS" -seed=1 \
 	-dict=build/fuzz/mm_fuzzer.dict "$tmp/lf" >"$tmp/lf.log" 2>&1
 lf=$(echo "$LF_RUNS $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
+lf_model=$(echo "$(runs "$tmp/lf.runs") $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
 lf_ft=$(grep -E '^#[0-9]+.*DONE' "$tmp/lf.log" | sed 's/.*ft: \([0-9]*\).*corp: \([0-9]*\).*/\1 features, \2 inputs kept/')
 dir=$tmp/lf
-lf_alone=$(alone)
+set -- $(alone)
+lf_alone=$1 lf_alone_model=$2
 
 d=$tmp/afl
-AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
+MMFUZZ_RUNS_FILE=$tmp/afl.runs AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 	AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
 	perf stat -x, -e task-clock -o "$tmp/afl.perf" afl-fuzz -V "$AFL_SECONDS" -t 2000 -s 1 \
 	-x build/afl/mm_fuzzer.dict -i "$tmp/seeds" -o "$d" -- "$AFL_TARGET" \
@@ -67,14 +77,23 @@ AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
 afl_execs=$(sed -n 's/^execs_done *: *//p' "$d"/*/fuzzer_stats)
 afl_cpu=$(grep task-clock "$tmp/afl.perf" | cut -d, -f1 | awk '{ print $1 / 1000 }')
 afl=$(echo "$afl_execs $afl_cpu" | awk '{ printf "%d", ($2 > 0 ? $1 / $2 : 0) }')
+afl_model=$(echo "$(runs "$tmp/afl.runs") $afl_cpu" | awk '{ printf "%d", ($2 > 0 ? $1 / $2 : 0) }')
 afl_wall=$(sed -n 's/^execs_per_sec *: *//p' "$d"/*/fuzzer_stats | cut -d. -f1)
 dir=$d/default/queue
-afl_alone=$(alone)
+set -- $(alone)
+afl_alone=$1 afl_alone_model=$2
 
-lf_ratio=$(echo "scale=2; $lf / $lf_alone" | bc)
-afl_ratio=$(echo "scale=2; $afl / $afl_alone" | bc)
-printf '%-34s %14s %22s %7s\n' engine "inputs/cpu-s" "harness alone, same" ratio
-printf '%-34s %14s %22s %7s\n' "libFuzzer ($LF_RUNS inputs)" "$lf" "$lf_alone" "$lf_ratio"
-printf '%-34s %14s %22s %7s\n' "AFL++ persistent (${AFL_SECONDS} s)" "$afl" "$afl_alone" "$afl_ratio"
-echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock)"
-echo "summary: libFuzzer/harness $lf_ratio, AFL++/harness $afl_ratio"
+ratio() { echo "$1 $2" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }'; }
+lf_ratio=$(ratio "$lf" "$lf_alone")
+afl_ratio=$(ratio "$afl" "$afl_alone")
+lf_mratio=$(ratio "$lf_model" "$lf_alone_model")
+afl_mratio=$(ratio "$afl_model" "$afl_alone_model")
+printf '%-30s %12s %12s %6s %13s %13s %6s\n' engine "inputs/cpu-s" "alone, same" ratio \
+	"model runs/s" "alone, same" ratio
+printf '%-30s %12s %12s %6s %13s %13s %6s\n' "libFuzzer ($LF_RUNS inputs)" "$lf" "$lf_alone" \
+	"$lf_ratio" "$lf_model" "$lf_alone_model" "$lf_mratio"
+printf '%-30s %12s %12s %6s %13s %13s %6s\n' "AFL++ persistent (${AFL_SECONDS} s)" "$afl" \
+	"$afl_alone" "$afl_ratio" "$afl_model" "$afl_alone_model" "$afl_mratio"
+echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock; rates per CPU second)"
+echo "summary: libFuzzer/harness $lf_mratio, AFL++/harness $afl_mratio (model runs per CPU second;" \
+	"inputs: $lf_ratio, $afl_ratio)"
