@@ -151,6 +151,7 @@ struct vm_area_struct {
 	struct anon_vma *avc[ANON_VMA_CHAINS];
 	int nr_avc;
 	bool vm_allocated; /* arena bookkeeping */
+	bool vm_freed;	   /* vm_area_free() called: waiting for its grace period */
 };
 
 typedef struct {

@@ -63,13 +63,25 @@ int vm_area_available(void)
 static void vm_area_free_rcu(void *arg)
 {
 	struct vm_area_struct *vma = arg;
-	SCHED_ASSERT(vma->vm_allocated);
+	SCHED_ASSERT(vma->vm_allocated && vma->vm_freed);
 	vma->vm_allocated = false;
 }
 
+static void vm_area_double_free(const struct vm_area_struct *vma);
+
+/*
+ * A VMA freed a second time (KASAN's double-free report: a path kept using a VMA
+ * it had lost, e.g. one a racing writer took out of the tree) is a finding, not
+ * a second RCU callback.
+ */
 void vm_area_free(struct vm_area_struct *vma)
 {
 	SCHED_ASSERT(vma->vm_detached);
+	if (vma->vm_freed) {
+		vm_area_double_free(vma);
+		return;
+	}
+	vma->vm_freed = true;
 	call_rcu(vm_area_free_rcu, vma);
 }
 
@@ -199,4 +211,16 @@ void mm_assert_locked_at(struct mm_struct *mm, unsigned long addr)
 	}
 	lockdep_assert_held_at(mm->mmap_lock.obj, "mmap_lock or the VMA lock", false,
 			       MM_SITE("mm_assert_locked_at"));
+}
+
+/* Placed last, like mm_assert_locked_at(), so that its site renumbers none above. */
+SCHED_SITE_GLOBAL(site_vm_area_free, "vm_area_free", "freed_twice");
+
+static void vm_area_double_free(const struct vm_area_struct *vma)
+{
+	if (!site_vm_area_free.id)
+		sched_site_init(&site_vm_area_free);
+	sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_vm_area_free, NULL, 0,
+		      "vm_area_free() of P%d's VMA [0x%lx, 0x%lx) already freed", vma->vm_mm->id,
+		      vma->vm_start, vma->vm_end);
 }
