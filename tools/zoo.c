@@ -142,12 +142,19 @@ static void scan_scenarios(const char *dir, void (*fn)(const char *name, struct 
 	free(list);
 }
 
+/*
+ * A knob's scenario: a regression of that knob alone, the one named after it
+ * first; or the one named after it when its race also needs other knobs (their
+ * tries turn those on too: gupfast-no-pmd-recheck needs collapse-no-ipi-sync).
+ */
 static void add_regression(const char *name, struct scenario *s)
 {
 	for (int i = 0; i < P.knobs_count; i++) {
 		int k = P.knobs[i];
 		struct zoo_scenario *z = &P.regression[i];
-		if (s->knobs != 1u << k || (z->name[0] && strcmp(name, mm_knob_table[k].name)))
+		bool named = !strcmp(name, mm_knob_table[k].name);
+		bool alone = s->knobs == 1u << k;
+		if (!(alone || (named && (s->knobs >> k & 1u))) || (z->name[0] && !named))
 			continue;
 		snprintf(z->name, sizeof(z->name), "%s", name);
 		z->s = *s;

@@ -474,8 +474,9 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	const struct zoo_strategy *st = &p->strategies[t->strategy];
 	const struct zoo_scenario *z =
 	    t->part == ZOO_PART_KNOB ? &p->regression[t->subject] : &p->family[t->subject];
-	uint32_t knobs = t->part == ZOO_PART_KNOB ? 1u << p->knobs[t->subject] : 0;
-	char dir[ZOO_PATH_BYTES], seeds[ZOO_PATH_BYTES], kn[ZOO_NAME_BYTES];
+	/* the knob, and the others its regression's race needs (see add_regression) */
+	uint32_t knobs = t->part == ZOO_PART_KNOB ? 1u << p->knobs[t->subject] | z->s.knobs : 0;
+	char dir[ZOO_PATH_BYTES], seeds[ZOO_PATH_BYTES], kn[4 * ZOO_NAME_BYTES];
 	pathf(dir, "%s/t%04d", p->workdir, index);
 	memset(r, 0, sizeof(*r));
 	if (!zoo_strategy_is_engine(st)) {
@@ -506,8 +507,13 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 		note(r, "cannot write the seeds in %s", seeds);
 		return;
 	}
-	snprintf(kn, sizeof(kn), "%s",
-		 t->part == ZOO_PART_KNOB ? zoo_subject_name(p, t->part, t->subject) : "");
+	size_t n = 0;
+	kn[0] = 0;
+	for (int k = 0; k < KNOB_COUNT; k++)
+		if (knobs >> k & 1u)
+			n += (size_t)snprintf(kn + n, n < sizeof(kn) ? sizeof(kn) - n : 0, "%s%s",
+					      n ? "," : "", mm_knob_table[k].name);
+	SCHED_ASSERT(n < sizeof(kn));
 	setenv("MMFUZZ_KNOBS", kn, 1);
 	setenv("MMFUZZ_RANDOM_RUNS", "2", 1); /* ZOO_ENGINE_RUNS - 1, when fixed */
 	setenv("MMFUZZ_SCHEDULES", st->param ? "fixed" : "search", 1);
