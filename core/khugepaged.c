@@ -49,10 +49,10 @@ static int find_pmd_or_thp_or_none(struct mm_struct *mm, unsigned long addr)
 /*
  * Models: hpage_collapse_scan_pmd() for the 1 << @order pages at @start: a first
  * look under the PTL at what the collapse will find.  Every present page must be
- * anonymous and, for khugepaged, not mapped shared; a migration entry means
- * later; khugepaged (not MADV_COLLAPSE) wants at least one present page.  0 if
- * worth trying.
- * Context: mmap_lock held for read.
+ * anonymous and, for khugepaged, not mapped shared; a migration or swap entry
+ * means later (the kernel swaps in up to max_ptes_swap first; not modelled); khugepaged (not
+ * MADV_COLLAPSE) wants at least one present page.  0 if worth trying. Context: mmap_lock held for
+ * read.
  */
 static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int order,
 			       bool khugepaged)
@@ -73,7 +73,7 @@ static int hpage_collapse_scan(struct mm_struct *mm, unsigned long start, int or
 		if (pte_none(pte))
 			continue;
 		if (!pte_present(pte)) {
-			ret = -EAGAIN; /* a migration entry: that page is on the move */
+			ret = -EAGAIN; /* a migration entry (on the move) or a swap entry */
 			break;
 		}
 		struct folio *folio = pfn_folio(pte_pfn(pte));
@@ -112,7 +112,7 @@ static int collapse_isolate(struct vm_area_struct *vma, unsigned long start, pte
 		if (pte_none(pte))
 			continue; /* max_ptes_none: the new folio has zeroes there */
 		if (!pte_present(pte))
-			return i; /* a migration entry */
+			return i; /* a migration or swap entry */
 		struct folio *page = pfn_page(pte_pfn(pte)), *folio = page_folio(page);
 		/* a page the forked child maps too: MADV_COLLAPSE copies it and the
 		 * child keeps it (max_ptes_shared, which it ignores) */
