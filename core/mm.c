@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The model's world: reset between executions, process teardown, and the
- * quiescence checks that run after every agent has finished: tear down every
+ * The model's world: reset between executions, snapshots of it after a setup
+ * (saved, restored and compared by what the runs used; see mm.h), process
+ * teardown, and the quiescence checks that run after every agent has finished: tear down every
  * address space (exit_mmap with fullmm), write back every file, then let the
  * oracle layer compare each file's disk with what it should hold
  * (oracle_final_sync(): `lost-write`, `isolation`), account every frame

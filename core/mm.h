@@ -283,8 +283,8 @@ struct gup_ref {
 
 /*
  * All mutable state of the model, in one place: what a run can change, and so
- * what mm_reset() puts back (and what a snapshot would have to save).  Object ids
- * are indices into these arrays, never addresses.  Two parts:
+ * what mm_reset() puts back and a setup snapshot saves (mm_snapshot_save()).
+ * Object ids are indices into these arrays, never addresses.  Two parts:
  *
  *  - reset by use: frames (only those a run allocated: an allocation bumps
  *    `gen`, which only mm_reset() zeroes), each mm's maple tree (its node pool
@@ -298,7 +298,9 @@ struct gup_ref {
  * Not here: the run's configuration, set before mm_reset() and constant during a
  * run (mm_knobs, pgtable_contpte, pgtable_split_ptes, tlb_flush_broadcast,
  * hw_device_agents); the scheduler's state (sched_reset()); the oracle layer's
- * state, which that layer owns (oracle_reset(), called by mm_reset()).
+ * state, which that layer owns (oracle_reset(), called by mm_reset(); saved with
+ * a snapshot); the store buffers of `memory arm64` (sbuf.c), state of the
+ * concurrent phase alone, emptied by sb_begin() and sb_end() around it.
  */
 struct mm_world {
 	struct folio frames[NR_FRAMES];

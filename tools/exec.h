@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Executing a scenario: reset the model, run the setup lines one at a time, run
- * the agents concurrently under a policy, then the quiescence checks.  Also the
+ * Executing a scenario: reset the model, run the setup lines one at a time (or,
+ * with exec_options.snapshot, restore the state a previous run of the same setup
+ * saved after them), run the agents concurrently under a policy, then the
+ * quiescence checks.  Also the
  * bridge between a scenario's schedule and the directed policy, and a recorder
  * that turns any policy's decisions back into a schedule (so that a run found by
  * random, PCT or DFS can be written out and replayed by the directed policy).
