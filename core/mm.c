@@ -167,57 +167,37 @@ static struct mm_config mm_config_now(void)
 				  .tlb_broadcast = tlb_flush_broadcast};
 }
 
-enum world_copy { WORLD_SAVE, WORLD_RESTORE, WORLD_COMPARE };
-
-/* One region of the two worlds: @y <- @x (save), @x <- @y (restore), or equal? */
-static bool world_region(enum world_copy dir, void *x, void *y, size_t bytes)
-{
-	if (dir == WORLD_SAVE)
-		memcpy(y, x, bytes);
-	else if (dir == WORLD_RESTORE)
-		memcpy(x, y, bytes);
-	else
-		return !memcmp(x, y, bytes);
-	return true;
-}
-
 /*
  * Every region of world @x (the live one, or a snapshot's) that a run can read,
  * given its use @u: the used frames and arena slots, the whole part, each mm with
  * its tree's scalars, and of each pool the batches, the free FIFO, the states and
  * the nodes below its marks (a node above them is cleared when taken).  Copied
- * between @x and @y, or compared: returns the first region that differs, or NULL.
+ * from @x to @y (@save) or back.  (Whole worlds are compared by mm_world_same(),
+ * which does not rely on this list.)
  */
-static const char *world_regions(enum world_copy dir, struct mm_world *x, struct mm_world *y,
-				 const struct mm_use *u)
+static void world_regions(bool save, struct mm_world *x, struct mm_world *y, const struct mm_use *u)
 {
-#define WORLD_REGION(what, field, bytes)                                                           \
-	do {                                                                                       \
-		if (!world_region(dir, &x->field, &y->field, (bytes)))                             \
-			return what;                                                               \
-	} while (0)
-	WORLD_REGION("frames", frames, u->frames * sizeof(x->frames[0]));
-	WORLD_REGION("vmas", vmas, (size_t)u->vmas * sizeof(x->vmas[0]));
-	WORLD_REGION("anon_vmas", anon_vmas, (size_t)u->anon_vmas * sizeof(x->anon_vmas[0]));
+#define WORLD_REGION(field, bytes)                                                                 \
+	memcpy(save ? (void *)&y->field : (void *)&x->field,                                       \
+	       save ? (const void *)&x->field : (const void *)&y->field, (bytes))
+	WORLD_REGION(frames, u->frames * sizeof(x->frames[0]));
+	WORLD_REGION(vmas, (size_t)u->vmas * sizeof(x->vmas[0]));
+	WORLD_REGION(anon_vmas, (size_t)u->anon_vmas * sizeof(x->anon_vmas[0]));
 	size_t whole = offsetof(struct mm_world, pte_tables);
-	WORLD_REGION("page tables, files, TLBs", pte_tables, sizeof(*x) - whole);
+	WORLD_REGION(pte_tables, sizeof(*x) - whole);
 	for (int i = 0; i < NR_MMS; i++) {
-		WORLD_REGION("mm_struct", mms[i], offsetof(struct mm_struct, mm_mt.pool.batch));
+		WORLD_REGION(mms[i], offsetof(struct mm_struct, mm_mt.pool.batch));
 		/* the scalars are the same on both sides now: the marks are @x's */
 		const struct kmaple_pool *p = &x->mms[i].mm_mt.pool;
-		WORLD_REGION("maple batches", mms[i].mm_mt.pool.batch,
-			     p->batch_hwm * sizeof(p->batch[0]));
+		WORLD_REGION(mms[i].mm_mt.pool.batch, p->batch_hwm * sizeof(p->batch[0]));
 		uint32_t head = p->free_head, n = p->free_count;
 		uint32_t first = n < KMAPLE_NODES_MAX - head ? n : KMAPLE_NODES_MAX - head;
-		WORLD_REGION("maple free FIFO", mms[i].mm_mt.pool.free_ring[head],
-			     first * sizeof(p->free_ring[0]));
-		WORLD_REGION("maple free FIFO", mms[i].mm_mt.pool.free_ring[0],
-			     (n - first) * sizeof(p->free_ring[0]));
-		WORLD_REGION("maple node states", mms[i].mm_mt.pool.state, p->hwm);
-		WORLD_REGION("maple nodes", mms[i].mm_mt.pool.nodes, p->hwm * sizeof(p->nodes[0]));
+		WORLD_REGION(mms[i].mm_mt.pool.free_ring[head], first * sizeof(p->free_ring[0]));
+		WORLD_REGION(mms[i].mm_mt.pool.free_ring[0], (n - first) * sizeof(p->free_ring[0]));
+		WORLD_REGION(mms[i].mm_mt.pool.state, p->hwm);
+		WORLD_REGION(mms[i].mm_mt.pool.nodes, p->hwm * sizeof(p->nodes[0]));
 	}
 #undef WORLD_REGION
-	return NULL;
 }
 
 struct mm_snapshot *mm_snapshot_alloc(void)
@@ -242,7 +222,7 @@ void mm_snapshot_save(struct mm_snapshot *s)
 	SCHED_ASSERT(sched_current() == SCHED_NO_AGENT);
 	s->use = mm_use_now();
 	s->config = mm_config_now();
-	world_regions(WORLD_SAVE, &mm_world, &s->w, &s->use);
+	world_regions(true, &mm_world, &s->w, &s->use);
 	oracle_snapshot_save(s->oracle, s->use.frames);
 }
 
@@ -263,7 +243,7 @@ void mm_snapshot_restore(const struct mm_snapshot *s)
 	uint32_t hwm[NR_MMS];
 	for (int i = 0; i < NR_MMS; i++)
 		hwm[i] = w->mms[i].mm_mt.pool.hwm;
-	world_regions(WORLD_RESTORE, w, (struct mm_world *)&s->w, &s->use);
+	world_regions(false, w, (struct mm_world *)&s->w, &s->use);
 	/* what this run used beyond the snapshot's marks goes back to pristine */
 	const struct mm_use *u = &s->use;
 	if (now.frames > u->frames)
@@ -287,13 +267,8 @@ bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b,
 {
 	bool same_use = a->use.frames == b->use.frames && a->use.vmas == b->use.vmas &&
 			a->use.anon_vmas == b->use.anon_vmas;
-	const char *diff = !same_use ? "use"
-			   : !mm_snapshot_fits(b)
-			       ? "configuration"
-			       : world_regions(WORLD_COMPARE, (struct mm_world *)&a->w,
-					       (struct mm_world *)&b->w, &a->use);
-	if (diff) {
-		snprintf(what, what_bytes, "world, %s", diff);
+	if (!same_use || !mm_snapshot_fits(b)) {
+		snprintf(what, what_bytes, "world, %s", same_use ? "configuration" : "use");
 		return false;
 	}
 	return oracle_snapshot_equal(a->oracle, b->oracle, what, what_bytes);

@@ -372,7 +372,8 @@ void mm_reset(void);
  * Save and restore cost what the setup and the run used (the by-use marks above),
  * not the size of the world.  Taken outside any agent with no operation in flight,
  * restored under the configuration it was taken in (asserted).  _alloc: NULL when
- * out of memory.  _equal: false with the first difference named in @what.
+ * out of memory.  _equal: the same use, configuration and oracle state (false
+ * with the first difference named in @what; the worlds: mm_world_same()).
  */
 struct mm_snapshot;
 struct mm_snapshot *mm_snapshot_alloc(void);
