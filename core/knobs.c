@@ -11,7 +11,7 @@ const struct mm_knob_info mm_knob_table[KNOB_COUNT] = {
 #undef MM_KNOB_INFO
 };
 
-uint32_t mm_knobs;
+uint64_t mm_knobs;
 
 int mm_knob_by_name(const char *name, unsigned len)
 {
@@ -22,7 +22,7 @@ int mm_knob_by_name(const char *name, unsigned len)
 	return -1;
 }
 
-bool mm_knobs_parse(const char *list, uint32_t *mask, char *err, unsigned err_bytes)
+bool mm_knobs_parse(const char *list, uint64_t *mask, char *err, unsigned err_bytes)
 {
 	*mask = 0;
 	const char *p = list;
@@ -35,7 +35,7 @@ bool mm_knobs_parse(const char *list, uint32_t *mask, char *err, unsigned err_by
 				snprintf(err, err_bytes, "unknown knob '%.*s'", (int)len, p);
 				return false;
 			}
-			*mask |= 1u << k;
+			*mask |= KNOB_BIT(k);
 		}
 		p += len;
 		if (*p == ',')

@@ -205,6 +205,9 @@
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
 	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
 
+/* The mask of one knob. */
+#define KNOB_BIT(k) (UINT64_C(1) << (k))
+
 /* clang-format off */
 enum mm_knob {
 #define MM_KNOB_ENUM(e, n, o, d) e,
@@ -221,7 +224,7 @@ struct mm_knob_info {
 };
 
 extern const struct mm_knob_info mm_knob_table[KNOB_COUNT];
-extern uint32_t mm_knobs; /* bit per enum mm_knob */
+extern uint64_t mm_knobs; /* bit per enum mm_knob */
 
 static inline bool knob_enabled(enum mm_knob k)
 {
@@ -232,6 +235,6 @@ static inline bool knob_enabled(enum mm_knob k)
 int mm_knob_by_name(const char *name, unsigned len);
 
 /* "a,b" -> mask.  Returns false and names the unknown knob in err. */
-bool mm_knobs_parse(const char *list, uint32_t *mask, char *err, unsigned err_bytes);
+bool mm_knobs_parse(const char *list, uint64_t *mask, char *err, unsigned err_bytes);
 
 #endif

@@ -140,7 +140,8 @@ struct mm_use {
 
 /* The configuration a snapshot was taken under: constant while it is used. */
 struct mm_config {
-	uint32_t knobs, device_agents;
+	uint64_t knobs;
+	uint32_t device_agents;
 	bool contpte, split_ptes, tlb_broadcast;
 };
 

@@ -131,7 +131,7 @@ static void counters_flush(void)
 }
 #endif
 
-static uint32_t knobs;
+static uint64_t knobs;
 static const char *crash_dir; /* MMFUZZ_CRASH_DIR, see crash_save() */
 static uint32_t focus_pages = 4;
 static int random_runs = 2;		 /* MMFUZZ_RANDOM_RUNS, with MMFUZZ_SCHEDULES=fixed */

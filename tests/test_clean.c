@@ -16,7 +16,7 @@
 
 #define RUNS 20000
 
-static void explore_file(const char *path, enum explore_strategy st, uint32_t knobs,
+static void explore_file(const char *path, enum explore_strategy st, uint64_t knobs,
 			 struct explore_result *er)
 {
 	static struct scenario s;
@@ -53,7 +53,7 @@ Test(clean, control_the_zap_family_finds_each_zap_knob)
 	static struct explore_result er;
 	const enum mm_knob knobs[] = {KNOB_ZAP_RMAP_BEFORE_FLUSH, KNOB_ZAP_FLUSH_AFTER_UNLOCK};
 	for (size_t k = 0; k < sizeof(knobs) / sizeof(knobs[0]); k++) {
-		explore_file("corpus/zap-writeback.sched", EXPLORE_RANDOM, 1u << knobs[k], &er);
+		explore_file("corpus/zap-writeback.sched", EXPLORE_RANDOM, KNOB_BIT(knobs[k]), &er);
 		cr_expect(er.found, "%s not found in %d runs", mm_knob_table[knobs[k]].name, RUNS);
 		if (er.found)
 			cr_expect_str_eq(er.first.f.oracle, "lost-write");

@@ -187,7 +187,7 @@ Test(contpte, no_walker_sees_an_inconsistent_block, .timeout = 120)
 				      KNOB_CONTPTE_CLEAR_WITHOUT_UNFOLD,
 				      KNOB_CONTPTE_LOCKLESS_NO_RETRY};
 	for (size_t k = 0; k < sizeof(knobs) / sizeof(knobs[0]); k++) {
-		c.exec.knobs = 1u << knobs[k];
+		c.exec.knobs = KNOB_BIT(knobs[k]);
 		explore(&fam, &c, &er);
 		cr_expect(er.found && !strcmp(er.first.f.oracle, "contpte"),
 			  "control: %s not found", mm_knob_table[knobs[k]].name);

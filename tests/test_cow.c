@@ -122,7 +122,7 @@ Test(cow, dontfork_over_a_hole_marks_the_mapped_part_and_fails)
 /* ---- mprotect(PROT_WRITE): the write upgrade of can_change_pte_writable() -------- */
 
 /* Run @text with @knobs on (findings allowed: the caller looks at r). */
-static void run_with_knobs(const char *text, uint32_t knobs, bool keep_state)
+static void run_with_knobs(const char *text, uint64_t knobs, bool keep_state)
 {
 	struct exec_options o;
 	exec_options_default(&o);
@@ -482,7 +482,7 @@ Test(cow, thp_reuse_by_mapcount_brings_back_the_thp_half_of_cve_2020_29374)
 					     "  CPU0 P0 store 0x10000 = 2\n"
 					     "  CPU1 dma-read\n";
 	for (int knob = 0; knob < 2; knob++) {
-		run_with_knobs(text, knob ? 1u << KNOB_COW_REUSE_BY_MAPCOUNT : 0, false);
+		run_with_knobs(text, knob ? KNOB_BIT(KNOB_COW_REUSE_BY_MAPCOUNT) : 0, false);
 		cr_expect_eq(r.finding, knob, "knob %s", knob ? "on" : "off");
 		if (knob)
 			cr_expect_str_eq(r.f.oracle, "isolation");

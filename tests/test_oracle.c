@@ -18,7 +18,7 @@ static struct scenario s;
 static struct exec_result r;
 
 /* Explore @text with @st (DFS: bound 2) and every knob in @knobs; the result. */
-static void explore_text(const char *text, enum explore_strategy st, uint32_t knobs,
+static void explore_text(const char *text, enum explore_strategy st, uint64_t knobs,
 			 struct explore_result *er)
 {
 	char err[512];
@@ -96,7 +96,7 @@ Test(oracle, dontneed_discards_for_good)
 				"  CPU1 P0 madvise    0x10000 pages=16 dontneed\n"
 				"  CPU1 P0 load       0x10008\n";
 	static struct explore_result er;
-	explore_text(text, EXPLORE_PCT, 1u << KNOB_THP_SPLIT_CLEAR_THEN_SET, &er);
+	explore_text(text, EXPLORE_PCT, KNOB_BIT(KNOB_THP_SPLIT_CLEAR_THEN_SET), &er);
 	cr_assert(er.found, "the knob's discarded data did not come back in %llu runs",
 		  (unsigned long long)er.runs);
 	cr_assert_str_eq(er.first.f.oracle, "postcondition", "%s", er.first.f.msg);
@@ -157,7 +157,7 @@ Test(oracle, pin_speaks_for_the_address)
 	run_clean(ro, false, &s, &r);
 	cr_assert_eq(r.ops[1].value, 5, "the device does not see the process's write");
 	static struct explore_result er;
-	explore_text(ro, EXPLORE_RANDOM, 1u << KNOB_GUP_LONGTERM_RO_PAGECACHE_NO_UNSHARE, &er);
+	explore_text(ro, EXPLORE_RANDOM, KNOB_BIT(KNOB_GUP_LONGTERM_RO_PAGECACHE_NO_UNSHARE), &er);
 	cr_assert(er.found && !strcmp(er.first.f.oracle, "pin-coherence"),
 		  "the pin on the page cache went unnoticed");
 	explore_all_clean(ro);

@@ -264,7 +264,7 @@ static bool names_site(const char *text, const char *site)
 }
 
 /* Replay @s with @knobs and append the unfolded trace (sites, verdict) to @out. */
-static void trace_into(const struct scenario *s, uint32_t knobs, struct exec_result *r, char *out,
+static void trace_into(const struct scenario *s, uint64_t knobs, struct exec_result *r, char *out,
 		       size_t bytes)
 {
 	static struct sched_directed d;

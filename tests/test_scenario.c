@@ -136,7 +136,7 @@ static void check_op_valid(const struct scn_op *op)
 static void check_valid(const struct scenario *s)
 {
 	cr_assert_eq(s->version, SCN_FORMAT_VERSION);
-	cr_assert_eq(s->knobs & ~(uint32_t)((1ull << KNOB_COUNT) - 1), 0);
+	cr_assert_eq(s->knobs & ~(KNOB_BIT(KNOB_COUNT) - 1), 0);
 	cr_assert(s->expect >= -1 && s->expect < ORACLE_COUNT);
 	if (s->expect < 0)
 		cr_assert_eq(s->expect_site[0], '\0');
@@ -200,7 +200,7 @@ Test(scenario_parse, header_example)
 
 	parse_ok(&s, header_example);
 	cr_expect_eq(s.version, 1);
-	cr_expect_eq(s.knobs, 1u << KNOB_ZAP_RMAP_BEFORE_FLUSH);
+	cr_expect_eq(s.knobs, KNOB_BIT(KNOB_ZAP_RMAP_BEFORE_FLUSH));
 	cr_expect_eq(s.expect, ORACLE_LOST_WRITE);
 	cr_expect_str_empty(s.expect_site);
 	cr_assert_eq(s.setup_count, 2);
@@ -249,7 +249,7 @@ Test(scenario_parse, variants_ok)
 		     "at 0 -> CPU3\n"
 		     "at 4294967295 -> CPU1");
 	cr_expect_eq(s.knobs,
-		     (1u << KNOB_ZAP_FLUSH_AFTER_UNLOCK) | (1u << KNOB_ZAP_RMAP_BEFORE_FLUSH));
+		     (KNOB_BIT(KNOB_ZAP_FLUSH_AFTER_UNLOCK)) | (KNOB_BIT(KNOB_ZAP_RMAP_BEFORE_FLUSH)));
 	cr_expect_eq(s.expect, ORACLE_TLB_COHERENCE);
 	cr_expect_str_eq(s.expect_site, "flush_tlb_range:ipi(ack)");
 	cr_assert_eq(s.ops_count, 5);
@@ -488,7 +488,7 @@ Test(scenario_print, canonical)
 	char *text;
 
 	parse_ok(&s, header_example);
-	s.knobs |= 1u << KNOB_ZAP_FLUSH_AFTER_UNLOCK;
+	s.knobs |= KNOB_BIT(KNOB_ZAP_FLUSH_AFTER_UNLOCK);
 	strcpy(s.expect_site, "folio_mkclean");
 	text = print_to_string(&s, NULL);
 	cr_expect_str_eq(text, "mmfuzz-sched 1\n"
@@ -765,7 +765,7 @@ Test(scenario_codec, encode_largest)
 	uint8_t buf[SCN_ENCODED_MAX];
 
 	scn_init(&s);
-	s.knobs = (uint32_t)((1ull << KNOB_COUNT) - 1);
+	s.knobs = (KNOB_BIT(KNOB_COUNT) - 1);
 	s.expect = 0;
 	s.tlb_broadcast = true;
 	memset(s.expect_site, 'a', SCN_NAME_BYTES - 1);

@@ -343,7 +343,7 @@ Test(semantics, pae_lockless_read_retries)
 	explore(&sc, &c, &er);
 	cr_expect(!er.found, "PAE, fixed read: %s: %s", er.first.f.oracle, er.first.f.msg);
 	cr_expect(er.exhausted, "DFS b=2 not exhausted in %llu runs", (unsigned long long)er.runs);
-	c.exec.knobs = 1u << KNOB_PTE_LOCKLESS_TORN;
+	c.exec.knobs = KNOB_BIT(KNOB_PTE_LOCKLESS_TORN);
 	explore(&sc, &c, &er);
 	pgtable_split_ptes = false;
 	cr_expect(er.found, "control: the knob must be found");
@@ -789,10 +789,10 @@ Test(semantics, collapse_vs_gup_fast_needs_both_fixes_gone)
 	cr_assert(scn_load(&sc, "regressions/gupfast-no-pmd-recheck.sched", err, sizeof(err)), "%s",
 		  err);
 	sc.preempt_count = 0;
-	const uint32_t recheck = 1u << KNOB_GUPFAST_NO_PMD_RECHECK;
-	const uint32_t sync = 1u << KNOB_COLLAPSE_NO_IPI_SYNC;
+	const uint64_t recheck = KNOB_BIT(KNOB_GUPFAST_NO_PMD_RECHECK);
+	const uint64_t sync = KNOB_BIT(KNOB_COLLAPSE_NO_IPI_SYNC);
 	const struct {
-		uint32_t knobs;
+		uint64_t knobs;
 		bool broadcast, found;
 	} cases[] = {{recheck | sync, true, true},
 		     {recheck, true, false},
@@ -1035,7 +1035,7 @@ Test(semantics, a_vma_freed_twice_is_a_finding)
 	struct explore_config c;
 	explore_config_default(&c);
 	c.runs_max = 9;
-	c.exec.knobs = 1u << KNOB_STACK_EXPAND_READ_LOCK;
+	c.exec.knobs = KNOB_BIT(KNOB_STACK_EXPAND_READ_LOCK);
 	explore(&sc, &c, &er);
 	cr_expect(er.found && er.runs == 9, "%llu runs", (unsigned long long)er.runs);
 }

@@ -1129,7 +1129,7 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		return 2;
 	}
 	if (C.knobs) {
-		uint32_t mask;
+		uint64_t mask;
 		char err[128];
 		if (!mm_knobs_parse(C.knobs, &mask, err, sizeof(err))) {
 			fprintf(stderr, "mmfuzz campaign: %s (see: mmfuzz knobs)\n", err);

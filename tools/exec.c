@@ -331,7 +331,7 @@ static int exec_sb_queues(const struct scenario *s, int cpu)
  */
 static struct {
 	bool valid;
-	uint32_t knobs;
+	uint64_t knobs;
 	uint8_t arch;
 	bool tlb_broadcast, child_unborn;
 	int setup_count;

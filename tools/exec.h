@@ -15,7 +15,7 @@
 #include "scenario.h"
 
 struct exec_options {
-	uint32_t knobs;
+	uint64_t knobs;
 	uint32_t steps_max;
 	bool keep_state;  /* tests: no quiescence, the model stays as the agents left it */
 	bool time_phases; /* benchmarks: clock the concurrent phase (exec_result.agents_ns) */

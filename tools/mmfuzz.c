@@ -117,9 +117,9 @@ static unsigned long long parse_number(const char *cmd, const char *opt, const c
 }
 
 /* "--knobs=a,b" -> mask; exits 2 on an unknown name. */
-static uint32_t parse_knobs(const char *list)
+static uint64_t parse_knobs(const char *list)
 {
-	uint32_t mask;
+	uint64_t mask;
 	char err[128];
 	if (!mm_knobs_parse(list, &mask, err, sizeof(err))) {
 		fprintf(stderr, "mmfuzz: %s (see: mmfuzz knobs)\n", err);

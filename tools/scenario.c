@@ -61,7 +61,7 @@ static const char site_chars[] = "abcdefghijklmnopqrstuvwxyz_:0123456789().->"
 				 "ABCDEFGHIJKLMNOPQRSTUVWXYZ";
 #define SITE_CHARS (sizeof(site_chars) - 1)
 
-_Static_assert(KNOB_COUNT <= 32, "knobs are a 32-bit mask");
+_Static_assert(KNOB_COUNT < 64, "knobs are a 64-bit mask");
 _Static_assert(ORACLE_COUNT + 1 <= 256, "expect is one byte");
 _Static_assert(SCN_OP_COUNT <= 256 && SCN_ADV_COUNT <= 256, "kinds are one byte");
 _Static_assert(SCN_AGENTS_MAX <= SCHED_AGENTS_MAX, "agents are scheduler agents");
@@ -75,9 +75,9 @@ _Static_assert(SCN_SETUP_MAX < 256 && SCN_OPS_MAX < 256 && SCN_PREEMPT_MAX < 256
 	       "counts are one byte");
 _Static_assert(SITE_MAX < 256, "site length is one byte");
 
-static uint32_t knobs_mask(void)
+static uint64_t knobs_mask(void)
 {
-	return KNOB_COUNT >= 32 ? UINT32_MAX : (uint32_t)((1ull << KNOB_COUNT) - 1);
+	return KNOB_BIT(KNOB_COUNT) - 1;
 }
 
 static bool site_is_done(const char *site)
@@ -550,7 +550,7 @@ static bool parse_knobs(struct parser *ps, struct line *l)
 		k = w.len < 256 ? mm_knob_by_name(w.p, (unsigned)w.len) : -1;
 		if (k < 0)
 			return fail(ps, "unknown knob %s", q(w).s);
-		ps->s->knobs |= 1u << k;
+		ps->s->knobs |= KNOB_BIT(k);
 	}
 	return true;
 }
@@ -893,7 +893,7 @@ void scn_print(const struct scenario *s, FILE *out)
 	if (s->knobs & knobs_mask()) {
 		fputs("knobs  ", out);
 		for (int k = 0; k < KNOB_COUNT; k++)
-			if (s->knobs & (1u << k))
+			if (s->knobs & KNOB_BIT(k))
 				fprintf(out, " %s", mm_knob_table[k].name);
 		fputc('\n', out);
 	}
@@ -1120,7 +1120,7 @@ void scn_decode(struct scenario *s, const uint8_t *buf, size_t len)
 	unsigned expect;
 
 	scn_init(s);
-	s->knobs = (uint32_t)rd_varint(&r) & knobs_mask();
+	s->knobs = rd_varint(&r) & knobs_mask();
 	s->arch = (uint8_t)(rd_byte(&r) % SCN_ARCH_COUNT);
 	expect = rd_byte(&r) % (ORACLE_COUNT + 1);
 	s->expect = (int)expect - 1;

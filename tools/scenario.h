@@ -179,7 +179,7 @@ extern const char *const scn_memory_names[SCN_MEMORY_COUNT];
 
 struct scenario {
 	uint32_t version;
-	uint32_t knobs;			  /* bit per enum mm_knob */
+	uint64_t knobs;			  /* bit per enum mm_knob */
 	uint8_t arch;			  /* enum scn_arch */
 	int expect;			  /* enum mm_oracle, or -1 for clean */
 	char expect_site[SCN_NAME_BYTES]; /* optional, "" when absent */

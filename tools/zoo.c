@@ -153,7 +153,7 @@ static void add_regression(const char *name, struct scenario *s)
 		int k = P.knobs[i];
 		struct zoo_scenario *z = &P.regression[i];
 		bool named = !strcmp(name, mm_knob_table[k].name);
-		bool alone = s->knobs == 1u << k;
+		bool alone = s->knobs == KNOB_BIT(k);
 		if (!(alone || (named && (s->knobs >> k & 1u))) || (z->name[0] && !named))
 			continue;
 		snprintf(z->name, sizeof(z->name), "%s", name);
@@ -506,7 +506,7 @@ int cmd_zoo(int argc, char **argv, const char *self)
 		i += takes;
 	}
 	select_strategies(strategies);
-	uint32_t mask = (uint32_t)((1ull << KNOB_COUNT) - 1); /* default: every knob */
+	uint64_t mask = KNOB_BIT(KNOB_COUNT) - 1; /* default: every knob */
 	char err[128];
 	if (knobs && !mm_knobs_parse(knobs, &mask, err, sizeof(err)))
 		die("%s (see: mmfuzz knobs)", err);

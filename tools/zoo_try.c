@@ -71,7 +71,7 @@ __attribute__((format(printf, 2, 3))) static void pathf(char *buf, const char *f
 /* ---- replaying a finding --------------------------------------------------------- */
 
 /* Replay @s under its own schedule with @knobs; true on a finding (oracle in @r). */
-static bool replay_finds(const struct scenario *s, uint32_t knobs, struct zoo_result *r)
+static bool replay_finds(const struct scenario *s, uint64_t knobs, struct zoo_result *r)
 {
 	static struct sched_directed d;
 	static struct exec_result res;
@@ -92,7 +92,7 @@ static bool replay_finds(const struct scenario *s, uint32_t knobs, struct zoo_re
  * replay with every knob off (else SPURIOUS: a model bug).  A finding that went
  * wrong that way, or any finding of the clean part, is kept as DIR/finding.sched.
  */
-static void judge_finding(const char *dir, struct scenario *s, uint32_t knobs, struct zoo_result *r)
+static void judge_finding(const char *dir, struct scenario *s, uint64_t knobs, struct zoo_result *r)
 {
 	struct zoo_result off = {0};
 	if (knobs && replay_finds(s, 0, &off)) {
@@ -118,7 +118,7 @@ static void judge_finding(const char *dir, struct scenario *s, uint32_t knobs, s
 /* ---- in-process strategies ----------------------------------------------------------- */
 
 static void run_in_process(const struct zoo_plan *p, const struct zoo_strategy *st,
-			   const struct zoo_try *t, const struct scenario *s, uint32_t knobs,
+			   const struct zoo_try *t, const struct scenario *s, uint64_t knobs,
 			   const char *dir, struct zoo_result *r)
 {
 	struct explore_config c;
@@ -271,7 +271,7 @@ static bool runs_counted(const char *dir, uint64_t *runs)
 }
 
 /* The harness's report in @log: replay it (knob on: must find; off: must be clean). */
-static void judge_report(const char *dir, const char *log, uint32_t knobs, struct zoo_result *r)
+static void judge_report(const char *dir, const char *log, uint64_t knobs, struct zoo_result *r)
 {
 	static struct scenario s;
 	char err[256];
@@ -295,7 +295,7 @@ static void judge_report(const char *dir, const char *log, uint32_t knobs, struc
 }
 
 static void run_libfuzzer(const struct zoo_plan *p, const char *dir, const char *seeds,
-			  uint64_t seed, uint32_t knobs, struct zoo_result *r)
+			  uint64_t seed, uint64_t knobs, struct zoo_result *r)
 {
 	char bin[ZOO_PATH_BYTES], corpus[ZOO_PATH_BYTES], log[ZOO_PATH_BYTES];
 	char a[4][ZOO_PATH_BYTES];
@@ -380,7 +380,7 @@ static void afl_dry_run_crash(const char *out, const char *log, struct afl_watch
 }
 
 static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds, uint64_t seed,
-		    uint32_t knobs, struct zoo_result *r)
+		    uint64_t knobs, struct zoo_result *r)
 {
 	char bin[ZOO_PATH_BYTES], out[ZOO_PATH_BYTES], log[ZOO_PATH_BYTES], mut[ZOO_PATH_BYTES];
 	char dict[ZOO_PATH_BYTES], s[32], v[32];
@@ -475,7 +475,7 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	const struct zoo_scenario *z =
 	    t->part == ZOO_PART_KNOB ? &p->regression[t->subject] : &p->family[t->subject];
 	/* the knob, and the others its regression's race needs (see add_regression) */
-	uint32_t knobs = t->part == ZOO_PART_KNOB ? 1u << p->knobs[t->subject] | z->s.knobs : 0;
+	uint64_t knobs = t->part == ZOO_PART_KNOB ? KNOB_BIT(p->knobs[t->subject]) | z->s.knobs : 0;
 	char dir[ZOO_PATH_BYTES], seeds[ZOO_PATH_BYTES], kn[4 * ZOO_NAME_BYTES];
 	pathf(dir, "%s/t%04d", p->workdir, index);
 	memset(r, 0, sizeof(*r));
