@@ -440,21 +440,18 @@ void exit_mmap(struct mm_struct *mm)
 	struct mmu_gather tlb;
 	mmap_write_lock(mm);
 	struct vm_area_struct *vma;
-	unsigned long index = 0;
-	while ((vma = mt_find(&mm->mm_mt, &index, ULONG_MAX)) != NULL) {
+	MA_STATE(mas, &mm->mm_mt, 0, 0);
+	mas_for_each(&mas, vma, ULONG_MAX) {
+		VM_WARN_ON(mt_is_zero(vma)); /* every munmap() is done */
 		vma_start_write(vma);
 		SCHED_ASSERT(vms.count < NR_VMAS);
 		vms.vmas[vms.count++] = vma;
-		if (!index)
-			break;
 	}
-	VM_WARN_ON(range_reserved(mm, 0, TASK_SIZE)); /* every munmap() is done */
 	tlb_gather_mmu_fullmm(&tlb, mm);
 	unmap_vmas(&tlb, &vms);
 	vms_free_pgtables(&tlb, &vms);
 	tlb_finish_mmu(&tlb);
-	/* the store every mt_preallocate() keeps in reserve */
-	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, 0, ULONG_MAX, NULL) == 0);
+	mtree_destroy(&mm->mm_mt);
 	remove_vmas(&vms);
 	mmap_write_unlock(mm);
 	mm->live = false;

@@ -55,6 +55,12 @@ void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_sit
 	return kmaple_erase(&mt->kt, index, site);
 }
 
+void __mtree_destroy(struct maple_tree *mt, struct sched_site *site)
+{
+	mt_writer_check();
+	kmaple_destroy(&mt->kt, site);
+}
+
 /*
  * Worst-case nodes of one store: the kernel's mas_prealloc_calc() for a spanning
  * store, 1 + 3 * height, at a height no pool reaches: nodes hold at least 5 of

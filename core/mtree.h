@@ -18,12 +18,12 @@
  * interleave a reader and a writer at node granularity.
  *
  * Models: include/linux/maple_tree.h and lib/maple_tree.c themselves
- * (mtree_store_range, mtree_insert_range, mtree_load, mtree_erase, mt_find,
+ * (mtree_store_range, mtree_insert_range, mtree_load, mtree_erase, mtree_destroy, mt_find,
  * mas_walk, mas_find, mas_find_rev, mas_pause, mas_empty_area{,_rev}).
  *
  * Leaves out: the external lock (MT_FLAGS_LOCK_EXTERN: the kernel's mm tree is
  * serialised by mmap_lock alone; here ma_lock serialises writers and callers
- * hold mmap_lock on top), preallocation (mas_preallocate), mtree_destroy,
+ * hold mmap_lock on top), preallocation (mas_preallocate),
  * CONFIG_DEBUG_MAPLE_TREE (mt_validate here is ours).
  */
 #ifndef MMFUZZ_MTREE_H
@@ -114,6 +114,15 @@ int __mtree_insert_range(struct maple_tree *mt, unsigned long first, unsigned lo
  */
 void *__mtree_erase(struct maple_tree *mt, unsigned long index, struct sched_site *site);
 #define mtree_erase(mt, index) __mtree_erase((mt), (index), MT_SITE("mtree_erase"))
+
+/*
+ * exit_mmap()'s end of the tree: leave RCU mode (mt_clear_in_rcu: no reader can
+ * reach a dying mm's tree, so nodes need no grace period) and free every node
+ * (__mt_destroy).  The tree is then one NULL range again.
+ * Context: as mtree_store_range(); no RCU reader of this tree remains.
+ */
+void __mtree_destroy(struct maple_tree *mt, struct sched_site *site);
+#define mtree_destroy(mt) __mtree_destroy((mt), MT_SITE("mtree_destroy"))
 
 /*
  * The entry at @index; NULL for a gap and for MTREE_ZERO.

@@ -21,8 +21,7 @@
  * (the tree emptied under an RCU iteration) is an `mm-bug` finding.
  *
  * Leaves out: CONFIG_DEBUG_MAPLE_TREE (mt_validate, mt_dump: kmaple_validate
- * checks the structure itself), the external lock (MT_FLAGS_LOCK_EXTERN),
- * mtree_destroy.
+ * checks the structure itself), the external lock (MT_FLAGS_LOCK_EXTERN).
  */
 #include "kshim.h"
 
@@ -382,6 +381,15 @@ void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index, struct sched
 
 	kmaple_leave(t);
 	return entry;
+}
+
+void kmaple_destroy(struct kmaple_tree_mem *kt, struct sched_site *site)
+{
+	struct kmaple_tree *t = kmaple_enter(kt, site);
+
+	mt_clear_in_rcu(&t->mt);
+	mtree_destroy(&t->mt);
+	kmaple_leave(t);
 }
 
 void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site)

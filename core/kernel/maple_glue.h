@@ -89,6 +89,8 @@ int kmaple_store_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned
 int kmaple_insert_range(struct kmaple_tree_mem *kt, unsigned long first, unsigned long last,
 			void *entry, struct sched_site *site);
 void *kmaple_erase(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site);
+/* mt_clear_in_rcu() then mtree_destroy(): every node straight back to the pool. */
+void kmaple_destroy(struct kmaple_tree_mem *kt, struct sched_site *site);
 void *kmaple_load(struct kmaple_tree_mem *kt, unsigned long index, struct sched_site *site);
 void *kmaple_find(struct kmaple_tree_mem *kt, unsigned long *index, unsigned long max,
 		  struct sched_site *site);

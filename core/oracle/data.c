@@ -1186,9 +1186,8 @@ void oracle_final_sync(void)
 		sched_site_init(&site_final_sync);
 	for (int f = 0; f < NR_FILES; f++)
 		for (int p = 0; p < FILE_PAGES; p++)
-			for (int w = 0; w < W; w++) {
-				if (data_file[f][p].gen != data_gen)
-					continue; /* untouched: the original block */
+			for (int w = 0; w < W && data_file[f][p].gen == data_gen; w++) {
+				/* (a page of another generation is untouched: the original block) */
 				const struct view *v = &data_file[f][p].v[w];
 				uint32_t origin = data_file[f][p].disk[w];
 				uint64_t disk = mapping_get(f)->disk[p][w];
