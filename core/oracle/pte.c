@@ -6,7 +6,8 @@
  * record that the page was written — the hardware sets D with an atomic update
  * at any time, software takes it with get-and-clear or cmpxchg, never by
  * overwriting (`mm-bug`; `contpte` in the arm64 flavour, where a block's A/D
- * write-back goes wrong this way).
+ * write-back goes wrong this way).  A setup snapshot's restore copies back the
+ * tables the run wrote, no others.
  */
 #include <string.h>
 
@@ -14,19 +15,36 @@
 
 static struct pte_oracle_state T;
 
+/*
+ * The tables whose writers changed since the last snapshot or restore: a restore
+ * copies those back and no others, so it costs what the run wrote.  A reset marks
+ * them all (a restore may follow a fresh setup).
+ */
+#define PTE_TABLE_WORDS ((NR_PTE_TABLES + 63) / 64)
+static uint64_t tables_written[PTE_TABLE_WORDS];
+
 void pte_oracle_reset(void)
 {
 	memset(&T, 0, sizeof(T));
+	memset(tables_written, 0xff, sizeof(tables_written));
 }
 
 void pte_oracle_snapshot(struct pte_oracle_state *to)
 {
 	*to = T;
+	memset(tables_written, 0, sizeof(tables_written));
 }
 
 void pte_oracle_restore(const struct pte_oracle_state *from)
 {
-	T = *from;
+	for (int w = 0; w < PTE_TABLE_WORDS; w++)
+		for (uint64_t d = tables_written[w]; d; d &= d - 1) {
+			uint32_t t = (uint32_t)(w * 64 + __builtin_ctzll(d));
+			if (t < NR_PTE_TABLES)
+				memcpy(&T.writer[t * PTRS_PER_PTE], &from->writer[t * PTRS_PER_PTE],
+				       PTRS_PER_PTE * sizeof(T.writer[0]));
+		}
+	memset(tables_written, 0, sizeof(tables_written));
 }
 
 const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent)
@@ -43,6 +61,7 @@ void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const stru
 	const struct sched_site *dirtied = oracle_pte_last_writer(pte, &setter);
 	T.writer[pte].site = site;
 	T.writer[pte].agent = (int8_t)sched_current();
+	tables_written[pte / PTRS_PER_PTE / 64] |= 1ull << (pte / PTRS_PER_PTE % 64);
 	if (plain && pte_present(old) && pte_dirty(old) && !(pte_present(new) && pte_dirty(new)))
 		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
 			      site, dirtied, setter >= 0 ? 1u << setter : 0,
