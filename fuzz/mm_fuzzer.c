@@ -441,9 +441,77 @@ static void report(struct scenario *s, const struct exec_result *r, int run, int
 	abort();
 }
 
+/*
+ * A schedule that found something but took more preemptions than a scenario holds
+ * (SCN_PREEMPT_MAX) cannot be written down as it ran.  The finding is never
+ * dropped: schedules of the same scenario that fit look for it, and the first that
+ * reaches the same finding (its signature) is reported as usual — first the
+ * recorded prefixes of the schedule itself (its first SCN_PREEMPT_MAX preemptions,
+ * then fewer: the race is often early, and the rest only adds switches), then up to
+ * RESCUE_RUNS random and PCT schedules with few switch points, seeded from the
+ * input.  When none does, the
+ * finding is reported all the same, with the scenario and without the schedule:
+ * this harness reproduces it from the input (the search is a function of the input's
+ * bytes), `mmfuzz replay` cannot, and a campaign says so and fails.  Returns true
+ * when the finding was saved (MMFUZZ_CRASH_DIR) and the input is to be rejected.
+ */
+#define RESCUE_RUNS 256
+static bool overflowed_finding(struct scenario *s, const struct exec_options *o,
+			       struct exec_result *r, const struct exec_recorder *over, uint32_t steps,
+			       int run, int of)
+{
+	static struct exec_recorder rec;
+	static struct sched_directed prefix;
+	static struct scn_preempt took[SCN_PREEMPT_MAX];
+	const struct sched_finding want = r->f;
+	const uint64_t seed = XXH3_64bits(input_data, input_size);
+	memcpy(took, over->preempt, sizeof(took));
+	for (int i = 0; i < SCN_PREEMPT_MAX + RESCUE_RUNS; i++) {
+		if (i < SCN_PREEMPT_MAX) {
+			s->preempt_count = SCN_PREEMPT_MAX - i;
+			memcpy(s->preempt, took, sizeof(took));
+			exec_directed_lenient(s, &prefix);
+			exec_recorder_init(&rec, &prefix.base);
+		} else {
+			exec_recorder_init(&rec, search_rescue_policy(steps, seed, i - SCN_PREEMPT_MAX));
+		}
+		run_once(s, &rec.base, o, r);
+		rec.base.ops->end(&rec.base);
+		if (rec.overflow || !r->finding || r->f.signature != want.signature)
+			continue;
+		s->preempt_count = rec.count;
+		memcpy(s->preempt, rec.preempt, sizeof(rec.preempt));
+		if (crash_save(s, &r->f))
+			return true;
+		fprintf(stderr, "==mmfuzz== run %d of %d of this input took more than %d "
+				"preemptions; %s reached the same finding\n",
+			run, of, SCN_PREEMPT_MAX,
+			i < SCN_PREEMPT_MAX ? "a prefix of its schedule" : "a shorter schedule");
+		report(s, r, run, of);
+	}
+	r->finding = true;
+	r->f = want;
+	if (crash_save(NULL, &want)) {
+		fprintf(stderr, "==mmfuzz== FINDING %s at %s: %s; its schedule took more than %d "
+				"preemptions and no schedule of at most %d reached it again in %d "
+				"runs: the input is saved, this harness reproduces it\n",
+			want.oracle, want.site ? want.site->name : "-", want.msg, SCN_PREEMPT_MAX,
+			SCN_PREEMPT_MAX, SCN_PREEMPT_MAX + RESCUE_RUNS);
+		return true;
+	}
+	fprintf(stderr, "==mmfuzz== run %d of %d of this input took more than %d preemptions and "
+			"no schedule of at most %d reached the finding again in %d runs: the "
+			"scenario below carries no schedule; this harness reproduces the finding "
+			"from the input, `mmfuzz replay` cannot\n",
+		run, of, SCN_PREEMPT_MAX, SCN_PREEMPT_MAX, SCN_PREEMPT_MAX + RESCUE_RUNS);
+	s->preempt_count = 0;
+	report(s, r, run, of);
+	return false; /* not reached: report() aborts */
+}
+
 /* Today's fixed search (MMFUZZ_SCHEDULES=fixed): random_runs random schedules. */
 static int search_fixed(struct scenario *s, const struct exec_options *o, struct exec_result *r,
-			const uint8_t *data, size_t size)
+			const uint8_t *data, size_t size, uint32_t steps)
 {
 	static struct sched_random rnd;
 	static struct exec_recorder rec;
@@ -452,7 +520,10 @@ static int search_fixed(struct scenario *s, const struct exec_options *o, struct
 	for (int i = 0; i < random_runs; i++) {
 		run_once(s, &rec.base, o, r);
 		rec.base.ops->end(&rec.base);
-		if (r->finding && !rec.overflow) {
+		if (r->finding && rec.overflow) {
+			if (overflowed_finding(s, o, r, &rec, steps, 2 + i, 1 + random_runs))
+				return -1;
+		} else if (r->finding) {
 			/* the schedule the random policy took, as directed preemptions */
 			s->preempt_count = rec.count;
 			memcpy(s->preempt, rec.preempt, sizeof(rec.preempt));
@@ -504,7 +575,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		report(&s, &r, 1, 1 + (fixed_schedules ? random_runs : budget));
 	}
 	if (fixed_schedules)
-		return search_fixed(&s, &o, &r, data, size);
+		return search_fixed(&s, &o, &r, data, size, own_steps);
 	bool novel = search_novel_features(feedback);
 	int aims_count = own.overflow ? 0 : search_aims(aims, input_hash);
 	for (int i = 0; i < budget; i++) {
@@ -513,8 +584,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		exec_recorder_init(&rec, p);
 		run_once(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
-		if (rec.overflow)
+		if (rec.overflow) {
+			if (r.finding &&
+			    overflowed_finding(&s, &o, &r, &rec, own_steps, 2 + i, 1 + budget))
+				return -1;
 			continue;
+		}
 		if (search_novel_features(feedback)) {
 			novel = true;
 			search_hint_put(scenario, rec.preempt, rec.count);

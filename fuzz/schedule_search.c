@@ -234,6 +234,21 @@ struct sched_policy *search_policy(const struct scenario *s, const struct scn_pr
 	return &pct.base;
 }
 
+struct sched_policy *search_rescue_policy(uint32_t steps, uint64_t seed, int i)
+{
+	/* switch points per run of a random schedule: what fits SCN_PREEMPT_MAX */
+	static const uint32_t points[] = {64, 48, 32, 24};
+	uint64_t run_seed = seed ^ ((uint64_t)(i + 1) * 0xc2b2ae3d27d4eb4full);
+	if (i % 4 == 3) {
+		sched_pct_init(&pct, run_seed, 2 + i / 4 % 2);
+		pct.steps_estimate = steps;
+		return &pct.base;
+	}
+	uint32_t mean = steps / points[i / 4 % 4];
+	sched_random_init(&rnd, run_seed, mean > 8 ? mean : 8);
+	return &rnd.base;
+}
+
 /* ---- hints for the mutator -------------------------------------------------------------- */
 
 #define HINTS 64

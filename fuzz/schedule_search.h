@@ -82,6 +82,14 @@ struct sched_policy *search_policy(const struct scenario *s, const struct scn_pr
 				   int own_count, uint32_t steps, const struct search_aim *aims,
 				   int aims_count, uint64_t seed, int i);
 
+/*
+ * Schedule @i of the rescue of a finding whose schedule took more preemptions
+ * than a scenario holds (SCN_PREEMPT_MAX): random schedules with 24-64 switch
+ * points in a run of about @steps, and every fourth PCT d=2 or 3, seeded from
+ * @seed (the policy is owned here, valid until the next call).
+ */
+struct sched_policy *search_rescue_policy(uint32_t steps, uint64_t seed, int i);
+
 /* A schedule that brought a new feature to @scenario, for the mutator. */
 void search_hint_put(uint64_t scenario, const struct scn_preempt *p, int count);
 /* Take (and forget) the hint of @scenario into @s's schedule; false when none. */

@@ -37,7 +37,8 @@
  * workers, then the crashes are processed and the summary written; the workers also get SIGTERM if
  * the campaign dies.  Rerunning with the same DIR resumes: the corpus and AFL++
  * queues stay, findings already written are kept, listed and not rewritten.  Any
- * failed write (a full disk) stops the campaign: the path and errno, exit 2.
+ * failed write (a full disk) stops the campaign: the path and errno, exit 2.  Exit
+ * 1 when there are findings, or crash files that do not replay to one.
  *
  * Several machines (--sync-dir SYNC --role main|secondary [--name NAME]): every
  * campaign runs its AFL++ instances with -o SYNC, a directory all of them see (a
@@ -142,6 +143,7 @@ static struct {
 	struct finding_entry findings[FINDINGS_MAX];
 	int findings_count;
 	int crashes_seen;
+	int unreplayed; /* crashes kept that do not replay to a finding */
 	uint64_t seen[SEEN_SLOTS]; /* hashes of "instance/file" processed; 0 = free */
 	int seen_count;
 	int skipped; /* crashes beyond the bound of seen[]: not processed */
@@ -567,6 +569,7 @@ static void process_crash(const char *dir, const char *source, const char *name)
 	if (!crash_finding(crash, &s, &r)) {
 		fprintf(stderr, "\nmmfuzz campaign: %s does not replay to a finding (kept)\n",
 			crash);
+		C.unreplayed++;
 		return;
 	}
 	struct exec_options o;
@@ -1270,9 +1273,12 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		fprintf(stderr, "  %016llx %s at %s: %s/findings/%016llx/finding.sched\n",
 			(unsigned long long)C.findings[i].signature, C.findings[i].oracle,
 			C.findings[i].site, C.out, (unsigned long long)C.findings[i].signature);
+	if (C.unreplayed)
+		fprintf(stderr, "  %d crashes kept that do not replay to a finding (see above)\n",
+			C.unreplayed);
 	if (stop_requested)
 		signal(SIGHUP, SIG_IGN);
-	return C.findings_count ? 1 : 0;
+	return C.findings_count || C.unreplayed ? 1 : 0;
 }
 
 static void stop_workers(void)
