@@ -441,7 +441,8 @@ void exit_mmap(struct mm_struct *mm)
 	mmap_write_lock(mm);
 	struct vm_area_struct *vma;
 	MA_STATE(mas, &mm->mm_mt, 0, 0);
-	mas_for_each(&mas, vma, ULONG_MAX) {
+	mas_for_each(&mas, vma, ULONG_MAX)
+	{
 		VM_WARN_ON(mt_is_zero(vma)); /* every munmap() is done */
 		vma_start_write(vma);
 		SCHED_ASSERT(vms.count < NR_VMAS);

@@ -457,8 +457,8 @@ static void report(struct scenario *s, const struct exec_result *r, int run, int
  */
 #define RESCUE_RUNS 256
 static bool overflowed_finding(struct scenario *s, const struct exec_options *o,
-			       struct exec_result *r, const struct exec_recorder *over, uint32_t steps,
-			       int run, int of)
+			       struct exec_result *r, const struct exec_recorder *over,
+			       uint32_t steps, int run, int of)
 {
 	static struct exec_recorder rec;
 	static struct sched_directed prefix;
@@ -473,7 +473,8 @@ static bool overflowed_finding(struct scenario *s, const struct exec_options *o,
 			exec_directed_lenient(s, &prefix);
 			exec_recorder_init(&rec, &prefix.base);
 		} else {
-			exec_recorder_init(&rec, search_rescue_policy(steps, seed, i - SCN_PREEMPT_MAX));
+			exec_recorder_init(&rec,
+					   search_rescue_policy(steps, seed, i - SCN_PREEMPT_MAX));
 		}
 		run_once(s, &rec.base, o, r);
 		rec.base.ops->end(&rec.base);
@@ -483,8 +484,9 @@ static bool overflowed_finding(struct scenario *s, const struct exec_options *o,
 		memcpy(s->preempt, rec.preempt, sizeof(rec.preempt));
 		if (crash_save(s, &r->f))
 			return true;
-		fprintf(stderr, "==mmfuzz== run %d of %d of this input took more than %d "
-				"preemptions; %s reached the same finding\n",
+		fprintf(stderr,
+			"==mmfuzz== run %d of %d of this input took more than %d "
+			"preemptions; %s reached the same finding\n",
 			run, of, SCN_PREEMPT_MAX,
 			i < SCN_PREEMPT_MAX ? "a prefix of its schedule" : "a shorter schedule");
 		report(s, r, run, of);
@@ -492,17 +494,19 @@ static bool overflowed_finding(struct scenario *s, const struct exec_options *o,
 	r->finding = true;
 	r->f = want;
 	if (crash_save(NULL, &want)) {
-		fprintf(stderr, "==mmfuzz== FINDING %s at %s: %s; its schedule took more than %d "
-				"preemptions and no schedule of at most %d reached it again in %d "
-				"runs: the input is saved, this harness reproduces it\n",
+		fprintf(stderr,
+			"==mmfuzz== FINDING %s at %s: %s; its schedule took more than %d "
+			"preemptions and no schedule of at most %d reached it again in %d "
+			"runs: the input is saved, this harness reproduces it\n",
 			want.oracle, want.site ? want.site->name : "-", want.msg, SCN_PREEMPT_MAX,
 			SCN_PREEMPT_MAX, SCN_PREEMPT_MAX + RESCUE_RUNS);
 		return true;
 	}
-	fprintf(stderr, "==mmfuzz== run %d of %d of this input took more than %d preemptions and "
-			"no schedule of at most %d reached the finding again in %d runs: the "
-			"scenario below carries no schedule; this harness reproduces the finding "
-			"from the input, `mmfuzz replay` cannot\n",
+	fprintf(stderr,
+		"==mmfuzz== run %d of %d of this input took more than %d preemptions and "
+		"no schedule of at most %d reached the finding again in %d runs: the "
+		"scenario below carries no schedule; this harness reproduces the finding "
+		"from the input, `mmfuzz replay` cannot\n",
 		run, of, SCN_PREEMPT_MAX, SCN_PREEMPT_MAX, SCN_PREEMPT_MAX + RESCUE_RUNS);
 	s->preempt_count = 0;
 	report(s, r, run, of);
@@ -576,6 +580,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	if (fixed_schedules)
 		return search_fixed(&s, &o, &r, data, size, own_steps);
+	/*
+	 * The same input again at once (AFL++'s calibration runs a new queue entry 3-8
+	 * times; a mutation that changed nothing): its schedules are what they were, so
+	 * its search would only repeat itself, and it is no news for the scenario's
+	 * budget either.  Only its own schedule runs.
+	 */
+	static uint64_t last_input_hash;
+	bool repeat = input_hash == last_input_hash;
+	last_input_hash = input_hash;
+	if (repeat) {
+		counters_flush();
+		return 0;
+	}
 	bool novel = search_novel_features(feedback);
 	int aims_count = own.overflow ? 0 : search_aims(aims, input_hash);
 	for (int i = 0; i < budget; i++) {

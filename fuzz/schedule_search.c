@@ -158,7 +158,7 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 	const struct sched_trace_entry *t = sched_trace(&n);
 	if (++aim_gen == 0)
 		aim_gen = 1;
-	for (uint32_t k = 0; k < n && count + 2 <= SEARCH_AIMS_MAX; k++) {
+	for (uint32_t k = 0; k < n && count + 3 <= SEARCH_AIMS_MAX; k++) {
 		const struct sched_trace_entry *e = &t[k];
 		bool reads =
 		    e->op == SCHED_OP_READ || e->op == SCHED_OP_RMW || e->op == SCHED_OP_ACQUIRE;
@@ -177,6 +177,7 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 			if (!dup) {
 				pairs[npairs++] = pair;
 				aims[count++] = (struct search_aim){writers[i].step, e->agent};
+				aims[count++] = (struct search_aim){writers[i].step + 1, e->agent};
 				aims[count++] = (struct search_aim){e->step, writers[i].agent};
 			}
 		}
@@ -200,8 +201,57 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 
 static struct sched_pct pct;
 static struct sched_random rnd;
-static struct sched_directed aimed;
 static struct scenario aimed_s;
+
+/*
+ * An aimed schedule: the directed part (the own run's preemptions before the aim,
+ * then the aim) and, once every one of them has fired or been skipped, a random
+ * tail: each forced choice (an agent blocked or done) among the runnable agents at
+ * random, and a switch point every AIMED_TAIL_MEAN steps on average.  The default
+ * tail, the lowest runnable agent, undoes most aims: a race usually needs the aim
+ * and then another agent than the lowest to run next (the zap races: the writeback
+ * runs inside the zap's window, then the store, not the zap's flush).
+ */
+#define AIMED_TAIL_MEAN 16
+static struct aimed_tail {
+	struct sched_policy base;
+	struct sched_directed directed;
+	struct sched_random tail;
+	bool in_tail;
+} aimed;
+
+static void aimed_begin(struct sched_policy *p)
+{
+	struct aimed_tail *a = (struct aimed_tail *)p;
+	a->in_tail = false;
+	a->directed.base.ops->begin(&a->directed.base);
+	a->tail.base.ops->begin(&a->tail.base);
+	p->every_site = a->directed.base.every_site;
+	p->first_yields = a->directed.base.first_yields;
+}
+
+static int aimed_decide(struct sched_policy *p, const struct sched_choice *c, uint32_t *next_at)
+{
+	struct aimed_tail *a = (struct aimed_tail *)p;
+	if (a->in_tail)
+		return a->tail.base.ops->decide(&a->tail.base, c, next_at);
+	int choice = a->directed.base.ops->decide(&a->directed.base, c, next_at);
+	p->every_site = a->directed.base.every_site;
+	for (int i = 0; i < a->directed.count; i++)
+		if (a->directed.status[i] == SCHED_PREEMPT_PENDING)
+			return choice;
+	a->in_tail = true; /* from the next decision on (next_at: the next step) */
+	p->every_site = false;
+	return choice;
+}
+
+static bool aimed_end(struct sched_policy *p)
+{
+	(void)p;
+	return false;
+}
+
+static const struct sched_policy_ops aimed_ops = {"aimed", aimed_begin, aimed_decide, aimed_end};
 
 struct sched_policy *search_policy(const struct scenario *s, const struct scn_preempt *own,
 				   int own_count, uint32_t steps, const struct search_aim *aims,
@@ -220,7 +270,9 @@ struct sched_policy *search_policy(const struct scenario *s, const struct scn_pr
 		memset(p, 0, sizeof(*p));
 		p->step = a->step;
 		p->target = a->target;
-		exec_directed_lenient(&aimed_s, &aimed);
+		exec_directed_lenient(&aimed_s, &aimed.directed);
+		sched_random_init(&aimed.tail, run_seed, AIMED_TAIL_MEAN);
+		aimed.base.ops = &aimed_ops;
 		return &aimed.base;
 	}
 	int unaimed = i - (aims_count < (i + 1) / 2 ? aims_count : (i + 1) / 2);

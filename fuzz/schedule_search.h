@@ -14,13 +14,22 @@
  *   schedules  schedule i of an input is a function of the input's bytes and i
  *              alone: every other one (while there are) aims at a reads-from or
  *              write-after-write pair of the input's own run, RFF-style: at the
- *              writer's access switch to the reader's agent (the pair flips), or
- *              at the reader's access switch to the writer's (the reader reads a
- *              later write), on top of the input's own schedule up to there; the
- *              others are PCT d=3, random, PCT d=2, PCT d=3, random, PCT d=1 in
- *              turn, seeded from the input's hash.  So a process that has never
- *              seen the scenario (a replay) runs the most schedules, and each in
- *              the same way as the fuzzing process did: a finding replays.
+ *              writer's access switch to the reader's agent (the pair flips), just
+ *              after it (the reader reads the write, early: inside the writer's
+ *              window), or at the reader's access switch to the writer's (the
+ *              reader reads a later write), on top of the input's own schedule up
+ *              to there, and then a random tail (forced choices among the runnable
+ *              agents at random, a switch point every 16 steps on average) where
+ *              the own schedule would run the lowest agent; the others are PCT
+ *              d=3, random, PCT d=2, PCT d=3, random, PCT d=1 in turn, seeded from
+ *              the input's hash.  Measured from the stripped scenarios (libFuzzer,
+ *              3 seeds, median runs): zap-rmap-before-flush 326 -> 61 with both
+ *              the aim just after the write and the tail, 326 with either alone;
+ *              contpte-fold-skip-tlbi 522 -> 102; no-flush-batched-pending 160
+ *              -> 8.  So a process that has never seen the scenario (a replay)
+ *              runs the most schedules, and each in the same way as the fuzzing
+ *              process did: a finding replays.  The same input twice in a row
+ *              (AFL++'s calibration) searches only the first time.
  *   hints      a schedule that brought a new feature is kept (the latest per
  *              scenario) for the mutator, which makes it an input's own schedule
  *              (search_hint_take): the engine then sees the feature and keeps the

@@ -143,7 +143,7 @@ static struct {
 	struct finding_entry findings[FINDINGS_MAX];
 	int findings_count;
 	int crashes_seen;
-	int unreplayed; /* crashes kept that do not replay to a finding */
+	int unreplayed;		   /* crashes kept that do not replay to a finding */
 	uint64_t seen[SEEN_SLOTS]; /* hashes of "instance/file" processed; 0 = free */
 	int seen_count;
 	int skipped; /* crashes beyond the bound of seen[]: not processed */
