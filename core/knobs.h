@@ -206,15 +206,14 @@
 	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                  \
 	X(KNOB_KSM_WRPROTECT_CHECK_BEFORE_CLEAR, "ksm-wrprotect-check-before-clear",                \
 	  "pin-coherence",                                                                           \
-	  "KSM's write_protect_page() checks the folio's refcount against its mapcount (and "       \
-	  "shares the PageAnonExclusive page) while the PTE is still present and writable, and "     \
-	  "only then clears, flushes and write-protects it: GUP-fast reads the writable PTE, pins "  \
-	  "after the check and passes its re-check of the PTE, and the pinned page is merged "       \
-	  "away; the device writes a page the process no longer maps.  Clear and flush first, "      \
-	  "then check, is the rule since KSM's merge (31dbd01f3143, Izik Eidus 2009, \"ksm: "         \
-	  "Kernel SamePage Merging\", the O_DIRECT comment in write_protect_page()), extended to "   \
-	  "PageAnonExclusive by 6c287605fd56 (2022: clear the PTE before "                           \
-	  "page_try_share_anon_rmap())")
+	  "KSM's write_protect_page() compares the folio's refcount with its mapcount while the "    \
+	  "PTE is still present and writable, and only then clears, flushes and write-protects "     \
+	  "it, the references alone deciding (as before PageAnonExclusive, 6c287605fd56): "          \
+	  "GUP-fast reads the writable PTE, pins after the check and passes its re-check, and the "  \
+	  "pinned page is merged away; the device writes a page the process no longer maps.  "      \
+	  "Clear and flush first, then check, is the rule since KSM's merge (31dbd01f3143, Izik "    \
+	  "Eidus 2009, \"ksm: Kernel SamePage Merging\", the O_DIRECT comment in "                   \
+	  "write_protect_page())")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

@@ -127,9 +127,10 @@ static void break_cow(struct mm_struct *mm, unsigned long addr)
  * (folio_try_share_anon_rmap_pte(), paired with GUP-fast's re-check the same
  * way).  An entry that is clean, read-only, not exclusive and has no flush
  * pending needs nothing.  *@orig_pte: the entry as left, for replace_page().
- * Knob ksm-wrprotect-check-before-clear: the counts are compared and the page
- * shared while the entry is still present and writable; GUP-fast pins between
- * the check and the clear.  Returns 0 or -EFAULT.
+ * Knob ksm-wrprotect-check-before-clear: the counts are compared while the entry
+ * is still present and writable, and they alone decide (the page stops being
+ * exclusive with no pin check, as before PageAnonExclusive existed); GUP-fast
+ * pins between the check and the clear.  Returns 0 or -EFAULT.
  * Context: the folio locked, mmap_lock held for read; takes the PTL.
  */
 static int write_protect_page(struct vm_area_struct *vma, unsigned long addr, struct folio *folio,
@@ -157,13 +158,15 @@ static int write_protect_page(struct vm_area_struct *vma, unsigned long addr, st
 		int swapped = folio_test_swapcache(folio) ? 1 : 0;
 		bool early = knob_enabled(KNOB_KSM_WRPROTECT_CHECK_BEFORE_CLEAR);
 		if (early) {
-			/* the knob: checked while GUP-fast can still grab through the PTE */
-			if (folio_mapcount(folio) + 1 + swapped != folio_ref_count(folio) ||
-			    (anon_exclusive && folio_try_share_anon_rmap_pte(folio))) {
+			/* the knob: checked while GUP-fast can still grab through the PTE;
+			 * the references alone decide, as before PageAnonExclusive */
+			if (folio_mapcount(folio) + 1 + swapped != folio_ref_count(folio)) {
 				pte_unmap_unlock(ptep, ptl);
 				return -EFAULT;
 			}
 			entry = ptep_clear_flush(vma, addr, ptep);
+			if (anon_exclusive)
+				ClearPageAnonExclusive(folio);
 		} else {
 			entry = ptep_clear_flush(vma, addr, ptep);
 			/* a reference beyond the mappings' and ours: I/O may be in flight */
