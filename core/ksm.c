@@ -231,8 +231,8 @@ static int replace_page(struct vm_area_struct *vma, unsigned long addr, struct f
  * @kpage; with no @kpage, make @page itself a KSM page (write-protected, shared).
  * Returns 0 or -EFAULT.  Context: mmap_lock held for read.
  */
-static int try_to_merge_one_page(struct vm_area_struct *vma, unsigned long addr,
-				 struct folio *page, struct folio *kpage)
+static int try_to_merge_one_page(struct vm_area_struct *vma, unsigned long addr, struct folio *page,
+				 struct folio *kpage)
 {
 	if (page == kpage)
 		return 0;
@@ -303,9 +303,8 @@ static bool stable_tree_insert(struct folio *kpage)
 				continue;
 			}
 		}
-		*node = (struct ksm_stable_node){.used = true,
-						 .kpfn = folio_pfn(kpage),
-						 .gen = kpage->gen};
+		*node = (struct ksm_stable_node){
+		    .used = true, .kpfn = folio_pfn(kpage), .gen = kpage->gen};
 		return true;
 	}
 	return false;
@@ -408,7 +407,8 @@ static void cmp_and_merge_page(struct mm_struct *mm, unsigned long addr, struct 
 		if (same) {
 			struct ksm_rmap_item twin = *item;
 			item->used = false; /* out of the unstable tree, merged or not */
-			struct folio *kpage = try_to_merge_two_pages(mm, addr, page, &twin, tree_page);
+			struct folio *kpage =
+			    try_to_merge_two_pages(mm, addr, page, &twin, tree_page);
 			folio_put(tree_page);
 			if (kpage && !stable_tree_insert(kpage)) {
 				/* no node for it: undo both merges */

@@ -145,7 +145,8 @@ static void madvise_pageout_ptes(struct vm_area_struct *vma, unsigned long start
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
 			/* KSM folios: no rmap_walk_ksm() in the model (ksm.h) */
-			if (!folio_test_anon(folio) || folio_test_large(folio) || folio_test_ksm(folio))
+			if (!folio_test_anon(folio) || folio_test_large(folio) ||
+			    folio_test_ksm(folio))
 				continue;
 			if (!__folio_test_flag(folio, PG_lru, MM_SITE("folio_test_lru")) ||
 			    folio_mapcount(folio) != 1)
