@@ -152,7 +152,9 @@ static struct data_state {
 		bool snap_valid;
 	} ref;
 	/* origins found to hold one value by pages_identical() (a KSM merge may map
-	 * either for the other): each pair counts as one in a view */
+	 * either for the other): each pair counts as one in a view.  Pairs, not
+	 * closed under transitivity: a merge compares the page with the very KSM page
+	 * it then maps, so the pair it needs is always recorded */
 	struct {
 		uint32_t a, b;
 	} alias[ALIAS_MAX];
