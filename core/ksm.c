@@ -110,6 +110,7 @@ int unmerge_ksm_pages(struct vm_area_struct *vma, unsigned long start, unsigned 
  * not pair.  Context: ksm_thread_mutex held; takes mmap_lock for read. */
 static void break_cow(struct mm_struct *mm, unsigned long addr)
 {
+	lockdep_assert_held(&KSM->ksm_thread_mutex);
 	mmap_read_lock(mm);
 	struct vm_area_struct *vma = find_mergeable_vma(mm, addr);
 	if (vma)
@@ -378,6 +379,7 @@ static struct folio *try_to_merge_two_pages(struct mm_struct *mm, unsigned long 
  */
 static void cmp_and_merge_page(struct mm_struct *mm, unsigned long addr, struct folio *page)
 {
+	lockdep_assert_held(&KSM->ksm_thread_mutex);
 	if (folio_test_ksm(page))
 		return; /* merged already */
 	for (int i = 0; i < KSM_STABLE_NODES; i++) {
