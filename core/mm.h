@@ -70,7 +70,7 @@ enum mm_obj_kind {
 	OBJ_SWAP_MAP,		     /* a swap slot's count (swap_map[]); 0x8000: si->lock */
 	OBJ_SWAP_CACHE,		     /* a swap slot's swap cache entry; 0x8000: its xa_lock */
 	OBJ_SWAP_DATA,		     /* a swap slot's content on the device */
-	OBJ_KSM,		     /* ksm_thread_mutex (0) and the trees' slots (ksm.h) */
+	OBJ_KSM,		     /* ksm_thread_mutex (index 0; ksm.h) */
 };
 
 /* The per-mm objects of kind OBJ_MM_LOCK: one index each, never shared. */
@@ -256,7 +256,8 @@ struct swap_info_struct {
  * KSM's trees, scaled down to arrays searched in order (see ksm.h): the stable
  * tree, one node per KSM folio (its frame and the generation it had when it
  * became KSM: a node whose frame was freed since is stale), and the unstable
- * tree, the (mm, address) of pages ksmd saw and found no twin for.
+ * tree, the (mm, address) of pages ksmd saw and found no twin for.  Only ksmd
+ * reads or writes them, under ksm_thread_mutex: plain accesses, no yield points.
  */
 #define KSM_STABLE_NODES   8
 #define KSM_UNSTABLE_ITEMS 8
