@@ -87,6 +87,7 @@ bool mm_inspect_frame(uint32_t pfn, struct mm_inspect_frame *out)
 	out->dirty = folio->flags >> PG_dirty & 1u;
 	out->anon = folio->flags >> PG_anon & 1u;
 	out->anon_exclusive = page->flags >> PG_anon_exclusive & 1u;
+	out->ksm = folio->flags >> PG_ksm & 1u;
 	out->locked = folio->flags >> PG_locked & 1u;
 	out->writeback = folio->flags >> PG_writeback & 1u;
 	if (folio->mapping && !out->anon) {

@@ -3,7 +3,7 @@
  * A read-only look at what the model holds for one user address, for tools that
  * show an execution (mmfuzz show's state cells): the PTE (or huge PMD) that maps
  * it in each process, each CPU's TLB entry for it, and the state of a frame —
- * its folio's refcount and mapcount, dirty and anon flags, the page's
+ * its folio's refcount and mapcount, dirty, anon and KSM flags, the page's
  * PageAnonExclusive, whether it may be pinned.
  *
  * Privileged like the oracle's view: no yield point, no lock, nothing changes, so
@@ -59,6 +59,7 @@ struct mm_inspect_frame {
 	bool dirty;	     /* PG_dirty */
 	bool anon;	     /* PG_anon */
 	bool anon_exclusive; /* PageAnonExclusive (this page) */
+	bool ksm;	     /* PG_ksm: a KSM page (ksm.h) */
 	bool locked;	     /* PG_locked */
 	bool writeback;	     /* PG_writeback */
 	int file;	     /* page cache of file Fn, or -1 */

@@ -203,7 +203,18 @@
 	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
 	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
-	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                        \
+	X(KNOB_KSM_WRPROTECT_CHECK_BEFORE_CLEAR, "ksm-wrprotect-check-before-clear",                 \
+	  "pin-coherence",                                                                           \
+	  "KSM's write_protect_page() compares the folio's refcount with its mapcount while the "    \
+	  "PTE is still present and writable, and only then clears, flushes and write-protects "     \
+	  "it, the references alone deciding (as before PageAnonExclusive, 6c287605fd56): "          \
+	  "GUP-fast reads the writable PTE, pins after the check and passes its re-check, and "      \
+	  "the pinned page is merged away; the device writes a page the process no longer "          \
+	  "maps.  "                                                                                  \
+	  "Clear and flush first, then check, is the rule since KSM's merge (31dbd01f3143, Izik "    \
+	  "Eidus 2009, \"ksm: Kernel SamePage Merging\", the O_DIRECT comment in "                   \
+	  "write_protect_page())")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

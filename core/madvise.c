@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /* madvise(MADV_DONTNEED, MADV_FREE, MADV_HUGEPAGE, MADV_COLLAPSE, MADV_DONTFORK,
- * MADV_DOFORK, MADV_PAGEOUT) (see mmap.h). */
+ * MADV_DOFORK, MADV_PAGEOUT, MADV_MERGEABLE, MADV_UNMERGEABLE) (see mmap.h, ksm.h). */
 #include "mmap.h"
 
 #include "hw.h"
 #include "khugepaged.h"
+#include "ksm.h"
 #include "memory.h"
 #include "page.h"
 #include "pgtable.h"
@@ -30,6 +31,10 @@ static uint32_t madvise_new_flags(uint32_t flags, int advice)
 		return flags | VM_DONTCOPY;
 	case MADV_DOFORK:
 		return flags & ~VM_DONTCOPY;
+	case MADV_MERGEABLE: /* ksm_madvise(): shared mappings are not KSM's */
+		return flags & VM_SHARED ? flags : flags | VM_MERGEABLE;
+	case MADV_UNMERGEABLE:
+		return flags & ~VM_MERGEABLE;
 	}
 	SCHED_ASSERT(!"advice that changes no vm_flags");
 	return flags;
@@ -59,6 +64,12 @@ static int madvise_update_vmas(struct mm_struct *mm, unsigned long start, unsign
 		}
 		unsigned long stop = end < vma->vm_end ? end : vma->vm_end;
 		uint32_t new_flags = madvise_new_flags(vma->vm_flags, advice);
+		/* ksm_madvise(): the KSM pages go before the flag does */
+		if (advice == MADV_UNMERGEABLE && (vma->vm_flags & VM_MERGEABLE)) {
+			error = unmerge_ksm_pages(vma, start, stop);
+			if (error)
+				break;
+		}
 		if (new_flags != vma->vm_flags && !vma_modify_flags(vma, start, stop, new_flags)) {
 			error = -ENOMEM;
 			break;
@@ -75,11 +86,12 @@ int do_madvise(struct mm_struct *mm, unsigned long addr, unsigned long len, int 
 	if (addr % PAGE_SIZE ||
 	    (advice != MADV_DONTNEED && advice != MADV_FREE && advice != MADV_HUGEPAGE &&
 	     advice != MADV_COLLAPSE && advice != MADV_DONTFORK && advice != MADV_DOFORK &&
-	     advice != MADV_PAGEOUT))
+	     advice != MADV_PAGEOUT && advice != MADV_MERGEABLE && advice != MADV_UNMERGEABLE))
 		return -EINVAL;
 	if (advice == MADV_PAGEOUT)
 		return madvise_pageout(mm, addr, addr + len);
-	if (advice == MADV_HUGEPAGE || advice == MADV_DONTFORK || advice == MADV_DOFORK)
+	if (advice == MADV_HUGEPAGE || advice == MADV_DONTFORK || advice == MADV_DOFORK ||
+	    advice == MADV_MERGEABLE || advice == MADV_UNMERGEABLE)
 		return madvise_update_vmas(mm, addr, addr + len, advice);
 	if (advice == MADV_COLLAPSE)
 		return madvise_collapse(mm, addr, addr + len);
@@ -132,7 +144,9 @@ static void madvise_pageout_ptes(struct vm_area_struct *vma, unsigned long start
 			if (!pte_present(ptent))
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
-			if (!folio_test_anon(folio) || folio_test_large(folio))
+			/* KSM folios: no rmap_walk_ksm() in the model (ksm.h) */
+			if (!folio_test_anon(folio) || folio_test_large(folio) ||
+			    folio_test_ksm(folio))
 				continue;
 			if (!__folio_test_flag(folio, PG_lru, MM_SITE("folio_test_lru")) ||
 			    folio_mapcount(folio) != 1)

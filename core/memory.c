@@ -310,10 +310,13 @@ static int do_fault(struct vm_fault *vmf)
  * Models: wp_can_reuse_anon_folio(): a write to an anon folio that is not
  * PageAnonExclusive may reuse it only if the refcount proves that nobody else
  * holds it — checked under the folio lock (no new mapping can appear then).
+ * A KSM folio is never reused: other processes may map it any moment (ksmd).
  * Knob cow-reuse-by-mapcount: the pre-2020 rule, mapped once is enough.
  */
 static bool wp_can_reuse_anon_folio(struct folio *folio)
 {
+	if (folio_test_ksm(folio))
+		return false;
 	if (knob_enabled(KNOB_COW_REUSE_BY_MAPCOUNT))
 		return folio_mapcount(folio) == 1;
 	if (folio_ref_count(folio) > 1)
@@ -674,7 +677,8 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
 			if (!folio_test_anon(folio) || folio_test_large(folio) ||
-			    folio_test_swapcache(folio) || folio_mapcount(folio) != 1)
+			    folio_test_swapcache(folio) || folio_test_ksm(folio) ||
+			    folio_mapcount(folio) != 1)
 				continue; /* only exclusively mapped small anon folios (a
 					   * swap-cache one is left alone: folio_free_swap() first
 					   * is not modelled) */

@@ -23,6 +23,7 @@
 #include "gup.h"
 #include "hw.h"
 #include "knobs.h"
+#include "ksm.h"
 #include "memory.h"
 #include "mmap.h"
 #include "oracle/events.h"
@@ -101,6 +102,7 @@ static void mm_pristine_build(void)
 	}
 	spin_lock_init(&w->swap.lock, SCHED_OBJ(OBJ_SWAP_MAP, 0x8000u), "swap_lock",
 		       RANK_SWAP_LOCK);
+	ksm_init(&w->ksm);
 	spin_lock_init(&w->swap.cache_lock, SCHED_OBJ(OBJ_SWAP_CACHE, 0x8000u), "swap_cache",
 		       RANK_SWAP_CACHE);
 	for (int i = 0; i < NR_VMAS; i++)

@@ -13,8 +13,9 @@
  * model is sequentially consistent: a store is visible to every agent when the
  * storing agent next yields (a weak-memory mode is a separate issue).
  *
- * Leaves out (see the issues): KSM, device-private memory, PUD-level and
- * multi-level page tables.  PROT_NONE and NUMA hinting: numa.h; swap: swap.h.
+ * Leaves out (see the issues): device-private memory, PUD-level and
+ * multi-level page tables.  PROT_NONE and NUMA hinting: numa.h; swap: swap.h;
+ * KSM: ksm.h.
  */
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H
@@ -69,6 +70,7 @@ enum mm_obj_kind {
 	OBJ_SWAP_MAP,		     /* a swap slot's count (swap_map[]); 0x8000: si->lock */
 	OBJ_SWAP_CACHE,		     /* a swap slot's swap cache entry; 0x8000: its xa_lock */
 	OBJ_SWAP_DATA,		     /* a swap slot's content on the device */
+	OBJ_KSM,		     /* ksm_thread_mutex (index 0; ksm.h) */
 };
 
 /* The per-mm objects of kind OBJ_MM_LOCK: one index each, never shared. */
@@ -86,6 +88,7 @@ enum mm_obj {
 
 /* Lock ranks: an inner lock has a higher rank (lockdep-lite order checks). */
 enum mm_lock_rank {
+	RANK_KSM_THREAD = 3, /* ksm_thread_mutex: ksmd takes mmap_lock under it */
 	RANK_MUNMAP_SEM = 5,
 	RANK_MMAP_LOCK = 10,
 	RANK_VMA_LOCK = 15,
@@ -114,6 +117,7 @@ struct address_space;
 #define VM_GROWSDOWN	0x100u
 #define VM_DONTCOPY	0x20000u    /* madvise(MADV_DONTFORK): fork() leaves it out of the child */
 #define VM_HUGEPAGE	0x20000000u /* madvise(MADV_HUGEPAGE): THP faults allowed */
+#define VM_MERGEABLE	0x80000000u /* madvise(MADV_MERGEABLE): ksmd may merge its pages */
 #define STACK_GUARD_GAP PAGE_SIZE   /* stack_guard_gap, scaled down */
 
 /* a VMA is chained to its own anon_vma and, one fork deep (NR_MMS = 2), its parent's */
@@ -248,6 +252,31 @@ struct swap_info_struct {
 	uint64_t slots[NR_SWAP_SLOTS][MM_WORDS_PER_PAGE];
 };
 
+/*
+ * KSM's trees, scaled down to arrays searched in order (see ksm.h): the stable
+ * tree, one node per KSM folio (its frame and the generation it had when it
+ * became KSM: a node whose frame was freed since is stale), and the unstable
+ * tree, the (mm, address) of pages ksmd saw and found no twin for.  Only ksmd
+ * reads or writes them, under ksm_thread_mutex: plain accesses, no yield points.
+ */
+#define KSM_STABLE_NODES   8
+#define KSM_UNSTABLE_ITEMS 8
+struct ksm_stable_node {
+	bool used;
+	uint32_t kpfn, gen;
+};
+struct ksm_rmap_item {
+	bool used;
+	uint8_t mm;
+	unsigned long address;
+};
+struct ksm_state {
+	struct mutex ksm_thread_mutex; /* one scan at a time, as the one ksmd thread */
+	struct ksm_stable_node stable[KSM_STABLE_NODES];
+	struct ksm_rmap_item unstable[KSM_UNSTABLE_ITEMS];
+	int unstable_next; /* the slot the next insertion takes when all are used */
+};
+
 /* The PTE-table arena: one per table, beside the table's entries. */
 struct pte_table_meta {
 	spinlock_t ptl; /* split PTE lock */
@@ -329,6 +358,7 @@ struct mm_world {
 	bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE >> CONT_PTE_ORDER];
 	bool pte_lockless_torn;
 	struct swap_info_struct swap; /* the swap device and its cache (swap.h) */
+	struct ksm_state ksm;	      /* ksmd's trees (ksm.h) */
 };
 
 extern struct mm_world mm_world;

@@ -123,7 +123,7 @@ int do_numa_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr, pt
 	bool writable =
 	    (vma->vm_flags & VM_WRITE) && can_change_pte_writable(vma, ptep, pte_mkaccessible(old));
 	struct folio *folio = page_folio(pfn_page(pte_pfn(old)));
-	if (!folio_test_anon(folio) || folio_test_large(folio))
+	if (!folio_test_anon(folio) || folio_test_large(folio) || folio_test_ksm(folio))
 		goto out_map; /* no migration the model could do: as NUMA_NO_NODE */
 	/* migrate_misplaced_folio_prepare(): isolate it, under the PTL */
 	folio_get(folio);

@@ -262,6 +262,19 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
 	oracle_data_set(folio_pfn(dst), word, origin);
 }
 
+bool __pages_identical(struct folio *a, struct folio *b, struct sched_site *site)
+{
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+		uint64_t va = __folio_read_word(a, w, site);
+		uint32_t oa = oracle_data_origin(folio_pfn(a), w);
+		uint64_t vb = __folio_read_word(b, w, site);
+		if (va != vb)
+			return false;
+		oracle_data_identical(oa, oracle_data_origin(folio_pfn(b), w));
+	}
+	return true;
+}
+
 void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
 				   unsigned long haddr, struct sched_site *site)
 {

@@ -24,6 +24,7 @@ enum pageflags {
 	PG_anon_exclusive, /* anon: mapped by one process only, may be pinned (PageAnonExclusive) */
 	PG_lru,		   /* on an LRU list: reclaim can find it (set once the folio is mapped) */
 	PG_swapcache,	   /* anon: in the swap cache, for slot folio->swap (swap.h) */
+	PG_ksm,		   /* anon: a KSM folio, in ksmd's stable tree (PAGE_MAPPING_KSM) */
 };
 
 /*
@@ -226,6 +227,22 @@ bool __folio_ref_freeze(struct folio *folio, int count, struct sched_site *site)
 #define folio_ref_freeze(f, count) __folio_ref_freeze((f), (count), MM_SITE("folio_ref_freeze"))
 void folio_ref_unfreeze(struct folio *folio, int count);
 void folio_free_frozen(struct folio *folio);
+
+/*
+ * folio_test_ksm(): set once under the folio lock, when ksmd makes the folio a KSM
+ * folio (write-protected everywhere), and never cleared while it lives: a plain
+ * read, as folio_test_anon().
+ */
+#define folio_test_ksm(f) (page_folio(f)->flags >> PG_ksm & 1u)
+#define folio_set_ksm(f)  __folio_set_flag((f), PG_ksm, MM_SITE("folio_set_stable_node"))
+/*
+ * Models: pages_identical() (memcmp_pages()): compare the payloads of two pages
+ * word by word, each read a yield point.  Words found equal are reported to the
+ * oracle layer (the two origins hold one value): a merge that follows may let a
+ * process read the other page's copy of it.
+ */
+bool __pages_identical(struct folio *a, struct folio *b, struct sched_site *site);
+#define pages_identical(a, b) __pages_identical((a), (b), MM_SITE("pages_identical"))
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site);

@@ -361,6 +361,7 @@ static bool op_observe(struct scenario *s, uint64_t *rng)
 	case SCN_OP_MMAP_FIXED:
 	case SCN_OP_KHUGEPAGED:
 	case SCN_OP_NUMA_SCAN:
+	case SCN_OP_KSM_SCAN:
 		o.addr =
 		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
 		if (below(rng, 2))

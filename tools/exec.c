@@ -23,6 +23,7 @@
 #include "../core/migrate.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
+#include "../core/ksm.h"
 #include "../core/numa.h"
 #include "../core/oracle/events.h"
 #include "../core/quiesce.h"
@@ -144,10 +145,11 @@ static int exec_op(const struct scn_op *op, struct exec_op_result *res)
 
 /* The madvise() advice of each scenario advice. */
 static const int exec_madvise_advice[SCN_ADV_COUNT] = {
-    [SCN_ADV_DONTNEED] = MADV_DONTNEED, [SCN_ADV_FREE] = MADV_FREE,
-    [SCN_ADV_HUGEPAGE] = MADV_HUGEPAGE, [SCN_ADV_COLLAPSE] = MADV_COLLAPSE,
-    [SCN_ADV_DONTFORK] = MADV_DONTFORK, [SCN_ADV_DOFORK] = MADV_DOFORK,
-    [SCN_ADV_PAGEOUT] = MADV_PAGEOUT,
+    [SCN_ADV_DONTNEED] = MADV_DONTNEED,	      [SCN_ADV_FREE] = MADV_FREE,
+    [SCN_ADV_HUGEPAGE] = MADV_HUGEPAGE,	      [SCN_ADV_COLLAPSE] = MADV_COLLAPSE,
+    [SCN_ADV_DONTFORK] = MADV_DONTFORK,	      [SCN_ADV_DOFORK] = MADV_DOFORK,
+    [SCN_ADV_PAGEOUT] = MADV_PAGEOUT,	      [SCN_ADV_MERGEABLE] = MADV_MERGEABLE,
+    [SCN_ADV_UNMERGEABLE] = MADV_UNMERGEABLE,
 };
 
 static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
@@ -239,6 +241,8 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return 0;
 	case SCN_OP_NUMA_SCAN:
 		return task_numa_work(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
+	case SCN_OP_KSM_SCAN:
+		return ksm_do_scan(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_SMP_MB:
 	case SCN_OP_SMP_WMB:

@@ -109,7 +109,8 @@ enum scn_field {
 	X(SCN_OP_SMP_RMB, "rmb", 0)                                                                \
 	X(SCN_OP_STORE_RELEASE, "store-rel", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                \
 	X(SCN_OP_LOAD_ACQUIRE, "load-acq", SCN_F_PROC | SCN_F_ADDR)                                \
-	X(SCN_OP_NUMA_SCAN, "numa-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
+	X(SCN_OP_NUMA_SCAN, "numa-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                    \
+	X(SCN_OP_KSM_SCAN, "ksm-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
 
 /* clang-format off */
 enum scn_op_kind {
@@ -134,7 +135,9 @@ extern const struct scn_op_info scn_op_table[SCN_OP_COUNT];
 	X(SCN_ADV_COLLAPSE, "collapse")                                                            \
 	X(SCN_ADV_DONTFORK, "dontfork")                                                            \
 	X(SCN_ADV_DOFORK, "dofork")                                                                \
-	X(SCN_ADV_PAGEOUT, "pageout")
+	X(SCN_ADV_PAGEOUT, "pageout")                                                              \
+	X(SCN_ADV_MERGEABLE, "mergeable")                                                          \
+	X(SCN_ADV_UNMERGEABLE, "unmergeable")
 /* clang-format off */
 enum scn_advice {
 #define SCN_ADV_ENUM(e, n) e,

@@ -259,10 +259,14 @@ static void frame_group(const struct mm_inspect_frame *f, bool have, struct show
 	if (f->file >= 0)
 		snprintf(what->text, sizeof(what->text), "F%d:%lu", f->file, f->index);
 	else
-		snprintf(what->text, sizeof(what->text), f->anon ? "anon" : "page");
+		snprintf(what->text, sizeof(what->text),
+			 f->ksm	   ? "ksm"
+			 : f->anon ? "anon"
+				   : "page");
 	snprintf(what->tip, sizeof(what->tip), "frame %u: %s%s%s (folio of %d page%s at frame %u)",
 		 f->pfn,
 		 f->file >= 0 ? "page cache"
+		 : f->ksm     ? "a KSM page"
 		 : f->anon    ? "anonymous"
 			      : "a page",
 		 f->locked ? ", locked" : "", f->writeback ? ", under writeback" : "",

@@ -60,6 +60,7 @@
 #define NPAGES	    ((int)(TASK_SIZE >> PAGE_SHIFT))
 #define VIEW_MAX    6
 #define STORES_MAX  512
+#define ALIAS_MAX   32
 #define ORIGIN_ZERO 0u
 /* the original content of file @f, block @p, word @w */
 #define ORIGIN_FILE(f, p, w) (1u + ((uint32_t)(f)*FILE_PAGES + (uint32_t)(p)) * W + (uint32_t)(w))
@@ -150,6 +151,15 @@ static struct data_state {
 		struct view snap[W];
 		bool snap_valid;
 	} ref;
+	/* origins found to hold one value by pages_identical() (a KSM merge may map
+	 * either for the other): each pair counts as one in a view.  Pairs, not
+	 * closed under transitivity: a merge compares the page with the very KSM page
+	 * it then maps, so the pair it needs is always recorded */
+	struct {
+		uint32_t a, b;
+	} alias[ALIAS_MAX];
+	int nr_alias;
+	bool alias_by_value; /* the table overflowed: equal values count as one */
 } D;
 
 /*
@@ -174,10 +184,27 @@ static void view_set(struct view *v, uint32_t id)
 	v->any = false;
 }
 
+static uint64_t origin_value(uint32_t origin);
+
+/* Do origins @x and @y count as one (the same, or found identical by a merge)? */
+static bool origin_alias(uint32_t x, uint32_t y)
+{
+	for (int i = 0; i < D.nr_alias; i++)
+		if ((D.alias[i].a == x && D.alias[i].b == y) ||
+		    (D.alias[i].a == y && D.alias[i].b == x))
+			return true;
+	return D.alias_by_value && x != ORIGIN_BACKING && y != ORIGIN_BACKING &&
+	       origin_value(x) == origin_value(y);
+}
+
 static bool view_has(const struct view *v, uint32_t id)
 {
 	for (int i = 0; i < v->n; i++)
 		if (v->id[i] == id)
+			return true;
+	/* O(n * aliases); the table is empty unless a scenario merges pages */
+	for (int i = 0; D.nr_alias && i < v->n; i++)
+		if (origin_alias(v->id[i], id))
 			return true;
 	return false;
 }
@@ -422,6 +449,19 @@ void oracle_swap_set(uint32_t slot, int word, uint32_t origin)
 {
 	SCHED_ASSERT(slot < NR_SWAP_SLOTS);
 	data_swap[slot][word] = origin;
+}
+
+void oracle_data_identical(uint32_t a, uint32_t b)
+{
+	if (a == b || origin_alias(a, b))
+		return;
+	if (D.nr_alias == ALIAS_MAX) {
+		D.alias_by_value = true; /* coarser from here on, never wrong */
+		data_view_overflows++;
+		return;
+	}
+	D.alias[D.nr_alias].a = a;
+	D.alias[D.nr_alias++].b = b;
 }
 
 /* ---- views ------------------------------------------------------------------------- */

@@ -108,6 +108,12 @@ uint32_t oracle_data_origin(uint32_t pfn, int word);
 void oracle_data_set(uint32_t pfn, int word, uint32_t origin);
 uint32_t oracle_disk_origin(int file, unsigned long index, int word);
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin);
+/*
+ * Origins @a and @b (oracle_data_origin()) were found to hold one value by a
+ * comparison of payloads (pages_identical(), which KSM merges on): a process whose
+ * view holds one of them may read the other from then on.
+ */
+void oracle_data_identical(uint32_t a, uint32_t b);
 /* The same for word @word of swap slot @slot (swap_writepage(), swap_read_folio()). */
 uint32_t oracle_swap_origin(uint32_t slot, int word);
 void oracle_swap_set(uint32_t slot, int word, uint32_t origin);
