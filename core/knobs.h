@@ -203,7 +203,13 @@
 	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
 	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
-	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                     \
+	X(KNOB_PMDP_INVALIDATE_LOSE_DIRTY, "pmdp-invalidate-lose-dirty", "lost-write",               \
+	  "pmdp_invalidate() reads the huge PMD and then stores it back invalid with a plain "       \
+	  "store, as before 2018: a dirty bit the walker sets in between is lost; a split then "     \
+	  "gives clean PTEs, and reclaim discards a lazyfree (MADV_FREE) THP the process wrote "     \
+	  "after MADV_FREE returned (Kirill A. Shutemov, d52605d7cb30, \"mm: do not lose dirty "     \
+	  "and accessed bits in pmdp_invalidate()\", 4.16: one atomic pmdp_establish())")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))
