@@ -166,10 +166,9 @@
 	X(KNOB_THP_SPLIT_CLEAR_THEN_SET, "thp-split-clear-then-set", "postcondition",                \
 	  "MADV_FREE rewrites a huge PMD by clearing it and setting it again, as "                   \
 	  "madvise_free_huge_pmd() did before 58ceeb6bec86 (2017, 'thp: fix MADV_DONTNEED vs. "      \
-	  "MADV_FREE race'; the model's MADV_FREE splits the PMD, so the window sits in the "        \
-	  "split "                                                                                   \
-	  "it runs): a racing MADV_DONTNEED under mmap_lock for read finds pmd_none, zaps "          \
-	  "nothing and returns while the pages come back mapped")                                    \
+	  "MADV_FREE race'; the window is opened there, for a range covering the PMD whole, and "    \
+	  "in the split a partial MADV_FREE runs): a racing MADV_DONTNEED under mmap_lock for "      \
+	  "read finds pmd_none, zaps nothing and returns while the pages come back mapped")         \
 	X(KNOB_LAZYFREE_DISCARD_PINNED, "lazyfree-discard-pinned", "pin-coherence",                  \
 	  "reclaim discards a clean MADV_FREE page without checking for references beyond its "      \
 	  "mappings, so a page a device is writing through a pin (direct I/O) is dropped and the "   \
