@@ -291,7 +291,12 @@ out:
  * then are the dirty bit and the references looked at: a write that made it
  * through (PMD dirty, or PG_dirty) or a reference beyond the isolation and the
  * mapping (a pin, GUP-fast's grab, which re-checks the PMD after it) puts the PMD
- * back.  Context: the PMD lock and the folio lock held.
+ * back.  Race, as 6.12 has it: between the clear and the set back the PMD reads
+ * none to anyone who does not take the PMD lock; a MADV_DONTNEED of the range
+ * (zap: a none PMD is skipped unlocked) then returns with the THP still mapped
+ * once it is set back (tests/test_oracle.c replays it; the window 58ceeb6bec86
+ * closed in madvise_free_huge_pmd()).  Context: the PMD lock and the folio lock
+ * held.
  */
 static bool __discard_anon_folio_pmd_locked(struct vm_area_struct *vma, unsigned long addr,
 					    pmd_t *pmdp, struct folio *folio)

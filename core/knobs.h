@@ -168,7 +168,7 @@
 	  "madvise_free_huge_pmd() did before 58ceeb6bec86 (2017, 'thp: fix MADV_DONTNEED vs. "      \
 	  "MADV_FREE race'; the window is opened there, for a range covering the PMD whole, and "    \
 	  "in the split a partial MADV_FREE runs): a racing MADV_DONTNEED under mmap_lock for "      \
-	  "read finds pmd_none, zaps nothing and returns while the pages come back mapped")         \
+	  "read finds pmd_none, zaps nothing and returns while the pages come back mapped")          \
 	X(KNOB_LAZYFREE_DISCARD_PINNED, "lazyfree-discard-pinned", "pin-coherence",                  \
 	  "reclaim discards a clean MADV_FREE page without checking for references beyond its "      \
 	  "mappings, so a page a device is writing through a pin (direct I/O) is dropped and the "   \
@@ -202,7 +202,7 @@
 	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
 	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
-	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                     \
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                        \
 	X(KNOB_PMDP_INVALIDATE_LOSE_DIRTY, "pmdp-invalidate-lose-dirty", "lost-write",               \
 	  "pmdp_invalidate() reads the huge PMD and then stores it back invalid with a plain "       \
 	  "store, as before 2018: a dirty bit the walker sets in between is lost; a split then "     \

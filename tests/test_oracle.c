@@ -212,20 +212,21 @@ Test(oracle, whole_thp_madv_free_never_hides_the_pmd_from_dontneed)
  */
 Test(oracle, lazyfree_thp_discard_can_hide_the_pmd_from_dontneed_in_6_12)
 {
-	const char *text = HEAD "setup\n"
-				"  CPU2 P0 mmap       0x10000 pages=16 anon private rw\n"
-				"  CPU2 P0 madvise    0x10000 pages=16 hugepage\n"
-				"  CPU2 P0 mem-write  0x10008 = 1\n"
-				"  CPU2 P0 madvise    0x10000 pages=16 free\n"
-				"agents\n"
-				"  CPU1 P0 madvise    0x1f000 pages=1 dontneed\n"
-				"  CPU2 P0 store      0x10008 = 5\n"
-				"  CPU0    reclaim\n"
-				"schedule\n"
-				"  CPU0 at __discard_anon_folio_pmd_locked:folio_test_dirty -> CPU1\n"
-				"  CPU1 at __find_vma:mt_find#4 -> CPU2\n"
-				"  CPU0 at smp_call_function:ipi_send -> CPU1\n"
-				"  CPU1 at zap_page_range_single:tlb_finish_mmu#3 -> CPU0\n";
+	const char *text =
+	    HEAD "setup\n"
+		 "  CPU2 P0 mmap       0x10000 pages=16 anon private rw\n"
+		 "  CPU2 P0 madvise    0x10000 pages=16 hugepage\n"
+		 "  CPU2 P0 mem-write  0x10008 = 1\n"
+		 "  CPU2 P0 madvise    0x10000 pages=16 free\n"
+		 "agents\n"
+		 "  CPU1 P0 madvise    0x1f000 pages=1 dontneed\n"
+		 "  CPU2 P0 store      0x10008 = 5\n"
+		 "  CPU0    reclaim\n"
+		 "schedule\n"
+		 "  CPU0 at __discard_anon_folio_pmd_locked:folio_test_dirty -> CPU1\n"
+		 "  CPU1 at __find_vma:mt_find#4 -> CPU2\n"
+		 "  CPU0 at smp_call_function:ipi_send -> CPU1\n"
+		 "  CPU1 at zap_page_range_single:tlb_finish_mmu#3 -> CPU0\n";
 	struct exec_options o;
 	exec_options_default(&o);
 	char err[256];
