@@ -207,8 +207,8 @@ Test(oracle, whole_thp_madv_free_never_hides_the_pmd_from_dontneed)
  * random search on the stripped pmdp-invalidate-lose-dirty scenario with every
  * knob off (run 969, seed 1), minimized to four preemptions: PCT and DFS b=2 do
  * not reach it, so every family and regression stays clean at the budgets of
- * the suites.  Asserted here so that a change of the model that closes (or
- * moves) the window is noticed.
+ * the suites (a knobs-off libFuzzer campaign does: below).  Asserted here so that a change of the
+ * model that closes (or moves) the window is noticed.
  */
 Test(oracle, lazyfree_thp_discard_can_hide_the_pmd_from_dontneed_in_6_12)
 {
@@ -234,4 +234,24 @@ Test(oracle, lazyfree_thp_discard_can_hide_the_pmd_from_dontneed_in_6_12)
 	cr_assert(r.finding, "the window closed");
 	cr_assert_str_eq(r.f.oracle, "postcondition", "%s", r.f.msg);
 	cr_assert_str_eq(r.f.site->name, "postcondition:madvise_dontneed", "%s", r.f.msg);
+	/* the same window seen by exit_mmap()'s zap (a 120 s knobs-off libFuzzer
+	 * campaign, minimized): the pin makes reclaim set the PMD back and split it
+	 * into a PTE table that free_pgtables() then frees with its PTEs live */
+	const char *exit_text = HEAD "setup\n"
+				     "  CPU2 P0 mmap       0x0 pages=16 anon private rw\n"
+				     "  CPU2 P0 madvise    0x0 pages=16 hugepage\n"
+				     "agents\n"
+				     "  CPU2 P0 pin        0x0 rw\n"
+				     "  CPU2 P0 exit\n"
+				     "  CPU1 P0 madvise    0x0 pages=16 free\n"
+				     "  CPU1    reclaim\n"
+				     "  CPU0 P0 load       0x1000\n"
+				     "  CPU0 P1 store      0x18 = 0\n"
+				     "  CPU0 P0 mmap       0x0 pages=1 file=F1 private r\n"
+				     "schedule\n"
+				     "  CPU0 at lock_vma_under_rcu:mtree_load#5 -> CPU1\n"
+				     "  CPU0 at lock_vma_under_rcu:mtree_load#6 -> CPU2\n";
+	cr_assert(exec_text(exit_text, &o, &s, &r, err, sizeof(err)), "%s", err);
+	cr_assert(r.finding, "the window closed for exit");
+	cr_assert_str_eq(r.f.site->name, "__tlb_flush_mmu:VM_BUG_ON", "%s", r.f.msg);
 }
