@@ -204,8 +204,9 @@ Test(oracle, whole_thp_madv_free_never_hides_the_pmd_from_dontneed)
  * MADV_DONTNEED (mmap_lock for read) that reads it then skips it
  * (zap_pmd_range() does not lock a none PMD) and returns with the page mapped.
  * The same window 58ceeb6bec86 closed in madvise_free_huge_pmd().  Found by
- * random search on the stripped pmdp-invalidate-lose-dirty scenario with every
- * knob off (run 969, seed 1), minimized to four preemptions: PCT and DFS b=2 do
+ * random search with every knob off on a first version of the stripped
+ * pmdp-invalidate-lose-dirty scenario, whose splitter was this MADV_DONTNEED
+ * (run 969, seed 1), minimized to four preemptions: PCT and DFS b=2 do
  * not reach it, so every family and regression stays clean at the budgets of
  * the suites (a knobs-off libFuzzer campaign does: below).  Asserted here so that a change of the
  * model that closes (or moves) the window is noticed.
