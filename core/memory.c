@@ -624,13 +624,18 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 			continue;
 		}
 		if (pmd_trans_huge(pmd)) {
-			/* the whole huge PMD goes at once; a part of it needs a split */
-			if (addr % PMD_SIZE == 0 && next - addr == PMD_SIZE &&
-			    zap_huge_pmd(tlb, vma, pmdp, addr)) {
-				addr = next;
-				continue;
+			/* the whole huge PMD goes at once; a part of it needs a split.  A
+			 * whole one that is not huge any more under the lock (split, or
+			 * discarded by reclaim, which takes no mmap_lock or VMA lock: the
+			 * VMA may be detached here) is zapped as a table, if any */
+			if (addr % PMD_SIZE == 0 && next - addr == PMD_SIZE) {
+				if (zap_huge_pmd(tlb, vma, pmdp, addr)) {
+					addr = next;
+					continue;
+				}
+			} else {
+				split_huge_pmd(vma, pmdp, addr);
 			}
-			split_huge_pmd(vma, pmdp, addr);
 		}
 		/* a full batch makes zap_pte_range() stop early: continue from there */
 		addr = zap_pte_range(tlb, vma, pmdp, addr, next);
