@@ -136,6 +136,28 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 	return VM_FAULT_FALLBACK;
 }
 
+pmd_t pmdp_invalidate(struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmdp)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	assert_spin_locked(&mm->page_table_lock);
+	pmd_t old;
+	if (knob_enabled(KNOB_PMDP_INVALIDATE_LOSE_DIRTY)) {
+		/* knob pmdp-invalidate-lose-dirty: read, then a plain store; a dirty or
+		 * young bit the walker sets in between is overwritten */
+		old = pmdp_get(mm, pmdp);
+		__set_pmd_at(mm, pmdp, (pmd_t){old.val | _PMD_INVALID}, MM_SITE("pmdp_establish"));
+	} else {
+		/* pmdp_establish(): the walker sets A/D with a cmpxchg of its own, so a
+		 * failed exchange means exactly that; re-read and retry (at most twice) */
+		do
+			old = pmdp_get(mm, pmdp);
+		while (!__pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID},
+				       MM_SITE("pmdp_establish")));
+	}
+	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
+	return old;
+}
+
 /*
  * Models: __split_huge_pmd_locked() for an anonymous folio.  Context: the PMD lock
  * held, *pmdp huge.
@@ -157,12 +179,10 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 		/* knob thp-split-clear-then-set: the PMD is none in between */
 		old = pmdp_huge_get_and_clear(mm, haddr, pmdp);
 		set_pmd_at(mm, haddr, pmdp, (pmd_t){old.val | _PMD_INVALID});
+		flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	} else {
-		do
-			old = pmdp_get(mm, pmdp);
-		while (!pmdp_cmpxchg(mm, pmdp, old, (pmd_t){old.val | _PMD_INVALID}));
+		old = pmdp_invalidate(vma, haddr, pmdp);
 	}
-	flush_tlb_range(vma, haddr, haddr + PMD_SIZE);
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));
 	bool exclusive = PageAnonExclusive(folio);
@@ -187,6 +207,13 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	set_pmd_at(mm, haddr, pmdp, (pmd_t){((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT});
 }
 
+void split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
+{
+	assert_spin_locked(&vma->vm_mm->page_table_lock);
+	if (pmd_trans_huge(pmdp_get(vma->vm_mm, pmdp)))
+		__split_huge_pmd_locked(vma, pmdp, addr & PMD_MASK);
+}
+
 void split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)
 {
 	struct mm_struct *mm = vma->vm_mm;
@@ -203,6 +230,106 @@ void split_huge_pmds(struct vm_area_struct *vma, unsigned long start, unsigned l
 {
 	for (unsigned long addr = start & PMD_MASK; addr < end; addr += PMD_SIZE)
 		split_huge_pmd(vma, pmd_offset(vma->vm_mm, addr), addr);
+}
+
+/*
+ * Models: madvise_free_huge_pmd() (6.12) for a range that covers the huge PMD
+ * whole (the caller splits one it covers in part; the kernel splits the folio
+ * there, split_folio()).  Under the PMD lock: a folio mapped by another process
+ * too is left alone (folio_likely_mapped_shared(), which for a PMD-mapped folio
+ * is its mapcount: the model maps a THP by a PMD or by PTEs, never both), as is
+ * one whose lock is taken (trylock only, under a spinlock); otherwise its dirty
+ * flag is cleared under the folio lock, and a young or dirty PMD is rewritten
+ * old and clean — through pmdp_invalidate(), so that it never reads none: a
+ * MADV_DONTNEED of the range under mmap_lock for read skips a none PMD without
+ * taking its lock (zap) and would return with the pages still mapped.  Then the
+ * folio loses PG_swapbacked: lazyfree, for reclaim to discard while clean.  The
+ * TLB flush is the caller's (tlb_finish_mmu()); pmdp_invalidate() flushes too.
+ * Knob thp-split-clear-then-set: the PMD is cleared and set again (before
+ * 58ceeb6bec86).  Returns false if the PMD is not huge any more (the caller
+ * walks the PTEs), true otherwise.
+ * Context: mmap_lock held for read.
+ */
+bool madvise_free_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
+			   unsigned long addr, unsigned long next)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	mmap_assert_locked(mm);
+	SCHED_ASSERT(addr % PMD_SIZE == 0 && next - addr == PMD_SIZE);
+	spin_lock(&mm->page_table_lock); /* pmd_trans_huge_lock() */
+	pmd_t orig = pmdp_get(mm, pmdp);
+	if (!pmd_trans_huge(orig)) {
+		spin_unlock(&mm->page_table_lock);
+		return false; /* split meanwhile (we waited for it on the lock) */
+	}
+	struct folio *folio = pfn_folio(pmd_pfn(orig));
+	if (folio_mapcount(folio) > 1 || !folio_trylock(folio))
+		goto out;
+	if (folio_test_dirty(folio))
+		(void)folio_test_clear_dirty(folio);
+	folio_unlock(folio);
+	if (pmd_young(orig) || pmd_dirty(orig)) {
+		if (knob_enabled(KNOB_THP_SPLIT_CLEAR_THEN_SET))
+			(void)pmdp_huge_get_and_clear(mm, addr, pmdp); /* none until set again */
+		else
+			(void)pmdp_invalidate(vma, addr, pmdp);
+		/* as the kernel: the old value read above, made old and clean (A/D the
+		 * walker set since are dropped on purpose: the call is discarding them) */
+		set_pmd_at(mm, addr, pmdp, pmd_mkclean(pmd_mkold(orig)));
+		tlb_remove_pmd_tlb_entry(tlb, addr);
+	}
+	folio_mark_lazyfree(folio);
+out:
+	spin_unlock(&mm->page_table_lock);
+	return true;
+}
+
+/*
+ * Models: __discard_anon_folio_pmd_locked(): a clean lazyfree THP mapped by this
+ * PMD goes whole.  The PMD is cleared and flushed first (pmdp_huge_clear_flush()),
+ * so that neither the walker nor GUP-fast can reach the folio any more, and only
+ * then are the dirty bit and the references looked at: a write that made it
+ * through (PMD dirty, or PG_dirty) or a reference beyond the isolation and the
+ * mapping (a pin, GUP-fast's grab, which re-checks the PMD after it) puts the PMD
+ * back.  Race, as 6.12 has it: between the clear and the set back the PMD reads
+ * none to anyone who does not take the PMD lock; a MADV_DONTNEED of the range
+ * (zap: a none PMD is skipped unlocked) then returns with the THP still mapped
+ * once it is set back (tests/test_oracle.c replays it; the window 58ceeb6bec86
+ * closed in madvise_free_huge_pmd()).  Context: the PMD lock and the folio lock
+ * held.
+ */
+static bool __discard_anon_folio_pmd_locked(struct vm_area_struct *vma, unsigned long addr,
+					    pmd_t *pmdp, struct folio *folio)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	assert_spin_locked(&mm->page_table_lock);
+	pmd_t orig = pmdp_get(mm, pmdp);
+	if (folio_test_dirty(folio) || pmd_dirty(orig))
+		return false;
+	orig = pmdp_huge_get_and_clear(mm, addr, pmdp);
+	flush_tlb_range(vma, addr, addr + PMD_SIZE); /* pmdp_huge_clear_flush() */
+	int ref_count = folio_ref_count(folio);
+	int map_count = folio_mapcount(folio);
+	if (folio_test_dirty(folio) || pmd_dirty(orig) || ref_count != map_count + 1) {
+		set_pmd_at(mm, addr, pmdp, orig);
+		return false;
+	}
+	folio_remove_rmap_pmd(folio);
+	/* zap_deposited_table(): never visible to any walker */
+	pte_free_table((unsigned)pgtable_trans_huge_withdraw(mm, pmdp));
+	folio_put(folio); /* the mapping's reference; isolation keeps it alive */
+	return true;
+}
+
+bool unmap_huge_pmd_locked(struct vm_area_struct *vma, unsigned long addr, pmd_t *pmdp,
+			   struct folio *folio)
+{
+	assert_spin_locked(&vma->vm_mm->page_table_lock);
+	VM_BUG_ON(!folio_test_locked(folio));
+	VM_BUG_ON(addr % PMD_SIZE);
+	if (folio_test_anon(folio) && !folio_test_swapbacked(folio))
+		return __discard_anon_folio_pmd_locked(vma, addr, pmdp, folio);
+	return false;
 }
 
 bool zap_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,

@@ -11,8 +11,12 @@
  *     exclusive); else split and COW the one page;
  *   - zap of the whole range: clear the PMD, free the deposit, queue the folio
  *     for freeing after the TLB flush;
+ *   - MADV_FREE of the whole range: the folio's dirty flag cleared, the PMD
+ *     rewritten old and clean through pmdp_invalidate() (never none), the folio
+ *     lazyfree; reclaim discards it whole while clean and unpinned
+ *     (unmap_huge_pmd_locked()), else splits it and tries the PTEs;
  *   - anything partial (zap, mprotect, madvise, mremap) splits first:
- *     __split_huge_pmd() clears the PMD and flushes (pmdp_invalidate: no CPU
+ *     __split_huge_pmd() invalidates the PMD and flushes (pmdp_invalidate: no CPU
  *     keeps the huge translation), fills the deposited table with one PTE per
  *     page and publishes it; the folio stays large, PTE-mapped;
  *   - fork shares the folio (write-protected in both) unless it may be pinned:
@@ -20,7 +24,8 @@
  *   - the hardware walker and GUP-fast read the PMD locklessly and use the leaf.
  *
  * Models: do_huge_pmd_anonymous_page(), do_huge_pmd_wp_page(), zap_huge_pmd(),
- * __split_huge_pmd_locked(), copy_huge_pmd(), follow_huge_pmd().  Leaves out:
+ * __split_huge_pmd_locked(), pmdp_invalidate(), madvise_free_huge_pmd(),
+ * unmap_huge_pmd_locked(), copy_huge_pmd(), follow_huge_pmd().  Leaves out:
  * file and shmem THP, the huge zero page, change_huge_pmd()/move_huge_pmd()
  * (mprotect and mremap split instead; NUMA hinting's change_huge_pmd() is in
  * numa.c), deferred split, THP migration.  A protnone huge PMD (NUMA hinting)
@@ -51,8 +56,32 @@ int do_huge_pmd_wp_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long a
 
 /* Models: __split_huge_pmd(): if *pmdp is huge, split it.  Context: mmap_lock or VMA lock. */
 void split_huge_pmd(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr);
+/* Models: split_huge_pmd_locked() (rmap walkers, TTU_SPLIT_HUGE_PMD).  Context: PMD lock. */
+void split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr);
 /* Split every huge PMD of @vma that [start, end) covers only in part, or at all. */
 void split_huge_pmds(struct vm_area_struct *vma, unsigned long start, unsigned long end);
+
+/*
+ * Models: pmdp_invalidate(): the huge PMD at @haddr made invalid to the MMU (still
+ * huge to software) in one atomic exchange, the TLB flushed; returns the old
+ * value with every A/D bit the walker set up to the exchange (knob
+ * pmdp-invalidate-lose-dirty: a read and a plain store, as before d52605d7cb30).
+ * Context: PMD lock held.
+ */
+pmd_t pmdp_invalidate(struct vm_area_struct *vma, unsigned long haddr, pmd_t *pmdp);
+
+/* Models: madvise_free_huge_pmd() for a range covering the huge PMD whole (see
+ * huge_memory.c).  false: not huge any more, walk the PTEs. */
+bool madvise_free_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,
+			   unsigned long addr, unsigned long next);
+
+/*
+ * Models: unmap_huge_pmd_locked() (try_to_unmap_one() on a PMD-mapped folio, 6.12):
+ * a clean lazyfree anon THP with no extra reference is unmapped whole and its
+ * mapping reference dropped; true if so.  Context: PMD lock and folio lock held.
+ */
+bool unmap_huge_pmd_locked(struct vm_area_struct *vma, unsigned long addr, pmd_t *pmdp,
+			   struct folio *folio);
 
 /* Models: zap_huge_pmd().  false: not huge (any more): zap the PTEs. */
 bool zap_huge_pmd(struct mmu_gather *tlb, struct vm_area_struct *vma, pmd_t *pmdp,

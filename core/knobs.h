@@ -166,10 +166,9 @@
 	X(KNOB_THP_SPLIT_CLEAR_THEN_SET, "thp-split-clear-then-set", "postcondition",                \
 	  "MADV_FREE rewrites a huge PMD by clearing it and setting it again, as "                   \
 	  "madvise_free_huge_pmd() did before 58ceeb6bec86 (2017, 'thp: fix MADV_DONTNEED vs. "      \
-	  "MADV_FREE race'; the model's MADV_FREE splits the PMD, so the window sits in the "        \
-	  "split "                                                                                   \
-	  "it runs): a racing MADV_DONTNEED under mmap_lock for read finds pmd_none, zaps "          \
-	  "nothing and returns while the pages come back mapped")                                    \
+	  "MADV_FREE race'; the window is opened there, for a range covering the PMD whole, and "    \
+	  "in the split a partial MADV_FREE runs): a racing MADV_DONTNEED under mmap_lock for "      \
+	  "read finds pmd_none, zaps nothing and returns while the pages come back mapped")          \
 	X(KNOB_LAZYFREE_DISCARD_PINNED, "lazyfree-discard-pinned", "pin-coherence",                  \
 	  "reclaim discards a clean MADV_FREE page without checking for references beyond its "      \
 	  "mappings, so a page a device is writing through a pin (direct I/O) is dropped and the "   \
@@ -214,7 +213,13 @@
 	  "maps.  "                                                                                  \
 	  "Clear and flush first, then check, is the rule since KSM's merge (31dbd01f3143, Izik "    \
 	  "Eidus 2009, \"ksm: Kernel SamePage Merging\", the O_DIRECT comment in "                   \
-	  "write_protect_page())")
+	  "write_protect_page())")                                                                   \
+	X(KNOB_PMDP_INVALIDATE_LOSE_DIRTY, "pmdp-invalidate-lose-dirty", "lost-write",               \
+	  "pmdp_invalidate() reads the huge PMD and then stores it back invalid with a plain "       \
+	  "store, as before 2018: a dirty bit the walker sets in between is lost; a split then "     \
+	  "gives clean PTEs, and reclaim discards a lazyfree (MADV_FREE) THP the process wrote "     \
+	  "after MADV_FREE returned (Kirill A. Shutemov, d52605d7cb30, \"mm: do not lose dirty "     \
+	  "and accessed bits in pmdp_invalidate()\", 4.16: one atomic pmdp_establish())")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

@@ -627,13 +627,18 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 			continue;
 		}
 		if (pmd_trans_huge(pmd)) {
-			/* the whole huge PMD goes at once; a part of it needs a split */
-			if (addr % PMD_SIZE == 0 && next - addr == PMD_SIZE &&
-			    zap_huge_pmd(tlb, vma, pmdp, addr)) {
-				addr = next;
-				continue;
+			/* the whole huge PMD goes at once; a part of it needs a split.  A
+			 * whole one that is not huge any more under the lock (split, or
+			 * discarded by reclaim, which takes no mmap_lock or VMA lock: the
+			 * VMA may be detached here) is zapped as a table, if any */
+			if (addr % PMD_SIZE == 0 && next - addr == PMD_SIZE) {
+				if (zap_huge_pmd(tlb, vma, pmdp, addr)) {
+					addr = next;
+					continue;
+				}
+			} else {
+				split_huge_pmd(vma, pmdp, addr);
 			}
-			split_huge_pmd(vma, pmdp, addr);
 		}
 		/* a full batch makes zap_pte_range() stop early: continue from there */
 		addr = zap_pte_range(tlb, vma, pmdp, addr, next);
@@ -656,11 +661,24 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 {
 	struct mm_struct *mm = vma->vm_mm;
 	mmap_assert_locked(mm);
-	split_huge_pmds(vma, start, end); /* madvise_free_huge_pmd() is not modelled */
+	/* a huge PMD the range covers in part is split first (the kernel splits the
+	 * folio, split_folio(), from madvise_free_huge_pmd()) */
+	for (unsigned long a = start & PMD_MASK; a < end; a += PMD_SIZE)
+		if (a < start || a + PMD_SIZE > end)
+			split_huge_pmd(vma, pmd_offset(mm, a), a);
 	struct mmu_gather tlb;
 	tlb_gather_mmu(&tlb, mm);
 	for (unsigned long addr = start; addr < end;) {
 		unsigned long next;
+		if (addr % PMD_SIZE == 0 && end - addr >= PMD_SIZE) {
+			/* one it covers whole stays huge (madvise_free_huge_pmd()) */
+			pmd_t *pmdp = pmd_offset(mm, addr);
+			if (pmd_trans_huge(pmdp_get(mm, pmdp)) &&
+			    madvise_free_huge_pmd(&tlb, vma, pmdp, addr, addr + PMD_SIZE)) {
+				addr += PMD_SIZE;
+				continue;
+			}
+		}
 		spinlock_t *ptl;
 		pte_t *pte = pte_range_lock(mm, addr, end, &next, &ptl);
 		if (!pte) {

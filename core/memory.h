@@ -37,8 +37,10 @@ void unmap_single_vma(struct mmu_gather *tlb, struct vm_area_struct *vma, unsign
 /*
  * Models: madvise_free_single_vma() -> madvise_free_pte_range(): clean and age the
  * PTEs of anon folios mapped once, mark those folios lazyfree, drop swap entries
- * (and their slots), flush through the mmu_gather.  Context: mmap_lock held for
- * read.
+ * (and their slots), flush through the mmu_gather; a huge PMD the range covers
+ * whole stays huge (madvise_free_huge_pmd()), one it covers in part is split
+ * first.  Small folios only at the PTE level (a PTE-mapped large folio is left
+ * as it is).  Context: mmap_lock held for read.
  */
 void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, unsigned long end);
 /* Models: zap_page_range_single(): gather, zap, finish.  Context: mmap_lock held. */

@@ -281,6 +281,18 @@ static inline pmd_t pmd_mkold(pmd_t pmd)
 {
 	return (pmd_t){pmd.val & ~_PAGE_ACCESSED};
 }
+static inline pmd_t pmd_mkclean(pmd_t pmd)
+{
+	return (pmd_t){pmd.val & ~_PAGE_DIRTY};
+}
+static inline bool pmd_dirty(pmd_t pmd)
+{
+	return pmd.val & _PAGE_DIRTY;
+}
+static inline bool pmd_young(pmd_t pmd)
+{
+	return pmd.val & _PAGE_ACCESSED;
+}
 /* The PTE a huge PMD amounts to for the page at @addr (same R/W, A, D bits;
  * protnone if it is). */
 static inline pte_t pmd_pte_at(pmd_t pmd, unsigned long addr)

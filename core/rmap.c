@@ -6,6 +6,7 @@
 
 #include "page.h"
 #include "pgtable.h"
+#include "huge_memory.h"
 #include "hw.h"
 #include "swap.h"
 #include "tlb.h"
@@ -234,12 +235,17 @@ int folio_mkclean(struct folio *folio)
 static bool try_to_unmap_one_swap(struct folio *folio, struct vm_area_struct *vma,
 				  unsigned long addr, pte_t *ptep, spinlock_t *ptl, pte_t pteval);
 
+static bool try_to_unmap_one_large(struct folio *folio, struct vm_area_struct *vma,
+				   unsigned long addr, struct tlbflush_unmap_batch *ubc);
+
 /* One mapping of @folio at @addr: the lazyfree or swap decision (see rmap.h). */
 static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, unsigned long addr,
 			     void *arg)
 {
 	struct tlbflush_unmap_batch *ubc = arg;
 	struct mm_struct *mm = vma->vm_mm;
+	if (folio_test_large(folio))
+		return try_to_unmap_one_large(folio, vma, addr, ubc);
 	spinlock_t *ptl;
 	pte_t *ptep = pte_offset_map_lock(mm, pmd_offset(mm, addr), addr, &ptl);
 	if (!ptep)
@@ -270,6 +276,68 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 	folio_set_swapbacked(folio);
 	pte_unmap_unlock(ptep, ptl);
 	return false;
+}
+
+/*
+ * Models: try_to_unmap_one() for a large lazyfree anon folio (6.12): mapped by a
+ * huge PMD, it goes whole if it can (unmap_huge_pmd_locked()); otherwise the PMD
+ * is split (TTU_SPLIT_HUGE_PMD, split_huge_pmd_locked()) and each PTE that maps
+ * one of its pages is cleared (flush batched) and discarded, until one is dirty
+ * or the references show a user beyond the isolation and the mappings: that PTE
+ * is put back, the folio becomes swap-backed again, and the walk stops (the pages
+ * discarded before were clean: the process had not written them since
+ * MADV_FREE).  Only the pages in the VMA that holds the folio's first page are
+ * visited (the model's rmap walk finds a VMA by the folio's index): a folio
+ * mremapped in part stays mapped, and is kept.  Context: folio locked, the
+ * anon_vma lock held for read.
+ */
+static bool try_to_unmap_one_large(struct folio *folio, struct vm_area_struct *vma,
+				   unsigned long addr, struct tlbflush_unmap_batch *ubc)
+{
+	struct mm_struct *mm = vma->vm_mm;
+	pmd_t *pmdp = pmd_offset(mm, addr);
+	VM_BUG_ON(!folio_test_locked(folio));
+	SCHED_ASSERT(folio_test_anon(folio) && !folio_test_swapcache(folio));
+	if (folio_nr_pages(folio) == HPAGE_PMD_NR && addr % PMD_SIZE == 0) {
+		spin_lock(&mm->page_table_lock);
+		pmd_t pmd = pmdp_get(mm, pmdp);
+		if (pmd_trans_huge(pmd) && pmd_pfn(pmd) == folio_pfn(folio)) {
+			if (unmap_huge_pmd_locked(vma, addr, pmdp, folio)) {
+				spin_unlock(&mm->page_table_lock);
+				return true;
+			}
+			split_huge_pmd_locked(vma, pmdp, addr);
+		}
+		spin_unlock(&mm->page_table_lock);
+	}
+	spinlock_t *ptl;
+	pte_t *ptep = pte_offset_map_lock(mm, pmdp, addr, &ptl);
+	if (!ptep)
+		return true; /* not mapped by PTEs here (any more) */
+	unsigned long end = pmd_addr_end(addr, vma->vm_end); /* this VMA, this table */
+	for (int i = 0; i < folio_nr_pages(folio) && addr < end; i++, ptep++, addr += PAGE_SIZE) {
+		struct folio *page = folio_page(folio, i);
+		pte_t pteval = ptep_get(ptep);
+		if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(page))
+			continue;
+		pteval = ptep_get_and_clear(mm, addr, ptep);
+		set_tlb_ubc_flush_pending(ubc, mm);
+		if (pte_dirty(pteval))
+			folio_mark_dirty(folio);
+		int ref_count = folio_ref_count(folio);
+		int map_count = folio_mapcount(folio);
+		if (ref_count == 1 + map_count && !folio_test_dirty(folio)) {
+			folio_remove_rmap_pte(page, vma);
+			folio_put(folio); /* this mapping's reference */
+			continue;
+		}
+		set_pte_at(mm, addr, ptep, pteval);
+		folio_set_swapbacked(folio);
+		pte_unmap_unlock(ptep, ptl);
+		return false;
+	}
+	pte_unmap_unlock(ptep, ptl);
+	return true;
 }
 
 bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)

@@ -65,7 +65,9 @@ struct tlbflush_unmap_batch;
  * reference (ref_count == 1 + mapcount: the isolation reference and the rmap);
  * else put the PTE back and make the folio swapbacked again.  A folio in the swap
  * cache (reclaim's add_to_swap()) is unmapped to swap entries instead, unless a
- * page of it is exclusive and may be pinned.
+ * page of it is exclusive and may be pinned.  A large lazyfree folio (a THP)
+ * mapped by a huge PMD goes whole if clean and unpinned, else the PMD is split
+ * and its PTEs tried one by one (6.12).
  * Context: folio locked, isolation reference held; takes the anon_vma lock and the
  * PTL.  Returns true if the folio was unmapped (and, lazyfree, can be freed).
  */

@@ -14,12 +14,13 @@ int shrink_lazyfree(void)
 	struct tlbflush_unmap_batch ubc = {0};
 	for (uint32_t pfn = 0; pfn < NR_FRAMES; pfn++) {
 		struct folio *folio = pfn_page(pfn);
-		/* the LRU holds the folios added to it (PG_lru: once mapped; small ones
-		 * here, large ones would be split first); one being freed under us is
-		 * skipped, as folio_try_get() fails.  The PG_lru test stands for
-		 * folio_isolate_lru() under the LRU lock, in folio_try_get()'s step. */
-		if (!folio->allocated || folio->page_idx || folio_test_large(folio) ||
-		    !folio_try_get(folio))
+		/* the LRU holds the folios added to it (PG_lru: once mapped); one being
+		 * freed under us is skipped, as folio_try_get() fails.  The PG_lru test
+		 * stands for folio_isolate_lru() under the LRU lock, in
+		 * folio_try_get()'s step.  A lazyfree large folio (a THP MADV_FREE
+		 * made lazyfree whole) is not split: shrink_folio_list() splits only
+		 * the swap-backed ones, for add_to_swap(). */
+		if (!folio->allocated || folio->page_idx || !folio_try_get(folio))
 			continue;
 		if (!(folio->flags >> PG_lru & 1u)) {
 			folio_put(folio); /* not on the LRU yet: a fault or fork installing it */
@@ -32,6 +33,10 @@ int shrink_lazyfree(void)
 			continue;
 		}
 		bool unmapped = try_to_unmap(folio, &ubc);
+		/* a large folio may keep mappings the walk did not reach (part of it
+		 * mremapped): folio_mapped() after try_to_unmap(), as the kernel */
+		if (unmapped && folio_test_large(folio))
+			unmapped = !folio_mapped(folio);
 		folio_unlock(folio);
 		if (unmapped)
 			batch[nr++] = folio; /* isolation reference kept until after the flush */

@@ -10,7 +10,9 @@
  * Models: mm/vmscan.c shrink_folio_list() for MADV_FREE folios and for
  * swap-backed anon folios (add_to_swap(), try_to_unmap(), pageout(),
  * __remove_mapping()).  Leaves out: file page reclaim, the LRU lists' order and
- * aging, asynchronous swap writeback (the device is synchronous), large folios.
+ * aging, asynchronous swap writeback (the device is synchronous), large
+ * swap-backed folios (MADV_PAGEOUT takes small ones only); a lazyfree THP is
+ * discarded whole or tried page by page (try_to_unmap()), never split first.
  */
 #ifndef MMFUZZ_VMSCAN_H
 #define MMFUZZ_VMSCAN_H

@@ -1039,3 +1039,81 @@ Test(semantics, a_vma_freed_twice_is_a_finding)
 	explore(&sc, &c, &er);
 	cr_expect(er.found && er.runs == 9, "%llu runs", (unsigned long long)er.runs);
 }
+
+/*
+ * MADV_FREE on a whole THP (madvise(2): "the kernel can free these pages, but
+ * the freeing could be delayed until memory pressure occurs ... if there is a
+ * subsequent write to that page, the kernel won't free it"): the data stays until
+ * reclaim; reclaim discards the clean THP whole (unmap_huge_pmd_locked()), and
+ * the range reads as fresh memory; a write after MADV_FREE (the walker sets the
+ * huge PMD dirty) keeps the whole THP, every page of it, with its data.
+ */
+Test(semantics, madv_free_thp_stays_huge_until_reclaim_discards_it_whole)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
+		 "  CPU0 P0 store 0x10008 = 5\n"
+		 "  CPU0 P0 store 0x1f000 = 6\n"
+		 "agents\n"
+		 "  CPU1 P0 madvise 0x10000 pages=16 free\n"
+		 "  CPU1 P0 load 0x10008\n"
+		 "  CPU1    reclaim\n"
+		 "  CPU1 P0 load 0x10008\n"
+		 "  CPU1 P0 load 0x1f000\n"
+		 "  CPU1 P0 store 0x1f000 = 7\n"
+		 "  CPU1 P0 madvise 0x10000 pages=16 free\n"
+		 "  CPU1 P0 store 0x10008 = 8\n"
+		 "  CPU1    reclaim\n"
+		 "  CPU1 P0 load 0x10008\n"
+		 "  CPU1 P0 load 0x1f000\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[1].value, 5, "the data stays until reclaim");
+	cr_expect_eq(r.ops[3].value, 0, "reclaim discarded the clean THP");
+	cr_expect_eq(r.ops[4].value, 0, "all of it");
+	cr_expect_eq(r.ops[9].value, 8, "a write after MADV_FREE keeps the THP");
+	cr_expect_eq(r.ops[10].value, 7, "every page of it");
+	cr_expect_eq(trace_count("madvise_free_huge_pmd:folio_mark_lazyfree"), 2,
+		     "both MADV_FREE calls kept the PMD huge");
+	cr_expect_eq(trace_count("__discard_anon_folio_pmd_locked:folio_remove_rmap_pmd"), 1,
+		     "one whole-THP discard");
+	cr_expect_eq(trace_count("do_huge_pmd_anonymous_page:set_pmd_at"), 1,
+		     "the load after the discard faulted a new THP in");
+	cr_expect_eq(trace_count("try_to_unmap_one_large:folio_set_swapbacked"), 1,
+		     "the dirty THP was split and kept (6.12: TTU_SPLIT_HUGE_PMD)");
+}
+
+/*
+ * A pin on a lazyfree THP keeps it: reclaim's reference check refuses the
+ * whole-THP discard and the page-by-page one; the device reads the data the
+ * process wrote before MADV_FREE, and so does the process.  A THP covered only in
+ * part is split by MADV_FREE and its pages stay as they are (a PTE-mapped large
+ * folio is not made lazyfree).
+ */
+Test(semantics, a_pinned_or_partly_advised_thp_survives_madv_free_and_reclaim)
+{
+	run(HEAD "setup\n"
+		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+		 "  CPU0 P0 mmap 0x20000 pages=16 anon private rw\n"
+		 "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
+		 "  CPU0 P0 madvise 0x20000 pages=16 hugepage\n"
+		 "  CPU0 P0 store 0x10000 = 3\n"
+		 "  CPU0 P0 store 0x20000 = 4\n"
+		 "agents\n"
+		 "  CPU1 P0 pin 0x10000 rw\n"
+		 "  CPU1 P0 madvise 0x10000 pages=16 free\n"
+		 "  CPU1 P0 madvise 0x20000 pages=8 free\n"
+		 "  CPU1    reclaim\n"
+		 "  CPU1    dma-read\n"
+		 "  CPU1 P0 load 0x10000\n"
+		 "  CPU1 P0 load 0x20000\n"
+		 "  CPU1    unpin\n");
+	cr_expect_eq(r.ops[0].err, 0);
+	cr_expect_eq(r.ops[4].value, 3, "the device reads the pinned page's data");
+	cr_expect_eq(r.ops[5].value, 3, "so does the process");
+	cr_expect_eq(r.ops[6].value, 4, "the THP advised in part keeps its data");
+	cr_expect_eq(trace_count("__discard_anon_folio_pmd_locked:folio_remove_rmap_pmd"), 0,
+		     "no discard");
+	cr_expect_geq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 2,
+		      "the pinned one split by reclaim, the other by MADV_FREE");
+}
