@@ -203,7 +203,13 @@
 	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
 	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
-	  "migration, and change_protection_range\": mm->tlb_flush_pending)")
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                        \
+	X(KNOB_UPTODATE_NO_WMB, "uptodate-no-wmb", "lost-write",                                     \
+	  "memory arm64: __folio_mark_uptodate() has no smp_wmb(): the stores that clear a new "     \
+	  "anon page (or copy it, COW) may become visible after the set_pte_at() that maps it, "     \
+	  "and another CPU whose walker reads the new PTE loads what the frame held in its "         \
+	  "previous life (fixed by 0ed361dec369, Nick Piggin 2008, \"mm: fix PageUptodate data "     \
+	  "race\"; unreachable in memory sc)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

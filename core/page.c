@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "oracle/events.h"
+#include "sbuf.h"
 
 static void folio_check_live(struct folio *folio, const struct sched_site *site)
 {
@@ -20,7 +21,7 @@ static void folio_check_live(struct folio *folio, const struct sched_site *site)
 			      sched_agent_name(sched_current()));
 }
 
-struct folio *folio_alloc_order(int order)
+static struct folio *folio_alloc_frames(int order, bool keep_data)
 {
 	/* lowest free run: deterministic, and reuse of a just-freed frame is likely,
 	 * which is what makes a stale reference observable */
@@ -34,17 +35,54 @@ struct folio *folio_alloc_order(int order)
 		for (uint32_t i = 0; i < nr; i++) {
 			struct folio *page = &mm_world.frames[pfn + i];
 			uint32_t gen = page->gen + 1;
+			uint64_t old[MM_WORDS_PER_PAGE];
+			memcpy(old, page->data, sizeof(old));
 			memset(page, 0, sizeof(*page));
 			page->gen = gen;
+			if (keep_data) /* what the frame held: its clear is not visible yet */
+				memcpy(page->data, old, sizeof(old));
 			page->allocated = true;
 			page->page_idx = (uint8_t)i;
 		}
-		oracle_frame_alloc(pfn, (int)nr);
+		if (!keep_data)
+			oracle_frame_alloc(pfn, (int)nr);
 		mm_world.frames[pfn].order = (uint8_t)order;
 		mm_world.frames[pfn].refcount = 1;
 		return &mm_world.frames[pfn];
 	}
 	return NULL;
+}
+
+struct folio *folio_alloc_order(int order)
+{
+	return folio_alloc_frames(order, false);
+}
+
+struct folio *vma_alloc_zeroed_movable_folio(void)
+{
+	if (!sb_active || sb_kernel_cpu() < 0)
+		return folio_alloc_frames(0, false);
+	struct folio *folio = folio_alloc_frames(0, true);
+	if (!folio)
+		return NULL;
+	/* clear_user_highpage(): the CPU's stores of zeros, in its store buffer */
+	uint64_t zero[MM_WORDS_PER_PAGE] = {0};
+	uint32_t origin[MM_WORDS_PER_PAGE];
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+		origin[w] = ORACLE_ORIGIN_ZERO;
+	SCHED_ASSERT(sb_kernel_store_words(folio, (1u << MM_WORDS_PER_PAGE) - 1, zero, origin,
+					   MM_SITE("clear_user_highpage")));
+	return folio;
+}
+
+void __folio_mark_uptodate(struct folio *folio)
+{
+	/* order the stores that made the content before the flag and before the PTE
+	 * that maps the folio: paired with the address dependency of whoever reads
+	 * the content through that PTE (the walker, GUP-fast, a PageUptodate test) */
+	if (sb_active && !knob_enabled(KNOB_UPTODATE_NO_WMB))
+		sb_kernel_wmb();
+	folio->flags |= 1u << PG_uptodate;
 }
 
 int __folio_ref_count(struct folio *folio, struct sched_site *site)
@@ -71,6 +109,8 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 	if (folio->refcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
 			      "folio_put underflow on frame %u", folio_pfn(folio));
+	if (sb_active) /* folio_put_testzero(): a value-returning atomic, fully ordered */
+		sb_kernel_mb();
 	if (--folio->refcount)
 		return;
 	if (folio->mapcount)
@@ -217,6 +257,10 @@ uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *sit
 {
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_READ);
 	folio_check_live(folio, site);
+	uint64_t v;
+	uint32_t origin;
+	if (sb_active && sb_kernel_forward_word(folio, word, &v, &origin))
+		return v; /* the CPU's own store, not yet visible */
 	return folio->data[word];
 }
 
@@ -256,10 +300,20 @@ int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site)
 
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site)
 {
-	uint64_t v = __folio_read_word(src, word, site);
-	uint32_t origin = oracle_data_origin(folio_pfn(src), word);
-	__folio_write_word(dst, word, v, site);
-	oracle_data_set(folio_pfn(dst), word, origin);
+	sched_yield(site, folio_data_obj(src), SCHED_OP_READ);
+	folio_check_live(src, site);
+	uint64_t v[MM_WORDS_PER_PAGE] = {0};
+	uint32_t origin[MM_WORDS_PER_PAGE] = {0};
+	if (!sb_active || !sb_kernel_forward_word(src, word, &v[word], &origin[word])) {
+		v[word] = src->data[word];
+		origin[word] = oracle_data_origin(folio_pfn(src), word);
+	}
+	sched_yield(site, folio_data_obj(dst), SCHED_OP_WRITE);
+	folio_check_live(dst, site);
+	if (sb_active && sb_kernel_store_words(dst, 1u << word, v, origin, site))
+		return; /* visible when the CPU's buffer drains it */
+	dst->data[word] = v[word];
+	oracle_data_set(folio_pfn(dst), word, origin[word]);
 }
 
 void __folio_add_new_anon_rmap_pmd(struct folio *folio, struct vm_area_struct *vma,
@@ -355,6 +409,8 @@ void folio_ref_unfreeze(struct folio *folio, int count)
 void folio_free_frozen(struct folio *folio)
 {
 	SCHED_ASSERT(folio->refcount == 0 && folio->allocated);
+	if (sb_active) /* the freeing's atomics order the CPU's stores into the frames */
+		sb_kernel_mb();
 	if (folio->mapcount)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], MM_SITE("free_unref_folios"), NULL,
 			      0, "frame %u freed while still mapped %d times", folio_pfn(folio),

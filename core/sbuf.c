@@ -14,21 +14,44 @@
 
 #include "oracle/events.h"
 #include "page.h"
+#include "pgtable.h"
 
 bool sb_active;
 
-struct sb_entry {
-	uint32_t pfn, gen;
-	uint32_t seq;	/* the CPU's store count: age */
-	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
-	int word;
-	int mm;
-	unsigned long addr;
-	uint64_t val;
-	const struct sched_site *site;
+/*
+ * What a buffered store writes.  A user store and the kernel's stores into a
+ * frame share the frame's words as locations; a PTE is a location of its own.
+ */
+enum sb_kind {
+	SB_USER,  /* a user store through the TLB (hw_store) */
+	SB_KDATA, /* the kernel's store into a frame: clear or copy (words in .words) */
+	SB_PTE,	  /* a PTE store (set_pte_at) */
 };
 
-/* Stores to one word, oldest first; bound to its word while not empty. */
+struct sb_entry {
+	uint8_t kind;
+	uint8_t words; /* SB_USER/SB_KDATA: the words of the frame it writes (a mask) */
+	uint32_t obj;  /* the frame (pfn), or the PTE's index in the table arena */
+	uint32_t gen;
+	uint32_t seq;	/* the CPU's store count: age */
+	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
+	int mm;
+	unsigned long addr;
+	uint64_t val[MM_WORDS_PER_PAGE];    /* by word (SB_USER: its one word; SB_PTE: [0]) */
+	uint32_t origin[MM_WORDS_PER_PAGE]; /* SB_KDATA: the oracle layer's origin of each word */
+	const struct sched_site *site;
+};
+_Static_assert(MM_WORDS_PER_PAGE <= 8, "a frame's words fit sb_entry.words");
+
+/* Do @a and @b write a common location?  (Then they stay in order.) */
+static bool sb_overlap(const struct sb_entry *a, const struct sb_entry *b)
+{
+	if ((a->kind == SB_PTE) != (b->kind == SB_PTE) || a->obj != b->obj)
+		return false;
+	return a->kind == SB_PTE || (a->words & b->words);
+}
+
+/* Stores to one location, oldest first; bound to it while not empty. */
 struct sb_queue {
 	int head, count;
 	struct sb_entry e[SB_QUEUE_DEPTH];
@@ -98,14 +121,18 @@ static bool sb_eligible(const struct sb_cpu *c, int qi)
 static void sb_wake(int cpu)
 {
 	struct sb_cpu *c = &sb[cpu];
-	for (int i = 0; i < c->queues; i++)
+	for (int i = 0; i < c->queues; i++) {
+		/* an empty queue of a CPU that is done: its agent would only return */
+		if (c->done && !c->q[i].count && sched_agent_cancel(SB_AGENT(cpu, i)))
+			continue;
 		if (sb_eligible(c, i) || (c->done && !c->q[i].count))
 			sched_wake(SB_AGENT(cpu, i));
+	}
 	if (c->waiting && sb_empty(c))
 		sched_wake(cpu);
 }
 
-/* Make queue @qi's oldest entry visible: memory, then the oracle layer's store. */
+/* Make queue @qi's oldest entry visible: memory, then the oracle layer's event. */
 static void sb_commit(int cpu, int qi)
 {
 	struct sb_queue *q = &sb[cpu].q[qi];
@@ -113,15 +140,37 @@ static void sb_commit(int cpu, int qi)
 	struct sb_entry e = q->e[q->head];
 	q->head = (q->head + 1) % SB_QUEUE_DEPTH;
 	q->count--;
-	struct folio *page = pfn_page(e.pfn);
+	if (e.kind == SB_PTE) {
+		pte_t *ptep = &mm_world.pte_tables[0][0] + e.obj;
+		pte_t old = *ptep;
+		*ptep = __pte(e.val[0]);
+		oracle_pte_write_by(cpu, e.obj, old, *ptep, true, e.site);
+		sb_wake(cpu);
+		return;
+	}
+	struct folio *page = pfn_page(e.obj);
+	if (e.kind == SB_KDATA) {
+		/* the kernel's release points (unlock, the free's atomic) drain its stores
+		 * into a frame before the frame can be freed: a tool bug if not */
+		SCHED_ASSERT(page->allocated && page->gen == e.gen);
+		for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+			if (!(e.words >> w & 1u))
+				continue;
+			page->data[w] = e.val[w];
+			oracle_data_set(e.obj, w, e.origin[w]);
+		}
+		sb_wake(cpu);
+		return;
+	}
+	int word = __builtin_ctz(e.words);
 	if (!page->allocated || page->gen != e.gen)
 		sched_finding(
 		    mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_sb_uaf, e.site, 1u << cpu,
 		    "%s's buffered store of %llu to P%d 0x%lx becomes visible in frame "
 		    "%u, freed since the store was translated",
-		    sched_agent_name(cpu), (unsigned long long)e.val, e.mm, e.addr, e.pfn);
-	page->data[e.word] = e.val;
-	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.pfn, e.val, e.site);
+		    sched_agent_name(cpu), (unsigned long long)e.val[word], e.mm, e.addr, e.obj);
+	page->data[word] = e.val[word];
+	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.obj, e.val[word], e.site);
 	sb_wake(cpu);
 }
 
@@ -149,7 +198,10 @@ static void sb_drain_fn(int agent, void *arg)
 	struct sb_cpu *c = &sb[cpu];
 	for (;;) {
 		if (sb_eligible(c, qi)) {
-			sched_yield(&site_sb_drain, SCHED_OBJ(OBJ_DATA, sb_head(&c->q[qi])->pfn),
+			const struct sb_entry *h = sb_head(&c->q[qi]);
+			sched_yield(&site_sb_drain,
+				    h->kind == SB_PTE ? SCHED_OBJ(OBJ_PTE, h->obj)
+						      : SCHED_OBJ(OBJ_DATA, h->obj),
 				    SCHED_OP_WRITE);
 			/* (a TLB flush may have emptied it meanwhile) */
 			if (sb_eligible(c, qi))
@@ -191,6 +243,7 @@ void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 		}
 	}
 	sb_active = true;
+	sync_release_hook = sb_kernel_mb;
 }
 
 void sb_end(void)
@@ -198,6 +251,51 @@ void sb_end(void)
 	for (int cpu = 0; cpu < NR_CPUS && !sched_stopped(); cpu++)
 		SCHED_ASSERT(sb_empty(&sb[cpu]));
 	sb_active = false;
+	sync_release_hook = NULL;
+}
+
+/* Does queue @q hold an entry that writes a location @e writes? */
+static bool sb_queue_overlaps(const struct sb_queue *q, const struct sb_entry *e)
+{
+	for (int i = 0; i < q->count; i++)
+		if (sb_overlap(&q->e[(q->head + i) % SB_QUEUE_DEPTH], e))
+			return true;
+	return false;
+}
+
+/*
+ * Buffer @e in @cpu's buffer: behind the stores to the locations it writes (one
+ * queue holds them all: a store that overlaps two queues' locations, a whole
+ * frame after single words, first makes older entries visible until one is
+ * left), else in a free queue; a full buffer makes its oldest entry visible.
+ */
+static void sb_push(int cpu, struct sb_entry e)
+{
+	struct sb_cpu *c = &sb[cpu];
+	for (;;) {
+		int same = -1, sames = 0, free = -1;
+		for (int i = 0; i < c->queues; i++) {
+			if (sb_queue_overlaps(&c->q[i], &e)) {
+				same = i;
+				sames++;
+			} else if (!c->q[i].count && free < 0) {
+				free = i;
+			}
+		}
+		int qi = same >= 0 ? same : free;
+		if (sames <= 1 && qi >= 0 && c->q[qi].count < SB_QUEUE_DEPTH) {
+			struct sb_queue *q = &c->q[qi];
+			e.seq = c->seq++;
+			e.epoch = c->epoch;
+			q->e[(q->head + q->count) % SB_QUEUE_DEPTH] = e;
+			q->count++;
+			sb_wake(cpu);
+			return;
+		}
+		/* full, or two queues to merge: the oldest entry becomes visible now,
+		 * without a step */
+		sb_commit(cpu, sb_oldest(c));
+	}
 }
 
 bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
@@ -205,52 +303,126 @@ bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, u
 {
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
 		return false;
-	struct sb_cpu *c = &sb[cpu];
-	for (;;) {
-		int same = -1, free = -1;
-		for (int i = 0; i < c->queues; i++) {
-			const struct sb_entry *h = sb_head(&c->q[i]);
-			if (h && h->pfn == pfn && h->word == word)
-				same = i;
-			else if (!h && free < 0)
-				free = i;
+	struct sb_entry e = {.kind = SB_USER,
+			     .words = (uint8_t)(1u << word),
+			     .obj = pfn,
+			     .gen = gen,
+			     .mm = mm->id,
+			     .addr = addr,
+			     .site = site};
+	e.val[word] = val;
+	sb_push(cpu, e);
+	return true;
+}
+
+/* The newest entry of @cpu's buffer that writes what @probe names, or NULL. */
+static const struct sb_entry *sb_newest(int cpu, const struct sb_entry *probe)
+{
+	const struct sb_cpu *c = &sb[cpu];
+	for (int i = 0; i < c->queues; i++) {
+		const struct sb_queue *q = &c->q[i];
+		for (int k = q->count - 1; k >= 0; k--) {
+			const struct sb_entry *e = &q->e[(q->head + k) % SB_QUEUE_DEPTH];
+			if (sb_overlap(e, probe))
+				return e;
 		}
-		int qi = same >= 0 ? same : free;
-		if (qi >= 0 && c->q[qi].count < SB_QUEUE_DEPTH) {
-			struct sb_queue *q = &c->q[qi];
-			q->e[(q->head + q->count) % SB_QUEUE_DEPTH] =
-			    (struct sb_entry){.pfn = pfn,
-					      .gen = gen,
-					      .seq = c->seq++,
-					      .epoch = c->epoch,
-					      .word = word,
-					      .mm = mm->id,
-					      .addr = addr,
-					      .val = val,
-					      .site = site};
-			q->count++;
-			sb_wake(cpu);
-			return true;
-		}
-		/* full: the oldest entry becomes visible now, without a step */
-		sb_commit(cpu, sb_oldest(c));
 	}
+	return NULL;
 }
 
 bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val)
 {
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
 		return false;
-	const struct sb_cpu *c = &sb[cpu];
-	for (int i = 0; i < c->queues; i++) {
-		const struct sb_queue *q = &c->q[i];
-		const struct sb_entry *h = sb_head(q);
-		if (h && h->pfn == pfn && h->word == word) {
-			*val = q->e[(q->head + q->count - 1) % SB_QUEUE_DEPTH].val;
-			return true;
-		}
+	struct sb_entry probe = {.kind = SB_USER, .words = (uint8_t)(1u << word), .obj = pfn};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = e->val[word];
+	return true;
+}
+
+int sb_kernel_cpu(void)
+{
+	int cpu = sched_current();
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
+		return -1;
+	return cpu;
+}
+
+bool sb_kernel_store_words(struct folio *page, unsigned words, const uint64_t *val,
+			   const uint32_t *origin, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_KDATA,
+			     .words = (uint8_t)words,
+			     .obj = folio_pfn(page),
+			     .gen = page->gen,
+			     .mm = -1,
+			     .site = site};
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+		e.val[w] = val[w];
+		e.origin[w] = origin[w];
 	}
-	return false;
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_forward_word(const struct folio *page, int word, uint64_t *val, uint32_t *origin)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {
+	    .kind = SB_KDATA, .words = (uint8_t)(1u << word), .obj = folio_pfn(page)};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	/* the kernel entry drained the CPU's user stores (agent_fn, hw_access) */
+	SCHED_ASSERT(e->kind == SB_KDATA);
+	*val = e->val[word];
+	*origin = e->origin[word];
+	return true;
+}
+
+bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PTE, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_forward_pte(uint32_t pte, pte_t *val)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {.kind = SB_PTE, .obj = pte};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = __pte(e->val[0]);
+	return true;
+}
+
+void sb_kernel_wmb(void)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu >= 0)
+		sb[cpu].epoch++;
+}
+
+void sb_kernel_mb(void)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu >= 0)
+		sb_flush_now(cpu);
 }
 
 void sb_drain_wait(int cpu)

@@ -48,6 +48,9 @@
 
 #define SB_QUEUES_PER_CPU 3
 #define SB_QUEUE_DEPTH	  4
+/* Queues a CPU that runs operations gets for the kernel's stores, besides one per
+ * word its user stores name (at most SB_QUEUES_PER_CPU in all). */
+#define SB_KERNEL_QUEUES 2
 /* The scheduler agent that drains queue @q of @cpu's buffer. */
 #define SB_AGENT(cpu, q) (NR_CPUS + (cpu)*SB_QUEUES_PER_CPU + (q))
 #define SB_AGENTS_END	 SB_AGENT(NR_CPUS, 0)
@@ -89,5 +92,32 @@ void sb_drain_wait(int cpu);
 void sb_flush_now(int cpu);
 /* @cpu has run all its operations: its drain agents finish once empty. */
 void sb_cpu_done(int cpu);
+
+/*
+ * The kernel's accessors under the model (issue 18, second part).  The kernel's
+ * stores into a new frame (clear, copy) and its PTE stores (set_pte_at) by a CPU
+ * that has a buffer go into it; the CPU's own loads of them (ptep_get, a copy's
+ * read) forward from it; the hardware walker and devices read memory.  Each
+ * returns false when nothing was buffered or forwarded: the caller uses memory,
+ * as in `memory sc`.  No step of their own: the caller's access is the step.
+ */
+/* The CPU running now if its stores are buffered, else -1. */
+int sb_kernel_cpu(void);
+/* The words @words (a mask) of frame @page take @val[w], the oracle's @origin[w]. */
+bool sb_kernel_store_words(struct folio *page, unsigned words, const uint64_t *val,
+			   const uint32_t *origin, const struct sched_site *site);
+bool sb_kernel_forward_word(const struct folio *page, int word, uint64_t *val, uint32_t *origin);
+/* PTE @pte (its index in the table arena) takes @val. */
+bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site);
+bool sb_kernel_forward_pte(uint32_t pte, pte_t *val);
+/* The kernel's smp_wmb(): an epoch, as sb_release(). */
+void sb_kernel_wmb(void);
+/*
+ * The kernel's smp_mb(), a fully ordered RMW (value-returning atomics, xchg,
+ * cmpxchg), and a release (unlock: sync_release_hook): the CPU's buffered
+ * stores become visible now, oldest first — one of the orders the drain agents
+ * could have chosen, with no step.
+ */
+void sb_kernel_mb(void);
 
 #endif

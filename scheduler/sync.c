@@ -13,6 +13,8 @@
  */
 #include "sync.h"
 
+void (*sync_release_hook)(void);
+
 #include <string.h>
 
 #include "policy.h"
@@ -84,6 +86,8 @@ void spin_unlock_at(spinlock_t *l, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, l->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook();
 	if (l->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "spin_unlock of %s by %s, owner %s", l->name, sched_agent_name(me),
@@ -131,6 +135,8 @@ void mutex_unlock_at(struct mutex *m, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, m->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook();
 	if (m->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "mutex_unlock of %s by %s, owner %s", m->name, sched_agent_name(me),
@@ -212,6 +218,8 @@ void up_read_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook();
 	if (!(s->readers >> me & 1u))
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "up_read of %s by %s, not a reader", s->name, sched_agent_name(me));
@@ -224,6 +232,8 @@ void up_write_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook();
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0, "up_write of %s by %s, owner %s",
 			      s->name, sched_agent_name(me), sched_agent_name(s->writer));
@@ -236,6 +246,8 @@ void downgrade_write_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook();
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "downgrade_write of %s by %s, owner %s", s->name,

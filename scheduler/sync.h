@@ -67,6 +67,12 @@ void init_completion(struct completion *c, uint32_t obj, const char *name);
 void spin_lock_at(spinlock_t *l, struct sched_site *site);
 bool spin_trylock_at(spinlock_t *l, struct sched_site *site);
 void spin_unlock_at(spinlock_t *l, struct sched_site *site);
+/*
+ * Called by every unlock (spin, mutex, rwsem) of the current agent before the lock
+ * is free: a release.  NULL unless a weak memory model is in use (core/sbuf.c
+ * makes the agent's buffered stores visible here).
+ */
+extern void (*sync_release_hook)(void);
 void mutex_lock_at(struct mutex *m, struct sched_site *site);
 void mutex_unlock_at(struct mutex *m, struct sched_site *site);
 void down_read_at(struct rw_semaphore *s, struct sched_site *site);

@@ -295,6 +295,10 @@ static void agent_fn(int agent, void *arg)
 		if (!exec_op_user(&ctx.s->ops[i]))
 			sb_drain_wait(agent);
 		res->err = exec_op(&ctx.s->ops[i], res);
+		/* the kernel's stores are visible when the call returns (its unlocks
+		 * released them; the rest is a simplification: sbuf.h) */
+		if (!exec_op_user(&ctx.s->ops[i]))
+			sb_flush_now(agent);
 		res->done = true;
 	}
 	sb_cpu_done(agent);
@@ -309,6 +313,13 @@ static int exec_sb_queues(const struct scenario *s, int cpu)
 	if (s->memory != SCN_MEMORY_ARM64 || cpu < 0 || cpu >= SCN_AGENTS_MAX)
 		return 0;
 	int n = 0;
+	/* and SB_KERNEL_QUEUES for the kernel's stores (a fault's clear and PTE)
+	 * if the CPU runs anything: any user access may fault */
+	for (int i = 0; i < s->ops_count; i++)
+		if (s->ops[i].agent == cpu) {
+			n = SB_KERNEL_QUEUES;
+			break;
+		}
 	for (int i = 0; i < s->ops_count; i++) {
 		const struct scn_op *op = &s->ops[i];
 		if (op->agent != cpu ||
