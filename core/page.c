@@ -143,6 +143,8 @@ bool __folio_test_clear_flag(struct folio *folio, enum pageflags f, struct sched
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	bool was = folio->flags >> f & 1u;
+	if (sb_active && was) /* test_and_clear_bit(): fully ordered when it clears */
+		sb_kernel_mb();
 	folio->flags &= ~(1u << f);
 	return was;
 }
@@ -151,6 +153,8 @@ bool __folio_test_set_flag(struct folio *folio, enum pageflags f, struct sched_s
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	bool was = folio->flags >> f & 1u;
+	if (sb_active && !was) /* test_and_set_bit(): fully ordered when it sets */
+		sb_kernel_mb();
 	folio->flags |= 1u << f;
 	return was;
 }
@@ -383,6 +387,11 @@ int __folio_try_share_anon_rmap_pte(struct folio *page, struct sched_site *site)
 	struct folio *folio = page_folio(page);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	folio_check_live(page, site);
+	/* smp_mb() (088b8aa537c2): the PTE clear is visible before the pin check;
+	 * paired with GUP-fast's pin (a fully ordered atomic here) before its PTE
+	 * re-check */
+	if (sb_active)
+		sb_kernel_mb();
 	if (folio->refcount >= GUP_PIN_COUNTING_BIAS) /* folio_maybe_dma_pinned() */
 		return -EBUSY;
 	page->flags &= ~(1u << PG_anon_exclusive);

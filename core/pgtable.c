@@ -67,12 +67,15 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
-	/* memory arm64: an RMW on memory.  The model makes it fully ordered: the
-	 * CPU's buffered stores become visible first (arm64's xchg_relaxed is
-	 * weaker; fewer behaviours, none the kernel forbids) */
+	pte_t old;
+	/* memory arm64: arm64's xchg_relaxed(), no barrier — later loads may pass
+	 * the clear (paired: the smp_mb() in folio_try_share_anon_rmap_pte()) */
+	if (sb_active && !pte_split_mode() &&
+	    sb_kernel_xchg_pte_relaxed(pte_index_of(ptep), __pte(0), &old, site))
+		return old;
 	if (sb_active)
-		sb_kernel_mb();
-	pte_t old = *ptep;
+		sb_pte_rmw_settle(pte_index_of(ptep));
+	old = *ptep;
 	oracle_pte_write(pte_index_of(ptep), old, __pte(0), false, site);
 	if (pte_split_mode()) {
 		/* PAE: xchg the low word (the entry is not present from here), then clear high */
@@ -113,15 +116,20 @@ static bool ptep_cmpxchg_memory(pte_t *ptep, pte_t old, pte_t new, struct sched_
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
-	if (sb_active) /* a value-returning RMW: fully ordered (as ptep_get_and_clear) */
+	if (sb_active) { /* a value-returning RMW: fully ordered, atomic */
 		sb_kernel_mb();
+		sb_pte_rmw_settle(pte_index_of(ptep));
+	}
 	return ptep_cmpxchg_memory(ptep, old, new, site);
 }
 
 bool __ptep_cmpxchg_hw(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
 {
-	/* the walker's A/D update: on memory, no barrier for the CPU's stores */
+	/* the walker's A/D update: on memory, no barrier for the CPU's stores;
+	 * atomic with another CPU's relaxed get-and-clear of the PTE */
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
+	if (sb_active)
+		sb_pte_rmw_settle(pte_index_of(ptep));
 	return ptep_cmpxchg_memory(ptep, old, new, site);
 }
 

@@ -31,6 +31,7 @@ enum sb_kind {
 struct sb_entry {
 	uint8_t kind;
 	uint8_t words; /* SB_USER/SB_KDATA: the words of the frame it writes (a mask) */
+	bool rmw;      /* SB_PTE: the store half of a relaxed RMW (ptep_get_and_clear) */
 	uint32_t obj;  /* the frame (pfn), or the PTE's index in the table arena */
 	uint32_t gen;
 	uint32_t seq;	/* the CPU's store count: age */
@@ -64,6 +65,19 @@ static struct sb_cpu {
 	uint32_t seq, epoch;
 	struct sb_queue q[SB_QUEUES_PER_CPU];
 } sb[NR_CPUS];
+
+/*
+ * Locks released by a CPU with stores still buffered: for lock object .obj, the
+ * store count of each CPU at its last release (0: none).  Whoever takes the lock
+ * next makes those stores visible first (sb_lock_acquire()).  Open addressing;
+ * a release that finds no slot makes its stores visible at once instead.
+ */
+#define SB_LOCKS 64
+static struct sb_lock {
+	uint32_t obj;
+	uint32_t seq[NR_CPUS];
+} sb_locks[SB_LOCKS];
+static int sb_locks_used;
 
 static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][5];
 _Static_assert(NR_CPUS <= 10, "one digit per CPU in a drain agent's name");
@@ -144,7 +158,7 @@ static void sb_commit(int cpu, int qi)
 		pte_t *ptep = &mm_world.pte_tables[0][0] + e.obj;
 		pte_t old = *ptep;
 		*ptep = __pte(e.val[0]);
-		oracle_pte_write_by(cpu, e.obj, old, *ptep, true, e.site);
+		oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
 		sb_wake(cpu);
 		return;
 	}
@@ -224,9 +238,66 @@ static void sb_drain_fn(int agent, void *arg)
 	}
 }
 
+/* The slot of lock @obj, a new one if @add (NULL: none, or no room). */
+static struct sb_lock *sb_lock_slot(uint32_t obj, bool add)
+{
+	uint32_t h = (obj * 2654435761u) % SB_LOCKS;
+	for (int i = 0; i < SB_LOCKS; i++) {
+		struct sb_lock *l = &sb_locks[(h + (uint32_t)i) % SB_LOCKS];
+		if (l->obj == obj + 1)
+			return l;
+		if (!l->obj) {
+			if (!add || sb_locks_used >= SB_LOCKS / 2)
+				return NULL;
+			sb_locks_used++;
+			l->obj = obj + 1; /* 0: a free slot */
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A release (unlock): the CPU's stores so far must be visible to whoever takes
+ * the lock next, not to everybody at once (later loads may still pass them: a
+ * release is no smp_mb()).  Recorded; sb_lock_acquire() makes them visible.
+ */
+static void sb_lock_release(uint32_t obj)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0 || sb_empty(&sb[cpu]))
+		return;
+	struct sb_lock *l = sb_lock_slot(obj, true);
+	if (!l) {
+		sb_flush_now(cpu);
+		return;
+	}
+	l->seq[cpu] = sb[cpu].seq;
+}
+
+/* An acquire: every store released to this lock by another CPU becomes visible
+ * now, oldest first (one of the orders its drain agents could have chosen). */
+static void sb_lock_acquire(uint32_t obj)
+{
+	struct sb_lock *l = sb_lock_slot(obj, false);
+	if (!l)
+		return;
+	int me = sched_current();
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu == me || !l->seq[cpu])
+			continue;
+		struct sb_cpu *c = &sb[cpu];
+		for (int qi; (qi = sb_oldest(c)) >= 0 && sb_head(&c->q[qi])->seq < l->seq[cpu];)
+			sb_commit(cpu, qi);
+		l->seq[cpu] = 0;
+	}
+}
+
 void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 {
 	memset(sb, 0, sizeof(sb));
+	memset(sb_locks, 0, sizeof(sb_locks));
+	sb_locks_used = 0;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		if (!(cpus >> cpu & 1u))
 			continue;
@@ -243,7 +314,9 @@ void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 		}
 	}
 	sb_active = true;
-	sync_release_hook = sb_kernel_mb;
+	sync_release_hook = sb_lock_release;
+	sync_acquire_hook = sb_lock_acquire;
+	sync_mb_hook = sb_kernel_mb;
 }
 
 void sb_end(void)
@@ -252,6 +325,8 @@ void sb_end(void)
 		SCHED_ASSERT(sb_empty(&sb[cpu]));
 	sb_active = false;
 	sync_release_hook = NULL;
+	sync_acquire_hook = NULL;
+	sync_mb_hook = NULL;
 }
 
 /* Does queue @q hold an entry that writes a location @e writes? */
@@ -396,6 +471,42 @@ bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site)
 	e.val[0] = pte_val(val);
 	sb_push(cpu, e);
 	return true;
+}
+
+bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	sb_pte_rmw_settle(pte);
+	if (!sb_kernel_forward_pte(pte, old))
+		*old = (&mm_world.pte_tables[0][0])[pte];
+	struct sb_entry e = {.kind = SB_PTE, .rmw = true, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+void sb_pte_rmw_settle(uint32_t pte)
+{
+	int me = sched_current();
+	struct sb_entry probe = {.kind = SB_PTE, .obj = pte};
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu == me)
+			continue;
+		struct sb_cpu *c = &sb[cpu];
+		for (int i = 0; i < c->queues; i++) {
+			const struct sb_queue *q = &c->q[i];
+			for (int k = 0; k < q->count; k++) {
+				const struct sb_entry *e = &q->e[(q->head + k) % SB_QUEUE_DEPTH];
+				if (e->rmw && sb_overlap(e, &probe)) {
+					sb_flush_now(cpu);
+					goto next;
+				}
+			}
+		}
+	next:;
+	}
 }
 
 bool sb_kernel_forward_pte(uint32_t pte, pte_t *val)

@@ -110,6 +110,16 @@ bool sb_kernel_forward_word(const struct folio *page, int word, uint64_t *val, u
 /* PTE @pte (its index in the table arena) takes @val. */
 bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site);
 bool sb_kernel_forward_pte(uint32_t pte, pte_t *val);
+/*
+ * A relaxed xchg of PTE @pte (arm64's ptep_get_and_clear(): xchg_relaxed): the
+ * old value now (the CPU's own buffered store, else memory) in @old, @val into
+ * the buffer.  Its later loads may pass the store: the reason for the smp_mb()
+ * in __folio_try_share_anon_rmap().  Atomic all the same: a RMW by another
+ * agent on the PTE makes the store visible first (sb_pte_rmw_settle()).
+ */
+bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site);
+/* Before an RMW on PTE @pte: other CPUs' buffered RMW stores to it become visible. */
+void sb_pte_rmw_settle(uint32_t pte);
 /* The kernel's smp_wmb(): an epoch, as sb_release(). */
 void sb_kernel_wmb(void);
 /*

@@ -13,7 +13,9 @@
  */
 #include "sync.h"
 
-void (*sync_release_hook)(void);
+void (*sync_release_hook)(uint32_t obj);
+void (*sync_acquire_hook)(uint32_t obj);
+void (*sync_mb_hook)(void);
 
 #include <string.h>
 
@@ -69,6 +71,8 @@ void spin_lock_at(spinlock_t *l, struct sched_site *site)
 	l->owner = me;
 	sched_atomic_inc();
 	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(l->obj);
 }
 
 bool spin_trylock_at(spinlock_t *l, struct sched_site *site)
@@ -79,6 +83,8 @@ bool spin_trylock_at(spinlock_t *l, struct sched_site *site)
 	l->owner = sched_current();
 	sched_atomic_inc();
 	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(l->obj);
 	return true;
 }
 
@@ -87,7 +93,7 @@ void spin_unlock_at(spinlock_t *l, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, l->obj, SCHED_OP_RELEASE);
 	if (sync_release_hook)
-		sync_release_hook();
+		sync_release_hook(l->obj);
 	if (l->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "spin_unlock of %s by %s, owner %s", l->name, sched_agent_name(me),
@@ -129,6 +135,8 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site)
 	}
 	m->owner = me;
 	sched_lock_acquired(m->obj, m->name, m->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(m->obj);
 }
 
 void mutex_unlock_at(struct mutex *m, struct sched_site *site)
@@ -136,7 +144,7 @@ void mutex_unlock_at(struct mutex *m, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, m->obj, SCHED_OP_RELEASE);
 	if (sync_release_hook)
-		sync_release_hook();
+		sync_release_hook(m->obj);
 	if (m->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "mutex_unlock of %s by %s, owner %s", m->name, sched_agent_name(me),
@@ -178,6 +186,8 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 	}
 	s->readers |= 1u << me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 }
 
 /* Never sleeps: fails if a writer holds or waits for the semaphore. */
@@ -190,6 +200,8 @@ bool down_read_trylock_at(struct rw_semaphore *s, struct sched_site *site)
 		return false;
 	s->readers |= 1u << me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 	return true;
 }
 
@@ -212,6 +224,8 @@ void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 	s->writers_wait &= ~(1u << me);
 	s->writer = me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 }
 
 void up_read_at(struct rw_semaphore *s, struct sched_site *site)
@@ -219,7 +233,7 @@ void up_read_at(struct rw_semaphore *s, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
 	if (sync_release_hook)
-		sync_release_hook();
+		sync_release_hook(s->obj);
 	if (!(s->readers >> me & 1u))
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "up_read of %s by %s, not a reader", s->name, sched_agent_name(me));
@@ -233,7 +247,7 @@ void up_write_at(struct rw_semaphore *s, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
 	if (sync_release_hook)
-		sync_release_hook();
+		sync_release_hook(s->obj);
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0, "up_write of %s by %s, owner %s",
 			      s->name, sched_agent_name(me), sched_agent_name(s->writer));
@@ -247,7 +261,7 @@ void downgrade_write_at(struct rw_semaphore *s, struct sched_site *site)
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
 	if (sync_release_hook)
-		sync_release_hook();
+		sync_release_hook(s->obj);
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "downgrade_write of %s by %s, owner %s", s->name,
@@ -293,6 +307,8 @@ void write_seqcount_begin_at(seqcount_t *s, struct sched_site *site)
 void write_seqcount_end_at(seqcount_t *s, struct sched_site *site)
 {
 	sched_yield(site, s->obj, SCHED_OP_WRITE);
+	if (sync_mb_hook) /* smp_wmb(): the section's stores before the count's */
+		sync_mb_hook();
 	s->sequence++;
 	sched_wake_obj(s->obj);
 }
