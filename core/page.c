@@ -32,6 +32,11 @@ static struct folio *folio_alloc_frames(int order, bool keep_data)
 			free = !mm_world.frames[pfn + i].allocated;
 		if (!free)
 			continue;
+		/* a frame never allocated in this execution holds zeros (mm_reset(), the
+		 * snapshot's restore) and the oracle layer's origins for it are stale:
+		 * nothing old to keep */
+		if (keep_data && !mm_world.frames[pfn].gen)
+			keep_data = false;
 		for (uint32_t i = 0; i < nr; i++) {
 			struct folio *page = &mm_world.frames[pfn + i];
 			uint32_t gen = page->gen + 1;
