@@ -63,33 +63,6 @@ struct folio *folio_alloc_order(int order)
 	return folio_alloc_frames(order, false);
 }
 
-struct folio *vma_alloc_zeroed_movable_folio(void)
-{
-	if (!sb_active || sb_kernel_cpu() < 0)
-		return folio_alloc_frames(0, false);
-	struct folio *folio = folio_alloc_frames(0, true);
-	if (!folio)
-		return NULL;
-	/* clear_user_highpage(): the CPU's stores of zeros, in its store buffer */
-	uint64_t zero[MM_WORDS_PER_PAGE] = {0};
-	uint32_t origin[MM_WORDS_PER_PAGE];
-	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
-		origin[w] = ORACLE_ORIGIN_ZERO;
-	SCHED_ASSERT(sb_kernel_store_words(folio, (1u << MM_WORDS_PER_PAGE) - 1, zero, origin,
-					   MM_SITE("clear_user_highpage")));
-	return folio;
-}
-
-void __folio_mark_uptodate(struct folio *folio)
-{
-	/* order the stores that made the content before the flag and before the PTE
-	 * that maps the folio: paired with the address dependency of whoever reads
-	 * the content through that PTE (the walker, GUP-fast, a PageUptodate test) */
-	if (sb_active && !knob_enabled(KNOB_UPTODATE_NO_WMB))
-		sb_kernel_wmb();
-	folio->flags |= 1u << PG_uptodate;
-}
-
 int __folio_ref_count(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
@@ -262,14 +235,25 @@ void __folio_remove_rmap_pte(struct folio *page, struct sched_site *site)
 	folio->mapcount--;
 }
 
+/*
+ * memory arm64: the kernel reads or writes a word of a frame it has buffered
+ * stores to (a clear or copy not yet visible): they become visible first.  A
+ * simplification — not forwarding keeps memory and the oracle layer's origins
+ * one (fewer behaviours, none the kernel forbids).
+ */
+static void folio_settle_word(struct folio *folio, int word)
+{
+	uint64_t v;
+	uint32_t origin;
+	if (sb_active && sb_kernel_forward_word(folio, word, &v, &origin))
+		sb_kernel_mb();
+}
+
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site)
 {
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_READ);
 	folio_check_live(folio, site);
-	uint64_t v;
-	uint32_t origin;
-	if (sb_active && sb_kernel_forward_word(folio, word, &v, &origin))
-		return v; /* the CPU's own store, not yet visible */
+	folio_settle_word(folio, word);
 	return folio->data[word];
 }
 
@@ -277,6 +261,7 @@ void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_
 {
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_WRITE);
 	folio_check_live(folio, site);
+	folio_settle_word(folio, word);
 	folio->data[word] = v;
 }
 
@@ -313,10 +298,9 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
 	folio_check_live(src, site);
 	uint64_t v[MM_WORDS_PER_PAGE] = {0};
 	uint32_t origin[MM_WORDS_PER_PAGE] = {0};
-	if (!sb_active || !sb_kernel_forward_word(src, word, &v[word], &origin[word])) {
-		v[word] = src->data[word];
-		origin[word] = oracle_data_origin(folio_pfn(src), word);
-	}
+	folio_settle_word(src, word);
+	v[word] = src->data[word];
+	origin[word] = oracle_data_origin(folio_pfn(src), word);
 	sched_yield(site, folio_data_obj(dst), SCHED_OP_WRITE);
 	folio_check_live(dst, site);
 	if (sb_active && sb_kernel_store_words(dst, 1u << word, v, origin, site))
@@ -431,4 +415,33 @@ void folio_free_frozen(struct folio *folio)
 			      folio->mapcount);
 	for (int i = 0; i < folio_nr_pages(folio); i++)
 		folio_page(folio, i)->allocated = false;
+}
+
+/* (after every other site of this file: a new site takes the next ordinal, so the
+ * ones above keep their ids and old schedules their fingerprints) */
+struct folio *vma_alloc_zeroed_movable_folio(void)
+{
+	if (!sb_active || sb_kernel_cpu() < 0)
+		return folio_alloc_frames(0, false);
+	struct folio *folio = folio_alloc_frames(0, true);
+	if (!folio)
+		return NULL;
+	/* clear_user_highpage(): the CPU's stores of zeros, in its store buffer */
+	uint64_t zero[MM_WORDS_PER_PAGE] = {0};
+	uint32_t origin[MM_WORDS_PER_PAGE];
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+		origin[w] = ORACLE_ORIGIN_ZERO;
+	SCHED_ASSERT(sb_kernel_store_words(folio, (1u << MM_WORDS_PER_PAGE) - 1, zero, origin,
+					   MM_SITE("clear_user_highpage")));
+	return folio;
+}
+
+void __folio_mark_uptodate(struct folio *folio)
+{
+	/* order the stores that made the content before the flag and before the PTE
+	 * that maps the folio: paired with the address dependency of whoever reads
+	 * the content through that PTE (the walker, GUP-fast, a PageUptodate test) */
+	if (sb_active && !knob_enabled(KNOB_UPTODATE_NO_WMB))
+		sb_kernel_wmb();
+	folio->flags |= 1u << PG_uptodate;
 }

@@ -96,6 +96,23 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	}
 }
 
+/* Operations that are user accesses or barriers: anything else enters the kernel. */
+static bool exec_op_user(const struct scn_op *op)
+{
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_LOAD:
+	case SCN_OP_STORE:
+	case SCN_OP_LOAD_ACQUIRE:
+	case SCN_OP_STORE_RELEASE:
+	case SCN_OP_SMP_MB:
+	case SCN_OP_SMP_WMB:
+	case SCN_OP_SMP_RMB:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The operation between the oracle layer's entry and return events. */
 static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
 {
@@ -107,6 +124,10 @@ static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct e
 	long ret = err;
 	if (!err && (kind == OSYS_MMAP || kind == OSYS_MREMAP || kind == OSYS_QUERY))
 		ret = (long)res->value;
+	/* memory arm64: the call's stores are visible when it returns (a
+	 * simplification, sbuf.h): the return's postconditions judge memory */
+	if (!exec_op_user(op))
+		sb_flush_now(op->agent);
 	oracle_syscall_exit(op->agent, ret);
 	return err;
 }
@@ -264,23 +285,6 @@ static void setup_fn(int agent, void *arg)
 	struct exec_op_result *res = &ctx.r->setup[ctx.setup_index];
 	res->err = exec_op(&ctx.s->setup[ctx.setup_index], res);
 	res->done = true;
-}
-
-/* Operations that are user accesses or barriers: anything else enters the kernel. */
-static bool exec_op_user(const struct scn_op *op)
-{
-	switch ((enum scn_op_kind)op->kind) {
-	case SCN_OP_LOAD:
-	case SCN_OP_STORE:
-	case SCN_OP_LOAD_ACQUIRE:
-	case SCN_OP_STORE_RELEASE:
-	case SCN_OP_SMP_MB:
-	case SCN_OP_SMP_WMB:
-	case SCN_OP_SMP_RMB:
-		return true;
-	default:
-		return false;
-	}
 }
 
 static void agent_fn(int agent, void *arg)
