@@ -29,17 +29,21 @@
  *
  * Other drains, each a simplification stated where it happens:
  *   - the CPU's buffer drains (as by smp_mb()) before it enters the kernel for an
- *     operation other than a user access, and before a page fault: the kernel's
- *     own accesses are not under this model and must see the CPU's stores;
+ *     operation other than a user access, and before a page fault (the kernel's
+ *     loads of user data are not forwarded from the buffer); the kernel's stores
+ *     of the call or fault are visible when it returns;
  *   - a TLB invalidation on a CPU makes its buffered stores visible at once (the
  *     arm64 DSB after a TLBI completes the accesses that used the old translation;
  *     so no store lands in a frame after the flush that let it be freed);
  *   - a full buffer makes its oldest entry visible at once, without a step;
  *   - the agents drain every buffer before the concurrent phase ends.
  *
+ * The kernel's own stores (PTEs, the content of new frames) go through the
+ * buffer too: see "The kernel's accessors" below and the README's table.
+ *
  * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
- * load halves of WRC and IRIW), non-multi-copy-atomic propagation, the kernel's
- * own accessors (READ_ONCE/WRITE_ONCE of MM state) under the model.
+ * load halves of WRC and IRIW), non-multi-copy-atomic propagation, buffered PMD
+ * stores, the kernel's stores to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H
