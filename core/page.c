@@ -40,12 +40,15 @@ static struct folio *folio_alloc_frames(int order, bool keep_data)
 		for (uint32_t i = 0; i < nr; i++) {
 			struct folio *page = &mm_world.frames[pfn + i];
 			uint32_t gen = page->gen + 1;
-			uint64_t old[MM_WORDS_PER_PAGE];
-			memcpy(old, page->data, sizeof(old));
-			memset(page, 0, sizeof(*page));
-			page->gen = gen;
-			if (keep_data) /* what the frame held: its clear is not visible yet */
+			if (keep_data) { /* what the frame held: its clear is not visible yet */
+				uint64_t old[MM_WORDS_PER_PAGE];
+				memcpy(old, page->data, sizeof(old));
+				memset(page, 0, sizeof(*page));
 				memcpy(page->data, old, sizeof(old));
+			} else {
+				memset(page, 0, sizeof(*page));
+			}
+			page->gen = gen;
 			page->allocated = true;
 			page->page_idx = (uint8_t)i;
 		}

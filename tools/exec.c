@@ -126,7 +126,7 @@ static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct e
 		ret = (long)res->value;
 	/* memory arm64: the call's stores are visible when it returns (a
 	 * simplification, sbuf.h): the return's postconditions judge memory */
-	if (!exec_op_user(op))
+	if (sb_active && !exec_op_user(op))
 		sb_flush_now(op->agent);
 	oracle_syscall_exit(op->agent, ret);
 	return err;
@@ -301,7 +301,7 @@ static void agent_fn(int agent, void *arg)
 		res->err = exec_op(&ctx.s->ops[i], res);
 		/* the kernel's stores are visible when the call returns (its unlocks
 		 * released them; the rest is a simplification: sbuf.h) */
-		if (!exec_op_user(&ctx.s->ops[i]))
+		if (sb_active && !exec_op_user(&ctx.s->ops[i]))
 			sb_flush_now(agent);
 		res->done = true;
 	}

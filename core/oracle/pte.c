@@ -36,13 +36,8 @@ const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent)
 	return T.writer[pte].site;
 }
 
-void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
-{
-	oracle_pte_write_by(sched_current(), pte, old, new, plain, site);
-}
-
-void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
-			 const struct sched_site *site)
+static inline void pte_write_event(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
+				   const struct sched_site *site)
 {
 	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
 	int setter;
@@ -55,4 +50,15 @@ void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool pla
 			      "%s overwrites a dirty PTE of frame %u with a clean one: the "
 			      "hardware-set dirty bit is lost, not transferred to the folio",
 			      sched_agent_name(agent), pte_pfn(old));
+}
+
+void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
+{
+	pte_write_event(sched_current(), pte, old, new, plain, site);
+}
+
+void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
+			 const struct sched_site *site)
+{
+	pte_write_event(agent, pte, old, new, plain, site);
 }
