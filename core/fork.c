@@ -31,9 +31,10 @@ static bool copy_present_page(struct vm_area_struct *dst_vma, unsigned long addr
 	struct folio *new = folio_alloc();
 	if (!new)
 		return false;
-	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	new->flags |= 1u << PG_anon;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) /* word by word: a device may write it */
 		folio_copy_word(new, src, w);
+	__folio_mark_uptodate(new); /* the copy before the child's PTE */
 	folio_add_new_anon_rmap(new, dst_vma, addr);
 	pte_t entry = pfn_pte(folio_pfn(new), pte_write(pte));
 	/* mk_pte(dst_vma->vm_page_prot): still no access in a PROT_NONE VMA; a NUMA

@@ -32,7 +32,8 @@ int do_huge_pmd_anonymous_page(struct vm_area_struct *vma, pmd_t *pmdp, unsigned
 		folio_put(folio);
 		return VM_FAULT_FALLBACK;
 	}
-	folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	folio->flags |= 1u << PG_anon;
+	__folio_mark_uptodate(folio);
 	spin_lock(&mm->page_table_lock);
 	if (!pmd_none(pmdp_get(mm, pmdp))) {
 		/* somebody else populated the PMD first: retry */

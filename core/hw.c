@@ -135,7 +135,7 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 	pte_t new = pte_mkyoung(pte);
 	if (write)
 		new = pte_mkdirty(new);
-	if (!pte_same(new, pte) && !ptep_cmpxchg(ptep, pte, new))
+	if (!pte_same(new, pte) && !ptep_cmpxchg_hw(ptep, pte, new))
 		return WALK_RETRY;
 	return hw_fill(cpu, mm, addr, ptep, new);
 }
@@ -237,8 +237,12 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 		enum walk_result r = hw_walk(cpu, mm, base, write);
 		if (r != WALK_FAULT)
 			continue;
-		sb_drain_wait(cpu); /* the fault handler's accesses are not buffered */
+		sb_drain_wait(cpu); /* the fault handler must see the CPU's user stores */
 		int err = do_user_addr_fault(mm, base, write);
+		/* the fault's own stores (released at its unlocks) are visible before the
+		 * access retries: a simplification, fewer behaviours (sbuf.h) */
+		if (sb_active)
+			sb_flush_now(cpu);
 		if (err)
 			return err;
 	}

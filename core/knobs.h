@@ -219,7 +219,13 @@
 	  "store, as before 2018: a dirty bit the walker sets in between is lost; a split then "     \
 	  "gives clean PTEs, and reclaim discards a lazyfree (MADV_FREE) THP the process wrote "     \
 	  "after MADV_FREE returned (Kirill A. Shutemov, d52605d7cb30, \"mm: do not lose dirty "     \
-	  "and accessed bits in pmdp_invalidate()\", 4.16: one atomic pmdp_establish())")
+	  "and accessed bits in pmdp_invalidate()\", 4.16: one atomic pmdp_establish())")            \
+	X(KNOB_UPTODATE_NO_WMB, "uptodate-no-wmb", "lost-write",                                     \
+	  "memory arm64: __folio_mark_uptodate() has no smp_wmb(): the stores that clear a new "     \
+	  "anon page (or copy it, COW) may become visible after the set_pte_at() that maps it, "     \
+	  "and another CPU whose walker reads the new PTE loads what the frame held in its "         \
+	  "previous life (fixed by 0ed361dec369, Nick Piggin 2008, \"mm: fix PageUptodate data "     \
+	  "race\"; unreachable in memory sc)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

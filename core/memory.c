@@ -113,7 +113,8 @@ static int do_anonymous_page(struct vm_fault *vmf)
 	if (order) {
 		struct folio *folio = folio_alloc_order(order);
 		if (folio) {
-			folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+			folio->flags |= 1u << PG_anon;
+			__folio_mark_uptodate(folio);
 			pte_t entry = pfn_pte(folio_pfn(folio), vmf->vma->vm_flags & VM_WRITE);
 			if (vmf->write)
 				entry = pte_mkdirty(entry);
@@ -123,10 +124,13 @@ static int do_anonymous_page(struct vm_fault *vmf)
 			return 0; /* raced with another fault: the access retries */
 		}
 	}
-	struct folio *folio = folio_alloc();
+	struct folio *folio = vma_alloc_zeroed_movable_folio();
 	if (!folio)
 		return VM_FAULT_OOM;
-	folio->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	folio->flags |= 1u << PG_anon;
+	/* the clear before the PTE: paired with the walker's (or GUP-fast's) read of
+	 * the PTE, then of the page through it */
+	__folio_mark_uptodate(folio);
 	pte_t entry = pfn_pte(folio_pfn(folio), vmf->vma->vm_flags & VM_WRITE);
 	if (vmf->write)
 		entry = pte_mkdirty(entry);
@@ -141,9 +145,10 @@ static struct folio *folio_copy_anon(struct folio *src)
 	struct folio *new = folio_alloc();
 	if (!new)
 		return NULL;
-	new->flags |= 1u << PG_anon | 1u << PG_uptodate;
+	new->flags |= 1u << PG_anon;
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 		folio_copy_word(new, src, w);
+	__folio_mark_uptodate(new); /* the copy before the PTE that maps it */
 	return new;
 }
 

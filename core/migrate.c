@@ -88,8 +88,10 @@ static void folio_migrate_anon(struct folio *dst, struct folio *src)
 	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
 		folio_copy_word(dst, src, w);
 	/* dst is not visible yet: its metadata needs no yield points */
-	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_uptodate | 1u << PG_swapbacked |
-				    1u << PG_dirty | 1u << PG_referenced | 1u << PG_lru);
+	if (src->flags >> PG_uptodate & 1u)
+		__folio_mark_uptodate(dst); /* folio_mark_uptodate(): the copy first */
+	dst->flags |= src->flags & (1u << PG_anon | 1u << PG_swapbacked | 1u << PG_dirty |
+				    1u << PG_referenced | 1u << PG_lru);
 	dst->anon_vma = src->anon_vma;
 	dst->index = src->index;
 }

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "oracle/events.h"
+#include "sbuf.h"
 
 static void folio_check_live(struct folio *folio, const struct sched_site *site)
 {
@@ -20,7 +21,7 @@ static void folio_check_live(struct folio *folio, const struct sched_site *site)
 			      sched_agent_name(sched_current()));
 }
 
-struct folio *folio_alloc_order(int order)
+static struct folio *folio_alloc_frames(int order, bool keep_data)
 {
 	/* lowest free run: deterministic, and reuse of a just-freed frame is likely,
 	 * which is what makes a stale reference observable */
@@ -31,20 +32,38 @@ struct folio *folio_alloc_order(int order)
 			free = !mm_world.frames[pfn + i].allocated;
 		if (!free)
 			continue;
+		/* a frame never allocated in this execution holds zeros (mm_reset(), the
+		 * snapshot's restore) and the oracle layer's origins for it are stale:
+		 * nothing old to keep */
+		if (keep_data && !mm_world.frames[pfn].gen)
+			keep_data = false;
 		for (uint32_t i = 0; i < nr; i++) {
 			struct folio *page = &mm_world.frames[pfn + i];
 			uint32_t gen = page->gen + 1;
-			memset(page, 0, sizeof(*page));
+			if (keep_data) { /* what the frame held: its clear is not visible yet */
+				uint64_t old[MM_WORDS_PER_PAGE];
+				memcpy(old, page->data, sizeof(old));
+				memset(page, 0, sizeof(*page));
+				memcpy(page->data, old, sizeof(old));
+			} else {
+				memset(page, 0, sizeof(*page));
+			}
 			page->gen = gen;
 			page->allocated = true;
 			page->page_idx = (uint8_t)i;
 		}
-		oracle_frame_alloc(pfn, (int)nr);
+		if (!keep_data)
+			oracle_frame_alloc(pfn, (int)nr);
 		mm_world.frames[pfn].order = (uint8_t)order;
 		mm_world.frames[pfn].refcount = 1;
 		return &mm_world.frames[pfn];
 	}
 	return NULL;
+}
+
+struct folio *folio_alloc_order(int order)
+{
+	return folio_alloc_frames(order, false);
 }
 
 int __folio_ref_count(struct folio *folio, struct sched_site *site)
@@ -71,6 +90,8 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 	if (folio->refcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
 			      "folio_put underflow on frame %u", folio_pfn(folio));
+	if (sb_active) /* folio_put_testzero(): a value-returning atomic, fully ordered */
+		sb_kernel_mb();
 	if (--folio->refcount)
 		return;
 	if (folio->mapcount)
@@ -103,6 +124,8 @@ bool __folio_test_clear_flag(struct folio *folio, enum pageflags f, struct sched
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	bool was = folio->flags >> f & 1u;
+	if (sb_active && was) /* test_and_clear_bit(): fully ordered when it clears */
+		sb_kernel_mb();
 	folio->flags &= ~(1u << f);
 	return was;
 }
@@ -111,6 +134,8 @@ bool __folio_test_set_flag(struct folio *folio, enum pageflags f, struct sched_s
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	bool was = folio->flags >> f & 1u;
+	if (sb_active && !was) /* test_and_set_bit(): fully ordered when it sets */
+		sb_kernel_mb();
 	folio->flags |= 1u << f;
 	return was;
 }
@@ -213,10 +238,25 @@ void __folio_remove_rmap_pte(struct folio *page, struct sched_site *site)
 	folio->mapcount--;
 }
 
+/*
+ * memory arm64: the kernel reads or writes a word of a frame it has buffered
+ * stores to (a clear or copy not yet visible): they become visible first.  A
+ * simplification — not forwarding keeps memory and the oracle layer's origins
+ * one (fewer behaviours, none the kernel forbids).
+ */
+static void folio_settle_word(struct folio *folio, int word)
+{
+	uint64_t v;
+	uint32_t origin;
+	if (sb_active && sb_kernel_forward_word(folio, word, &v, &origin))
+		sb_kernel_mb();
+}
+
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site)
 {
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_READ);
 	folio_check_live(folio, site);
+	folio_settle_word(folio, word);
 	return folio->data[word];
 }
 
@@ -224,6 +264,7 @@ void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_
 {
 	sched_yield(site, folio_data_obj(folio), SCHED_OP_WRITE);
 	folio_check_live(folio, site);
+	folio_settle_word(folio, word);
 	folio->data[word] = v;
 }
 
@@ -256,10 +297,19 @@ int __folio_try_dup_anon_rmap_pte(struct folio *page, struct sched_site *site)
 
 void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sched_site *site)
 {
-	uint64_t v = __folio_read_word(src, word, site);
-	uint32_t origin = oracle_data_origin(folio_pfn(src), word);
-	__folio_write_word(dst, word, v, site);
-	oracle_data_set(folio_pfn(dst), word, origin);
+	sched_yield(site, folio_data_obj(src), SCHED_OP_READ);
+	folio_check_live(src, site);
+	uint64_t v[MM_WORDS_PER_PAGE] = {0};
+	uint32_t origin[MM_WORDS_PER_PAGE] = {0};
+	folio_settle_word(src, word);
+	v[word] = src->data[word];
+	origin[word] = oracle_data_origin(folio_pfn(src), word);
+	sched_yield(site, folio_data_obj(dst), SCHED_OP_WRITE);
+	folio_check_live(dst, site);
+	if (sb_active && sb_kernel_store_words(dst, 1u << word, v, origin, site))
+		return; /* visible when the CPU's buffer drains it */
+	dst->data[word] = v[word];
+	oracle_data_set(folio_pfn(dst), word, origin[word]);
 }
 
 bool __pages_identical(struct folio *a, struct folio *b, struct sched_site *site)
@@ -342,6 +392,11 @@ int __folio_try_share_anon_rmap_pte(struct folio *page, struct sched_site *site)
 	struct folio *folio = page_folio(page);
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
 	folio_check_live(page, site);
+	/* smp_mb() (088b8aa537c2): the PTE clear is visible before the pin check;
+	 * paired with GUP-fast's pin (a fully ordered atomic here) before its PTE
+	 * re-check */
+	if (sb_active)
+		sb_kernel_mb();
 	if (folio->refcount >= GUP_PIN_COUNTING_BIAS) /* folio_maybe_dma_pinned() */
 		return -EBUSY;
 	page->flags &= ~(1u << PG_anon_exclusive);
@@ -368,10 +423,41 @@ void folio_ref_unfreeze(struct folio *folio, int count)
 void folio_free_frozen(struct folio *folio)
 {
 	SCHED_ASSERT(folio->refcount == 0 && folio->allocated);
+	if (sb_active) /* the freeing's atomics order the CPU's stores into the frames */
+		sb_kernel_mb();
 	if (folio->mapcount)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], MM_SITE("free_unref_folios"), NULL,
 			      0, "frame %u freed while still mapped %d times", folio_pfn(folio),
 			      folio->mapcount);
 	for (int i = 0; i < folio_nr_pages(folio); i++)
 		folio_page(folio, i)->allocated = false;
+}
+
+/* (after every other site of this file: a new site takes the next ordinal, so the
+ * ones above keep their ids and old schedules their fingerprints) */
+struct folio *vma_alloc_zeroed_movable_folio(void)
+{
+	if (!sb_active || sb_kernel_cpu() < 0)
+		return folio_alloc_frames(0, false);
+	struct folio *folio = folio_alloc_frames(0, true);
+	if (!folio)
+		return NULL;
+	/* clear_user_highpage(): the CPU's stores of zeros, in its store buffer */
+	uint64_t zero[MM_WORDS_PER_PAGE] = {0};
+	uint32_t origin[MM_WORDS_PER_PAGE];
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++)
+		origin[w] = ORACLE_ORIGIN_ZERO;
+	SCHED_ASSERT(sb_kernel_store_words(folio, (1u << MM_WORDS_PER_PAGE) - 1, zero, origin,
+					   MM_SITE("clear_user_highpage")));
+	return folio;
+}
+
+void __folio_mark_uptodate(struct folio *folio)
+{
+	/* order the stores that made the content before the flag and before the PTE
+	 * that maps the folio: paired with the address dependency of whoever reads
+	 * the content through that PTE (the walker, GUP-fast, a PageUptodate test) */
+	if (sb_active && !knob_enabled(KNOB_UPTODATE_NO_WMB))
+		sb_kernel_wmb();
+	folio->flags |= 1u << PG_uptodate;
 }

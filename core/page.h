@@ -243,6 +243,18 @@ void folio_free_frozen(struct folio *folio);
  */
 bool __pages_identical(struct folio *a, struct folio *b, struct sched_site *site);
 #define pages_identical(a, b) __pages_identical((a), (b), MM_SITE("pages_identical"))
+/*
+ * Models: vma_alloc_zeroed_movable_folio(): a new anon page, cleared by the
+ * faulting CPU.  In `memory arm64` the clear is that CPU's stores, in its store
+ * buffer (sbuf.h): until they drain, memory holds what the frame held before.
+ */
+struct folio *vma_alloc_zeroed_movable_folio(void);
+/*
+ * Models: __folio_mark_uptodate(): smp_wmb(), then PG_uptodate: the stores that
+ * made the content are visible before anything published after it (the PTE).
+ * Knob uptodate-no-wmb: no barrier (before 0ed361dec369).
+ */
+void __folio_mark_uptodate(struct folio *folio);
 
 /* Payload access by the model (copying, writeback) and by users through a TLB. */
 uint64_t __folio_read_word(struct folio *folio, int word, struct sched_site *site);

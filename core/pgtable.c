@@ -12,11 +12,23 @@
 #include <string.h>
 
 #include "oracle/events.h"
+#include "sbuf.h"
 
 bool pgtable_split_ptes;
 
 pte_t __ptep_get(pte_t *ptep, struct sched_site *site)
 {
+	sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
+	pte_t pte;
+	if (sb_active && sb_kernel_forward_pte(pte_index_of(ptep), &pte))
+		return pte; /* memory arm64: the CPU's own PTE store, not yet visible */
+	return *ptep;
+}
+
+pte_t __ptep_get_hw(pte_t *ptep, struct sched_site *site)
+{
+	/* the walker reads memory: not the CPU's store buffer (arm64 needs a DSB
+	 * to make a PTE store visible to the walker) */
 	sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
 	return *ptep;
 }
@@ -43,6 +55,10 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 		return;
 	}
 	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
+	/* memory arm64: a plain store, in the CPU's store buffer until it drains
+	 * (the oracle layer sees it then) */
+	if (sb_active && sb_kernel_set_pte(pte_index_of(ptep), pte, site))
+		return;
 	pte_t old = *ptep;
 	*ptep = pte;
 	oracle_pte_write(pte_index_of(ptep), old, pte, true, site);
@@ -51,7 +67,15 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
-	pte_t old = *ptep;
+	pte_t old;
+	/* memory arm64: arm64's xchg_relaxed(), no barrier — later loads may pass
+	 * the clear (paired: the smp_mb() in folio_try_share_anon_rmap_pte()) */
+	if (sb_active && !pte_split_mode() &&
+	    sb_kernel_xchg_pte_relaxed(pte_index_of(ptep), __pte(0), &old, site))
+		return old;
+	if (sb_active)
+		sb_pte_rmw_settle(pte_index_of(ptep));
+	old = *ptep;
 	oracle_pte_write(pte_index_of(ptep), old, __pte(0), false, site);
 	if (pte_split_mode()) {
 		/* PAE: xchg the low word (the entry is not present from here), then clear high */
@@ -87,9 +111,30 @@ pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 	}
 }
 
+static bool ptep_cmpxchg_memory(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
+
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
 {
 	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
+	if (sb_active) { /* a value-returning RMW: fully ordered, atomic */
+		sb_kernel_mb();
+		sb_pte_rmw_settle(pte_index_of(ptep));
+	}
+	return ptep_cmpxchg_memory(ptep, old, new, site);
+}
+
+bool __ptep_cmpxchg_hw(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
+{
+	/* the walker's A/D update: on memory, no barrier for the CPU's stores;
+	 * atomic with another CPU's relaxed get-and-clear of the PTE */
+	sched_yield(site, pte_obj(ptep), SCHED_OP_RMW);
+	if (sb_active)
+		sb_pte_rmw_settle(pte_index_of(ptep));
+	return ptep_cmpxchg_memory(ptep, old, new, site);
+}
+
+static bool ptep_cmpxchg_memory(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site)
+{
 	if (!pte_same(*ptep, old))
 		return false;
 	*ptep = new;
@@ -160,15 +205,24 @@ int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp)
 	return table;
 }
 
+/*
+ * memory arm64: PMD stores are not buffered.  Each makes the CPU's buffered
+ * stores visible first, so it is ordered after them as if a barrier stood
+ * before it (fewer behaviours than arm64 allows; none it forbids).
+ */
 void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site)
 {
 	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+	if (sb_active)
+		sb_kernel_mb();
 	*pmdp = pmd;
 }
 
 pmd_t __pmdp_get_and_clear(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 {
 	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_mb();
 	pmd_t old = *pmdp;
 	pmdp->val = 0;
 	return old;
@@ -178,6 +232,8 @@ bool __pmdp_cmpxchg(struct mm_struct *mm, pmd_t *pmdp, pmd_t old, pmd_t new,
 		    struct sched_site *site)
 {
 	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_mb();
 	if (!pmd_same(*pmdp, old))
 		return false;
 	*pmdp = new;
@@ -202,6 +258,8 @@ int __pte_alloc(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 	spin_lock_at(&mm->page_table_lock, site);
 	if (pmd_none(__pmdp_get(mm, pmdp, site))) {
 		sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE); /* pmd_populate */
+		if (sb_active)
+			sb_kernel_mb();
 		pmdp->val = ((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT;
 		table = -1;
 	}

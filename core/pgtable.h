@@ -382,6 +382,10 @@ pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site);
 void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site);
 pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site);
 bool __ptep_cmpxchg(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
+/* The hardware walker's read and A/D update: memory, never the CPU's store
+ * buffer, and no barrier (memory arm64; sbuf.h). */
+pte_t __ptep_get_hw(pte_t *ptep, struct sched_site *site);
+bool __ptep_cmpxchg_hw(pte_t *ptep, pte_t old, pte_t new, struct sched_site *site);
 pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
 void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site);
 pmd_t __pmdp_get_and_clear(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
@@ -430,7 +434,8 @@ void contpte_set_access_flags(struct mm_struct *mm, unsigned long addr, pte_t *p
 #define ptep_get(p)	     contpte_ptep_get((p), MM_SITE("ptep_get"))
 #define ptep_get_lockless(p) contpte_ptep_get_lockless((p), MM_SITE("ptep_get_lockless"))
 /* the hardware walker: one atomic read of the one entry it walks */
-#define ptep_get_hw(p) __ptep_get((p), MM_SITE("ptep_get_hw"))
+#define ptep_get_hw(p)		     __ptep_get_hw((p), MM_SITE("ptep_get_hw"))
+#define ptep_cmpxchg_hw(p, old, new) __ptep_cmpxchg_hw((p), (old), (new), MM_SITE("ptep_cmpxchg"))
 #define set_pte_at(mm, addr, p, pte)                                                               \
 	contpte_set_ptes((mm), (addr), (p), (pte), 1, MM_SITE("set_pte_at"))
 /* Map @nr consecutive pages of one folio from @pte on (the pfn advances). */

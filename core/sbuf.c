@@ -14,21 +14,45 @@
 
 #include "oracle/events.h"
 #include "page.h"
+#include "pgtable.h"
 
 bool sb_active;
 
-struct sb_entry {
-	uint32_t pfn, gen;
-	uint32_t seq;	/* the CPU's store count: age */
-	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
-	int word;
-	int mm;
-	unsigned long addr;
-	uint64_t val;
-	const struct sched_site *site;
+/*
+ * What a buffered store writes.  A user store and the kernel's stores into a
+ * frame share the frame's words as locations; a PTE is a location of its own.
+ */
+enum sb_kind {
+	SB_USER,  /* a user store through the TLB (hw_store) */
+	SB_KDATA, /* the kernel's store into a frame: clear or copy (words in .words) */
+	SB_PTE,	  /* a PTE store (set_pte_at) */
 };
 
-/* Stores to one word, oldest first; bound to its word while not empty. */
+struct sb_entry {
+	uint8_t kind;
+	uint8_t words; /* SB_USER/SB_KDATA: the words of the frame it writes (a mask) */
+	bool rmw;      /* SB_PTE: the store half of a relaxed RMW (ptep_get_and_clear) */
+	uint32_t obj;  /* the frame (pfn), or the PTE's index in the table arena */
+	uint32_t gen;
+	uint32_t seq;	/* the CPU's store count: age */
+	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
+	int mm;
+	unsigned long addr;
+	uint64_t val[MM_WORDS_PER_PAGE];    /* by word (SB_USER: its one word; SB_PTE: [0]) */
+	uint32_t origin[MM_WORDS_PER_PAGE]; /* SB_KDATA: the oracle layer's origin of each word */
+	const struct sched_site *site;
+};
+_Static_assert(MM_WORDS_PER_PAGE <= 8, "a frame's words fit sb_entry.words");
+
+/* Do @a and @b write a common location?  (Then they stay in order.) */
+static bool sb_overlap(const struct sb_entry *a, const struct sb_entry *b)
+{
+	if ((a->kind == SB_PTE) != (b->kind == SB_PTE) || a->obj != b->obj)
+		return false;
+	return a->kind == SB_PTE || (a->words & b->words);
+}
+
+/* Stores to one location, oldest first; bound to it while not empty. */
 struct sb_queue {
 	int head, count;
 	struct sb_entry e[SB_QUEUE_DEPTH];
@@ -41,6 +65,19 @@ static struct sb_cpu {
 	uint32_t seq, epoch;
 	struct sb_queue q[SB_QUEUES_PER_CPU];
 } sb[NR_CPUS];
+
+/*
+ * Locks released by a CPU with stores still buffered: for lock object .obj, the
+ * store count of each CPU at its last release (0: none).  Whoever takes the lock
+ * next makes those stores visible first (sb_lock_acquire()).  Open addressing;
+ * a release that finds no slot makes its stores visible at once instead.
+ */
+#define SB_LOCKS 64
+static struct sb_lock {
+	uint32_t obj;
+	uint32_t seq[NR_CPUS];
+} sb_locks[SB_LOCKS];
+static int sb_locks_used;
 
 static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][5];
 _Static_assert(NR_CPUS <= 10, "one digit per CPU in a drain agent's name");
@@ -98,14 +135,18 @@ static bool sb_eligible(const struct sb_cpu *c, int qi)
 static void sb_wake(int cpu)
 {
 	struct sb_cpu *c = &sb[cpu];
-	for (int i = 0; i < c->queues; i++)
+	for (int i = 0; i < c->queues; i++) {
+		/* an empty queue of a CPU that is done: its agent would only return */
+		if (c->done && !c->q[i].count && sched_agent_cancel(SB_AGENT(cpu, i)))
+			continue;
 		if (sb_eligible(c, i) || (c->done && !c->q[i].count))
 			sched_wake(SB_AGENT(cpu, i));
+	}
 	if (c->waiting && sb_empty(c))
 		sched_wake(cpu);
 }
 
-/* Make queue @qi's oldest entry visible: memory, then the oracle layer's store. */
+/* Make queue @qi's oldest entry visible: memory, then the oracle layer's event. */
 static void sb_commit(int cpu, int qi)
 {
 	struct sb_queue *q = &sb[cpu].q[qi];
@@ -113,15 +154,37 @@ static void sb_commit(int cpu, int qi)
 	struct sb_entry e = q->e[q->head];
 	q->head = (q->head + 1) % SB_QUEUE_DEPTH;
 	q->count--;
-	struct folio *page = pfn_page(e.pfn);
+	if (e.kind == SB_PTE) {
+		pte_t *ptep = &mm_world.pte_tables[0][0] + e.obj;
+		pte_t old = *ptep;
+		*ptep = __pte(e.val[0]);
+		oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
+		sb_wake(cpu);
+		return;
+	}
+	struct folio *page = pfn_page(e.obj);
+	if (e.kind == SB_KDATA) {
+		/* the kernel's release points (unlock, the free's atomic) drain its stores
+		 * into a frame before the frame can be freed: a tool bug if not */
+		SCHED_ASSERT(page->allocated && page->gen == e.gen);
+		for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+			if (!(e.words >> w & 1u))
+				continue;
+			page->data[w] = e.val[w];
+			oracle_data_set(e.obj, w, e.origin[w]);
+		}
+		sb_wake(cpu);
+		return;
+	}
+	int word = __builtin_ctz(e.words);
 	if (!page->allocated || page->gen != e.gen)
 		sched_finding(
 		    mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_sb_uaf, e.site, 1u << cpu,
 		    "%s's buffered store of %llu to P%d 0x%lx becomes visible in frame "
 		    "%u, freed since the store was translated",
-		    sched_agent_name(cpu), (unsigned long long)e.val, e.mm, e.addr, e.pfn);
-	page->data[e.word] = e.val;
-	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.pfn, e.val, e.site);
+		    sched_agent_name(cpu), (unsigned long long)e.val[word], e.mm, e.addr, e.obj);
+	page->data[word] = e.val[word];
+	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.obj, e.val[word], e.site);
 	sb_wake(cpu);
 }
 
@@ -149,7 +212,10 @@ static void sb_drain_fn(int agent, void *arg)
 	struct sb_cpu *c = &sb[cpu];
 	for (;;) {
 		if (sb_eligible(c, qi)) {
-			sched_yield(&site_sb_drain, SCHED_OBJ(OBJ_DATA, sb_head(&c->q[qi])->pfn),
+			const struct sb_entry *h = sb_head(&c->q[qi]);
+			sched_yield(&site_sb_drain,
+				    h->kind == SB_PTE ? SCHED_OBJ(OBJ_PTE, h->obj)
+						      : SCHED_OBJ(OBJ_DATA, h->obj),
 				    SCHED_OP_WRITE);
 			/* (a TLB flush may have emptied it meanwhile) */
 			if (sb_eligible(c, qi))
@@ -172,9 +238,66 @@ static void sb_drain_fn(int agent, void *arg)
 	}
 }
 
+/* The slot of lock @obj, a new one if @add (NULL: none, or no room). */
+static struct sb_lock *sb_lock_slot(uint32_t obj, bool add)
+{
+	uint32_t h = (obj * 2654435761u) % SB_LOCKS;
+	for (int i = 0; i < SB_LOCKS; i++) {
+		struct sb_lock *l = &sb_locks[(h + (uint32_t)i) % SB_LOCKS];
+		if (l->obj == obj + 1)
+			return l;
+		if (!l->obj) {
+			if (!add || sb_locks_used >= SB_LOCKS / 2)
+				return NULL;
+			sb_locks_used++;
+			l->obj = obj + 1; /* 0: a free slot */
+			return l;
+		}
+	}
+	return NULL;
+}
+
+/*
+ * A release (unlock): the CPU's stores so far must be visible to whoever takes
+ * the lock next, not to everybody at once (later loads may still pass them: a
+ * release is no smp_mb()).  Recorded; sb_lock_acquire() makes them visible.
+ */
+static void sb_lock_release(uint32_t obj)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0 || sb_empty(&sb[cpu]))
+		return;
+	struct sb_lock *l = sb_lock_slot(obj, true);
+	if (!l) {
+		sb_flush_now(cpu);
+		return;
+	}
+	l->seq[cpu] = sb[cpu].seq;
+}
+
+/* An acquire: every store released to this lock by another CPU becomes visible
+ * now, oldest first (one of the orders its drain agents could have chosen). */
+static void sb_lock_acquire(uint32_t obj)
+{
+	struct sb_lock *l = sb_lock_slot(obj, false);
+	if (!l)
+		return;
+	int me = sched_current();
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu == me || !l->seq[cpu])
+			continue;
+		struct sb_cpu *c = &sb[cpu];
+		for (int qi; (qi = sb_oldest(c)) >= 0 && sb_head(&c->q[qi])->seq < l->seq[cpu];)
+			sb_commit(cpu, qi);
+		l->seq[cpu] = 0;
+	}
+}
+
 void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 {
 	memset(sb, 0, sizeof(sb));
+	memset(sb_locks, 0, sizeof(sb_locks));
+	sb_locks_used = 0;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
 		if (!(cpus >> cpu & 1u))
 			continue;
@@ -191,6 +314,9 @@ void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 		}
 	}
 	sb_active = true;
+	sync_release_hook = sb_lock_release;
+	sync_acquire_hook = sb_lock_acquire;
+	sync_mb_hook = sb_kernel_mb;
 }
 
 void sb_end(void)
@@ -198,6 +324,53 @@ void sb_end(void)
 	for (int cpu = 0; cpu < NR_CPUS && !sched_stopped(); cpu++)
 		SCHED_ASSERT(sb_empty(&sb[cpu]));
 	sb_active = false;
+	sync_release_hook = NULL;
+	sync_acquire_hook = NULL;
+	sync_mb_hook = NULL;
+}
+
+/* Does queue @q hold an entry that writes a location @e writes? */
+static bool sb_queue_overlaps(const struct sb_queue *q, const struct sb_entry *e)
+{
+	for (int i = 0; i < q->count; i++)
+		if (sb_overlap(&q->e[(q->head + i) % SB_QUEUE_DEPTH], e))
+			return true;
+	return false;
+}
+
+/*
+ * Buffer @e in @cpu's buffer: behind the stores to the locations it writes (one
+ * queue holds them all: a store that overlaps two queues' locations, a whole
+ * frame after single words, first makes older entries visible until one is
+ * left), else in a free queue; a full buffer makes its oldest entry visible.
+ */
+static void sb_push(int cpu, struct sb_entry e)
+{
+	struct sb_cpu *c = &sb[cpu];
+	for (;;) {
+		int same = -1, sames = 0, free = -1;
+		for (int i = 0; i < c->queues; i++) {
+			if (sb_queue_overlaps(&c->q[i], &e)) {
+				same = i;
+				sames++;
+			} else if (!c->q[i].count && free < 0) {
+				free = i;
+			}
+		}
+		int qi = same >= 0 ? same : free;
+		if (sames <= 1 && qi >= 0 && c->q[qi].count < SB_QUEUE_DEPTH) {
+			struct sb_queue *q = &c->q[qi];
+			e.seq = c->seq++;
+			e.epoch = c->epoch;
+			q->e[(q->head + q->count) % SB_QUEUE_DEPTH] = e;
+			q->count++;
+			sb_wake(cpu);
+			return;
+		}
+		/* full, or two queues to merge: the oldest entry becomes visible now,
+		 * without a step */
+		sb_commit(cpu, sb_oldest(c));
+	}
 }
 
 bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
@@ -205,52 +378,162 @@ bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, u
 {
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
 		return false;
-	struct sb_cpu *c = &sb[cpu];
-	for (;;) {
-		int same = -1, free = -1;
-		for (int i = 0; i < c->queues; i++) {
-			const struct sb_entry *h = sb_head(&c->q[i]);
-			if (h && h->pfn == pfn && h->word == word)
-				same = i;
-			else if (!h && free < 0)
-				free = i;
+	struct sb_entry e = {.kind = SB_USER,
+			     .words = (uint8_t)(1u << word),
+			     .obj = pfn,
+			     .gen = gen,
+			     .mm = mm->id,
+			     .addr = addr,
+			     .site = site};
+	e.val[word] = val;
+	sb_push(cpu, e);
+	return true;
+}
+
+/* The newest entry of @cpu's buffer that writes what @probe names, or NULL. */
+static const struct sb_entry *sb_newest(int cpu, const struct sb_entry *probe)
+{
+	const struct sb_cpu *c = &sb[cpu];
+	for (int i = 0; i < c->queues; i++) {
+		const struct sb_queue *q = &c->q[i];
+		for (int k = q->count - 1; k >= 0; k--) {
+			const struct sb_entry *e = &q->e[(q->head + k) % SB_QUEUE_DEPTH];
+			if (sb_overlap(e, probe))
+				return e;
 		}
-		int qi = same >= 0 ? same : free;
-		if (qi >= 0 && c->q[qi].count < SB_QUEUE_DEPTH) {
-			struct sb_queue *q = &c->q[qi];
-			q->e[(q->head + q->count) % SB_QUEUE_DEPTH] =
-			    (struct sb_entry){.pfn = pfn,
-					      .gen = gen,
-					      .seq = c->seq++,
-					      .epoch = c->epoch,
-					      .word = word,
-					      .mm = mm->id,
-					      .addr = addr,
-					      .val = val,
-					      .site = site};
-			q->count++;
-			sb_wake(cpu);
-			return true;
-		}
-		/* full: the oldest entry becomes visible now, without a step */
-		sb_commit(cpu, sb_oldest(c));
 	}
+	return NULL;
 }
 
 bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val)
 {
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
 		return false;
-	const struct sb_cpu *c = &sb[cpu];
-	for (int i = 0; i < c->queues; i++) {
-		const struct sb_queue *q = &c->q[i];
-		const struct sb_entry *h = sb_head(q);
-		if (h && h->pfn == pfn && h->word == word) {
-			*val = q->e[(q->head + q->count - 1) % SB_QUEUE_DEPTH].val;
-			return true;
-		}
+	struct sb_entry probe = {.kind = SB_USER, .words = (uint8_t)(1u << word), .obj = pfn};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = e->val[word];
+	return true;
+}
+
+int sb_kernel_cpu(void)
+{
+	int cpu = sched_current();
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
+		return -1;
+	return cpu;
+}
+
+bool sb_kernel_store_words(struct folio *page, unsigned words, const uint64_t *val,
+			   const uint32_t *origin, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_KDATA,
+			     .words = (uint8_t)words,
+			     .obj = folio_pfn(page),
+			     .gen = page->gen,
+			     .mm = -1,
+			     .site = site};
+	for (int w = 0; w < MM_WORDS_PER_PAGE; w++) {
+		e.val[w] = val[w];
+		e.origin[w] = origin[w];
 	}
-	return false;
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_forward_word(const struct folio *page, int word, uint64_t *val, uint32_t *origin)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {
+	    .kind = SB_KDATA, .words = (uint8_t)(1u << word), .obj = folio_pfn(page)};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	/* the kernel entry drained the CPU's user stores (agent_fn, hw_access) */
+	SCHED_ASSERT(e->kind == SB_KDATA);
+	*val = e->val[word];
+	*origin = e->origin[word];
+	return true;
+}
+
+bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PTE, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	sb_pte_rmw_settle(pte);
+	if (!sb_kernel_forward_pte(pte, old))
+		*old = (&mm_world.pte_tables[0][0])[pte];
+	struct sb_entry e = {.kind = SB_PTE, .rmw = true, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+void sb_pte_rmw_settle(uint32_t pte)
+{
+	int me = sched_current();
+	struct sb_entry probe = {.kind = SB_PTE, .obj = pte};
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		if (cpu == me)
+			continue;
+		struct sb_cpu *c = &sb[cpu];
+		for (int i = 0; i < c->queues; i++) {
+			const struct sb_queue *q = &c->q[i];
+			for (int k = 0; k < q->count; k++) {
+				const struct sb_entry *e = &q->e[(q->head + k) % SB_QUEUE_DEPTH];
+				if (e->rmw && sb_overlap(e, &probe)) {
+					sb_flush_now(cpu);
+					goto next;
+				}
+			}
+		}
+	next:;
+	}
+}
+
+bool sb_kernel_forward_pte(uint32_t pte, pte_t *val)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {.kind = SB_PTE, .obj = pte};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = __pte(e->val[0]);
+	return true;
+}
+
+void sb_kernel_wmb(void)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu >= 0)
+		sb[cpu].epoch++;
+}
+
+void sb_kernel_mb(void)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu >= 0)
+		sb_flush_now(cpu);
 }
 
 void sb_drain_wait(int cpu)

@@ -29,17 +29,21 @@
  *
  * Other drains, each a simplification stated where it happens:
  *   - the CPU's buffer drains (as by smp_mb()) before it enters the kernel for an
- *     operation other than a user access, and before a page fault: the kernel's
- *     own accesses are not under this model and must see the CPU's stores;
+ *     operation other than a user access, and before a page fault (the kernel's
+ *     loads of user data are not forwarded from the buffer); the kernel's stores
+ *     of the call or fault are visible when it returns;
  *   - a TLB invalidation on a CPU makes its buffered stores visible at once (the
  *     arm64 DSB after a TLBI completes the accesses that used the old translation;
  *     so no store lands in a frame after the flush that let it be freed);
  *   - a full buffer makes its oldest entry visible at once, without a step;
  *   - the agents drain every buffer before the concurrent phase ends.
  *
+ * The kernel's own stores (PTEs, the content of new frames) go through the
+ * buffer too: see "The kernel's accessors" below and the README's table.
+ *
  * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
- * load halves of WRC and IRIW), non-multi-copy-atomic propagation, the kernel's
- * own accessors (READ_ONCE/WRITE_ONCE of MM state) under the model.
+ * load halves of WRC and IRIW), non-multi-copy-atomic propagation, buffered PMD
+ * stores, the kernel's stores to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H
@@ -48,6 +52,9 @@
 
 #define SB_QUEUES_PER_CPU 3
 #define SB_QUEUE_DEPTH	  4
+/* Queues a CPU that runs operations gets for the kernel's stores, besides one per
+ * word its user stores name (at most SB_QUEUES_PER_CPU in all). */
+#define SB_KERNEL_QUEUES 2
 /* The scheduler agent that drains queue @q of @cpu's buffer. */
 #define SB_AGENT(cpu, q) (NR_CPUS + (cpu)*SB_QUEUES_PER_CPU + (q))
 #define SB_AGENTS_END	 SB_AGENT(NR_CPUS, 0)
@@ -89,5 +96,42 @@ void sb_drain_wait(int cpu);
 void sb_flush_now(int cpu);
 /* @cpu has run all its operations: its drain agents finish once empty. */
 void sb_cpu_done(int cpu);
+
+/*
+ * The kernel's accessors under the model (issue 18, second part).  The kernel's
+ * stores into a new frame (clear, copy) and its PTE stores (set_pte_at) by a CPU
+ * that has a buffer go into it; the CPU's own loads of them (ptep_get, a copy's
+ * read) forward from it; the hardware walker and devices read memory.  Each
+ * returns false when nothing was buffered or forwarded: the caller uses memory,
+ * as in `memory sc`.  No step of their own: the caller's access is the step.
+ */
+/* The CPU running now if its stores are buffered, else -1. */
+int sb_kernel_cpu(void);
+/* The words @words (a mask) of frame @page take @val[w], the oracle's @origin[w]. */
+bool sb_kernel_store_words(struct folio *page, unsigned words, const uint64_t *val,
+			   const uint32_t *origin, const struct sched_site *site);
+bool sb_kernel_forward_word(const struct folio *page, int word, uint64_t *val, uint32_t *origin);
+/* PTE @pte (its index in the table arena) takes @val. */
+bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site);
+bool sb_kernel_forward_pte(uint32_t pte, pte_t *val);
+/*
+ * A relaxed xchg of PTE @pte (arm64's ptep_get_and_clear(): xchg_relaxed): the
+ * old value now (the CPU's own buffered store, else memory) in @old, @val into
+ * the buffer.  Its later loads may pass the store: the reason for the smp_mb()
+ * in __folio_try_share_anon_rmap().  Atomic all the same: a RMW by another
+ * agent on the PTE makes the store visible first (sb_pte_rmw_settle()).
+ */
+bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site);
+/* Before an RMW on PTE @pte: other CPUs' buffered RMW stores to it become visible. */
+void sb_pte_rmw_settle(uint32_t pte);
+/* The kernel's smp_wmb(): an epoch, as sb_release(). */
+void sb_kernel_wmb(void);
+/*
+ * The kernel's smp_mb(), a fully ordered RMW (value-returning atomics, xchg,
+ * cmpxchg), and a release (unlock: sync_release_hook): the CPU's buffered
+ * stores become visible now, oldest first — one of the orders the drain agents
+ * could have chosen, with no step.
+ */
+void sb_kernel_mb(void);
 
 #endif

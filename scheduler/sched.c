@@ -789,6 +789,17 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 		S.agents_dirty = S.count;
 }
 
+bool sched_agent_cancel(int agent)
+{
+	SCHED_ASSERT(agent >= 0 && agent < S.count);
+	struct agent *a = &S.agents[agent];
+	if (a->state != SCHED_BLOCKED || agent == sched_fast.current)
+		return false;
+	SCHED_ASSERT(!a->held_count && !a->irqs_off && !a->atomic && !a->rcu.depth);
+	a->state = SCHED_DONE;
+	return true;
+}
+
 void sched_agent_start_blocked(int agent, const struct sched_wait *wait,
 			       const struct sched_site *site)
 {

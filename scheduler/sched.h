@@ -166,6 +166,11 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg);
  * function.  For agents that have nothing to do until the others give them work
  * (a CPU's store-buffer drain, core/sbuf.h).
  */
+/*
+ * An agent blocked for good (nothing will ever wake it, and it would only return)
+ * leaves the run now, without a step or a decision: true if it was blocked.
+ */
+bool sched_agent_cancel(int agent);
 void sched_agent_start_blocked(int agent, const struct sched_wait *wait,
 			       const struct sched_site *site);
 const char *sched_agent_name(int agent);

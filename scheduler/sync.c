@@ -13,6 +13,10 @@
  */
 #include "sync.h"
 
+void (*sync_release_hook)(uint32_t obj);
+void (*sync_acquire_hook)(uint32_t obj);
+void (*sync_mb_hook)(void);
+
 #include <string.h>
 
 #include "policy.h"
@@ -67,6 +71,8 @@ void spin_lock_at(spinlock_t *l, struct sched_site *site)
 	l->owner = me;
 	sched_atomic_inc();
 	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(l->obj);
 }
 
 bool spin_trylock_at(spinlock_t *l, struct sched_site *site)
@@ -77,6 +83,8 @@ bool spin_trylock_at(spinlock_t *l, struct sched_site *site)
 	l->owner = sched_current();
 	sched_atomic_inc();
 	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(l->obj);
 	return true;
 }
 
@@ -84,6 +92,8 @@ void spin_unlock_at(spinlock_t *l, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, l->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook(l->obj);
 	if (l->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "spin_unlock of %s by %s, owner %s", l->name, sched_agent_name(me),
@@ -125,12 +135,16 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site)
 	}
 	m->owner = me;
 	sched_lock_acquired(m->obj, m->name, m->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(m->obj);
 }
 
 void mutex_unlock_at(struct mutex *m, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, m->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook(m->obj);
 	if (m->owner != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "mutex_unlock of %s by %s, owner %s", m->name, sched_agent_name(me),
@@ -172,6 +186,8 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 	}
 	s->readers |= 1u << me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 }
 
 /* Never sleeps: fails if a writer holds or waits for the semaphore. */
@@ -184,6 +200,8 @@ bool down_read_trylock_at(struct rw_semaphore *s, struct sched_site *site)
 		return false;
 	s->readers |= 1u << me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 	return true;
 }
 
@@ -206,12 +224,16 @@ void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 	s->writers_wait &= ~(1u << me);
 	s->writer = me;
 	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	if (sync_acquire_hook)
+		sync_acquire_hook(s->obj);
 }
 
 void up_read_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook(s->obj);
 	if (!(s->readers >> me & 1u))
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "up_read of %s by %s, not a reader", s->name, sched_agent_name(me));
@@ -224,6 +246,8 @@ void up_write_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook(s->obj);
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0, "up_write of %s by %s, owner %s",
 			      s->name, sched_agent_name(me), sched_agent_name(s->writer));
@@ -236,6 +260,8 @@ void downgrade_write_at(struct rw_semaphore *s, struct sched_site *site)
 {
 	int me = sched_current();
 	sched_yield(site, s->obj, SCHED_OP_RELEASE);
+	if (sync_release_hook)
+		sync_release_hook(s->obj);
 	if (s->writer != me)
 		sched_finding(SCHED_ORACLE_LOCKDEP, site, NULL, 0,
 			      "downgrade_write of %s by %s, owner %s", s->name,
@@ -281,6 +307,8 @@ void write_seqcount_begin_at(seqcount_t *s, struct sched_site *site)
 void write_seqcount_end_at(seqcount_t *s, struct sched_site *site)
 {
 	sched_yield(site, s->obj, SCHED_OP_WRITE);
+	if (sync_mb_hook) /* smp_wmb(): the section's stores before the count's */
+		sync_mb_hook();
 	s->sequence++;
 	sched_wake_obj(s->obj);
 }

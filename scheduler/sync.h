@@ -67,6 +67,16 @@ void init_completion(struct completion *c, uint32_t obj, const char *name);
 void spin_lock_at(spinlock_t *l, struct sched_site *site);
 bool spin_trylock_at(spinlock_t *l, struct sched_site *site);
 void spin_unlock_at(spinlock_t *l, struct sched_site *site);
+/*
+ * The memory model's hooks, NULL unless a weak one is in use (core/sbuf.c).
+ * Every unlock (spin, mutex, rwsem) of lock @obj calls sync_release_hook before
+ * the lock is free, every lock taken calls sync_acquire_hook once it is held:
+ * what the releaser stored before its release is visible to the acquirer.
+ * sync_mb_hook: write_seqcount_end()'s smp_wmb() before the count's store.
+ */
+extern void (*sync_release_hook)(uint32_t obj);
+extern void (*sync_acquire_hook)(uint32_t obj);
+extern void (*sync_mb_hook)(void);
 void mutex_lock_at(struct mutex *m, struct sched_site *site);
 void mutex_unlock_at(struct mutex *m, struct sched_site *site);
 void down_read_at(struct rw_semaphore *s, struct sched_site *site);

@@ -97,6 +97,23 @@ static enum oracle_syscall exec_oracle_kind(const struct scn_op *op, unsigned lo
 	}
 }
 
+/* Operations that are user accesses or barriers: anything else enters the kernel. */
+static bool exec_op_user(const struct scn_op *op)
+{
+	switch ((enum scn_op_kind)op->kind) {
+	case SCN_OP_LOAD:
+	case SCN_OP_STORE:
+	case SCN_OP_LOAD_ACQUIRE:
+	case SCN_OP_STORE_RELEASE:
+	case SCN_OP_SMP_MB:
+	case SCN_OP_SMP_WMB:
+	case SCN_OP_SMP_RMB:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* The operation between the oracle layer's entry and return events. */
 static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
 {
@@ -108,6 +125,10 @@ static int exec_observed(const struct scn_op *op, struct mm_struct *mm, struct e
 	long ret = err;
 	if (!err && (kind == OSYS_MMAP || kind == OSYS_MREMAP || kind == OSYS_QUERY))
 		ret = (long)res->value;
+	/* memory arm64: the call's stores are visible when it returns (a
+	 * simplification, sbuf.h): the return's postconditions judge memory */
+	if (sb_active && !exec_op_user(op))
+		sb_flush_now(op->agent);
 	oracle_syscall_exit(op->agent, ret);
 	return err;
 }
@@ -270,23 +291,6 @@ static void setup_fn(int agent, void *arg)
 	res->done = true;
 }
 
-/* Operations that are user accesses or barriers: anything else enters the kernel. */
-static bool exec_op_user(const struct scn_op *op)
-{
-	switch ((enum scn_op_kind)op->kind) {
-	case SCN_OP_LOAD:
-	case SCN_OP_STORE:
-	case SCN_OP_LOAD_ACQUIRE:
-	case SCN_OP_STORE_RELEASE:
-	case SCN_OP_SMP_MB:
-	case SCN_OP_SMP_WMB:
-	case SCN_OP_SMP_RMB:
-		return true;
-	default:
-		return false;
-	}
-}
-
 static void agent_fn(int agent, void *arg)
 {
 	(void)arg;
@@ -299,6 +303,10 @@ static void agent_fn(int agent, void *arg)
 		if (!exec_op_user(&ctx.s->ops[i]))
 			sb_drain_wait(agent);
 		res->err = exec_op(&ctx.s->ops[i], res);
+		/* the kernel's stores are visible when the call returns (its unlocks
+		 * released them; the rest is a simplification: sbuf.h) */
+		if (sb_active && !exec_op_user(&ctx.s->ops[i]))
+			sb_flush_now(agent);
 		res->done = true;
 	}
 	sb_cpu_done(agent);
@@ -313,6 +321,13 @@ static int exec_sb_queues(const struct scenario *s, int cpu)
 	if (s->memory != SCN_MEMORY_ARM64 || cpu < 0 || cpu >= SCN_AGENTS_MAX)
 		return 0;
 	int n = 0;
+	/* and SB_KERNEL_QUEUES for the kernel's stores (a fault's clear and PTE)
+	 * if the CPU runs anything: any user access may fault */
+	for (int i = 0; i < s->ops_count; i++)
+		if (s->ops[i].agent == cpu) {
+			n = SB_KERNEL_QUEUES;
+			break;
+		}
 	for (int i = 0; i < s->ops_count; i++) {
 		const struct scn_op *op = &s->ops[i];
 		if (op->agent != cpu ||

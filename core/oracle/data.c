@@ -62,6 +62,7 @@
 #define STORES_MAX  512
 #define ALIAS_MAX   32
 #define ORIGIN_ZERO 0u
+_Static_assert(ORIGIN_ZERO == ORACLE_ORIGIN_ZERO, "one zero origin");
 /* the original content of file @f, block @p, word @w */
 #define ORIGIN_FILE(f, p, w) (1u + ((uint32_t)(f)*FILE_PAGES + (uint32_t)(p)) * W + (uint32_t)(w))
 #define ORIGIN_STORE0	     (1u + NR_FILES * FILE_PAGES * W)

@@ -106,6 +106,8 @@ void oracle_frame_alloc(uint32_t pfn, int nr);
  */
 uint32_t oracle_data_origin(uint32_t pfn, int word);
 void oracle_data_set(uint32_t pfn, int word, uint32_t origin);
+/* The origin of a word no store wrote: a cleared page's zero. */
+#define ORACLE_ORIGIN_ZERO 0u
 uint32_t oracle_disk_origin(int file, unsigned long index, int word);
 void oracle_disk_set(int file, unsigned long index, int word, uint32_t origin);
 /*
@@ -145,6 +147,9 @@ void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32
  */
 void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain,
 		      const struct sched_site *site);
+/* The same, by @agent: a CPU's buffered PTE store becomes visible (sbuf.c). */
+void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
+			 const struct sched_site *site);
 /* Who last wrote PTE @pte (the other party of a report); -1 in *@agent if nobody. */
 const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent);
 

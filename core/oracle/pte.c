@@ -54,18 +54,30 @@ const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent)
 	return T.writer[pte].site;
 }
 
-void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
+static inline void pte_write_event(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
+				   const struct sched_site *site)
 {
 	SCHED_ASSERT(pte < NR_PTE_TABLES * PTRS_PER_PTE);
 	int setter;
 	const struct sched_site *dirtied = oracle_pte_last_writer(pte, &setter);
 	T.writer[pte].site = site;
-	T.writer[pte].agent = (int8_t)sched_current();
+	T.writer[pte].agent = (int8_t)agent;
 	tables_written[pte / PTRS_PER_PTE / 64] |= 1ull << (pte / PTRS_PER_PTE % 64);
 	if (plain && pte_present(old) && pte_dirty(old) && !(pte_present(new) && pte_dirty(new)))
 		sched_finding(mm_oracle_names[pgtable_contpte ? ORACLE_CONTPTE : ORACLE_MM_BUG],
 			      site, dirtied, setter >= 0 ? 1u << setter : 0,
 			      "%s overwrites a dirty PTE of frame %u with a clean one: the "
 			      "hardware-set dirty bit is lost, not transferred to the folio",
-			      sched_agent_name(sched_current()), pte_pfn(old));
+			      sched_agent_name(agent), pte_pfn(old));
+}
+
+void oracle_pte_write(uint32_t pte, pte_t old, pte_t new, bool plain, const struct sched_site *site)
+{
+	pte_write_event(sched_current(), pte, old, new, plain, site);
+}
+
+void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool plain,
+			 const struct sched_site *site)
+{
+	pte_write_event(agent, pte, old, new, plain, site);
 }
