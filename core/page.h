@@ -24,6 +24,7 @@ enum pageflags {
 	PG_anon_exclusive, /* anon: mapped by one process only, may be pinned (PageAnonExclusive) */
 	PG_lru,		   /* on an LRU list: reclaim can find it (set once the folio is mapped) */
 	PG_swapcache,	   /* anon: in the swap cache, for slot folio->swap (swap.h) */
+	PG_device_private, /* a page of device memory (MEMORY_DEVICE_PRIVATE, migrate_device.h) */
 };
 
 /*
@@ -205,6 +206,9 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
  * read, as folio_test_anon().
  */
 #define folio_test_swapcache(f) (page_folio(f)->flags >> PG_swapcache & 1u)
+/* Models: folio_is_device_private(): set at allocation by the device's driver, constant
+ * while the frame is allocated: a plain read. */
+#define folio_is_device_private(f) (page_folio(f)->flags >> PG_device_private & 1u)
 /*
  * Models: folio_try_share_anon_rmap_pte() (try_to_unmap_one() before it writes a
  * swap entry): a page that may be pinned must stay exclusive and mapped: -EBUSY;
