@@ -71,13 +71,12 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 	if (folio->refcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
 			      "folio_put underflow on frame %u", folio_pfn(folio));
-	if (--folio->refcount) {
-		/* a fault that could not bring a device page back waits for the
-		 * references in its way (migrate_device_wait_idle()) */
-		if (folio->flags >> PG_device_private & 1u)
-			sched_wake_obj(folio_obj(folio));
+	/* a fault that could not bring a device page back waits for the
+	 * references in its way (migrate_device_wait_idle()) */
+	if (folio->flags >> PG_device_private & 1u)
+		sched_wake_obj(folio_obj(folio));
+	if (--folio->refcount)
 		return;
-	}
 	if (folio->mapcount)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
 			      "frame %u freed while still mapped %d times", folio_pfn(folio),
