@@ -203,9 +203,9 @@
 	  "CPU's hinting fault migrates the page, and migration's ptep_clear_flush() skips the "     \
 	  "flush; a third CPU keeps storing to the old page through its stale writable TLB "         \
 	  "entry (fixed by 20841405940e, Rik van Riel 2013, \"mm: fix TLB flush race between "       \
-	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                  \
+	  "migration, and change_protection_range\": mm->tlb_flush_pending)")                        \
 	X(KNOB_MIGRATE_DEVICE_FLUSH_AFTER_UNLOCK, "migrate-device-flush-after-unlock",               \
-	  "tlb-coherence",                                                                         \
+	  "tlb-coherence",                                                                           \
 	  "migrate_vma_collect_pmd() clears the PTEs of pages that are not exclusive without a "     \
 	  "flush each and flushes the range only after dropping the PTL: MADV_DONTNEED takes the "   \
 	  "PTL in between, zaps the migration entries, which need no flush, and returns while a "    \

@@ -24,12 +24,12 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 	if (!ptep)
 		return true;
 	pte_t pteval = ptep_get(ptep);
-	if (is_device_private_entry(pteval) && device_private_entry_pfn(pteval) == folio_pfn(folio)) {
+	if (is_device_private_entry(pteval) &&
+	    device_private_entry_pfn(pteval) == folio_pfn(folio)) {
 		/* a device-private page's mapping: no TLB holds it, nothing to flush;
 		 * it may be written if the entry says so */
 		pteval = ptep_get_and_clear(mm, addr, ptep);
-		pteval = is_writable_device_private_entry(pteval) ? pfn_pte(folio_pfn(folio), true)
-								  : pfn_pte(folio_pfn(folio), false);
+		pteval = pfn_pte(folio_pfn(folio), is_writable_device_private_entry(pteval));
 	} else if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(folio)) {
 		pte_unmap_unlock(ptep, ptl);
 		return true;

@@ -113,7 +113,8 @@ static void migrate_vma_collect_pmd(struct migrate_vma *migrate, unsigned long s
 		migrate->anon_vma[migrate->npages] = folio_get_anon_vma(folio);
 		set_pte_at(mm, addr, ptep,
 			   make_migration_entry(folio_pfn(page), mpfn & MIGRATE_PFN_WRITE,
-						pte_present(pte) && pte_dirty(pte), anon_exclusive));
+						pte_present(pte) && pte_dirty(pte),
+						anon_exclusive));
 		/* as an unmap: the rmap and the mapping's reference go; ours stays */
 		folio_remove_rmap_pte(page, vma);
 		folio_put(folio);

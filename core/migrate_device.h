@@ -54,12 +54,12 @@
 struct folio;
 
 /* include/linux/migrate.h: a pfn and its state in src[] / dst[] */
-#define MIGRATE_PFN_VALID	  (1ul << 0)
-#define MIGRATE_PFN_MIGRATE	  (1ul << 1)
-#define MIGRATE_PFN_WRITE	  (1ul << 3)
-#define MIGRATE_PFN_SHIFT	  6
-#define MIGRATE_VMA_PAGES_MAX	  PTRS_PER_PTE
-#define MIGRATE_VMA_SELECT_SYSTEM (1u << 0)
+#define MIGRATE_PFN_VALID		  (1ul << 0)
+#define MIGRATE_PFN_MIGRATE		  (1ul << 1)
+#define MIGRATE_PFN_WRITE		  (1ul << 3)
+#define MIGRATE_PFN_SHIFT		  6
+#define MIGRATE_VMA_PAGES_MAX		  PTRS_PER_PTE
+#define MIGRATE_VMA_SELECT_SYSTEM	  (1u << 0)
 #define MIGRATE_VMA_SELECT_DEVICE_PRIVATE (1u << 1)
 
 /* Models: struct migrate_vma, its arrays inline. */
