@@ -712,7 +712,8 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
  * and the access retries.  Not under the per-VMA lock (migrate_to_ram() needs
  * mmap_lock: VM_FAULT_RETRY).  The reference is taken under the PTL with the
  * entry re-checked: unreferenced, the page could be migrated back and freed by
- * another fault before ours looks at it (16ce101db85d).
+ * another fault before ours looks at it (knob device-fault-no-page-ref, before
+ * 16ce101db85d).
  * Context: mmap_lock or the VMA lock held, no PTL.
  */
 static int do_device_private_page(struct vm_fault *vmf)
@@ -729,11 +730,18 @@ static int do_device_private_page(struct vm_fault *vmf)
 		pte_unmap_unlock(vmf->pte, vmf->ptl);
 		return 0; /* migrated or zapped meanwhile: the access retries */
 	}
-	folio_get(page_folio(page));
+	/* knob device-fault-no-page-ref: no reference, and no fault_page for
+	 * migrate_vma_*() to expect one for */
+	bool ref = !knob_enabled(KNOB_DEVICE_FAULT_NO_PAGE_REF);
+	if (ref)
+		folio_get(page_folio(page));
+	uint32_t gen = page->gen; /* for the model's wait below: read while it is live */
 	pte_unmap_unlock(vmf->pte, vmf->ptl);
-	uint32_t gen = page->gen;
-	int ret = dmirror_devmem_fault(vma, vmf->address, page);
-	folio_put(page_folio(page));
+	/* vmf->page->pgmap->ops->migrate_to_ram(): the device's, found through the page */
+	(void)page_pgmap(page);
+	int ret = dmirror_devmem_fault(vma, vmf->address, ref ? page : NULL);
+	if (ref)
+		folio_put(page_folio(page));
 	if (ret == VM_FAULT_RETRY) {
 		migrate_device_wait_idle(page, gen);
 		ret = 0;

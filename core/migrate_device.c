@@ -337,14 +337,14 @@ int dmirror_migrate_to_device(struct mm_struct *mm, unsigned long start, unsigne
 	return moved;
 }
 
-int dmirror_devmem_fault(struct vm_area_struct *vma, unsigned long addr, struct folio *page)
+int dmirror_devmem_fault(struct vm_area_struct *vma, unsigned long addr, struct folio *fault_page)
 {
 	mmap_assert_locked(vma->vm_mm);
 	struct migrate_vma args = {.vma = vma,
 				   .start = addr & ~(PAGE_SIZE - 1),
 				   .end = (addr & ~(PAGE_SIZE - 1)) + PAGE_SIZE,
 				   .flags = MIGRATE_VMA_SELECT_DEVICE_PRIVATE,
-				   .fault_page = page};
+				   .fault_page = fault_page};
 	if (migrate_vma_setup(&args))
 		return VM_FAULT_SIGBUS;
 	dmirror_alloc_and_copy(&args, false);

@@ -102,13 +102,14 @@ int dmirror_migrate_to_device(struct mm_struct *mm, unsigned long start, unsigne
 
 /*
  * Models: dev_pagemap_ops.migrate_to_ram (dmirror_devmem_fault()): move the
- * device-private @page mapped at @addr of @vma back to system memory.  Returns
+ * device-private page mapped at @addr of @vma back to system memory.  Returns
  * 0 (moved: the access retries), VM_FAULT_SIGBUS / VM_FAULT_OOM, or (the
  * model's) VM_FAULT_RETRY: not moved, another migration of it is in the way
- * (see migrate_device_wait_idle()).  Context: mmap_lock held for read, the
- * caller's reference on @page.
+ * (see migrate_device_wait_idle()).  Context: mmap_lock held for read;
+ * @fault_page, the faulting page, referenced by the caller (NULL: the kernel
+ * before 16ce101db85d, no reference and no fault_page).
  */
-int dmirror_devmem_fault(struct vm_area_struct *vma, unsigned long addr, struct folio *page);
+int dmirror_devmem_fault(struct vm_area_struct *vma, unsigned long addr, struct folio *fault_page);
 
 /*
  * The model's, not the kernel's: a fault whose migrate_to_ram() could not move

@@ -85,6 +85,13 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 		folio_page(folio, i)->allocated = false;
 }
 
+bool __page_pgmap(struct folio *page, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(page_folio(page)), SCHED_OP_READ);
+	folio_check_live(page, site);
+	return page->flags >> PG_device_private & 1u;
+}
+
 int __folio_mapcount(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_READ);

@@ -210,6 +210,14 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
  * while the frame is allocated: a plain read. */
 #define folio_is_device_private(f) (page_folio(f)->flags >> PG_device_private & 1u)
 /*
+ * Models: page_pgmap() of a device page, the read of its dev_pagemap (the
+ * device's ops and data, e.g. migrate_to_ram): a read of the page's metadata,
+ * which must not have been freed (memunmap_pages() may free the pgmap itself).
+ * Returns whether it is device-private.
+ */
+bool __page_pgmap(struct folio *page, struct sched_site *site);
+#define page_pgmap(page) __page_pgmap((page), MM_SITE("page_pgmap"))
+/*
  * Models: folio_try_share_anon_rmap_pte() (try_to_unmap_one() before it writes a
  * swap entry): a page that may be pinned must stay exclusive and mapped: -EBUSY;
  * otherwise it stops being exclusive (the swap entry carries the bit from here).
