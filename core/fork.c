@@ -64,6 +64,21 @@ static bool copy_one_pte(struct vm_area_struct *dst_vma, struct vm_area_struct *
 	bool cow = is_cow_mapping(src_vma);
 	if (is_swap_pte(pte))
 		return copy_nonpresent_swap_pte(dst_vma, src_vma, addr, dst_pte, src_pte, pte);
+	if (is_device_private_entry(pte)) {
+		/* a device page is shared like a present one (it cannot be pinned:
+		 * the dup cannot fail); a COW mapping's entries become read-only, so
+		 * that the first write after the migration back breaks COW */
+		struct folio *page = pfn_page(device_private_entry_pfn(pte));
+		folio_get(page_folio(page));
+		int busy = folio_try_dup_anon_rmap_pte(page);
+		VM_BUG_ON(busy);
+		if (is_writable_device_private_entry(pte) && cow) {
+			pte = make_readable_device_private_entry(pte);
+			set_pte_at(src_vma->vm_mm, addr, src_pte, pte);
+		}
+		set_pte_at(dst_vma->vm_mm, addr, dst_pte, pte);
+		return true;
+	}
 	if (!pte_present(pte)) {
 		/* a migration entry: both processes wait for the same migration */
 		if ((pte.val & (_PAGE_SWP_MIGRATION_WRITE | _PAGE_SWP_MIGRATION_EXCL)) && cow) {

@@ -25,6 +25,8 @@ uint32_t mm_inspect_pte_pfn(pte_t pte)
 		return pte_pfn(pte);
 	if (is_migration_entry(pte))
 		return migration_entry_pfn(pte);
+	if (is_device_private_entry(pte))
+		return device_private_entry_pfn(pte);
 	return UINT32_MAX;
 }
 

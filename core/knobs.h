@@ -225,7 +225,20 @@
 	  "anon page (or copy it, COW) may become visible after the set_pte_at() that maps it, "     \
 	  "and another CPU whose walker reads the new PTE loads what the frame held in its "         \
 	  "previous life (fixed by 0ed361dec369, Nick Piggin 2008, \"mm: fix PageUptodate data "     \
-	  "race\"; unreachable in memory sc)")
+	  "race\"; unreachable in memory sc)")                                                       \
+	X(KNOB_MIGRATE_DEVICE_FLUSH_AFTER_UNLOCK, "migrate-device-flush-after-unlock",               \
+	  "tlb-coherence",                                                                           \
+	  "migrate_vma_collect_pmd() clears the PTEs of pages that are not exclusive without a "     \
+	  "flush each and flushes the range only after dropping the PTL: MADV_DONTNEED takes the "   \
+	  "PTL in between, zaps the migration entries, which need no flush, and returns while a "    \
+	  "CPU still translates the address to the old page (fixed by 60bae7370896, Alistair "       \
+	  "Popple 2022, \"mm/migrate_device.c: flush TLB while holding PTL\")")                      \
+	X(KNOB_DEVICE_FAULT_NO_PAGE_REF, "device-fault-no-page-ref", "use-after-free",               \
+	  "do_swap_page() calls the device's migrate_to_ram() for a device-private entry without "   \
+	  "a reference on the page: another CPU's fault migrates the page back and frees it, and "   \
+	  "the first fault reads the freed page's pgmap (fixed by 16ce101db85d, Alistair Popple "    \
+	  "2022, \"mm/memory.c: fix race when faulting a device private page\": the reference "      \
+	  "is taken under the PTL and migrate_vma_*() expect it as the fault_page's)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

@@ -8,6 +8,7 @@
 #include "huge_memory.h"
 #include "hw.h"
 #include "migrate.h"
+#include "migrate_device.h"
 #include "numa.h"
 #include "page.h"
 #include "pgtable.h"
@@ -430,7 +431,7 @@ static int handle_pte_fault(struct vm_fault *vmf)
 		 * read half old, half new; only the value under the PTL counts */
 		if (!pte_unmap_same(vmf))
 			return 0; /* the access retries */
-		if (is_swap_pte(vmf->orig_pte))
+		if (is_swap_pte(vmf->orig_pte) || is_device_private_entry(vmf->orig_pte))
 			return do_swap_page(vmf);
 		/* the only other non-present entries are migration entries */
 		VM_BUG_ON(!is_migration_entry(vmf->orig_pte));
@@ -560,6 +561,14 @@ static unsigned long zap_pte_range(struct mmu_gather *tlb, struct vm_area_struct
 			else if (is_swap_pte(ptent))
 				free_swap_and_cache(swp_offset(ptent));
 			ptep_get_and_clear_full(mm, addr, pte, tlb->fullmm);
+			if (is_device_private_entry(ptent)) {
+				/* a device page is mapped like any other, but by no TLB:
+				 * its rmap and reference go at once (page_free() hands
+				 * the last to the device) */
+				struct folio *dpage = pfn_page(device_private_entry_pfn(ptent));
+				folio_remove_rmap_pte(dpage, vma);
+				folio_put(page_folio(dpage));
+			}
 			continue;
 		}
 		struct folio *page = pfn_page(pte_pfn(ptent)), *folio = page_folio(page);
@@ -725,6 +734,49 @@ void madvise_free_single_vma(struct vm_area_struct *vma, unsigned long start, un
 }
 
 /*
+ * Models: do_swap_page()'s device-private branch: the page lives in device
+ * memory; the device's migrate_to_ram() (dmirror_devmem_fault()) brings it back
+ * and the access retries.  Not under the per-VMA lock (migrate_to_ram() needs
+ * mmap_lock: VM_FAULT_RETRY).  The reference is taken under the PTL with the
+ * entry re-checked: unreferenced, the page could be migrated back and freed by
+ * another fault before ours looks at it (knob device-fault-no-page-ref, before
+ * 16ce101db85d).
+ * Context: mmap_lock or the VMA lock held, no PTL.
+ */
+static int do_device_private_page(struct vm_fault *vmf)
+{
+	struct vm_area_struct *vma = vmf->vma;
+	struct mm_struct *mm = vma->vm_mm;
+	if (!rwsem_is_locked_by_me(&mm->mmap_lock))
+		return VM_FAULT_RETRY; /* the caller drops the VMA lock and retries */
+	struct folio *page = pfn_page(device_private_entry_pfn(vmf->orig_pte));
+	vmf->pte = pte_offset_map_lock(mm, vmf->pmd, vmf->address, &vmf->ptl);
+	if (!vmf->pte)
+		return 0;
+	if (!pte_same(ptep_get(vmf->pte), vmf->orig_pte)) {
+		pte_unmap_unlock(vmf->pte, vmf->ptl);
+		return 0; /* migrated or zapped meanwhile: the access retries */
+	}
+	/* knob device-fault-no-page-ref: no reference, and no fault_page for
+	 * migrate_vma_*() to expect one for */
+	bool ref = !knob_enabled(KNOB_DEVICE_FAULT_NO_PAGE_REF);
+	if (ref)
+		folio_get(page_folio(page));
+	uint32_t gen = page->gen; /* for the model's wait below: read while it is live */
+	pte_unmap_unlock(vmf->pte, vmf->ptl);
+	/* vmf->page->pgmap->ops->migrate_to_ram(): the device's, found through the page */
+	(void)page_pgmap(page);
+	int ret = dmirror_devmem_fault(vma, vmf->address, ref ? page : NULL);
+	if (ref)
+		folio_put(page_folio(page));
+	if (ret == VM_FAULT_RETRY) {
+		migrate_device_wait_idle(page, gen);
+		ret = 0;
+	}
+	return ret;
+}
+
+/*
  * Models: should_try_to_free_swap(): a write fault that is about to map a
  * swap-cache folio would have to prove by the refcount that it is the only user;
  * drop the swap cache's reference first if ours and the cache's are all there is.
@@ -758,6 +810,8 @@ static int do_swap_page(struct vm_fault *vmf)
 	struct vm_area_struct *vma = vmf->vma;
 	struct mm_struct *mm = vma->vm_mm;
 	vma_assert_locked(vma);
+	if (is_device_private_entry(vmf->orig_pte))
+		return do_device_private_page(vmf);
 	uint32_t entry = swp_offset(vmf->orig_pte);
 	bool need_clear_cache = false;
 	int ret = 0;

@@ -24,12 +24,19 @@ static bool try_to_migrate_one(struct folio *folio, struct vm_area_struct *vma, 
 	if (!ptep)
 		return true;
 	pte_t pteval = ptep_get(ptep);
-	if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(folio)) {
+	if (is_device_private_entry(pteval) &&
+	    device_private_entry_pfn(pteval) == folio_pfn(folio)) {
+		/* a device-private page's mapping: no TLB holds it, nothing to flush;
+		 * it may be written if the entry says so */
+		pteval = ptep_get_and_clear(mm, addr, ptep);
+		pteval = pfn_pte(folio_pfn(folio), is_writable_device_private_entry(pteval));
+	} else if (!pte_present(pteval) || pte_pfn(pteval) != folio_pfn(folio)) {
 		pte_unmap_unlock(ptep, ptl);
 		return true;
+	} else {
+		/* flushed before the entry is written: no CPU can store to it past the copy */
+		pteval = ptep_clear_flush(vma, addr, ptep);
 	}
-	/* flushed before the entry is written: no CPU can store to it past the copy */
-	pteval = ptep_clear_flush(vma, addr, ptep);
 	bool exclusive = PageAnonExclusive(folio);
 	if (exclusive && folio_maybe_dma_pinned(folio)) {
 		/* folio_try_share_anon_rmap_pte() refuses: a pinned page stays put */
@@ -74,12 +81,24 @@ static bool remove_migration_pte(struct folio *src, struct vm_area_struct *vma, 
 		pte = pte_mkdirty(pte);
 	if (!(vma->vm_flags & VM_READ))
 		pte = pte_mkprotnone(pte); /* mk_pte(vm_page_prot) of a PROT_NONE VMA */
+	if (folio_is_device_private(dst))
+		pte = make_device_private_entry(folio_pfn(dst), is_writable_migration_entry(entry));
 	folio_add_anon_rmap_pte(dst, vma);
 	if (is_exclusive_migration_entry(entry))
 		SetPageAnonExclusive(dst); /* RMAP_EXCLUSIVE */
 	set_pte_at(mm, addr, ptep, pte);
 	pte_unmap_unlock(ptep, ptl);
 	return true;
+}
+
+bool try_to_migrate(struct folio *folio)
+{
+	return rmap_walk_anon(folio, try_to_migrate_one, NULL, true);
+}
+
+void remove_migration_ptes(struct folio *src, struct folio *dst)
+{
+	rmap_walk_anon(src, remove_migration_pte, dst, true);
 }
 
 /* Models: folio_migrate_flags() + folio_copy() for an anon folio. */

@@ -13,7 +13,7 @@
  * remove_migration_pte(), migration_entry_wait(), move_pages(2) for one page.
  * Leaves out: file folios (they need the speculative page-cache lookup:
  * folio_try_get() + re-check, and a reference freeze), large folios, batched
- * flushes, device-private entries.
+ * flushes.  Device memory (migrate_vma_*) uses the same entries: migrate_device.h.
  */
 #ifndef MMFUZZ_MIGRATE_H
 #define MMFUZZ_MIGRATE_H
@@ -43,6 +43,20 @@ int migrate_misplaced_folio(struct folio *folio);
  * error after its retries.
  */
 int do_move_page(struct mm_struct *mm, unsigned long addr);
+
+/*
+ * Models: try_to_migrate(): every PTE mapping @folio (present, or a device-private
+ * entry) becomes a migration entry, but for a maybe-pinned exclusive page (left
+ * mapped: the walk stops, returns false).  Context: @folio locked, a reference
+ * held, its anon_vma pinned (folio_get_anon_vma()).
+ */
+bool try_to_migrate(struct folio *folio);
+/*
+ * Models: remove_migration_ptes(): @src's migration entries map @dst instead
+ * (@src again if the move was refused), a device-private entry if @dst is
+ * device memory.  Context: both locked, @src's anon_vma pinned.
+ */
+void remove_migration_ptes(struct folio *src, struct folio *dst);
 
 /*
  * Models: pfn_swap_entry_folio() (include/linux/swapops.h): the folio a

@@ -13,9 +13,9 @@
  * model is sequentially consistent: a store is visible to every agent when the
  * storing agent next yields (a weak-memory mode is a separate issue).
  *
- * Leaves out (see the issues): device-private memory, PUD-level and
- * multi-level page tables.  PROT_NONE and NUMA hinting: numa.h; swap: swap.h;
- * KSM: ksm.h.
+ * Leaves out (see the issues): PUD-level and multi-level page tables.  PROT_NONE
+ * and NUMA hinting: numa.h; swap: swap.h; KSM: ksm.h; device-private memory
+ * (frames of the arena flagged PG_device_private): migrate_device.h.
  */
 #ifndef MMFUZZ_MM_H
 #define MMFUZZ_MM_H

@@ -95,6 +95,11 @@ void change_protection(struct mmu_gather *tlb, struct vm_area_struct *vma, unsig
 					   make_readable_exclusive_migration_entry(old));
 				continue;
 			}
+			if (!write && is_writable_device_private_entry(old)) {
+				/* the device page's next mapping must be read-only too */
+				set_pte_at(mm, addr, pte, make_readable_device_private_entry(old));
+				continue;
+			}
 			if (!pte_present(old))
 				continue;
 			if ((cp_flags & MM_CP_PROT_NUMA) || !(vma->vm_flags & VM_READ) ||

@@ -92,6 +92,10 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 			      "folio_put underflow on frame %u", folio_pfn(folio));
 	if (sb_active) /* folio_put_testzero(): a value-returning atomic, fully ordered */
 		sb_kernel_mb();
+	/* a fault that could not bring a device page back waits for the
+	 * references in its way (migrate_device_wait_idle()) */
+	if (folio->flags >> PG_device_private & 1u)
+		sched_wake_obj(folio_obj(folio));
 	if (--folio->refcount)
 		return;
 	if (folio->mapcount)
@@ -100,6 +104,13 @@ void __folio_put(struct folio *folio, struct sched_site *site)
 			      folio->mapcount);
 	for (int i = 0; i < folio_nr_pages(folio); i++)
 		folio_page(folio, i)->allocated = false;
+}
+
+bool __page_pgmap(struct folio *page, struct sched_site *site)
+{
+	sched_yield(site, folio_obj(page_folio(page)), SCHED_OP_READ);
+	folio_check_live(page, site);
+	return page->flags >> PG_device_private & 1u;
 }
 
 int __folio_mapcount(struct folio *folio, struct sched_site *site)

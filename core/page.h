@@ -25,6 +25,7 @@ enum pageflags {
 	PG_lru,		   /* on an LRU list: reclaim can find it (set once the folio is mapped) */
 	PG_swapcache,	   /* anon: in the swap cache, for slot folio->swap (swap.h) */
 	PG_ksm,		   /* anon: a KSM folio, in ksmd's stable tree (PAGE_MAPPING_KSM) */
+	PG_device_private, /* a page of device memory (MEMORY_DEVICE_PRIVATE, migrate_device.h) */
 };
 
 /*
@@ -206,6 +207,17 @@ void __folio_copy_word(struct folio *dst, struct folio *src, int word, struct sc
  * read, as folio_test_anon().
  */
 #define folio_test_swapcache(f) (page_folio(f)->flags >> PG_swapcache & 1u)
+/* Models: folio_is_device_private(): set at allocation by the device's driver, constant
+ * while the frame is allocated: a plain read. */
+#define folio_is_device_private(f) (page_folio(f)->flags >> PG_device_private & 1u)
+/*
+ * Models: page_pgmap() of a device page, the read of its dev_pagemap (the
+ * device's ops and data, e.g. migrate_to_ram): a read of the page's metadata,
+ * which must not have been freed (memunmap_pages() may free the pgmap itself).
+ * Returns whether it is device-private.
+ */
+bool __page_pgmap(struct folio *page, struct sched_site *site);
+#define page_pgmap(page) __page_pgmap((page), MM_SITE("page_pgmap"))
 /*
  * Models: folio_try_share_anon_rmap_pte() (try_to_unmap_one() before it writes a
  * swap entry): a page that may be pinned must stay exclusive and mapped: -EBUSY;

@@ -10,8 +10,8 @@
  * mm/memory.c __pte_alloc, migration entries, 32-bit PAE split PTEs
  * (native_set_pte, native_ptep_get_and_clear, ptep_get_lockless), swap entries
  * with their exclusive bit (pte_swp_exclusive), protnone entries (PROT_NONE, NUMA
- * hinting: numa.h).  The arm64 flavour puts the contiguous-PTE layer (contpte.h)
- * under the generic accessors.
+ * hinting: numa.h), device-private entries (migrate_device.h).  The arm64 flavour
+ * puts the contiguous-PTE layer (contpte.h) under the generic accessors.
  * Leaves out: huge PUDs, PMD swap and migration entries.  Huge PMDs (protnone ones
  * too): see
  * huge_memory.h.
@@ -218,6 +218,38 @@ static inline pte_t pte_swp_mkexclusive(pte_t pte)
 static inline pte_t pte_swp_clear_exclusive(pte_t pte)
 {
 	return __pte(pte.val & ~_PAGE_SWP_EXCLUSIVE);
+}
+
+/*
+ * Device-private entries (include/linux/swapops.h, memremap.h): not present; the
+ * pfn of a device-private page (MEMORY_DEVICE_PRIVATE: memory the CPU cannot
+ * address, see migrate_device.h) and whether the mapping may be written.  The
+ * page is mapped as far as rmap, refcount and mapcount go; a CPU access faults
+ * and do_swap_page() asks the device to migrate it back to system memory.
+ */
+#define _PAGE_SWP_DEVICE       (1ull << 7)
+#define _PAGE_SWP_DEVICE_WRITE (1ull << 10)
+static inline bool is_device_private_entry(pte_t pte)
+{
+	return !pte_present(pte) && (pte.val & _PAGE_SWP_DEVICE);
+}
+static inline bool is_writable_device_private_entry(pte_t pte)
+{
+	return is_device_private_entry(pte) && (pte.val & _PAGE_SWP_DEVICE_WRITE);
+}
+static inline pte_t make_device_private_entry(uint32_t pfn, bool write)
+{
+	return __pte(((uint64_t)pfn << _PAGE_PFN_SHIFT) | _PAGE_SWP_DEVICE |
+		     (write ? _PAGE_SWP_DEVICE_WRITE : 0));
+}
+/* fork() of a COW mapping, mprotect() read-only: the same page, no write */
+static inline pte_t make_readable_device_private_entry(pte_t pte)
+{
+	return __pte(pte.val & ~_PAGE_SWP_DEVICE_WRITE);
+}
+static inline uint32_t device_private_entry_pfn(pte_t pte)
+{
+	return (uint32_t)(pte.val >> _PAGE_PFN_SHIFT);
 }
 
 static inline bool pmd_none(pmd_t pmd)

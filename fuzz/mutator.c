@@ -323,9 +323,10 @@ static uint32_t address_of(const struct scenario *s, uint8_t kind, uint8_t proc,
  * or by a device through the pin; a device's store through the pin by a load of
  * the pinned address; a range change (munmap, madvise, mremap, mprotect,
  * migrate, MAP_FIXED, collapse) by a load or a PROCMAP_QUERY of a page of the
- * range (mremap: of either range); a fork by the child's load of an address the
- * parent stores to; a pin by a device read.  The observer goes last in its
- * agent's list, after everything that agent does.
+ * range (mremap: of either range); a move to device memory by a load (which
+ * faults the page back) or the device's read of a page of the range; a fork by
+ * the child's load of an address the parent stores to; a pin by a device read.
+ * The observer goes last in its agent's list, after everything that agent does.
  */
 static bool op_observe(struct scenario *s, uint64_t *rng)
 {
@@ -366,6 +367,14 @@ static bool op_observe(struct scenario *s, uint64_t *rng)
 		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
 		if (below(rng, 2))
 			o.kind = SCN_OP_QUERY;
+		break;
+	case SCN_OP_MIGRATE_DEVICE:
+		/* a page moved to the device: the CPU faults it back, or the device
+		 * reads its copy */
+		o.addr =
+		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
+		if (below(rng, 3) == 0)
+			o.kind = SCN_OP_DEV_READ;
 		break;
 	case SCN_OP_FORK:
 		o.proc = 1;

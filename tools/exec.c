@@ -21,6 +21,7 @@
 #include "../core/knobs.h"
 #include "../core/pgtable.h"
 #include "../core/migrate.h"
+#include "../core/migrate_device.h"
 #include "../core/mm.h"
 #include "../core/mmap.h"
 #include "../core/ksm.h"
@@ -264,6 +265,14 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 		return task_numa_work(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
 	case SCN_OP_KSM_SCAN:
 		return ksm_do_scan(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
+	case SCN_OP_MIGRATE_DEVICE: {
+		/* the driver's ioctl: how many pages moved to the device */
+		int moved = dmirror_migrate_to_device(mm, op->addr, op->pages);
+		res->value = moved < 0 ? 0 : (uint64_t)moved;
+		return moved < 0 ? moved : 0;
+	}
+	case SCN_OP_DEV_READ:
+		return dmirror_device_read(mm, op->addr, &res->value);
 	case SCN_OP_EXIT: /* handled by exec_op() */
 	case SCN_OP_SMP_MB:
 	case SCN_OP_SMP_WMB:

@@ -110,7 +110,9 @@ enum scn_field {
 	X(SCN_OP_STORE_RELEASE, "store-rel", SCN_F_PROC | SCN_F_ADDR | SCN_F_VALUE)                \
 	X(SCN_OP_LOAD_ACQUIRE, "load-acq", SCN_F_PROC | SCN_F_ADDR)                                \
 	X(SCN_OP_NUMA_SCAN, "numa-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                    \
-	X(SCN_OP_KSM_SCAN, "ksm-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)
+	X(SCN_OP_KSM_SCAN, "ksm-scan", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)                      \
+	X(SCN_OP_MIGRATE_DEVICE, "migrate-device", SCN_F_PROC | SCN_F_ADDR | SCN_F_PAGES)          \
+	X(SCN_OP_DEV_READ, "dev-read", SCN_F_PROC | SCN_F_ADDR)
 
 /* clang-format off */
 enum scn_op_kind {

@@ -192,6 +192,14 @@ static void pte_cell(const struct show *sh, const struct show_state *st, int mm,
 		snprintf(cell->tip, sizeof(cell->tip),
 			 "P%d's PTE for 0x%lx is a migration entry for frame %u", mm,
 			 sh->cells.addr, migration_entry_pfn(pte));
+	} else if (is_device_private_entry(pte)) {
+		snprintf(cell->text, sizeof(cell->text), "dev f%u%s", device_private_entry_pfn(pte),
+			 is_writable_device_private_entry(pte) ? " W" : "");
+		snprintf(cell->tip, sizeof(cell->tip),
+			 "P%d's PTE for 0x%lx is a device-private entry for frame %u (device "
+			 "memory)%s",
+			 mm, sh->cells.addr, device_private_entry_pfn(pte),
+			 is_writable_device_private_entry(pte) ? ", writable" : "");
 	} else if (is_swap_pte(pte)) {
 		snprintf(cell->text, sizeof(cell->text), "swp s%u%s", swp_offset(pte),
 			 pte_swp_exclusive(pte) ? " X" : "");
