@@ -152,6 +152,16 @@ static struct data_state {
 		struct view snap[W];
 		bool snap_valid;
 	} ref;
+	/* what the process could read at the page a GUP in flight is for, when the
+	 * GUP entered: GUP-fast reads the PTE (and takes its reference) early, and
+	 * under a broadcast TLB flush the process may COW its own copy before the
+	 * GUP returns, so the page referenced still holds what was there at entry */
+	struct {
+		bool valid;
+		int8_t mm;
+		unsigned long page;
+		struct view v[W];
+	} gup_entry[SCHED_OP_AGENTS_MAX];
 	/* origins found to hold one value by pages_identical() (a KSM merge may map
 	 * either for the other): each pair counts as one in a view.  Pairs, not
 	 * closed under transitivity: a merge compares the page with the very KSM page
@@ -861,6 +871,12 @@ void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin
 		ppage_own(at.pp, &at, -1, cow_since(sched_current(), at.pp), true);
 	for (int w = 0; D.ref.snap_valid && w < W; w++)
 		D.ref.snap[w] = at.pp->w[w];
+	/* the reference may have been taken early in the GUP (gup_entry, above) */
+	int me = sched_current();
+	if (D.ref.snap_valid && me >= 0 && me < SCHED_OP_AGENTS_MAX && D.gup_entry[me].valid &&
+	    D.gup_entry[me].mm == mm->id && D.gup_entry[me].page == (addr & ~(PAGE_SIZE - 1)))
+		for (int w = 0; w < W; w++)
+			view_union(&D.ref.snap[w], &D.gup_entry[me].v[w]);
 }
 
 /*
@@ -999,8 +1015,16 @@ void data_syscall_enter(const struct oracle_op *op)
 	case OSYS_STORE:
 	case OSYS_GUP: {
 		struct where at;
-		if (!where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) || at.shared ||
-		    at.file < 0)
+		bool private =
+		    where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && !at.shared;
+		if (op->kind == OSYS_GUP) {
+			D.gup_entry[op->agent].valid = private;
+			D.gup_entry[op->agent].mm = (int8_t)op->mm;
+			D.gup_entry[op->agent].page = op->start & ~(PAGE_SIZE - 1);
+			for (int w = 0; private && w < W; w++)
+				D.gup_entry[op->agent].v[w] = at.pp->w[w];
+		}
+		if (!private || at.file < 0)
 			break;
 		D.cow[op->agent].active = true;
 		D.cow[op->agent].file = at.file;
@@ -1060,6 +1084,8 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
 		D.cow[op->agent].active = false;
+	if (op->kind == OSYS_GUP)
+		D.gup_entry[op->agent].valid = false;
 }
 
 static void data_syscall_return(const struct oracle_op *op, long ret)
@@ -1162,9 +1188,16 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 	case OSYS_MREMAP:
 		if (ret < 0)
 			break;
-		/* a pin is on the page, not the address: it follows the move */
-		if (D.ref.held && D.ref.mm == op->mm && D.ref.addr >= op->start && D.ref.addr < end)
+		/* a pin is on the page, not the address: it follows the move — and no
+		 * longer speaks for the address it lands on if another call there (a
+		 * MAP_FIXED, a munmap) is in flight or entered since this one did */
+		if (D.ref.held && D.ref.mm == op->mm && D.ref.addr >= op->start &&
+		    D.ref.addr < end) {
 			D.ref.addr += (unsigned long)ret - op->start;
+			const struct ppage *dst = ppage_at(op->mm, D.ref.addr % TASK_SIZE);
+			if (dst->range_inflight || dst->last_enter > op->enter_clock)
+				D.ref.bound = false;
+		}
 		for (unsigned long i = 0; i < op->len; i += PAGE_SIZE) {
 			if (op->start + i >= TASK_SIZE || (unsigned long)ret + i >= TASK_SIZE)
 				break;
@@ -1228,7 +1261,8 @@ void oracle_final_sync(void)
 	for (int f = 0; f < NR_FILES; f++)
 		for (int p = 0; p < FILE_PAGES; p++)
 			for (int w = 0; w < W && data_file[f][p].gen == data_gen; w++) {
-				/* (a page of another generation is untouched: the original block) */
+				/* (a page of another generation is untouched: the original block)
+				 */
 				const struct view *v = &data_file[f][p].v[w];
 				uint32_t origin = data_file[f][p].disk[w];
 				uint64_t disk = mapping_get(f)->disk[p][w];
