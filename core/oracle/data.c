@@ -80,6 +80,7 @@ struct ostore {
 	int8_t mm;	      /* on whose behalf; -1: a device with no coherent pin */
 	bool through_private; /* made through a MAP_PRIVATE mapping */
 	uint8_t kind;	      /* enum store_kind */
+	int8_t pin_mm;	      /* a device store through a pin: the pinning process, else -1 */
 	unsigned long addr;
 };
 
@@ -553,6 +554,7 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 	    .mm = (int8_t)mm,
 	    .through_private = priv,
 	    .kind = (uint8_t)kind,
+	    .pin_mm = -1,
 	    .addr = addr,
 	};
 	return ORIGIN_STORE0 + D.nr_stores++;
@@ -731,6 +733,19 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		if (at.pp && at.pp->discarding && !view_has(at.v, origin) &&
 		    backing_accepts(&at, word, origin))
 			widen(mm->id, addr);
+		return;
+	}
+	/*
+	 * The process reads, at the address of its pin, the very frame a device wrote
+	 * the word into through that pin: the process's data, also when the device's
+	 * write could not tell (the PTE cleared for a moment by a migration that then
+	 * fails on the pin, or the pin taken while a call changed the address and the
+	 * page then stayed there).  From then on the word's view holds it.
+	 */
+	const struct ostore *got = store_of(origin);
+	if (!device && at.pp && got && got->kind == STORE_DEVICE && got->pin_mm == mm->id &&
+	    got->addr / PAGE_SIZE == addr / PAGE_SIZE) {
+		view_add(&at.pp->w[word], origin);
 		return;
 	}
 	data_mismatch(agent, device, mm, addr, &at, origin, val, site);
@@ -930,6 +945,8 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 		}
 		uint32_t id = store_new(agent, -1, addr, val, false, STORE_DEVICE, site);
 		data_frame[pfn][word] = id;
+		if (D.ref.pin)
+			data_stores[id - ORIGIN_STORE0].pin_mm = D.ref.mm;
 		/* while the process's own call unmaps or discards the address, a CPU
 		 * may still read the pinned page there through its TLB */
 		struct ppage *pp = ppage_at(mm->id, addr);
