@@ -248,8 +248,8 @@ Test(scenario_parse, variants_ok)
 		     "CPU3 at f.c:x>y-z#0x10 -> CPU0\n"
 		     "at 0 -> CPU3\n"
 		     "at 4294967295 -> CPU1");
-	cr_expect_eq(s.knobs,
-		     (KNOB_BIT(KNOB_ZAP_FLUSH_AFTER_UNLOCK)) | (KNOB_BIT(KNOB_ZAP_RMAP_BEFORE_FLUSH)));
+	cr_expect_eq(s.knobs, (KNOB_BIT(KNOB_ZAP_FLUSH_AFTER_UNLOCK)) |
+				  (KNOB_BIT(KNOB_ZAP_RMAP_BEFORE_FLUSH)));
 	cr_expect_eq(s.expect, ORACLE_TLB_COHERENCE);
 	cr_expect_str_eq(s.expect_site, "flush_tlb_range:ipi(ack)");
 	cr_assert_eq(s.ops_count, 5);
