@@ -202,6 +202,8 @@ void __flush_tlb_range(struct mm_struct *mm, unsigned long start, unsigned long 
 	VM_WARN_ON_ONCE(irqs_disabled());
 	int me = sched_current();
 	sched_yield(site, SCHED_OBJ(OBJ_TLB, (uint32_t)me), SCHED_OP_EVENT);
+	if (sb_active) /* the DSB before the TLBI: the PTE stores are visible to walkers */
+		sb_kernel_mb();
 	if (me >= 0 && me < NR_CPUS)
 		tlb_invalidate_local(me, mm->id, start, end);
 	struct flush_tlb_info info = {mm->id, start, end};
@@ -255,6 +257,11 @@ static void flush_all_func(int cpu, void *arg)
 
 void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struct *mm)
 {
+	/* memory arm64: arch_tlbbatch_add_pending() invalidates at once, behind a DSB
+	 * that makes the PTE store visible: a walk that starts after it finds the
+	 * new PTE (the batch's CPUs are those that may still hold the old one) */
+	if (sb_active)
+		sb_kernel_mb();
 	ubc->cpumask |= mm->cpumask;
 	ubc->flush_required = true;
 	SCHED_YIELD("tlb_flush_batched", MM_OBJ(mm->id, MM_OBJ_FLUSH_BATCHED), SCHED_OP_RMW);
