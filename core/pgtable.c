@@ -56,9 +56,14 @@ void __set_pte_at(pte_t *ptep, pte_t pte, struct sched_site *site)
 	}
 	sched_yield(site, pte_obj(ptep), SCHED_OP_WRITE);
 	/* memory arm64: a plain store, in the CPU's store buffer until it drains
-	 * (the oracle layer sees it then) */
-	if (sb_active && sb_kernel_set_pte(pte_index_of(ptep), pte, site))
+	 * (the oracle layer sees it then) — but with contpte blocks (arch arm64)
+	 * fully ordered: the block's entries become visible in program order, as
+	 * the contpte oracle's rules for a block being made or broken assume
+	 * (fewer reorderings than arm64 allows, none it forbids) */
+	if (sb_active && !pgtable_contpte && sb_kernel_set_pte(pte_index_of(ptep), pte, site))
 		return;
+	if (sb_active)
+		sb_kernel_mb();
 	pte_t old = *ptep;
 	*ptep = pte;
 	oracle_pte_write(pte_index_of(ptep), old, pte, true, site);
@@ -70,11 +75,13 @@ pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 	pte_t old;
 	/* memory arm64: arm64's xchg_relaxed(), no barrier — later loads may pass
 	 * the clear (paired: the smp_mb() in folio_try_share_anon_rmap_pte()) */
-	if (sb_active && !pte_split_mode() &&
+	if (sb_active && !pte_split_mode() && !pgtable_contpte &&
 	    sb_kernel_xchg_pte_relaxed(pte_index_of(ptep), __pte(0), &old, site))
 		return old;
-	if (sb_active)
+	if (sb_active) {
+		sb_kernel_mb(); /* (contpte blocks: see __set_pte_at()) */
 		sb_pte_rmw_settle(pte_index_of(ptep));
+	}
 	old = *ptep;
 	oracle_pte_write(pte_index_of(ptep), old, __pte(0), false, site);
 	if (pte_split_mode()) {

@@ -1182,7 +1182,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			/* the page reads its backing now, or a store made while the
 			 * discard was in flight (which may have come after it) */
 			for (int w = 0; w < W; w++) {
-				struct view v;
+				/* (whole: a snapshot compares views byte for byte) */
+				struct view v = {0};
 				view_set(&v, ORIGIN_BACKING);
 				if (pp->last_clock[w] > op->enter_clock)
 					view_union(&v, &pp->during[w]);
