@@ -75,8 +75,11 @@ static void migrate_vma_collect_pmd(struct migrate_vma *migrate, unsigned long s
 			if (!(migrate->flags & MIGRATE_VMA_SELECT_SYSTEM))
 				goto next;
 			page = pfn_page(pte_pfn(pte));
-			/* file pages and large folios are not migrated to the device */
-			if (!folio_test_anon(page) || folio_test_large(page_folio(page)))
+			/* file pages and large folios are not migrated to the device;
+			 * nor, here, KSM folios: the kernel reaches their other mappings
+			 * by rmap_walk_ksm(), which the model has not (as migrate.c) */
+			if (!folio_test_anon(page) || folio_test_large(page_folio(page)) ||
+			    folio_test_ksm(page))
 				goto next;
 			mpfn = migrate_pfn(pte_pfn(pte)) | MIGRATE_PFN_MIGRATE;
 			if (pte_write(pte))

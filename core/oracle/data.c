@@ -736,14 +736,15 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		return;
 	}
 	/*
-	 * The process reads, at the address of its pin, the very frame a device wrote
-	 * the word into through that pin: the process's data, also when the device's
-	 * write could not tell (the PTE cleared for a moment by a migration that then
-	 * fails on the pin, or the pin taken while a call changed the address and the
-	 * page then stayed there).  From then on the word's view holds it.
+	 * The process (or the device, through the pin) reads, at the address of the
+	 * pin, the very frame a device wrote the word into through that pin: the
+	 * process's data, also when the device's write could not tell (the PTE
+	 * cleared for a moment by a migration that then fails on the pin, or the pin
+	 * taken while a call changed the address and the page then stayed there).
+	 * From then on the word's view holds it.
 	 */
 	const struct ostore *got = store_of(origin);
-	if (!device && at.pp && got && got->kind == STORE_DEVICE && got->pin_mm == mm->id &&
+	if (at.pp && got && got->kind == STORE_DEVICE && got->pin_mm == mm->id &&
 	    got->addr / PAGE_SIZE == addr / PAGE_SIZE) {
 		view_add(&at.pp->w[word], origin);
 		return;

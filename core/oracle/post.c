@@ -369,10 +369,13 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 	     a += PAGE_SIZE) {
 		pte_t pte = pte_oracle_get(mm, a);
 		unsigned long i = (a - op->start) / PAGE_SIZE;
+		/* (not a KSM page: ksmd merges a page faulted in there since with the
+		 * same KSM page again, the old frame mapped anew) */
 		bool old_anon = (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED) &&
 				op->anon_pfn[i] && pte_present(pte) &&
 				pte_pfn(pte) == op->anon_pfn[i] - 1 &&
-				pfn_page(pte_pfn(pte))->gen == op->anon_gen[i];
+				pfn_page(pte_pfn(pte))->gen == op->anon_gen[i] &&
+				!folio_test_ksm(pfn_page(pte_pfn(pte)));
 		switch (op->kind) {
 		case OSYS_MUNMAP:
 			if (old_anon)
