@@ -1089,15 +1089,19 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 	 * took may be gone).  Any other GUP of the page (a R/O pin unsharing it, a
 	 * GUP that failed after its fault) may have left a copy too: the page may
 	 * read it, or go on following the file.  (Only while the address is still
-	 * that file page: a racing mremap may have put another there.)
+	 * that file page: a racing mremap may have put another there.)  So may a
+	 * store that returns with its value still in the CPU's store buffer
+	 * (memory arm64): its fault made the copy, its value comes later (a store
+	 * already visible owned the page then, and this changes nothing).
 	 */
 	const struct ppage *cow_pp = D.cow[op->agent].pp;
 	struct where at;
-	if (op->kind == OSYS_GUP && D.cow[op->agent].active &&
+	if ((op->kind == OSYS_GUP || op->kind == OSYS_STORE) && D.cow[op->agent].active &&
 	    where_of(mm_get(op->mm), op->start & ~(PAGE_SIZE - 1), &at) && at.pp == cow_pp &&
 	    !at.shared && at.file == D.cow[op->agent].file && at.index == D.cow[op->agent].index) {
-		bool settled = op->arg && ret == 0 && !at.pp->range_inflight &&
-			       !at.pp->discarding && at.pp->range_clock < op->enter_clock;
+		bool settled = op->kind == OSYS_GUP && op->arg && ret == 0 &&
+			       !at.pp->range_inflight && !at.pp->discarding &&
+			       at.pp->range_clock < op->enter_clock;
 		ppage_own(at.pp, &at, -1, D.cow[op->agent].v, !settled);
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
