@@ -1167,11 +1167,25 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			ppage_at(op->mm, a)->discarding--;
 		/* (an mremap moving a page here may have done so before or after) */
 		for (unsigned long a = op->start; ret == 0 && a < end && a < TASK_SIZE;
-		     a += PAGE_SIZE)
-			if (range_owned(op, a) && !ppage_at(op->mm, a)->remapping)
-				ppage_reset(ppage_at(op->mm, a));
-			else
+		     a += PAGE_SIZE) {
+			struct ppage *pp = ppage_at(op->mm, a);
+			if (!range_owned(op, a) || pp->remapping) {
 				widen(op->mm, a);
+				continue;
+			}
+			/* once munmap released the range a stack may grow into it: a
+			 * store made there before the return stays (as for DONTNEED) */
+			struct view keep[W];
+			bool kept[W];
+			for (int w = 0; w < W; w++) {
+				kept[w] = pp->last_clock[w] > op->enter_clock;
+				keep[w] = pp->during[w];
+			}
+			ppage_reset(pp);
+			for (int w = 0; w < W; w++)
+				if (kept[w])
+					view_union(&pp->w[w], &keep[w]);
+		}
 		break;
 	case OSYS_MADV_DONTNEED:
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
