@@ -238,7 +238,14 @@
 	  "a reference on the page: another CPU's fault migrates the page back and frees it, and "   \
 	  "the first fault reads the freed page's pgmap (fixed by 16ce101db85d, Alistair Popple "    \
 	  "2022, \"mm/memory.c: fix race when faulting a device private page\": the reference "      \
-	  "is taken under the PTL and migrate_vma_*() expect it as the fault_page's)")
+	  "is taken under the PTL and migrate_vma_*() expect it as the fault_page's)")               \
+	X(KNOB_LAZYFREE_THP_DISCARD_WHOLE, "lazyfree-thp-discard-whole", "tlb-coherence",            \
+	  "reclaim discards a PMD-mapped lazyfree THP whole, as upstream since 735ecdfaf4e8 "        \
+	  "(\"mm/vmscan: avoid split lazyfree THP during shrink_folio_list\"; the packaged 6.12 "    \
+	  "splits it): __discard_anon_folio_pmd_locked() clears the PMD and sets it back if the "    \
+	  "THP was written or grabbed, and a MADV_DONTNEED or exit that tests the PMD without "      \
+	  "its lock skips it meanwhile (the window 58ceeb6bec86 closed in "                          \
+	  "madvise_free_huge_pmd()). No fix known: open-findings/lazyfree-thp-discard.md")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

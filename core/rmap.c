@@ -280,16 +280,15 @@ static bool try_to_unmap_one(struct folio *folio, struct vm_area_struct *vma, un
 
 /*
  * Models: try_to_unmap_one() for a large lazyfree anon folio (6.12): mapped by a
- * huge PMD, it goes whole if it can (unmap_huge_pmd_locked()); otherwise the PMD
- * is split (TTU_SPLIT_HUGE_PMD, split_huge_pmd_locked()) and each PTE that maps
- * one of its pages is cleared (flush batched) and discarded, until one is dirty
- * or the references show a user beyond the isolation and the mappings: that PTE
- * is put back, the folio becomes swap-backed again, and the walk stops (the pages
- * discarded before were clean: the process had not written them since
- * MADV_FREE).  Only the pages in the VMA that holds the folio's first page are
- * visited (the model's rmap walk finds a VMA by the folio's index): a folio
- * mremapped in part stays mapped, and is kept.  Context: folio locked, the
- * anon_vma lock held for read.
+ * huge PMD, the PMD is split (with knob lazyfree-thp-discard-whole, upstream's
+ * path: it goes whole if it can, unmap_huge_pmd_locked(), else it is split) (TTU_SPLIT_HUGE_PMD,
+ * split_huge_pmd_locked()) and each PTE that maps one of its pages is cleared (flush batched) and
+ * discarded, until one is dirty or the references show a user beyond the isolation and the
+ * mappings: that PTE is put back, the folio becomes swap-backed again, and the walk stops (the
+ * pages discarded before were clean: the process had not written them since MADV_FREE).  Only the
+ * pages in the VMA that holds the folio's first page are visited (the model's rmap walk finds a VMA
+ * by the folio's index): a folio mremapped in part stays mapped, and is kept.  Context: folio
+ * locked, the anon_vma lock held for read.
  */
 static bool try_to_unmap_one_large(struct folio *folio, struct vm_area_struct *vma,
 				   unsigned long addr, struct tlbflush_unmap_batch *ubc)
@@ -302,7 +301,9 @@ static bool try_to_unmap_one_large(struct folio *folio, struct vm_area_struct *v
 		spin_lock(&mm->page_table_lock);
 		pmd_t pmd = pmdp_get(mm, pmdp);
 		if (pmd_trans_huge(pmd) && pmd_pfn(pmd) == folio_pfn(folio)) {
-			if (unmap_huge_pmd_locked(vma, addr, pmdp, folio)) {
+			/* knob lazyfree-thp-discard-whole: upstream's whole discard */
+			if (knob_enabled(KNOB_LAZYFREE_THP_DISCARD_WHOLE) &&
+			    unmap_huge_pmd_locked(vma, addr, pmdp, folio)) {
 				spin_unlock(&mm->page_table_lock);
 				return true;
 			}

@@ -1044,29 +1044,31 @@ Test(semantics, a_vma_freed_twice_is_a_finding)
  * MADV_FREE on a whole THP (madvise(2): "the kernel can free these pages, but
  * the freeing could be delayed until memory pressure occurs ... if there is a
  * subsequent write to that page, the kernel won't free it"): the data stays until
- * reclaim; reclaim discards the clean THP whole (unmap_huge_pmd_locked()), and
+ * reclaim; reclaim (upstream's path: knob lazyfree-thp-discard-whole) discards the
+ * clean THP whole (unmap_huge_pmd_locked()), and
  * the range reads as fresh memory; a write after MADV_FREE (the walker sets the
  * huge PMD dirty) keeps the whole THP, every page of it, with its data.
  */
 Test(semantics, madv_free_thp_stays_huge_until_reclaim_discards_it_whole)
 {
-	run(HEAD "setup\n"
-		 "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
-		 "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
-		 "  CPU0 P0 store 0x10008 = 5\n"
-		 "  CPU0 P0 store 0x1f000 = 6\n"
-		 "agents\n"
-		 "  CPU1 P0 madvise 0x10000 pages=16 free\n"
-		 "  CPU1 P0 load 0x10008\n"
-		 "  CPU1    reclaim\n"
-		 "  CPU1 P0 load 0x10008\n"
-		 "  CPU1 P0 load 0x1f000\n"
-		 "  CPU1 P0 store 0x1f000 = 7\n"
-		 "  CPU1 P0 madvise 0x10000 pages=16 free\n"
-		 "  CPU1 P0 store 0x10008 = 8\n"
-		 "  CPU1    reclaim\n"
-		 "  CPU1 P0 load 0x10008\n"
-		 "  CPU1 P0 load 0x1f000\n");
+	run_clean_knobs(HEAD "setup\n"
+			     "  CPU0 P0 mmap 0x10000 pages=16 anon private rw\n"
+			     "  CPU0 P0 madvise 0x10000 pages=16 hugepage\n"
+			     "  CPU0 P0 store 0x10008 = 5\n"
+			     "  CPU0 P0 store 0x1f000 = 6\n"
+			     "agents\n"
+			     "  CPU1 P0 madvise 0x10000 pages=16 free\n"
+			     "  CPU1 P0 load 0x10008\n"
+			     "  CPU1    reclaim\n"
+			     "  CPU1 P0 load 0x10008\n"
+			     "  CPU1 P0 load 0x1f000\n"
+			     "  CPU1 P0 store 0x1f000 = 7\n"
+			     "  CPU1 P0 madvise 0x10000 pages=16 free\n"
+			     "  CPU1 P0 store 0x10008 = 8\n"
+			     "  CPU1    reclaim\n"
+			     "  CPU1 P0 load 0x10008\n"
+			     "  CPU1 P0 load 0x1f000\n",
+			KNOB_BIT(KNOB_LAZYFREE_THP_DISCARD_WHOLE), false, &s, &r);
 	cr_expect_eq(r.ops[0].err, 0);
 	cr_expect_eq(r.ops[1].value, 5, "the data stays until reclaim");
 	cr_expect_eq(r.ops[3].value, 0, "reclaim discarded the clean THP");
