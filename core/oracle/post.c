@@ -381,7 +381,10 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 			if (old_anon)
 				post_report(&site_post_munmap, op, a,
 					    "still maps the anonymous page it mapped before", pte);
-			else if (!pte_none(pte) && !vma_lookup_oracle(mm, a))
+			/* (unless another call that unmaps the page is in flight: an
+			 * mremap's destination, detached and not yet zapped) */
+			else if (!pte_none(pte) && !vma_lookup_oracle(mm, a) &&
+				 !P.unmap_inflight[op->mm][a >> PAGE_SHIFT])
 				post_report(&site_post_munmap, op, a,
 					    "has a page-table entry and no VMA", pte);
 			break;
