@@ -42,8 +42,9 @@ for f in corpus/*.sched; do
 done
 cp "$tmp"/seeds/* "$tmp/lf/"
 
-# cpu FILE: seconds of user+sys written by /usr/bin/time -f '%U %S'
-cpu() { awk '{ print $1 + $2 }' "$1"; }
+# cpu FILE: seconds of user+sys written by /usr/bin/time -f '%U %S' (its last line:
+# GNU time puts "Command exited with non-zero status N" before it)
+cpu() { tail -n 1 "$1" | awk '{ print $1 + $2 }'; }
 # runs FILE: the model runs a MMFUZZ_RUNS_FILE counted (its first 8 bytes)
 runs() { od -An -t u8 -N 8 "$1" | tr -d ' '; }
 # alone DIR: inputs per CPU second of the harness alone over DIR's files, 5 passes
@@ -60,8 +61,26 @@ alone() {
 }
 
 MMFUZZ_RUNS_FILE=$tmp/lf.runs /usr/bin/time -f '%U %S' -o "$tmp/lf.time" "$LF" -runs="$LF_RUNS" -seed=1 \
-	-dict=build/fuzz/mm_fuzzer.dict "$tmp/lf" >"$tmp/lf.log" 2>&1
-lf=$(echo "$LF_RUNS $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
+	-print_final_stats=1 -artifact_prefix="$tmp/" -dict=build/fuzz/mm_fuzzer.dict "$tmp/lf" \
+	>"$tmp/lf.log" 2>&1
+lf_rc=$?
+# A finding ends libFuzzer early: the rate is over the inputs it ran, and the
+# finding is reported and the script exits 1 (with every knob off, the default,
+# it is a model or oracle bug).
+lf_inputs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$tmp/lf.log")
+lf_inputs=${lf_inputs:-$LF_RUNS}
+found=0
+if [ "$lf_rc" -ne 0 ]; then
+	found=1
+	echo "libFuzzer stopped at a finding after $lf_inputs inputs (exit $lf_rc), knobs: ${MMFUZZ_KNOBS:-none}:" >&2
+	grep -E '^==mmfuzz== FINDING|Test unit written' "$tmp/lf.log" | head -n 5 >&2
+	for c in "$tmp"/crash-*; do
+		[ -e "$c" ] || continue
+		keep=$(basename "$c")
+		cp "$c" "./fuzzing-bench-$keep" && echo "  input kept in ./fuzzing-bench-$keep" >&2
+	done
+fi
+lf=$(echo "$lf_inputs $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
 lf_model=$(echo "$(runs "$tmp/lf.runs") $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
 lf_ft=$(grep -E '^#[0-9]+.*DONE' "$tmp/lf.log" | sed 's/.*ft: \([0-9]*\).*corp: \([0-9]*\).*/\1 features, \2 inputs kept/')
 dir=$tmp/lf
@@ -90,10 +109,11 @@ lf_mratio=$(ratio "$lf_model" "$lf_alone_model")
 afl_mratio=$(ratio "$afl_model" "$afl_alone_model")
 printf '%-30s %12s %12s %6s %13s %13s %6s\n' engine "inputs/cpu-s" "alone, same" ratio \
 	"model runs/s" "alone, same" ratio
-printf '%-30s %12s %12s %6s %13s %13s %6s\n' "libFuzzer ($LF_RUNS inputs)" "$lf" "$lf_alone" \
+printf '%-30s %12s %12s %6s %13s %13s %6s\n' "libFuzzer ($lf_inputs inputs)" "$lf" "$lf_alone" \
 	"$lf_ratio" "$lf_model" "$lf_alone_model" "$lf_mratio"
 printf '%-30s %12s %12s %6s %13s %13s %6s\n' "AFL++ persistent (${AFL_SECONDS} s)" "$afl" \
 	"$afl_alone" "$afl_ratio" "$afl_model" "$afl_alone_model" "$afl_mratio"
 echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock; rates per CPU second)"
 echo "summary: libFuzzer/harness $lf_mratio, AFL++/harness $afl_mratio (model runs per CPU second;" \
 	"inputs: $lf_ratio, $afl_ratio)"
+exit "$found"
