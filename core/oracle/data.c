@@ -252,6 +252,25 @@ static void ppage_reset(struct ppage *pp)
 		view_set(&pp->w[w], ORIGIN_BACKING);
 }
 
+/*
+ * ppage_reset(), but a word stored since @since (a call's entry) keeps what @from
+ * (the page's own views, or those of the stores made during a discard) held: the
+ * store landed once the call had made the page new, so it stays at the return.
+ */
+static void ppage_reset_keeping(struct ppage *pp, const struct view from[W], uint32_t since)
+{
+	struct view keep[W];
+	bool kept[W];
+	for (int w = 0; w < W; w++) {
+		kept[w] = pp->last_clock[w] > since;
+		keep[w] = from[w];
+	}
+	ppage_reset(pp);
+	for (int w = 0; w < W; w++)
+		if (kept[w])
+			view_union(&pp->w[w], &keep[w]);
+}
+
 static struct ppage *ppage_at(int mm, unsigned long addr)
 {
 	struct ppage *pp = &data_priv[mm][addr / PAGE_SIZE % NPAGES];
@@ -1147,16 +1166,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 				/* a store made once the VMA was in, before the return,
 				 * stays */
 				struct ppage *pp = ppage_at(op->mm, a);
-				struct view keep[W];
-				bool kept[W];
-				for (int w = 0; w < W; w++) {
-					kept[w] = pp->last_clock[w] > op->enter_clock;
-					keep[w] = pp->w[w];
-				}
-				ppage_reset(pp);
-				for (int w = 0; w < W; w++)
-					if (kept[w])
-						view_union(&pp->w[w], &keep[w]);
+				ppage_reset_keeping(pp, pp->w, op->enter_clock);
 			} else {
 				widen(op->mm, a);
 			}
@@ -1175,16 +1185,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			}
 			/* once munmap released the range a stack may grow into it: a
 			 * store made there before the return stays (as for DONTNEED) */
-			struct view keep[W];
-			bool kept[W];
-			for (int w = 0; w < W; w++) {
-				kept[w] = pp->last_clock[w] > op->enter_clock;
-				keep[w] = pp->during[w];
-			}
-			ppage_reset(pp);
-			for (int w = 0; w < W; w++)
-				if (kept[w])
-					view_union(&pp->w[w], &keep[w]);
+			ppage_reset_keeping(pp, pp->during, op->enter_clock);
 		}
 		break;
 	case OSYS_MADV_DONTNEED:
