@@ -914,6 +914,8 @@ def main():
     ap.add_argument("--all-findings", action="store_true",
                     help="search every family even after a kill")
     ap.add_argument("--jobs", type=int, default=2, help="make -j for the builds (default 2)")
+    ap.add_argument("--check-triage", action="store_true",
+                    help="exit 1 if the triage names a mutant that no longer exists, do not run")
     args = ap.parse_args()
     if args.runs < 1:
         ap.error("--runs must be >= 1")
@@ -931,6 +933,12 @@ def main():
     dup = [i for i, n in ids.items() if n > 1]
     if dup:
         die("duplicate mutant ids (a tool bug): " + ", ".join(dup), 1)
+    stale = sorted(set(load_triage(args.triage)) - set(ids))
+    if args.check_triage:
+        for i in stale:
+            print("%s: stale: no mutant '%s' any more (its site was renamed or removed): "
+                  "triage the new id, drop this one" % (args.triage, i), file=sys.stderr)
+        return 1 if stale else 0
     if ops:
         mutants = [m for m in mutants if m.op in ops]
     if args.only:

@@ -1,10 +1,10 @@
 #!/bin/bash
 # SPDX-License-Identifier: MIT
 # The mechanics of bench/mutants.py (`make mutants-test`): the enumeration finds >= 100
-# mutants over >= 8 operators with unique ids; one mutant applied, built, searched and
-# restored leaves the working tree byte-identical (also when the run is killed with
-# SIGTERM midway); dropping the mmu_gather's TLB flush is killed by an oracle; bad
-# arguments exit 2.  The scratch tree is build/mutants-test (not make mutants' one).
+# mutants over >= 8 operators with unique ids; the triage names no stale id; one
+# mutant applied, built, searched and restored leaves the working tree byte-identical
+# (also when the run is killed with SIGTERM midway); dropping the mmu_gather's TLB
+# flush is killed by an oracle; bad arguments exit 2.  The scratch tree is build/mutants-test (not make mutants' one).
 set -u
 cd "$(dirname "$0")/.."
 M=bench/mutants.py
@@ -26,6 +26,9 @@ uniq=$(printf '%s\n' "$list" | cut -f1 | sort -u | wc -l)
 s1=$(python3 $M --list --sample 10 --seed 7 2>/dev/null)
 s2=$(python3 $M --list --sample 10 --seed 7 2>/dev/null)
 [ "$s1" = "$s2" ] && [ "$(printf '%s\n' "$s1" | wc -l)" -eq 10 ] || fail "--sample is not deterministic"
+
+# every triaged id names a mutant that exists (a renamed site leaves a stale entry)
+python3 $M --check-triage || fail "bench/mutants-triage.tsv has stale entries (above)"
 
 python3 $M --runs 0 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "--runs 0 should exit 2"
