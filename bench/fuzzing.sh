@@ -79,6 +79,10 @@ if [ "$lf_rc" -ne 0 ]; then
 		keep=$(basename "$c")
 		cp "$c" "./fuzzing-bench-$keep" && echo "  input kept in ./fuzzing-bench-$keep" >&2
 	done
+	# the scenario with the schedule that found it (often one of the search's)
+	sed -n '/^mmfuzz-sched/,/^==mmfuzz== end of scenario/p' "$tmp/lf.log" | sed '$d' \
+		>fuzzing-bench-finding.sched &&
+		echo "  mmfuzz replay fuzzing-bench-finding.sched  (mmfuzz minimize --knobs= it)" >&2
 fi
 lf=$(echo "$lf_inputs $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')
 lf_model=$(echo "$(runs "$tmp/lf.runs") $(cpu "$tmp/lf.time")" | awk '{ printf "%d", $1 / $2 }')

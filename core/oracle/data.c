@@ -653,16 +653,17 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 			    &ppage_at(mm->id, page - D.mremap[i].to + D.mremap[i].from)->w[off / 8],
 			    id);
 	}
-	if (!pp->discarding) {
-		/* dirty again: reclaim must keep the page — unless reclaim discarded it
-		 * already and this store went into a fresh page (another frame than
-		 * the lazyfree one; or migrated: the other words may read either) */
-		if (pp->lazy && (pfn + 1 != pp->lazy_pfn || pfn_page(pfn)->gen != pp->lazy_gen))
-			for (int w = 0; w < W; w++)
-				if (w != word)
-					view_add(&pp->w[w], ORIGIN_BACKING);
+	/* reclaim discarded the lazyfree page already and this store went into a
+	 * fresh page (another frame than the lazyfree one; or migrated: the other
+	 * words may read either) — also while a MADV_FREE is in flight again, which
+	 * may make this fresh page lazyfree in its turn: its other words read zero
+	 * without a second discard */
+	if (pp->lazy && (pfn + 1 != pp->lazy_pfn || pfn_page(pfn)->gen != pp->lazy_gen))
+		for (int w = 0; w < W; w++)
+			if (w != word)
+				view_add(&pp->w[w], ORIGIN_BACKING);
+	if (!pp->discarding) /* dirty again: reclaim must keep the page */
 		pp->lazy = false;
-	}
 	/* a private file page is the process's own from now on (while a discard or
 	 * a move onto it is in flight, its other words may also still follow the
 	 * file: the store may have gone into the page that call is replacing) */
