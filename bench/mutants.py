@@ -19,8 +19,9 @@ learn whether any family executes it at all (for the triage).
 The working tree is never written: the tracked sources are copied once into a
 scratch tree (build/mutants/src), a mutant is written into the copy, the copy is
 built with its own B= (build/mutants/src/obj; make rebuilds the one object and
-relinks), searched, and the copy's file is restored from the working tree's bytes
-(in a `finally`, and on SIGINT/SIGTERM).  Mutants are built without -Werror (an
+relinks), searched, and the copy's file is restored to the bytes it had when the
+run began (in a `finally`, and on SIGINT/SIGTERM): editing the working tree during
+a run changes nothing in it.  Mutants are built without -Werror (an
 unused variable left by a deleted call is not a semantic change); a mutant that
 does not compile is counted as such and discarded.
 
@@ -633,25 +634,33 @@ class Scratch:
     def __init__(self, root, work):
         self.root, self.src = root, os.path.join(work, "src")
         self.obj = os.path.join(self.src, "obj")
+        # the sources as they were when the run began: mutants are applied to these
+        # and restored from them, so editing the working tree meanwhile changes
+        # nothing in the run (the enumeration was made from the same bytes)
+        self.pristine = {}
         for d in COPY_DIRS:  # with their subdirectories (core/oracle, core/kernel, ...)
             for top, _dirs, names in os.walk(os.path.join(root, d)):
                 dst = os.path.join(self.src, os.path.relpath(top, root))
                 os.makedirs(dst, exist_ok=True)
                 for name in names:
-                    self._sync(os.path.join(top, name), os.path.join(dst, name))
+                    rel = os.path.relpath(os.path.join(top, name), root)
+                    self.pristine[rel] = self._sync(os.path.join(top, name),
+                                                    os.path.join(dst, name))
         self._sync(os.path.join(root, "Makefile"), os.path.join(self.src, "Makefile"))
         os.makedirs(os.path.join(self.src, "build"), exist_ok=True)
         open(os.path.join(self.src, "build", ".deps-ok"), "a").close()
         self.binary = os.path.join(self.obj, "mmfuzz")
 
     @staticmethod
-    def _sync(src, dst):
-        with open(src, "rb") as fh:
-            data = fh.read()
+    def _sync(src, dst, data=None):
+        """Make @dst hold @src's bytes (or @data); returns them."""
+        if data is None:
+            with open(src, "rb") as fh:
+                data = fh.read()
         try:
             with open(dst, "rb") as fh:
                 if fh.read() == data:
-                    return
+                    return data
         except OSError:
             pass
         try:
@@ -659,6 +668,11 @@ class Scratch:
                 fh.write(data)
         except OSError as e:
             die("%s: %s" % (dst, os.strerror(e.errno)), 1)
+        return data
+
+    def original(self, rel):
+        """@rel's text as the run began."""
+        return self.pristine[rel].decode("utf-8")
 
     def put(self, rel, text):
         path = os.path.join(self.src, rel)
@@ -667,7 +681,7 @@ class Scratch:
         os.utime(path, (now, now))
 
     def restore(self, rel):
-        self._sync(os.path.join(self.root, rel), os.path.join(self.src, rel))
+        self._sync(None, os.path.join(self.src, rel), self.pristine[rel])
         now = time.time()
         os.utime(os.path.join(self.src, rel), (now, now))
 
@@ -833,7 +847,7 @@ def save_tsv(args, rows, commit, control, total):
                + "\n".join(lines) + "\n")
 
 
-def finish(args, rows, control, commit, triage):
+def finish(args, rows, control, commit, triage, all_ids=None):
     """The report, plus what is wrong with the triage; the exit status."""
     import io
     buf = io.StringIO()
@@ -846,7 +860,10 @@ def finish(args, rows, control, commit, triage):
         sys.stdout.write(buf.getvalue())
         return 0
     report(rows, control, args, commit, buf)
-    stale = sorted(set(triage) - {m.id for m in enumerate_all(ROOT)})
+    # (a run: the mutants it enumerated as it began; --report: today's tree's)
+    if all_ids is None:
+        all_ids = {m.id for m in enumerate_all(ROOT)}
+    stale = sorted(set(triage) - set(all_ids))
     if stale:
         buf.write("\ntriage entries naming no mutant (stale): " + ", ".join(stale) + "\n")
     killed = sorted(r["id"] for r in rows if r["status"] == "killed" and r["id"] in triage)
@@ -1013,8 +1030,7 @@ def main():
 
     rows = []
     for n, m in enumerate(mutants, 1):
-        with open(os.path.join(ROOT, m.file), encoding="utf-8") as fh:
-            orig = fh.read()
+        orig = scratch.original(m.file)
         row = dict(id=m.id, operator=m.op, file=m.file, function=m.func, line=m.line,
                    oracle="", site="", strategy="", family="", runs=0, search_s="0",
                    build_s="0", triage="", reason="")
@@ -1060,7 +1076,7 @@ def main():
     # the last build restores the unmutated binary: the scratch is left consistent
     scratch.build(args.jobs, True)
     save_tsv(args, rows, commit, control, len(mutants))
-    return finish(args, rows, control, commit, triage)
+    return finish(args, rows, control, commit, triage, set(ids))
 
 if __name__ == "__main__":
     sys.exit(main())

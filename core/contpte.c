@@ -4,15 +4,11 @@
 
 #include <string.h>
 
+#include "oracle/events.h"
 #include "page.h"
 #include "tlb.h"
 
 bool pgtable_contpte;
-
-static size_t block_of(pte_t *ptep)
-{
-	return (size_t)(contpte_align_down(ptep) - &mm_world.pte_tables[0][0]) / CONT_PTES;
-}
 
 /* The entry @i of a block whose entry @at holds @pte: same attributes, its own frame. */
 static pte_t pte_in_block(pte_t pte, int at, int i)
@@ -28,7 +24,7 @@ static uint64_t pte_prot(pte_t pte)
 	       ~(_PAGE_ACCESSED | _PAGE_DIRTY | _PAGE_CONT);
 }
 
-const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad)
+const char *contpte_block_misprogrammed(pte_t *ptep, bool rewriting, pte_t **bad)
 {
 	pte_t *block = contpte_align_down(ptep), orig = *ptep;
 	int at = (int)(ptep - block);
@@ -36,7 +32,7 @@ const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad)
 		pte_t pte = block[i];
 		*bad = block + i;
 		if (!pte_present(pte)) {
-			if (mm_world.contpte_rewriting[block_of(ptep)])
+			if (rewriting)
 				continue;
 			return "an entry of the block is invalid while the others are CONT";
 		}
@@ -162,7 +158,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 	int at = (int)(ptep - block);
 	pte = pte_mkold(pte_mkclean(pte));
 	bool rmw = !pte_cont(pte) && knob_enabled(KNOB_CONTPTE_NONATOMIC_AD_WRITEBACK);
-	mm_world.contpte_rewriting[block_of(ptep)] = true; /* oracle bookkeeping */
+	oracle_contpte_rewrite(block, CONT_PTES, true);
 	for (int i = 0; i < CONT_PTES; i++) {
 		pte_t old =
 		    rmw ? __ptep_get(block + i, site) : __ptep_get_and_clear(block + i, site);
@@ -175,7 +171,7 @@ static void contpte_convert(struct mm_struct *mm, unsigned long addr, pte_t *pte
 		__flush_tlb_range(mm, start, start + CONT_PTE_SIZE, site);
 	for (int i = 0; i < CONT_PTES; i++)
 		__set_pte_at(block + i, pte_in_block(pte, at, i), site);
-	mm_world.contpte_rewriting[block_of(ptep)] = false;
+	oracle_contpte_rewrite(block, CONT_PTES, false);
 }
 
 /* Models: contpte_try_unfold().  Context: the PTL held. */
@@ -239,8 +235,7 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 		return;
 	}
 	unsigned long end = addr + (unsigned long)nr * PAGE_SIZE;
-	for (int i = 0; i < nr; i++) /* oracle bookkeeping */
-		mm_world.contpte_rewriting[block_of(ptep + i)] = true;
+	oracle_contpte_rewrite(ptep, nr, true);
 	for (int i = 0; i < nr; i++) {
 		unsigned long a = addr + (unsigned long)i * PAGE_SIZE, bs = a & CONT_PTE_MASK;
 		pte_t e = pte_in_block(pte, 0, i);
@@ -248,8 +243,7 @@ void contpte_set_ptes(struct mm_struct *mm, unsigned long addr, pte_t *ptep, pte
 		bool whole = bs >= addr && bs + CONT_PTE_SIZE <= end && first % CONT_PTES == 0;
 		__set_pte_at(ptep + i, whole ? pte_mkcont(e) : e, site);
 	}
-	for (int i = 0; i < nr; i++)
-		mm_world.contpte_rewriting[block_of(ptep + i)] = false;
+	oracle_contpte_rewrite(ptep, nr, false);
 }
 
 /*
@@ -273,8 +267,7 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 		unsigned long last = addr + (unsigned long)(nr - 1) * PAGE_SIZE;
 		if ((last + PAGE_SIZE) & ~CONT_PTE_MASK)
 			contpte_try_unfold(mm, last, ptep + nr - 1, site);
-		for (int i = 0; i < nr; i++) /* oracle bookkeeping */
-			mm_world.contpte_rewriting[block_of(ptep + i)] = true;
+		oracle_contpte_rewrite(ptep, nr, true);
 	}
 	pte_t pte = __ptep_get_and_clear(ptep, site);
 	for (int i = 1; i < nr; i++) {
@@ -284,8 +277,8 @@ pte_t contpte_get_and_clear_full_ptes(struct mm_struct *mm, unsigned long addr, 
 		if (pte_young(old))
 			pte = pte_mkyoung(pte);
 	}
-	for (int i = 0; pgtable_contpte && i < nr; i++)
-		mm_world.contpte_rewriting[block_of(ptep + i)] = false;
+	if (pgtable_contpte)
+		oracle_contpte_rewrite(ptep, nr, false);
 	return pte;
 }
 

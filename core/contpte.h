@@ -45,11 +45,12 @@ static inline bool pte_valid_cont(pte_t pte)
 }
 
 /*
- * Oracle (privileged, no yield), for a walker that read the CONT entry @ptep:
- * NULL if the block is well programmed, else what is wrong with it (*@bad: the
- * entry that disagrees with the one walked).  Entries
- * cleared by a whole-block teardown in progress are not wrong.
+ * For the oracle layer (privileged, no yield), for a walker that read the CONT
+ * entry @ptep: NULL if the block is well programmed, else what is wrong with it
+ * (*@bad: the entry that disagrees with the one walked).  With @rewriting (a PTL
+ * holder is rewriting the block: the layer knows it from oracle_contpte_rewrite())
+ * invalid entries are not wrong.
  */
-const char *contpte_block_misprogrammed(pte_t *ptep, pte_t **bad);
+const char *contpte_block_misprogrammed(pte_t *ptep, bool rewriting, pte_t **bad);
 
 #endif

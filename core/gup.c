@@ -84,18 +84,6 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	return page;
 }
 
-/* Oracle: the PTE table GUP-fast just read from is still table @table of
- * generation @gen (not freed, nor freed and reused) — else `use-after-free`. */
-static void gup_fast_check_table(struct mm_struct *mm, unsigned long addr, unsigned table,
-				 uint32_t gen)
-{
-	if (!pte_table_live(table, gen))
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("pte_table_freed"),
-			      NULL, 1u << sched_current(),
-			      "%s's GUP-fast reads PTE table %u of P%d 0x%lx after it was freed",
-			      sched_agent_name(sched_current()), table, mm->id, addr);
-}
-
 /*
  * Models: gup_fast() -> gup_fast_pte_range() for one PTE.  Context: interrupts
  * disabled by the caller.  Returns the page, its folio grabbed, or NULL: take the
@@ -119,21 +107,15 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	if (pmd_trans_huge(pmd))
 		return gup_fast_pmd_leaf(mm, pmdp, pmd, addr, flags, check_seq, seq);
 	unsigned table = pmd_table(pmd);
-	uint32_t table_gen = mm_world.pte_meta[table].gen; /* oracle bookkeeping */
+	oracle_walk_pmd(sched_current(), table);
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_lockless(ptep);
-	bool torn = mm_world.pte_lockless_torn; /* oracle bookkeeping */
-	gup_fast_check_table(mm, addr, table, table_gen);
+	oracle_walk_pte(sched_current(), mm, addr, table, true);
 	/* a protnone entry (NUMA hinting): the slow path takes the hinting fault */
 	if (!pte_present(pte) || pte_protnone(pte) || ((flags & FOLL_WRITE) && !pte_write(pte)))
 		return NULL;
 	uint32_t pfn = pte_pfn(pte);
-	if (torn)
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], MM_SITE("torn_pte"), NULL,
-			      1u << sched_current(),
-			      "%s's GUP-fast follows P%d 0x%lx to frame %u, which that PTE never "
-			      "mapped (a torn read of a PTE rewritten between its two halves)",
-			      sched_agent_name(sched_current()), mm->id, addr, pfn);
+	oracle_gup_fast_follow(sched_current(), mm, addr, pfn);
 	if (pfn >= NR_FRAMES)
 		return NULL;
 	struct folio *page = pfn_page(pfn), *folio = page_folio(page);
@@ -150,7 +132,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	bool pmd_changed = !knob_enabled(KNOB_GUPFAST_NO_PMD_RECHECK) &&
 			   !pmd_same(pmd, pmdp_get_lockless(mm, pmdp));
 	pte_t again = ptep_get(ptep);
-	gup_fast_check_table(mm, addr, table, table_gen);
+	oracle_walk_pte(sched_current(), mm, addr, table, true);
 	if (pmd_changed || !pte_same(pte, again)) {
 		gup_put_folio(folio, flags);
 		return NULL;

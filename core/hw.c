@@ -22,38 +22,17 @@
 
 uint32_t hw_device_agents;
 
-SCHED_SITE_GLOBAL(site_hw_load, "hw_access", "load");
-SCHED_SITE_GLOBAL(site_hw_perm, "hw_walk", "pte_beyond_vma");
-
-/*
- * Oracle (privileged, no yield): a writable PTE needs a VM_WRITE VMA.  Protection
- * changes only under mmap_lock for write, and change_protection() finishes before
- * it is dropped; so unless a writer holds it now, a writable PTE in a read-only
- * VMA means some path put write permission back (e.g. a migration entry that
- * mprotect() did not make read-only).
- */
-static void check_pte_within_vma(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte)
-{
-	if (!pte_write(pte))
-		return;
-	/* and a writable anonymous PTE maps a page no other process can map — except
-	 * while fork() shares it and has yet to write-protect it (write_protect_seq odd) */
-	const struct folio *page = pfn_page(pte_pfn(pte));
-	if ((page_folio(page)->flags >> PG_anon & 1u) && !(page->flags >> PG_anon_exclusive & 1u) &&
-	    !(mm->write_protect_seq.sequence & 1))
-		sched_finding(mm_oracle_names[ORACLE_MM_BUG], &site_hw_perm, NULL, 1u << cpu,
-			      "%s's walker finds a writable PTE for P%d 0x%lx mapping frame %u, "
-			      "an anonymous page that is not PageAnonExclusive",
-			      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte));
-	if (mm->mmap_lock.writer != SCHED_NO_AGENT)
-		return;
-	const struct vm_area_struct *vma = vma_lookup_oracle(mm, addr);
-	if (vma && !(vma->vm_flags & VM_WRITE))
-		sched_finding(mm_oracle_names[ORACLE_MM_BUG], &site_hw_perm, NULL, 1u << cpu,
-			      "%s's walker finds a writable PTE for P%d 0x%lx in a read-only VMA",
-			      sched_agent_name(cpu), mm->id, addr);
-}
-SCHED_SITE_GLOBAL(site_hw_store, "hw_access", "store");
+/* the user accesses' sites: the walker's findings (oracle/walk.c) name them too */
+struct sched_site hw_site_load = {.file = __FILE__,
+				  .line = __LINE__,
+				  .ordinal = __COUNTER__,
+				  .func = "hw_access",
+				  .label = "load"};
+struct sched_site hw_site_store = {.file = __FILE__,
+				   .line = __LINE__,
+				   .ordinal = __COUNTER__,
+				   .func = "hw_access",
+				   .label = "store"};
 /* the device's accesses through a pin (gup.c): shared, so that the oracles know them */
 struct sched_site hw_site_dma_read = {
     .file = __FILE__, .line = __LINE__, .ordinal = __COUNTER__, .func = "dma", .label = "read"};
@@ -62,36 +41,15 @@ struct sched_site hw_site_dma_write = {
 
 enum walk_result { WALK_FILLED, WALK_RETRY, WALK_FAULT };
 
-SCHED_SITE_GLOBAL(site_hw_block, "hw_walk", "contpte_block");
-
 /*
- * The end of a walk: the oracles on the translation found, then the TLB fill.
- * @ptep: the entry walked (NULL for a huge PMD); a CONT entry fills the TLB with
- * its whole block, so the walker sees the block as the TLB will.
+ * The end of a walk: the oracles on the translation found (oracle_walk_fill()),
+ * then the TLB fill.  @ptep: the entry walked (NULL for a huge PMD).
  */
 static enum walk_result hw_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t *ptep,
 				pte_t pte)
 {
-	if (ptep && pgtable_contpte && pte_cont(pte)) {
-		pte_t *bad;
-		const char *wrong = contpte_block_misprogrammed(ptep, &bad);
-		int writer = -1;
-		const struct sched_site *other =
-		    wrong ? oracle_pte_last_writer(pte_index_of(bad), &writer) : NULL;
-		if (wrong)
-			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_hw_block, other,
-				      writer >= 0 ? 1u << writer : 0,
-				      "%s's walker reads P%d 0x%lx from a misprogrammed contpte "
-				      "block: %s",
-				      sched_agent_name(cpu), mm->id, addr, wrong);
-	}
-	struct folio *page = pfn_page(pte_pfn(pte));
-	if (!page->allocated)
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
-			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
-			      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte));
-	check_pte_within_vma(cpu, mm, addr, pte);
-	tlb_fill(cpu, mm, addr, pte, page->gen);
+	oracle_walk_fill(cpu, mm, addr, ptep, pte);
+	tlb_fill(cpu, mm, addr, pte, pfn_page(pte_pfn(pte))->gen);
 	return WALK_FILLED;
 }
 
@@ -122,13 +80,10 @@ static enum walk_result hw_walk_locked(int cpu, struct mm_struct *mm, unsigned l
 		return hw_fill(cpu, mm, addr, NULL, pmd_pte_at(newpmd, addr));
 	}
 	unsigned table = pmd_table(pmd);
-	uint32_t table_gen = mm_world.pte_meta[table].gen; /* oracle bookkeeping */
+	oracle_walk_pmd(cpu, table);
 	pte_t *ptep = pte_offset_map(pmd, addr);
 	pte_t pte = ptep_get_hw(ptep); /* one atomic read, split PTEs or not */
-	if (!pte_table_live(table, table_gen))
-		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_hw_load, NULL, 0,
-			      "%s's walker reads PTE table %u of P%d 0x%lx after it was freed",
-			      sched_agent_name(cpu), table, mm->id, addr);
+	oracle_walk_pte(cpu, mm, addr, table, false);
 	/* a protnone entry (PROT_NONE, NUMA hinting) is mapped for software only */
 	if (!pte_hw_present(pte) || (write && !pte_write(pte)))
 		return WALK_FAULT;
@@ -192,7 +147,7 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 
 static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
 {
-	const struct sched_site *site = write ? &site_hw_store : &site_hw_load;
+	const struct sched_site *site = write ? &hw_site_store : &hw_site_load;
 	unsigned long base = addr & ~(PAGE_SIZE - 1);
 	int word = (int)((addr % PAGE_SIZE) / sizeof(uint64_t));
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS && word < MM_WORDS_PER_PAGE);
@@ -211,13 +166,7 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 		e = tlb_lookup(cpu, mm, base);
 		if (e && (!write || (e->write && e->dirty))) {
 			struct folio *page = pfn_page(e->pfn);
-			if (!page->allocated || page->gen != e->gen)
-				sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], site, NULL, 0,
-					      "%s %s P%d 0x%lx through a TLB entry for frame %u, "
-					      "freed since the entry was filled",
-					      sched_agent_name(cpu),
-					      write ? "stores to" : "loads from", mm->id, addr,
-					      e->pfn);
+			oracle_tlb_access(cpu, mm, addr, e->pfn, e->gen, write);
 			if (write) {
 				if (sb_active &&
 				    sb_store(cpu, mm, addr, e->pfn, e->gen, word, *val, site))

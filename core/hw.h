@@ -28,5 +28,7 @@ extern uint32_t hw_device_agents;
 
 /* The sites of a device's accesses through a pin (gup.c), named in reports. */
 extern struct sched_site hw_site_dma_read, hw_site_dma_write;
+/* A user load's and store's sites (hw_access:load, hw_access:store). */
+extern struct sched_site hw_site_load, hw_site_store;
 
 #endif

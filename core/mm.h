@@ -342,21 +342,10 @@ struct mm_world {
 	struct address_space mappings[NR_FILES];
 	int vma_hwm, anon_vma_hwm; /* slots [0, hwm) of the arenas were used */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
-	int tlb_victim[NR_CPUS]; /* each TLB's next slot to evict, round robin */
-	struct gup_ref gup_ref;	 /* the device's one reference (gup.h) */
-	uint32_t vma_generation; /* the last vm_gen handed out */
-	uint32_t hw_walkers;	 /* CPUs whose page-table walker is mid-walk (hw.h) */
-	/*
-	 * Oracle bookkeeping still kept in the model.  Blocks being rewritten
-	 * (contpte_convert()), mapped whole (set_ptes()) or torn down whole
-	 * (get_and_clear_full_ptes()): their entries change one at a time and a
-	 * walker may find some invalid, others CONT, which is harmless while the valid
-	 * ones translate to the right frames.  And whether the calling CPU's last
-	 * ptep_get_lockless() assembled a value the PTE never held (the halves of two
-	 * entries): read right after the call.
-	 */
-	bool contpte_rewriting[NR_PTE_TABLES * PTRS_PER_PTE >> CONT_PTE_ORDER];
-	bool pte_lockless_torn;
+	int tlb_victim[NR_CPUS];      /* each TLB's next slot to evict, round robin */
+	struct gup_ref gup_ref;	      /* the device's one reference (gup.h) */
+	uint32_t vma_generation;      /* the last vm_gen handed out */
+	uint32_t hw_walkers;	      /* CPUs whose page-table walker is mid-walk (hw.h) */
 	struct swap_info_struct swap; /* the swap device and its cache (swap.h) */
 	struct ksm_state ksm;	      /* ksmd's trees (ksm.h) */
 };

@@ -97,18 +97,18 @@ pte_t __ptep_get_and_clear(pte_t *ptep, struct sched_site *site)
 pte_t __ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 {
 	if (!pte_split_mode()) {
-		mm_world.pte_lockless_torn =
-		    false; /* one word: never torn (and no stale verdict) */
-		return __ptep_get(ptep, site);
+		pte_t pte = __ptep_get(ptep, site);
+		oracle_pte_lockless(sched_current(), pte, pte, pte); /* one word: never torn */
+		return pte;
 	}
 	for (;;) {
-		/* oracle bookkeeping: the values the PTE held as each half was read */
 		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
 		pte_t at_low = *ptep;
 		sched_yield(site, pte_obj(ptep), SCHED_OP_READ);
 		pte_t at_high = *ptep;
 		pte_t pte = __pte((at_low.val & PTE_LOW_MASK) | (at_high.val & ~PTE_LOW_MASK));
-		mm_world.pte_lockless_torn = !pte_same(pte, at_low) && !pte_same(pte, at_high);
+		/* the values the PTE held as each half was read */
+		oracle_pte_lockless(sched_current(), at_low, at_high, pte);
 		if (knob_enabled(KNOB_PTE_LOCKLESS_TORN))
 			return pte; /* each half read once */
 		/* read low, high, low again: retry if the low word changed in between */

@@ -33,6 +33,12 @@
  *                     postcondition) and what it may legitimately discard, move
  *                     or copy is the operation's semantics, so the layer needs no
  *                     word from the paths that carry it out.
+ *   lockless walks    oracle_walk_pmd / oracle_walk_pte / oracle_walk_fill (the
+ *                     hardware's walker, GUP-fast), oracle_tlb_access (a CPU's
+ *                     access through its TLB), oracle_pte_lockless and
+ *                     oracle_gup_fast_follow (a split PTE read in two halves),
+ *                     oracle_contpte_rewrite (a PTL holder rewriting a contpte
+ *                     block): walk.c's use-after-free, contpte and mm-bug checks.
  *   quiescence        oracle_final_sync: after teardown and the final writeback.
  *
  * The memory model is sequentially consistent: an event happens at one instant,
@@ -152,6 +158,31 @@ void oracle_pte_write_by(int agent, uint32_t pte, pte_t old, pte_t new, bool pla
 			 const struct sched_site *site);
 /* Who last wrote PTE @pte (the other party of a report); -1 in *@agent if nobody. */
 const struct sched_site *oracle_pte_last_writer(uint32_t pte, int *agent);
+
+/* ---- lockless walks (walk.c): the hardware's walker and GUP-fast ------------- */
+
+/* @agent, walking without the PTL, read a PMD that points to PTE table @table. */
+void oracle_walk_pmd(int agent, unsigned table);
+/* @agent now reads @addr's PTE of that table (@gup_fast: GUP-fast, else the
+ * hardware walker): the table must not have been freed since oracle_walk_pmd(). */
+void oracle_walk_pte(int agent, const struct mm_struct *mm, unsigned long addr, unsigned table,
+		     bool gup_fast);
+/* @agent's ptep_get_lockless() read @at_low and @at_high as it read each half of
+ * a PTE and returned @pte (one word: all three the same). */
+void oracle_pte_lockless(int agent, pte_t at_low, pte_t at_high, pte_t pte);
+/* @agent's GUP-fast follows the PTE it read locklessly to frame @pfn. */
+void oracle_gup_fast_follow(int agent, const struct mm_struct *mm, unsigned long addr,
+			    uint32_t pfn);
+/* The PTL holder begins (ends) rewriting the contpte blocks of @nr entries from
+ * @ptep one entry at a time (a fold or unfold, set_ptes(), a whole-block clear). */
+void oracle_contpte_rewrite(const pte_t *ptep, int nr, bool begin);
+/* @cpu accesses @addr of @mm through a TLB entry for frame @pfn filled when the
+ * frame had generation @gen (before the data access, also for a buffered store). */
+void oracle_tlb_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+		       uint32_t gen, bool write);
+/* @cpu's walker fills its TLB for @addr from @pte (read at @ptep; NULL: a huge PMD). */
+void oracle_walk_fill(int cpu, const struct mm_struct *mm, unsigned long addr, pte_t *ptep,
+		      pte_t pte);
 
 /* @cpu filled TLB slot @slot (tlb.c): when, for the postconditions' TLB side. */
 void oracle_tlb_fill(int cpu, int slot);

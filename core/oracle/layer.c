@@ -20,6 +20,7 @@ void oracle_reset(void)
 	data_reset();
 	post_reset();
 	pte_oracle_reset();
+	walk_oracle_reset();
 }
 
 struct oracle_snapshot {
@@ -61,6 +62,7 @@ void oracle_snapshot_restore(const struct oracle_snapshot *s)
 	post_restore(&s->post);
 	pte_oracle_restore(&s->pte);
 	data_snap_restore(s->data);
+	walk_oracle_reset(); /* nothing walks or rewrites at a setup's end */
 }
 
 bool oracle_snapshot_equal(const struct oracle_snapshot *a, const struct oracle_snapshot *b,

@@ -57,6 +57,8 @@ struct pte_oracle_state {
 	} writer[NR_PTE_TABLES * PTRS_PER_PTE];
 };
 void pte_oracle_reset(void);
+/* walk.c: state within one walk or block rewrite, cleared per execution. */
+void walk_oracle_reset(void);
 void pte_oracle_snapshot(struct pte_oracle_state *to);
 void pte_oracle_restore(const struct pte_oracle_state *from);
 
