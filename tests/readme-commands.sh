@@ -41,6 +41,7 @@ python3 bench/mutants.py --list # the mutants (id, file:line, what), nothing run
 python3 bench/mutants.py --diff --only zap_pte_range # as diffs ;; run ;; tlb_flush_mmu
 python3 bench/mutants.py --sample 30 --seed 1 --runs 2000 --tsv build/sample.tsv # 4 minutes ;; short: python3 bench/mutants.py --sample 2 --seed 1 --runs 200 --tsv build/sample.tsv ;;
 python3 bench/mutants.py --report bench/mutants.tsv # the table again, current triage ;; run ;; drop-lock-pair
+python3 bench/mutants.py --check-triage # exit 1 if the triage names a mutant that no longer exists ;; run ;;
 python3 bench/mutants.py --reach --only memory.c:zap_pte_range:drop-tlb-flush:tlb_flush_mmu#1 --no-control # does any family execute the site? ;; run ;;
 make mutants-test # tests/mutants.sh: the tool's mechanics (~50 s) ;; run ;;
 ROWS
