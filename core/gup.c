@@ -12,6 +12,7 @@
 #include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
+#include "sbuf.h"
 #include "vma.h"
 
 SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
@@ -50,6 +51,24 @@ static void gup_grab_more(struct folio *folio, unsigned int flags)
 		folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
 }
 
+/*
+ * Models: try_grab_folio_fast()'s pin after its folio_try_get(): the bias is a
+ * bare atomic_add(), then smp_mb__after_atomic() (088b8aa537c2) so the pin is
+ * visible before the PTE re-check, paired with the smp_mb() between the PTE
+ * clear and the pin check of folio_try_share_anon_rmap_pte(): either GUP-fast
+ * sees the PTE change, or the sharer sees the pin.  Knob gupfast-pin-no-mb:
+ * no barrier; in memory arm64 the re-check may read the PTE before the pin is
+ * visible, both sides see nothing, and the page is shared while pinned.
+ */
+static void gup_fast_grab_more(struct folio *folio, unsigned int flags)
+{
+	if (!(flags & FOLL_PIN))
+		return;
+	folio_ref_add_relaxed(folio, GUP_PIN_COUNTING_BIAS - 1);
+	if (sb_active && !knob_enabled(KNOB_GUPFAST_PIN_NO_MB))
+		sb_kernel_mb(); /* smp_mb__after_atomic() */
+}
+
 /* Models: gup_put_folio(). */
 static void gup_put_folio(struct folio *folio, unsigned int flags)
 {
@@ -71,7 +90,7 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
 	if (!folio_try_get(folio))
 		return NULL;
-	gup_grab_more(folio, flags);
+	gup_fast_grab_more(folio, flags);
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -139,7 +158,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
-	gup_grab_more(folio, flags);
+	gup_fast_grab_more(folio, flags);
 	/*
 	 * The PTE may have changed since we read it, and the table may no longer be
 	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
