@@ -12,7 +12,6 @@
 #include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
-#include "sbuf.h"
 #include "vma.h"
 
 SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
@@ -44,27 +43,11 @@ static bool gup_must_unshare(const struct vm_area_struct *vma, unsigned int flag
 	return !PageAnonExclusive(page);
 }
 
-/*
- * Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it),
- * and try_grab_folio_fast()'s pin after its folio_try_get() (@fast): there the
- * bias is a bare atomic_add(), then smp_mb__after_atomic() (088b8aa537c2) so the
- * pin is visible before the re-checks of the PTE and of write_protect_seq,
- * paired with the smp_mb() before the pin check of a sharer: either GUP-fast
- * sees the change, or the sharer sees the pin.  Knob gupfast-pin-no-mb: no
- * barrier; in memory arm64 the re-checks may be satisfied before the pin is
- * visible, both sides see nothing, and the page is shared while pinned.
- */
-static void gup_grab_more(struct folio *folio, unsigned int flags, bool fast)
+/* Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it). */
+static void gup_grab_more(struct folio *folio, unsigned int flags)
 {
-	if (!(flags & FOLL_PIN))
-		return;
-	if (!fast) {
+	if (flags & FOLL_PIN)
 		folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
-		return;
-	}
-	folio_ref_add_relaxed(folio, GUP_PIN_COUNTING_BIAS - 1);
-	if (sb_active && !knob_enabled(KNOB_GUPFAST_PIN_NO_MB))
-		sb_kernel_mb(); /* smp_mb__after_atomic() */
 }
 
 /* Models: gup_put_folio(). */
@@ -88,7 +71,7 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
 	if (!folio_try_get(folio))
 		return NULL;
-	gup_grab_more(folio, flags, true);
+	gup_grab_more(folio, flags);
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -156,7 +139,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
-	gup_grab_more(folio, flags, true);
+	gup_grab_more(folio, flags);
 	/*
 	 * The PTE may have changed since we read it, and the table may no longer be
 	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
@@ -238,7 +221,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 			page = NULL;
 		} else {
 			folio_get(page_folio(page));
-			gup_grab_more(page_folio(page), flags, false);
+			gup_grab_more(page_folio(page), flags);
 		}
 	}
 	pte_unmap_unlock(ptep, ptl);

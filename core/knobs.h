@@ -252,14 +252,7 @@
 	  "sees the table before its PTEs, faults on an empty entry and maps a new zeroed page "     \
 	  "over the THP's data (the rule and barrier of 362a61ad6119, Nick Piggin 2008, \"fix "      \
 	  "SMP data race in pagetable setup vs walking\"; the split's own \"make pte visible "       \
-	  "before pmd\" barrier came with 71e3aac0724f; unreachable in memory sc)")                  \
-	X(KNOB_GUPFAST_PIN_NO_MB, "gupfast-pin-no-mb", "pin-coherence",                              \
-	  "memory arm64: GUP-fast re-checks the PTE after its pin's atomic_add() with no "           \
-	  "smp_mb__after_atomic() between them: the re-check reads the PTE before KSM clears it, "   \
-	  "KSM's pin check (after its clear and smp_mb()) reads the count before the pin is "        \
-	  "visible, and a pinned page is merged away from the process (fixed by 088b8aa537c2, "      \
-	  "David Hildenbrand 2022, \"mm: fix PageAnonExclusive clearing racing with concurrent "     \
-	  "RCU GUP-fast\"; unreachable in memory sc)")
+	  "before pmd\" barrier came with 71e3aac0724f; unreachable in memory sc)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))
