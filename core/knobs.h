@@ -245,7 +245,14 @@
 	  "splits it): __discard_anon_folio_pmd_locked() clears the PMD and sets it back if the "    \
 	  "THP was written or grabbed, and a MADV_DONTNEED or exit that tests the PMD without "      \
 	  "its lock skips it meanwhile (the window 58ceeb6bec86 closed in "                          \
-	  "madvise_free_huge_pmd()). No fix known: open-findings/lazyfree-thp-discard.md")
+	  "madvise_free_huge_pmd()). No fix known: open-findings/lazyfree-thp-discard.md")           \
+	X(KNOB_SPLIT_PMD_POPULATE_NO_WMB, "split-pmd-populate-no-wmb", "lost-write",                 \
+	  "memory arm64: __split_huge_pmd_locked() has no smp_wmb() between filling the "            \
+	  "withdrawn PTE table and the pmd_populate() that publishes it: another CPU's walker "      \
+	  "sees the table before its PTEs, faults on an empty entry and maps a new zeroed page "     \
+	  "over the THP's data (the rule and barrier of 362a61ad6119, Nick Piggin 2008, \"fix "      \
+	  "SMP data race in pagetable setup vs walking\"; the split's own \"make pte visible "       \
+	  "before pmd\" barrier came with 71e3aac0724f; unreachable in memory sc)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

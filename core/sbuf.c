@@ -26,13 +26,16 @@ enum sb_kind {
 	SB_USER,  /* a user store through the TLB (hw_store) */
 	SB_KDATA, /* the kernel's store into a frame: clear or copy (words in .words) */
 	SB_PTE,	  /* a PTE store (set_pte_at) */
+	SB_PMD,	  /* a PMD store (pmd_populate() of a filled table) */
 };
 
 struct sb_entry {
 	uint8_t kind;
 	uint8_t words; /* SB_USER/SB_KDATA: the words of the frame it writes (a mask) */
 	bool rmw;      /* SB_PTE: the store half of a relaxed RMW (ptep_get_and_clear) */
-	uint32_t obj;  /* the frame (pfn), or the PTE's index in the table arena */
+	bool init;     /* SB_PTE: the fill of a table nobody reaches yet (no oracle event) */
+	uint32_t obj;  /* the frame (pfn), the PTE's index in the table arena, or the
+			* PMD's (mm * PTRS_PER_PMD + index, as pmd_obj()) */
 	uint32_t gen;
 	uint32_t seq;	/* the CPU's store count: age */
 	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
@@ -44,12 +47,20 @@ struct sb_entry {
 };
 _Static_assert(MM_WORDS_PER_PAGE <= 8, "a frame's words fit sb_entry.words");
 
+/* Is @e a store to a page-table entry (a location of its own, no words)? */
+static bool sb_is_entry(const struct sb_entry *e)
+{
+	return e->kind == SB_PTE || e->kind == SB_PMD;
+}
+
 /* Do @a and @b write a common location?  (Then they stay in order.) */
 static bool sb_overlap(const struct sb_entry *a, const struct sb_entry *b)
 {
-	if ((a->kind == SB_PTE) != (b->kind == SB_PTE) || a->obj != b->obj)
+	if (sb_is_entry(a) != sb_is_entry(b) || a->obj != b->obj)
 		return false;
-	return a->kind == SB_PTE || (a->words & b->words);
+	if (sb_is_entry(a))
+		return a->kind == b->kind;
+	return a->words & b->words;
 }
 
 /* Stores to one location, oldest first; bound to it while not empty. */
@@ -158,7 +169,13 @@ static void sb_commit(int cpu, int qi)
 		pte_t *ptep = &mm_world.pte_tables[0][0] + e.obj;
 		pte_t old = *ptep;
 		*ptep = __pte(e.val[0]);
-		oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
+		if (!e.init)
+			oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
+		sb_wake(cpu);
+		return;
+	}
+	if (e.kind == SB_PMD) {
+		mm_get(e.mm)->pmd[e.obj % PTRS_PER_PMD] = (pmd_t){e.val[0]};
 		sb_wake(cpu);
 		return;
 	}
@@ -213,10 +230,10 @@ static void sb_drain_fn(int agent, void *arg)
 	for (;;) {
 		if (sb_eligible(c, qi)) {
 			const struct sb_entry *h = sb_head(&c->q[qi]);
-			sched_yield(&site_sb_drain,
-				    h->kind == SB_PTE ? SCHED_OBJ(OBJ_PTE, h->obj)
-						      : SCHED_OBJ(OBJ_DATA, h->obj),
-				    SCHED_OP_WRITE);
+			uint32_t obj = h->kind == SB_PTE   ? SCHED_OBJ(OBJ_PTE, h->obj)
+				       : h->kind == SB_PMD ? SCHED_OBJ(OBJ_PMD, h->obj)
+							   : SCHED_OBJ(OBJ_DATA, h->obj);
+			sched_yield(&site_sb_drain, obj, SCHED_OP_WRITE);
 			/* (a TLB flush may have emptied it meanwhile) */
 			if (sb_eligible(c, qi))
 				sb_commit(cpu, qi);
@@ -470,6 +487,46 @@ bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site)
 	struct sb_entry e = {.kind = SB_PTE, .obj = pte, .mm = -1, .site = site};
 	e.val[0] = pte_val(val);
 	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_init_pte(uint32_t pte, pte_t val, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PTE, .init = true, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_set_pmd(struct mm_struct *mm, const pmd_t *pmdp, pmd_t val,
+		       const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PMD,
+			     .obj = (uint32_t)mm->id * PTRS_PER_PMD + (uint32_t)(pmdp - mm->pmd),
+			     .mm = mm->id,
+			     .site = site};
+	e.val[0] = val.val;
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t *val)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {
+	    .kind = SB_PMD, .obj = (uint32_t)mm->id * PTRS_PER_PMD + (uint32_t)(pmdp - mm->pmd)};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = (pmd_t){e->val[0]};
 	return true;
 }
 

@@ -43,7 +43,8 @@
  *
  * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
  * load halves of WRC and IRIW), non-multi-copy-atomic propagation, buffered PMD
- * stores, the kernel's stores to folio metadata (flags, counts: direct).
+ * stores other than a split's pmd_populate() (sb_kernel_set_pmd()), the
+ * kernel's stores to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H
@@ -122,6 +123,20 @@ bool sb_kernel_forward_pte(uint32_t pte, pte_t *val);
  * agent on the PTE makes the store visible first (sb_pte_rmw_settle()).
  */
 bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site);
+/*
+ * The fill of a PTE table nobody can reach yet (a split's table before its
+ * pmd_populate()): buffered like set_pte_at(), but no oracle event when it
+ * becomes visible, as the plain store of `memory sc` makes none.
+ */
+bool sb_kernel_init_pte(uint32_t pte, pte_t val, const struct sched_site *site);
+/*
+ * A split's pmd_populate(): PMD @pmdp of @mm takes @val in the buffer; the CPU's
+ * own PMD loads (pmdp_get) forward from it, other CPUs' walkers read memory.
+ * Under the PMD lock: whoever takes the lock next sees it (sb_lock_acquire()).
+ */
+bool sb_kernel_set_pmd(struct mm_struct *mm, const pmd_t *pmdp, pmd_t val,
+		       const struct sched_site *site);
+bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t *val);
 /* Before an RMW on PTE @pte: other CPUs' buffered RMW stores to it become visible. */
 void sb_pte_rmw_settle(uint32_t pte);
 /* The kernel's smp_wmb(): an epoch, as sb_release(). */
