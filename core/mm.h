@@ -281,6 +281,8 @@ struct ksm_rmap_item {
 	uint8_t mm;
 	unsigned long address;
 };
+/* anon_vmas: one per VMA, and those only KSM's stable items still hold */
+#define NR_ANON_VMAS (NR_VMAS + KSM_STABLE_NODES * KSM_NODE_ITEMS)
 struct ksm_state {
 	struct mutex ksm_thread_mutex; /* one scan at a time, as the one ksmd thread */
 	struct ksm_stable_node stable[KSM_STABLE_NODES];
@@ -346,7 +348,7 @@ struct mm_world {
 	struct folio frames[NR_FRAMES];
 	struct mm_struct mms[NR_MMS];
 	struct vm_area_struct vmas[NR_VMAS];
-	struct anon_vma anon_vmas[NR_VMAS];
+	struct anon_vma anon_vmas[NR_ANON_VMAS];
 	/* ---- reset whole from here on ---- */
 	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 	struct pte_table_meta pte_meta[NR_PTE_TABLES];

@@ -48,7 +48,7 @@ void vma_unlink_file(struct vm_area_struct *vma)
 
 static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 {
-	for (int i = 0; i < NR_VMAS; i++) {
+	for (int i = 0; i < NR_ANON_VMAS; i++) {
 		struct anon_vma *av = &mm_world.anon_vmas[i];
 		if (av->used)
 			continue;
@@ -64,7 +64,7 @@ static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 			mm_world.anon_vma_hwm = i + 1;
 		return av;
 	}
-	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA is the most there can be");
+	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA and KSM's items' are the most");
 	return NULL;
 }
 
