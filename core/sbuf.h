@@ -58,6 +58,14 @@
 /* The scheduler agent that drains queue @q of @cpu's buffer. */
 #define SB_AGENT(cpu, q) (NR_CPUS + (cpu)*SB_QUEUES_PER_CPU + (q))
 #define SB_AGENTS_END	 SB_AGENT(NR_CPUS, 0)
+/*
+ * Deferred loads: at most LD_SLOTS_PER_CPU plain user loads of a CPU wait to be
+ * performed, each in a slot whose agent, LD<cpu><a|b>, performs it (after the
+ * drain agents in the scheduler's numbering).
+ */
+#define LD_SLOTS_PER_CPU 2
+#define LD_AGENT(cpu, k) (SB_AGENTS_END + (cpu)*LD_SLOTS_PER_CPU + (k))
+#define LD_AGENTS_END	 LD_AGENT(NR_CPUS, 0)
 
 /* Buffers in use: set by sb_begin() for a weak execution's concurrent phase. */
 extern bool sb_active;
@@ -65,13 +73,14 @@ extern bool sb_active;
 /*
  * Before the concurrent phase of a weak execution: empty buffers, and drain
  * agents for the CPUs in @cpus, queues[cpu] of them each (1..SB_QUEUES_PER_CPU),
- * added to the scheduler (start blocked: nothing to drain yet).
+ * and load agents, loads[cpu] of them each (0..LD_SLOTS_PER_CPU), added to the
+ * scheduler (start blocked: nothing to drain or perform yet).
  */
-void sb_begin(uint32_t cpus, const int queues[NR_CPUS]);
+void sb_begin(uint32_t cpus, const int queues[NR_CPUS], const int loads[NR_CPUS]);
 /* After the concurrent phase (buffers are empty unless a finding stopped it). */
 void sb_end(void);
 
-/* A name for the drain agent @agent ("SB0a"), or NULL if it is none. */
+/* A name for the drain or load agent @agent ("SB0a", "LD0b"), or NULL if it is none. */
 const char *sb_agent_name(int agent);
 
 /*
@@ -83,6 +92,23 @@ bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, u
 	      int word, uint64_t val, const struct sched_site *site);
 /* hw_load(): the newest buffered store of @cpu to that word, if any. */
 bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val);
+/*
+ * hw_load_relaxed() after translating @addr of @mm to word @word of frame @pfn
+ * (gen @gen): defer the load to a slot (a full set of slots performs its oldest
+ * load first).  *@val is written when the load is performed, and the oracle
+ * layer's oracle_user_load() is called then.  False when not deferred (sb_active
+ * off, @cpu has no load agents): the caller performs it now.
+ */
+bool sb_load_defer(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
+		   int word, uint64_t *val, const struct sched_site *site);
+/*
+ * Before @cpu's access to word @word of frame @pfn is performed: its pending
+ * loads of that word are performed first, oldest first (coherence: a later store
+ * must not be forwarded to an earlier load, nor a later load read older data).
+ */
+void sb_loads_settle(int cpu, uint32_t pfn, int word);
+/* Perform every pending load of @cpu now, oldest first (no step). */
+void sb_loads_perform(int cpu);
 
 /* The barriers, as scenario operations (each one step). */
 void sb_smp_mb(int cpu);
