@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Store buffers and their drain agents (see sbuf.h).  Everything is a fixed array
- * reset by sb_begin(); nothing runs unless a scenario says `memory arm64`, so the
- * default (`memory sc`) executions, their steps and fingerprints are those of a
- * build without this file.
+ * Store buffers and their drain agents, deferred loads and their load agents
+ * (see sbuf.h).  Everything is a fixed array reset by sb_begin(); nothing runs
+ * unless a scenario says `memory arm64`, so the default (`memory sc`)
+ * executions, their steps and fingerprints are those of a build without this
+ * file.
  *
  * Cost: a buffered store, a forwarded load and a drain step look at no more than
- * SB_QUEUES_PER_CPU queue heads and SB_QUEUE_DEPTH entries.
+ * SB_QUEUES_PER_CPU queue heads and SB_QUEUE_DEPTH entries.  A deferred load, a
+ * settle and a perform step look at LD_SLOTS_PER_CPU slots.
  */
 #include "sbuf.h"
 

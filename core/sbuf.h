@@ -20,14 +20,44 @@
  * location coherence); stores to different words may pass each other, which is
  * what arm64 allows and x86-TSO (one FIFO) does not.
  *
+ * Deferred loads (load buffering).  A CPU's plain user load (hw_load_relaxed(),
+ * the scenario's `load`) is translated at its step and *performed* later: it
+ * waits in one of the CPU's LD_SLOTS_PER_CPU slots, and the slot's agent,
+ * LD<cpu><a|b>, performs it in a step of its own (`ld_perform:read`), reading
+ * the CPU's own newest buffered store to the word (forwarding), else memory, at
+ * that moment: the scenario's result is written and the oracle layer judges the
+ * value then.  So a load may be performed after later loads of its CPU (MP with
+ * smp_wmb() only, WRC, IRIW) and after its later stores became visible (LB),
+ * while stores stay other-multi-copy-atomic, as on arm64.  Ordering kept:
+ *   - coherence: a load waits for the CPU's older pending loads of the same
+ *     word; any access of the CPU to a word first performs its pending loads of
+ *     that word (sb_loads_settle()), so a later store is never forwarded to an
+ *     earlier load;
+ *   - smp_rmb(), smp_mb(), a release, a kernel entry (an operation or a page
+ *     fault) and a TLB invalidation on the CPU perform its pending loads at once,
+ *     oldest first, without a step (the latest point the agents could have
+ *     chosen: one of their orders);
+ *   - an acquire load is performed at its step (not deferred), so later loads
+ *     come after it; earlier pending loads may still be performed after it;
+ *   - all slots taken: the oldest pending load is performed at once;
+ *   - the load agents finish once their CPU is done and their slot empty.
+ * The scenario executor defers a load only when a later access of its CPU could
+ * be performed before it (tools/exec.c, exec_load_defers()): a load followed by
+ * nothing, or by a barrier or a kernel entry (smp_wmb()s aside), would be
+ * performed before the CPU does anything else anyway — the same outcomes as the
+ * load issued later — and deferring it would only multiply the schedules.
+ *
  * Barriers (the kernel's smp_* on this model):
- *   smp_mb()    the CPU waits (blocks) until its buffer is empty;
+ *   smp_mb()    pending loads performed, then the CPU waits (blocks) until its
+ *               buffer is empty;
  *   smp_wmb()   stores before it become visible before stores after it (an epoch:
  *               an entry may drain only when no entry of an older epoch is left);
- *   smp_rmb()   nothing: loads are performed in program order here;
- *   release     smp_wmb() then the store; acquire: the load (then smp_rmb()).
+ *               pending loads stay pending;
+ *   smp_rmb()   pending loads performed before any later load is issued;
+ *   release     pending loads performed, smp_wmb(), then the store; acquire: the
+ *               load, performed at its step.
  *
- * Other drains, each a simplification stated where it happens:
+ * Other drains of the store buffer, each a simplification stated where it happens:
  *   - the CPU's buffer drains (as by smp_mb()) before it enters the kernel for an
  *     operation other than a user access, and before a page fault (the kernel's
  *     loads of user data are not forwarded from the buffer); the kernel's stores
@@ -41,9 +71,11 @@
  * The kernel's own stores (PTEs, the content of new frames) go through the
  * buffer too: see "The kernel's accessors" below and the README's table.
  *
- * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
- * load halves of WRC and IRIW), non-multi-copy-atomic propagation, buffered PMD
- * stores, the kernel's stores to folio metadata (flags, counts: direct).
+ * Leaves out (not modelled yet): non-multi-copy-atomic propagation (the LKMM's
+ * R+wmb+mb, IRIW+rmb: arm64 forbids the latter too), address, data and control
+ * dependencies (a scenario's values are constants), deferred loads of the kernel
+ * (its loads are performed at their step), buffered PMD stores, the kernel's
+ * stores to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H

@@ -648,6 +648,48 @@ Test(litmus, search_records_and_replays_drains)
 }
 
 /*
+ * LB's weak outcome (r0=1 r1=1) as random and PCT search find it, recorded and
+ * replayed: the deferred loads' agents are scheduled like the drain agents, and
+ * the directed replay performs each load at the same step with the same value.
+ */
+Test(litmus, search_records_and_replays_deferred_loads)
+{
+	static struct scenario s, found;
+	static struct exec_result r, again;
+	static struct exec_recorder rec;
+	static struct sched_directed d;
+	static struct sched_random rnd;
+	static struct sched_pct pct;
+	struct sched_policy *inner[] = {&rnd.base, &pct.base};
+	sched_random_init(&rnd, 1, 4);
+	sched_pct_init(&pct, 1, 3);
+	litmus_parse(&s, "arm64", LB);
+	struct exec_options o;
+	exec_options_default(&o);
+	for (int k = 0; k < 2; k++) {
+		exec_recorder_init(&rec, inner[k]);
+		int runs = 0;
+		do {
+			exec_run(&s, &rec.base, &o, &r);
+			rec.base.ops->end(&rec.base);
+			cr_assert(!r.finding, "%s", r.f.msg);
+		} while (!(r.ops[0].value == 1 && r.ops[2].value == 1) && ++runs < 10000);
+		cr_assert_lt(runs, 10000, "%s never reached r0=1 r1=1", inner[k]->ops->name);
+		litmus_recorded(&s, &rec, &found);
+		char err[256];
+		cr_assert(exec_directed(&found, &d, err, sizeof(err)), "%s", err);
+		exec_run(&found, &d.base, &o, &again);
+		cr_expect_eq(again.fingerprint, r.fingerprint);
+		cr_expect(again.ops[0].value == 1 && again.ops[2].value == 1);
+		/* in memory sc the same schedule is an interleaving: never both */
+		found.memory = SCN_MEMORY_SC;
+		exec_directed_lenient(&found, &d);
+		exec_run(&found, &d.base, &o, &again);
+		cr_expect(!(again.ops[0].value == 1 && again.ops[2].value == 1));
+	}
+}
+
+/*
  * With zap-rmap-before-flush, a store CPU0 made before the zap stays in its store
  * buffer until the zap's TLB flush makes it visible — after writeback, which no
  * longer found the mapping, copied the page to disk: the write is lost.  Found by
