@@ -968,8 +968,8 @@ void scn_print(const struct scenario *s, FILE *out)
  *            arm64 modulo SCN_SCHED_AGENTS (the drain and load agents too: a CPU's
  *            byte names the same CPU either way).  SCN_SCHED_AGENTS grew from 16 to
  *            24 with the load agents: what the encoder wrote decodes as before, a
- *            raw byte of 16 or more may now name another agent.  An anchored target equal to its agent
- *            becomes the next agent.
+ *            raw byte of 16 or more may now name another agent.  An anchored
+ *            target equal to its agent becomes the next agent.
  *   SITE     length byte (0: "done" for an anchor, none for expect; else at most 63),
  *            then one byte per character, indexing site_chars.
  *
