@@ -71,11 +71,11 @@
  * The kernel's own stores (PTEs, the content of new frames) go through the
  * buffer too: see "The kernel's accessors" below and the README's table.
  *
- * Leaves out (not modelled yet): non-multi-copy-atomic propagation (the LKMM's
- * R+wmb+mb, IRIW+rmb: arm64 forbids the latter too), address, data and control
- * dependencies (a scenario's values are constants), deferred loads of the kernel
- * (its loads are performed at their step), buffered PMD stores, the kernel's
- * stores to folio metadata (flags, counts: direct).
+ * Leaves out (not modelled yet): non-multi-copy-atomic propagation (the LKMM
+ * allows R+wmb+mb and IRIW+rmb through it; arm64 forbids both), address, data
+ * and control dependencies (a scenario's values are constants), deferred loads
+ * of the kernel (its loads are performed at their step), buffered PMD stores,
+ * the kernel's stores to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H

@@ -372,6 +372,8 @@ Test(litmus, r_mb)
  * (R+pooncerelease+fencembonceonce: a release does not order the coherence of
  * y against later reads elsewhere); a multi-copy-atomic store buffer does not
  * reach it (x drains before y, y=1 before y=2... contradiction): not modelled.
+ * arm64 forbids it as well (other-multi-copy-atomic: the dmb ishst orders x=1
+ * before y=1 for every observer): a row where the model follows arm64.
  */
 Test(litmus, r_wmb_mb_not_modelled)
 {
