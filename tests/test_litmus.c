@@ -380,6 +380,50 @@ Test(litmus, r_wmb_mb_not_modelled)
 	litmus_expect("arm64", R_TEST("  CPU0    wmb\n", "  CPU1    mb\n"), "y", sc_r);
 }
 
+/* ---- coherence: one location ------------------------------------------------------------ */
+
+/*
+ * LKMM CoRR+poonceonce+Once: r0=1 r1=0 forbidden.  CPU1's two loads of x are
+ * both deferred (a load of y follows them): the second waits for the first.
+ */
+Test(litmus, corr)
+{
+	static const char *const sc[] = {"r0=0 r1=0 r2=0", "r0=0 r1=1 r2=0", "r0=1 r1=1 r2=0",
+					 NULL};
+	litmus_forbidden("  CPU0 P0 store 0x0 = 1\n"
+			 "  CPU1 P0 load 0x0\n"
+			 "  CPU1 P0 load 0x0\n"
+			 "  CPU1 P0 load 0x8\n",
+			 "", sc);
+}
+
+/*
+ * LKMM CoRW+poonceonce+Once: r0=2 x=2 forbidden, and CPU0's load never reads its
+ * own later store (r0=1): the store performs the deferred load of its word first.
+ */
+Test(litmus, corw)
+{
+	static const char *const sc[] = {"r0=0 x=1", "r0=0 x=2", "r0=2 x=1", NULL};
+	litmus_forbidden("  CPU0 P0 load 0x0\n"
+			 "  CPU0 P0 store 0x0 = 1\n"
+			 "  CPU1 P0 store 0x0 = 2\n",
+			 "x", sc);
+}
+
+/* LKMM CoWR+poonceonce+Once: r0=2 x=1 forbidden; CoWW+poonceonce: x=1 forbidden. */
+Test(litmus, cowr_coww)
+{
+	static const char *const sc_cowr[] = {"r0=1 x=1", "r0=1 x=2", "r0=2 x=2", NULL};
+	static const char *const sc_coww[] = {"x=2", NULL};
+	litmus_forbidden("  CPU0 P0 store 0x0 = 1\n"
+			 "  CPU0 P0 load 0x0\n"
+			 "  CPU1 P0 store 0x0 = 2\n",
+			 "x", sc_cowr);
+	litmus_forbidden("  CPU0 P0 store 0x0 = 1\n"
+			 "  CPU0 P0 store 0x0 = 2\n",
+			 "x", sc_coww);
+}
+
 /* ---- SB+rfi: store forwarding -------------------------------------------------------- */
 
 /*
