@@ -9,6 +9,7 @@
 #include "memory.h"
 #include "page.h"
 #include "rmap.h"
+#include "sbuf.h"
 #include "tlb.h"
 #include "vma.h"
 
@@ -187,7 +188,8 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 	int table = pgtable_trans_huge_withdraw(mm, pmdp);
 	struct folio *folio = pfn_folio(pmd_pfn(old));
 	bool exclusive = PageAnonExclusive(folio);
-	/* the table is not visible yet: filling it needs no PTE-level ordering */
+	/* the table is not visible yet: no PTE lock, no step per entry; but its
+	 * entries must be visible before the PMD that publishes it (below) */
 	pte_t *ptes = mm_world.pte_tables[table];
 	for (int i = 0; i < HPAGE_PMD_NR; i++) {
 		struct folio *page = folio_page(folio, i);
@@ -200,12 +202,23 @@ static void __split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, uns
 			pte = pte_mkyoung(pte);
 		if (exclusive) /* nobody can reach the pages now: no PMD, no PTEs yet */
 			page->flags |= 1u << PG_anon_exclusive;
-		ptes[i] = pte;
+		pte_init_at(&ptes[i], pte);
 	}
 	/* one PMD mapping becomes HPAGE_PMD_NR PTE mappings, each with its reference */
 	folio_split_pmd_mapping(folio);
 	folio_ref_add(folio, HPAGE_PMD_NR - 1);
-	set_pmd_at(mm, haddr, pmdp, (pmd_t){((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT});
+	/*
+	 * smp_wmb(): "make pte visible before pmd".  A walker that reads the new PMD
+	 * without the PMD lock (the hardware, GUP-fast, a fault's lockless PMD read
+	 * that then takes only the new table's PTL) must find the PTEs filled in.
+	 * Knob split-pmd-populate-no-wmb: no barrier; in memory arm64 the PMD may
+	 * become visible first and such a fault maps a new page over an entry the
+	 * split is still filling.
+	 */
+	if (!knob_enabled(KNOB_SPLIT_PMD_POPULATE_NO_WMB))
+		sb_kernel_wmb();
+	__pmd_populate(mm, pmdp, (pmd_t){((uint64_t)table << _PAGE_PFN_SHIFT) | _PMD_PRESENT},
+		       MM_SITE("set_pmd_at"));
 }
 
 void split_huge_pmd_locked(struct vm_area_struct *vma, pmd_t *pmdp, unsigned long addr)

@@ -145,7 +145,9 @@ static int do_user_addr_fault(struct mm_struct *mm, unsigned long addr, bool wri
 	return 0;
 }
 
-static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, uint64_t *val)
+/* @defer: a plain load that memory arm64 may perform later (sbuf.h) */
+static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool write, bool defer,
+		     uint64_t *val)
 {
 	const struct sched_site *site = write ? &hw_site_store : &hw_site_load;
 	unsigned long base = addr & ~(PAGE_SIZE - 1);
@@ -168,6 +170,9 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 			struct folio *page = pfn_page(e->pfn);
 			oracle_tlb_access(cpu, mm, addr, e->pfn, e->gen, write);
 			if (write) {
+				/* (the CPU's earlier loads of the word read older data) */
+				if (sb_active)
+					sb_loads_settle(cpu, e->pfn, word);
 				if (sb_active &&
 				    sb_store(cpu, mm, addr, e->pfn, e->gen, word, *val, site))
 					return 0; /* visible when its buffer drains it */
@@ -175,6 +180,11 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 				oracle_user_store(cpu, mm, addr, e->pfn, *val, site);
 				return 0;
 			}
+			if (sb_active && defer &&
+			    sb_load_defer(cpu, mm, addr, e->pfn, e->gen, word, val, site))
+				return 0; /* read when a load agent performs it */
+			if (sb_active)
+				sb_loads_settle(cpu, e->pfn, word);
 			if (sb_active && sb_forward(cpu, e->pfn, word, val))
 				return 0; /* the CPU's own store, not yet visible */
 			*val = page->data[word];
@@ -199,10 +209,15 @@ static int hw_access(int cpu, struct mm_struct *mm, unsigned long addr, bool wri
 
 int hw_load(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val)
 {
-	return hw_access(cpu, mm, addr, false, val);
+	return hw_access(cpu, mm, addr, false, false, val);
+}
+
+int hw_load_relaxed(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t *val)
+{
+	return hw_access(cpu, mm, addr, false, true, val);
 }
 
 int hw_store(int cpu, struct mm_struct *mm, unsigned long addr, uint64_t val)
 {
-	return hw_access(cpu, mm, addr, true, &val);
+	return hw_access(cpu, mm, addr, true, false, &val);
 }

@@ -245,7 +245,23 @@
 	  "splits it): __discard_anon_folio_pmd_locked() clears the PMD and sets it back if the "    \
 	  "THP was written or grabbed, and a MADV_DONTNEED or exit that tests the PMD without "      \
 	  "its lock skips it meanwhile (the window 58ceeb6bec86 closed in "                          \
-	  "madvise_free_huge_pmd()). No fix known: open-findings/lazyfree-thp-discard.md")
+	  "madvise_free_huge_pmd()). No fix known: open-findings/lazyfree-thp-discard.md")           \
+	X(KNOB_SPLIT_PMD_POPULATE_NO_WMB, "split-pmd-populate-no-wmb", "lost-write",                 \
+	  "memory arm64: __split_huge_pmd_locked() has no smp_wmb() between filling the "            \
+	  "withdrawn PTE table and the pmd_populate() that publishes it: another CPU's walker "      \
+	  "sees the table before its PTEs, faults on an empty entry and maps a new zeroed page "     \
+	  "over the THP's data (the rule and barrier of 362a61ad6119, Nick Piggin 2008, \"fix "      \
+	  "SMP data race in pagetable setup vs walking\"; the split's own \"make pte visible "       \
+	  "before pmd\" barrier came with 71e3aac0724f; unreachable in memory sc)")                  \
+	X(KNOB_KSM_WRPROTECT_NO_SET_DIRTY, "ksm-wrprotect-no-set-dirty", "isolation",                \
+	  "KSM's write_protect_page() only write-protects the PTE, leaving its dirty bit there "     \
+	  "and the folio clean, and the new KSM page is not marked dirty either: a swap-cache "      \
+	  "page a fault mapped writable, written since, becomes the KSM page; its writer's COW "     \
+	  "drops the dirty PTE, and reclaim frees the KSM page as a clean copy of a slot that "      \
+	  "holds older data, which the other process then reads back (fixed by 4e31635c367a, "       \
+	  "Hugh Dickins 2010, \"ksm: fix bad user data when swapping\"; the KSM page's own "         \
+	  "dirty mark came later, Minchan Kim's \"mm: mark stable page dirty in KSM\", for "         \
+	  "MADV_FREE)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

@@ -7,6 +7,7 @@
 #include "memory.h"
 #include "page.h"
 #include "pgtable.h"
+#include "rmap.h"
 #include "tlb.h"
 #include "vma.h"
 
@@ -131,7 +132,12 @@ static void break_cow(struct mm_struct *mm, unsigned long addr)
  * Knob ksm-wrprotect-check-before-clear: the counts are compared while the entry
  * is still present and writable, and they alone decide (the page stops being
  * exclusive with no pin check, as before PageAnonExclusive existed); GUP-fast
- * pins between the check and the clear.  Returns 0 or -EFAULT.
+ * pins between the check and the clear.
+ * Knob ksm-wrprotect-no-set-dirty: as before 4e31635c367a, an entry that is
+ * dirty but read-only needs nothing, and a writable one is only write-protected:
+ * its dirty bit stays in the PTE and the folio is not marked dirty, though it may
+ * be a clean swap-cache folio a fault mapped writable, whose slot holds older
+ * data.  Returns 0 or -EFAULT.
  * Context: the folio locked, mmap_lock held for read; takes the PTL.
  */
 static int write_protect_page(struct vm_area_struct *vma, unsigned long addr, struct folio *folio,
@@ -154,7 +160,10 @@ static int write_protect_page(struct vm_area_struct *vma, unsigned long addr, st
 		return -EFAULT;
 	}
 	bool anon_exclusive = PageAnonExclusive(folio);
-	if (pte_write(entry) || pte_dirty(entry) || anon_exclusive || mm_tlb_flush_pending(mm)) {
+	/* knob ksm-wrprotect-no-set-dirty: the dirty bit is not looked at */
+	bool no_set_dirty = knob_enabled(KNOB_KSM_WRPROTECT_NO_SET_DIRTY);
+	if (pte_write(entry) || (pte_dirty(entry) && !no_set_dirty) || anon_exclusive ||
+	    mm_tlb_flush_pending(mm)) {
 		/* the swap cache holds a reference of its own */
 		int swapped = folio_test_swapcache(folio) ? 1 : 0;
 		bool early = knob_enabled(KNOB_KSM_WRPROTECT_CHECK_BEFORE_CLEAR);
@@ -183,9 +192,17 @@ static int write_protect_page(struct vm_area_struct *vma, unsigned long addr, st
 				return -EFAULT;
 			}
 		}
-		if (pte_dirty(entry))
-			folio_mark_dirty(folio);
-		entry = pte_wrprotect(pte_mkclean(entry));
+		if (no_set_dirty) {
+			/* the knob: the PTE keeps the only record of the writes; a zap or
+			 * a COW drops it without telling the folio (anon) */
+			entry = pte_wrprotect(entry);
+		} else {
+			/* the folio must be written before reclaim may free it: the
+			 * entry going clean would otherwise hide the writes */
+			if (pte_dirty(entry))
+				folio_mark_dirty(folio);
+			entry = pte_wrprotect(pte_mkclean(entry));
+		}
 		set_pte_at(mm, addr, ptep, entry);
 	}
 	*orig_pte = entry;
@@ -247,9 +264,12 @@ static int try_to_merge_one_page(struct vm_area_struct *vma, unsigned long addr,
 	if (!err) {
 		if (!kpage) {
 			/* set_page_stable_node(): it is the KSM page now; dirty, so that
-			 * nothing discards it as clean */
+			 * reclaim writes it rather than free it as a clean copy (a later
+			 * line than 4e31635c367a: the knob ksm-wrprotect-no-set-dirty goes
+			 * back before both) */
 			folio_set_ksm(page);
-			folio_mark_dirty(page);
+			if (!knob_enabled(KNOB_KSM_WRPROTECT_NO_SET_DIRTY))
+				folio_mark_dirty(page);
 		} else if (pages_identical(page, kpage)) {
 			err = replace_page(vma, addr, page, kpage, orig_pte);
 		} else {
@@ -260,18 +280,37 @@ static int try_to_merge_one_page(struct vm_area_struct *vma, unsigned long addr,
 	return err;
 }
 
-/* Models: try_to_merge_with_ksm_page(): try_to_merge_one_page() under
- * mmap_lock, if @addr of @mm is still in a mergeable VMA. */
+/*
+ * Models: try_to_merge_with_ksm_page(): try_to_merge_one_page() under mmap_lock,
+ * if @addr of @mm is still in a mergeable VMA.  On success *@avp is the VMA's
+ * anon_vma with a reference, taken while mmap_lock still keeps it alive, for the
+ * rmap_item that rmap_walk_ksm() will visit.
+ */
 static int try_to_merge_with_ksm_page(struct mm_struct *mm, unsigned long addr, struct folio *page,
-				      struct folio *kpage)
+				      struct folio *kpage, struct anon_vma **avp)
 {
 	int err = -EFAULT;
 	mmap_read_lock(mm);
 	struct vm_area_struct *vma = find_mergeable_vma(mm, addr);
 	if (vma)
 		err = try_to_merge_one_page(vma, addr, page, kpage);
+	if (!err) {
+		SCHED_ASSERT(vma->anon_vma); /* it mapped an anonymous page */
+		get_anon_vma(vma->anon_vma);
+		*avp = vma->anon_vma;
+	}
 	mmap_read_unlock(mm);
 	return err;
+}
+
+/* Models: remove_node_from_stable_tree(): stale @node goes, and its items with
+ * their anon_vma references (remove_rmap_item_from_tree()). */
+static void stable_node_release(struct ksm_stable_node *node)
+{
+	for (int i = 0; i < node->nr_items; i++)
+		put_anon_vma(node->items[i].anon_vma);
+	node->nr_items = 0;
+	node->used = false;
 }
 
 /*
@@ -287,14 +326,15 @@ static struct folio *get_ksm_page(struct ksm_stable_node *node)
 			return kpage;
 		folio_put(kpage);
 	}
-	node->used = false;
+	stable_node_release(node);
 	return NULL;
 }
 
-/* Models: stable_tree_insert(): a node for new KSM folio @kpage; false when the
- * tree is full. */
-static bool stable_tree_insert(struct folio *kpage)
+/* Models: stable_tree_insert(): a node for new KSM folio @kpage; NULL when the
+ * tree is full.  Context: @kpage locked (rmap_walk_ksm() finds it from then on). */
+static struct ksm_stable_node *stable_tree_insert(struct folio *kpage)
 {
+	SCHED_ASSERT(folio_test_locked(kpage));
 	for (int i = 0; i < KSM_STABLE_NODES; i++) {
 		struct ksm_stable_node *node = &KSM->stable[i];
 		if (node->used) {
@@ -306,9 +346,75 @@ static bool stable_tree_insert(struct folio *kpage)
 		}
 		*node = (struct ksm_stable_node){
 		    .used = true, .kpfn = folio_pfn(kpage), .gen = kpage->gen};
-		return true;
+		return node;
 	}
-	return false;
+	return NULL;
+}
+
+/*
+ * Models: stable_tree_append(): @kpage of @node is mapped at @addr of mm @mm_id
+ * now, in a VMA of anon_vma @av (whose reference the item takes over).  An item
+ * for the same place is replaced (remove_rmap_item_from_tree() when ksmd sees
+ * the address again); with no room left the reference goes and rmap_walk_ksm()
+ * will not find that mapping: reclaim then keeps the folio.
+ * Context: ksm_thread_mutex held, @kpage locked.
+ */
+static void stable_tree_append(struct ksm_stable_node *node, struct folio *kpage, uint8_t mm_id,
+			       unsigned long addr, struct anon_vma *av)
+{
+	lockdep_assert_held(&KSM->ksm_thread_mutex);
+	SCHED_ASSERT(folio_test_locked(kpage) && node->kpfn == folio_pfn(kpage));
+	for (int i = 0; i < node->nr_items; i++) {
+		struct ksm_stable_item *item = &node->items[i];
+		if (item->mm == mm_id && item->address == addr) {
+			put_anon_vma(item->anon_vma);
+			item->anon_vma = av;
+			return;
+		}
+	}
+	if (node->nr_items == KSM_NODE_ITEMS) {
+		put_anon_vma(av);
+		return;
+	}
+	node->items[node->nr_items++] =
+	    (struct ksm_stable_item){.anon_vma = av, .mm = mm_id, .address = addr};
+}
+
+/* Models: folio_stable_node(): the node of KSM folio @folio, or NULL (break_cow()
+ * is undoing a merge that got no node).  Context: @folio locked. */
+static struct ksm_stable_node *folio_stable_node(const struct folio *folio)
+{
+	for (int i = 0; i < KSM_STABLE_NODES; i++) {
+		struct ksm_stable_node *node = &KSM->stable[i];
+		if (node->used && node->kpfn == folio_pfn(folio) && node->gen == folio->gen)
+			return node;
+	}
+	return NULL;
+}
+
+bool rmap_walk_ksm(struct folio *folio, rmap_one_fn fn, void *arg)
+{
+	VM_BUG_ON(!folio_test_locked(folio));
+	VM_BUG_ON(!folio_test_ksm(folio));
+	struct ksm_stable_node *node = folio_stable_node(folio);
+	if (!node)
+		return true;
+	bool more = true;
+	for (int i = 0; more && i < node->nr_items; i++) {
+		const struct ksm_stable_item *item = &node->items[i];
+		struct anon_vma *av = item->anon_vma;
+		/* anon_vma_lock_read(): the VMAs chained to it, a fork's children
+		 * included (the kernel's search_new_forks pass), stay put */
+		down_read(&av->root->rwsem);
+		for (int v = 0; more && v < av->nr_vmas; v++) {
+			struct vm_area_struct *vma = av->vmas[v];
+			if (item->address < vma->vm_start || item->address >= vma->vm_end)
+				continue;
+			more = fn(folio, vma, item->address, arg);
+		}
+		up_read(&av->root->rwsem);
+	}
+	return more;
 }
 
 /*
@@ -356,15 +462,18 @@ static void unstable_tree_insert(struct mm_struct *mm, unsigned long addr)
 /*
  * Models: try_to_merge_two_pages(): make @page (at @addr of @mm) a KSM page and
  * merge @tree_page (at @item's address) into it.  If the second merge fails the
- * first is unshared again.  Returns the KSM page, or NULL.
+ * first is unshared again.  Returns the KSM page, or NULL; on success *@av and
+ * *@tree_av are the two mappings' anon_vmas, with references.
  */
 static struct folio *try_to_merge_two_pages(struct mm_struct *mm, unsigned long addr,
 					    struct folio *page, const struct ksm_rmap_item *item,
-					    struct folio *tree_page)
+					    struct folio *tree_page, struct anon_vma **av,
+					    struct anon_vma **tree_av)
 {
-	if (try_to_merge_with_ksm_page(mm, addr, page, NULL))
+	if (try_to_merge_with_ksm_page(mm, addr, page, NULL, av))
 		return NULL;
-	if (try_to_merge_with_ksm_page(mm_get(item->mm), item->address, tree_page, page)) {
+	if (try_to_merge_with_ksm_page(mm_get(item->mm), item->address, tree_page, page, tree_av)) {
+		put_anon_vma(*av);
 		break_cow(mm, addr);
 		return NULL;
 	}
@@ -390,8 +499,12 @@ static void cmp_and_merge_page(struct mm_struct *mm, unsigned long addr, struct 
 		if (!kpage)
 			continue;
 		bool same = kpage != page && pages_identical(page, kpage);
-		if (same)
-			(void)try_to_merge_with_ksm_page(mm, addr, page, kpage);
+		struct anon_vma *av;
+		if (same && !try_to_merge_with_ksm_page(mm, addr, page, kpage, &av)) {
+			folio_lock(kpage);
+			stable_tree_append(node, kpage, (uint8_t)mm->id, addr, av);
+			folio_unlock(kpage);
+		}
 		folio_put(kpage);
 		if (same)
 			return;
@@ -409,11 +522,23 @@ static void cmp_and_merge_page(struct mm_struct *mm, unsigned long addr, struct 
 		if (same) {
 			struct ksm_rmap_item twin = *item;
 			item->used = false; /* out of the unstable tree, merged or not */
+			struct anon_vma *av, *tree_av;
 			struct folio *kpage =
-			    try_to_merge_two_pages(mm, addr, page, &twin, tree_page);
+			    try_to_merge_two_pages(mm, addr, page, &twin, tree_page, &av, &tree_av);
 			folio_put(tree_page);
-			if (kpage && !stable_tree_insert(kpage)) {
+			if (!kpage)
+				return;
+			folio_lock(kpage);
+			struct ksm_stable_node *node = stable_tree_insert(kpage);
+			if (node) {
+				stable_tree_append(node, kpage, twin.mm, twin.address, tree_av);
+				stable_tree_append(node, kpage, (uint8_t)mm->id, addr, av);
+			}
+			folio_unlock(kpage);
+			if (!node) {
 				/* no node for it: undo both merges */
+				put_anon_vma(av);
+				put_anon_vma(tree_av);
 				break_cow(mm, addr);
 				break_cow(mm_get(twin.mm), twin.address);
 			}

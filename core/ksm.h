@@ -25,19 +25,28 @@
  * unstable tree is not rebuilt per full scan and a page enters it without the
  * checksum test (ksm's "unchanged since the last scan"): a page is a candidate at
  * the first scan that sees it; no mm_slot list: each scan names its mm and range;
- * rmap items record where a page was seen, nothing more.
+ * unstable rmap items record where a page was seen, nothing more.  A stable
+ * node's items record where its KSM folio was mapped (mm, address, and the
+ * anon_vma of the VMA, referenced): rmap_walk_ksm() visits them, so reclaim
+ * (MADV_PAGEOUT) swaps a KSM folio out as any anon folio; a swap-in finds it in
+ * the swap cache and maps it read-only (ksm_might_need_to_copy() keeps a KSM
+ * folio), or reads the slot into a new, ordinary folio.  Items are dropped only
+ * with their node (stale when its folio is freed) or replaced when ksmd merges
+ * the same address again, not when the mapping goes: the walk checks each PTE.
  * Leaves out: the KSM zero page (use_zero_pages), stable node chains and
  * max_page_sharing, NUMA merging rules, ksmd's sleep and batching knobs; large
- * folios (the kernel splits them first; here ksmd skips them); reclaim, swap-out,
- * NUMA and explicit migration of KSM folios (rmap_walk_ksm(): the model's anon
- * rmap walk finds a folio by its anon_vma and index, which a KSM folio mapped by
- * several processes at several addresses does not have) — those paths leave KSM
- * folios where they are.
+ * folios (the kernel splits them first; here ksmd skips them); NUMA and explicit
+ * migration of KSM folios (rmap_walk_ksm() with remove_migration_ptes()), and
+ * MADV_FREE of them (the kernel skips them too) — those paths leave KSM folios
+ * where they are; mremap() of a VM_MERGEABLE range does not unmerge first
+ * (1ff829957316's ksm_madvise() in move_vma()), so a moved KSM page's item
+ * names its old address and reclaim keeps it mapped.
  */
 #ifndef MMFUZZ_KSM_H
 #define MMFUZZ_KSM_H
 
 #include "mm.h"
+#include "rmap.h"
 
 #define MADV_MERGEABLE	 12
 #define MADV_UNMERGEABLE 13
@@ -58,6 +67,16 @@ int unmerge_ksm_pages(struct vm_area_struct *vma, unsigned long start, unsigned 
  * Context: takes ksm_thread_mutex, then mmap_lock of each mm it merges in.
  */
 int ksm_do_scan(struct mm_struct *mm, unsigned long start, unsigned long len);
+
+/*
+ * Models: rmap_walk_ksm(): call @fn for each VMA that may map KSM folio @folio,
+ * at the address it has there: the VMAs of each of its stable node's items'
+ * anon_vmas (a fork's children included) that cover the item's address, until
+ * @fn returns false (then returns false).  A folio with no node: nothing.  For
+ * try_to_unmap() (reclaim, MADV_PAGEOUT).  Context: @folio locked; takes each
+ * anon_vma root's lock for read.
+ */
+bool rmap_walk_ksm(struct folio *folio, rmap_one_fn fn, void *arg);
 
 /* Initialise ksmd's state of the pristine world. */
 void ksm_init(struct ksm_state *ksm);

@@ -144,9 +144,9 @@ static void madvise_pageout_ptes(struct vm_area_struct *vma, unsigned long start
 			if (!pte_present(ptent))
 				continue;
 			struct folio *folio = pfn_folio(pte_pfn(ptent));
-			/* KSM folios: no rmap_walk_ksm() in the model (ksm.h) */
-			if (!folio_test_anon(folio) || folio_test_large(folio) ||
-			    folio_test_ksm(folio))
+			/* a KSM folio mapped only here goes too: try_to_unmap() finds
+			 * its mapping by rmap_walk_ksm() */
+			if (!folio_test_anon(folio) || folio_test_large(folio))
 				continue;
 			if (!__folio_test_flag(folio, PG_lru, MM_SITE("folio_test_lru")) ||
 			    folio_mapcount(folio) != 1)

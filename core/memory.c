@@ -785,7 +785,7 @@ static bool should_try_to_free_swap(struct folio *folio, struct vm_fault *vmf)
 {
 	if (!folio_test_swapcache(folio))
 		return false;
-	return vmf->write && folio_ref_count(folio) == 2;
+	return vmf->write && !folio_test_ksm(folio) && folio_ref_count(folio) == 2;
 }
 
 /*
@@ -861,7 +861,8 @@ static int do_swap_page(struct vm_fault *vmf)
 		(void)folio_free_swap(folio);
 	pte_t pte = pfn_pte(folio_pfn(folio), false);
 	bool rmap_exclusive = false;
-	if (exclusive || folio_ref_count(folio) == 1) {
+	/* a KSM folio (reclaimed through rmap_walk_ksm()) is never exclusive */
+	if (!folio_test_ksm(folio) && (exclusive || folio_ref_count(folio) == 1)) {
 		if (vma->vm_flags & VM_WRITE) {
 			pte = pte_mkwrite(pte);
 			if (vmf->write) {

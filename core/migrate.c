@@ -118,8 +118,9 @@ static void folio_migrate_anon(struct folio *dst, struct folio *src)
 int migrate_folio_anon(struct folio *src)
 {
 	folio_lock(src);
-	/* a KSM folio would need rmap_walk_ksm(), which the model leaves out (ksm.h);
-	 * PG_ksm is set under the folio lock, so the test holds */
+	/* a KSM folio would need rmap_walk_ksm() with remove_migration_ptes(), which
+	 * the model's serves try_to_unmap() only (ksm.h); PG_ksm is set under the
+	 * folio lock, so the test holds */
 	if (!folio_test_anon(src) || folio_test_ksm(src)) {
 		folio_unlock(src);
 		return -EBUSY;

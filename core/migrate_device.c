@@ -77,7 +77,8 @@ static void migrate_vma_collect_pmd(struct migrate_vma *migrate, unsigned long s
 			page = pfn_page(pte_pfn(pte));
 			/* file pages and large folios are not migrated to the device;
 			 * nor, here, KSM folios: the kernel reaches their other mappings
-			 * by rmap_walk_ksm(), which the model has not (as migrate.c) */
+			 * by rmap_walk_ksm(), which the model's reclaim uses only (as
+			 * migrate.c) */
 			if (!folio_test_anon(page) || folio_test_large(page_folio(page)) ||
 			    folio_test_ksm(page))
 				goto next;

@@ -39,8 +39,8 @@
  * dmirror_migrate_to_device() and dmirror_devmem_fault() (migrate_to_ram).
  * Leaves out: holes (migrate_vma_insert_page(): an unpopulated page is not
  * selected), huge PMDs (not split: skipped), file and swap-cache pages (not
- * selected or not migrated), KSM folios (not selected: the model has no
- * rmap_walk_ksm()), device-coherent and device-exclusive memory,
+ * selected or not migrated), KSM folios (not selected: the model's
+ * rmap_walk_ksm() serves reclaim only), device-coherent and device-exclusive memory,
  * mmu notifiers (the device has no page table of its own), pgmap owners (one
  * device), migrate_device_range().  The migration pins each folio's anon_vma
  * (folio_get_anon_vma()) for its walks, where the kernel relies on mmap_lock:

@@ -105,7 +105,7 @@ static void mm_pristine_build(void)
 	ksm_init(&w->ksm);
 	spin_lock_init(&w->swap.cache_lock, SCHED_OBJ(OBJ_SWAP_CACHE, 0x8000u), "swap_cache",
 		       RANK_SWAP_CACHE);
-	for (int i = 0; i < NR_VMAS; i++)
+	for (int i = 0; i < NR_ANON_VMAS; i++)
 		init_rwsem(&w->anon_vmas[i].rwsem, SCHED_OBJ(OBJ_ANON_VMA, (uint32_t)i), "anon_vma",
 			   RANK_I_MMAP);
 }

@@ -258,18 +258,31 @@ struct swap_info_struct {
  * became KSM: a node whose frame was freed since is stale), and the unstable
  * tree, the (mm, address) of pages ksmd saw and found no twin for.  Only ksmd
  * reads or writes them, under ksm_thread_mutex: plain accesses, no yield points.
+ * A stable node's items (its rmap_items' hlist: where the KSM folio was mapped,
+ * each with a reference on the anon_vma of its VMA) are what rmap_walk_ksm()
+ * visits: ksmd appends them with the KSM folio locked, as the walk runs.
  */
 #define KSM_STABLE_NODES   8
 #define KSM_UNSTABLE_ITEMS 8
+#define KSM_NODE_ITEMS	   4
+struct ksm_stable_item {
+	struct anon_vma *anon_vma; /* get_anon_vma() while the item lives */
+	uint8_t mm;
+	unsigned long address;
+};
 struct ksm_stable_node {
 	bool used;
 	uint32_t kpfn, gen;
+	int nr_items;
+	struct ksm_stable_item items[KSM_NODE_ITEMS];
 };
 struct ksm_rmap_item {
 	bool used;
 	uint8_t mm;
 	unsigned long address;
 };
+/* anon_vmas: one per VMA, and those only KSM's stable items still hold */
+#define NR_ANON_VMAS (NR_VMAS + KSM_STABLE_NODES * KSM_NODE_ITEMS)
 struct ksm_state {
 	struct mutex ksm_thread_mutex; /* one scan at a time, as the one ksmd thread */
 	struct ksm_stable_node stable[KSM_STABLE_NODES];
@@ -335,7 +348,7 @@ struct mm_world {
 	struct folio frames[NR_FRAMES];
 	struct mm_struct mms[NR_MMS];
 	struct vm_area_struct vmas[NR_VMAS];
-	struct anon_vma anon_vmas[NR_VMAS];
+	struct anon_vma anon_vmas[NR_ANON_VMAS];
 	/* ---- reset whole from here on ---- */
 	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 	struct pte_table_meta pte_meta[NR_PTE_TABLES];

@@ -152,6 +152,9 @@ static bool ptep_cmpxchg_memory(pte_t *ptep, pte_t old, pte_t new, struct sched_
 pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site)
 {
 	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_READ);
+	pmd_t pmd;
+	if (sb_active && sb_kernel_forward_pmd(mm, pmdp, &pmd))
+		return pmd; /* memory arm64: the CPU's own pmd_populate(), not yet visible */
 	return *pmdp;
 }
 
@@ -220,6 +223,32 @@ int pgtable_trans_huge_withdraw(struct mm_struct *mm, pmd_t *pmdp)
 void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site)
 {
 	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+	if (sb_active)
+		sb_kernel_mb();
+	*pmdp = pmd;
+}
+
+void pte_init_at(pte_t *ptep, pte_t pte)
+{
+	if (sb_active && !pgtable_contpte && !pte_split_mode() &&
+	    sb_kernel_init_pte(pte_index_of(ptep), pte, MM_SITE("pte_init")))
+		return;
+	*ptep = pte;
+}
+
+/*
+ * memory arm64: the one buffered PMD store.  The PMD lock is held, so a PMD RMW
+ * by another CPU (zap, another split) takes the lock first and sees it; the
+ * walker's A/D cmpxchg needs a huge PMD, and until this store is visible the
+ * PMD it reads is the invalidated one it faults on.
+ */
+void __pmd_populate(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site)
+{
+	assert_spin_locked(&mm->page_table_lock);
+	sched_yield(site, pmd_obj(mm, pmdp), SCHED_OP_WRITE);
+	if (sb_active && !pgtable_contpte && !pte_split_mode() &&
+	    sb_kernel_set_pmd(mm, pmdp, pmd, site))
+		return;
 	if (sb_active)
 		sb_kernel_mb();
 	*pmdp = pmd;

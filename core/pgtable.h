@@ -421,6 +421,19 @@ bool __ptep_cmpxchg_hw(pte_t *ptep, pte_t old, pte_t new, struct sched_site *sit
 pmd_t __pmdp_get(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
 void __set_pmd_at(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site);
 pmd_t __pmdp_get_and_clear(struct mm_struct *mm, pmd_t *pmdp, struct sched_site *site);
+/*
+ * A split's pmd_populate() of the table it filled: __set_pmd_at(), but in memory
+ * arm64 a store in the CPU's buffer like a PTE's (sbuf.h), so whether a walker
+ * that sees the table also sees its PTEs is up to the smp_wmb() before it.
+ * Context: mm->page_table_lock.
+ */
+void __pmd_populate(struct mm_struct *mm, pmd_t *pmdp, pmd_t pmd, struct sched_site *site);
+/*
+ * A PTE store into a table nobody can reach yet (a split filling the withdrawn
+ * table): no step, no oracle event; in memory arm64 it goes into the CPU's
+ * buffer (sb_kernel_init_pte()), so it can still become visible late.
+ */
+void pte_init_at(pte_t *ptep, pte_t pte);
 bool __pmdp_cmpxchg(struct mm_struct *mm, pmd_t *pmdp, pmd_t old, pmd_t new,
 		    struct sched_site *site);
 /* Models: pte_alloc_one(): a zeroed PTE table, ours alone; -1 when none is free. */

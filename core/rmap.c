@@ -8,6 +8,7 @@
 #include "pgtable.h"
 #include "huge_memory.h"
 #include "hw.h"
+#include "ksm.h"
 #include "swap.h"
 #include "tlb.h"
 
@@ -47,7 +48,7 @@ void vma_unlink_file(struct vm_area_struct *vma)
 
 static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 {
-	for (int i = 0; i < NR_VMAS; i++) {
+	for (int i = 0; i < NR_ANON_VMAS; i++) {
 		struct anon_vma *av = &mm_world.anon_vmas[i];
 		if (av->used)
 			continue;
@@ -63,7 +64,7 @@ static struct anon_vma *anon_vma_alloc(struct anon_vma *root)
 			mm_world.anon_vma_hwm = i + 1;
 		return av;
 	}
-	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA is the most there can be");
+	SCHED_ASSERT(!"anon_vma arena exhausted: one per VMA and KSM's items' are the most");
 	return NULL;
 }
 
@@ -97,6 +98,12 @@ struct anon_vma *folio_get_anon_vma(struct folio *folio)
 	av->refcount++; /* the folio is locked and ours: its anon_vma is still live */
 	av->root->refcount++;
 	return av;
+}
+
+void get_anon_vma(struct anon_vma *av)
+{
+	av->refcount++;
+	av->root->refcount++;
 }
 
 void put_anon_vma(struct anon_vma *av)
@@ -344,6 +351,9 @@ static bool try_to_unmap_one_large(struct folio *folio, struct vm_area_struct *v
 bool try_to_unmap(struct folio *folio, struct tlbflush_unmap_batch *ubc)
 {
 	VM_BUG_ON(!folio_test_locked(folio));
+	/* rmap_walk(): a KSM folio's mappings are its stable node's items */
+	if (folio_test_ksm(folio))
+		return rmap_walk_ksm(folio, try_to_unmap_one, ubc);
 	return rmap_walk_anon(folio, try_to_unmap_one, ubc, false);
 }
 

@@ -8,7 +8,8 @@
  *
  * Models: mm/rmap.c folio_mkclean(), page_vma_mkclean_one() with a PTE-level
  * page_vma_mapped_walk(), rmap_walk_anon(), try_to_unmap(), anon_vma_fork().
- * Leaves out: anon_vma reuse on fork (anon_vma->num_children heuristics), KSM.
+ * A KSM folio is walked by rmap_walk_ksm() (ksm.h): try_to_unmap() only.
+ * Leaves out: anon_vma reuse on fork (anon_vma->num_children heuristics).
  */
 #ifndef MMFUZZ_RMAP_H
 #define MMFUZZ_RMAP_H
@@ -39,6 +40,9 @@ void unlink_anon_vmas(struct vm_area_struct *vma);
  */
 struct anon_vma *folio_get_anon_vma(struct folio *folio);
 void put_anon_vma(struct anon_vma *av);
+/* Models: get_anon_vma(): keep @av (and its root) alive, as a KSM rmap_item does
+ * for the VMA it was merged in.  Context: @av known live (mmap_lock held). */
+void get_anon_vma(struct anon_vma *av);
 
 /*
  * Call @fn for every anonymous VMA that may map @folio, at the address it would

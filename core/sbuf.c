@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Store buffers and their drain agents (see sbuf.h).  Everything is a fixed array
- * reset by sb_begin(); nothing runs unless a scenario says `memory arm64`, so the
- * default (`memory sc`) executions, their steps and fingerprints are those of a
- * build without this file.
+ * Store buffers and their drain agents, deferred loads and their load agents
+ * (see sbuf.h).  Everything is a fixed array reset by sb_begin(); nothing runs
+ * unless a scenario says `memory arm64`, so the default (`memory sc`)
+ * executions, their steps and fingerprints are those of a build without this
+ * file.
  *
  * Cost: a buffered store, a forwarded load and a drain step look at no more than
- * SB_QUEUES_PER_CPU queue heads and SB_QUEUE_DEPTH entries.
+ * SB_QUEUES_PER_CPU queue heads and SB_QUEUE_DEPTH entries.  A deferred load, a
+ * settle and a perform step look at LD_SLOTS_PER_CPU slots.
  */
 #include "sbuf.h"
 
@@ -26,13 +28,16 @@ enum sb_kind {
 	SB_USER,  /* a user store through the TLB (hw_store) */
 	SB_KDATA, /* the kernel's store into a frame: clear or copy (words in .words) */
 	SB_PTE,	  /* a PTE store (set_pte_at) */
+	SB_PMD,	  /* a PMD store (pmd_populate() of a filled table) */
 };
 
 struct sb_entry {
 	uint8_t kind;
 	uint8_t words; /* SB_USER/SB_KDATA: the words of the frame it writes (a mask) */
 	bool rmw;      /* SB_PTE: the store half of a relaxed RMW (ptep_get_and_clear) */
-	uint32_t obj;  /* the frame (pfn), or the PTE's index in the table arena */
+	bool init;     /* SB_PTE: the fill of a table nobody reaches yet (no oracle event) */
+	uint32_t obj;  /* the frame (pfn), the PTE's index in the table arena, or the
+			* PMD's (mm * PTRS_PER_PMD + index, as pmd_obj()) */
 	uint32_t gen;
 	uint32_t seq;	/* the CPU's store count: age */
 	uint32_t epoch; /* the CPU's smp_wmb() count when the store was buffered */
@@ -44,12 +49,20 @@ struct sb_entry {
 };
 _Static_assert(MM_WORDS_PER_PAGE <= 8, "a frame's words fit sb_entry.words");
 
+/* Is @e a store to a page-table entry (a location of its own, no words)? */
+static bool sb_is_entry(const struct sb_entry *e)
+{
+	return e->kind == SB_PTE || e->kind == SB_PMD;
+}
+
 /* Do @a and @b write a common location?  (Then they stay in order.) */
 static bool sb_overlap(const struct sb_entry *a, const struct sb_entry *b)
 {
-	if ((a->kind == SB_PTE) != (b->kind == SB_PTE) || a->obj != b->obj)
+	if (sb_is_entry(a) != sb_is_entry(b) || a->obj != b->obj)
 		return false;
-	return a->kind == SB_PTE || (a->words & b->words);
+	if (sb_is_entry(a))
+		return a->kind == b->kind;
+	return a->words & b->words;
 }
 
 /* Stores to one location, oldest first; bound to it while not empty. */
@@ -58,12 +71,28 @@ struct sb_queue {
 	struct sb_entry e[SB_QUEUE_DEPTH];
 };
 
+/*
+ * A deferred load: translated at its issue (the frame and its generation), read
+ * when performed.  @val is where the scenario's result goes (exec_op_result).
+ */
+struct ld_entry {
+	bool used;
+	uint32_t seq; /* the CPU's load count: age */
+	int mm, word;
+	unsigned long addr;
+	uint32_t pfn, gen;
+	uint64_t *val;
+	const struct sched_site *site;
+};
+
 static struct sb_cpu {
 	int queues;   /* drain agents, 0: the CPU's stores are not buffered */
+	int loads;    /* load agents (slots), 0: the CPU's loads are performed at issue */
 	bool done;    /* the CPU ran all its operations */
 	bool waiting; /* the CPU is blocked in sb_drain_wait() */
-	uint32_t seq, epoch;
+	uint32_t seq, epoch, lseq;
 	struct sb_queue q[SB_QUEUES_PER_CPU];
+	struct ld_entry ld[LD_SLOTS_PER_CPU];
 } sb[NR_CPUS];
 
 /*
@@ -80,7 +109,9 @@ static struct sb_lock {
 static int sb_locks_used;
 
 static char sb_names[NR_CPUS * SB_QUEUES_PER_CPU][5];
+static char ld_names[NR_CPUS * LD_SLOTS_PER_CPU][5];
 _Static_assert(NR_CPUS <= 10, "one digit per CPU in a drain agent's name");
+_Static_assert(LD_AGENTS_END <= SCHED_AGENTS_MAX, "load agents are scheduler agents");
 
 SCHED_SITE_GLOBAL(site_sb_drain, "sb_drain", "visible");
 SCHED_SITE_GLOBAL(site_sb_idle, "sb_drain", "idle");
@@ -89,9 +120,21 @@ SCHED_SITE_GLOBAL(site_smp_mb, "smp_mb", NULL);
 SCHED_SITE_GLOBAL(site_smp_wmb, "smp_wmb", NULL);
 SCHED_SITE_GLOBAL(site_smp_rmb, "smp_rmb", NULL);
 SCHED_SITE_GLOBAL(site_sb_uaf, "sb_drain", "freed_frame");
+SCHED_SITE_GLOBAL(site_ld_perform, "ld_perform", "read");
+SCHED_SITE_GLOBAL(site_ld_idle, "ld_perform", "idle");
+SCHED_SITE_GLOBAL(site_ld_uaf, "ld_perform", "freed_frame");
 
 const char *sb_agent_name(int agent)
 {
+	if (agent >= SB_AGENTS_END && agent < LD_AGENTS_END) {
+		int i = agent - SB_AGENTS_END;
+		char *n = ld_names[i]; /* "LD", the CPU's digit, the slot's letter */
+		n[0] = 'L';
+		n[1] = 'D';
+		n[2] = (char)('0' + i / LD_SLOTS_PER_CPU);
+		n[3] = (char)('a' + i % LD_SLOTS_PER_CPU);
+		return n;
+	}
 	if (agent < NR_CPUS || agent >= SB_AGENTS_END)
 		return NULL;
 	int i = agent - NR_CPUS;
@@ -158,7 +201,13 @@ static void sb_commit(int cpu, int qi)
 		pte_t *ptep = &mm_world.pte_tables[0][0] + e.obj;
 		pte_t old = *ptep;
 		*ptep = __pte(e.val[0]);
-		oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
+		if (!e.init)
+			oracle_pte_write_by(cpu, e.obj, old, *ptep, !e.rmw, e.site);
+		sb_wake(cpu);
+		return;
+	}
+	if (e.kind == SB_PMD) {
+		mm_get(e.mm)->pmd[e.obj % PTRS_PER_PMD] = (pmd_t){e.val[0]};
 		sb_wake(cpu);
 		return;
 	}
@@ -213,10 +262,10 @@ static void sb_drain_fn(int agent, void *arg)
 	for (;;) {
 		if (sb_eligible(c, qi)) {
 			const struct sb_entry *h = sb_head(&c->q[qi]);
-			sched_yield(&site_sb_drain,
-				    h->kind == SB_PTE ? SCHED_OBJ(OBJ_PTE, h->obj)
-						      : SCHED_OBJ(OBJ_DATA, h->obj),
-				    SCHED_OP_WRITE);
+			uint32_t obj = h->kind == SB_PTE   ? SCHED_OBJ(OBJ_PTE, h->obj)
+				       : h->kind == SB_PMD ? SCHED_OBJ(OBJ_PMD, h->obj)
+							   : SCHED_OBJ(OBJ_DATA, h->obj);
+			sched_yield(&site_sb_drain, obj, SCHED_OP_WRITE);
 			/* (a TLB flush may have emptied it meanwhile) */
 			if (sb_eligible(c, qi))
 				sb_commit(cpu, qi);
@@ -293,7 +342,9 @@ static void sb_lock_acquire(uint32_t obj)
 	}
 }
 
-void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
+static void ld_agent_fn(int agent, void *arg);
+
+void sb_begin(uint32_t cpus, const int queues[NR_CPUS], const int loads[NR_CPUS])
 {
 	memset(sb, 0, sizeof(sb));
 	memset(sb_locks, 0, sizeof(sb_locks));
@@ -312,6 +363,17 @@ void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 			sched_agent_add(agent, sb_agent_name(agent), sb_drain_fn, NULL);
 			sched_agent_start_blocked(agent, &w, &site_sb_idle);
 		}
+		SCHED_ASSERT(loads[cpu] >= 0 && loads[cpu] <= LD_SLOTS_PER_CPU);
+		sb[cpu].loads = loads[cpu];
+		for (int k = 0; k < loads[cpu]; k++) {
+			int agent = LD_AGENT(cpu, k);
+			struct sched_wait w = {.what = "load-queue",
+					       .name = sb_agent_name(agent),
+					       .obj = SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)agent),
+					       .owners_mask = 1u << cpu};
+			sched_agent_add(agent, sb_agent_name(agent), ld_agent_fn, NULL);
+			sched_agent_start_blocked(agent, &w, &site_ld_idle);
+		}
 	}
 	sb_active = true;
 	sync_release_hook = sb_lock_release;
@@ -321,8 +383,11 @@ void sb_begin(uint32_t cpus, const int queues[NR_CPUS])
 
 void sb_end(void)
 {
-	for (int cpu = 0; cpu < NR_CPUS && !sched_stopped(); cpu++)
+	for (int cpu = 0; cpu < NR_CPUS && !sched_stopped(); cpu++) {
 		SCHED_ASSERT(sb_empty(&sb[cpu]));
+		for (int k = 0; k < LD_SLOTS_PER_CPU; k++)
+			SCHED_ASSERT(!sb[cpu].ld[k].used);
+	}
 	sb_active = false;
 	sync_release_hook = NULL;
 	sync_acquire_hook = NULL;
@@ -417,6 +482,160 @@ bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val)
 	return true;
 }
 
+/* ---- deferred loads ------------------------------------------------------------------ */
+
+/* May slot @k's load be performed now?  (No older pending load of the same word.) */
+static bool ld_eligible(const struct sb_cpu *c, int k)
+{
+	const struct ld_entry *e = &c->ld[k];
+	if (!e->used)
+		return false;
+	for (int j = 0; j < c->loads; j++) {
+		const struct ld_entry *o = &c->ld[j];
+		if (j != k && o->used && o->pfn == e->pfn && o->word == e->word && o->seq < e->seq)
+			return false;
+	}
+	return true;
+}
+
+/* Wake the load agents of @cpu that may go on: an eligible slot, or nothing left. */
+static void ld_wake(int cpu)
+{
+	struct sb_cpu *c = &sb[cpu];
+	for (int k = 0; k < c->loads; k++) {
+		bool idle = c->done && !c->ld[k].used;
+		if (idle && sched_agent_cancel(LD_AGENT(cpu, k)))
+			continue;
+		if (ld_eligible(c, k) || idle)
+			sched_wake(LD_AGENT(cpu, k));
+	}
+}
+
+/*
+ * Perform slot @k's load: the CPU's own newest buffered store to the word if
+ * any (forwarded: no event, as at issue), else memory, judged by the oracle
+ * layer now — when the value is read, not when the load was issued.
+ */
+static void ld_perform(int cpu, int k)
+{
+	struct sb_cpu *c = &sb[cpu];
+	struct ld_entry e = c->ld[k];
+	SCHED_ASSERT(e.used);
+	c->ld[k].used = false;
+	uint64_t v;
+	if (!sb_forward(cpu, e.pfn, e.word, &v)) {
+		struct folio *page = pfn_page(e.pfn);
+		/* a TLB invalidation on the CPU performs its loads (sb_flush_now()): a
+		 * frame freed under a pending load is a missing flush */
+		if (!page->allocated || page->gen != e.gen)
+			sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_ld_uaf, e.site,
+				      1u << cpu,
+				      "%s's deferred load of P%d 0x%lx is performed in frame %u, "
+				      "freed since the load was translated",
+				      sched_agent_name(cpu), e.mm, e.addr, e.pfn);
+		v = page->data[e.word];
+		oracle_user_load(cpu, mm_get(e.mm), e.addr, e.pfn, v, e.site);
+	}
+	*e.val = v;
+	ld_wake(cpu);
+}
+
+/* The slot of @cpu's oldest pending load of word @word of @pfn (any word if @word
+ * < 0), or -1. */
+static int ld_oldest(const struct sb_cpu *c, uint32_t pfn, int word)
+{
+	int best = -1;
+	for (int k = 0; k < c->loads; k++) {
+		const struct ld_entry *e = &c->ld[k];
+		if (e->used && (word < 0 || (e->pfn == pfn && e->word == word)) &&
+		    (best < 0 || e->seq < c->ld[best].seq))
+			best = k;
+	}
+	return best;
+}
+
+void sb_loads_settle(int cpu, uint32_t pfn, int word)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
+		return;
+	for (int k; (k = ld_oldest(&sb[cpu], pfn, word)) >= 0;)
+		ld_perform(cpu, k);
+}
+
+void sb_loads_perform(int cpu)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
+		return;
+	for (int k; (k = ld_oldest(&sb[cpu], 0, -1)) >= 0;)
+		ld_perform(cpu, k);
+}
+
+bool sb_load_defer(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
+		   int word, uint64_t *val, const struct sched_site *site)
+{
+	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].loads)
+		return false;
+	struct sb_cpu *c = &sb[cpu];
+	int k = -1;
+	for (int j = 0; j < c->loads && k < 0; j++)
+		if (!c->ld[j].used)
+			k = j;
+	if (k < 0) {
+		/* all slots taken: the oldest load is performed now, without a step */
+		k = ld_oldest(c, 0, -1);
+		ld_perform(cpu, k);
+	}
+	c->ld[k] = (struct ld_entry){.used = true,
+				     .seq = c->lseq++,
+				     .mm = mm->id,
+				     .word = word,
+				     .addr = addr,
+				     .pfn = pfn,
+				     .gen = gen,
+				     .val = val,
+				     .site = site};
+	ld_wake(cpu);
+	return true;
+}
+
+/*
+ * A load agent: perform its slot's load whenever that may happen, one step each;
+ * block while the slot is empty or waits for an older load of the same word;
+ * finish when its CPU is done and the slot empty.
+ */
+static void ld_agent_fn(int agent, void *arg)
+{
+	(void)arg;
+	int cpu = (agent - SB_AGENTS_END) / LD_SLOTS_PER_CPU;
+	int k = (agent - SB_AGENTS_END) % LD_SLOTS_PER_CPU;
+	struct sb_cpu *c = &sb[cpu];
+	for (;;) {
+		if (ld_eligible(c, k)) {
+			uint32_t seq = c->ld[k].seq;
+			sched_yield(&site_ld_perform, SCHED_OBJ(OBJ_DATA, c->ld[k].pfn),
+				    SCHED_OP_READ);
+			/* (a barrier, a TLB flush or a store to the word may have performed
+			 * it meanwhile, and the CPU put another load in the slot) */
+			if (ld_eligible(c, k) && c->ld[k].seq == seq)
+				ld_perform(cpu, k);
+			continue;
+		}
+		if (c->done && !c->ld[k].used)
+			return;
+		/* waits for its CPU (a load) or for an older load of the same word */
+		uint32_t owners = 1u << cpu;
+		if (c->ld[k].used)
+			for (int j = 0; j < c->loads; j++)
+				if (j != k)
+					owners |= 1u << LD_AGENT(cpu, j);
+		struct sched_wait w = {.what = "load-queue",
+				       .name = sb_agent_name(agent),
+				       .obj = SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)agent),
+				       .owners_mask = owners};
+		sched_block(&site_ld_idle, &w, false);
+	}
+}
+
 int sb_kernel_cpu(void)
 {
 	int cpu = sched_current();
@@ -470,6 +689,46 @@ bool sb_kernel_set_pte(uint32_t pte, pte_t val, const struct sched_site *site)
 	struct sb_entry e = {.kind = SB_PTE, .obj = pte, .mm = -1, .site = site};
 	e.val[0] = pte_val(val);
 	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_init_pte(uint32_t pte, pte_t val, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PTE, .init = true, .obj = pte, .mm = -1, .site = site};
+	e.val[0] = pte_val(val);
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_set_pmd(struct mm_struct *mm, const pmd_t *pmdp, pmd_t val,
+		       const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {.kind = SB_PMD,
+			     .obj = (uint32_t)mm->id * PTRS_PER_PMD + (uint32_t)(pmdp - mm->pmd),
+			     .mm = mm->id,
+			     .site = site};
+	e.val[0] = val.val;
+	sb_push(cpu, e);
+	return true;
+}
+
+bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t *val)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry probe = {
+	    .kind = SB_PMD, .obj = (uint32_t)mm->id * PTRS_PER_PMD + (uint32_t)(pmdp - mm->pmd)};
+	const struct sb_entry *e = sb_newest(cpu, &probe);
+	if (!e)
+		return false;
+	*val = (pmd_t){e->val[0]};
 	return true;
 }
 
@@ -538,6 +797,10 @@ void sb_kernel_mb(void)
 
 void sb_drain_wait(int cpu)
 {
+	/* the CPU's pending loads first: a kernel entry, a fault and smp_mb() order
+	 * them before what follows (no step: one of the orders the load agents
+	 * could have chosen) */
+	sb_loads_perform(cpu);
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS || !sb[cpu].queues)
 		return;
 	struct sb_cpu *c = &sb[cpu];
@@ -563,6 +826,8 @@ void sb_smp_mb(int cpu)
 
 void sb_release(int cpu)
 {
+	/* a release orders the CPU's earlier loads too: they are performed now */
+	sb_loads_perform(cpu);
 	if (sb_active && cpu >= 0 && cpu < NR_CPUS)
 		sb[cpu].epoch++;
 }
@@ -570,19 +835,24 @@ void sb_release(int cpu)
 void sb_smp_wmb(int cpu)
 {
 	sched_yield(&site_smp_wmb, SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu), SCHED_OP_EVENT);
-	sb_release(cpu);
+	/* stores only: pending loads stay pending */
+	if (sb_active && cpu >= 0 && cpu < NR_CPUS)
+		sb[cpu].epoch++;
 }
 
 void sb_smp_rmb(int cpu)
 {
-	/* loads are performed in order: nothing to wait for */
+	/* the pending loads are performed before any later load is issued */
 	sched_yield(&site_smp_rmb, SCHED_OBJ(SCHED_OBJ_AGENT, (uint32_t)cpu), SCHED_OP_EVENT);
+	sb_loads_perform(cpu);
 }
 
 void sb_flush_now(int cpu)
 {
 	if (!sb_active || cpu < 0 || cpu >= NR_CPUS)
 		return;
+	/* the DSB completes loads as well as stores */
+	sb_loads_perform(cpu);
 	while (!sb_empty(&sb[cpu]))
 		sb_commit(cpu, sb_oldest(&sb[cpu]));
 }
@@ -593,4 +863,5 @@ void sb_cpu_done(int cpu)
 		return;
 	sb[cpu].done = true;
 	sb_wake(cpu);
+	ld_wake(cpu);
 }

@@ -20,14 +20,44 @@
  * location coherence); stores to different words may pass each other, which is
  * what arm64 allows and x86-TSO (one FIFO) does not.
  *
+ * Deferred loads (load buffering).  A CPU's plain user load (hw_load_relaxed(),
+ * the scenario's `load`) is translated at its step and *performed* later: it
+ * waits in one of the CPU's LD_SLOTS_PER_CPU slots, and the slot's agent,
+ * LD<cpu><a|b>, performs it in a step of its own (`ld_perform:read`), reading
+ * the CPU's own newest buffered store to the word (forwarding), else memory, at
+ * that moment: the scenario's result is written and the oracle layer judges the
+ * value then.  So a load may be performed after later loads of its CPU (MP with
+ * smp_wmb() only, WRC, IRIW) and after its later stores became visible (LB),
+ * while stores stay other-multi-copy-atomic, as on arm64.  Ordering kept:
+ *   - coherence: a load waits for the CPU's older pending loads of the same
+ *     word; any access of the CPU to a word first performs its pending loads of
+ *     that word (sb_loads_settle()), so a later store is never forwarded to an
+ *     earlier load;
+ *   - smp_rmb(), smp_mb(), a release, a kernel entry (an operation or a page
+ *     fault) and a TLB invalidation on the CPU perform its pending loads at once,
+ *     oldest first, without a step (the latest point the agents could have
+ *     chosen: one of their orders);
+ *   - an acquire load is performed at its step (not deferred), so later loads
+ *     come after it; earlier pending loads may still be performed after it;
+ *   - all slots taken: the oldest pending load is performed at once;
+ *   - the load agents finish once their CPU is done and their slot empty.
+ * The scenario executor defers a load only when a later access of its CPU could
+ * be performed before it (tools/exec.c, exec_load_defers()): a load followed by
+ * nothing, or by a barrier or a kernel entry (smp_wmb()s aside), would be
+ * performed before the CPU does anything else anyway — the same outcomes as the
+ * load issued later — and deferring it would only multiply the schedules.
+ *
  * Barriers (the kernel's smp_* on this model):
- *   smp_mb()    the CPU waits (blocks) until its buffer is empty;
+ *   smp_mb()    pending loads performed, then the CPU waits (blocks) until its
+ *               buffer is empty;
  *   smp_wmb()   stores before it become visible before stores after it (an epoch:
  *               an entry may drain only when no entry of an older epoch is left);
- *   smp_rmb()   nothing: loads are performed in program order here;
- *   release     smp_wmb() then the store; acquire: the load (then smp_rmb()).
+ *               pending loads stay pending;
+ *   smp_rmb()   pending loads performed before any later load is issued;
+ *   release     pending loads performed, smp_wmb(), then the store; acquire: the
+ *               load, performed at its step.
  *
- * Other drains, each a simplification stated where it happens:
+ * Other drains of the store buffer, each a simplification stated where it happens:
  *   - the CPU's buffer drains (as by smp_mb()) before it enters the kernel for an
  *     operation other than a user access, and before a page fault (the kernel's
  *     loads of user data are not forwarded from the buffer); the kernel's stores
@@ -41,9 +71,12 @@
  * The kernel's own stores (PTEs, the content of new frames) go through the
  * buffer too: see "The kernel's accessors" below and the README's table.
  *
- * Leaves out (not modelled yet): load-load and load-store reordering (LB, the
- * load halves of WRC and IRIW), non-multi-copy-atomic propagation, buffered PMD
- * stores, the kernel's stores to folio metadata (flags, counts: direct).
+ * Leaves out (not modelled yet): non-multi-copy-atomic propagation (the LKMM
+ * allows R+wmb+mb and IRIW+rmb through it; arm64 forbids both), address, data
+ * and control dependencies (a scenario's values are constants), deferred loads
+ * of the kernel (its loads are performed at their step), buffered PMD stores
+ * other than a split's pmd_populate() (sb_kernel_set_pmd()), the kernel's stores
+ * to folio metadata (flags, counts: direct).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H
@@ -58,6 +91,14 @@
 /* The scheduler agent that drains queue @q of @cpu's buffer. */
 #define SB_AGENT(cpu, q) (NR_CPUS + (cpu)*SB_QUEUES_PER_CPU + (q))
 #define SB_AGENTS_END	 SB_AGENT(NR_CPUS, 0)
+/*
+ * Deferred loads: at most LD_SLOTS_PER_CPU plain user loads of a CPU wait to be
+ * performed, each in a slot whose agent, LD<cpu><a|b>, performs it (after the
+ * drain agents in the scheduler's numbering).
+ */
+#define LD_SLOTS_PER_CPU 2
+#define LD_AGENT(cpu, k) (SB_AGENTS_END + (cpu)*LD_SLOTS_PER_CPU + (k))
+#define LD_AGENTS_END	 LD_AGENT(NR_CPUS, 0)
 
 /* Buffers in use: set by sb_begin() for a weak execution's concurrent phase. */
 extern bool sb_active;
@@ -65,13 +106,14 @@ extern bool sb_active;
 /*
  * Before the concurrent phase of a weak execution: empty buffers, and drain
  * agents for the CPUs in @cpus, queues[cpu] of them each (1..SB_QUEUES_PER_CPU),
- * added to the scheduler (start blocked: nothing to drain yet).
+ * and load agents, loads[cpu] of them each (0..LD_SLOTS_PER_CPU), added to the
+ * scheduler (start blocked: nothing to drain or perform yet).
  */
-void sb_begin(uint32_t cpus, const int queues[NR_CPUS]);
+void sb_begin(uint32_t cpus, const int queues[NR_CPUS], const int loads[NR_CPUS]);
 /* After the concurrent phase (buffers are empty unless a finding stopped it). */
 void sb_end(void);
 
-/* A name for the drain agent @agent ("SB0a"), or NULL if it is none. */
+/* A name for the drain or load agent @agent ("SB0a", "LD0b"), or NULL if it is none. */
 const char *sb_agent_name(int agent);
 
 /*
@@ -83,6 +125,23 @@ bool sb_store(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, u
 	      int word, uint64_t val, const struct sched_site *site);
 /* hw_load(): the newest buffered store of @cpu to that word, if any. */
 bool sb_forward(int cpu, uint32_t pfn, int word, uint64_t *val);
+/*
+ * hw_load_relaxed() after translating @addr of @mm to word @word of frame @pfn
+ * (gen @gen): defer the load to a slot (a full set of slots performs its oldest
+ * load first).  *@val is written when the load is performed, and the oracle
+ * layer's oracle_user_load() is called then.  False when not deferred (sb_active
+ * off, @cpu has no load agents): the caller performs it now.
+ */
+bool sb_load_defer(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn, uint32_t gen,
+		   int word, uint64_t *val, const struct sched_site *site);
+/*
+ * Before @cpu's access to word @word of frame @pfn is performed: its pending
+ * loads of that word are performed first, oldest first (coherence: a later store
+ * must not be forwarded to an earlier load, nor a later load read older data).
+ */
+void sb_loads_settle(int cpu, uint32_t pfn, int word);
+/* Perform every pending load of @cpu now, oldest first (no step). */
+void sb_loads_perform(int cpu);
 
 /* The barriers, as scenario operations (each one step). */
 void sb_smp_mb(int cpu);
@@ -122,6 +181,20 @@ bool sb_kernel_forward_pte(uint32_t pte, pte_t *val);
  * agent on the PTE makes the store visible first (sb_pte_rmw_settle()).
  */
 bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site);
+/*
+ * The fill of a PTE table nobody can reach yet (a split's table before its
+ * pmd_populate()): buffered like set_pte_at(), but no oracle event when it
+ * becomes visible, as the plain store of `memory sc` makes none.
+ */
+bool sb_kernel_init_pte(uint32_t pte, pte_t val, const struct sched_site *site);
+/*
+ * A split's pmd_populate(): PMD @pmdp of @mm takes @val in the buffer; the CPU's
+ * own PMD loads (pmdp_get) forward from it, other CPUs' walkers read memory.
+ * Under the PMD lock: whoever takes the lock next sees it (sb_lock_acquire()).
+ */
+bool sb_kernel_set_pmd(struct mm_struct *mm, const pmd_t *pmdp, pmd_t val,
+		       const struct sched_site *site);
+bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t *val);
 /* Before an RMW on PTE @pte: other CPUs' buffered RMW stores to it become visible. */
 void sb_pte_rmw_settle(uint32_t pte);
 /* The kernel's smp_wmb(): an epoch, as sb_release(). */

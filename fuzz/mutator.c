@@ -50,7 +50,8 @@ static uint32_t agents_with_ops(const struct scenario *s)
 	for (int i = 0; i < s->ops_count; i++)
 		mask |= 1u << s->ops[i].agent;
 	/* memory arm64: the drain agents of the CPUs that store, so that a
-	 * preemption may make a buffered store visible (or keep it buffered) */
+	 * preemption may make a buffered store visible (or keep it buffered), and
+	 * the load agents of the CPUs that load (perform a deferred load now) */
 	for (int a = SCN_AGENTS_MAX; s->memory == SCN_MEMORY_ARM64 && a < SCN_SCHED_AGENTS; a++)
 		if (exec_agent_has_ops(s, a))
 			mask |= 1u << a;

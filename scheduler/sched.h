@@ -28,11 +28,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SCHED_AGENTS_MAX 16 /* masks are uint32_t */
+#define SCHED_AGENTS_MAX 24 /* masks are uint32_t */
 /*
  * The agents that run the model's operations (CPUs, devices) are the first
  * SCHED_OP_AGENTS_MAX; the others are the hardware's own (core/sbuf.h: store-
- * buffer drains), which send no IPIs and start no operation.  Per-agent state of
+ * buffer drains, deferred loads), which send no IPIs and start no operation.  Per-agent state of
  * operations is sized by it, not by SCHED_AGENTS_MAX: it is cleared or copied
  * with every execution.
  */

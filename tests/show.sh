@@ -11,6 +11,7 @@
 # entry — P0's PTE is none, CPU2's TLB still maps frame 0 writable and dirty,
 # drawn red — and the page is clean; lazyfree-discard-pinned's violation (the
 # load) sees P0 map a new frame while the old one, unmapped, is still pinned.
+# memory arm64: a deferred load is drawn at its issue and in its load agent's lane.
 set -u
 bin=${1:-build/mmfuzz}
 tmp=$(mktemp -d)
@@ -104,8 +105,15 @@ grep -q "^        state after step $viol: P0 PTE f1 W | .* | frame 0 anon map 0 
 	fail "$f: step $viol: frame 1 is shown pinned"
 [ "$(cell "$tmp/a.svg" "state-after-$viol" map 1 | cut -d'|' -f1)" = "map 0" ] ||
 	fail "$f: step $viol: frame 0 is shown mapped"
+# memory arm64: a deferred load is drawn where it was issued (its CPU's lane) and
+# where it was performed (its load agent's lane, LD0a), as a store and its drain
+printf 'mmfuzz-sched 1\nmemory arm64\nsetup\n  CPU0 P0 mmap 0x0 pages=1 anon private rw\n  CPU0 P0 store 0x18 = 0\nagents\n  CPU0 P0 load 0x0\n  CPU0 P0 store 0x8 = 1\n' >"$tmp/lb.sched"
+"$bin" show "$tmp/lb.sched" --svg "$tmp/lb.svg" >"$tmp/lb.story" || fail "lb.sched: show failed"
+grep -q "^ *[0-9]* .*hw_access:load" "$tmp/lb.story" && grep -q "^ *[0-9]* .*ld_perform:read" "$tmp/lb.story" ||
+	fail "lb.sched: the deferred load's issue and perform steps are not both drawn"
+grep -q 'font-weight="bold">LD0a<' "$tmp/lb.svg" || fail "lb.sched: no LD0a lane in the SVG"
 printf 'mmfuzz-sched 1\nagents\n  CPU0 P0 bogus 0x0\n' >"$tmp/bad.sched"
 "$bin" show "$tmp/bad.sched" >/dev/null 2>"$tmp/err"
 [ $? = 2 ] || fail "bad input: expected exit 2"
 grep -q "bad.sched:3:" "$tmp/err" || fail "bad input: no file:line message"
-echo "show: $n regressions shown, SVG well-formed, state cells checked: 1 passed, 0 failed"
+echo "show: $n regressions shown, SVG well-formed, state cells checked, a deferred load drawn twice: 1 passed, 0 failed"

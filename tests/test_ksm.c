@@ -14,7 +14,14 @@
  *   - a pinned page is not merged (write_protect_page() sees the extra
  *     reference), and the pin stays coherent with the process;
  *   - a pin that GUP-fast takes racing ksmd is either counted or fails its
- *     re-check, for every interleaving (DFS), with the knob off.
+ *     re-check, for every interleaving (DFS), with the knob off;
+ *   - a KSM page mapped once is swapped out like any anonymous page (its
+ *     mapping found through its stable node, rmap_walk_ksm()) and reads back
+ *     what it held;
+ *   - write_protect_page() moves a PTE's dirty bit to the folio before it
+ *     cleans the PTE (4e31635c367a): a swap-cache page a read fault mapped
+ *     writable and a store dirtied through the PTE only is written to swap
+ *     before reclaim frees it, whatever happens to that PTE.
  * No finding anywhere.
  */
 #include <criterion/criterion.h>
@@ -235,4 +242,89 @@ Test(ksm, gup_fast_against_the_merge_is_clean_for_every_interleaving)
 	c.exec.knobs = KNOB_BIT(KNOB_KSM_WRPROTECT_CHECK_BEFORE_CLEAR);
 	explore(&s, &c, &er);
 	cr_expect(er.found, "knob on: DFS b=2 finds the race");
+}
+
+Test(ksm, a_ksm_page_mapped_once_is_swapped_out_and_read_back)
+{
+	const char *text = HEAD "setup\n"
+				"  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+				"  CPU0 P0 store 0x0 = 5\n"
+				"  CPU0 P0 madvise 0x0 pages=1 mergeable\n"
+				"  CPU1 P1 mmap 0x0 pages=1 anon private rw\n"
+				"  CPU1 P1 store 0x0 = 5\n"
+				"  CPU1 P1 madvise 0x0 pages=1 mergeable\n"
+				"agents\n"
+				"  CPU0 P1 ksm-scan 0x0 pages=1\n"
+				"  CPU0 P0 ksm-scan 0x0 pages=1\n"
+				"  CPU0 P0 store 0x0 = 6\n"
+				"  CPU0 P1 madvise 0x0 pages=1 pageout\n";
+	run_clean(text, true, &s, &r);
+	pte_t pte = pte_oracle_get(mm_get(1), 0);
+	cr_assert(is_swap_pte(pte), "P1's KSM page went to swap, not %#llx",
+		  (unsigned long long)pte_val(pte));
+	cr_expect(!pte_swp_exclusive(pte), "a KSM page is never exclusive");
+	cr_expect_eq(mm_world.swap.slots[swp_offset(pte)][0], 5, "the slot holds the data");
+	cr_expect_eq(trace_count("replace_page:set_pte_at"), 1, "merged first");
+	cr_expect_eq(trace_count("swap_writepage:swap_write"), MM_WORDS_PER_PAGE,
+		     "written: a new KSM page is dirty");
+
+	/* and back: the load reads the slot */
+	char again[1024];
+	snprintf(again, sizeof(again), "%s  CPU1 P1 load 0x0\n  CPU1 P0 load 0x0\n", text);
+	run_clean(again, false, &s, &r);
+	cr_expect_eq(r.ops[4].value, 5);
+	cr_expect_eq(r.ops[5].value, 6, "P0's own copy");
+}
+
+/* A swap-cache page mapped writable by a read fault, written through its PTE,
+ * made the KSM page and left to one mapper (regressions/ksm-wrprotect-no-set-dirty
+ * with the knob off, stopped at each stage). */
+#define DIRTY_PTE_SETUP                                                                            \
+	HEAD "setup\n"                                                                             \
+	     "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"                                        \
+	     "  CPU0 P0 store 0x0 = 1\n"                                                           \
+	     "  CPU0 P0 madvise 0x0 pages=1 mergeable\n"                                           \
+	     "  CPU0 P1 mmap 0x0 pages=1 anon private rw\n"                                        \
+	     "  CPU0 P1 store 0x0 = 2\n"                                                           \
+	     "  CPU0 P1 madvise 0x0 pages=1 mergeable\n"                                           \
+	     "agents\n"                                                                            \
+	     "  CPU0 P0 madvise 0x0 pages=1 pageout\n"                                             \
+	     "  CPU1 P0 load 0x0\n"                                                                \
+	     "  CPU1 P0 store 0x0 = 2\n"
+#define DIRTY_PTE_SCHEDULE "schedule\n  CPU0 at try_to_unmap_flush:batch_flush#1 -> CPU1\n"
+
+Test(ksm, write_protect_page_moves_the_dirty_bit_of_a_swap_cache_page_to_the_folio)
+{
+	/* the state that matters: in the swap cache, clean, dirty only in the PTE */
+	run_clean(DIRTY_PTE_SETUP DIRTY_PTE_SCHEDULE, true, &s, &r);
+	cr_expect_eq(r.ops[1].value, 1);
+	int pfn = pfn_at(0, 0x0);
+	cr_assert_geq(pfn, 0);
+	struct folio *folio = pfn_folio((uint32_t)pfn);
+	pte_t pte = pte_oracle_get(mm_get(0), 0);
+	cr_assert(folio_test_swapcache(folio), "the read fault kept the swap cache");
+	cr_expect(pte_write(pte) && pte_dirty(pte), "writable, and the store dirtied the PTE");
+	cr_expect(!(folio->flags >> PG_dirty & 1u), "the folio itself is clean");
+	cr_expect_eq(mm_world.swap.slots[folio->swap][0], 1, "its slot holds the old data");
+
+	/* ksmd: the page becomes KSM; the PTE is clean and the folio dirty */
+	run_clean(DIRTY_PTE_SETUP "  CPU1 P1 ksm-scan 0x0 pages=1\n"
+				  "  CPU1 P0 ksm-scan 0x0 pages=1\n" DIRTY_PTE_SCHEDULE,
+		  true, &s, &r);
+	cr_assert_eq(pfn_at(0, 0x0), pfn, "the same page");
+	cr_expect(ksm_at(0, 0x0) && pfn_at(1, 0x0) == pfn, "the KSM page of both");
+	pte = pte_oracle_get(mm_get(0), 0);
+	cr_expect(!pte_write(pte) && !pte_dirty(pte), "read-only and clean");
+	cr_expect(folio->flags >> PG_dirty & 1u, "the dirty bit went to the folio");
+	cr_expect_eq(trace_count("write_protect_page:folio_mark_dirty"), 2,
+		     "for both pages: P1's PTE was dirty too");
+
+	/* the writer's COW drops its PTE; reclaim writes the page before freeing it */
+	run_clean(DIRTY_PTE_SETUP "  CPU1 P1 ksm-scan 0x0 pages=1\n"
+				  "  CPU1 P0 ksm-scan 0x0 pages=1\n"
+				  "  CPU1 P0 store 0x0 = 3\n"
+				  "  CPU1 P1 madvise 0x0 pages=1 pageout\n"
+				  "  CPU1 P1 load 0x0\n" DIRTY_PTE_SCHEDULE,
+		  false, &s, &r);
+	cr_expect_eq(r.ops[7].value, 2, "P1 reads back its page, not the slot's old 1");
 }

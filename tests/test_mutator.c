@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../core/sbuf.h"
 #include "../fuzz/mutator.h"
 #include "../tools/exec.h"
 #include "../tools/scenario.h"
@@ -102,7 +103,8 @@ Test(mutator, preempt_target_add_remove)
 /*
  * memory arm64: a preemption may name a store-buffer drain agent (one of a CPU
  * that stores), which is how a fuzzer decides when a buffered store becomes
- * visible; never the drain agent of a CPU that stores nothing.
+ * visible; never the drain agent of a CPU that stores nothing.  Likewise the load
+ * agents of a CPU's deferred loads (when a deferred load is performed).
  */
 Test(mutator, preempt_targets_drain_agents_under_memory_arm64)
 {
@@ -129,6 +131,12 @@ Test(mutator, preempt_targets_drain_agents_under_memory_arm64)
 	for (int a = SCN_AGENTS_MAX; a < SCN_SCHED_AGENTS; a++)
 		cr_assert(!(drains >> a & 1) || exec_agent_has_ops(&s, a),
 			  "agent %d drains a CPU that stores nothing", a);
+	/* and the load agent of CPU1's deferred load (its first: a load follows),
+	 * never one of CPU0, which loads nothing, nor a second one of CPU1 */
+	cr_assert(targets >> LD_AGENT(1, 0) & 1, "no preemption named LD1a (targets %#x)", targets);
+	cr_assert(!(targets >> LD_AGENT(0, 0) & 1) && !(targets >> LD_AGENT(0, 1) & 1) &&
+		      !(targets >> LD_AGENT(1, 1) & 1),
+		  "a load agent without loads (targets %#x)", targets);
 	load(&s, zap); /* memory sc: CPUs only */
 	for (int n = 0; n < 400; n++) {
 		m = s;

@@ -18,6 +18,7 @@
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "../core/sbuf.h"
 #include "../tools/scenario.h"
 
 #define ERR_BYTES 256
@@ -408,6 +409,10 @@ Test(scenario_errors, schedule)
 		     "'SB0a' is a store-buffer agent: only with 'memory arm64'");
 	expect_error(H "memory arm64\nschedule\nat 1 -> SB4a\n", 4,
 		     "expected a store-buffer agent (SB0a..SB3c), got 'SB4a'");
+	expect_error(H "agents\nCPU0 P0 load 0x0\nschedule\nat 1 -> LD0a\n", 5,
+		     "'LD0a' is a load agent: only with 'memory arm64'");
+	expect_error(H "memory arm64\nschedule\nat 1 -> LD0c\n", 4,
+		     "expected a load agent (LD0a..LD3b), got 'LD0c'");
 	expect_error(H "memory arm64\nschedule\nSB0a at done -> SB0a\n", 4,
 		     "SB0a cannot preempt itself");
 	expect_error(H "agents\nSB0a P0 load 0x0\n", 3, "expected an agent (CPU0..CPU3)");
@@ -592,7 +597,8 @@ Test(scenario_print, memory_model)
 			   "schedule\n"
 			   "  CPU0 at hw_access:store -> SB0b\n"
 			   "  SB0a at sb_drain:visible -> CPU1\n"
-			   "       at 3 -> SB3c\n";
+			   "       at 3 -> SB3c\n"
+			   "  LD1b at ld_perform:read -> LD0a\n";
 	parse_ok(&s, text);
 	cr_expect_eq(s.memory, SCN_MEMORY_ARM64);
 	cr_expect_eq(s.ops[1].kind, SCN_OP_SMP_WMB);
@@ -600,7 +606,10 @@ Test(scenario_print, memory_model)
 	cr_expect_eq(s.ops[5].kind, SCN_OP_LOAD_ACQUIRE);
 	cr_expect_eq(s.preempt[0].target, SCN_AGENTS_MAX + 1);
 	cr_expect_eq(s.preempt[1].agent, SCN_AGENTS_MAX);
-	cr_expect_eq(s.preempt[2].target, SCN_SCHED_AGENTS - 1);
+	cr_expect_eq(s.preempt[2].target, SB_AGENTS_END - 1);
+	cr_expect_eq(s.preempt[3].agent, LD_AGENT(1, 1));
+	cr_expect_eq(s.preempt[3].target, LD_AGENT(0, 0));
+	cr_expect_eq(LD_AGENT(3, 1), SCN_SCHED_AGENTS - 1);
 	char *printed = print_to_string(&s, NULL);
 	cr_expect_str_eq(printed, text);
 	free(printed);

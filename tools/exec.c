@@ -4,7 +4,8 @@
  * entry points: mmap -> do_mmap, load/store -> hw_load/hw_store (through the CPU's
  * TLB, walking and faulting as needed), madvise -> do_madvise, writeback ->
  * do_writepages.  Agents CPU0..CPU3 are the model's CPUs 0..3; with `memory
- * arm64` the drain agents of their store buffers (core/sbuf.h) come after them.
+ * arm64` the drain agents of their store buffers and the agents of their deferred
+ * loads (core/sbuf.h) come after them.
  */
 #include "exec.h"
 
@@ -174,6 +175,42 @@ static const int exec_madvise_advice[SCN_ADV_COUNT] = {
     [SCN_ADV_UNMERGEABLE] = MADV_UNMERGEABLE,
 };
 
+struct run_ctx {
+	const struct scenario *s;
+	struct exec_result *r;
+	int setup_index;
+};
+static struct run_ctx ctx;
+
+/*
+ * memory arm64: is agent operation @i, a plain load, deferred (sbuf.h)?  Only if
+ * a later access of its CPU (a load, store or acquire load) may be performed
+ * before it: when the CPU's next operations up to its end, a kernel entry, an
+ * smp_mb(), smp_rmb() or release are at most smp_wmb()s, the load would be
+ * performed by the time the CPU does anything else — the same outcomes as the
+ * load issued that much later, and fewer schedules to explore.
+ */
+static bool exec_load_defers(const struct scenario *s, int i)
+{
+	if (s->memory != SCN_MEMORY_ARM64 || s->ops[i].kind != SCN_OP_LOAD)
+		return false;
+	for (int j = i + 1; j < s->ops_count; j++) {
+		if (s->ops[j].agent != s->ops[i].agent)
+			continue;
+		switch ((enum scn_op_kind)s->ops[j].kind) {
+		case SCN_OP_SMP_WMB:
+			continue; /* orders stores only */
+		case SCN_OP_LOAD:
+		case SCN_OP_STORE:
+		case SCN_OP_LOAD_ACQUIRE:
+			return true;
+		default:
+			return false; /* performs the CPU's pending loads at once */
+		}
+	}
+	return false;
+}
+
 static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct exec_op_result *res)
 {
 	switch ((enum scn_op_kind)op->kind) {
@@ -205,8 +242,15 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 					       : PROT_READ);
 	case SCN_OP_MUNMAP:
 		return do_munmap(mm, op->addr, (unsigned long)op->pages * PAGE_SIZE);
-	case SCN_OP_LOAD:
-	case SCN_OP_LOAD_ACQUIRE: /* then smp_rmb(): nothing, loads are in order (sbuf.h) */
+	case SCN_OP_LOAD: /* memory arm64: may be performed later, by a load agent */
+		if (ctx.s->memory == SCN_MEMORY_ARM64 && op >= ctx.s->ops &&
+		    op < ctx.s->ops + ctx.s->ops_count &&
+		    exec_load_defers(ctx.s, (int)(op - ctx.s->ops)))
+			return hw_load_relaxed(op->agent, mm, op->addr, &res->value);
+		return hw_load(op->agent, mm, op->addr, &res->value);
+	case SCN_OP_LOAD_ACQUIRE:
+		/* performed at once: later loads are issued (and deferred) after it;
+		 * earlier pending loads may still be performed after it (sbuf.h) */
 		return hw_load(op->agent, mm, op->addr, &res->value);
 	case SCN_OP_STORE:
 		return hw_store(op->agent, mm, op->addr, op->value);
@@ -284,13 +328,6 @@ static int exec_syscall(const struct scn_op *op, struct mm_struct *mm, struct ex
 	return 0;
 }
 
-struct run_ctx {
-	const struct scenario *s;
-	struct exec_result *r;
-	int setup_index;
-};
-static struct run_ctx ctx;
-
 static void setup_fn(int agent, void *arg)
 {
 	(void)agent;
@@ -351,6 +388,20 @@ static int exec_sb_queues(const struct scenario *s, int cpu)
 		n += !seen;
 	}
 	return n < SB_QUEUES_PER_CPU ? n : SB_QUEUES_PER_CPU;
+}
+
+/*
+ * memory arm64: the load agents of @cpu, one per deferred load it makes, at most
+ * LD_SLOTS_PER_CPU; 0 in memory sc.
+ */
+static int exec_ld_slots(const struct scenario *s, int cpu)
+{
+	if (s->memory != SCN_MEMORY_ARM64 || cpu < 0 || cpu >= SCN_AGENTS_MAX)
+		return 0;
+	int n = 0;
+	for (int i = 0; i < s->ops_count; i++)
+		n += s->ops[i].agent == cpu && exec_load_defers(s, i);
+	return n < LD_SLOTS_PER_CPU ? n : LD_SLOTS_PER_CPU;
 }
 
 /*
@@ -510,13 +561,15 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 				sched_agent_add(a, agent_names[a], agent_fn, NULL);
 				break;
 			}
-	int queues[NR_CPUS] = {0};
+	int queues[NR_CPUS] = {0}, loads[NR_CPUS] = {0};
 	uint32_t buffered = 0;
 	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		if ((queues[a] = exec_sb_queues(s, a)) > 0)
+		if ((queues[a] = exec_sb_queues(s, a)) > 0) {
 			buffered |= 1u << a;
+			loads[a] = exec_ld_slots(s, a);
+		}
 	if (buffered)
-		sb_begin(buffered, queues);
+		sb_begin(buffered, queues, loads);
 	if (o->time_phases) {
 		/* a benchmark's clock, outside the model: nothing the run does depends on it */
 		struct timespec t0, t1;
@@ -545,6 +598,9 @@ bool exec_agent_has_ops(const struct scenario *s, int agent)
 	if (agent >= SB_AGENT(0, 0) && agent < SB_AGENTS_END)
 		return (agent - SB_AGENT(0, 0)) % SB_QUEUES_PER_CPU <
 		       exec_sb_queues(s, (agent - SB_AGENT(0, 0)) / SB_QUEUES_PER_CPU);
+	if (agent >= LD_AGENT(0, 0) && agent < LD_AGENTS_END)
+		return (agent - LD_AGENT(0, 0)) % LD_SLOTS_PER_CPU <
+		       exec_ld_slots(s, (agent - LD_AGENT(0, 0)) / LD_SLOTS_PER_CPU);
 	for (int i = 0; i < s->ops_count; i++)
 		if (s->ops[i].agent == agent)
 			return true;

@@ -33,7 +33,8 @@ struct exec_options {
 
 struct exec_op_result {
 	int err;	/* 0 or -errno */
-	uint64_t value; /* load: the value read */
+	uint64_t value; /* load: the value read (memory arm64: written when a deferred
+			 * load is performed, which may be after done) */
 	bool done;
 };
 

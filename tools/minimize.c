@@ -98,10 +98,13 @@ static void mz_remove(const struct scenario *s, enum mz_list list, const int *it
 			else
 				drop[items[k]] = true;
 		}
-	/* a CPU's store-buffer drain agents go with it (memory arm64) */
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+	/* a CPU's store-buffer drain and load agents go with it (memory arm64) */
+	for (int a = 0; a < SCN_AGENTS_MAX; a++) {
 		for (int q = 0; q < SB_QUEUES_PER_CPU; q++)
 			gone_agent[SB_AGENT(a, q)] = gone_agent[a];
+		for (int k = 0; k < LD_SLOTS_PER_CPU; k++)
+			gone_agent[LD_AGENT(a, k)] = gone_agent[a];
+	}
 	int m = 0;
 	switch (list) {
 	case MZ_PREEMPTS:
@@ -294,12 +297,16 @@ static void mz_rename(const struct scenario *s, const int *perm, struct scenario
 	}
 }
 
-/* Extend a renaming of the CPUs, perm[0..SCN_AGENTS_MAX), to their drain agents. */
+/* Extend a renaming of the CPUs, perm[0..SCN_AGENTS_MAX), to their drain and load
+ * agents. */
 static void mz_perm_extend(int *perm)
 {
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+	for (int a = 0; a < SCN_AGENTS_MAX; a++) {
 		for (int q = 0; q < SB_QUEUES_PER_CPU; q++)
 			perm[SB_AGENT(a, q)] = SB_AGENT(perm[a], q);
+		for (int k = 0; k < LD_SLOTS_PER_CPU; k++)
+			perm[LD_AGENT(a, k)] = LD_AGENT(perm[a], k);
+	}
 }
 
 /* Next permutation of p[0..n) in lexicographic order; false after the last. */

@@ -65,9 +65,10 @@ _Static_assert(KNOB_COUNT < 64, "knobs are a 64-bit mask");
 _Static_assert(ORACLE_COUNT + 1 <= 256, "expect is one byte");
 _Static_assert(SCN_OP_COUNT <= 256 && SCN_ADV_COUNT <= 256, "kinds are one byte");
 _Static_assert(SCN_AGENTS_MAX <= SCHED_AGENTS_MAX, "agents are scheduler agents");
-_Static_assert(SCN_AGENTS_MAX == NR_CPUS && SCN_SCHED_AGENTS == SB_AGENTS_END &&
+_Static_assert(SCN_AGENTS_MAX == NR_CPUS && SCN_SCHED_AGENTS == LD_AGENTS_END &&
 		   SCN_SCHED_AGENTS <= SCHED_AGENTS_MAX && SCN_SCHED_AGENTS % SCN_AGENTS_MAX == 0,
-	       "CPUs, then the drain agents (a preemption byte modulo either: the same CPU)");
+	       "CPUs, then the drain and load agents (a preemption byte modulo either: the same "
+	       "CPU)");
 _Static_assert(SCN_PREEMPT_MAX <= SCHED_PREEMPT_MAX, "preemptions fit the directed policy");
 _Static_assert(SCN_VA_PAGES <= 256 && SCN_PAGES_MAX <= SCN_VA_PAGES, "page is one byte");
 _Static_assert(SCN_WORDS_PER_PAGE *WORD_BYTES <= SCN_PAGE_SIZE, "words fit a page");
@@ -281,21 +282,25 @@ static bool parse_agent(struct parser *ps, struct word w, uint8_t *out)
 	return parse_id(ps, w, "CPU", SCN_AGENTS_MAX, "an agent", out);
 }
 
-/* A preemption's agent: a CPU, or with `memory arm64` a drain agent (SB0a). */
+/* A preemption's agent: a CPU, or with `memory arm64` a drain agent (SB0a) or a
+ * load agent (LD0a). */
 static bool parse_sched_agent(struct parser *ps, struct word w, uint8_t *out)
 {
 	for (int a = SCN_AGENTS_MAX; a < SCN_SCHED_AGENTS; a++) {
 		if (!word_is(w, scn_agent_name(a)))
 			continue;
 		if (ps->s->memory != SCN_MEMORY_ARM64)
-			return fail(ps, "%s is a store-buffer agent: only with 'memory arm64'",
-				    q(w).s);
+			return fail(ps, "%s is a %s agent: only with 'memory arm64'", q(w).s,
+				    a < SB_AGENTS_END ? "store-buffer" : "load");
 		*out = (uint8_t)a;
 		return true;
 	}
 	if (w.len >= 2 && w.p[0] == 'S' && w.p[1] == 'B')
 		return fail(ps, "expected a store-buffer agent (SB0a..SB%dc), got %s",
 			    SCN_AGENTS_MAX - 1, q(w).s);
+	if (w.len >= 2 && w.p[0] == 'L' && w.p[1] == 'D')
+		return fail(ps, "expected a load agent (LD0a..LD%db), got %s", SCN_AGENTS_MAX - 1,
+			    q(w).s);
 	return parse_agent(ps, w, out);
 }
 
@@ -960,9 +965,11 @@ void scn_print(const struct scenario *s, FILE *out)
  *            input in place; fields the kind does not take decode to zero.
  *   PREEMPT  mode (bit 0: anchored), agent, target: bytes; step varint; occurrence-1
  *            varint; SITE.  Agents modulo SCN_AGENTS_MAX (the CPUs), or with memory
- *            arm64 modulo SCN_SCHED_AGENTS (the drain agents too: a CPU's byte
- *            names the same CPU either way).  An anchored target equal to its agent
- *            becomes the next agent.
+ *            arm64 modulo SCN_SCHED_AGENTS (the drain and load agents too: a CPU's
+ *            byte names the same CPU either way).  SCN_SCHED_AGENTS grew from 16 to
+ *            24 with the load agents: what the encoder wrote decodes as before, a
+ *            raw byte of 16 or more may now name another agent.  An anchored
+ *            target equal to its agent becomes the next agent.
  *   SITE     length byte (0: "done" for an anchor, none for expect; else at most 63),
  *            then one byte per character, indexing site_chars.
  *

@@ -47,8 +47,8 @@
 #define SCN_FORMAT_VERSION 1
 #define SCN_AGENTS_MAX	   4 /* CPU0..CPU3: the agents of operations */
 /* Agents a preemption may name: the CPUs, then (memory arm64) the store-buffer
- * drain agents SB0a..SB3c of core/sbuf.h */
-#define SCN_SCHED_AGENTS   16
+ * drain agents SB0a..SB3c and the load agents LD0a..LD3b of core/sbuf.h */
+#define SCN_SCHED_AGENTS   24
 #define SCN_PROCS_MAX	   2 /* P0, P1 */
 #define SCN_FILES_MAX	   2 /* F0, F1 */
 #define SCN_SETUP_MAX	   16
