@@ -655,10 +655,12 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 	}
 	/* reclaim discarded the lazyfree page already and this store went into a
 	 * fresh page (another frame than the lazyfree one; or migrated: the other
-	 * words may read either) — also while a MADV_FREE is in flight again, which
-	 * may make this fresh page lazyfree in its turn: its other words read zero
-	 * without a second discard */
-	if (pp->lazy && (pfn + 1 != pp->lazy_pfn || pfn_page(pfn)->gen != pp->lazy_gen))
+	 * words may read either) — also while a MADV_FREE is in flight, the first
+	 * (its page already made lazyfree and discarded before it returns) or a
+	 * second one (which may make this fresh page lazyfree in its turn): the
+	 * fresh page's other words read zero without another discard */
+	bool lazy_page = pp->lazy || (pp->discarding && pp->lazy_pfn);
+	if (lazy_page && (pfn + 1 != pp->lazy_pfn || pfn_page(pfn)->gen != pp->lazy_gen))
 		for (int w = 0; w < W; w++)
 			if (w != word)
 				view_add(&pp->w[w], ORIGIN_BACKING);
@@ -754,6 +756,18 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		    backing_accepts(&at, word, origin))
 			widen(mm->id, addr);
 		return;
+	}
+	/*
+	 * A CPU reads the lazyfree frame reclaim discarded — its PTE cleared, the
+	 * frame not yet freed: the batched flush that ends the discard is still to
+	 * come — through a TLB entry filled before: whatever the frame holds, the
+	 * process's own data from before the discard, which MADV_FREE allows it to
+	 * see until the flush, even after another CPU read the fresh page's zero.
+	 */
+	if (at.pp && at.pp->lazy_pfn == pfn + 1 && pfn_page(pfn)->gen == at.pp->lazy_gen) {
+		pte_t now = pte_oracle_get(mm, addr);
+		if (!pte_present(now) || pte_pfn(now) != pfn)
+			return;
 	}
 	/*
 	 * The process (or the device, through the pin) reads, at the address of the
