@@ -1107,6 +1107,27 @@ void data_syscall_enter(const struct oracle_op *op)
 	}
 }
 
+/*
+ * The page this mremap() (@op) just moved to @addr may be moved on by another
+ * mremap() of the process that entered before and is still in flight with @addr
+ * in its old range: that one's new range got the old range's views at its entry,
+ * before this page was there, so it may show this page's data too from now on.
+ */
+static void mremap_follow(const struct oracle_op *op, unsigned long addr)
+{
+	for (int j = 0; j < SCHED_OP_AGENTS_MAX; j++) {
+		unsigned long from = D.mremap[j].from, to = D.mremap[j].to;
+		if (j == op->agent || !D.mremap[j].active || D.mremap[j].mm != op->mm ||
+		    addr < from || addr >= from + D.mremap[j].len ||
+		    to + (addr - from) >= TASK_SIZE)
+			continue;
+		struct ppage *dst = ppage_at(op->mm, to + (addr - from));
+		const struct ppage *src = ppage_at(op->mm, addr);
+		for (int w = 0; w < W; w++)
+			view_union(&dst->w[w], &src->w[w]);
+	}
+}
+
 void data_syscall_exit(const struct oracle_op *op, long ret)
 {
 	unsigned long end = op->start + op->len;
@@ -1273,6 +1294,9 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 				ppage_reset(from);
 			else
 				widen(op->mm, op->start + i);
+			/* (after the old address is reset: it may be where the other
+			 * mremap moves the page back to) */
+			mremap_follow(op, (unsigned long)ret + i);
 		}
 		break;
 	case OSYS_FORK:
