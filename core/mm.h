@@ -307,8 +307,7 @@ struct tlb_entry {
 	uint8_t mm;
 	uint32_t vpn;
 	uint32_t pfn;
-	uint32_t gen;	  /* the frame's generation when the entry was filled */
-	uint32_t vma_gen; /* the generation of the mapping it translated (vm_gen) */
+	uint32_t gen; /* the frame's generation when the entry was filled */
 };
 
 /*

@@ -2,9 +2,9 @@
 /*
  * TLBs, flushes and the mmu_gather (see tlb.h).  A TLB entry caches a translation
  * with its write and dirty permission; it is the hardware's private state, so
- * filling and invalidating it are not yield points, but the `tlb-coherence` oracle
- * checks at every fill that no other CPU still caches a different page for the
- * same address (break-before-make across CPUs).
+ * filling and invalidating it are not yield points.  The oracle layer learns of
+ * every fill (oracle_walk_fill() before it, oracle_tlb_fill() per slot) and checks
+ * break-before-make there (oracle/walk.c).
  */
 #include "tlb.h"
 
@@ -25,7 +25,7 @@ static uint32_t addr_vpn(unsigned long addr)
 	return (uint32_t)(addr >> PAGE_SHIFT);
 }
 
-struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
+struct tlb_entry *tlb_lookup(int cpu, const struct mm_struct *mm, unsigned long addr)
 {
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS);
 	for (int i = 0; i < TLB_ENTRIES; i++) {
@@ -35,8 +35,6 @@ struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr)
 	}
 	return NULL;
 }
-
-SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
 
 static uint32_t block_vpn(uint32_t vpn)
 {
@@ -71,66 +69,12 @@ static struct tlb_entry *tlb_slot(int cpu, struct mm_struct *mm, unsigned long a
 	return e;
 }
 
-/*
- * Break-before-make across CPUs: a *new mapping* of this address must not serve
- * accesses while another CPU still translates it to the old mapping's page.
- * Within one mapping, a fault racing with MADV_DONTNEED may legitimately map a
- * new page before the zapping CPU's flush: the old page is kept alive by the
- * mmu_gather until then (use-after-free covers the case where it is not).
- */
-static void tlb_check_others(int cpu, struct mm_struct *mm, unsigned long addr, uint32_t pfn,
-			     uint32_t gen, uint32_t vma_gen)
-{
-	for (int other = 0; other < NR_CPUS; other++) {
-		if (other == cpu)
-			continue;
-		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
-		if (e && (e->pfn != pfn || e->gen != gen))
-			sched_precursor(PRECURSOR_FILL_OTHER_CACHED);
-		if (e && e->vma_gen != vma_gen && (e->pfn != pfn || e->gen != gen))
-			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
-				      1u << other,
-				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
-				      "frame %u for it",
-				      sched_agent_name(cpu), mm->id, addr, pfn,
-				      sched_agent_name(other), e->pfn);
-	}
-}
-
 void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint32_t gen)
 {
-	if (!site_tlb_fill.id)
-		sched_site_init(&site_tlb_fill);
-	const struct vm_area_struct *vma = __find_vma(mm, addr);
-	uint32_t vma_gen = vma && vma->vm_start <= addr ? vma->vm_gen : 0;
 	bool cont = pgtable_contpte && pte_cont(pte);
 	unsigned long first = cont ? addr & CONT_PTE_MASK : addr;
 	int nr = cont ? CONT_PTES : 1;
 	uint32_t pfn0 = pte_pfn(pte) - (uint32_t)((addr - first) >> PAGE_SHIFT);
-	for (int i = 0; i < nr; i++) {
-		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
-		uint32_t pfn = pfn0 + (uint32_t)i;
-		uint32_t g = a == addr ? gen : pfn_page(pfn)->gen;
-		tlb_check_others(cpu, mm, a, pfn, g, vma_gen);
-		/*
-		 * Oracle: a block entry must not overlap an entry this TLB still holds for
-		 * another page of the block, translating it to the same frame: the block
-		 * was folded over a single-page entry without the flush of
-		 * break-before-make (arm64: a TLB conflict abort, or either translation).
-		 * A stale entry of a page since unmapped (a zap whose flush is pending
-		 * when a fault maps a new block there) is the race x86 has too, left to
-		 * tlb-coherence's rules; its conflict abort is not modelled.
-		 */
-		struct tlb_entry *o = cont && a != addr ? tlb_lookup(cpu, mm, a) : NULL;
-		if (o && !o->cont && o->pfn == pfn)
-			sched_finding(
-			    mm_oracle_names[ORACLE_CONTPTE], &site_tlb_fill, NULL, 0,
-			    "%s fills a contiguous TLB entry for P%d 0x%lx-0x%lx while it "
-			    "still holds a single-page entry for 0x%lx (frame %u): a TLB "
-			    "conflict",
-			    sched_agent_name(cpu), mm->id, first, first + CONT_PTE_SIZE - 1, a,
-			    o->pfn);
-	}
 	for (int i = 0; i < nr; i++) {
 		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
 		uint32_t pfn = pfn0 + (uint32_t)i;
@@ -142,8 +86,7 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 					.mm = (uint8_t)mm->id,
 					.vpn = addr_vpn(a),
 					.pfn = pfn,
-					.gen = a == addr ? gen : pfn_page(pfn)->gen,
-					.vma_gen = vma_gen};
+					.gen = a == addr ? gen : pfn_page(pfn)->gen};
 		oracle_tlb_fill(cpu, (int)(e - mm_world.tlb[cpu]));
 	}
 	mm->cpumask |= 1u << cpu;

@@ -22,7 +22,7 @@
 
 struct folio;
 
-struct tlb_entry *tlb_lookup(int cpu, struct mm_struct *mm, unsigned long addr);
+struct tlb_entry *tlb_lookup(int cpu, const struct mm_struct *mm, unsigned long addr);
 /* For fuzzer feedback (a precursor): does any CPU's TLB hold a writable entry for @pfn? */
 bool tlb_caches_pfn_writable(uint32_t pfn);
 /*

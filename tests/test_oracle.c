@@ -275,7 +275,7 @@ Test(oracle, lazyfree_thp_discard_whole_can_hide_the_pmd_from_dontneed)
 				      "  CPU3 P0 load       0x3000\n"
 				      "schedule\n"
 				      "       at 0 -> CPU3\n"
-				      "  CPU3 at __find_vma:mt_find#10 -> CPU2\n";
+				      "  CPU3 at local_irq_enable#3 -> CPU2\n";
 	cr_assert(exec_text(flush_text, &o, &s, &r, err, sizeof(err)), "%s", err);
 	cr_assert(r.finding, "the window closed for the flush");
 	cr_assert_str_eq(r.f.oracle, "tlb-coherence", "%s", r.f.msg);

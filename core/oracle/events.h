@@ -38,7 +38,9 @@
  *                     access through its TLB), oracle_pte_lockless and
  *                     oracle_gup_fast_follow (a split PTE read in two halves),
  *                     oracle_contpte_rewrite (a PTL holder rewriting a contpte
- *                     block): walk.c's use-after-free, contpte and mm-bug checks.
+ *                     block): walk.c's use-after-free, contpte and mm-bug checks,
+ *                     and break-before-make at the TLB fill that ends a walk
+ *                     (tlb-coherence, a TLB conflict).
  *   quiescence        oracle_final_sync: after teardown and the final writeback.
  *
  * The memory model is sequentially consistent: an event happens at one instant,
@@ -180,11 +182,13 @@ void oracle_contpte_rewrite(const pte_t *ptep, int nr, bool begin);
  * frame had generation @gen (before the data access, also for a buffered store). */
 void oracle_tlb_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		       uint32_t gen, bool write);
-/* @cpu's walker fills its TLB for @addr from @pte (read at @ptep; NULL: a huge PMD). */
+/* @cpu's walker fills its TLB for @addr from @pte (read at @ptep; NULL: a huge PMD);
+ * called before the fill, while the TLBs hold what the fill will replace. */
 void oracle_walk_fill(int cpu, const struct mm_struct *mm, unsigned long addr, pte_t *ptep,
 		      pte_t pte);
 
-/* @cpu filled TLB slot @slot (tlb.c): when, for the postconditions' TLB side. */
+/* @cpu filled TLB slot @slot (tlb.c): when, and from which mmap()'s mapping, for
+ * the postconditions' TLB side and the next fills' break-before-make. */
 void oracle_tlb_fill(int cpu, int slot);
 
 /* A device took (dropped) its reference to frame @pfn, at @addr of @mm. */

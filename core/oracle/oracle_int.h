@@ -64,8 +64,10 @@ void pte_oracle_restore(const struct pte_oracle_state *from);
 
 /* post.c's state (one struct: the snapshot of a setup copies it whole). */
 struct post_state {
-	/* when each CPU's TLB entry was last filled */
+	/* when each CPU's TLB entry was last filled, and the generation (vm_gen: which
+	 * mmap() made it) of the mapping it translated then */
 	uint32_t fill_clock[NR_CPUS][TLB_ENTRIES];
+	uint32_t fill_vma_gen[NR_CPUS][TLB_ENTRIES];
 	/* the pages each process mapped by its own calls (bit per page); when a call that
 	 * unmaps or moves each page last entered or returned, and how many are in flight
 	 * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
@@ -91,6 +93,10 @@ struct post_state {
 };
 void post_reset(void);
 void post_snapshot(struct post_state *to);
+/* The generation of the mapping of @addr in @mm (0: none); of the one TLB slot
+ * @slot of @cpu translated when it was filled (oracle_tlb_fill()). */
+uint32_t post_mapping_gen(const struct mm_struct *mm, unsigned long addr);
+uint32_t post_fill_vma_gen(int cpu, int slot);
 void post_restore(const struct post_state *from);
 void post_syscall_enter(struct oracle_op *op);
 void post_syscall_exit(const struct oracle_op *op, long ret);

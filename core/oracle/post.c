@@ -21,7 +21,8 @@
  *                   page may have been PROT_NONE while it ran.
  *
  * Derived from state only: the pages mapped at entry (pfn and generation, so a
- * freed and reused frame is a different page), when each TLB entry was filled,
+ * freed and reused frame is a different page), when each TLB entry was filled
+ * (and from which mmap(): the fill checks of walk.c ask),
  * which pages the process's own calls have mapped (mmap, mremap and fork set
  * them on return; munmap, mremap and exit clear them on entry; a fork's child
  * gets none that MADV_DONTFORK may have marked), and the page tables and TLBs at
@@ -79,9 +80,24 @@ static void post_unmapping(const struct oracle_op *op, bool enter)
 		post_unmap_range(op, op->arg, enter);
 }
 
+uint32_t post_mapping_gen(const struct mm_struct *mm, unsigned long addr)
+{
+	/* the tree's view, as a fault's find_vma() has it */
+	const struct vm_area_struct *vma = mtree_load_oracle(&mm->mm_mt, addr);
+	return vma && vma->vm_start <= addr ? vma->vm_gen : 0;
+}
+
 void oracle_tlb_fill(int cpu, int slot)
 {
+	const struct tlb_entry *e = &mm_world.tlb[cpu][slot];
 	P.fill_clock[cpu][slot] = oracle_clock();
+	P.fill_vma_gen[cpu][slot] =
+	    post_mapping_gen(mm_get(e->mm), (unsigned long)e->vpn << PAGE_SHIFT);
+}
+
+uint32_t post_fill_vma_gen(int cpu, int slot)
+{
+	return P.fill_vma_gen[cpu][slot];
 }
 
 static uint64_t post_range_bits(unsigned long start, unsigned long len)

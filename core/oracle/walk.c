@@ -10,7 +10,12 @@
  *                   follows a torn read of a split PTE (a value the entry never
  *                   held);
  *   contpte         the walker reads a CONT entry whose block is misprogrammed
- *                   while no PTL holder is rewriting it (break-before-make);
+ *                   while no PTL holder is rewriting it (break-before-make); it
+ *                   fills a block entry over a single-page entry its TLB still
+ *                   holds for the same frame (a TLB conflict);
+ *   tlb-coherence   it fills an entry for a new mapping of an address while
+ *                   another CPU still caches the old mapping's page there
+ *                   (break-before-make across CPUs);
  *   mm-bug          a writable PTE in a read-only VMA (no mmap_lock writer), or a
  *                   writable PTE of an anonymous page that is not
  *                   PageAnonExclusive (no fork write-protecting the mm).
@@ -25,6 +30,7 @@
 #include "../hw.h"
 #include "../oracle.h"
 #include "../page.h"
+#include "../tlb.h"
 #include "../vma.h"
 #include "oracle_int.h"
 
@@ -44,6 +50,7 @@ SCHED_SITE_GLOBAL(site_walk_perm, "hw_walk", "pte_beyond_vma");
 SCHED_SITE_GLOBAL(site_walk_block, "hw_walk", "contpte_block");
 SCHED_SITE_GLOBAL(site_gup_table_freed, "gup_fast_pte", "pte_table_freed");
 SCHED_SITE_GLOBAL(site_gup_torn, "gup_fast_pte", "torn_pte");
+SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
 
 void walk_oracle_reset(void)
 {
@@ -141,6 +148,66 @@ void oracle_tlb_access(int cpu, const struct mm_struct *mm, unsigned long addr, 
 			      addr, pfn);
 }
 
+/*
+ * Break-before-make across CPUs: a *new mapping* of this address (another mmap()'s
+ * VMA: post_mapping_gen()) must not serve accesses while another CPU still
+ * translates it to the old mapping's page.  Within one mapping, a fault racing
+ * with MADV_DONTNEED may legitimately map a new page before the zapping CPU's
+ * flush: the old page is kept alive by the mmu_gather until then (use-after-free
+ * covers the case where it is not).
+ */
+static void check_fill_others(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+			      uint32_t gen, uint32_t vma_gen)
+{
+	for (int other = 0; other < NR_CPUS; other++) {
+		if (other == cpu)
+			continue;
+		const struct tlb_entry *e = tlb_lookup(other, mm, addr);
+		if (e && (e->pfn != pfn || e->gen != gen))
+			sched_precursor(PRECURSOR_FILL_OTHER_CACHED);
+		if (e && post_fill_vma_gen(other, (int)(e - mm_world.tlb[other])) != vma_gen &&
+		    (e->pfn != pfn || e->gen != gen))
+			sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE], &site_tlb_fill, NULL,
+				      1u << other,
+				      "%s installs P%d 0x%lx -> frame %u while %s still caches "
+				      "frame %u for it",
+				      sched_agent_name(cpu), mm->id, addr, pfn,
+				      sched_agent_name(other), e->pfn);
+	}
+}
+
+/*
+ * The TLB fill that follows a walk (tlb_fill()): a CONT entry fills every page of
+ * its block.  Each page against the other CPUs' TLBs, and a block against the
+ * single-page entries this TLB still holds for the block's frames: folding a block
+ * over one without the flush of break-before-make is, on arm64, a TLB conflict
+ * abort or either translation.  A stale entry of a page since unmapped (a zap
+ * whose flush is pending when a fault maps a new block there) is the race x86 has
+ * too, left to tlb-coherence's rule above; its conflict abort is not modelled.
+ */
+static void check_tlb_fill(int cpu, const struct mm_struct *mm, unsigned long addr, pte_t pte)
+{
+	bool cont = pgtable_contpte && pte_cont(pte);
+	unsigned long first = cont ? addr & CONT_PTE_MASK : addr;
+	int nr = cont ? CONT_PTES : 1;
+	uint32_t pfn0 = pte_pfn(pte) - (uint32_t)((addr - first) >> PAGE_SHIFT);
+	uint32_t vma_gen = post_mapping_gen(mm, addr);
+	for (int i = 0; i < nr; i++) {
+		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
+		uint32_t pfn = pfn0 + (uint32_t)i;
+		check_fill_others(cpu, mm, a, pfn, pfn_page(pfn)->gen, vma_gen);
+		const struct tlb_entry *o = cont && a != addr ? tlb_lookup(cpu, mm, a) : NULL;
+		if (o && !o->cont && o->pfn == pfn)
+			sched_finding(
+			    mm_oracle_names[ORACLE_CONTPTE], &site_tlb_fill, NULL, 0,
+			    "%s fills a contiguous TLB entry for P%d 0x%lx-0x%lx while it "
+			    "still holds a single-page entry for 0x%lx (frame %u): a TLB "
+			    "conflict",
+			    sched_agent_name(cpu), mm->id, first, first + CONT_PTE_SIZE - 1, a,
+			    o->pfn);
+	}
+}
+
 /* (at the fill: a CONT entry fills the TLB with its whole block, so the walker
  * must see the block as the TLB will) */
 void oracle_walk_fill(int cpu, const struct mm_struct *mm, unsigned long addr, pte_t *ptep,
@@ -165,4 +232,5 @@ void oracle_walk_fill(int cpu, const struct mm_struct *mm, unsigned long addr, p
 			      "%s's walker finds P%d 0x%lx mapping freed frame %u",
 			      sched_agent_name(cpu), mm->id, addr, pte_pfn(pte));
 	check_pte_within_vma(cpu, mm, addr, pte);
+	check_tlb_fill(cpu, mm, addr, pte);
 }
