@@ -693,10 +693,11 @@ static void data_mismatch(int agent, bool device, const struct mm_struct *mm, un
 {
 	const struct ostore *got = store_of(origin);
 	if (got && got->through_private && (got->mm != mm->id || at->shared)) {
-		sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
-			      "%s%s reads %llu at P%d 0x%lx, which P%d stored there after the fork",
-			      sched_agent_name(agent), device ? " (DMA)" : "",
-			      (unsigned long long)val, mm->id, addr, got->mm);
+		sched_finding(
+		    mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
+		    "%s%s reads %llu at P%d 0x%lx, which P%d stored through its private mapping",
+		    sched_agent_name(agent), device ? " (DMA)" : "", (unsigned long long)val,
+		    mm->id, addr, got->mm);
 		return;
 	}
 	if (got && got->mm == mm->id && got->addr / PAGE_SIZE == addr / PAGE_SIZE &&
@@ -944,10 +945,11 @@ static void data_check_reference(int agent, uint32_t pfn, int word, uint64_t val
 	if (!got || !got->through_private || got->mm == D.ref.mm || !D.ref.snap_valid ||
 	    D.ref.snap[word].any || view_has(&D.ref.snap[word], origin))
 		return;
-	sched_finding(mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
-		      "%s (DMA) reads %llu at P%d 0x%lx, which P%d stored there after the fork",
-		      sched_agent_name(agent), (unsigned long long)val, D.ref.mm,
-		      D.ref.addr & ~(PAGE_SIZE - 1), got->mm);
+	sched_finding(
+	    mm_oracle_names[ORACLE_ISOLATION], site, got->site, 1u << agent,
+	    "%s (DMA) reads %llu at P%d 0x%lx, which P%d stored through its private mapping",
+	    sched_agent_name(agent), (unsigned long long)val, D.ref.mm,
+	    D.ref.addr & ~(PAGE_SIZE - 1), got->mm);
 }
 
 void oracle_unpin(void)
