@@ -65,13 +65,18 @@ pte_t contpte_ptep_get(pte_t *ptep, struct sched_site *site)
 	return orig;
 }
 
-SCHED_SITE_GLOBAL(site_lockless_torn, "contpte_ptep_get_lockless", "torn");
+bool contpte_entry_fits(pte_t pte, pte_t orig, int at, int i)
+{
+	return pte_valid_cont(pte) && pte_pfn(pte) == pte_pfn(pte_in_block(orig, at, i)) &&
+	       pte_prot(pte) == pte_prot(orig);
+}
 
 /*
  * Models: contpte_ptep_get_lockless(): without the PTL the block may be folded or
  * unfolded under our feet, so read every entry and start over unless all of them
  * are valid CONT entries of contiguous frames with the same permissions.  Knob
- * contpte-lockless-no-retry: return what was gathered anyway.
+ * contpte-lockless-no-retry: return what was gathered anyway.  The oracle layer
+ * sees every gather that returns (oracle_contpte_gather()).
  */
 pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 {
@@ -79,48 +84,41 @@ pte_t contpte_ptep_get_lockless(pte_t *ptep, struct sched_site *site)
 		pte_t orig = __ptep_get_lockless(ptep, site);
 		if (!pgtable_contpte || !pte_valid_cont(orig))
 			return orig;
-		pte_t *block = contpte_align_down(ptep);
-		int at = (int)(ptep - block);
-		int torn = -1;
-		for (int i = 0; i < CONT_PTES; i++) {
-			pte_t pte = __ptep_get(block + i, site);
-			if (!pte_valid_cont(pte) ||
-			    pte_pfn(pte) != pte_pfn(pte_in_block(orig, at, i)) ||
-			    pte_prot(pte) != pte_prot(orig)) {
-				torn = i;
-				break;
-			}
-			if (pte_dirty(pte))
+		pte_t *block = contpte_align_down(ptep), seen[CONT_PTES];
+		int at = (int)(ptep - block), n = 0;
+		bool torn = false;
+		while (n < CONT_PTES && !torn) {
+			pte_t pte = seen[n] = __ptep_get(block + n, site);
+			torn = !contpte_entry_fits(pte, orig, at, n++);
+			if (!torn && pte_dirty(pte))
 				orig = pte_mkdirty(orig);
-			if (pte_young(pte))
+			if (!torn && pte_young(pte))
 				orig = pte_mkyoung(orig);
 		}
-		if (torn < 0)
-			return orig;
-		sched_precursor(PRECURSOR_CONTPTE_TORN);
-		if (!knob_enabled(KNOB_CONTPTE_LOCKLESS_NO_RETRY)) {
-			/*
-			 * Spin until the block settles.  Whoever converts it holds the PTL
-			 * throughout, so the model waits for the PTL (irqs on: the fault
-			 * path).  With irqs off (GUP-fast) it cannot: the model's TLB flush
-			 * waits for an IPI ack, where arm64's TLBI broadcast does not, so
-			 * the walker backs off instead, as it does for any change it sees.
-			 */
-			if (irqs_disabled())
-				return __pte(0);
-			spinlock_t *ptl =
-			    &mm_world.pte_meta[(ptep - &mm_world.pte_tables[0][0]) / PTRS_PER_PTE]
-				 .ptl;
-			spin_lock_at(ptl, site);
-			spin_unlock_at(ptl, site);
-			continue;
+		if (torn) {
+			sched_precursor(PRECURSOR_CONTPTE_TORN);
+			if (!knob_enabled(KNOB_CONTPTE_LOCKLESS_NO_RETRY)) {
+				/*
+				 * Spin until the block settles.  Whoever converts it holds
+				 * the PTL throughout, so the model waits for the PTL (irqs
+				 * on: the fault path).  With irqs off (GUP-fast) it cannot:
+				 * the model's TLB flush waits for an IPI ack, where arm64's
+				 * TLBI broadcast does not, so the walker backs off instead,
+				 * as it does for any change it sees.
+				 */
+				if (irqs_disabled())
+					return __pte(0);
+				spinlock_t *ptl =
+				    &mm_world
+					 .pte_meta[(ptep - &mm_world.pte_tables[0][0]) /
+						   PTRS_PER_PTE]
+					 .ptl;
+				spin_lock_at(ptl, site);
+				spin_unlock_at(ptl, site);
+				continue;
+			}
 		}
-		if (!site_lockless_torn.id)
-			sched_site_init(&site_lockless_torn);
-		sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_lockless_torn, NULL, 0,
-			      "%s's ptep_get_lockless() returns a CONT entry of frame %u gathered "
-			      "from a block mid-conversion (entry %d no longer belongs to it)",
-			      sched_agent_name(sched_current()), pte_pfn(orig), torn);
+		oracle_contpte_gather(sched_current(), seen, n, at, orig);
 		return orig;
 	}
 }

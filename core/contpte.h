@@ -52,5 +52,9 @@ static inline bool pte_valid_cont(pte_t pte)
  * invalid entries are not wrong.
  */
 const char *contpte_block_misprogrammed(pte_t *ptep, bool rewriting, pte_t **bad);
+/* May @pte be entry @i of the block whose entry @at is @orig (valid, CONT, its own
+ * frame of the run, the same attributes but A/D)?  contpte_ptep_get_lockless()'s
+ * test of every entry it gathers. */
+bool contpte_entry_fits(pte_t pte, pte_t orig, int at, int i);
 
 #endif

@@ -37,6 +37,7 @@
  *                     hardware's walker, GUP-fast), oracle_tlb_access (a CPU's
  *                     access through its TLB), oracle_pte_lockless and
  *                     oracle_gup_fast_follow (a split PTE read in two halves),
+ *                     oracle_contpte_gather (a contpte block read without the PTL),
  *                     oracle_contpte_rewrite (a PTL holder rewriting a contpte
  *                     block): walk.c's use-after-free, contpte and mm-bug checks,
  *                     and break-before-make at the TLB fill that ends a walk
@@ -182,6 +183,9 @@ void oracle_contpte_rewrite(const pte_t *ptep, int nr, bool begin);
  * frame had generation @gen (before the data access, also for a buffered store). */
 void oracle_tlb_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		       uint32_t gen, bool write);
+/* @agent's contpte_ptep_get_lockless() returns @pte for entry @at of a CONT block,
+ * gathered from the block's entries @seen[0, n) as it read them, one load each. */
+void oracle_contpte_gather(int agent, const pte_t *seen, int n, int at, pte_t pte);
 /* @cpu's walker fills its TLB for @addr from @pte (read at @ptep; NULL: a huge PMD);
  * called before the fill, while the TLBs hold what the fill will replace. */
 void oracle_walk_fill(int cpu, const struct mm_struct *mm, unsigned long addr, pte_t *ptep,

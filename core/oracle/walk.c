@@ -9,7 +9,9 @@
  *                   through a TLB entry filled before the frame was freed; GUP-fast
  *                   follows a torn read of a split PTE (a value the entry never
  *                   held);
- *   contpte         the walker reads a CONT entry whose block is misprogrammed
+ *   contpte         a lockless read of a contpte entry returns a value gathered
+ *                   from entries that are not one block (a block mid-conversion);
+ *                   the walker reads a CONT entry whose block is misprogrammed
  *                   while no PTL holder is rewriting it (break-before-make); it
  *                   fills a block entry over a single-page entry its TLB still
  *                   holds for the same frame (a TLB conflict);
@@ -51,6 +53,7 @@ SCHED_SITE_GLOBAL(site_walk_block, "hw_walk", "contpte_block");
 SCHED_SITE_GLOBAL(site_gup_table_freed, "gup_fast_pte", "pte_table_freed");
 SCHED_SITE_GLOBAL(site_gup_torn, "gup_fast_pte", "torn_pte");
 SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
+SCHED_SITE_GLOBAL(site_lockless_torn, "contpte_ptep_get_lockless", "torn");
 
 void walk_oracle_reset(void)
 {
@@ -98,6 +101,19 @@ void oracle_gup_fast_follow(int agent, const struct mm_struct *mm, unsigned long
 			      "%s's GUP-fast follows P%d 0x%lx to frame %u, which that PTE never "
 			      "mapped (a torn read of a PTE rewritten between its two halves)",
 			      sched_agent_name(agent), mm->id, addr, pfn);
+}
+
+void oracle_contpte_gather(int agent, const pte_t *seen, int n, int at, pte_t pte)
+{
+	for (int i = 0; i < n; i++)
+		if (!contpte_entry_fits(seen[i], pte, at, i)) {
+			sched_finding(mm_oracle_names[ORACLE_CONTPTE], &site_lockless_torn, NULL, 0,
+				      "%s's ptep_get_lockless() returns a CONT entry of frame %u "
+				      "gathered from a block mid-conversion (entry %d no longer "
+				      "belongs to it)",
+				      sched_agent_name(agent), pte_pfn(pte), i);
+			return;
+		}
 }
 
 void oracle_contpte_rewrite(const pte_t *ptep, int nr, bool begin)
