@@ -2,13 +2,10 @@
 /*
  * The model's world: reset between executions, snapshots of it after a setup
  * (saved, restored and compared by what the runs used; see mm.h), process
- * teardown, and the quiescence checks that run after every agent has finished: tear down every
+ * teardown, and quiescence once every agent has finished: tear down every
  * address space (exit_mmap with fullmm), write back every file, then let the
- * oracle layer compare each file's disk with what it should hold
- * (oracle_final_sync(): `lost-write`, `isolation`), account every frame
- * (`refcount`: leaks, stray references), every swap slot (`refcount`: a slot
- * some entry or cache still holds after every process is gone) and every TLB
- * (`tlb-coherence`).
+ * oracle layer judge what is left (oracle_final_sync(): each file's disk against
+ * what it should hold, then every frame, swap slot and TLB accounted for).
  */
 #include "mm.h"
 
@@ -49,12 +46,12 @@ struct address_space *mapping_get(int id)
 }
 
 /*
- * Frames [0, frames_touched()) are all a run can have changed: a frame's fields
+ * Frames [0, mm_frames_touched()) are all a run can have changed: a frame's fields
  * are written only once it is allocated, an allocation bumps its generation, and
  * only mm_reset() sets that back to 0 (frames are taken lowest first, so the
  * touched ones are nearly a prefix).  O(untouched frames): scans down from the top.
  */
-static uint32_t frames_touched(void)
+uint32_t mm_frames_touched(void)
 {
 	uint32_t n = NR_FRAMES;
 	while (n > 0 && mm_world.frames[n - 1].gen == 0)
@@ -119,7 +116,7 @@ void mm_reset(void)
 		built = true;
 	}
 	struct mm_world *w = &mm_world;
-	memset(w->frames, 0, frames_touched() * sizeof(w->frames[0]));
+	memset(w->frames, 0, mm_frames_touched() * sizeof(w->frames[0]));
 	for (int i = 0; i < NR_MMS; i++) {
 		memcpy(&w->mms[i], &mm_pristine.mms[i], offsetof(struct mm_struct, mm_mt));
 		mt_init(&w->mms[i].mm_mt, (uint32_t)i, "mm_mt");
@@ -156,7 +153,7 @@ struct mm_snapshot {
 
 static struct mm_use mm_use_now(void)
 {
-	return (struct mm_use){.frames = frames_touched(),
+	return (struct mm_use){.frames = mm_frames_touched(),
 			       .vmas = mm_world.vma_hwm,
 			       .anon_vmas = mm_world.anon_vma_hwm};
 }
@@ -341,61 +338,6 @@ bool mm_world_same(const struct mm_world *a, const struct mm_world *b, char *wha
 	return true;
 }
 
-SCHED_SITE_GLOBAL(site_accounting, "mm_quiesce", "accounting");
-
-static void check_accounting(void)
-{
-	uint32_t frames = frames_touched(); /* beyond: never allocated, nothing to account */
-	for (uint32_t pfn = 0; pfn < frames; pfn++) {
-		const struct folio *folio = &mm_world.frames[pfn];
-		if (!folio->allocated)
-			continue;
-		bool cached = folio->mapping && !folio_test_anon(folio) &&
-			      folio->mapping->pages[folio->index] == folio;
-		/* a swap-cache folio no entry names: reclaim's to free, not leaked */
-		cached |= folio_test_swapcache(folio) && folio->swap < NR_SWAP_SLOTS &&
-			  mm_world.swap.cache[folio->swap] == folio &&
-			  mm_world.swap.swap_map[folio->swap] == SWAP_HAS_CACHE;
-		if (!cached) {
-			sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
-				      "frame %u leaked after teardown (refcount %d, mapcount %d)",
-				      pfn, folio->refcount, folio->mapcount);
-			return;
-		}
-		if (folio->refcount != 1 || folio->mapcount != 0) {
-			sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
-				      "page cache frame %u has refcount %d, mapcount %d after "
-				      "teardown (expected 1, 0)",
-				      pfn, folio->refcount, folio->mapcount);
-			return;
-		}
-	}
-	for (uint32_t slot = 0; slot < NR_SWAP_SLOTS; slot++) {
-		uint8_t map = mm_world.swap.swap_map[slot];
-		const struct folio *cache = mm_world.swap.cache[slot];
-		if (map == 0 || (map == SWAP_HAS_CACHE && cache))
-			continue;
-		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], &site_accounting, NULL, 0,
-			      "swap slot %u leaked after teardown (%d entries%s)", slot,
-			      map & ~SWAP_HAS_CACHE,
-			      map & SWAP_HAS_CACHE ? (cache ? ", in the swap cache"
-							    : ", SWAP_HAS_CACHE without a folio")
-						   : "");
-		return;
-	}
-	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		for (int i = 0; i < TLB_ENTRIES; i++)
-			if (mm_world.tlb[cpu][i].valid) {
-				sched_finding(mm_oracle_names[ORACLE_TLB_COHERENCE],
-					      &site_accounting, NULL, 1u << cpu,
-					      "%s still caches P%d 0x%x -> frame %u after teardown",
-					      sched_agent_name(cpu), mm_world.tlb[cpu][i].mm,
-					      mm_world.tlb[cpu][i].vpn << PAGE_SHIFT,
-					      mm_world.tlb[cpu][i].pfn);
-				return;
-			}
-}
-
 /*
  * No yield in mmget/mmput: entering and leaving a system call are atomic with
  * respect to exit_group() here (the kernel's SIGKILL delivery is not modelled).
@@ -428,8 +370,6 @@ void mm_quiesce(int agent, void *arg)
 {
 	(void)agent;
 	(void)arg;
-	if (!site_accounting.id)
-		sched_site_init(&site_accounting);
 	rcu_barrier();
 	gup_release_all(); /* the devices let go before the processes exit */
 	for (int i = 0; i < NR_MMS && !sched_stopped(); i++)
@@ -439,6 +379,4 @@ void mm_quiesce(int agent, void *arg)
 		do_writepages(&mm_world.mappings[f]);
 	if (!sched_stopped())
 		oracle_final_sync();
-	if (!sched_stopped())
-		check_accounting();
 }

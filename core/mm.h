@@ -383,6 +383,8 @@ void mmap_assert_locked(struct mm_struct *mm);
 void mmap_assert_write_locked(struct mm_struct *mm);
 
 struct mm_struct *mm_get(int id);
+/* Frames [0, n) are all the run since mm_reset() can have allocated or changed. */
+uint32_t mm_frames_touched(void);
 /*
  * A thread enters a system call on @mm: false (-ESRCH) if the process is exiting,
  * gone or not yet forked.  mmput() when it returns: the last one out of an exiting

@@ -1333,7 +1333,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 
 SCHED_SITE_GLOBAL(site_final_sync, "mm_quiesce", "final_sync");
 
-void oracle_final_sync(void)
+void data_final_sync(void)
 {
 	if (!site_final_sync.id)
 		sched_site_init(&site_final_sync);

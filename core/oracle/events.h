@@ -42,7 +42,9 @@
  *                     block): walk.c's use-after-free, contpte and mm-bug checks,
  *                     and break-before-make at the TLB fill that ends a walk
  *                     (tlb-coherence, a TLB conflict).
- *   quiescence        oracle_final_sync: after teardown and the final writeback.
+ *   quiescence        oracle_final_sync: after teardown and the final writeback
+ *                     (data.c: the disks; accounting.c: frames, swap slots and
+ *                     TLBs left over).
  *
  * The memory model is sequentially consistent: an event happens at one instant,
  * in one global order (the schedule's).  Under a scenario's `memory arm64`

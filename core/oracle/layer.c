@@ -77,6 +77,13 @@ bool oracle_snapshot_equal(const struct oracle_snapshot *a, const struct oracle_
 	return !diff;
 }
 
+void oracle_final_sync(void)
+{
+	data_final_sync();
+	if (!sched_stopped())
+		accounting_check();
+}
+
 uint32_t oracle_op_enter_clock(int agent)
 {
 	SCHED_ASSERT(agent >= 0 && agent < SCHED_OP_AGENTS_MAX);

@@ -35,6 +35,9 @@ const struct sched_site *oracle_pte_writer(const struct mm_struct *mm, unsigned 
 uint32_t oracle_op_enter_clock(int agent);
 
 void data_reset(void);
+/* oracle_final_sync(): data.c's judgement of the disks, then accounting.c's. */
+void data_final_sync(void);
+void accounting_check(void);
 /* data.c's part of an oracle snapshot (events.h); _diff: NULL or what differs. */
 struct data_snap;
 size_t data_snap_bytes(void);
