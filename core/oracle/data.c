@@ -868,6 +868,13 @@ void oracle_gup_load(int agent, struct mm_struct *mm, unsigned long addr, uint32
 	if (!got || !got->through_private || got->mm == mm->id || !where_of(mm, addr, &at) ||
 	    view_accepts(&at, at.v, word, origin))
 		return;
+	/* GUP-fast took its reference early: what the process could read when the
+	 * GUP entered (gup_entry) is what the page it referenced may still hold */
+	if (agent >= 0 && agent < SCHED_OP_AGENTS_MAX && D.gup_entry[agent].valid &&
+	    D.gup_entry[agent].mm == mm->id &&
+	    D.gup_entry[agent].page == (addr & ~(PAGE_SIZE - 1)) &&
+	    view_has(&D.gup_entry[agent].v[word], origin))
+		return;
 	data_mismatch(agent, site_is_dma(site), mm, addr, &at, origin, val, site);
 }
 
