@@ -119,10 +119,8 @@ SCHED_SITE_GLOBAL(site_sb_wait, "sb_drain_wait", NULL);
 SCHED_SITE_GLOBAL(site_smp_mb, "smp_mb", NULL);
 SCHED_SITE_GLOBAL(site_smp_wmb, "smp_wmb", NULL);
 SCHED_SITE_GLOBAL(site_smp_rmb, "smp_rmb", NULL);
-SCHED_SITE_GLOBAL(site_sb_uaf, "sb_drain", "freed_frame");
 SCHED_SITE_GLOBAL(site_ld_perform, "ld_perform", "read");
 SCHED_SITE_GLOBAL(site_ld_idle, "ld_perform", "idle");
-SCHED_SITE_GLOBAL(site_ld_uaf, "ld_perform", "freed_frame");
 
 const char *sb_agent_name(int agent)
 {
@@ -226,12 +224,7 @@ static void sb_commit(int cpu, int qi)
 		return;
 	}
 	int word = __builtin_ctz(e.words);
-	if (!page->allocated || page->gen != e.gen)
-		sched_finding(
-		    mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_sb_uaf, e.site, 1u << cpu,
-		    "%s's buffered store of %llu to P%d 0x%lx becomes visible in frame "
-		    "%u, freed since the store was translated",
-		    sched_agent_name(cpu), (unsigned long long)e.val[word], e.mm, e.addr, e.obj);
+	oracle_deferred_access(cpu, mm_get(e.mm), e.addr, e.obj, e.gen, &e.val[word], e.site);
 	page->data[word] = e.val[word];
 	oracle_user_store(cpu, mm_get(e.mm), e.addr, e.obj, e.val[word], e.site);
 	sb_wake(cpu);
@@ -525,14 +518,7 @@ static void ld_perform(int cpu, int k)
 	uint64_t v;
 	if (!sb_forward(cpu, e.pfn, e.word, &v)) {
 		struct folio *page = pfn_page(e.pfn);
-		/* a TLB invalidation on the CPU performs its loads (sb_flush_now()): a
-		 * frame freed under a pending load is a missing flush */
-		if (!page->allocated || page->gen != e.gen)
-			sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_ld_uaf, e.site,
-				      1u << cpu,
-				      "%s's deferred load of P%d 0x%lx is performed in frame %u, "
-				      "freed since the load was translated",
-				      sched_agent_name(cpu), e.mm, e.addr, e.pfn);
+		oracle_deferred_access(cpu, mm_get(e.mm), e.addr, e.pfn, e.gen, NULL, e.site);
 		v = page->data[e.word];
 		oracle_user_load(cpu, mm_get(e.mm), e.addr, e.pfn, v, e.site);
 	}

@@ -38,6 +38,7 @@
  *                     access through its TLB), oracle_pte_lockless and
  *                     oracle_gup_fast_follow (a split PTE read in two halves),
  *                     oracle_contpte_gather (a contpte block read without the PTL),
+ *                     oracle_deferred_access (a buffered store or deferred load),
  *                     oracle_contpte_rewrite (a PTL holder rewriting a contpte
  *                     block): walk.c's use-after-free, contpte and mm-bug checks,
  *                     and break-before-make at the TLB fill that ends a walk
@@ -185,6 +186,11 @@ void oracle_contpte_rewrite(const pte_t *ptep, int nr, bool begin);
  * frame had generation @gen (before the data access, also for a buffered store). */
 void oracle_tlb_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
 		       uint32_t gen, bool write);
+/* @cpu's buffered store of *@store (NULL: a deferred load) to @addr of @mm, issued
+ * at @issued and translated to frame @pfn at generation @gen, becomes visible (is
+ * performed) now (`memory arm64`, core/sbuf.c). */
+void oracle_deferred_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+			    uint32_t gen, const uint64_t *store, const struct sched_site *issued);
 /* @agent's contpte_ptep_get_lockless() returns @pte for entry @at of a CONT block,
  * gathered from the block's entries @seen[0, n) as it read them, one load each. */
 void oracle_contpte_gather(int agent, const pte_t *seen, int n, int at, pte_t pte);

@@ -8,7 +8,9 @@
  *                   from an entry that maps a freed frame; a CPU accesses a frame
  *                   through a TLB entry filled before the frame was freed; GUP-fast
  *                   follows a torn read of a split PTE (a value the entry never
- *                   held);
+ *                   held); a buffered store becomes visible, or a deferred load
+ *                   is performed, in a frame freed since it was translated
+ *                   (`memory arm64`);
  *   contpte         a lockless read of a contpte entry returns a value gathered
  *                   from entries that are not one block (a block mid-conversion);
  *                   the walker reads a CONT entry whose block is misprogrammed
@@ -54,6 +56,8 @@ SCHED_SITE_GLOBAL(site_gup_table_freed, "gup_fast_pte", "pte_table_freed");
 SCHED_SITE_GLOBAL(site_gup_torn, "gup_fast_pte", "torn_pte");
 SCHED_SITE_GLOBAL(site_tlb_fill, "tlb_fill", NULL);
 SCHED_SITE_GLOBAL(site_lockless_torn, "contpte_ptep_get_lockless", "torn");
+SCHED_SITE_GLOBAL(site_ld_uaf, "ld_perform", "freed_frame");
+SCHED_SITE_GLOBAL(site_sb_uaf, "sb_drain", "freed_frame");
 
 void walk_oracle_reset(void)
 {
@@ -222,6 +226,31 @@ static void check_tlb_fill(int cpu, const struct mm_struct *mm, unsigned long ad
 			    sched_agent_name(cpu), mm->id, first, first + CONT_PTE_SIZE - 1, a,
 			    o->pfn);
 	}
+}
+
+/*
+ * A TLB invalidation on the CPU drains its store buffer and performs its pending
+ * loads (sb_flush_now()): a frame freed under a buffered store or a deferred load
+ * means a flush went missing.
+ */
+void oracle_deferred_access(int cpu, const struct mm_struct *mm, unsigned long addr, uint32_t pfn,
+			    uint32_t gen, const uint64_t *store, const struct sched_site *issued)
+{
+	const struct folio *page = pfn_page(pfn);
+	if (page->allocated && page->gen == gen)
+		return;
+	if (store)
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_sb_uaf, issued,
+			      1u << cpu,
+			      "%s's buffered store of %llu to P%d 0x%lx becomes visible in frame "
+			      "%u, freed since the store was translated",
+			      sched_agent_name(cpu), (unsigned long long)*store, mm->id, addr, pfn);
+	else
+		sched_finding(mm_oracle_names[ORACLE_USE_AFTER_FREE], &site_ld_uaf, issued,
+			      1u << cpu,
+			      "%s's deferred load of P%d 0x%lx is performed in frame %u, "
+			      "freed since the load was translated",
+			      sched_agent_name(cpu), mm->id, addr, pfn);
 }
 
 /* (at the fill: a CONT entry fills the TLB with its whole block, so the walker
