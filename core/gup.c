@@ -62,11 +62,13 @@ static void gup_grab_more(struct folio *folio, unsigned int flags, bool fast)
 {
 	if (!(flags & FOLL_PIN))
 		return;
+	/* one site for both (so the file's other site ids stay as they were) */
+	struct sched_site *site = MM_SITE("folio_ref_add");
 	if (!fast) {
-		folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
+		__folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1, site);
 		return;
 	}
-	folio_ref_add_relaxed(folio, GUP_PIN_COUNTING_BIAS - 1);
+	__folio_ref_add_relaxed(folio, GUP_PIN_COUNTING_BIAS - 1, site);
 	if (sb_active && !knob_enabled(KNOB_GUPFAST_PIN_NO_MB))
 		sb_kernel_mb(); /* smp_mb__after_atomic() */
 }
