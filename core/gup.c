@@ -12,6 +12,7 @@
 #include "oracle/events.h"
 #include "page.h"
 #include "pgtable.h"
+#include "sbuf.h"
 #include "vma.h"
 
 SCHED_SITE_GLOBAL(site_remote_write, "access_remote_vm", "copy_to_user_page");
@@ -43,11 +44,33 @@ static bool gup_must_unshare(const struct vm_area_struct *vma, unsigned int flag
 	return !PageAnonExclusive(page);
 }
 
-/* Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it). */
-static void gup_grab_more(struct folio *folio, unsigned int flags)
+/*
+ * Models: try_grab_folio() on a folio we hold a reference to (FOLL_GET: keep it),
+ * and try_grab_folio_fast()'s pin after its folio_try_get() (@fast): there the
+ * bias is a bare atomic_add(), then smp_mb__after_atomic() (088b8aa537c2) so the
+ * pin is visible before the re-checks of the PTE and of write_protect_seq.  The
+ * other sides: folio_try_share_anon_rmap_pte()'s smp_mb() between its PTE clear
+ * and its pin check (KSM, swap-out, migration), and fork()'s
+ * write_seqcount_begin() before folio_try_dup_anon_rmap_pte()'s pin check (the
+ * seqcount store is not buffered in this model: visible at its step).  Either
+ * GUP-fast sees the change, or the other side sees the pin.  Knob
+ * gupfast-pin-no-mb: no barrier; in memory arm64 the re-checks may pass before
+ * the pin is visible, fork() reads the count without it and shares the pinned
+ * page with the child (regressions/gupfast-pin-no-mb.sched).
+ */
+static void gup_grab_more(struct folio *folio, unsigned int flags, bool fast)
 {
-	if (flags & FOLL_PIN)
-		folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1);
+	if (!(flags & FOLL_PIN))
+		return;
+	/* one site for both (so the file's other site ids stay as they were) */
+	struct sched_site *site = MM_SITE("folio_ref_add");
+	if (!fast) {
+		__folio_ref_add(folio, GUP_PIN_COUNTING_BIAS - 1, site);
+		return;
+	}
+	__folio_ref_add_relaxed(folio, GUP_PIN_COUNTING_BIAS - 1, site);
+	if (sb_active && !knob_enabled(KNOB_GUPFAST_PIN_NO_MB))
+		sb_kernel_mb(); /* smp_mb__after_atomic() */
 }
 
 /* Models: gup_put_folio(). */
@@ -71,7 +94,7 @@ static struct folio *gup_fast_pmd_leaf(struct mm_struct *mm, pmd_t *pmdp, pmd_t 
 	struct folio *page = pfn_page(pte_pfn(pmd_pte_at(pmd, addr))), *folio = page_folio(page);
 	if (!folio_try_get(folio))
 		return NULL;
-	gup_grab_more(folio, flags);
+	gup_grab_more(folio, flags, true);
 	if (!pmd_same(pmd, pmdp_get_lockless(mm, pmdp))) {
 		gup_put_folio(folio, flags);
 		return NULL;
@@ -121,7 +144,7 @@ static struct folio *gup_fast_pte(struct mm_struct *mm, unsigned long addr, unsi
 	struct folio *page = pfn_page(pfn), *folio = page_folio(page);
 	if (!folio_try_get(folio)) /* try_grab_folio() */
 		return NULL;
-	gup_grab_more(folio, flags);
+	gup_grab_more(folio, flags, true);
 	/*
 	 * The PTE may have changed since we read it, and the table may no longer be
 	 * the PMD's: collapse_huge_page() clears the PMD, checks the pages' references
@@ -203,7 +226,7 @@ static struct folio *follow_page_pte(struct vm_area_struct *vma, unsigned long a
 			page = NULL;
 		} else {
 			folio_get(page_folio(page));
-			gup_grab_more(page_folio(page), flags);
+			gup_grab_more(page_folio(page), flags, false);
 		}
 	}
 	pte_unmap_unlock(ptep, ptl);

@@ -261,7 +261,16 @@
 	  "holds older data, which the other process then reads back (fixed by 4e31635c367a, "       \
 	  "Hugh Dickins 2010, \"ksm: fix bad user data when swapping\"; the KSM page's own "         \
 	  "dirty mark came later, Minchan Kim's \"mm: mark stable page dirty in KSM\", for "         \
-	  "MADV_FREE)")
+	  "MADV_FREE)")                                                                              \
+	X(KNOB_GUPFAST_PIN_NO_MB, "gupfast-pin-no-mb", "isolation",                                  \
+	  "memory arm64: try_grab_folio_fast() has no smp_mb__after_atomic() after the pin's "       \
+	  "bare atomic_add() of the bias: GUP-fast's re-checks of the PTE and of "                   \
+	  "write_protect_seq pass before the pin is visible, fork()'s "                              \
+	  "folio_try_dup_anon_rmap_pte() reads the count without it and shares the pinned "          \
+	  "page with the child, which then reads what the device writes for the parent (the "        \
+	  "barrier came with 088b8aa537c2, David Hildenbrand 2022, \"mm: fix "                       \
+	  "PageAnonExclusive clearing racing with concurrent RCU GUP-fast\"; unreachable in "        \
+	  "memory sc)")
 
 /* The mask of one knob. */
 #define KNOB_BIT(k) (UINT64_C(1) << (k))

@@ -69,12 +69,16 @@ struct folio *folio_alloc_order(int order)
 int __folio_ref_count(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_READ);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	return folio->refcount;
 }
 
 void __folio_get(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	folio_check_live(folio, site);
 	if (folio->refcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
@@ -86,6 +90,8 @@ void __folio_get(struct folio *folio, struct sched_site *site)
 void __folio_put(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	folio_check_live(folio, site);
 	if (folio->refcount <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
@@ -231,6 +237,8 @@ void __folio_add_new_anon_rmap_ptes(struct folio *folio, struct vm_area_struct *
 bool __folio_try_get(struct folio *folio, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	if (!folio->allocated || folio->refcount <= 0)
 		return false;
 	folio->refcount++;
@@ -279,9 +287,26 @@ void __folio_write_word(struct folio *folio, int word, uint64_t v, struct sched_
 	folio->data[word] = v;
 }
 
+void __folio_ref_add_relaxed(struct folio *folio, int refs, struct sched_site *site)
+{
+	/* atomic_add(): no return value, no ordering; in memory arm64 the CPU's
+	 * later loads may pass it (sb_kernel_ref_add()) */
+	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	folio_check_live(folio, site);
+	if (sb_active && sb_kernel_ref_add(folio, refs, site))
+		return;
+	if (folio->refcount + refs <= 0)
+		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
+			      "reference count of frame %u would drop to %d", folio_pfn(folio),
+			      folio->refcount + refs);
+	folio->refcount += refs;
+}
+
 void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	folio_check_live(folio, site);
 	if (folio->refcount + refs <= 0)
 		sched_finding(mm_oracle_names[ORACLE_REFCOUNT], site, NULL, 0,
@@ -417,6 +442,8 @@ int __folio_try_share_anon_rmap_pte(struct folio *page, struct sched_site *site)
 bool __folio_ref_freeze(struct folio *folio, int count, struct sched_site *site)
 {
 	sched_yield(site, folio_obj(folio), SCHED_OP_RMW);
+	if (sb_active)
+		sb_kernel_ref_settle(folio); /* its own relaxed add first */
 	folio_check_live(folio, site);
 	if (folio->refcount != count)
 		return false;

@@ -184,7 +184,14 @@ bool __folio_try_get(struct folio *folio, struct sched_site *site);
 /* Add/drop @refs references at once (a pin: GUP_PIN_COUNTING_BIAS). */
 void __folio_ref_add(struct folio *folio, int refs, struct sched_site *site);
 #define folio_ref_add(f, n) __folio_ref_add((f), (n), MM_SITE("folio_ref_add"))
-#define folio_ref_sub(f, n) __folio_ref_add((f), -(n), MM_SITE("folio_ref_sub"))
+/*
+ * The same add where the kernel has it as a bare atomic_add() whose ordering
+ * matters (GUP-fast's pin): in memory arm64 it goes into the CPU's store buffer
+ * (sb_kernel_ref_add()), so the CPU's later loads may pass it.
+ */
+void __folio_ref_add_relaxed(struct folio *folio, int refs, struct sched_site *site);
+#define folio_ref_add_relaxed(f, n) __folio_ref_add_relaxed((f), (n), MM_SITE("folio_ref_add"))
+#define folio_ref_sub(f, n)	    __folio_ref_add((f), -(n), MM_SITE("folio_ref_sub"))
 /*
  * Models: folio_try_dup_anon_rmap_pte() (fork): a page that is exclusive and may
  * be pinned must not be shared: -EBUSY, the caller copies it for the child;

@@ -29,6 +29,7 @@ enum sb_kind {
 	SB_KDATA, /* the kernel's store into a frame: clear or copy (words in .words) */
 	SB_PTE,	  /* a PTE store (set_pte_at) */
 	SB_PMD,	  /* a PMD store (pmd_populate() of a filled table) */
+	SB_REF,	  /* a relaxed atomic_add() to a folio's refcount (.val[0]: the delta) */
 };
 
 struct sb_entry {
@@ -49,10 +50,10 @@ struct sb_entry {
 };
 _Static_assert(MM_WORDS_PER_PAGE <= 8, "a frame's words fit sb_entry.words");
 
-/* Is @e a store to a page-table entry (a location of its own, no words)? */
+/* Is @e a store to a location of its own (an entry, a count), not to frame words? */
 static bool sb_is_entry(const struct sb_entry *e)
 {
-	return e->kind == SB_PTE || e->kind == SB_PMD;
+	return e->kind == SB_PTE || e->kind == SB_PMD || e->kind == SB_REF;
 }
 
 /* Do @a and @b write a common location?  (Then they stay in order.) */
@@ -210,6 +211,14 @@ static void sb_commit(int cpu, int qi)
 		return;
 	}
 	struct folio *page = pfn_page(e.obj);
+	if (e.kind == SB_REF) {
+		/* the adder holds a reference of its own (taken by a fully ordered
+		 * folio_try_get()): the folio cannot be freed under the add */
+		SCHED_ASSERT(page->allocated && page->gen == e.gen);
+		page->refcount += (int)(int64_t)e.val[0];
+		sb_wake(cpu);
+		return;
+	}
 	if (e.kind == SB_KDATA) {
 		/* the kernel's release points (unlock, the free's atomic) drain its stores
 		 * into a frame before the frame can be freed: a tool bug if not */
@@ -257,6 +266,7 @@ static void sb_drain_fn(int agent, void *arg)
 			const struct sb_entry *h = sb_head(&c->q[qi]);
 			uint32_t obj = h->kind == SB_PTE   ? SCHED_OBJ(OBJ_PTE, h->obj)
 				       : h->kind == SB_PMD ? SCHED_OBJ(OBJ_PMD, h->obj)
+				       : h->kind == SB_REF ? folio_obj(pfn_page(h->obj))
 							   : SCHED_OBJ(OBJ_DATA, h->obj);
 			sched_yield(&site_sb_drain, obj, SCHED_OP_WRITE);
 			/* (a TLB flush may have emptied it meanwhile) */
@@ -716,6 +726,28 @@ bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t 
 		return false;
 	*val = (pmd_t){e->val[0]};
 	return true;
+}
+
+bool sb_kernel_ref_add(struct folio *folio, int refs, const struct sched_site *site)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return false;
+	struct sb_entry e = {
+	    .kind = SB_REF, .obj = folio_pfn(folio), .gen = folio->gen, .mm = -1, .site = site};
+	e.val[0] = (uint64_t)(int64_t)refs;
+	sb_push(cpu, e);
+	return true;
+}
+
+void sb_kernel_ref_settle(const struct folio *folio)
+{
+	int cpu = sb_kernel_cpu();
+	if (cpu < 0)
+		return;
+	struct sb_entry probe = {.kind = SB_REF, .obj = folio_pfn(folio)};
+	if (sb_newest(cpu, &probe))
+		sb_flush_now(cpu);
 }
 
 bool sb_kernel_xchg_pte_relaxed(uint32_t pte, pte_t val, pte_t *old, const struct sched_site *site)

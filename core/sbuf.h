@@ -76,7 +76,8 @@
  * and control dependencies (a scenario's values are constants), deferred loads
  * of the kernel (its loads are performed at their step), buffered PMD stores
  * other than a split's pmd_populate() (sb_kernel_set_pmd()), the kernel's stores
- * to folio metadata (flags, counts: direct).
+ * to folio metadata (flags, counts: direct) other than GUP-fast's relaxed pin
+ * add (sb_kernel_ref_add()).
  */
 #ifndef MMFUZZ_SBUF_H
 #define MMFUZZ_SBUF_H
@@ -195,6 +196,18 @@ bool sb_kernel_init_pte(uint32_t pte, pte_t val, const struct sched_site *site);
 bool sb_kernel_set_pmd(struct mm_struct *mm, const pmd_t *pmdp, pmd_t val,
 		       const struct sched_site *site);
 bool sb_kernel_forward_pmd(const struct mm_struct *mm, const pmd_t *pmdp, pmd_t *val);
+/*
+ * A relaxed atomic_add() of @refs to @folio's refcount (GUP-fast's pin bias,
+ * folio_ref_add() in try_grab_folio_fast()): into the buffer; it is applied to
+ * the count, atomically, when it becomes visible.  Other CPUs' loads and RMWs
+ * of the count meanwhile see memory — the add ordered after them, which arm64
+ * allows; the adder's own reference (a fully ordered folio_try_get()) keeps the
+ * count above zero throughout.
+ */
+bool sb_kernel_ref_add(struct folio *folio, int refs, const struct sched_site *site);
+/* Before the CPU's own load or RMW of @folio's count: its pending adds to it
+ * become visible first (with the rest of its buffer: fewer behaviours). */
+void sb_kernel_ref_settle(const struct folio *folio);
 /* Before an RMW on PTE @pte: other CPUs' buffered RMW stores to it become visible. */
 void sb_pte_rmw_settle(uint32_t pte);
 /* The kernel's smp_wmb(): an epoch, as sb_release(). */
