@@ -83,6 +83,10 @@ static struct {
 	bool in_ipi;
 	uint32_t ipi_pending; /* agents with queued IPIs */
 	int agents_dirty;     /* agents [0, agents_dirty) may differ from zero: sched_reset */
+	/* agents in SCHED_RUNNABLE and in SCHED_BLOCKED, kept by agent_set_state(): a
+	 * decision and a wake read them instead of walking every agent */
+	uint32_t runnable;
+	uint32_t blocked;
 	bool have_finding;
 	struct sched_finding finding;
 	uint64_t fingerprint;
@@ -158,13 +162,19 @@ static struct agent *cur_agent(void)
 	return &S.agents[sched_fast.current];
 }
 
+/* Every change of an agent's state goes through here, so S.runnable and S.blocked
+ * are always the agents in those states. */
+static void agent_set_state(int agent, enum sched_agent_state state)
+{
+	uint32_t bit = 1u << agent;
+	S.agents[agent].state = state;
+	S.runnable = state == SCHED_RUNNABLE ? S.runnable | bit : S.runnable & ~bit;
+	S.blocked = state == SCHED_BLOCKED ? S.blocked | bit : S.blocked & ~bit;
+}
+
 static uint32_t runnable_mask(void)
 {
-	uint32_t m = 0;
-	for (int i = 0; i < S.count; i++)
-		if (S.agents[i].state == SCHED_RUNNABLE)
-			m |= 1u << i;
-	return m;
+	return S.runnable;
 }
 
 /*
@@ -349,7 +359,7 @@ static void ipi_handle(int target)
 		struct agent *from = &S.agents[m.from];
 		from->ipi_wait_mask &= ~(1u << target);
 		if (!from->ipi_wait_mask && from->state == SCHED_BLOCKED)
-			from->state = SCHED_RUNNABLE;
+			agent_set_state(m.from, SCHED_RUNNABLE);
 		if (sched_fast.in_run) {
 			/* an event of the target's, not a decision point */
 			sched_fast.current = target;
@@ -644,9 +654,8 @@ static void schedule_forced(void)
 		return; /* woken while handling its own IPIs */
 	uint32_t mask = runnable_mask();
 	if (!mask) {
-		for (int i = 0; i < S.count; i++)
-			if (S.agents[i].state == SCHED_BLOCKED)
-				deadlock_report();
+		if (S.blocked)
+			deadlock_report();
 		stop_to_main(); /* everybody is done */
 	}
 	struct sched_choice c = {.step = sched_fast.step,
@@ -718,13 +727,13 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 			      "depth %d)",
 			      a->name, wait->what, wait->name, a->held_count,
 			      a->irqs_off ? "off" : "on", a->rcu.depth);
-	a->state = SCHED_BLOCKED;
+	agent_set_state(me, SCHED_BLOCKED);
 	a->wait = *wait;
 	a->wait_site = site;
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me); /* a CPU waiting with irqs on takes its interrupts */
 	schedule_forced();
-	a->state = SCHED_RUNNABLE;
+	agent_set_state(me, SCHED_RUNNABLE);
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me);
 	fast_update();
@@ -734,16 +743,18 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 
 void sched_wake(int agent)
 {
-	struct agent *a = &S.agents[agent];
-	if (a->state == SCHED_BLOCKED)
-		a->state = SCHED_RUNNABLE;
+	if (S.agents[agent].state == SCHED_BLOCKED)
+		agent_set_state(agent, SCHED_RUNNABLE);
 }
 
 void sched_wake_obj(uint32_t obj)
 {
-	for (int i = 0; i < S.count; i++)
-		if (S.agents[i].state == SCHED_BLOCKED && S.agents[i].wait.obj == obj)
-			S.agents[i].state = SCHED_RUNNABLE;
+	/* called at every unlock: most find nobody blocked */
+	for (uint32_t rest = S.blocked; rest; rest &= rest - 1) {
+		int i = __builtin_ctz(rest);
+		if (S.agents[i].wait.obj == obj)
+			agent_set_state(i, SCHED_RUNNABLE);
+	}
 }
 
 /* ---- agents and executions ----------------------------------------------------------------------
@@ -762,6 +773,8 @@ void sched_reset(const struct sched_config *cfg)
 	sched_fast.in_run = false;
 	S.in_ipi = false;
 	S.ipi_pending = 0;
+	S.runnable = 0;
+	S.blocked = 0;
 	S.have_finding = false;
 	S.fingerprint = 0;
 	sched_precursors_reset();
@@ -782,7 +795,7 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 	a->arg = arg;
 	a->start_blocked = false;
 	if (fn)
-		a->state = SCHED_DONE; /* becomes runnable in sched_run */
+		agent_set_state(agent, SCHED_DONE); /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
 	if (S.count > S.agents_dirty)
@@ -796,7 +809,7 @@ bool sched_agent_cancel(int agent)
 	if (a->state != SCHED_BLOCKED || agent == sched_fast.current)
 		return false;
 	SCHED_ASSERT(!a->held_count && !a->irqs_off && !a->atomic && !a->rcu.depth);
-	a->state = SCHED_DONE;
+	agent_set_state(agent, SCHED_DONE);
 	return true;
 }
 
@@ -855,7 +868,7 @@ static void agent_entry(void)
 		sched_finding(SCHED_ORACLE_LOCKDEP, NULL, NULL, 0,
 			      "%s returns with locks held (%d), irqs %s, rcu depth %d", a->name,
 			      a->held_count, a->irqs_off ? "off" : "on", a->rcu.depth);
-	a->state = SCHED_DONE;
+	agent_set_state(me, SCHED_DONE);
 	if (a->ipiq_count)
 		ipi_handle(me); /* an idle CPU acks at once */
 	schedule_forced();
@@ -880,14 +893,14 @@ bool sched_run(struct sched_policy *policy)
 		a->ipiq_count = 0;
 		a->ipi_wait_mask = 0;
 		if (!a->fn) {
-			a->state = SCHED_UNUSED;
+			agent_set_state(i, SCHED_UNUSED);
 			continue;
 		}
 #ifdef SCHED_ASAN
 		ASAN_UNPOISON_MEMORY_REGION(sched_stacks[i], SCHED_STACK_BYTES);
 #endif
 		sched_ctx_init(&a->ctx, sched_stacks[i], SCHED_STACK_BYTES, agent_entry);
-		a->state = a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE;
+		agent_set_state(i, a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE);
 		a->fresh = true;
 		if (!a->start_blocked)
 			mask |= 1u << i;
