@@ -186,14 +186,18 @@ static uint32_t runnable_mask(void)
  * this for the agent switched to).  An agent with interrupts off keeps the fast
  * path too: local_irq_enable() recomputes before its yield point, where the ack
  * happens.  Taking the slow path when the fast one would do is always correct
- * (it records the same step), so a stale 0 is only slower.
+ * (it records the same step), so a stale 0 is only slower.  A switch's trace flag
+ * (flags_next) is written by the slow path's record: the fast path writes none
+ * (sched_record_fast), so it is off until that record.  Called after the record, as
+ * the slow paths do, this costs nothing: flags_next is 0 again by then.
  */
 static void fast_update(void)
 {
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!sched_fast.in_run || S.in_ipi || S.policy->every_site || S.step_hook ||
+	if (!sched_fast.in_run || sched_fast.flags_next || S.in_ipi || S.policy->every_site ||
+	    S.step_hook ||
 	    (cur >= 0 &&
 	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
@@ -706,9 +710,9 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 			}
 		}
 	}
-	fast_update();
 	step_hook_call();
 	sched_record(site, obj, op);
+	fast_update();
 }
 
 /* ---- blocking ----------------------------------------------------------------------------------
@@ -736,9 +740,9 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 	agent_set_state(me, SCHED_RUNNABLE);
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me);
-	fast_update();
 	step_hook_call();
 	sched_record(site, wait->obj, SCHED_OP_RETRY);
+	fast_update();
 }
 
 void sched_wake(int agent)
