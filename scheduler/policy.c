@@ -146,10 +146,10 @@ static int pick_uniform(uint64_t *state, uint32_t mask)
 {
 	int n = __builtin_popcount(mask);
 	int k = (int)mod_small(sched_prng(state), (uint32_t)n);
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
-		if (mask >> a & 1u && k-- == 0)
-			return a;
-	return SCHED_NO_AGENT;
+	/* the k-th set bit, lowest first: drop k of them */
+	for (; k > 0 && mask; k--)
+		mask &= mask - 1u;
+	return mask ? __builtin_ctz(mask) : SCHED_NO_AGENT;
 }
 
 static void random_begin(struct sched_policy *p)
@@ -242,9 +242,11 @@ static int pct_decide(struct sched_policy *p, const struct sched_choice *c, uint
 		t->changes_done++;
 	}
 	int best = SCHED_NO_AGENT;
-	for (int a = 0; a < SCHED_AGENTS_MAX; a++)
-		if (c->runnable_mask >> a & 1u && (best < 0 || t->prio[a] > t->prio[best]))
+	for (uint32_t rest = c->runnable_mask; rest; rest &= rest - 1u) {
+		int a = __builtin_ctz(rest); /* lowest first: the lowest wins a tie */
+		if (best < 0 || t->prio[a] > t->prio[best])
 			best = a;
+	}
 	uint32_t at = UINT32_MAX;
 	if (t->changes_done < t->depth - 1)
 		at = t->change_at[t->changes_done];

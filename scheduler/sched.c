@@ -83,6 +83,10 @@ static struct {
 	bool in_ipi;
 	uint32_t ipi_pending; /* agents with queued IPIs */
 	int agents_dirty;     /* agents [0, agents_dirty) may differ from zero: sched_reset */
+	/* agents in SCHED_RUNNABLE and in SCHED_BLOCKED, kept by agent_set_state(): a
+	 * decision and a wake read them instead of walking every agent */
+	uint32_t runnable;
+	uint32_t blocked;
 	bool have_finding;
 	struct sched_finding finding;
 	uint64_t fingerprint;
@@ -158,13 +162,19 @@ static struct agent *cur_agent(void)
 	return &S.agents[sched_fast.current];
 }
 
+/* Every change of an agent's state goes through here, so S.runnable and S.blocked
+ * are always the agents in those states. */
+static void agent_set_state(int agent, enum sched_agent_state state)
+{
+	uint32_t bit = 1u << agent;
+	S.agents[agent].state = state;
+	S.runnable = state == SCHED_RUNNABLE ? S.runnable | bit : S.runnable & ~bit;
+	S.blocked = state == SCHED_BLOCKED ? S.blocked | bit : S.blocked & ~bit;
+}
+
 static uint32_t runnable_mask(void)
 {
-	uint32_t m = 0;
-	for (int i = 0; i < S.count; i++)
-		if (S.agents[i].state == SCHED_RUNNABLE)
-			m |= 1u << i;
-	return m;
+	return S.runnable;
 }
 
 /*
@@ -176,14 +186,18 @@ static uint32_t runnable_mask(void)
  * this for the agent switched to).  An agent with interrupts off keeps the fast
  * path too: local_irq_enable() recomputes before its yield point, where the ack
  * happens.  Taking the slow path when the fast one would do is always correct
- * (it records the same step), so a stale 0 is only slower.
+ * (it records the same step), so a stale 0 is only slower.  A switch's trace flag
+ * (flags_next) is written by the slow path's record: the fast path writes none
+ * (sched_record_fast), so it is off until that record.  Called after the record, as
+ * the slow paths do, this costs nothing: flags_next is 0 again by then.
  */
 static void fast_update(void)
 {
 	int cur = sched_fast.current;
 	/* a freshly dispatched agent's first yield must take the slow path: it records
 	 * the step its dispatch decided, without a decision of its own */
-	if (!sched_fast.in_run || S.in_ipi || S.policy->every_site || S.step_hook ||
+	if (!sched_fast.in_run || sched_fast.flags_next || S.in_ipi || S.policy->every_site ||
+	    S.step_hook ||
 	    (cur >= 0 &&
 	     (S.agents[cur].fresh || (S.agents[cur].ipiq_count && !S.agents[cur].irqs_off))))
 		sched_fast.decide_at = 0;
@@ -349,7 +363,7 @@ static void ipi_handle(int target)
 		struct agent *from = &S.agents[m.from];
 		from->ipi_wait_mask &= ~(1u << target);
 		if (!from->ipi_wait_mask && from->state == SCHED_BLOCKED)
-			from->state = SCHED_RUNNABLE;
+			agent_set_state(m.from, SCHED_RUNNABLE);
 		if (sched_fast.in_run) {
 			/* an event of the target's, not a decision point */
 			sched_fast.current = target;
@@ -644,9 +658,8 @@ static void schedule_forced(void)
 		return; /* woken while handling its own IPIs */
 	uint32_t mask = runnable_mask();
 	if (!mask) {
-		for (int i = 0; i < S.count; i++)
-			if (S.agents[i].state == SCHED_BLOCKED)
-				deadlock_report();
+		if (S.blocked)
+			deadlock_report();
 		stop_to_main(); /* everybody is done */
 	}
 	struct sched_choice c = {.step = sched_fast.step,
@@ -697,9 +710,9 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 			}
 		}
 	}
-	fast_update();
 	step_hook_call();
 	sched_record(site, obj, op);
+	fast_update();
 }
 
 /* ---- blocking ----------------------------------------------------------------------------------
@@ -718,32 +731,34 @@ void sched_block(struct sched_site *site, const struct sched_wait *wait, bool sl
 			      "depth %d)",
 			      a->name, wait->what, wait->name, a->held_count,
 			      a->irqs_off ? "off" : "on", a->rcu.depth);
-	a->state = SCHED_BLOCKED;
+	agent_set_state(me, SCHED_BLOCKED);
 	a->wait = *wait;
 	a->wait_site = site;
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me); /* a CPU waiting with irqs on takes its interrupts */
 	schedule_forced();
-	a->state = SCHED_RUNNABLE;
+	agent_set_state(me, SCHED_RUNNABLE);
 	if (a->ipiq_count && !a->irqs_off)
 		ipi_handle(me);
-	fast_update();
 	step_hook_call();
 	sched_record(site, wait->obj, SCHED_OP_RETRY);
+	fast_update();
 }
 
 void sched_wake(int agent)
 {
-	struct agent *a = &S.agents[agent];
-	if (a->state == SCHED_BLOCKED)
-		a->state = SCHED_RUNNABLE;
+	if (S.agents[agent].state == SCHED_BLOCKED)
+		agent_set_state(agent, SCHED_RUNNABLE);
 }
 
 void sched_wake_obj(uint32_t obj)
 {
-	for (int i = 0; i < S.count; i++)
-		if (S.agents[i].state == SCHED_BLOCKED && S.agents[i].wait.obj == obj)
-			S.agents[i].state = SCHED_RUNNABLE;
+	/* called at every unlock: most find nobody blocked */
+	for (uint32_t rest = S.blocked; rest; rest &= rest - 1) {
+		int i = __builtin_ctz(rest);
+		if (S.agents[i].wait.obj == obj)
+			agent_set_state(i, SCHED_RUNNABLE);
+	}
 }
 
 /* ---- agents and executions ----------------------------------------------------------------------
@@ -762,6 +777,8 @@ void sched_reset(const struct sched_config *cfg)
 	sched_fast.in_run = false;
 	S.in_ipi = false;
 	S.ipi_pending = 0;
+	S.runnable = 0;
+	S.blocked = 0;
 	S.have_finding = false;
 	S.fingerprint = 0;
 	sched_precursors_reset();
@@ -782,7 +799,7 @@ void sched_agent_add(int agent, const char *name, sched_fn fn, void *arg)
 	a->arg = arg;
 	a->start_blocked = false;
 	if (fn)
-		a->state = SCHED_DONE; /* becomes runnable in sched_run */
+		agent_set_state(agent, SCHED_DONE); /* becomes runnable in sched_run */
 	if (agent + 1 > S.count)
 		S.count = agent + 1;
 	if (S.count > S.agents_dirty)
@@ -796,7 +813,7 @@ bool sched_agent_cancel(int agent)
 	if (a->state != SCHED_BLOCKED || agent == sched_fast.current)
 		return false;
 	SCHED_ASSERT(!a->held_count && !a->irqs_off && !a->atomic && !a->rcu.depth);
-	a->state = SCHED_DONE;
+	agent_set_state(agent, SCHED_DONE);
 	return true;
 }
 
@@ -855,7 +872,7 @@ static void agent_entry(void)
 		sched_finding(SCHED_ORACLE_LOCKDEP, NULL, NULL, 0,
 			      "%s returns with locks held (%d), irqs %s, rcu depth %d", a->name,
 			      a->held_count, a->irqs_off ? "off" : "on", a->rcu.depth);
-	a->state = SCHED_DONE;
+	agent_set_state(me, SCHED_DONE);
 	if (a->ipiq_count)
 		ipi_handle(me); /* an idle CPU acks at once */
 	schedule_forced();
@@ -880,14 +897,14 @@ bool sched_run(struct sched_policy *policy)
 		a->ipiq_count = 0;
 		a->ipi_wait_mask = 0;
 		if (!a->fn) {
-			a->state = SCHED_UNUSED;
+			agent_set_state(i, SCHED_UNUSED);
 			continue;
 		}
 #ifdef SCHED_ASAN
 		ASAN_UNPOISON_MEMORY_REGION(sched_stacks[i], SCHED_STACK_BYTES);
 #endif
 		sched_ctx_init(&a->ctx, sched_stacks[i], SCHED_STACK_BYTES, agent_entry);
-		a->state = a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE;
+		agent_set_state(i, a->start_blocked ? SCHED_BLOCKED : SCHED_RUNNABLE);
 		a->fresh = true;
 		if (!a->start_blocked)
 			mask |= 1u << i;

@@ -225,7 +225,7 @@ extern struct sched_state_fast {
 	uint32_t step;	    /* next step number */
 	uint32_t decide_at; /* first step that needs the slow path: a policy decision,
 			       an anchor check, a pending IPI, the hang budget; 0 outside
-			       sched_run */
+			       sched_run and while flags_next is not 0 */
 	int current;
 	uint16_t flags_next; /* trace flags for the next entry */
 	bool in_run;	     /* in sched_run(); else a solo phase or between executions */
@@ -260,9 +260,28 @@ static inline void sched_record(const struct sched_site *site, uint32_t obj, enu
 }
 
 /*
+ * The fast path's record of a step.  It needs no bound check and no flags: the fast
+ * path runs only while step < decide_at <= steps_max <= SCHED_TRACE_MAX, and
+ * decide_at stays 0 while a switch's flag waits in flags_next for its entry (the
+ * scheduler's fast_update()), so the flags it writes are flags_next's 0.
+ */
+static inline void sched_record_fast(const struct sched_site *site, uint32_t obj, enum sched_op op)
+{
+	uint32_t n = sched_fast.step;
+	struct sched_trace_entry *e = &sched_trace_buf[n];
+	e->step = n;
+	e->site = site->id;
+	e->obj = obj;
+	e->agent = (uint8_t)sched_fast.current;
+	e->op = (uint8_t)op;
+	e->flags = 0;
+	sched_fast.step = n + 1;
+}
+
+/*
  * The yield point.  The fast path is one compare and one trace store; decisions,
- * IPI acks and anchors live in sched_yield_slow; a solo phase (decide_at is 0
- * there) returns without a call.
+ * IPI acks, switches and anchors live in sched_yield_slow; a solo phase (decide_at
+ * is 0 there) returns without a call.
  */
 static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
@@ -273,7 +292,7 @@ static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched
 			sched_yield_slow(site, obj, op);
 		return;
 	}
-	sched_record(site, obj, op);
+	sched_record_fast(site, obj, op);
 }
 
 /*

@@ -374,11 +374,15 @@ static struct {
 		uint32_t readers; /* pre-existing readers still inside */
 	} cbs[SCHED_RCU_CBS_MAX];
 	int count;
+	/* agents whose synchronize_rcu() may still wait for readers (a superset of
+	 * those with a sync_mask): an unlock looks at these, not at every agent */
+	uint32_t syncing;
 } rcu;
 
 void sched_rcu_reset(void)
 {
 	rcu.count = 0;
+	rcu.syncing = 0;
 }
 
 int sched_rcu_waiting(void)
@@ -436,12 +440,15 @@ void rcu_read_unlock_at(struct sched_site *site)
 	if (--r->depth)
 		return;
 	/* end of an outermost read section: a quiescent state for grace periods */
-	for (int i = 0, n = sched_agents_count(); i < n; i++) {
+	for (uint32_t rest = rcu.syncing; rest; rest &= rest - 1u) {
+		int i = __builtin_ctz(rest);
 		struct sched_agent_rcu *w = sched_agent_rcu(i);
 		if (w->sync_mask >> me & 1u) {
 			w->sync_mask &= ~(1u << me);
-			if (!w->sync_mask)
+			if (!w->sync_mask) {
+				rcu.syncing &= ~(1u << i);
 				sched_wake(i);
+			}
 		}
 	}
 	bool ready = false;
@@ -460,6 +467,8 @@ void synchronize_rcu_at(struct sched_site *site)
 	might_sleep_site(site);
 	sched_yield(site, RCU_OBJ, SCHED_OP_ACQUIRE);
 	r->sync_mask = rcu_readers() & ~(1u << me);
+	if (r->sync_mask)
+		rcu.syncing |= 1u << me;
 	while (r->sync_mask) {
 		struct sched_wait w = {.what = "synchronize_rcu",
 				       .name = "rcu",

@@ -3,6 +3,7 @@
  * Criterion tests of scheduler/: determinism of the fingerprint, the four policies
  * finding (or, with the right lock, not finding) a lost update, deadlock and lockdep
  * findings with the names a reader needs, IPI delivery delayed by irqs-off regions,
+ * the yield fast path kept by every agent a pending IPI does not target,
  * RCU grace periods that wait for pre-existing readers only, rw_semaphore sharing
  * and downgrade, the hang budget, the directed policy's preemptions, the exact
  * number of schedules bounded DFS enumerates, counted by hand for tiny programs, and
@@ -938,6 +939,119 @@ Test(ipi, no_deadlock_in_any_dfs_schedule_when_the_target_spins_with_irqs_on)
 	cr_assert_gt(contended, 0, "no schedule made CPU1 spin on the lock (%llu runs)",
 		     (unsigned long long)runs);
 	sched_dfs_fini(&d);
+}
+
+/*
+ * The yield fast path with IPIs pending (issue #14).  CPU0 sends one IPI to CPU1
+ * (irqs on) and CPU2 (an irqs-off region), CPU3 only yields.  Under the random
+ * policy most steps take the fast path.  A target must still ack before its next
+ * step with irqs on; every other agent must keep the fast path meanwhile: after each
+ * of CPU3's yields, sched_fast.decide_at is not 0 (0 sends every yield to the slow
+ * path, as it did while any agent had an IPI queued).
+ */
+#define FASTIPI_BYSTANDER_STEPS 12
+
+static int fastipi_obs_count;
+static uint32_t fastipi_obs_step[FASTIPI_BYSTANDER_STEPS];
+static bool fastipi_obs_fast[FASTIPI_BYSTANDER_STEPS];
+static int fastipi_targets = (1 << 1) | (1 << 2);
+
+static void fastipi_sender(int me, void *arg)
+{
+	(void)me;
+	(void)arg;
+	SCHED_YIELD("before", OBJ_MODEL(0), SCHED_OP_READ);
+	SCHED_YIELD("before", OBJ_MODEL(0), SCHED_OP_READ);
+	sched_ipi_send_wait((uint32_t)fastipi_targets, ipi_handler, NULL, "test_ipi");
+	SCHED_YIELD("after", OBJ_MODEL(0), SCHED_OP_READ);
+}
+
+static void fastipi_irqs_on(int me, void *arg)
+{
+	(void)me;
+	(void)arg;
+	for (int i = 0; i < 6; i++)
+		SCHED_YIELD("work_on", OBJ_MODEL(1), SCHED_OP_WRITE);
+}
+
+static void fastipi_irqs_off(int me, void *arg)
+{
+	(void)me;
+	(void)arg;
+	local_irq_disable();
+	for (int i = 0; i < 3; i++)
+		SCHED_YIELD("work_off", OBJ_MODEL(2), SCHED_OP_WRITE);
+	local_irq_enable();
+	for (int i = 0; i < 3; i++)
+		SCHED_YIELD("work_after", OBJ_MODEL(2), SCHED_OP_WRITE);
+}
+
+static void fastipi_bystander(int me, void *arg)
+{
+	(void)me;
+	(void)arg;
+	for (int i = 0; i < FASTIPI_BYSTANDER_STEPS; i++) {
+		SCHED_YIELD("bystand", OBJ_MODEL(3), SCHED_OP_READ);
+		/* the step just recorded */
+		fastipi_obs_step[fastipi_obs_count] = sched_fast.step - 1;
+		fastipi_obs_fast[fastipi_obs_count] = sched_fast.decide_at != 0;
+		fastipi_obs_count++;
+	}
+}
+
+static void fastipi_setup(void)
+{
+	ipi_reset();
+	fastipi_obs_count = 0;
+	sched_agent_add(0, "CPU0", fastipi_sender, NULL);
+	sched_agent_add(1, "CPU1", fastipi_irqs_on, NULL);
+	sched_agent_add(2, "CPU2", fastipi_irqs_off, NULL);
+	sched_agent_add(3, "CPU3", fastipi_bystander, NULL);
+}
+
+Test(ipi, pending_ipis_slow_only_their_targets_yields)
+{
+	struct sched_random r;
+	int pending_obs = 0, target_busy = 0;
+	uint32_t n;
+
+	sched_random_init(&r, 14, 3);
+	for (int run = 0; run < 3000; run++) {
+		run_program(fastipi_setup, &r.base, STEPS_MAX);
+		assert_clean("IPIs to two targets and a bystander");
+		cr_assert_eq(ipi_handler_runs, 2, "run %d", run);
+		const struct sched_trace_entry *t = sched_trace(&n);
+		int send = trace_find(0, SITE_IPI_SEND, 1);
+		int ack1 = trace_find(1, SITE_IPI_ACK, 1);
+		int ack2 = trace_find(2, SITE_IPI_ACK, 1);
+		cr_assert(send >= 0 && ack1 > send && ack2 > send, "run %d", run);
+		/* CPU1 has irqs on throughout: not one step of its own before the ack */
+		cr_assert_eq(trace_steps_between(1, send, ack1), 0,
+			     "run %d: CPU1 ran before acking (send %d, ack %d)", run, send, ack1);
+		/* CPU2 runs on before its ack only inside its irqs-off region */
+		for (int i = send + 1; i < ack2; i++)
+			if (t[i].agent == 2)
+				cr_assert_str_eq(site_name(&t[i]), "fastipi_irqs_off:work_off",
+						 "run %d: CPU2 step %d before its ack", run, i);
+		target_busy += trace_find(1, "fastipi_irqs_on:work_on", 1) < send &&
+			       trace_find(1, "fastipi_irqs_on:work_on", 6) > ack1;
+		/* CPU3 is no target: its fast path stays on while the IPIs are pending */
+		cr_assert_eq(fastipi_obs_count, FASTIPI_BYSTANDER_STEPS, "run %d", run);
+		int pending_until = ack1 > ack2 ? ack1 : ack2;
+		for (int i = 0; i < fastipi_obs_count; i++) {
+			int at = (int)fastipi_obs_step[i];
+			if (at <= send || at >= pending_until)
+				continue;
+			pending_obs++;
+			cr_assert(fastipi_obs_fast[i],
+				  "run %d: CPU3's yield at step %d left the fast path off while "
+				  "only CPU1/CPU2 had IPIs pending",
+				  run, at);
+		}
+	}
+	cr_assert_gt(pending_obs, 100, "CPU3 rarely ran while IPIs were pending (%d)", pending_obs);
+	cr_assert_gt(target_busy, 100, "CPU1 rarely had work left when the IPI came (%d)",
+		     target_busy);
 }
 
 /* ---- RCU ---------------------------------------------------------------------------- */
