@@ -16,10 +16,17 @@
  * which in the default setting (4 pages) are the first pages of the first PMD: a
  * folded per-page operation still collides with the THP's first subpages.
  *
- * Cost: two passes over the operations (a bit per PMD of the address space);
- * an input's run is orders of magnitude more.  Left out: a range the scenario makes
- * huge other than by a whole aligned PMD operation (khugepaged scanning a range
- * mapped by pages: the family then holds a collapse of it, which counts).
+ * What counts as huge is syntactic: a PMD that an operation of the scenario
+ * covers whole and aligned (mmap, madvise, numa-scan, a collapse of 16 pages...),
+ * or that a whole-PMD mremap moves to; whether the model then maps it by a PMD
+ * does not matter (a 16-page mapping without MADV_HUGEPAGE keeps its offsets too).
+ * Left out: a range that only a smaller operation makes huge (khugepaged over 4
+ * pages of a 16-page mapping counts only through the mapping).  Per-page operations
+ * after a whole-PMD mremap keep the offsets of the PMD they name, which need not be
+ * where the folded move put the THP (as before, when they folded to pages 0-3).
+ *
+ * Cost: three passes over the operations (a bit per PMD of the address space);
+ * an input's run is orders of magnitude more.
  */
 #include "fold.h"
 
