@@ -32,7 +32,7 @@ CORE_SRC  := $(sort $(wildcard core/*.c core/oracle/*.c)) core/kernel/maple_glue
 TOOLS_SRC := tools/scenario.c tools/exec.c tools/explore.c tools/trace_print.c tools/minimize.c \
              tools/engine.c \
              tools/show.c tools/show_svg.c tools/show_state.c tools/bisect.c
-FUZZLIB_SRC := fuzz/mutator.c fuzz/schedule_search.c
+FUZZLIB_SRC := fuzz/mutator.c fuzz/schedule_search.c fuzz/fold.c
 CLI_SRC   := tools/mmfuzz.c tools/campaign.c tools/zoo.c tools/zoo_try.c tools/zoo_report.c \
              tools/zoo_chart.c
 TEST_SRC  := $(sort $(wildcard tests/test_*.c))

@@ -28,9 +28,12 @@
  *
  * Races need collisions: the decoder spreads addresses over 64 pages, so the
  * harness folds every address into the first focus_pages pages (MMFUZZ_PAGES,
- * default 4) before running (an mremap target off its own source; an operation
- * on a whole aligned PMD onto the first PMD, whole); the scenario it reports is
- * the folded one.
+ * default 4) before running (fuzz/fold.h; an mremap target off its own source;
+ * an operation on a whole aligned PMD onto the first PMD, whole; a page in a PMD
+ * that such an operation covers keeps its offset in the PMD, so a THP family's
+ * subpages stay apart); the scenario it reports is the folded one, and folding it
+ * again changes nothing.  MMFUZZ_FOLD=flat folds every page but a whole-PMD
+ * operation's into the focus pages, as before (for comparison).
  *
  * Each input runs its own directed schedule first, then a search of its scenario's
  * schedules (fuzz/schedule_search.h): a budget of 2-16 schedules that follows
@@ -72,6 +75,7 @@
 #include <xxhash.h>
 #include "../scheduler/feedback.h"
 #include "exec.h"
+#include "fold.h"
 #include "mutator.h"
 #include "scenario.h"
 #include "schedule_search.h"
@@ -140,6 +144,8 @@ static bool setup_snapshot = true;	 /* MMFUZZ_SNAPSHOT */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
 static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
 
+static enum fold_mode fold_mode = FOLD_THP; /* MMFUZZ_FOLD */
+
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 static void runs_file_open(const char *path);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -149,46 +155,6 @@ size_t LLVMFuzzerCustomMutator(uint8_t *data, size_t size, size_t max_size, unsi
 size_t LLVMFuzzerCustomCrossOver(const uint8_t *data1, size_t size1, const uint8_t *data2,
 				 size_t size2, uint8_t *out, size_t max_out_size,
 				 unsigned int seed);
-
-/* Page @page folded into the first focus_pages pages, aligned down to @unit pages. */
-static uint32_t fold(uint32_t page, uint32_t unit)
-{
-	return page % focus_pages / unit * unit;
-}
-
-/*
- * Fold every address of @s into the first focus_pages pages (see above).  An
- * operation on a whole aligned PMD (a THP: mmap, MADV_HUGEPAGE, MADV_COLLAPSE,
- * DONTNEED of it) stays one, on the first PMD: clamped to focus_pages pages it
- * could no longer map, collapse or zap a huge page, and the THP families of
- * corpus/ would lose what they are about.
- */
-static void focus(struct scenario *s)
-{
-	struct scn_op *lists[2] = {s->setup, s->ops};
-	int counts[2] = {s->setup_count, s->ops_count};
-	for (int l = 0; l < 2; l++)
-		for (int i = 0; i < counts[l]; i++) {
-			struct scn_op *op = &lists[l][i];
-			uint32_t page = op->addr / SCN_PAGE_SIZE;
-			uint32_t unit = op->pages == SCN_PAGES_MAX && page % SCN_PAGES_MAX == 0
-					    ? SCN_PAGES_MAX
-					    : 1;
-			page = fold(page, unit);
-			op->addr = page * SCN_PAGE_SIZE + op->addr % SCN_PAGE_SIZE;
-			if (unit == 1 && op->pages > focus_pages - page)
-				op->pages = focus_pages - page;
-			if (op->kind == SCN_OP_MREMAP) {
-				/* a move onto its own source does nothing: move next to it */
-				uint32_t to = fold((uint32_t)(op->value / SCN_PAGE_SIZE), unit);
-				if (to == page && unit > 1)
-					to = (page + unit) % SCN_VA_PAGES;
-				else if (to == page && focus_pages > 1)
-					to = (page + op->pages) % focus_pages;
-				op->value = (uint64_t)to * SCN_PAGE_SIZE;
-			}
-		}
-}
 
 /*
  * libFuzzer's options for this harness, measured side by side (bench/fuzzing.sh for
@@ -251,6 +217,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 			fprintf(stderr, "MMFUZZ_PAGES: %s is not in 1..%d\n", pages, SCN_VA_PAGES);
 			exit(2);
 		}
+	}
+	const char *fold = getenv("MMFUZZ_FOLD");
+	if (fold) {
+		int m = 0;
+		while (m < FOLD_COUNT && strcmp(fold, fold_mode_names[m]))
+			m++;
+		if (m == FOLD_COUNT) {
+			fprintf(stderr, "MMFUZZ_FOLD: %s is not thp or flat\n", fold);
+			exit(2);
+		}
+		fold_mode = (enum fold_mode)m;
 	}
 	const char *snapshot = getenv("MMFUZZ_SNAPSHOT");
 	if (snapshot && strcmp(snapshot, "0") && strcmp(snapshot, "1")) {
@@ -555,7 +532,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	uint64_t scenario = search_scenario_hash(&s), family = search_family_hash(&s);
 	if (!fixed_schedules && !search_family_admits(family, input_hash))
 		return -1; /* a stale family's input this time left out (see above) */
-	focus(&s);
+	fold_scenario(&s, focus_pages, fold_mode);
 	s.knobs = knobs;
 	/* the schedule as it runs is the one reported: replay accepts it as it is */
 	exec_drop_inapplicable(&s);
