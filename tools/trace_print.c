@@ -78,7 +78,8 @@ void trace_print_ops(const struct scenario *s, const struct exec_result *r, FILE
 			fprintf(out, "   -> did not complete\n");
 		else if (res->err)
 			fprintf(out, "   -> error %d\n", res->err);
-		else if (op->kind == SCN_OP_LOAD || op->kind == SCN_OP_DEV_READ ||
+		else if (op->kind == SCN_OP_LOAD || op->kind == SCN_OP_LOAD_ACQUIRE ||
+			 op->kind == SCN_OP_GUP || op->kind == SCN_OP_DEV_READ ||
 			 op->kind == SCN_OP_MIGRATE_DEVICE)
 			fprintf(out, "   -> %llu\n", (unsigned long long)res->value);
 		else
