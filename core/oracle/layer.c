@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The oracle layer's front (events.h): reset, and the system-call events, which
- * every part of the layer sees.  An operation's record lives here, per agent,
- * from its entry to its return.
+ * The oracle layer's front (events.h): reset, the setup snapshot, the system-call
+ * events, which every part of the layer sees, and quiescence (data.c's disks, then
+ * accounting.c).  An operation's record lives here, per agent, from its entry to
+ * its return.
  */
 #include <stdio.h>
 #include <stdlib.h>
