@@ -60,7 +60,7 @@
 #define NPAGES	    ((int)(TASK_SIZE >> PAGE_SHIFT))
 #define VIEW_MAX    6
 #define STORES_MAX  512
-#define ALIAS_MAX   32
+#define ALIAS_MAX   64
 #define ORIGIN_ZERO 0u
 _Static_assert(ORIGIN_ZERO == ORACLE_ORIGIN_ZERO, "one zero origin");
 /* the original content of file @f, block @p, word @w */
@@ -164,13 +164,17 @@ static struct data_state {
 		struct view v[W];
 	} gup_entry[SCHED_OP_AGENTS_MAX];
 	/* origins found to hold one value by pages_identical() (a KSM merge may map
-	 * either for the other): each pair counts as one in a view.  Pairs, not
-	 * closed under transitivity: a merge compares the page with the very KSM page
-	 * it then maps, so the pair it needs is always recorded */
-	struct {
-		uint32_t a, b;
+	 * either for the other): origins of one class count as one in a view.  Classes,
+	 * closed under transitivity: a page's word may itself hold an alias of what its
+	 * process stored (merged, swapped out and in, COW-broken by the other process,
+	 * merged again: the second merge pairs the other store with the alias, and the
+	 * process reads it) */
+	struct data_alias {
+		uint32_t origin;
+		uint32_t cls;
 	} alias[ALIAS_MAX];
 	int nr_alias;
+	uint32_t nr_alias_classes;
 	bool alias_by_value; /* the table overflowed: equal values count as one */
 } D;
 
@@ -198,13 +202,21 @@ static void view_set(struct view *v, uint32_t id)
 
 static uint64_t origin_value(uint32_t origin);
 
-/* Do origins @x and @y count as one (the same, or found identical by a merge)? */
-static bool origin_alias(uint32_t x, uint32_t y)
+/* The alias class of origin @x, or -1 when no merge has named it. */
+static int64_t alias_class(uint32_t x)
 {
 	for (int i = 0; i < D.nr_alias; i++)
-		if ((D.alias[i].a == x && D.alias[i].b == y) ||
-		    (D.alias[i].a == y && D.alias[i].b == x))
-			return true;
+		if (D.alias[i].origin == x)
+			return D.alias[i].cls;
+	return -1;
+}
+
+/* Do origins @x and @y count as one (the same, or found identical by merges)? */
+static bool origin_alias(uint32_t x, uint32_t y)
+{
+	int64_t cx = alias_class(x);
+	if (cx >= 0 && cx == alias_class(y))
+		return true;
 	return D.alias_by_value && x != ORIGIN_BACKING && y != ORIGIN_BACKING &&
 	       origin_value(x) == origin_value(y);
 }
@@ -486,13 +498,22 @@ void oracle_data_identical(uint32_t a, uint32_t b)
 {
 	if (a == b || origin_alias(a, b))
 		return;
-	if (D.nr_alias == ALIAS_MAX) {
+	int64_t ca = alias_class(a), cb = alias_class(b);
+	if (D.nr_alias + (ca < 0) + (cb < 0) > ALIAS_MAX) {
 		D.alias_by_value = true; /* coarser from here on, never wrong */
 		data_view_overflows++;
 		return;
 	}
-	D.alias[D.nr_alias].a = a;
-	D.alias[D.nr_alias++].b = b;
+	if (ca < 0 && cb < 0)
+		ca = cb = D.nr_alias_classes++;
+	for (int i = 0; cb >= 0 && ca >= 0 && i < D.nr_alias; i++)
+		if (D.alias[i].cls == (uint32_t)cb)
+			D.alias[i].cls = (uint32_t)ca; /* two classes become one */
+	const uint32_t cls = (uint32_t)(ca >= 0 ? ca : cb);
+	if (alias_class(a) < 0)
+		D.alias[D.nr_alias++] = (struct data_alias){.origin = a, .cls = cls};
+	if (alias_class(b) < 0)
+		D.alias[D.nr_alias++] = (struct data_alias){.origin = b, .cls = cls};
 }
 
 /* ---- views ------------------------------------------------------------------------- */
