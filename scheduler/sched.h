@@ -242,19 +242,25 @@ static inline int sched_current(void)
 	return sched_fast.current;
 }
 
+/* Trace entry @n: step @n of the current agent, at @site on @obj. */
+static inline void sched_trace_put(uint32_t n, const struct sched_site *site, uint32_t obj,
+				   enum sched_op op, uint16_t flags)
+{
+	struct sched_trace_entry *e = &sched_trace_buf[n];
+	e->step = n;
+	e->site = site->id;
+	e->obj = obj;
+	e->agent = (uint8_t)sched_fast.current;
+	e->op = (uint8_t)op;
+	e->flags = flags;
+}
+
 /* Record one step of the current agent. */
 static inline void sched_record(const struct sched_site *site, uint32_t obj, enum sched_op op)
 {
 	uint32_t n = sched_fast.step;
-	if (__builtin_expect(n < SCHED_TRACE_MAX, 1)) {
-		struct sched_trace_entry *e = &sched_trace_buf[n];
-		e->step = n;
-		e->site = site->id;
-		e->obj = obj;
-		e->agent = (uint8_t)sched_fast.current;
-		e->op = (uint8_t)op;
-		e->flags = sched_fast.flags_next;
-	}
+	if (__builtin_expect(n < SCHED_TRACE_MAX, 1))
+		sched_trace_put(n, site, obj, op, sched_fast.flags_next);
 	sched_fast.flags_next = 0;
 	sched_fast.step = n + 1;
 }
@@ -268,13 +274,7 @@ static inline void sched_record(const struct sched_site *site, uint32_t obj, enu
 static inline void sched_record_fast(const struct sched_site *site, uint32_t obj, enum sched_op op)
 {
 	uint32_t n = sched_fast.step;
-	struct sched_trace_entry *e = &sched_trace_buf[n];
-	e->step = n;
-	e->site = site->id;
-	e->obj = obj;
-	e->agent = (uint8_t)sched_fast.current;
-	e->op = (uint8_t)op;
-	e->flags = 0;
+	sched_trace_put(n, site, obj, op, 0);
 	sched_fast.step = n + 1;
 }
 
