@@ -548,8 +548,8 @@ static bool where_of(const struct mm_struct *mm, unsigned long addr, struct wher
  */
 static bool backing_accepts(const struct where *at, int word, uint32_t origin)
 {
-	if (at->file < 0)
-		return origin == ORIGIN_ZERO;
+	if (at->file < 0) /* zero, or a store a KSM merge found to hold zero */
+		return origin == ORIGIN_ZERO || (D.nr_alias && origin_alias(origin, ORIGIN_ZERO));
 	const struct fpage *fp = fpage_at(at->file, at->index);
 	const struct view *fv = &fp->v[word], *pv = &fp->prev[word];
 	if (fv->any || view_has(fv, origin) || pv->any || view_has(pv, origin))
@@ -620,7 +620,7 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 		view_union(&copy, &fp->prev[w]);
 		if (since)
 			view_union(&copy, &since[w]);
-		struct view keep = {.n = 0};
+		struct view keep = {.n = 0, .any = pp->w[w].any}; /* an overflow stays one */
 		for (int i = 0; i < pp->w[w].n; i++)
 			if (keep_backing || pp->w[w].id[i] != ORIGIN_BACKING)
 				view_add(&keep, pp->w[w].id[i]);
@@ -635,18 +635,33 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 	}
 }
 
-/* What the file held since @agent's store or pin on @pp entered, or NULL. */
-static const struct view *cow_since(int agent, const struct ppage *pp)
+/*
+ * What the file held since the earliest store or pin on @pp still in flight
+ * entered, or NULL.  Any of them may be the one whose fault made the copy: a
+ * store by one CPU of the process may land in the copy another CPU's store
+ * faulted in (that store still in flight), made from what the file held then.
+ */
+static const struct view *cow_since(const struct ppage *pp)
 {
-	if (agent < 0 || !D.cow[agent].active || D.cow[agent].pp != pp)
-		return NULL;
-	return D.cow[agent].v;
+	static struct view since[W];
+	bool any = false;
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++) {
+		if (!D.cow[a].active || D.cow[a].pp != pp)
+			continue;
+		for (int w = 0; w < W; w++) {
+			if (!any)
+				since[w] = D.cow[a].v[w];
+			else
+				view_union(&since[w], &D.cow[a].v[w]);
+		}
+		any = true;
+	}
+	return any ? since : NULL;
 }
 
-/* A store by @agent with origin @id became the value of @addr in @mm (see the
- * file header). */
-static void view_store(int agent, struct mm_struct *mm, unsigned long addr, const struct where *at,
-		       int word, uint32_t id, uint32_t pfn)
+/* A store with origin @id became the value of @addr in @mm (see the file header). */
+static void view_store(struct mm_struct *mm, unsigned long addr, const struct where *at, int word,
+		       uint32_t id, uint32_t pfn)
 {
 	if (at->shared) {
 		fpage_store(at->file, at->index, word, id);
@@ -691,7 +706,7 @@ static void view_store(int agent, struct mm_struct *mm, unsigned long addr, cons
 	 * a move onto it is in flight, its other words may also still follow the
 	 * file: the store may have gone into the page that call is replacing) */
 	if (at->file >= 0)
-		ppage_own(pp, at, word, cow_since(agent, pp), pp->discarding || pp->remapping);
+		ppage_own(pp, at, word, cow_since(pp), pp->discarding || pp->remapping);
 	int child = D.fork_child[mm->id] - 1;
 	if (child >= 0) /* fork in flight: the child may get this store or the one before */
 		view_add(&ppage_at(child, addr)->w[word], id);
@@ -853,7 +868,7 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	bool stale = kind == STORE_KERNEL && at.pp &&
 		     at.pp->range_clock > oracle_op_enter_clock(sched_current());
 	struct view before = *at.v;
-	view_store(agent, mm, addr, &at, word, id, pfn);
+	view_store(mm, addr, &at, word, id, pfn);
 	if (stale) {
 		view_union(at.v, &before);
 		view_add(at.v, ORIGIN_BACKING);
@@ -947,7 +962,7 @@ void oracle_pin(struct mm_struct *mm, unsigned long addr, uint32_t pfn, bool pin
 	/* a pin through a private file mapping unshares the page (FOLL_PIN: a COW
 	 * break for write, FAULT_FLAG_UNSHARE for a R/O long-term pin) */
 	if (pin && D.ref.snap_valid && at.file >= 0)
-		ppage_own(at.pp, &at, -1, cow_since(sched_current(), at.pp), true);
+		ppage_own(at.pp, &at, -1, cow_since(at.pp), true);
 	for (int w = 0; D.ref.snap_valid && w < W; w++)
 		D.ref.snap[w] = at.pp->w[w];
 	/* the reference may have been taken early in the GUP (gup_entry, above) */
@@ -1187,7 +1202,7 @@ void data_syscall_exit(const struct oracle_op *op, long ret)
 		bool settled = op->kind == OSYS_GUP && op->arg && ret == 0 &&
 			       !at.pp->range_inflight && !at.pp->discarding &&
 			       at.pp->range_clock < op->enter_clock;
-		ppage_own(at.pp, &at, -1, D.cow[op->agent].v, !settled);
+		ppage_own(at.pp, &at, -1, cow_since(at.pp), !settled);
 	}
 	if (op->kind == OSYS_GUP || op->kind == OSYS_STORE)
 		D.cow[op->agent].active = false;
