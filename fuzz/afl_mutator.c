@@ -5,10 +5,12 @@
  * keeps its own havoc stages as well (unless AFL_CUSTOM_MUTATOR_ONLY=1), so this
  * adds the structural changes and crossover with AFL's splice partner (add_buf).
  * MMFUZZ_PAGES and MMFUZZ_STEPS_HINT tune new operations and preemptions as in
- * the libFuzzer target.  The Debian package ships no afl-fuzz headers: the AFL
+ * the libFuzzer target, MMFUZZ_FAMILIES and MMFUZZ_FAMILY_SHARE the family
+ * restarts (fuzz/mutator.h).  The Debian package ships no afl-fuzz headers: the AFL
  * state is a void *.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -36,6 +38,12 @@ void *afl_custom_init(void *afl, unsigned int seed)
 		mut_pages = (uint32_t)atoi(pages);
 	if (steps && atoi(steps) >= 1)
 		mut_steps_hint = (uint32_t)atoi(steps);
+	char err[640];
+	if (!mut_families_from_env(err, sizeof(err))) {
+		fprintf(stderr, "mmfuzz_mutator: %s\n", err);
+		free(m);
+		return NULL; /* afl-fuzz stops: the custom mutator did not start */
+	}
 	return m;
 }
 

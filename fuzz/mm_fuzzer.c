@@ -58,6 +58,9 @@
  * Mutation: the structure-aware mutator of fuzz/mutator.c (preemptions moved,
  * retargeted, added, removed; operations changed, inserted, deleted, swapped;
  * crossover), with libFuzzer's own byte mutation mixed in now and then.
+ * MMFUZZ_FAMILIES=DIR (campaigns pass their seed corpus): one mutation in
+ * MMFUZZ_FAMILY_SHARE (default 16) starts from a seed family's own scenario, so
+ * no family starves however the corpus grows (fuzz/mutator.h).
  * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */
 #include <errno.h>
@@ -202,7 +205,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
 	libfuzzer_options(argc, argv);
 	const char *env = getenv("MMFUZZ_KNOBS");
-	char err[128];
+	char err[640];
 	if (env && !mm_knobs_parse(env, &knobs, err, sizeof(err))) {
 		fprintf(stderr, "MMFUZZ_KNOBS: %s\n", err);
 		exit(2);
@@ -241,6 +244,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	mut_pages = focus_pages;
+	if (!mut_families_from_env(err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
 	const char *mutator = getenv("MMFUZZ_MUTATOR");
 	if (mutator && strcmp(mutator, "bytes") && strcmp(mutator, "structure")) {
 		fprintf(stderr, "MMFUZZ_MUTATOR: %s is not bytes or structure\n", mutator);

@@ -8,7 +8,9 @@
  * Choice of mutation: the schedule first (it is what finds races once a scenario
  * sets the stage), operations second, crossover and engine bytes now and then.  A
  * kind that does not apply (nothing to delete, list full) falls through to the next
- * one, so every call changes something.  One static scenario pair: not reentrant,
+ * one, so every call changes something.  With seed families loaded, one call in
+ * mut_family_share starts from a family's seed instead (mutator.h).  One static
+ * scenario pair and one family pool: not reentrant,
  * as neither engine calls a mutator from two threads of one process.
  */
 #include "mutator.h"
@@ -16,7 +18,12 @@
 
 #include "../tools/exec.h"
 
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 const char *const mut_kind_names[MUT_KIND_COUNT] = {
 #define MUT_KIND_NAME(e, n) [e] = n,
@@ -27,6 +34,7 @@ const char *const mut_kind_names[MUT_KIND_COUNT] = {
 uint32_t mut_steps_hint = 200;
 uint32_t mut_pages = 4;
 bool mut_schedule_hints;
+uint32_t mut_family_share = 16;
 
 /* splitmix64, as the scheduler's policies use */
 static uint64_t next(uint64_t *rng)
@@ -510,18 +518,129 @@ size_t mut_bytes_body(uint8_t *data, size_t size, size_t max_size, mut_bytes_fn 
 	       bytes(data + SCN_MAGIC_BYTES, size - SCN_MAGIC_BYTES, max_size - SCN_MAGIC_BYTES);
 }
 
+/* ---- family restarts (see mutator.h) ------------------------------------------------ */
+
+static struct {
+	int count;
+	size_t size[MUT_FAMILIES_MAX];
+	uint8_t *seed[MUT_FAMILIES_MAX]; /* binary form */
+} fam;
+
+void mut_families_clear(void)
+{
+	for (int i = 0; i < fam.count; i++)
+		free(fam.seed[i]);
+	fam.count = 0;
+}
+
+int mut_families_count(void)
+{
+	return fam.count;
+}
+
+static int name_order(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* @path's seed in binary form into @buf; 0 when it is no seed (or is left out). */
+static size_t family_read(const char *path, uint8_t *buf, size_t buf_bytes)
+{
+	static struct scenario s;
+	size_t n = strlen(path);
+	if (n > 6 && !strcmp(path + n - 6, ".sched")) {
+		char err[512];
+		if (scn_load(&s, path, err, sizeof(err)))
+			return scn_encode(&s, buf, buf_bytes);
+		fprintf(stderr, "%s (seed family left out)\n", err);
+		return 0;
+	}
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	size_t len = fread(buf, 1, buf_bytes, f);
+	fclose(f);
+	return scn_is_binary(buf, len) ? len : 0;
+}
+
+int mut_families_load(const char *dir, char *err, size_t err_bytes)
+{
+	static char *names[MUT_FAMILIES_MAX];
+	static uint8_t buf[SCN_ENCODED_MAX];
+	int n = 0;
+	mut_families_clear();
+	DIR *d = opendir(dir);
+	if (!d) {
+		snprintf(err, err_bytes, "%s: %s", dir, strerror(errno));
+		return -1;
+	}
+	for (struct dirent *e; (e = readdir(d)) && n < MUT_FAMILIES_MAX;)
+		if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name)))
+			n++;
+	closedir(d);
+	qsort(names, (size_t)n, sizeof(names[0]), name_order); /* readdir's order is the fs's */
+	for (int i = 0; i < n; i++) {
+		char path[4096];
+		struct stat st;
+		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+		free(names[i]);
+		if (stat(path, &st) || !S_ISREG(st.st_mode))
+			continue;
+		size_t len = family_read(path, buf, sizeof(buf));
+		uint8_t *copy = len ? malloc(len) : NULL;
+		if (!copy)
+			continue;
+		memcpy(copy, buf, len);
+		fam.seed[fam.count] = copy;
+		fam.size[fam.count++] = len;
+	}
+	return fam.count;
+}
+
+bool mut_families_from_env(char *err, size_t err_bytes)
+{
+	const char *share = getenv("MMFUZZ_FAMILY_SHARE"), *dir = getenv("MMFUZZ_FAMILIES");
+	if (share) {
+		char *end;
+		unsigned long v = strtoul(share, &end, 10);
+		if (!*share || *end || v > 1000000) {
+			snprintf(err, err_bytes,
+				 "MMFUZZ_FAMILY_SHARE: %s is not a number in 0..1000000", share);
+			return false;
+		}
+		mut_family_share = (uint32_t)v;
+	}
+	if (dir && *dir && mut_families_load(dir, err, err_bytes) < 0) {
+		char why[512];
+		snprintf(why, sizeof(why), "%s", err);
+		snprintf(err, err_bytes, "MMFUZZ_FAMILIES: %s", why);
+		return false;
+	}
+	return true;
+}
+
+/* ---- one mutation ------------------------------------------------------------------- */
+
 size_t mut_mutate(uint8_t *data, size_t size, size_t max_size, uint64_t seed, const uint8_t *other,
 		  size_t other_size, mut_bytes_fn bytes)
 {
 	static struct scenario s, o;
 	uint64_t rng = seed;
-	if (bytes && below(&rng, 8) == 0)
-		return mut_bytes_body(data, size, max_size, bytes);
-	scn_decode(&s, data, size);
-	/* half the time, the schedule the harness's search found for this scenario */
-	if (mut_schedule_hints && below(&rng, 2) == 0 &&
-	    search_hint_take(search_scenario_hash(&s), &s))
-		return encode_or_keep(&s, data, size, max_size);
+	/* without families, not a draw: the output stays what it was before them */
+	bool restart = fam.count && mut_family_share && below(&rng, mut_family_share) == 0;
+	if (restart) {
+		int k = (int)below(&rng, (uint32_t)fam.count);
+		scn_decode(&s, fam.seed[k], fam.size[k]);
+		other = NULL; /* the family's own scenario, changed as any input is */
+	} else {
+		if (bytes && below(&rng, 8) == 0)
+			return mut_bytes_body(data, size, max_size, bytes);
+		scn_decode(&s, data, size);
+		/* half the time, the schedule the harness's search found for this scenario */
+		if (mut_schedule_hints && below(&rng, 2) == 0 &&
+		    search_hint_take(search_scenario_hash(&s), &s))
+			return encode_or_keep(&s, data, size, max_size);
+	}
 	if (other)
 		scn_decode(&o, other, other_size);
 	/* mostly one change; now and then a few stacked */

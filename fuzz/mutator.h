@@ -26,6 +26,8 @@
  *   bytes            the engine's own byte mutation (when one is given), now and then
  *   (hint)           the schedule the harness's search found for this scenario, as
  *                    the input's own schedule (mut_schedule_hints, below)
+ *   (restart)        one call in mut_family_share starts from a seed family's own
+ *                    scenario instead of the input (mut_families_load, below)
  *
  * Deterministic: the same input and seed give the same output.  Leaves out:
  * knowledge of which sites exist (new preemptions are by step or at "done"; anchored
@@ -80,6 +82,33 @@ extern uint32_t mut_pages;
  * search; off elsewhere (then the output is a function of input and seed alone).
  */
 extern bool mut_schedule_hints;
+
+/*
+ * Family restarts, the scenario energy a broad seed corpus needs: the engine
+ * picks what to mutate from its corpus, and the descendants of the families that
+ * keep bringing new interleavings soon make up most of it (four weak-memory
+ * families found gupfast-pin-no-mb in 1 s; with 16 `memory sc` families beside
+ * them, 4,289 new entries in 93 s, nearly all theirs, and nothing found).  So
+ * one mut_mutate call in mut_family_share (default 16; 0: never) replaces the
+ * input by the seed of a family picked uniformly, then mutates that: every seed
+ * family keeps 1/(share * families) of the mutations, however the corpus grows.
+ * The pick is a function of the seed, so the output still is of (input, seed,
+ * families).
+ *
+ * mut_families_load reads the seeds from @dir: every `*.sched` text and every
+ * other regular file that starts with SCN_MAGIC (a campaign's or the zoo's binary
+ * seeds), in name order.  A text that does not parse is reported on stderr as
+ * `path:line: what` and left out.  Returns how many were loaded, or -1 with
+ * @err set when @dir cannot be read.  mut_families_from_env: MMFUZZ_FAMILIES=DIR
+ * and MMFUZZ_FAMILY_SHARE=N for the engines' processes; false with @err set on a
+ * bad value.
+ */
+#define MUT_FAMILIES_MAX 1024
+extern uint32_t mut_family_share;
+int mut_families_load(const char *dir, char *err, size_t err_bytes);
+bool mut_families_from_env(char *err, size_t err_bytes);
+void mut_families_clear(void);
+int mut_families_count(void);
 
 /* The engine's byte-level mutator (LLVMFuzzerMutate), or NULL. */
 typedef size_t (*mut_bytes_fn)(uint8_t *data, size_t size, size_t max_size);

@@ -13,7 +13,8 @@
 #     that no local run could reproduce);
 #   - list each finding in summary.txt with its replay command;
 #   - resume on the same DIR: the corpus reduced, the findings still listed;
-#   - refuse an --out whose corpus would be the source corpus (or inside it);
+#   - refuse an --out whose corpus would be the source corpus (or inside it), and
+#     a bad MMFUZZ_FAMILY_SHARE before any worker starts;
 #   - on SIGHUP, stop every worker, process the crashes and write the summary.
 set -u
 repo=$(cd "$(dirname "$0")/.." && pwd)
@@ -61,6 +62,8 @@ done
 [ $? = 2 ] && grep -q "seed corpus" "$work/log3" && ok || no "--out the repository (its corpus/ is the seeds) not refused"
 "$bin" campaign --engine libfuzzer --jobs 1 --seconds 5 --out "$repo/corpus/x" >"$work/log3" 2>&1
 [ $? = 2 ] && [ ! -e "$repo/corpus/x" ] && ok || { no "--out inside corpus/ not refused"; rm -rf "$repo/corpus/x"; }
+MMFUZZ_FAMILY_SHARE=8x "$bin" campaign --engine libfuzzer --jobs 1 --seconds 2 --out "$work/cf" >"$work/log4" 2>&1
+[ $? = 2 ] && grep -q "MMFUZZ_FAMILY_SHARE: 8x is not a number" "$work/log4" && [ ! -e "$work/cf/logs" ] && ok || no "a bad MMFUZZ_FAMILY_SHARE not refused before the workers start"
 
 # SIGHUP: the terminal closed
 "$bin" campaign --engine libfuzzer --jobs 1 --seconds 120 --out "$work/h" --knobs=$knob >"$work/log4" 2>&1 &

@@ -3,11 +3,15 @@
  * The structure-aware mutator (fuzz/mutator.c): each mutation kind makes the one
  * change it promises and nothing else; mut_mutate always returns an input that fits,
  * decodes to a valid scenario and is a function of (input, seed); chains of
- * mutations from the empty input grow real scenarios and schedules.
+ * mutations from the empty input grow real scenarios and schedules; family
+ * restarts share the mutations between the seed families of a directory.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "../core/sbuf.h"
 #include "../fuzz/mutator.h"
@@ -281,4 +285,122 @@ Test(mutator, chains_from_empty_input)
 	}
 	cr_expect_geq(max_ops, 8);
 	cr_expect_geq(max_preempts, 4);
+}
+
+/*
+ * Family restarts: one mutation in mut_family_share starts from a seed family
+ * instead of the input.  Two families, each with a marker value no mutation of
+ * the input can produce, in a directory that also holds what is no seed (a text
+ * that does not parse, a file without SCN_MAGIC, a subdirectory).
+ */
+static const char family_a[] = "mmfuzz-sched 1\n"
+			       "setup\n"
+			       "  CPU0 P0 mmap 0x0 pages=1 anon private rw\n"
+			       "  CPU0 P0 store 0x0 = 0x5eed1\n"
+			       "agents\n"
+			       "  CPU0 P0 load 0x0\n";
+static const char family_b[] = "mmfuzz-sched 1\n"
+			       "setup\n"
+			       "  CPU0 P0 mmap 0x0 pages=2 anon private rw\n"
+			       "  CPU0 P0 store 0x1000 = 0x5eed2\n"
+			       "agents\n"
+			       "  CPU1 P0 madvise 0x0 pages=2 dontneed\n";
+
+static void write_file(const char *dir, const char *name, const void *data, size_t len)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	FILE *f = fopen(path, "wb");
+	cr_assert(f, "%s: %s", path, strerror(errno));
+	cr_assert_eq(fwrite(data, 1, len, f), len);
+	cr_assert_eq(fclose(f), 0);
+}
+
+/* Which family's marker the scenario in @buf holds: 1, 2, or 0 for neither. */
+static int marker(const uint8_t *buf, size_t n)
+{
+	static struct scenario s;
+	int found = 0;
+	scn_decode(&s, buf, n);
+	for (int i = 0; i < s.setup_count + s.ops_count; i++) {
+		const struct scn_op *op =
+		    i < s.setup_count ? &s.setup[i] : &s.ops[i - s.setup_count];
+		if (op->value == 0x5eed1 || op->value == 0x5eed2)
+			found |= op->value == 0x5eed1 ? 1 : 2;
+	}
+	return found;
+}
+
+Test(mutator, family_restarts_share_the_mutations_between_seed_families)
+{
+	char dir[] = "/tmp/mmfuzz-families-XXXXXX", err[640], sub[600];
+	cr_assert(mkdtemp(dir));
+	static struct scenario s;
+	static uint8_t bin[SCN_ENCODED_MAX], buf[SCN_ENCODED_MAX], input[SCN_ENCODED_MAX];
+	write_file(dir, "a.sched", family_a, strlen(family_a));
+	load(&s, family_b);
+	size_t n = scn_encode(&s, bin, sizeof(bin));
+	write_file(dir, "b.bin", bin, n);
+	write_file(dir, "broken.sched", "mmfuzz-sched 1\nsetup\n  CPU0 P0 bogus\n", 36);
+	write_file(dir, "notes.txt", "not a scenario\n", 15);
+	snprintf(sub, sizeof(sub), "%s/sub", dir);
+	cr_assert_eq(mkdir(sub, 0777), 0);
+	cr_assert_eq(mut_families_load(dir, err, sizeof(err)), 2, "a.sched and b.bin only");
+
+	load(&s, zap);
+	size_t in = scn_encode(&s, input, sizeof(input));
+	int counts[4] = {0}, restarts = 0;
+	for (uint32_t share = 0; share <= 4; share += 4) {
+		mut_family_share = share;
+		memset(counts, 0, sizeof(counts));
+		for (uint64_t seed = 0; seed < 400; seed++) {
+			memcpy(buf, input, in);
+			size_t m = mut_mutate(buf, in, sizeof(buf), seed, NULL, 0, NULL);
+			counts[marker(buf, m)]++;
+			/* a function of (input, seed, families) */
+			memcpy(bin, input, in);
+			size_t m2 = mut_mutate(bin, in, sizeof(bin), seed, NULL, 0, NULL);
+			cr_assert(m == m2 && !memcmp(buf, bin, m));
+		}
+		cr_expect_eq(counts[3], 0, "never both families at once");
+		if (share == 0) {
+			cr_expect_eq(counts[1] + counts[2], 0, "share 0: no restart");
+			continue;
+		}
+		restarts = counts[1] + counts[2];
+		/* 1 in 4 of 400 is 100; a mutation may change a marker now and then */
+		cr_expect(restarts >= 70 && restarts <= 130, "%d restarts of 400 at share 4",
+			  restarts);
+		cr_expect(counts[1] >= 30 && counts[2] >= 30, "a: %d, b: %d", counts[1], counts[2]);
+	}
+
+	/* without families, the output is what it was before them, whatever the share */
+	mut_families_clear();
+	mut_family_share = 1;
+	for (uint64_t seed = 0; seed < 50; seed++) {
+		memcpy(buf, input, in);
+		size_t m = mut_mutate(buf, in, sizeof(buf), seed, NULL, 0, NULL);
+		mut_family_share = 0;
+		memcpy(bin, input, in);
+		size_t m2 = mut_mutate(bin, in, sizeof(bin), seed, NULL, 0, NULL);
+		mut_family_share = 1;
+		cr_assert(m == m2 && !memcmp(buf, bin, m));
+	}
+
+	/* errors: a directory that is not there, a share that is not a number */
+	cr_expect_eq(mut_families_load("/nonexistent/mmfuzz", err, sizeof(err)), -1);
+	cr_expect(strstr(err, "/nonexistent/mmfuzz: No such file or directory"), "%s", err);
+	setenv("MMFUZZ_FAMILY_SHARE", "8x", 1);
+	cr_expect(!mut_families_from_env(err, sizeof(err)));
+	cr_expect(strstr(err, "MMFUZZ_FAMILY_SHARE: 8x"), "%s", err);
+	setenv("MMFUZZ_FAMILY_SHARE", "8", 1);
+	setenv("MMFUZZ_FAMILIES", dir, 1);
+	cr_expect(mut_families_from_env(err, sizeof(err)), "%s", err);
+	cr_expect_eq(mut_family_share, 8);
+	cr_expect_eq(mut_families_count(), 2);
+	mut_families_clear();
+
+	char cmd[700];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
 }

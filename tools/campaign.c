@@ -22,7 +22,11 @@
  *                            summary.txt.tmp and renamed)
  *
  * Workers are the engines' own binaries (build/fuzz/mm_fuzzer,
- * build/afl/mm_fuzzer_afl next to this executable).  libFuzzer workers do not stop
+ * build/afl/mm_fuzzer_afl next to this executable), with MMFUZZ_FAMILIES the seed
+ * corpus (unless the environment names other families): one mutation in
+ * MMFUZZ_FAMILY_SHARE (default 16) starts again from a seed family
+ * (fuzz/mutator.h), so the families whose descendants fill DIR/corpus do not
+ * starve the others; a bad value of either is an error before any worker starts.  libFuzzer workers do not stop
  * at a finding: the harness saves the input in DIR/crashes (MMFUZZ_CRASH_DIR, see
  * fuzz/mm_fuzzer.c) and goes on, where a worker restarted after each crash re-ran
  * its whole corpus (about a third of its time).  libFuzzer's own fork mode
@@ -81,6 +85,7 @@
 
 #include "../core/knobs.h"
 #include "../core/oracle.h"
+#include "../fuzz/mutator.h"
 #include "bisect.h"
 #include "exec.h"
 #include "engine.h"
@@ -359,6 +364,10 @@ static pid_t spawn(char *const argv[], const char *log)
 			_exit(127);
 		if (C.knobs)
 			setenv("MMFUZZ_KNOBS", C.knobs, 1);
+		/* every seed family keeps a share of the mutations (fuzz/mutator.h),
+		 * unless the environment names other families */
+		if (*C.seeds)
+			setenv("MMFUZZ_FAMILIES", C.seeds, 0);
 		if (C.engine == ENGINE_LIBFUZZER && !C.replaying) {
 			char dir[PATH_BYTES];
 			path_join(dir, C.out, "crashes");
@@ -1164,6 +1173,12 @@ int cmd_campaign(int argc, char **argv, const char *self)
 		    "DIR",
 		    C.bindir);
 	}
+	/* what every worker reads at its start: a bad value is an error here, not a
+	 * campaign whose workers all exit at once */
+	char ferr[640];
+	if (!mut_families_from_env(ferr, sizeof(ferr)))
+		bad("%s", ferr);
+	mut_families_clear();
 	char corpus[PATH_BYTES], out_corpus[PATH_MAX_BYTES + 8];
 	path_join(corpus, C.out, "corpus");
 	char out_real[PATH_MAX_BYTES];

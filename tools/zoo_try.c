@@ -24,7 +24,9 @@
  * "-fixed" strategies (MMFUZZ_SCHEDULES=fixed), MMFUZZ_RANDOM_RUNS=2 random
  * schedules: then, without the counter file, runs are ZOO_ENGINE_RUNS per
  * execution, the finding's counted up to the run that found it (the harness says
- * which).  MMFUZZ_PAGES covers the seeds (set_pages()).
+ * which).  MMFUZZ_PAGES covers the seeds (set_pages()).  Seeded from the corpus,
+ * MMFUZZ_FAMILIES points at the seeds, as a campaign does (family restarts,
+ * fuzz/mutator.h); from one scenario, it is unset.
  * The harness's report (the scenario as it ran) is replayed in-process: with the
  * knob it must find, without it (every knob off) it must be clean.
  *
@@ -498,9 +500,11 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 		for (int i = 0; i < p->families_count; i++)
 			ok &= write_seed(seeds, &p->family[i]);
 		set_pages(p, p->family, p->families_count);
+		setenv("MMFUZZ_FAMILIES", seeds, 1); /* as a campaign: family restarts */
 	} else {
 		ok = write_seed(seeds, z);
 		set_pages(p, z, 1);
+		unsetenv("MMFUZZ_FAMILIES"); /* one scenario: nothing to share out */
 	}
 	if (!ok) {
 		r->status = ZOO_ERROR;
