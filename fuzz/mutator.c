@@ -565,27 +565,42 @@ static size_t family_read(const char *path, uint8_t *buf, size_t buf_bytes)
 
 int mut_families_load(const char *dir, char *err, size_t err_bytes)
 {
-	static char *names[MUT_FAMILIES_MAX];
 	static uint8_t buf[SCN_ENCODED_MAX];
-	int n = 0;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	int skipped = 0;
 	mut_families_clear();
 	DIR *d = opendir(dir);
 	if (!d) {
 		snprintf(err, err_bytes, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	for (struct dirent *e; (e = readdir(d)) && n < MUT_FAMILIES_MAX;)
-		if (e->d_name[0] != '.' && (names[n] = strdup(e->d_name)))
+	for (struct dirent *e; (e = readdir(d));) {
+		if (e->d_name[0] == '.')
+			continue;
+		if (n == cap) {
+			char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*names));
+			if (!grown)
+				break;
+			names = grown;
+		}
+		if ((names[n] = strdup(e->d_name)))
 			n++;
+	}
 	closedir(d);
-	qsort(names, (size_t)n, sizeof(names[0]), name_order); /* readdir's order is the fs's */
-	for (int i = 0; i < n; i++) {
+	if (n)
+		qsort(names, n, sizeof(names[0]), name_order); /* readdir's order is the fs's */
+	for (size_t i = 0; i < n; i++) {
 		char path[4096];
 		struct stat st;
 		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
 		free(names[i]);
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
+		if (fam.count == MUT_FAMILIES_MAX) {
+			skipped++;
+			continue;
+		}
 		size_t len = family_read(path, buf, sizeof(buf));
 		uint8_t *copy = len ? malloc(len) : NULL;
 		if (!copy)
@@ -594,6 +609,10 @@ int mut_families_load(const char *dir, char *err, size_t err_bytes)
 		fam.seed[fam.count] = copy;
 		fam.size[fam.count++] = len;
 	}
+	free(names);
+	if (skipped)
+		fprintf(stderr, "%s: %d files past the first %d seed families left out\n", dir,
+			skipped, MUT_FAMILIES_MAX);
 	return fam.count;
 }
 

@@ -97,7 +97,8 @@ extern bool mut_schedule_hints;
  *
  * mut_families_load reads the seeds from @dir: every `*.sched` text and every
  * other regular file that starts with SCN_MAGIC (a campaign's or the zoo's binary
- * seeds), in name order.  A text that does not parse is reported on stderr as
+ * seeds), in name order, the first MUT_FAMILIES_MAX of them (the rest are
+ * counted on stderr).  A text that does not parse is reported on stderr as
  * `path:line: what` and left out.  Returns how many were loaded, or -1 with
  * @err set when @dir cannot be read.  mut_families_from_env: MMFUZZ_FAMILIES=DIR
  * and MMFUZZ_FAMILY_SHARE=N for the engines' processes; false with @err set on a
