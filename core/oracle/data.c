@@ -1243,7 +1243,9 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			 * hint's range is known only now) no longer says, at its
 			 * return, what the page holds */
 			ppage_at(op->mm, a)->last_enter = oracle_clock();
-			if (owned) {
+			/* nor while another call putting a mapping there (an mremap's
+			 * destination) is in flight: it may come before or after */
+			if (owned && !ppage_at(op->mm, a)->remapping) {
 				/* a store made once the VMA was in, before the return,
 				 * stays */
 				struct ppage *pp = ppage_at(op->mm, a);
