@@ -43,18 +43,29 @@ struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 	new->vm_pgoff = vma->vm_pgoff + ((addr - vma->vm_start) >> PAGE_SHIFT);
 	new->vm_gen = vma->vm_gen; /* the same mapping, cut in two */
 	vma_start_write(new);
-	/*
-	 * rmap first (anon_vma_clone(), then i_mmap): an rmap walker must never find
-	 * the upper half in neither VMA.  Until vm_end shrinks it finds it in both,
-	 * and every rmap_one step re-checks the PTE under its lock.
-	 */
+	/* rmap first (anon_vma_clone(), then i_mmap): the upper half is chained
+	 * before any lookup can find it */
 	anon_vma_clone(new, vma);
 	if (new->vm_file)
 		vma_link_file(new);
+	/*
+	 * vma_prepare() .. vma_complete(): the tree store and the shrink under the
+	 * rmap locks for write.  A walker holding them for read (remove_migration_ptes(),
+	 * try_to_unmap()) sees the cut before or after, never the lower VMA still
+	 * covering the upper half while mprotect() is about to give it new flags.
+	 */
+	if (vma->vm_file)
+		down_write(&vma->vm_file->i_mmap_rwsem);
+	if (vma->anon_vma)
+		down_write(&vma->anon_vma->root->rwsem);
 	/* vms_gather() preallocated (mt_preallocate) */
 	SCHED_ASSERT(mtree_store_range(&mm->mm_mt, addr, new->vm_end - 1, new) == 0);
 	SCHED_YIELD("vm_end", vma_obj(vma), SCHED_OP_WRITE);
 	vma->vm_end = addr;
+	if (vma->anon_vma)
+		up_write(&vma->anon_vma->root->rwsem);
+	if (vma->vm_file)
+		up_write(&vma->vm_file->i_mmap_rwsem);
 	vma_mark_detached(new, false);
 	return new;
 }

@@ -86,6 +86,35 @@ Test(clean, fuzzer_found_false_positives_replay_clean)
 }
 
 /*
+ * split_vma() cuts a VMA under the rmap locks (tests/data/split-vma-cut-under-rmap-lock.sched
+ * tells the story): the schedule that let a migration's rmap walk restore a PTE
+ * through the lower VMA in the middle of the cut gave a false postcondition;
+ * now the walker waits at the cut, so that preemption cannot apply, and the run
+ * is clean.  Every earlier preemption still applies.
+ */
+Test(clean, split_vma_cut_is_under_the_rmap_locks)
+{
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	const char *path = "tests/data/split-vma-cut-under-rmap-lock.sched";
+	char err[512];
+	cr_assert(scn_load(&s, path, err, sizeof(err)), "%s", err);
+	cr_assert(exec_directed(&s, &d, err, sizeof(err)), "%s: %s", path, err);
+	struct exec_options o;
+	exec_options_default(&o);
+	o.knobs = 0;
+	exec_run(&s, &d.base, &o, &r);
+	cr_expect(!r.finding, "%s: %s", r.f.oracle, r.f.msg);
+	cr_assert_eq(d.count, 14);
+	for (int p = 0; p < 12; p++)
+		cr_expect_eq(d.status[p], SCHED_PREEMPT_FIRED, "preemption %d did not apply",
+			     p + 1);
+	cr_expect_neq(d.status[12], SCHED_PREEMPT_FIRED,
+		      "CPU3 ran at split_vma:vm_end: the cut is not under the rmap locks");
+}
+
+/*
  * Nothing outlives an execution: every family of corpus/ and every schedule of
  * tests/clean/, under a few random schedules, gives the same fingerprint, steps
  * and verdict whatever ran before it in the process (the fuzzers run millions of
