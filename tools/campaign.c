@@ -26,10 +26,10 @@
  * corpus (unless the environment names other families): one mutation in
  * MMFUZZ_FAMILY_SHARE (default 16) starts again from a seed family
  * (fuzz/mutator.h), so the families whose descendants fill DIR/corpus do not
- * starve the others; a bad value of either is an error before any worker starts.  libFuzzer workers do not stop
- * at a finding: the harness saves the input in DIR/crashes (MMFUZZ_CRASH_DIR, see
- * fuzz/mm_fuzzer.c) and goes on, where a worker restarted after each crash re-ran
- * its whole corpus (about a third of its time).  libFuzzer's own fork mode
+ * starve the others; a bad value of either is an error before any worker starts.
+ * libFuzzer workers do not stop at a finding: the harness saves the input in DIR/crashes
+ * (MMFUZZ_CRASH_DIR, see fuzz/mm_fuzzer.c) and goes on, where a worker restarted after each crash
+ * re-ran its whole corpus (about a third of its time).  libFuzzer's own fork mode
  * (-fork=N -ignore_crashes=1) was measured here first: 80-240 execs/s against
  * about 800 for restarted workers, and no finding in 35 s (bench/campaign.txt).
  * A worker that dies anyway (a real crash) is restarted.  A resumed campaign first
