@@ -22,7 +22,8 @@ uint32_t vma_next_generation(void)
 /*
  * Models: __split_vma(): cut @vma at @addr; @vma keeps [vm_start, addr), the
  * returned VMA gets [addr, vm_end).  Both are write-locked.
- * Context: mmap_lock held for write.  NULL: -ENOMEM.
+ * Context: mmap_lock held for write; takes i_mmap_rwsem and the anon_vma root's
+ * rwsem for write around the cut.  NULL: -ENOMEM.
  */
 struct vm_area_struct *split_vma(struct vm_area_struct *vma, unsigned long addr)
 {
