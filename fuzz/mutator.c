@@ -538,9 +538,9 @@ int mut_families_count(void)
 	return fam.count;
 }
 
-static int name_order(const void *a, const void *b)
+static int not_hidden(const struct dirent *e)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return e->d_name[0] != '.';
 }
 
 /* @path's seed in binary form into @buf; 0 when it is no seed (or is left out). */
@@ -566,35 +566,19 @@ static size_t family_read(const char *path, uint8_t *buf, size_t buf_bytes)
 int mut_families_load(const char *dir, char *err, size_t err_bytes)
 {
 	static uint8_t buf[SCN_ENCODED_MAX];
-	char **names = NULL;
-	size_t n = 0, cap = 0;
+	struct dirent **list;
 	int skipped = 0;
 	mut_families_clear();
-	DIR *d = opendir(dir);
-	if (!d) {
+	int n = scandir(dir, &list, not_hidden, alphasort); /* name order, not the fs's */
+	if (n < 0) {
 		snprintf(err, err_bytes, "%s: %s", dir, strerror(errno));
 		return -1;
 	}
-	for (struct dirent *e; (e = readdir(d));) {
-		if (e->d_name[0] == '.')
-			continue;
-		if (n == cap) {
-			char **grown = realloc(names, (cap = cap ? 2 * cap : 64) * sizeof(*names));
-			if (!grown)
-				break;
-			names = grown;
-		}
-		if ((names[n] = strdup(e->d_name)))
-			n++;
-	}
-	closedir(d);
-	if (n)
-		qsort(names, n, sizeof(names[0]), name_order); /* readdir's order is the fs's */
-	for (size_t i = 0; i < n; i++) {
+	for (int i = 0; i < n; i++) {
 		char path[4096];
 		struct stat st;
-		snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-		free(names[i]);
+		snprintf(path, sizeof(path), "%s/%s", dir, list[i]->d_name);
+		free(list[i]);
 		if (stat(path, &st) || !S_ISREG(st.st_mode))
 			continue;
 		if (fam.count == MUT_FAMILIES_MAX) {
@@ -609,7 +593,7 @@ int mut_families_load(const char *dir, char *err, size_t err_bytes)
 		fam.seed[fam.count] = copy;
 		fam.size[fam.count++] = len;
 	}
-	free(names);
+	free(list);
 	if (skipped)
 		fprintf(stderr, "%s: %d files past the first %d seed families left out\n", dir,
 			skipped, MUT_FAMILIES_MAX);
@@ -629,9 +613,8 @@ bool mut_families_from_env(char *err, size_t err_bytes)
 		}
 		mut_family_share = (uint32_t)v;
 	}
-	if (dir && *dir && mut_families_load(dir, err, err_bytes) < 0) {
-		char why[512];
-		snprintf(why, sizeof(why), "%s", err);
+	char why[512];
+	if (dir && *dir && mut_families_load(dir, why, sizeof(why)) < 0) {
 		snprintf(err, err_bytes, "MMFUZZ_FAMILIES: %s", why);
 		return false;
 	}
