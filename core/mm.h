@@ -144,7 +144,7 @@ struct vm_area_struct {
 	struct mm_struct *vm_mm;
 	struct address_space *vm_file; /* NULL: anonymous */
 	unsigned long vm_pgoff;	       /* file offset of vm_start, in pages */
-	uint32_t vm_gen;	       /* which mmap() made it (a TLB entry remembers it) */
+	uint32_t vm_gen;	       /* which mmap() made it (vms.h: the merge rule) */
 	/* per-VMA lock (see vma.h) */
 	struct rw_semaphore vm_lock;
 	uint32_t vm_lock_seq; /* == mm_lock_seq: write-locked until mmap_write_unlock */

@@ -30,7 +30,11 @@ struct vma_munmap {
 	} resv[NR_VMAS];
 };
 
-/* A new mapping's generation (oracle bookkeeping: which mmap() made a VMA). */
+/*
+ * A new mapping's generation: which mmap() (or mremap() move) made a VMA.  Model
+ * state: vma_mergeable() merges only the pieces of one call (the model's mmap()
+ * merges nothing); the oracle layer reads it (post.c), it does not keep it here.
+ */
 uint32_t vma_next_generation(void);
 
 /* Models: __split_vma(): @vma keeps [vm_start, addr), the result [addr, vm_end). */
