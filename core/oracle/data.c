@@ -1337,6 +1337,15 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 				to->last_clock[w] = from->last_clock[w];
 			}
 			to->lazy |= from->lazy;
+			/* a store or pin in flight on a private file page may have made
+			 * its COW copy before the move, and the move took the copy: the
+			 * new address may read it, or follow the file (the store itself
+			 * may yet fail, its address gone) */
+			struct where at;
+			if (cow_since(from) &&
+			    where_of(mm_get(op->mm), (unsigned long)ret + i, &at) && !at.shared &&
+			    at.file >= 0)
+				ppage_own(to, &at, -1, cow_since(from), true);
 			if (own_from)
 				ppage_reset(from);
 			else
