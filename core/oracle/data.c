@@ -30,7 +30,8 @@
  *     made at some instant of the store (or of a GUP for write, which breaks COW
  *     as a store would, or of a pin, which may unshare the page): from the
  *     operation's entry the page may also read what the file held since, and the
- *     freeze keeps those values too.
+ *     freeze keeps those values too; an mremap moving the page meanwhile takes
+ *     the copy (the store may then fail, its address gone) or the file page.
  * A device access through a FOLL_PIN reference counts as the pinning process's
  * access at the pinned address while the pin and the mapping agree: from the pin
  * until the process itself unmaps, discards or moves that address.
