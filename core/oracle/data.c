@@ -603,7 +603,8 @@ static uint32_t store_new(int agent, int mm, unsigned long addr, uint64_t val, b
 
 /*
  * A private file page becomes the process's own: a store to it makes a COW copy.
- * Each word but @except that still follows the file keeps a value the file had
+ * Each word but @except that still follows the file (or may, a discard of the
+ * page being in flight) keeps a value the file had
  * when the copy was made: its current one, the one before, or any it held since
  * the storing operation entered (@since, if one is in flight: see D.cow).  A pin
  * may unshare the page (FAULT_FLAG_UNSHARE, since 2023; before, a R/O pin kept
@@ -615,7 +616,9 @@ static void ppage_own(struct ppage *pp, const struct where *at, int except,
 {
 	const struct fpage *fp = fpage_at(at->file, at->index);
 	for (int w = 0; w < W; w++) {
-		if (w == except || !view_has(&pp->w[w], ORIGIN_BACKING))
+		/* (a word a discard in flight may have dropped follows the file too:
+		 * the copy may be made after the discard) */
+		if (w == except || !(view_has(&pp->w[w], ORIGIN_BACKING) || pp->discarding))
 			continue;
 		struct view copy = fp->v[w]; /* what the copy may hold */
 		view_union(&copy, &fp->prev[w]);
