@@ -1371,6 +1371,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			for (int w = 0; w < W; w++)
 				view_union(&ppage_at((int)op->arg, a)->w[w],
 					   &ppage_at(op->mm, a)->w[w]);
+			/* (so may a lazyfree page: an mremap moved one there since) */
+			ppage_at((int)op->arg, a)->lazy |= ppage_at(op->mm, a)->lazy;
 			/* a call of the parent still unmapping or discarding the page may
 			 * have done so before fork took the mm */
 			if (ppage_at(op->mm, a)->range_inflight || ppage_at(op->mm, a)->discarding)
