@@ -1086,8 +1086,18 @@ void data_syscall_enter(const struct oracle_op *op)
 				continue;
 			/* the frame MADV_FREE makes lazyfree (see view_store()) */
 			pte_t pte = pte_oracle_get(mm_get(op->mm), a);
-			pp->lazy_pfn = pte_present(pte) ? pte_pfn(pte) + 1 : 0;
-			pp->lazy_gen = pte_present(pte) ? pfn_page(pte_pfn(pte))->gen : 0;
+			uint32_t lazy_pfn = pte_present(pte) ? pte_pfn(pte) + 1 : 0;
+			uint32_t lazy_gen = pte_present(pte) ? pfn_page(pte_pfn(pte))->gen : 0;
+			/* the page is lazyfree already (or an earlier MADV_FREE is in
+			 * flight) and another frame is there now: reclaim discarded the
+			 * one left lazyfree and a fault mapped a fresh one, whose words
+			 * read zero (no store since, or the page would not be lazy) */
+			if (pp->lazy_pfn && (pp->lazy || pp->discarding > 1) &&
+			    (lazy_pfn != pp->lazy_pfn || lazy_gen != pp->lazy_gen))
+				for (int w = 0; w < W; w++)
+					view_add(&pp->w[w], ORIGIN_BACKING);
+			pp->lazy_pfn = lazy_pfn;
+			pp->lazy_gen = lazy_gen;
 		}
 		break;
 	case OSYS_FORK: {
