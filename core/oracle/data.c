@@ -1167,6 +1167,21 @@ void data_syscall_enter(const struct oracle_op *op)
 }
 
 /*
+ * The page at @addr of @mm now reads its backing (a discard returned): an mremap()
+ * in flight with @addr in its old range may move it from now on, so its new range
+ * may read the backing too (it got the old range's views at its entry, before).
+ */
+static void mremap_mirror_widen(int mm, unsigned long addr)
+{
+	for (int j = 0; j < SCHED_OP_AGENTS_MAX; j++) {
+		unsigned long from = D.mremap[j].from, to = D.mremap[j].to;
+		if (D.mremap[j].active && D.mremap[j].mm == mm && addr >= from &&
+		    addr < from + D.mremap[j].len && to + (addr - from) < TASK_SIZE)
+			widen(mm, to + (addr - from));
+	}
+}
+
+/*
  * The page this mremap() (@op) just moved to @addr may be moved on by another
  * mremap() of the process that entered before and is still in flight with @addr
  * in its old range: that one's new range got the old range's views at its entry,
@@ -1289,6 +1304,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE) {
 			struct ppage *pp = ppage_at(op->mm, a);
 			pp->discarding--;
+			mremap_mirror_widen(op->mm, a);
 			if (ret || !range_owned(op, a)) {
 				/* -ENOMEM for a hole in the range: the mapped parts were
 				 * discarded, or some of them (the model stops at the
