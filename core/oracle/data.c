@@ -99,6 +99,7 @@ struct ppage {
 	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap or munmap over it) in flight */
 	bool lazy;		/* MADV_FREE returned and no store since */
 	uint32_t lazy_pfn, lazy_gen; /* the frame it left lazyfree (pfn + 1, or 0) */
+	uint32_t lazy_enter;	     /* when the last MADV_FREE over it entered */
 	/* operations that unmap, discard or move the page: the last one's entry or
 	 * exit, and how many are in flight (a pin is coherent only if none
 	 * overlapped it) */
@@ -784,11 +785,17 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 		return; /* unmapped meanwhile: a racing munmap, the process's own doing */
 	if (view_accepts(&at, at.v, word, origin)) {
 		/* a lazyfree page that reads its backing was discarded: from now on it is
-		 * a fresh page, whatever it held before */
+		 * a fresh page, whatever it held before — but for a word stored since the
+		 * MADV_FREE entered: that store may have made the fresh page (the
+		 * MADV_FREE dropped a swap entry or a page the store then faulted in) */
 		if (at.pp && at.pp->lazy && !at.pp->discarding && !view_has(at.v, origin) &&
 		    !view_has(at.v, ORIGIN_BACKING) && backing_accepts(&at, word, origin)) {
-			for (int w = 0; w < W; w++)
-				view_set(&at.pp->w[w], ORIGIN_BACKING);
+			for (int w = 0; w < W; w++) {
+				if (at.pp->last_clock[w] > at.pp->lazy_enter)
+					view_add(&at.pp->w[w], ORIGIN_BACKING);
+				else
+					view_set(&at.pp->w[w], ORIGIN_BACKING);
+			}
 			at.pp->lazy = false;
 		}
 		/* a page that reads its backing while a discard is in flight was
@@ -1098,6 +1105,7 @@ void data_syscall_enter(const struct oracle_op *op)
 					view_add(&pp->w[w], ORIGIN_BACKING);
 			pp->lazy_pfn = lazy_pfn;
 			pp->lazy_gen = lazy_gen;
+			pp->lazy_enter = oracle_clock();
 		}
 		break;
 	case OSYS_FORK: {
