@@ -1261,10 +1261,12 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			if (op->kind == OSYS_MREMAP && op->arg + i < TASK_SIZE)
 				widen(op->mm, op->arg + i);
 		}
-	/* a fork in flight may have taken the mm before this discard or after it */
+	/* a fork in flight may have taken the mm before this discard (or move) or
+	 * after it */
 	int child = D.fork_child[op->mm] - 1;
-	if (child >= 0 && (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
-			   op->kind == OSYS_MADV_FREE || replaces))
+	if (child >= 0 &&
+	    (op->kind == OSYS_MUNMAP || op->kind == OSYS_MADV_DONTNEED ||
+	     op->kind == OSYS_MADV_FREE || replaces || (op->kind == OSYS_MREMAP && ret >= 0)))
 		for (unsigned long a = op->start; a < end && a < TASK_SIZE; a += PAGE_SIZE)
 			widen(child, a);
 	switch (op->kind) {
@@ -1373,6 +1375,10 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 					view_union(&v, &to->w[w]);
 				to->w[w] = v;
 				to->last_clock[w] = from->last_clock[w];
+				/* a fork in flight may take the mm after the move */
+				if (child >= 0)
+					view_union(&ppage_at(child, (unsigned long)ret + i)->w[w],
+						   &v);
 			}
 			to->lazy |= from->lazy;
 			/* a store or pin in flight on a private file page may have made
