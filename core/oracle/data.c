@@ -810,9 +810,16 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 	 * frame not yet freed: the batched flush that ends the discard is still to
 	 * come — through a TLB entry filled before: whatever the frame holds, the
 	 * process's own data from before the discard, which MADV_FREE allows it to
-	 * see until the flush, even after another CPU read the fresh page's zero.
+	 * see until the flush, even after another CPU read the fresh page's zero (or
+	 * stored into it).  The frame is the one MADV_FREE left lazyfree (lazy_pfn),
+	 * or any frame still marked lazyfree: MADV_FREE may have found another frame
+	 * there than at its entry (a swap-in raced it).
 	 */
-	if (at.pp && at.pp->lazy_pfn == pfn + 1 && pfn_page(pfn)->gen == at.pp->lazy_gen) {
+	const struct folio *frame = page_folio(pfn_page(pfn));
+	bool lazyfree_frame =
+	    (frame->flags >> PG_anon & 1u) && !(frame->flags >> PG_swapbacked & 1u);
+	if (at.pp && ((at.pp->lazy_pfn == pfn + 1 && pfn_page(pfn)->gen == at.pp->lazy_gen) ||
+		      lazyfree_frame)) {
 		pte_t now = pte_oracle_get(mm, addr);
 		if (!pte_present(now) || pte_pfn(now) != pfn)
 			return;
