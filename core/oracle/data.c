@@ -143,6 +143,8 @@ static struct data_state {
 		struct view v[W];
 	} cow[SCHED_OP_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
+	/* a child of fork: the stores made before its fork returned, + 1 (0: none) */
+	uint32_t fork_stores[NR_MMS];
 	int forks_inflight[NR_MMS];
 	bool fork_op[SCHED_OP_AGENTS_MAX]; /* the agent's fork in flight may make the child */
 	struct {
@@ -774,6 +776,19 @@ static void data_mismatch(int agent, bool device, const struct mm_struct *mm, un
 		      sh->step);
 }
 
+/*
+ * Could @child's fork have copied @origin from @parent's memory: a store made
+ * before that fork returned, or while it is in flight?  (Fork copies a pinned
+ * page for the child: what a device wrote through the pin before is the child's
+ * data too.)
+ */
+static bool fork_copied(int child, int parent, uint32_t origin)
+{
+	if (D.fork_child[parent] - 1 == child)
+		return true;
+	return D.fork_stores[child] && origin - ORIGIN_STORE0 < D.fork_stores[child] - 1;
+}
+
 static void data_check(int agent, bool device, struct mm_struct *mm, unsigned long addr,
 		       uint32_t pfn, uint64_t val, const struct sched_site *site)
 {
@@ -829,12 +844,14 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 	 * pin, the very frame a device wrote the word into through that pin: the
 	 * process's data, also when the device's write could not tell (the PTE
 	 * cleared for a moment by a migration that then fails on the pin, or the pin
-	 * taken while a call changed the address and the page then stayed there).
-	 * From then on the word's view holds it.
+	 * taken while a call changed the address and the page then stayed there) —
+	 * or a child of the process reads it in the copy its fork made of the pinned
+	 * page.  From then on the word's view holds it.
 	 */
 	const struct ostore *got = store_of(origin);
-	if (at.pp && got && got->kind == STORE_DEVICE && got->pin_mm == mm->id &&
-	    got->addr / PAGE_SIZE == addr / PAGE_SIZE) {
+	if (at.pp && got && got->kind == STORE_DEVICE && got->pin_mm >= 0 &&
+	    got->addr / PAGE_SIZE == addr / PAGE_SIZE &&
+	    (got->pin_mm == mm->id || fork_copied(mm->id, got->pin_mm, origin))) {
 		view_add(&at.pp->w[word], origin);
 		return;
 	}
@@ -1412,6 +1429,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 		D.fork_op[op->agent] = false;
 		if (!--D.forks_inflight[op->mm])
 			D.fork_child[op->mm] = 0;
+		if (!ret)
+			D.fork_stores[op->arg] = D.nr_stores + 1;
 		/* fork took the mm at some instant of its call: the child may hold what
 		 * the parent held at its entry (copied then), or anything since */
 		for (unsigned long a = 0; !ret && a < TASK_SIZE; a += PAGE_SIZE) {
