@@ -6,7 +6,9 @@
  * adds the structural changes and crossover with AFL's splice partner (add_buf).
  * MMFUZZ_PAGES and MMFUZZ_STEPS_HINT tune new operations and preemptions as in
  * the libFuzzer target, MMFUZZ_FAMILIES and MMFUZZ_FAMILY_SHARE the family
- * restarts (fuzz/mutator.h).  The Debian package ships no afl-fuzz headers: the AFL
+ * restarts (fuzz/mutator.h), MMFUZZ_HINTS_FILE the schedules the target's search
+ * found (fuzz/schedule_search.h: the target maps the same file; without it the
+ * mutator takes no hints).  The Debian package ships no afl-fuzz headers: the AFL
  * state is a void *.
  */
 #include <stdint.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "mutator.h"
+#include "schedule_search.h"
 
 struct afl_mutator {
 	uint64_t seed;
@@ -39,6 +42,15 @@ void *afl_custom_init(void *afl, unsigned int seed)
 	if (steps && atoi(steps) >= 1)
 		mut_steps_hint = (uint32_t)atoi(steps);
 	char err[640];
+	const char *hints_file = getenv("MMFUZZ_HINTS_FILE");
+	if (hints_file && *hints_file) {
+		if (!search_hints_share(hints_file, err, sizeof(err))) {
+			fprintf(stderr, "mmfuzz_mutator: %s\n", err);
+			free(m);
+			return NULL;
+		}
+		mut_schedule_hints = true; /* the target's search fills the file */
+	}
 	if (!mut_families_from_env(err, sizeof(err))) {
 		fprintf(stderr, "mmfuzz_mutator: %s\n", err);
 		free(m);

@@ -41,7 +41,9 @@
  * interleaving feature halves the next), aimed at the reads-from pairs of the own
  * run (RFF-style) every other schedule, PCT d=1-3 and random in between, all
  * seeded from the input's hash; a schedule that brought a new feature goes to the
- * mutator, which makes it an input's own schedule.  Inputs of a family that has
+ * mutator, which makes it an input's own schedule (under AFL++, whose mutator
+ * runs in afl-fuzz's process, through the file MMFUZZ_HINTS_FILE names: see
+ * search_hints_share()).  Inputs of a family that has
  * long brought nothing new while others do are run only now and then (rejected
  * otherwise, before any model run).  MMFUZZ_SCHEDULES=fixed (or MMFUZZ_RANDOM_RUNS
  * without MMFUZZ_SCHEDULES) runs instead MMFUZZ_RANDOM_RUNS (default 2) random
@@ -244,6 +246,11 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 		exit(2);
 	}
 	mut_pages = focus_pages;
+	const char *hints_file = getenv("MMFUZZ_HINTS_FILE");
+	if (hints_file && *hints_file && !search_hints_share(hints_file, err, sizeof(err))) {
+		fprintf(stderr, "%s\n", err);
+		exit(2);
+	}
 	if (!mut_families_from_env(err, sizeof(err))) {
 		fprintf(stderr, "%s\n", err);
 		exit(2);

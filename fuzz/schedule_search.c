@@ -7,7 +7,13 @@
  */
 #include "schedule_search.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define XXH_INLINE_ALL
 #include <xxhash.h>
@@ -304,29 +310,56 @@ struct sched_policy *search_rescue_policy(uint32_t steps, uint64_t seed, int i)
 /* ---- hints for the mutator -------------------------------------------------------------- */
 
 #define HINTS 64
-static struct {
-	uint64_t scenario;
-	int count; /* 0: empty */
-	struct scn_preempt preempt[SCN_PREEMPT_MAX];
-} hints[HINTS];
+struct hint_table {
+	struct {
+		uint64_t scenario;
+		int count; /* 0: empty */
+		struct scn_preempt preempt[SCN_PREEMPT_MAX];
+	} e[HINTS];
+};
+static struct hint_table hints_private, *hints = &hints_private;
+
+bool search_hints_share(const char *path, char *err, size_t err_bytes)
+{
+	int fd = open(path, O_RDWR | O_CREAT, 0644);
+	struct stat st;
+	if (fd < 0 || fstat(fd, &st) ||
+	    ((size_t)st.st_size < sizeof(*hints) && ftruncate(fd, sizeof(*hints)))) {
+		snprintf(err, err_bytes, "MMFUZZ_HINTS_FILE: %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return false;
+	}
+	void *m = mmap(NULL, sizeof(*hints), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	int mmap_errno = errno;
+	close(fd);
+	if (m == MAP_FAILED) {
+		snprintf(err, err_bytes, "MMFUZZ_HINTS_FILE: %s: %s", path, strerror(mmap_errno));
+		return false;
+	}
+	hints = m;
+	return true;
+}
 
 void search_hint_put(uint64_t scenario, const struct scn_preempt *p, int count)
 {
 	if (count <= 0 || count > SCN_PREEMPT_MAX)
 		return;
 	uint32_t i = (uint32_t)(scenario % HINTS);
-	hints[i].scenario = scenario;
-	hints[i].count = count;
-	memcpy(hints[i].preempt, p, (size_t)count * sizeof(*p));
+	hints->e[i].scenario = scenario;
+	hints->e[i].count = count;
+	memcpy(hints->e[i].preempt, p, (size_t)count * sizeof(*p));
 }
 
 bool search_hint_take(uint64_t scenario, struct scenario *s)
 {
 	uint32_t i = (uint32_t)(scenario % HINTS);
-	if (!hints[i].count || hints[i].scenario != scenario)
+	/* (a shared table is another process's file: a count out of range is no hint) */
+	if (hints->e[i].count <= 0 || hints->e[i].count > SCN_PREEMPT_MAX ||
+	    hints->e[i].scenario != scenario)
 		return false;
-	s->preempt_count = hints[i].count;
-	memcpy(s->preempt, hints[i].preempt, (size_t)hints[i].count * sizeof(s->preempt[0]));
-	hints[i].count = 0;
+	s->preempt_count = hints->e[i].count;
+	memcpy(s->preempt, hints->e[i].preempt, (size_t)hints->e[i].count * sizeof(s->preempt[0]));
+	hints->e[i].count = 0;
 	return true;
 }

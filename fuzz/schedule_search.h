@@ -34,6 +34,8 @@
  *              scenario) for the mutator, which makes it an input's own schedule
  *              (search_hint_take): the engine then sees the feature and keeps the
  *              input, and the next search starts from there (depth composes).
+ *              Under AFL++ the table is a file both processes map
+ *              (search_hints_share).
  *   energy     a family (the setup: which mappings, processes, forks, pins) that
  *              has brought no new feature for much longer than the freshest
  *              family runs only one input in 2, 4, ... 16 (by input hash; the
@@ -103,5 +105,14 @@ struct sched_policy *search_rescue_policy(uint32_t steps, uint64_t seed, int i);
 void search_hint_put(uint64_t scenario, const struct scn_preempt *p, int count);
 /* Take (and forget) the hint of @scenario into @s's schedule; false when none. */
 bool search_hint_take(uint64_t scenario, struct scenario *s);
+/*
+ * Keep the hints in the file @path (created, or reused as it is), mapped shared:
+ * AFL++'s custom mutator runs in afl-fuzz's process, the search in the target's,
+ * and both map the file MMFUZZ_HINTS_FILE names (the zoo and campaigns give each
+ * AFL++ instance its own).  afl-fuzz runs the target and the mutator in turn,
+ * never at once, so the table needs no lock.  False with @err set (the path and
+ * errno) when the file cannot be made or mapped.
+ */
+bool search_hints_share(const char *path, char *err, size_t err_bytes);
 
 #endif

@@ -5,10 +5,14 @@
  * finding replays); aims come from reads-from pairs of the own run and switch to
  * another agent at one of its steps; budgets follow novelty and a scenario never
  * seen gets the most; a family that brings nothing while another does is run now
- * and then, and nobody is cut while no family progresses; a hint is taken once.
+ * and then, and nobody is cut while no family progresses; a hint is taken once,
+ * also across processes (AFL++: through the shared file).
  */
 #include <criterion/criterion.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "../fuzz/schedule_search.h"
 #include "../scheduler/feedback.h"
@@ -140,4 +144,41 @@ Test(schedule_search, a_hint_becomes_the_schedule_once)
 	cr_assert_eq(s.preempt[1].target, 2);
 	cr_assert(!search_hint_take(h, &s), "taken twice");
 	cr_assert_eq(search_scenario_hash(&s), h, "the schedule is not part of the scenario");
+}
+
+/*
+ * AFL++: the search runs in the target, the mutator in afl-fuzz.  A hint the
+ * child process puts into the shared file is the parent's to take, once; a file
+ * that cannot be made is an error naming the path.
+ */
+Test(schedule_search, a_hint_crosses_processes_through_the_shared_file)
+{
+	static struct scenario s;
+	load(&s);
+	char path[] = "/tmp/mmfuzz-hints-XXXXXX", err[512];
+	int fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	close(fd);
+	uint64_t h = search_scenario_hash(&s);
+	pid_t pid = fork();
+	cr_assert(pid >= 0);
+	if (pid == 0) {
+		struct scn_preempt p[1] = {{.step = 7, .target = 3}};
+		if (!search_hints_share(path, err, sizeof(err)))
+			_exit(1);
+		search_hint_put(h, p, 1);
+		_exit(0);
+	}
+	int status;
+	cr_assert_eq(waitpid(pid, &status, 0), pid);
+	cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	cr_assert(search_hints_share(path, err, sizeof(err)), "%s", err);
+	cr_assert(search_hint_take(h, &s), "the child's hint is not in the file");
+	cr_assert_eq(s.preempt_count, 1);
+	cr_assert_eq(s.preempt[0].step, 7);
+	cr_assert_eq(s.preempt[0].target, 3);
+	cr_assert(!search_hint_take(h, &s), "taken twice");
+	unlink(path);
+	cr_assert(!search_hints_share("/nonexistent-dir/hints", err, sizeof(err)));
+	cr_assert(strstr(err, "/nonexistent-dir/hints") && strstr(err, "No such file"), "%s", err);
 }

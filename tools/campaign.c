@@ -427,7 +427,9 @@ static pid_t start_worker(int k, int seconds_left)
 	afl_out(out);
 	pathf(a[0], "%d", seconds_left);
 	instance_name(k, name);
-	engine_afl_environment(mut);
+	char hints[PATH_BYTES];
+	pathf(hints, "%s/logs/w%d.hints", C.out, k);
+	engine_afl_environment(mut, hints);
 	setenv("AFL_AUTORESUME", "1", 1);
 	if (C.sync_dir)
 		setenv("AFL_IMPORT_FIRST", "1", 1); /* a newcomer starts from the fleet's queue */

@@ -23,9 +23,11 @@ bool engine_report_scenario(const char *path, struct scenario *s, char *err, siz
 
 /*
  * The environment afl-fuzz runs under here (TOOLING.md): the structure-aware
- * mutator at @mutator_path, no UI (logs), no CPU frequency or affinity checks (a
- * shared machine, containers), no core_pattern check.
+ * mutator at @mutator_path, the search's schedule hints shared between target
+ * and mutator through the file @hints_path (one per afl-fuzz instance), no UI
+ * (logs), no CPU frequency or affinity checks (a shared machine, containers), no
+ * core_pattern check.
  */
-void engine_afl_environment(const char *mutator_path);
+void engine_afl_environment(const char *mutator_path, const char *hints_path);
 
 #endif

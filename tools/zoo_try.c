@@ -393,7 +393,9 @@ static void run_afl(const struct zoo_plan *p, const char *dir, const char *seeds
 	pathf(log, "%s/log", dir);
 	snprintf(s, sizeof(s), "%llu", (unsigned long long)seed);
 	snprintf(v, sizeof(v), "%d", (int)ceil(p->seconds));
-	engine_afl_environment(mut);
+	char hints[ZOO_PATH_BYTES];
+	pathf(hints, "%s/hints", dir);
+	engine_afl_environment(mut, hints);
 	setenv("AFL_BENCH_UNTIL_CRASH", "1", 1); /* stop at the first crash */
 	/* -Z: sequential queue selection, as `mmfuzz campaign` (see README) */
 	char *argv[] = {"afl-fuzz", "-Z", "-s",		 s,    "-V", v,	   "-t", "2000", "-x",
