@@ -309,8 +309,10 @@ struct sched_policy *search_rescue_policy(uint32_t steps, uint64_t seed, int i)
 
 /* ---- hints for the mutator -------------------------------------------------------------- */
 
-#define HINTS 64
+#define HINTS	    64
+#define HINTS_MAGIC 0x6d6d6668696e7431ull /* "mmfhint1" */
 struct hint_table {
+	uint64_t magic, size; /* a file of another build's layout is wiped */
 	struct {
 		uint64_t scenario;
 		int count; /* 0: empty */
@@ -338,6 +340,11 @@ bool search_hints_share(const char *path, char *err, size_t err_bytes)
 		return false;
 	}
 	hints = m;
+	if (hints->magic != HINTS_MAGIC || hints->size != sizeof(*hints)) {
+		memset(hints, 0, sizeof(*hints));
+		hints->magic = HINTS_MAGIC;
+		hints->size = sizeof(*hints);
+	}
 	return true;
 }
 

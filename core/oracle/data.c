@@ -24,7 +24,12 @@
  *   - when MADV_DONTNEED returns the page reads its backing (or a store made
  *     while it was in flight); munmap and mmap reset it; mremap moves it;
  *   - fork gives the child the parent's views as fork took the mm, plus any store
- *     the parent made while fork was in flight;
+ *     the parent made while fork was in flight (and the lazyfree marks, and what
+ *     an mremap returning meanwhile moved); the child's copy of a pinned page
+ *     holds what a device wrote through the parent's pin before the fork
+ *     returned;
+ *   - until reclaim's batched flush, a CPU may read a discarded lazyfree frame
+ *     through a stale TLB entry: the process's own data of that page;
  *   - a private file page follows the file until the process's first store to
  *     it, which freezes its other words at the file's values.  The COW copy is
  *     made at some instant of the store (or of a GUP for write, which breaks COW
@@ -82,6 +87,7 @@ struct ostore {
 	bool through_private; /* made through a MAP_PRIVATE mapping */
 	uint8_t kind;	      /* enum store_kind */
 	int8_t pin_mm;	      /* a device store through a pin: the pinning process, else -1 */
+	uint32_t dev_pfn1;    /* a device store not counted as the process's: its frame + 1 */
 	unsigned long addr;
 };
 
@@ -99,7 +105,7 @@ struct ppage {
 	uint8_t discarding;	/* discards (DONTNEED, FREE, mmap or munmap over it) in flight */
 	bool lazy;		/* MADV_FREE returned and no store since */
 	uint32_t lazy_pfn, lazy_gen; /* the frame it left lazyfree (pfn + 1, or 0) */
-	uint32_t lazy_enter;	     /* when the last MADV_FREE over it entered */
+	uint32_t lazy_enter;	     /* when the first MADV_FREE of its lazy spell entered */
 	/* operations that unmap, discard or move the page: the last one's entry or
 	 * exit, and how many are in flight (a pin is coherent only if none
 	 * overlapped it) */
@@ -304,6 +310,14 @@ static void widen(int mm, unsigned long addr)
 	struct ppage *pp = ppage_at(mm, addr);
 	for (int w = 0; w < W; w++)
 		view_add(&pp->w[w], ORIGIN_BACKING);
+}
+
+/* @to may be lazyfree as @from is (a move, a fork): with its MADV_FREE's entry */
+static void lazy_inherit(struct ppage *to, const struct ppage *from)
+{
+	if (from->lazy && (!to->lazy || from->lazy_enter < to->lazy_enter))
+		to->lazy_enter = from->lazy_enter;
+	to->lazy |= from->lazy;
 }
 
 static struct fpage *fpage_at(int file, unsigned long index)
@@ -777,13 +791,17 @@ static void data_mismatch(int agent, bool device, const struct mm_struct *mm, un
 }
 
 /*
- * Could @child's fork have copied @origin from @parent's memory: a store made
- * before that fork returned, or while it is in flight?  (Fork copies a pinned
- * page for the child: what a device wrote through the pin before is the child's
- * data too.)
+ * Could @child's fork have copied @origin (a device store through @parent's pin)
+ * into the frame @pfn the child reads: a copy, and the store made before that
+ * fork returned or while it is in flight?  (Fork copies a pinned page for the
+ * child: what a device wrote through the pin before is the child's data too.)
  */
-static bool fork_copied(int child, int parent, uint32_t origin)
+static bool fork_copied(int child, int parent, uint32_t origin, uint32_t pfn)
 {
+	/* the child reads a copy, not the pinned frame itself (which a fork that
+	 * shared it, the bug of fork-share-pinned, would have it read) */
+	if (store_of(origin)->dev_pfn1 == pfn + 1)
+		return false;
 	if (D.fork_child[parent] - 1 == child)
 		return true;
 	return D.fork_stores[child] && origin - ORIGIN_STORE0 < D.fork_stores[child] - 1;
@@ -826,13 +844,17 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 	 * come — through a TLB entry filled before: whatever the frame holds, the
 	 * process's own data from before the discard, which MADV_FREE allows it to
 	 * see until the flush, even after another CPU read the fresh page's zero (or
-	 * stored into it).  The frame is the one MADV_FREE left lazyfree (lazy_pfn),
-	 * or any frame still marked lazyfree: MADV_FREE may have found another frame
-	 * there than at its entry (a swap-in raced it).
+	 * stored into it).  The frame is the one MADV_FREE found at its entry
+	 * (lazy_pfn), or a frame still allocated and marked lazyfree that holds the
+	 * process's own data of this page (MADV_FREE may have found another frame
+	 * there than at its entry: a swap-in raced it).
 	 */
 	const struct folio *frame = page_folio(pfn_page(pfn));
+	const struct ostore *own = store_of(origin);
 	bool lazyfree_frame =
-	    (frame->flags >> PG_anon & 1u) && !(frame->flags >> PG_swapbacked & 1u);
+	    frame->allocated && (frame->flags >> PG_anon & 1u) &&
+	    !(frame->flags >> PG_swapbacked & 1u) &&
+	    (!own || (own->mm == mm->id && own->addr / PAGE_SIZE == addr / PAGE_SIZE));
 	if (at.pp && ((at.pp->lazy_pfn == pfn + 1 && pfn_page(pfn)->gen == at.pp->lazy_gen) ||
 		      lazyfree_frame)) {
 		pte_t now = pte_oracle_get(mm, addr);
@@ -851,7 +873,7 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 	const struct ostore *got = store_of(origin);
 	if (at.pp && got && got->kind == STORE_DEVICE && got->pin_mm >= 0 &&
 	    got->addr / PAGE_SIZE == addr / PAGE_SIZE &&
-	    (got->pin_mm == mm->id || fork_copied(mm->id, got->pin_mm, origin))) {
+	    (got->pin_mm == mm->id || fork_copied(mm->id, got->pin_mm, origin, pfn))) {
 		view_add(&at.pp->w[word], origin);
 		return;
 	}
@@ -1062,6 +1084,7 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 		data_frame[pfn][word] = id;
 		if (D.ref.pin)
 			data_stores[id - ORIGIN_STORE0].pin_mm = D.ref.mm;
+		data_stores[id - ORIGIN_STORE0].dev_pfn1 = pfn + 1;
 		/* while the process's own call unmaps or discards the address, a CPU
 		 * may still read the pinned page there through its TLB */
 		struct ppage *pp = ppage_at(mm->id, addr);
@@ -1129,7 +1152,8 @@ void data_syscall_enter(const struct oracle_op *op)
 					view_add(&pp->w[w], ORIGIN_BACKING);
 			pp->lazy_pfn = lazy_pfn;
 			pp->lazy_gen = lazy_gen;
-			pp->lazy_enter = oracle_clock();
+			if (!pp->lazy && pp->discarding == 1) /* else an earlier one's */
+				pp->lazy_enter = oracle_clock();
 		}
 		break;
 	case OSYS_FORK: {
@@ -1144,12 +1168,13 @@ void data_syscall_enter(const struct oracle_op *op)
 			if (D.forks_inflight[op->mm]) { /* two forks race: either may make it */
 				for (int w = 0; w < W; w++)
 					view_union(&to->w[w], &from->w[w]);
-				to->lazy |= from->lazy;
+				lazy_inherit(to, from);
 				continue;
 			}
 			memcpy(to->w, from->w, sizeof(to->w));
 			memcpy(to->last_clock, from->last_clock, sizeof(to->last_clock));
 			to->lazy = from->lazy;
+			to->lazy_enter = from->lazy_enter;
 		}
 		D.forks_inflight[op->mm]++;
 		D.fork_child[op->mm] = child + 1;
@@ -1399,12 +1424,8 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 					view_union(&v, &to->w[w]);
 				to->w[w] = v;
 				to->last_clock[w] = from->last_clock[w];
-				/* a fork in flight may take the mm after the move */
-				if (child >= 0)
-					view_union(&ppage_at(child, (unsigned long)ret + i)->w[w],
-						   &v);
 			}
-			to->lazy |= from->lazy;
+			lazy_inherit(to, from);
 			/* a store or pin in flight on a private file page may have made
 			 * its COW copy before the move, and the move took the copy: the
 			 * new address may read it, or follow the file (the store itself
@@ -1414,6 +1435,13 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			    where_of(mm_get(op->mm), (unsigned long)ret + i, &at) && !at.shared &&
 			    at.file >= 0)
 				ppage_own(to, &at, -1, cow_since(from), true);
+			/* a fork in flight may take the mm after the move */
+			if (child >= 0) {
+				struct ppage *ct = ppage_at(child, (unsigned long)ret + i);
+				for (int w = 0; w < W; w++)
+					view_union(&ct->w[w], &to->w[w]);
+				lazy_inherit(ct, to);
+			}
 			if (own_from)
 				ppage_reset(from);
 			else
@@ -1438,7 +1466,7 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 				view_union(&ppage_at((int)op->arg, a)->w[w],
 					   &ppage_at(op->mm, a)->w[w]);
 			/* (so may a lazyfree page: an mremap moved one there since) */
-			ppage_at((int)op->arg, a)->lazy |= ppage_at(op->mm, a)->lazy;
+			lazy_inherit(ppage_at((int)op->arg, a), ppage_at(op->mm, a));
 			/* a call of the parent still unmapping or discarding the page may
 			 * have done so before fork took the mm */
 			if (ppage_at(op->mm, a)->range_inflight || ppage_at(op->mm, a)->discarding)
