@@ -1142,14 +1142,17 @@ void data_syscall_enter(const struct oracle_op *op)
 			pte_t pte = pte_oracle_get(mm_get(op->mm), a);
 			uint32_t lazy_pfn = pte_present(pte) ? pte_pfn(pte) + 1 : 0;
 			uint32_t lazy_gen = pte_present(pte) ? pfn_page(pte_pfn(pte))->gen : 0;
-			/* the page is lazyfree already (or an earlier MADV_FREE is in
+			/* the page is lazyfree already (or another discard is in
 			 * flight) and another frame is there now: reclaim discarded the
 			 * one left lazyfree and a fault mapped a fresh one, whose words
-			 * read zero (no store since, or the page would not be lazy) */
-			if (pp->lazy_pfn && (pp->lazy || pp->discarding > 1) &&
+			 * read zero (no store since, or the page would not be lazy) —
+			 * only the words that do (a migration's or KSM's frame holds
+			 * copies: nothing new) */
+			if (pp->lazy_pfn && lazy_pfn && (pp->lazy || pp->discarding > 1) &&
 			    (lazy_pfn != pp->lazy_pfn || lazy_gen != pp->lazy_gen))
 				for (int w = 0; w < W; w++)
-					view_add(&pp->w[w], ORIGIN_BACKING);
+					if (data_frame[lazy_pfn - 1][w] == ORIGIN_ZERO)
+						view_add(&pp->w[w], ORIGIN_BACKING);
 			pp->lazy_pfn = lazy_pfn;
 			pp->lazy_gen = lazy_gen;
 			if (!pp->lazy && pp->discarding == 1) /* else an earlier one's */
