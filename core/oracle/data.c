@@ -1144,11 +1144,12 @@ void data_syscall_enter(const struct oracle_op *op)
 			uint32_t lazy_gen = pte_present(pte) ? pfn_page(pte_pfn(pte))->gen : 0;
 			/* the page is lazyfree already (or another discard is in
 			 * flight) and another frame is there now: reclaim discarded the
-			 * one left lazyfree and a fault mapped a fresh one, whose words
-			 * read zero (no store since, or the page would not be lazy) —
+			 * one left lazyfree (or the first MADV_FREE dropped a swap
+			 * entry) and a fault mapped a fresh one, whose words read zero
+			 * (no store since, or the page would not be lazy) —
 			 * only the words that do (a migration's or KSM's frame holds
 			 * copies: nothing new) */
-			if (pp->lazy_pfn && lazy_pfn && (pp->lazy || pp->discarding > 1) &&
+			if (lazy_pfn && (pp->lazy || pp->discarding > 1) &&
 			    (lazy_pfn != pp->lazy_pfn || lazy_gen != pp->lazy_gen))
 				for (int w = 0; w < W; w++)
 					if (data_frame[lazy_pfn - 1][w] == ORIGIN_ZERO)
