@@ -22,7 +22,9 @@
  *     mapping): the discard is the process's own doing, racing stores have no
  *     single answer;
  *   - when MADV_DONTNEED returns the page reads its backing (or a store made
- *     while it was in flight); munmap and mmap reset it; mremap moves it;
+ *     while it was in flight); munmap and mmap reset it; mremap moves it —
+ *     unless another such call was in flight over the page beside it (either
+ *     may have come last): then its return only widens;
  *   - fork gives the child the parent's views as fork took the mm, plus any store
  *     the parent made while fork was in flight (and the lazyfree marks, and what
  *     an mremap returning meanwhile moved); the child's copy of a pinned page
@@ -110,8 +112,10 @@ struct ppage {
 	 * exit, and how many are in flight (a pin is coherent only if none
 	 * overlapped it) */
 	uint32_t range_clock;
-	/* the last entry of such a call: a call that returns while a later one is
-	 * in flight or done cannot tell which comes last, and only widens */
+	/* the last entry of such a call, or the last exit of one that another
+	 * was in flight beside: a call that returns while a later one is in flight
+	 * or done, or after one that was in flight when it entered, cannot tell
+	 * which comes last, and only widens */
 	uint32_t last_enter;
 	uint8_t range_inflight;
 	uint8_t remapping; /* of those, calls putting a new mapping there (mmap, mremap's
@@ -983,8 +987,12 @@ void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
 		if (enter) {
 			pp->range_inflight++;
 			pp->last_enter = op->enter_clock;
-		} else {
-			pp->range_inflight--;
+		} else if (--pp->range_inflight) {
+			/* another call is in flight over the page as this one leaves:
+			 * their windows overlap, and neither may say which came last
+			 * (the other may have entered first: a munmap that found the
+			 * range empty before an mremap moved a page onto it) */
+			pp->last_enter = oracle_clock();
 		}
 		/* the process parts its address from the pin — unless it moves the page
 		 * with it (mremap's source range: see data_syscall_exit()) */
@@ -995,9 +1003,10 @@ void data_range_op(const struct oracle_op *op, unsigned long start, bool enter)
 }
 
 /*
- * Is @op the last call that entered on the page at @addr?  Then its return says
- * what the page holds; else a later call may have acted on it already or may
- * yet, and its return only adds what the page may now read (see widen()).
+ * Is @op the last call that entered on the page at @addr, with no other in
+ * flight there since it entered?  Then its return says what the page holds;
+ * else another call may have acted on it after this one or may yet, and this
+ * one's return only adds what the page may now read (see widen()).
  */
 static bool range_owned(const struct oracle_op *op, unsigned long addr)
 {

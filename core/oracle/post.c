@@ -25,7 +25,8 @@
  * (and from which mmap(): the fill checks of walk.c ask),
  * which pages the process's own calls have mapped (mmap, mremap and fork set
  * them on return; munmap, mremap and exit clear them on entry; a fork's child
- * gets none that MADV_DONTFORK may have marked), and the page tables and TLBs at
+ * gets none that MADV_DONTFORK may have marked, the mark moving with mremap at its
+ * entry and its return), and the page tables and TLBs at
  * return.
  * Left out: file pages of the range (a racing fault may map the same page-cache
  * page again, legally), MADV_FREE (it keeps the mapping), pages a stack grew into
@@ -175,13 +176,17 @@ static void post_dontfork_track(const struct oracle_op *op, bool enter, long ret
 		if (!enter && ret == 0)
 			post_dontfork_clear(op->mm, op->start, op->len);
 		break;
-	case OSYS_MREMAP: /* the flags move with the VMA */
-		for (unsigned long i = 0;
-		     enter && i < op->len && op->start + i < TASK_SIZE && op->arg + i < TASK_SIZE;
+	case OSYS_MREMAP: { /* the flags move with the VMA */
+		/* and again at the return: a MADV_DONTFORK that entered after this
+		 * call may have marked the VMA before the move */
+		unsigned long to = enter ? op->arg : (unsigned long)ret;
+		for (unsigned long i = 0; (enter || ret >= 0) && i < op->len &&
+					  op->start + i < TASK_SIZE && to + i < TASK_SIZE;
 		     i += PAGE_SIZE)
 			if (P.dontfork[op->mm] >> ((op->start + i) >> PAGE_SHIFT) & 1)
-				P.dontfork[op->mm] |= 1ull << ((op->arg + i) >> PAGE_SHIFT);
+				P.dontfork[op->mm] |= 1ull << ((to + i) >> PAGE_SHIFT);
 		break;
+	}
 	case OSYS_MMAP:
 		if (!enter && ret >= 0)
 			post_dontfork_clear(op->mm, (unsigned long)ret, op->len);
