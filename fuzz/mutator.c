@@ -335,6 +335,10 @@ static uint32_t address_of(const struct scenario *s, uint8_t kind, uint8_t proc,
  * range (mremap: of either range); a move to device memory by a load (which
  * faults the page back) or the device's read of a page of the range; a fork by
  * the child's load of an address the parent stores to; a pin by a device read.
+ * A range change is now and then observed by two loads of one agent, the same
+ * page twice or two pages of the range: the first may fill a TLB entry before
+ * the change and the second walk or hit after it (a stale entry; on arm64 a
+ * single-page entry beside a contiguous one filled after a fold).
  * The observer goes last in its agent's list, after everything that agent does.
  */
 static bool op_observe(struct scenario *s, uint64_t *rng)
@@ -371,12 +375,24 @@ static bool op_observe(struct scenario *s, uint64_t *rng)
 	case SCN_OP_MMAP_FIXED:
 	case SCN_OP_KHUGEPAGED:
 	case SCN_OP_NUMA_SCAN:
-	case SCN_OP_KSM_SCAN:
-		o.addr =
-		    (o.addr / SCN_PAGE_SIZE + below(rng, e->pages ? e->pages : 1)) * SCN_PAGE_SIZE;
-		if (below(rng, 2))
+	case SCN_OP_KSM_SCAN: {
+		uint32_t pages = e->pages ? e->pages : 1;
+		uint32_t first = below(rng, pages);
+		o.addr = (o.addr / SCN_PAGE_SIZE + first) * SCN_PAGE_SIZE;
+		if (below(rng, 3) == 0 && s->ops_count + 2 <= SCN_OPS_MAX) {
+			struct scn_op before = o;
+			before.addr %= SCN_VA_PAGES * SCN_PAGE_SIZE;
+			s->ops[s->ops_count++] = before;
+			/* the same page, or the next one of the range (the one before
+			 * if the first is its last) */
+			if (pages > 1 && below(rng, 2))
+				o.addr = first + 1 < pages ? o.addr + SCN_PAGE_SIZE
+							   : o.addr - SCN_PAGE_SIZE;
+		} else if (below(rng, 2)) {
 			o.kind = SCN_OP_QUERY;
+		}
 		break;
+	}
 	case SCN_OP_MIGRATE_DEVICE:
 		/* a page moved to the device: the CPU faults it back, or the device
 		 * reads its copy */

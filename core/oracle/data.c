@@ -316,6 +316,25 @@ static void widen(int mm, unsigned long addr)
 		view_add(&pp->w[w], ORIGIN_BACKING);
 }
 
+/*
+ * The pages the mremap() calls of @mm in flight (but @skip's) move the page at
+ * @page to (@back: the pages they move onto @page, their new range to their old
+ * one), into @dst; returns how many.
+ */
+static int mremap_inflight_dst(int mm, unsigned long page, int skip, bool back,
+			       unsigned long dst[SCHED_OP_AGENTS_MAX])
+{
+	int n = 0;
+	for (int j = 0; j < SCHED_OP_AGENTS_MAX; j++) {
+		unsigned long from = back ? D.mremap[j].to : D.mremap[j].from;
+		unsigned long to = back ? D.mremap[j].from : D.mremap[j].to;
+		if (j != skip && D.mremap[j].active && D.mremap[j].mm == mm && page >= from &&
+		    page < from + D.mremap[j].len && to + (page - from) < TASK_SIZE)
+			dst[n++] = to + (page - from);
+	}
+	return n;
+}
+
 /* @to may be lazyfree as @from is (a move, a fork): with its MADV_FREE's entry */
 static void lazy_inherit(struct ppage *to, const struct ppage *from)
 {
@@ -701,19 +720,12 @@ static void view_store(struct mm_struct *mm, unsigned long addr, const struct wh
 		view_set(at->v, id);
 	}
 	pp->last_clock[word] = oracle_clock();
-	for (int i = 0; i < SCHED_OP_AGENTS_MAX; i++) {
-		const unsigned long page = addr & ~(PAGE_SIZE - 1), off = addr % PAGE_SIZE;
-		if (!D.mremap[i].active || D.mremap[i].mm != mm->id)
-			continue;
-		if (page >= D.mremap[i].from && page < D.mremap[i].from + D.mremap[i].len)
-			view_add(
-			    &ppage_at(mm->id, page - D.mremap[i].from + D.mremap[i].to)->w[off / 8],
-			    id);
-		if (page >= D.mremap[i].to && page < D.mremap[i].to + D.mremap[i].len)
-			view_add(
-			    &ppage_at(mm->id, page - D.mremap[i].to + D.mremap[i].from)->w[off / 8],
-			    id);
-	}
+	/* an mremap in flight over either range may move the page either way */
+	unsigned long dst[SCHED_OP_AGENTS_MAX];
+	for (int back = 0; back < 2; back++)
+		for (int n = mremap_inflight_dst(mm->id, addr & ~(PAGE_SIZE - 1), -1, back, dst);
+		     n-- > 0;)
+			view_add(&ppage_at(mm->id, dst[n])->w[word], id);
 	/* reclaim discarded the lazyfree page already and this store went into a
 	 * fresh page (another frame than the lazyfree one; or migrated: the other
 	 * words may read either) — also while a MADV_FREE is in flight, the first
@@ -1106,16 +1118,12 @@ void oracle_device_access(int agent, bool write, uint32_t pfn, int word, uint64_
 			if (pte_present(p) && pte_pfn(p) == pfn)
 				view_add(&ppage_at(mm->id, a)->w[word], id);
 		}
-		for (int i = 0; !cache && i < SCHED_OP_AGENTS_MAX; i++) {
-			unsigned long page_addr = addr & ~(PAGE_SIZE - 1);
-			if (D.mremap[i].active && D.mremap[i].mm == mm->id &&
-			    page_addr >= D.mremap[i].from &&
-			    page_addr < D.mremap[i].from + D.mremap[i].len)
-				view_add(
-				    &ppage_at(mm->id, page_addr - D.mremap[i].from + D.mremap[i].to)
-					 ->w[word],
-				    id);
-		}
+		unsigned long dst[SCHED_OP_AGENTS_MAX];
+		for (int n = cache ? 0
+				   : mremap_inflight_dst(mm->id, addr & ~(PAGE_SIZE - 1), -1, false,
+							 dst);
+		     n-- > 0;)
+			view_add(&ppage_at(mm->id, dst[n])->w[word], id);
 		/* into a page-cache page: the file's, whoever's address it was */
 		if (cache)
 			fpage_store(folio->mapping->id, folio->index + page->page_idx, word, id);
@@ -1243,12 +1251,9 @@ void data_syscall_enter(const struct oracle_op *op)
  */
 static void mremap_mirror_widen(int mm, unsigned long addr)
 {
-	for (int j = 0; j < SCHED_OP_AGENTS_MAX; j++) {
-		unsigned long from = D.mremap[j].from, to = D.mremap[j].to;
-		if (D.mremap[j].active && D.mremap[j].mm == mm && addr >= from &&
-		    addr < from + D.mremap[j].len && to + (addr - from) < TASK_SIZE)
-			widen(mm, to + (addr - from));
-	}
+	unsigned long dst[SCHED_OP_AGENTS_MAX];
+	for (int n = mremap_inflight_dst(mm, addr, -1, false, dst); n-- > 0;)
+		widen(mm, dst[n]);
 }
 
 /*
@@ -1259,17 +1264,11 @@ static void mremap_mirror_widen(int mm, unsigned long addr)
  */
 static void mremap_follow(const struct oracle_op *op, unsigned long addr)
 {
-	for (int j = 0; j < SCHED_OP_AGENTS_MAX; j++) {
-		unsigned long from = D.mremap[j].from, to = D.mremap[j].to;
-		if (j == op->agent || !D.mremap[j].active || D.mremap[j].mm != op->mm ||
-		    addr < from || addr >= from + D.mremap[j].len ||
-		    to + (addr - from) >= TASK_SIZE)
-			continue;
-		struct ppage *dst = ppage_at(op->mm, to + (addr - from));
-		const struct ppage *src = ppage_at(op->mm, addr);
+	unsigned long dst[SCHED_OP_AGENTS_MAX];
+	const struct ppage *src = ppage_at(op->mm, addr);
+	for (int n = mremap_inflight_dst(op->mm, addr, op->agent, false, dst); n-- > 0;)
 		for (int w = 0; w < W; w++)
-			view_union(&dst->w[w], &src->w[w]);
-	}
+			view_union(&ppage_at(op->mm, dst[n])->w[w], &src->w[w]);
 }
 
 void data_syscall_exit(const struct oracle_op *op, long ret)
@@ -1444,10 +1443,10 @@ static void data_syscall_return(const struct oracle_op *op, long ret)
 			 * new address may read it, or follow the file (the store itself
 			 * may yet fail, its address gone) */
 			struct where at;
-			if (cow_since(from) &&
-			    where_of(mm_get(op->mm), (unsigned long)ret + i, &at) && !at.shared &&
-			    at.file >= 0)
-				ppage_own(to, &at, -1, cow_since(from), true);
+			const struct view *copy = cow_since(from);
+			if (copy && where_of(mm_get(op->mm), (unsigned long)ret + i, &at) &&
+			    !at.shared && at.file >= 0)
+				ppage_own(to, &at, -1, copy, true);
 			/* a fork in flight may take the mm after the move */
 			if (child >= 0) {
 				struct ppage *ct = ppage_at(child, (unsigned long)ret + i);
