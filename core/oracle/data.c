@@ -863,14 +863,17 @@ static void data_check(int agent, bool device, struct mm_struct *mm, unsigned lo
 	 * stored into it).  The frame is the one MADV_FREE found at its entry
 	 * (lazy_pfn), or a frame still allocated and marked lazyfree that holds the
 	 * process's own data of this page (MADV_FREE may have found another frame
-	 * there than at its entry: a swap-in raced it).
+	 * there than at its entry: a swap-in raced it; a fork child shares its
+	 * parent's lazyfree frame, and the parent's stores before the fork are the
+	 * child's data too).
 	 */
 	const struct folio *frame = page_folio(pfn_page(pfn));
 	const struct ostore *own = store_of(origin);
 	bool lazyfree_frame =
 	    frame->allocated && (frame->flags >> PG_anon & 1u) &&
 	    !(frame->flags >> PG_swapbacked & 1u) &&
-	    (!own || (own->mm == mm->id && own->addr / PAGE_SIZE == addr / PAGE_SIZE));
+	    (!own || ((own->mm == mm->id || fork_copied(mm->id, own->mm, origin, pfn)) &&
+		      own->addr / PAGE_SIZE == addr / PAGE_SIZE));
 	if (at.pp && ((at.pp->lazy_pfn == pfn + 1 && pfn_page(pfn)->gen == at.pp->lazy_gen) ||
 		      lazyfree_frame)) {
 		pte_t now = pte_oracle_get(mm, addr);
@@ -941,10 +944,19 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	bool stale = kind == STORE_KERNEL && at.pp &&
 		     at.pp->range_clock > oracle_op_enter_clock(sched_current());
 	struct view before = *at.v;
+	bool followed[W]; /* the words that may still follow a private file page's file */
+	for (int w = 0; w < W; w++)
+		followed[w] = at.pp && view_has(&at.pp->w[w], ORIGIN_BACKING);
 	view_store(mm, addr, &at, word, id, pfn);
 	if (stale) {
 		view_union(at.v, &before);
 		view_add(at.v, ORIGIN_BACKING);
+		/* nor did its COW copy (made before the discard: the page the
+		 * discard dropped) freeze the process's other words: they may go on
+		 * following the file */
+		for (int w = 0; w < W; w++)
+			if (w != word && followed[w])
+				view_add(&at.pp->w[w], ORIGIN_BACKING);
 	}
 }
 
