@@ -944,9 +944,9 @@ static void data_store(int agent, enum store_kind kind, struct mm_struct *mm, un
 	bool stale = kind == STORE_KERNEL && at.pp &&
 		     at.pp->range_clock > oracle_op_enter_clock(sched_current());
 	struct view before = *at.v;
-	bool followed[W]; /* the words that may still follow a private file page's file */
-	for (int w = 0; w < W; w++)
-		followed[w] = at.pp && view_has(&at.pp->w[w], ORIGIN_BACKING);
+	bool followed[W] = {false}; /* the words that may still follow the file */
+	for (int w = 0; stale && w < W; w++)
+		followed[w] = view_has(&at.pp->w[w], ORIGIN_BACKING);
 	view_store(mm, addr, &at, word, id, pfn);
 	if (stale) {
 		view_union(at.v, &before);
