@@ -93,7 +93,7 @@ lf_alone=$1 lf_alone_model=$2
 
 d=$tmp/afl
 MMFUZZ_RUNS_FILE=$tmp/afl.runs AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-	AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
+	AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
 	perf stat -x, -e task-clock -o "$tmp/afl.perf" afl-fuzz -V "$AFL_SECONDS" -t 2000 -s 1 \
 	-x build/afl/mm_fuzzer.dict -i "$tmp/seeds" -o "$d" -- "$AFL_TARGET" \
 	>"$tmp/afl.log" 2>&1

@@ -19,7 +19,7 @@ for f in corpus/*.sched; do
 	build/mmfuzz encode "$f" -o "$work/seeds/$(basename "$f" .sched).bin" || exit 1
 done
 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 AFL_NO_AFFINITY=1 \
-	AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so \
+	AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so \
 	MMFUZZ_KNOBS=$knob \
 	afl-fuzz -V 60 -t 2000 -s 1 -Z -x build/afl/mm_fuzzer.dict -i "$work/seeds" -o "$work/out" \
 	-- build/afl/mm_fuzzer_afl >"$work/afl.log" 2>&1

@@ -34,7 +34,7 @@ make fuzz ;; run ;;
 mkdir -p seeds work && for f in corpus/*.sched; do build/mmfuzz encode $f -o seeds/$(basename $f .sched).bin; done ;; run ;;
 MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict work/ seeds/ ;; short: MMFUZZ_KNOBS=zap-rmap-before-flush build/fuzz/mm_fuzzer -dict=build/fuzz/mm_fuzzer.dict -max_total_time=120 work/ seeds/ ;; ==mmfuzz== FINDING lost-write
 make afl # AFL++: persistent target + structure-aware custom mutator ;; run ;;
-AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;; short: AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -V 120 -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;;
+AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;; short: AFL_BENCH_UNTIL_CRASH=1 AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY=build/afl/mmfuzz_mutator.so MMFUZZ_KNOBS=zap-rmap-before-flush afl-fuzz -Z -V 120 -x build/afl/mm_fuzzer.dict -i seeds -o out -- build/afl/mm_fuzzer_afl ;;
 MMFUZZ_KNOBS=zap-rmap-before-flush build/afl/mm_fuzzer_afl out/default/crashes/id:000000* # prints the finding and its .sched ;; run ;; ==mmfuzz== FINDING lost-write
 make mutants # every mutant: bench/mutants.tsv, bench/mutants.txt ;; covered: a benchmark (~20 min); make mutants-test below runs the same tool on its own mutants ;;
 python3 bench/mutants.py --list # the mutants (id, file:line, what), nothing run ;; run ;; drop-tlb-flush

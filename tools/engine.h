@@ -24,7 +24,10 @@ bool engine_report_scenario(const char *path, struct scenario *s, char *err, siz
 /*
  * The environment afl-fuzz runs under here (TOOLING.md): the structure-aware
  * mutator at @mutator_path, the search's schedule hints shared between target
- * and mutator through the file @hints_path (one per afl-fuzz instance), no UI
+ * and mutator through the file @hints_path (one per afl-fuzz instance), none of
+ * AFL++'s own havoc (AFL_CUSTOM_MUTATOR_ONLY: its byte flips of a binary scenario
+ * took half the executions and, from corpus/ at 60 s, doubled the runs to find the
+ * deep knobs; README, "Fuzzing"), no UI
  * (logs), no CPU frequency or affinity checks (a shared machine, containers), no
  * core_pattern check.
  */
