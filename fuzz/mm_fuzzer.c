@@ -61,7 +61,7 @@
  * retargeted, added, removed; operations changed, inserted, deleted, swapped;
  * crossover), with libFuzzer's own byte mutation mixed in now and then.
  * MMFUZZ_FAMILIES=DIR (campaigns pass their seed corpus): one mutation in
- * MMFUZZ_FAMILY_SHARE (default 16) starts from a seed family's own scenario, so
+ * MMFUZZ_FAMILY_SHARE (default 4) starts from a seed family's own scenario, so
  * no family starves however the corpus grows (fuzz/mutator.h).
  * MMFUZZ_MUTATOR=bytes leaves mutation to libFuzzer alone (for comparison).
  */

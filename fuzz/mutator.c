@@ -34,7 +34,7 @@ const char *const mut_kind_names[MUT_KIND_COUNT] = {
 uint32_t mut_steps_hint = 200;
 uint32_t mut_pages = 4;
 bool mut_schedule_hints;
-uint32_t mut_family_share = 16;
+uint32_t mut_family_share = 4;
 
 /* splitmix64, as the scheduler's policies use */
 static uint64_t next(uint64_t *rng)

@@ -89,7 +89,7 @@ extern bool mut_schedule_hints;
  * keep bringing new interleavings soon make up most of it (four weak-memory
  * families found gupfast-pin-no-mb in 1 s; with 16 `memory sc` families beside
  * them, 4,289 new entries in 93 s, nearly all theirs, and nothing found).  So
- * one mut_mutate call in mut_family_share (default 16; 0: never) replaces the
+ * one mut_mutate call in mut_family_share (default 4; 0: never) replaces the
  * input by the seed of a family picked uniformly, then mutates that: every seed
  * family keeps 1/(share * families) of the mutations, however the corpus grows.
  * The pick is a function of the seed, so the output still is of (input, seed,

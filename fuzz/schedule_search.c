@@ -150,21 +150,60 @@ void search_record(uint64_t scenario, uint64_t family, bool is_novel)
 
 /* ---- aims: reads-from pairs of the last run ------------------------------------------- */
 
-#define AIM_OBJECTS 256
+#define AIM_OBJECTS	256
+#define AIM_UNLOCK_SCAN 64 /* the writer's own entries looked at for its unlocks */
+#define AIMS_PER_PAIR	4  /* at most */
 static struct {
-	uint32_t gen, obj, step, site;
+	uint32_t gen, obj, step, site, index;
 	uint8_t agent;
 } writers[AIM_OBJECTS];
 static uint32_t aim_gen;
 
+/*
+ * The step of the last of the releases @agent makes in a row after trace entry
+ * @from (before entry @to), when it makes one within its next AIM_UNLOCK_SCAN
+ * entries; else UINT32_MAX.  The end of the critical section a write was in: the
+ * window where a lock is dropped and the work that must follow it (a TLB flush,
+ * a barrier) has not run yet.
+ */
+static uint32_t critical_section_end(const struct sched_trace_entry *t, uint32_t from, uint32_t to,
+				     uint8_t agent)
+{
+	uint32_t end = UINT32_MAX;
+	int own = 0;
+	for (uint32_t k = from + 1; k < to && own < AIM_UNLOCK_SCAN; k++) {
+		if (t[k].agent != agent)
+			continue;
+		own++;
+		if (t[k].op == SCHED_OP_RELEASE)
+			end = t[k].step;
+		else if (end != UINT32_MAX)
+			break; /* the run of releases is over */
+	}
+	return end;
+}
+
+/* Aim @a, unless it is no switch (its agent runs there) or another pair's aim is the same. */
+static void aim_add(struct search_aim *aims, int *count, const struct sched_trace_entry *t,
+		    uint32_t n, struct search_aim a)
+{
+	if (a.step >= n || t[a.step].agent == a.target)
+		return;
+	for (int i = 0; i < *count; i++)
+		if (aims[i].step == a.step && aims[i].target == a.target)
+			return;
+	aims[(*count)++] = a;
+}
+
 int search_aims(struct search_aim *aims, uint64_t seed)
 {
-	uint32_t n, pairs[SEARCH_AIMS_MAX / 2];
+	uint32_t n, pairs[SEARCH_AIMS_MAX];
 	int count = 0, npairs = 0;
 	const struct sched_trace_entry *t = sched_trace(&n);
 	if (++aim_gen == 0)
 		aim_gen = 1;
-	for (uint32_t k = 0; k < n && count + 3 <= SEARCH_AIMS_MAX; k++) {
+	for (uint32_t k = 0;
+	     k < n && count + AIMS_PER_PAIR <= SEARCH_AIMS_MAX && npairs < SEARCH_AIMS_MAX; k++) {
 		const struct sched_trace_entry *e = &t[k];
 		bool reads =
 		    e->op == SCHED_OP_READ || e->op == SCHED_OP_RMW || e->op == SCHED_OP_ACQUIRE;
@@ -182,15 +221,25 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 				dup |= pairs[p] == pair;
 			if (!dup) {
 				pairs[npairs++] = pair;
-				aims[count++] = (struct search_aim){writers[i].step, e->agent};
-				aims[count++] = (struct search_aim){writers[i].step + 1, e->agent};
-				aims[count++] = (struct search_aim){e->step, writers[i].agent};
+				aim_add(aims, &count, t, n,
+					(struct search_aim){writers[i].step, e->agent});
+				aim_add(aims, &count, t, n,
+					(struct search_aim){writers[i].step + 1, e->agent});
+				aim_add(aims, &count, t, n,
+					(struct search_aim){e->step, writers[i].agent});
+				uint32_t end =
+				    critical_section_end(t, writers[i].index, k, writers[i].agent);
+				/* the writer goes on past its unlocks: its window */
+				if (end != UINT32_MAX && end != writers[i].step && end + 1 < n &&
+				    t[end + 1].agent == writers[i].agent)
+					aim_add(aims, &count, t, n,
+						(struct search_aim){end + 1, e->agent});
 			}
 		}
 		if (writes || writers[i].gen != aim_gen || writers[i].obj != e->obj)
 			writers[i].gen = aim_gen, writers[i].obj = e->obj,
 			writers[i].step = e->step, writers[i].site = e->site,
-			writers[i].agent = e->agent;
+			writers[i].agent = e->agent, writers[i].index = k;
 	}
 	/* Fisher-Yates by @seed: which pairs come first is the input's, not the trace's */
 	uint64_t st = seed;

@@ -16,7 +16,10 @@
  *              write-after-write pair of the input's own run, RFF-style: at the
  *              writer's access switch to the reader's agent (the pair flips), just
  *              after it (the reader reads the write, early: inside the writer's
- *              window), or at the reader's access switch to the writer's (the
+ *              window), just after the writer's unlocks that follow the write when
+ *              the writer goes on (the window between dropping a lock and the
+ *              work due after it: a TLB flush after the PTE lock, the mremap and
+ *              zap races), or at the reader's access switch to the writer's (the
  *              reader reads a later write), on top of the input's own schedule up
  *              to there, and then a random tail (forced choices among the runnable
  *              agents at random, a switch point every 16 steps on average) where
@@ -81,7 +84,7 @@ struct search_aim {
 	uint32_t step;
 	uint8_t target;
 };
-#define SEARCH_AIMS_MAX 32
+#define SEARCH_AIMS_MAX 40
 int search_aims(struct search_aim *aims, uint64_t seed);
 
 /*

@@ -3,7 +3,8 @@
  * The harness's schedule search (fuzz/schedule_search.c): schedule i of an input
  * is a function of the scenario, the input's seed and i, whatever ran before (so a
  * finding replays); aims come from reads-from pairs of the own run and switch to
- * another agent at one of its steps; budgets follow novelty and a scenario never
+ * another agent at one of its steps, one of them just after the writer's unlocks
+ * when it goes on, and no two are the same; budgets follow novelty and a scenario never
  * seen gets the most; a family that brings nothing while another does is run now
  * and then, and nobody is cut while no family progresses; a hint is taken once,
  * also across processes (AFL++: through the shared file).
@@ -18,13 +19,33 @@
 #include "../fuzz/schedule_search.h"
 #include "../scheduler/feedback.h"
 
-/* The zap race's regression scenario, its schedule stripped. */
-static void load(struct scenario *s)
+/* A regression's scenario (default: the zap race's), its schedule stripped. */
+static void load_file(struct scenario *s, const char *path)
 {
 	char err[256];
-	cr_assert(scn_load(s, "regressions/zap-rmap-before-flush.sched", err, sizeof(err)), "%s",
-		  err);
+	cr_assert(scn_load(s, path, err, sizeof(err)), "%s", err);
 	s->preempt_count = 0;
+}
+
+static void load(struct scenario *s)
+{
+	load_file(s, "regressions/zap-rmap-before-flush.sched");
+}
+
+/* The aims of @path's own run (no preemption), and that run's trace. */
+static int own_run_aims(const char *path, struct search_aim *aims,
+			const struct sched_trace_entry **t, uint32_t *n)
+{
+	static struct scenario s;
+	static struct sched_directed d;
+	static struct exec_result r;
+	load_file(&s, path);
+	struct exec_options o;
+	exec_options_default(&o);
+	cr_assert(exec_directed(&s, &d, NULL, 0));
+	exec_run(&s, &d.base, &o, &r);
+	*t = sched_trace(n);
+	return search_aims(aims, 1);
 }
 
 /* The fingerprints of schedules 0..n-1 of @s with input seed @seed. */
@@ -67,24 +88,42 @@ Test(schedule_search, schedule_i_is_a_function_of_the_input_alone)
 
 Test(schedule_search, aims_switch_to_another_agent_at_a_step_of_the_run)
 {
-	static struct scenario s;
-	static struct sched_directed d;
-	static struct exec_result r;
 	struct search_aim aims[SEARCH_AIMS_MAX];
-	load(&s);
-	struct exec_options o;
-	exec_options_default(&o);
-	cr_assert(exec_directed(&s, &d, NULL, 0));
-	exec_run(&s, &d.base, &o, &r);
+	const struct sched_trace_entry *t;
 	uint32_t n;
-	const struct sched_trace_entry *t = sched_trace(&n);
-	int count = search_aims(aims, 1);
+	int count = own_run_aims("regressions/zap-rmap-before-flush.sched", aims, &t, &n);
 	cr_assert_gt(count, 0, "no reads-from pair between the three agents");
 	for (int i = 0; i < count; i++) {
 		cr_assert_lt(aims[i].step, n);
 		cr_assert_neq(t[aims[i].step].agent, aims[i].target, "aim %d switches to itself",
 			      i);
 	}
+}
+
+/*
+ * The zap race's writer (the zap) drops the PTE lock and goes on to its flush: one
+ * aim switches to a reader just after that unlock, inside the window.  No two aims
+ * are the same.
+ */
+Test(schedule_search, an_aim_lands_just_after_a_writer_unlocks_and_goes_on)
+{
+	struct search_aim aims[SEARCH_AIMS_MAX];
+	const struct sched_trace_entry *t;
+	uint32_t n;
+	int count = own_run_aims("regressions/zap-flush-after-unlock.sched", aims, &t, &n);
+	int windows = 0;
+	for (int i = 0; i < count; i++) {
+		for (int j = 0; j < i; j++)
+			cr_assert(aims[i].step != aims[j].step || aims[i].target != aims[j].target,
+				  "aims %d and %d are the same", j, i);
+		uint32_t at = aims[i].step;
+		if (at == 0 || t[at - 1].op != SCHED_OP_RELEASE || t[at - 1].agent != t[at].agent ||
+		    t[at].op == SCHED_OP_RELEASE)
+			continue;
+		const struct sched_site *unlock = sched_site_by_id(t[at - 1].site);
+		windows += unlock && !strncmp(unlock->name, "zap_pte_range", 13);
+	}
+	cr_assert_gt(windows, 0, "no aim just after the zap's unlock");
 }
 
 Test(schedule_search, budget_follows_novelty_and_a_new_scenario_gets_the_most)

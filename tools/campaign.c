@@ -24,7 +24,7 @@
  * Workers are the engines' own binaries (build/fuzz/mm_fuzzer,
  * build/afl/mm_fuzzer_afl next to this executable), with MMFUZZ_FAMILIES the seed
  * corpus (unless the environment names other families): one mutation in
- * MMFUZZ_FAMILY_SHARE (default 16) starts again from a seed family
+ * MMFUZZ_FAMILY_SHARE (default 4) starts again from a seed family
  * (fuzz/mutator.h), so the families whose descendants fill DIR/corpus do not
  * starve the others; a bad value of either is an error before any worker starts.
  * libFuzzer workers do not stop at a finding: the harness saves the input in DIR/crashes

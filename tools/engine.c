@@ -45,7 +45,11 @@ void engine_afl_environment(const char *mutator_path, const char *hints_path)
 {
 	setenv("AFL_CUSTOM_MUTATOR_LIBRARY", mutator_path, 1);
 	setenv("MMFUZZ_HINTS_FILE", hints_path, 1);
-	setenv("AFL_CUSTOM_MUTATOR_ONLY", "1", 1);
+	const char *only = getenv("AFL_CUSTOM_MUTATOR_ONLY"); /* afl-fuzz: set = on */
+	if (only && !strcmp(only, "0"))
+		unsetenv("AFL_CUSTOM_MUTATOR_ONLY"); /* AFL++'s havoc asked for */
+	else
+		setenv("AFL_CUSTOM_MUTATOR_ONLY", "1", 1);
 	setenv("AFL_NO_UI", "1", 1);
 	setenv("AFL_SKIP_CPUFREQ", "1", 1);
 	setenv("AFL_NO_AFFINITY", "1", 1);
