@@ -2,8 +2,10 @@
 /*
  * AFL++ custom mutator library around fuzz/mutator.c (`make afl` builds
  * build/afl/mmfuzz_mutator.so; load it with AFL_CUSTOM_MUTATOR_LIBRARY).  AFL++
- * keeps its own havoc stages as well (unless AFL_CUSTOM_MUTATOR_ONLY=1), so this
- * adds the structural changes and crossover with AFL's splice partner (add_buf).
+ * keeps its own havoc stages as well unless AFL_CUSTOM_MUTATOR_ONLY=1, which
+ * campaigns, the zoo and the README set (its byte flips of a binary scenario
+ * doubled the runs to the deep knobs); this adds the structural changes and
+ * crossover with AFL's splice partner (add_buf).
  * MMFUZZ_PAGES and MMFUZZ_STEPS_HINT tune new operations and preemptions as in
  * the libFuzzer target, MMFUZZ_FAMILIES and MMFUZZ_FAMILY_SHARE the family
  * restarts (fuzz/mutator.h), MMFUZZ_HINTS_FILE the schedules the target's search
