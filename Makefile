@@ -5,6 +5,7 @@
 #                   determinism across builds
 #   make test-asan  the same suites under ASan+UBSan
 #   make fuzz       build/fuzz/mm_fuzzer (libFuzzer) and the parser fuzzer
+#   make fuzz-asan  build/fuzz-asan/mm_fuzzer, the same under ASan+UBSan
 #   make afl        build/afl/mm_fuzzer_afl (AFL++ persistent) and its custom mutator
 #   make bench      benchmarks (ratios, side by side), see bench/
 #   make zoo        every knob x every strategy, every family clean: bench/zoo.{tsv,txt,svg}
@@ -42,7 +43,7 @@ LIB_SRC   := $(SCHED_SRC) $(CORE_SRC) $(TOOLS_SRC) $(FUZZLIB_SRC)
 objs       = $(patsubst %.c,$(1)/obj/%.o,$(filter %.c,$(2))) $(patsubst %.S,$(1)/obj/%.o,$(filter %.S,$(2)))
 
 .PHONY: mutants mutants-test
-.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz afl bench zoo demo deps clean format format-check
+.PHONY: all test test-unit test-regress test-tools test-determinism test-asan fuzz fuzz-asan afl bench zoo demo deps clean format format-check
 all: deps $(B)/mmfuzz
 
 # ---- packages -----------------------------------------------------------------
@@ -182,6 +183,12 @@ fuzz: deps
 	@build/mmfuzz dict > build/fuzz/mm_fuzzer.dict
 $(B)/%_fuzzer: $(B)/obj/fuzz/%_fuzzer.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) -fsanitize=fuzzer $^ -o $@
+# The libFuzzer target under ASan+UBSan (tests/fuzz-asan.sh, CI): the harness's
+# own arrays (the schedule search's aims and pairs) see inputs no unit test makes.
+fuzz-asan: deps
+	@$(MAKE) -s B=build/fuzz-asan CC=clang \
+		CFLAGS="$(FUZZ_FLAGS) -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+		build/fuzz-asan/mm_fuzzer
 
 # AFL++: the same harness in persistent mode (fuzz/afl_driver.c), instrumented by
 # afl-clang-fast, and the structure-aware mutator as a custom mutator library.
