@@ -154,17 +154,17 @@ void search_record(uint64_t scenario, uint64_t family, bool is_novel)
 #define AIM_UNLOCK_SCAN 64 /* the writer's own entries looked at for its unlocks */
 #define AIMS_PER_PAIR	4  /* at most */
 static struct {
-	uint32_t gen, obj, step, site, index;
+	uint32_t gen, obj, step, site; /* step: also the entry's index in the trace */
 	uint8_t agent;
 } writers[AIM_OBJECTS];
 static uint32_t aim_gen;
 
 /*
- * The step of the last of the releases @agent makes in a row after trace entry
- * @from (before entry @to), when it makes one within its next AIM_UNLOCK_SCAN
- * entries; else UINT32_MAX.  The end of the critical section a write was in: the
- * window where a lock is dropped and the work that must follow it (a TLB flush,
- * a barrier) has not run yet.
+ * The step of the last of the releases @agent makes in a row after step @from
+ * (before step @to; a step is its trace entry's index), when it makes one within
+ * its next AIM_UNLOCK_SCAN entries; else UINT32_MAX.  The end of the critical
+ * section a write was in: the window where a lock is dropped and the work that
+ * must follow it (a TLB flush, a barrier) has not run yet.
  */
 static uint32_t critical_section_end(const struct sched_trace_entry *t, uint32_t from, uint32_t to,
 				     uint8_t agent)
@@ -176,7 +176,7 @@ static uint32_t critical_section_end(const struct sched_trace_entry *t, uint32_t
 			continue;
 		own++;
 		if (t[k].op == SCHED_OP_RELEASE)
-			end = t[k].step;
+			end = k;
 		else if (end != UINT32_MAX)
 			break; /* the run of releases is over */
 	}
@@ -228,7 +228,7 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 				aim_add(aims, &count, t, n,
 					(struct search_aim){e->step, writers[i].agent});
 				uint32_t end =
-				    critical_section_end(t, writers[i].index, k, writers[i].agent);
+				    critical_section_end(t, writers[i].step, k, writers[i].agent);
 				/* the writer goes on past its unlocks: its window */
 				if (end != UINT32_MAX && end != writers[i].step && end + 1 < n &&
 				    t[end + 1].agent == writers[i].agent)
@@ -239,7 +239,7 @@ int search_aims(struct search_aim *aims, uint64_t seed)
 		if (writes || writers[i].gen != aim_gen || writers[i].obj != e->obj)
 			writers[i].gen = aim_gen, writers[i].obj = e->obj,
 			writers[i].step = e->step, writers[i].site = e->site,
-			writers[i].agent = e->agent, writers[i].index = k;
+			writers[i].agent = e->agent;
 	}
 	/* Fisher-Yates by @seed: which pairs come first is the input's, not the trace's */
 	uint64_t st = seed;
