@@ -6,10 +6,11 @@
 # and PCT/random seeds.  Each runs once in a fresh libFuzzer process (no mutation):
 # its own schedule and the search's budget for a scenario never seen.
 #
-# Why: the zoo's stripped table seeds all its engine tries with the same file, so
-# the three seeds share that file's first search, and a knob found there in 1-20
-# runs or not at all turns on one hash.  This prints the chance instead, for one
-# build or two side by side (A and B), with the totals.
+# Why: a knob found in a first search takes 1-20 runs, one that is not hundreds, so
+# the zoo's medians over 3-5 seeds (each seed its own salted file since 2026-12-05;
+# before, all shared one file and so one first search) turn on a few hashes.  This
+# prints the chance instead, for one build or two side by side (A and B), with the
+# totals.
 # Usage: bench/first-search.sh BUILD_A [BUILD_B] [N]   (N default 60; knobs: KNOBS=
 # "a b" or every regressions/KNOB.sched whose name is a knob)
 set -u
@@ -17,21 +18,18 @@ A=$1
 Bd=${2:-}
 N=${3:-60}
 here=$(cd "$(dirname "$0")/.." && pwd)
+. "$here/bench/stripped.sh"
 knobs=${KNOBS:-$("$here/build/mmfuzz" knobs 2>/dev/null | awk '{print $1}')}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # found BUILD KNOB: how many of the N inputs' first searches found KNOB
 found() {
-	local w="$tmp/$(basename "$1")-$2" n=0
+	local w="$tmp/$(basename "$1")-$2" n=0 on
 	mkdir -p "$w"
-	grep -v -e '^ *at ' -e '^schedule' -e '-> CPU' "$here/regressions/$2.sched" >"$w/k.sched"
-	"$here/build/mmfuzz" encode "$w/k.sched" -o "$w/k.bin" || return 1
-	local on
-	on=$(sed -n 's/^knobs *//p' "$w/k.sched" | tr -s ' ' ',')
+	on=$(stripped_input "$here" "$2" "$w") || return 1
 	for s in $(seq 1 "$N"); do
-		cp "$w/k.bin" "$w/in.bin"
-		printf '%08d' "$s" >>"$w/in.bin"
-		MMFUZZ_PAGES=64 MMFUZZ_KNOBS=${on:-$2} "$1/fuzz/mm_fuzzer" -runs=1 "$w/in.bin" 2>&1 |
+		salted "$w" "$s"
+		MMFUZZ_PAGES=64 MMFUZZ_KNOBS=$on "$1/fuzz/mm_fuzzer" -runs=1 "$w/in.bin" 2>&1 |
 			grep -q 'found by run' && n=$((n + 1))
 	done
 	echo "$n"

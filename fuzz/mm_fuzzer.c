@@ -39,7 +39,7 @@
  * schedules (fuzz/schedule_search.h): a budget of 2-16 schedules that follows
  * novelty (a scenario never seen gets 16, each search of it without a new
  * interleaving feature halves the next), aimed at the reads-from pairs of the own
- * run (RFF-style) every other schedule, PCT d=1-3 and random in between, all
+ * run (RFF-style) every other schedule, PCT d=2-3 and random in between, all
  * seeded from the input's hash; a schedule that brought a new feature goes to the
  * mutator, which makes it an input's own schedule (under AFL++, whose mutator
  * runs in afl-fuzz's process, through the file MMFUZZ_HINTS_FILE names: see
@@ -47,7 +47,11 @@
  * long brought nothing new while others do are run only now and then (rejected
  * otherwise, before any model run).  MMFUZZ_SCHEDULES=fixed (or MMFUZZ_RANDOM_RUNS
  * without MMFUZZ_SCHEDULES) runs instead MMFUZZ_RANDOM_RUNS (default 2) random
- * schedules, as before the search (for comparison).  What an input runs is a function of its bytes;
+ * schedules, as before the search (for comparison).  MMFUZZ_SEARCH_TALLY=N (a
+ * measurement, bench/search-kinds.sh) runs N schedules of each input's search
+ * whatever the budget, reports no finding and prints for its own run and each
+ * schedule "==mmfuzz== tally KIND 0|1" (search_schedule_kind(); 1: it found
+ * something).  What an input runs is a function of its bytes;
  * the history of the process only decides how many of its schedules run, and a process that never
  * saw the scenario (a replay) runs the most.  A failing run is printed with the
  * schedule it actually took, and MMFUZZ_CRASH_DIR saves that scenario, so the
@@ -148,6 +152,7 @@ static bool fixed_schedules;		 /* MMFUZZ_SCHEDULES=fixed */
 static bool setup_snapshot = true;	 /* MMFUZZ_SNAPSHOT */
 static bool bytes_only;			 /* MMFUZZ_MUTATOR=bytes */
 static uint32_t feedback = SCHED_FB_ALL; /* MMFUZZ_FEEDBACK */
+static int tally;			 /* MMFUZZ_SEARCH_TALLY: schedules to run and count */
 
 static enum fold_mode fold_mode = FOLD_THP; /* MMFUZZ_FOLD */
 
@@ -269,6 +274,17 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	/* MMFUZZ_RANDOM_RUNS alone keeps its old meaning: that many random schedules */
 	fixed_schedules = schedules ? !strcmp(schedules, "fixed") : runs != NULL;
 	mut_schedule_hints = !fixed_schedules && !bytes_only;
+	const char *tally_env = getenv("MMFUZZ_SEARCH_TALLY");
+	if (tally_env) {
+		char *end;
+		long v = strtol(tally_env, &end, 10);
+		if (!*tally_env || *end || v < 1 || v > 4096) {
+			fprintf(stderr, "MMFUZZ_SEARCH_TALLY: %s is not a number in 1..4096\n",
+				tally_env);
+			exit(2);
+		}
+		tally = (int)v;
+	}
 	const char *runs_file = getenv("MMFUZZ_RUNS_FILE");
 	if (runs_file && *runs_file)
 		runs_file_open(runs_file);
@@ -564,7 +580,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	interleaving_features();
 	input_data = data;
 	input_size = size;
-	if (r.finding) {
+	if (tally)
+		fprintf(stderr, "==mmfuzz== tally own %d\n", r.finding);
+	if (r.finding && !tally) {
 		if (crash_save(NULL, &r.f))
 			return -1;
 		report(&s, &r, 1, 1 + (fixed_schedules ? random_runs : budget));
@@ -586,12 +604,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	bool novel = search_novel_features(feedback);
 	int aims_count = own.overflow ? 0 : search_aims(aims, input_hash);
+	if (tally)
+		budget = tally;
 	for (int i = 0; i < budget; i++) {
 		struct sched_policy *p = search_policy(&s, own.preempt, own.count, own_steps, aims,
 						       aims_count, input_hash, i);
 		exec_recorder_init(&rec, p);
 		run_once(&s, &rec.base, &o, &r);
 		rec.base.ops->end(&rec.base);
+		if (tally) {
+			fprintf(stderr, "==mmfuzz== tally %s %d\n",
+				search_schedule_kind(aims, aims_count, i), r.finding);
+			continue;
+		}
 		if (rec.overflow) {
 			if (r.finding &&
 			    overflowed_finding(&s, &o, &r, &rec, own_steps, 2 + i, 1 + budget))

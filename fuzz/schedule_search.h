@@ -14,18 +14,21 @@
  *   schedules  schedule i of an input is a function of the input's bytes and i
  *              alone: every other one (while there are) aims at a reads-from or
  *              write-after-write pair of the input's own run, RFF-style: at the
- *              writer's access switch to the reader's agent (the pair flips), just
- *              after it (the reader reads the write, early: inside the writer's
- *              window), just after the writer's unlocks that follow the write when
- *              the writer goes on (the window between dropping a lock and the
- *              work due after it: a TLB flush after the PTE lock, the mremap and
- *              zap races), or at the reader's access switch to the writer's (the
- *              reader reads a later write), on top of the input's own schedule up
- *              to there, and then a random tail (forced choices among the runnable
- *              agents at random, a switch point every 16 steps on average) where
- *              the own schedule would run the lowest agent; the others are PCT
- *              d=3, random, PCT d=2, PCT d=3, random, PCT d=1 in turn, seeded from
- *              the input's hash.  Measured from the stripped scenarios (libFuzzer,
+ *              writer's access switch to the reader's agent (before: the pair
+ *              flips), just after it (after: the reader reads the write, early,
+ *              inside the writer's window), just after the writer's unlocks that
+ *              follow the write when the writer goes on (window: between dropping
+ *              a lock and the work due after it: a TLB flush after the PTE lock,
+ *              the mremap and zap races), or at the reader's access switch to the
+ *              writer's (later: the reader reads a later write), on top of the
+ *              input's own schedule up to there, and then a random tail (forced
+ *              choices among the runnable agents at random, a switch point every
+ *              16 steps on average) where the own schedule would run the lowest
+ *              agent.  Windows go first, then after and before, then later (the
+ *              hit rates per run of each kind, search_aims()); an aim to an agent
+ *              that had finished by its step is none.  The others are PCT d=3,
+ *              random, PCT d=2, PCT d=3, random, PCT d=3 in turn, seeded from the
+ *              input's hash.  Measured from the stripped scenarios (libFuzzer,
  *              3 seeds, median runs): zap-rmap-before-flush 326 -> 61 with both
  *              the aim just after the write and the tail, 326 with either alone;
  *              contpte-fold-skip-tlbi 522 -> 102; no-flush-batched-pending 160
@@ -78,11 +81,22 @@ bool search_novel_features(uint32_t feedback_kinds);
 
 /*
  * The reads-from and write-after-write pairs of the last run (call before the
- * next run), as candidate preemptions; @seed orders them.  Returns how many.
+ * next run), as candidate preemptions: none to an agent that had finished by
+ * its step (sched_agent_done_at).  In the order of enum search_aim_kind's tiers
+ * (windows, then after and before, then later), @seed ordering each tier.
+ * Returns how many.
  */
+enum search_aim_kind {
+	SEARCH_AIM_WINDOW, /* just after the writer's unlocks that follow the write */
+	SEARCH_AIM_AFTER,  /* just after the write: the reader inside the writer's window */
+	SEARCH_AIM_BEFORE, /* at the write: the reader reads the value before it */
+	SEARCH_AIM_LATER,  /* at the read: the writer goes first, the reader reads later */
+	SEARCH_AIM_KINDS,
+};
 struct search_aim {
 	uint32_t step;
 	uint8_t target;
+	uint8_t kind; /* enum search_aim_kind */
 };
 #define SEARCH_AIMS_MAX 40
 int search_aims(struct search_aim *aims, uint64_t seed);
@@ -95,6 +109,12 @@ int search_aims(struct search_aim *aims, uint64_t seed);
 struct sched_policy *search_policy(const struct scenario *s, const struct scn_preempt *own,
 				   int own_count, uint32_t steps, const struct search_aim *aims,
 				   int aims_count, uint64_t seed, int i);
+
+/*
+ * What schedule @i of the search is, by name: an aim's kind ("window", "after",
+ * "before", "later"), "pct2", "pct3" or "random" (bench/search-kinds.sh).
+ */
+const char *search_schedule_kind(const struct search_aim *aims, int aims_count, int i);
 
 /*
  * Schedule @i of the rescue of a finding whose schedule took more preemptions

@@ -69,6 +69,7 @@ struct agent {
 	uint32_t ipi_wait_mask; /* targets that have not yet run our IPI */
 	struct ipi_msg ipiq[SCHED_IPIQ_MAX];
 	int ipiq_count;
+	uint32_t done_at; /* the step it finished at in this execution; UINT32_MAX: not yet */
 };
 
 #define SCHED_SITES_MAX 4096
@@ -814,6 +815,7 @@ bool sched_agent_cancel(int agent)
 		return false;
 	SCHED_ASSERT(!a->held_count && !a->irqs_off && !a->atomic && !a->rcu.depth);
 	agent_set_state(agent, SCHED_DONE);
+	a->done_at = sched_fast.step;
 	return true;
 }
 
@@ -873,6 +875,7 @@ static void agent_entry(void)
 			      "%s returns with locks held (%d), irqs %s, rcu depth %d", a->name,
 			      a->held_count, a->irqs_off ? "off" : "on", a->rcu.depth);
 	agent_set_state(me, SCHED_DONE);
+	a->done_at = sched_fast.step;
 	if (a->ipiq_count)
 		ipi_handle(me); /* an idle CPU acks at once */
 	schedule_forced();
@@ -896,6 +899,7 @@ bool sched_run(struct sched_policy *policy)
 		a->rcu.depth = 0;
 		a->ipiq_count = 0;
 		a->ipi_wait_mask = 0;
+		a->done_at = UINT32_MAX;
 		if (!a->fn) {
 			agent_set_state(i, SCHED_UNUSED);
 			continue;
@@ -947,6 +951,12 @@ uint64_t sched_fingerprint(void)
 uint32_t sched_steps(void)
 {
 	return S.steps_final;
+}
+
+uint32_t sched_agent_done_at(int agent)
+{
+	SCHED_ASSERT(agent >= 0 && agent < SCHED_AGENTS_MAX);
+	return agent < S.count ? S.agents[agent].done_at : UINT32_MAX;
 }
 
 const struct sched_trace_entry *sched_trace(uint32_t *count)

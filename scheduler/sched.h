@@ -203,6 +203,12 @@ bool sched_stopped(void);			     /* a finding ended this execution */
 uint64_t sched_fingerprint(void);
 uint32_t sched_steps(void);
 const struct sched_trace_entry *sched_trace(uint32_t *count);
+/*
+ * The step at which @agent finished in the last execution (returned, or was
+ * cancelled): it has no trace entry at or after it.  UINT32_MAX when it did not
+ * finish (or is no agent of the execution).
+ */
+uint32_t sched_agent_done_at(int agent);
 const struct sched_site *sched_site_by_id(uint32_t id); /* for printing traces */
 
 /*

@@ -323,6 +323,22 @@ Test(determinism, replays_of_one_seed_and_run_give_one_fingerprint)
 	}
 }
 
+/* sched_agent_done_at(): the step after an agent's last entry; none for no agent. */
+Test(determinism, an_agent_is_done_at_the_step_after_its_last_entry)
+{
+	struct sched_random r;
+	sched_random_init(&r, DET_SEED, DET_MEAN);
+	run_program(det_setup, &r.base, STEPS_MAX);
+	assert_clean("the run");
+	uint32_t n, last[3] = {0};
+	const struct sched_trace_entry *t = sched_trace(&n);
+	for (uint32_t i = 0; i < n; i++)
+		last[t[i].agent] = i;
+	for (int a = 0; a < 3; a++)
+		cr_assert_eq(sched_agent_done_at(a), last[a] + 1, "agent %d", a);
+	cr_assert_eq(sched_agent_done_at(3), UINT32_MAX, "no agent 3 in this execution");
+}
+
 /* The step hook: the steps it was called for, and the counters it saw last. */
 static uint32_t hook_calls, hook_last_step, hook_seen_steps;
 static bool hook_went_back;

@@ -4,7 +4,8 @@
  * is a function of the scenario, the input's seed and i, whatever ran before (so a
  * finding replays); aims come from reads-from pairs of the own run and switch to
  * another agent at one of its steps, one of them just after the writer's unlocks
- * when it goes on, and no two are the same; budgets follow novelty and a scenario never
+ * when it goes on, and no two are the same; they come by tier (windows first) and
+ * none goes to an agent that had finished; budgets follow novelty and a scenario never
  * seen gets the most; a family that brings nothing while another does is run now
  * and then, and nobody is cut while no family progresses; a hint is taken once,
  * also across processes (AFL++: through the shared file).
@@ -124,6 +125,42 @@ Test(schedule_search, an_aim_lands_just_after_a_writer_unlocks_and_goes_on)
 		windows += unlock && !strncmp(unlock->name, "zap_pte_range", 13);
 	}
 	cr_assert_gt(windows, 0, "no aim just after the zap's unlock");
+}
+
+/*
+ * Aims come windows first, then after and before, then later (fuzz/schedule_search.c:
+ * by their hit rates per run), and none switches to an agent that had finished by
+ * its step: in the zap race's serial own run the zap (CPU0) is done before the
+ * store and the writeback read what it wrote, so no aim of a reader goes back to it.
+ */
+Test(schedule_search, aims_come_by_tier_and_none_goes_to_a_finished_agent)
+{
+	struct search_aim aims[SEARCH_AIMS_MAX];
+	const struct sched_trace_entry *t;
+	uint32_t n;
+	int count = own_run_aims("regressions/zap-flush-after-unlock.sched", aims, &t, &n);
+	static const int tier[SEARCH_AIM_KINDS] = {[SEARCH_AIM_WINDOW] = 0,
+						   [SEARCH_AIM_AFTER] = 1,
+						   [SEARCH_AIM_BEFORE] = 1,
+						   [SEARCH_AIM_LATER] = 2};
+	int kinds[SEARCH_AIM_KINDS] = {0};
+	uint32_t cpu0_done = sched_agent_done_at(0);
+	cr_assert_lt(cpu0_done, n, "CPU0 finishes before the run ends");
+	for (int i = 0; i < count; i++) {
+		cr_assert_lt(aims[i].kind, SEARCH_AIM_KINDS);
+		kinds[aims[i].kind]++;
+		if (i)
+			cr_assert_geq(tier[aims[i].kind], tier[aims[i - 1].kind],
+				      "aim %d (kind %d) after aim %d (kind %d)", i, aims[i].kind,
+				      i - 1, aims[i - 1].kind);
+		cr_assert_lt(aims[i].step, sched_agent_done_at(aims[i].target),
+			     "aim %d switches to agent %d, done at step %u", i, aims[i].target,
+			     sched_agent_done_at(aims[i].target));
+		cr_assert(aims[i].target != 0 || aims[i].step < cpu0_done);
+	}
+	cr_assert_gt(kinds[SEARCH_AIM_WINDOW], 0);
+	cr_assert_gt(kinds[SEARCH_AIM_AFTER] + kinds[SEARCH_AIM_BEFORE], 0);
+	cr_assert_eq(aims[0].kind, SEARCH_AIM_WINDOW, "a window comes first");
 }
 
 Test(schedule_search, budget_follows_novelty_and_a_new_scenario_gets_the_most)

@@ -27,9 +27,11 @@ bool engine_report_scenario(const char *path, struct scenario *s, char *err, siz
  * and mutator through the file @hints_path (one per afl-fuzz instance), none of
  * AFL++'s own havoc (AFL_CUSTOM_MUTATOR_ONLY: its byte flips of a binary scenario
  * took half the executions and, from corpus/ at 60 s, doubled the runs to find the
- * deep knobs; README, "Fuzzing"), no UI
- * (logs), no CPU frequency or affinity checks (a shared machine, containers), no
- * core_pattern check.
+ * deep knobs; README, "Fuzzing"), calibration cut to 3 runs (AFL_FAST_CAL unless
+ * set: with the harness's search every new entry is "unstable", its first run
+ * searches and its repeats do not, and AFL++ calibrated each up to 40 times), no
+ * UI (logs), no CPU frequency or affinity checks (a shared machine, containers),
+ * no core_pattern check.
  */
 void engine_afl_environment(const char *mutator_path, const char *hints_path);
 

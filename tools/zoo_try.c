@@ -9,7 +9,8 @@
  *
  * Engines run their real binaries (build/fuzz/mm_fuzzer, afl-fuzz over
  * build/afl/mm_fuzzer_afl with the structure-aware mutator), one process each,
- * seeded with the scenario(s) in binary form, knobs through MMFUZZ_KNOBS:
+ * seeded with the scenario(s) in binary form (a knob's one scenario salted by
+ * the try's seed: each seed its own first search), knobs through MMFUZZ_KNOBS:
  *   libFuzzer  stops at its first crash; runs = stat::number_of_executed_units
  *              (-print_final_stats), seconds = start to exit (crash stack traces
  *              are not symbolized: that took ~70 ms, more than many finds).
@@ -167,12 +168,18 @@ void zoo_remove_tree(const char *dir)
 	nftw(dir, remove_entry, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-static bool write_seed(const char *dir, const struct zoo_scenario *z)
+/*
+ * @z in binary form as DIR/NAME.bin; with @salt, 8 bytes of it after the last
+ * section, which the decoder ignores: the same scenario, another input hash.
+ */
+static bool write_seed(const char *dir, const struct zoo_scenario *z, uint64_t salt)
 {
-	static uint8_t buf[SCN_ENCODED_MAX];
+	static uint8_t buf[SCN_ENCODED_MAX + 8];
 	char path[ZOO_PATH_BYTES];
 	pathf(path, "%s/%s.bin", dir, z->name);
-	size_t n = scn_encode(&z->s, buf, sizeof(buf));
+	size_t n = scn_encode(&z->s, buf, SCN_ENCODED_MAX);
+	for (int i = 0; salt && n && i < 8; i++)
+		buf[n++] = (uint8_t)(salt >> 8 * i);
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return false;
@@ -500,11 +507,16 @@ void zoo_try_run(const struct zoo_plan *p, const struct zoo_try *t, int index, s
 	bool ok = true;
 	if (t->part == ZOO_PART_KNOB && (p->fuzz_from_corpus || !z->name[0])) {
 		for (int i = 0; i < p->families_count; i++)
-			ok &= write_seed(seeds, &p->family[i]);
+			ok &= write_seed(seeds, &p->family[i], 0);
 		set_pages(p, p->family, p->families_count);
 		setenv("MMFUZZ_FAMILIES", seeds, 1); /* as a campaign: family restarts */
 	} else {
-		ok = write_seed(seeds, z);
+		/*
+		 * Salted by the seed: the harness's search of an input is a function
+		 * of its bytes, so one file would give every seed the same first
+		 * search and the median would be one sample, not N.
+		 */
+		ok = write_seed(seeds, z, t->seed);
 		set_pages(p, z, 1);
 		unsetenv("MMFUZZ_FAMILIES"); /* one scenario: nothing to share out */
 	}
