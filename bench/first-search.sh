@@ -1,10 +1,10 @@
 #!/bin/bash
 # How often the harness's first search of a knob's stripped regression scenario
 # finds the knob: N inputs, each the scenario (schedule stripped, as the zoo seeds
-# the engines) plus 8 salt bytes after its last section, which the decoder ignores
-# and which change only the input's hash, so each input gets its own aims order
-# and PCT/random seeds.  Each runs once in a fresh libFuzzer process (no mutation):
-# its own schedule and the search's budget for a scenario never seen.
+# the engines) salted (`mmfuzz encode --salt`: the same scenario, another input
+# hash), so each input gets its own aims order and PCT/random seeds.  Each runs
+# once in a fresh libFuzzer process (no mutation): its own schedule and the
+# search's budget for a scenario never seen.
 #
 # Why: a knob found in a first search takes 1-20 runs, one that is not hundreds, so
 # the zoo's medians over 3-5 seeds (each seed its own salted file since 2026-12-05;
@@ -28,7 +28,7 @@ found() {
 	mkdir -p "$w"
 	on=$(stripped_input "$here" "$2" "$w") || return 1
 	for s in $(seq 1 "$N"); do
-		salted "$w" "$s"
+		salted "$here" "$w" "$s" || return 1
 		MMFUZZ_PAGES=64 MMFUZZ_KNOBS=$on "$1/fuzz/mm_fuzzer" -runs=1 "$w/in.bin" 2>&1 |
 			grep -q 'found by run' && n=$((n + 1))
 	done

@@ -26,7 +26,7 @@ for k in $knobs; do
 	[ -f "$here/regressions/$k.sched" ] || continue
 	on=$(stripped_input "$here" "$k" "$tmp") || exit 2
 	for s in $(seq 1 "$N"); do
-		salted "$tmp" "$s"
+		salted "$here" "$tmp" "$s" || exit 2
 		MMFUZZ_SEARCH_TALLY=$S MMFUZZ_PAGES=64 MMFUZZ_KNOBS=$on \
 			"$B/fuzz/mm_fuzzer" -runs=1 "$tmp/in.bin" 2>&1 |
 			sed -n "s/^==mmfuzz== tally /$k /p"

@@ -154,9 +154,9 @@ void search_record(uint64_t scenario, uint64_t family, bool is_novel)
  * The order in which an input's aims are tried: windows, then after and before,
  * then later.  Measured (bench/search-kinds.sh: each knob's stripped scenario, 10
  * inputs, all 200 schedules of each input's search run; bench/search-kinds.txt):
- * the runs of a window aim found their knob 9.1% of the time (on 6 knobs), after
- * and before 6.9% (9 knobs each), later 3.5% (3 knobs; 1.1% before aims at
- * finished agents were dropped); PCT d=3 2.4%, random 3.3%, PCT d=2 2.1%.
+ * the runs of a window aim found their knob 9.3% of the time (on 6 knobs), after
+ * and before 6.9% and 6.7% (8 and 9 knobs), later 3.5% (3 knobs; 1.1% before aims
+ * at finished agents were dropped); PCT d=3 2.4%, random 3.1%, PCT d=2 2.2%.
  * Windows are also the fewest (0-5 an input): first, they cost the others little.
  */
 #define AIM_TIERS 3

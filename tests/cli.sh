@@ -43,6 +43,12 @@ expect_rc 2 "regressions/zap-rmap-before-flush.sched:1: not a binary" "$bin" dec
 # binary with the header: encode, decode, replay, minimize all agree
 "$bin" encode regressions/zap-rmap-before-flush.sched -o "$work/zap.bin" && ok || no "encode"
 [ "$(head -c 4 "$work/zap.bin" | od -An -c | tr -d ' ')" = '177mmf' ] && ok || no "the binary header"
+# --salt: other bytes, the same scenario
+"$bin" encode regressions/zap-rmap-before-flush.sched -o "$work/salt.bin" --salt 7 && ok || no "encode --salt"
+! cmp -s "$work/zap.bin" "$work/salt.bin" && ok || no "a salted encoding has other bytes"
+[ "$("$bin" decode "$work/zap.bin")" = "$("$bin" decode "$work/salt.bin")" ] && ok || no "a salted encoding decodes to the same scenario"
+expect_rc 2 "--salt 0: not a whole number" "$bin" encode regressions/zap-rmap-before-flush.sched -o "$work/salt.bin" --salt 0
+expect_rc 2 "cannot write $work/no/x.bin" "$bin" encode regressions/zap-rmap-before-flush.sched -o "$work/no/x.bin"
 "$bin" decode "$work/zap.bin" | grep -q "^knobs *zap-rmap-before-flush" && ok || no "decode"
 "$bin" replay "$work/zap.bin" | grep -q "FINDING lost-write" && ok || no "replay of the binary form"
 "$bin" minimize "$work/zap.bin" -o "$work/min.sched" --knobs=zap-rmap-before-flush >/dev/null && ok || no "minimize --knobs"

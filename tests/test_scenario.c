@@ -625,6 +625,36 @@ Test(scenario_print, memory_model)
 	cr_expect_eq(s.memory, SCN_MEMORY_SC);
 }
 
+/*
+ * A salted encoding decodes to the same scenario, defaults or not, and differs
+ * from the plain one and from another salt's.  A salt appended to scn_encode's
+ * bytes would not: with the defaults left out, its first byte turns the TLB mode
+ * to broadcast (the zoo's odd seeds did, for an hour).
+ */
+Test(scenario_codec, a_salt_changes_the_bytes_and_not_the_scenario)
+{
+	static const char *const texts[] = {H, H "tlb broadcast\n", H "memory arm64\n"};
+	for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
+		struct scenario s, back;
+		uint8_t plain[SCN_ENCODED_MAX], a[SCN_ENCODED_MAX + SCN_SALT_BYTES],
+		    b[SCN_ENCODED_MAX + SCN_SALT_BYTES];
+		parse_ok(&s, texts[i]);
+		size_t n = scn_encode(&s, plain, sizeof(plain));
+		size_t na = scn_encode_salted(&s, 1, a, sizeof(a));
+		size_t nb = scn_encode_salted(&s, 2, b, sizeof(b));
+		cr_assert(na > n && na <= n + SCN_SALT_BYTES && nb == na, "text %zu", i);
+		cr_assert(!memcmp(plain, a, n) && memcmp(a, b, na), "text %zu", i);
+		scn_decode(&back, a, na);
+		cr_assert(scn_equal(&s, &back), "text %zu: the salt changed the scenario", i);
+		plain[n] = 1; /* what an appended salt 1 did */
+		scn_decode(&back, plain, n + 1);
+		if (!s.tlb_broadcast && s.memory == SCN_MEMORY_SC)
+			cr_assert(back.tlb_broadcast, "a byte after scn_encode's is read");
+	}
+	cr_assert_eq(scn_encode_salted(&(struct scenario){0}, 1, (uint8_t[4]){0}, 4), 0,
+		     "too small a buffer");
+}
+
 Test(scenario_print, roundtrip_and_codec)
 {
 	for (size_t i = 0; i < sizeof(good_files) / sizeof(good_files[0]); i++) {

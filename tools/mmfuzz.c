@@ -6,6 +6,7 @@
  * does not apply to this model (so that `git bisect run mmfuzz replay F` works).
  */
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,7 +65,9 @@ static const struct command_usage {
     {"demo", "demo [--strategy S] [--seed S]\n"
 	     "    the built-in zap vs writeback scenario: find the race and show it\n"},
     {"knobs", "knobs\n    list the knobs: name, oracle, description\n"},
-    {"encode", "encode FILE -o OUT\n    text (.sched) to binary (fuzzer input, with its header)\n"},
+    {"encode", "encode FILE -o OUT [--salt N]\n"
+	       "    text (.sched) to binary (fuzzer input, with its header); --salt: the\n"
+	       "    same scenario with another input hash (N: 1..2^64-1)\n"},
     {"decode", "decode FILE\n    binary (fuzzer input, with its header) to text, on stdout\n"},
     {"dict", "dict\n    a fuzzer dictionary of operation and preemption records\n"},
     {"campaign", "campaign --engine libfuzzer|afl --jobs N --seconds S --out DIR [--knobs=a,b]\n"
@@ -701,19 +704,27 @@ static int cmd_dict(void)
 
 static int cmd_encode(int argc, char **argv)
 {
-	if (argc != 3 || strcmp(argv[1], "-o"))
-		die_usage("usage: mmfuzz encode FILE -o OUT%s", "");
+	unsigned long long salt = 0;
+	if (argc == 5 && !strcmp(argv[3], "--salt"))
+		salt = parse_number("encode", "--salt", argv[4], 1, ULLONG_MAX);
+	else if (argc != 3)
+		die_usage("usage: mmfuzz encode FILE -o OUT [--salt N]%s", "");
+	if (strcmp(argv[1], "-o"))
+		die_usage("usage: mmfuzz encode FILE -o OUT [--salt N]%s", "");
 	static struct scenario s;
 	load_or_die(&s, argv[0]);
 	static uint8_t buf[1 << 16];
-	size_t n = scn_encode(&s, buf, sizeof(buf));
+	size_t n =
+	    salt ? scn_encode_salted(&s, salt, buf, sizeof(buf)) : scn_encode(&s, buf, sizeof(buf));
 	SCHED_ASSERT(n > 0);
 	FILE *out = fopen(argv[2], "wb");
-	if (!out || fwrite(buf, 1, n, out) != n) {
+	bool ok = out && fwrite(buf, 1, n, out) == n;
+	if (out)
+		ok &= fclose(out) == 0;
+	if (!ok) {
 		fprintf(stderr, "mmfuzz: cannot write %s: %s\n", argv[2], strerror(errno));
 		return EXIT_BAD_INPUT;
 	}
-	fclose(out);
 	return EXIT_CLEAN;
 }
 

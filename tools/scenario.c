@@ -1243,7 +1243,9 @@ static int clamp_count(int n, int max)
 	return n < 0 ? 0 : n > max ? max : n;
 }
 
-size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
+/* @trailer: the TLB and memory bytes also when they are the defaults (a salt follows) */
+static size_t encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes, bool trailer,
+		     uint64_t salt)
 {
 	struct writer w = {buf, buf_bytes, 0, false};
 
@@ -1260,11 +1262,23 @@ size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
 	wr_section(&w, s->preempt, clamp_count(s->preempt_count, SCN_PREEMPT_MAX),
 		   sizeof(s->preempt[0]), wr_preempt_record);
 	const bool memory = s->memory != SCN_MEMORY_SC && s->memory < SCN_MEMORY_COUNT;
-	if (s->tlb_broadcast || memory)
+	if (s->tlb_broadcast || memory || trailer)
 		wr_byte(&w, s->tlb_broadcast);
-	if (memory)
-		wr_byte(&w, s->memory);
+	if (memory || trailer)
+		wr_byte(&w, memory ? s->memory : SCN_MEMORY_SC);
+	for (int i = 0; trailer && i < 8; i++)
+		wr_byte(&w, (unsigned)(salt >> 8 * i) & 0xff);
 	return w.overflow ? 0 : w.pos;
+}
+
+size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes)
+{
+	return encode(s, buf, buf_bytes, false, 0);
+}
+
+size_t scn_encode_salted(const struct scenario *s, uint64_t salt, uint8_t *buf, size_t buf_bytes)
+{
+	return encode(s, buf, buf_bytes, true, salt);
 }
 
 size_t scn_encode_op(const struct scn_op *op, uint8_t *buf, size_t buf_bytes)

@@ -224,6 +224,15 @@ void scn_print_op(const struct scn_op *op, FILE *out);
 #define SCN_MAGIC	"\x7fmmf"
 #define SCN_MAGIC_BYTES 4
 size_t scn_encode(const struct scenario *s, uint8_t *buf, size_t buf_bytes);
+/*
+ * The same scenario with another input hash: scn_encode's bytes with the last
+ * fields written out even when they are the defaults (scn_encode leaves them out,
+ * so a byte after its output would be read as one), then the 8 bytes of @salt,
+ * which nothing decodes.  The harness's schedule search is a function of the
+ * input's bytes: salts give one scenario independent searches (the zoo's seeds).
+ */
+#define SCN_SALT_BYTES 10 /* the two last fields and the salt, at most */
+size_t scn_encode_salted(const struct scenario *s, uint64_t salt, uint8_t *buf, size_t buf_bytes);
 void scn_decode(struct scenario *s, const uint8_t *buf, size_t len);
 /* Does @buf start with SCN_MAGIC? */
 bool scn_is_binary(const uint8_t *buf, size_t len);

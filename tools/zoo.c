@@ -8,9 +8,9 @@
  * search the schedules of the knob's regression scenario with its preemptions
  * stripped; the engines (libFuzzer, AFL++; "-fixed": with the harness's two
  * random schedules per input instead of its schedule search) are seeded with that
- * same scenario without its schedule, in binary form (8 bytes of the try's seed
- * after it, which the decoder ignores: each seed its own input hash, so its own
- * first schedule search), and search scenarios and schedules; with
+ * same scenario without its schedule, in binary form, salted by the try's seed
+ * (scn_encode_salted: each seed its own input hash, so its own first schedule
+ * search), and search scenarios and schedules; with
  * --fuzz-seeds corpus, or for a knob without a regression, with every family of
  * corpus/.  A knob's regression is regressions/KNOB.sched, else the first file
  * (in name order) whose knobs line is exactly that knob.  DFS is deterministic:

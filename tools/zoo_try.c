@@ -169,17 +169,16 @@ void zoo_remove_tree(const char *dir)
 }
 
 /*
- * @z in binary form as DIR/NAME.bin; with @salt, 8 bytes of it after the last
- * section, which the decoder ignores: the same scenario, another input hash.
+ * @z in binary form as DIR/NAME.bin; with @salt, salted (scn_encode_salted: the
+ * same scenario, another input hash).
  */
 static bool write_seed(const char *dir, const struct zoo_scenario *z, uint64_t salt)
 {
-	static uint8_t buf[SCN_ENCODED_MAX + 8];
+	static uint8_t buf[SCN_ENCODED_MAX + SCN_SALT_BYTES];
 	char path[ZOO_PATH_BYTES];
 	pathf(path, "%s/%s.bin", dir, z->name);
-	size_t n = scn_encode(&z->s, buf, SCN_ENCODED_MAX);
-	for (int i = 0; salt && n && i < 8; i++)
-		buf[n++] = (uint8_t)(salt >> 8 * i);
+	size_t n = salt ? scn_encode_salted(&z->s, salt, buf, sizeof(buf))
+			: scn_encode(&z->s, buf, sizeof(buf));
 	FILE *f = fopen(path, "wb");
 	if (!f)
 		return false;
