@@ -11,7 +11,7 @@
  * what it keeps is rare (every run of the search changes the coverage); the
  * mutator deletes operations and preemptions itself.  Measured on the stripped
  * scenarios (5 seeds, with AFL_FAST_CAL; bench/zoo-stripped-afl-notrim.txt): the
- * median runs to a knob fell on 17 of 18 knobs not found at once, e.g.
+ * median runs to a knob fell on 17 of the 18 knobs whose runs changed, e.g.
  * contpte-lockless-no-retry 248 -> 25, ksm-wrprotect-check-before-clear 7.3k ->
  * 1.1k; zap-flush-after-unlock rose 142 -> 295.
  * MMFUZZ_PAGES and MMFUZZ_STEPS_HINT tune new operations and preemptions as in
