@@ -32,7 +32,7 @@ for k in $knobs; do
 			sed -n "s/^==mmfuzz== tally /$k /p"
 	done
 done | awk -v n="$N" -v b="$S" '
-{ runs[$1, $2]++; hits[$1, $2] += $3; kinds[$2] = 1; if (!($1 in seen)) { seen[$1] = 1; order[++nk] = $1 } }
+{ runs[$1, $2]++; hits[$1, $2] += $3; if (!($1 in seen)) { seen[$1] = 1; order[++nk] = $1 } }
 END {
 	split("window after before later pct2 pct3 random", col, " ")
 	printf "%-38s", "knob (hits/runs)"

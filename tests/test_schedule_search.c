@@ -144,8 +144,7 @@ Test(schedule_search, aims_come_by_tier_and_none_goes_to_a_finished_agent)
 						   [SEARCH_AIM_BEFORE] = 1,
 						   [SEARCH_AIM_LATER] = 2};
 	int kinds[SEARCH_AIM_KINDS] = {0};
-	uint32_t cpu0_done = sched_agent_done_at(0);
-	cr_assert_lt(cpu0_done, n, "CPU0 finishes before the run ends");
+	cr_assert_lt(sched_agent_done_at(0), n, "CPU0 finishes before the run ends");
 	for (int i = 0; i < count; i++) {
 		cr_assert_lt(aims[i].kind, SEARCH_AIM_KINDS);
 		kinds[aims[i].kind]++;
@@ -156,7 +155,6 @@ Test(schedule_search, aims_come_by_tier_and_none_goes_to_a_finished_agent)
 		cr_assert_lt(aims[i].step, sched_agent_done_at(aims[i].target),
 			     "aim %d switches to agent %d, done at step %u", i, aims[i].target,
 			     sched_agent_done_at(aims[i].target));
-		cr_assert(aims[i].target != 0 || aims[i].step < cpu0_done);
 	}
 	cr_assert_gt(kinds[SEARCH_AIM_WINDOW], 0);
 	cr_assert_gt(kinds[SEARCH_AIM_AFTER] + kinds[SEARCH_AIM_BEFORE], 0);

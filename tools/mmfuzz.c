@@ -704,13 +704,11 @@ static int cmd_dict(void)
 
 static int cmd_encode(int argc, char **argv)
 {
-	unsigned long long salt = 0;
-	if (argc == 5 && !strcmp(argv[3], "--salt"))
-		salt = parse_number("encode", "--salt", argv[4], 1, ULLONG_MAX);
-	else if (argc != 3)
+	bool salted = argc == 5 && !strcmp(argv[3], "--salt");
+	if ((argc != 3 && !salted) || strcmp(argv[1], "-o"))
 		die_usage("usage: mmfuzz encode FILE -o OUT [--salt N]%s", "");
-	if (strcmp(argv[1], "-o"))
-		die_usage("usage: mmfuzz encode FILE -o OUT [--salt N]%s", "");
+	unsigned long long salt =
+	    salted ? parse_number("encode", "--salt", argv[4], 1, ULLONG_MAX) : 0;
 	static struct scenario s;
 	load_or_die(&s, argv[0]);
 	static uint8_t buf[1 << 16];
