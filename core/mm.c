@@ -42,21 +42,25 @@ struct mm_struct *mm_get(int id)
 struct address_space *mapping_get(int id)
 {
 	SCHED_ASSERT(id >= 0 && id < NR_FILES);
+	mm_world.files_used |= 1u << id;
+	return &mm_world.mappings[id];
+}
+
+const struct address_space *mapping_peek(int id)
+{
+	SCHED_ASSERT(id >= 0 && id < NR_FILES);
 	return &mm_world.mappings[id];
 }
 
 /*
  * Frames [0, mm_frames_touched()) are all a run can have changed: a frame's fields
- * are written only once it is allocated, an allocation bumps its generation, and
- * only mm_reset() sets that back to 0 (frames are taken lowest first, so the
- * touched ones are nearly a prefix).  O(untouched frames): scans down from the top.
+ * are written only once it is allocated, and an allocation raises the world's mark
+ * (folio_alloc_frames()), which only mm_reset() and a restore set back (frames are
+ * taken lowest first, so the touched ones are nearly a prefix).
  */
 uint32_t mm_frames_touched(void)
 {
-	uint32_t n = NR_FRAMES;
-	while (n > 0 && mm_world.frames[n - 1].gen == 0)
-		n--;
-	return n;
+	return mm_world.frames_hwm;
 }
 
 /* The world every run starts from: locks initialised with their ids, disks filled. */
@@ -107,6 +111,21 @@ static void mm_pristine_build(void)
 			   RANK_I_MMAP);
 }
 
+/* PTE tables [@from, @to) and the files in @files of @w back to pristine. */
+static void tail_by_use_pristine(struct mm_world *w, int from, int to, uint32_t files)
+{
+	if (to > from) {
+		memcpy(w->pte_tables[from], mm_pristine.pte_tables[from],
+		       (size_t)(to - from) * sizeof(w->pte_tables[0]));
+		memcpy(&w->pte_meta[from], &mm_pristine.pte_meta[from],
+		       (size_t)(to - from) * sizeof(w->pte_meta[0]));
+	}
+	for (; files; files &= files - 1) {
+		int f = __builtin_ctz(files);
+		w->mappings[f] = mm_pristine.mappings[f];
+	}
+}
+
 void mm_reset(void)
 {
 	static bool built;
@@ -124,7 +143,8 @@ void mm_reset(void)
 	memcpy(w->vmas, mm_pristine.vmas, (size_t)w->vma_hwm * sizeof(w->vmas[0]));
 	memcpy(w->anon_vmas, mm_pristine.anon_vmas,
 	       (size_t)w->anon_vma_hwm * sizeof(w->anon_vmas[0]));
-	size_t whole = offsetof(struct mm_world, pte_tables);
+	tail_by_use_pristine(w, 0, w->pte_table_hwm, w->files_used);
+	size_t whole = offsetof(struct mm_world, vma_hwm);
 	memcpy((char *)w + whole, (const char *)&mm_pristine + whole, sizeof(*w) - whole);
 	oracle_reset();
 }
@@ -134,7 +154,8 @@ void mm_reset(void)
 /* How much of the by-use arenas a world has used (each tree's pool keeps its own). */
 struct mm_use {
 	uint32_t frames;
-	int vmas, anon_vmas;
+	int vmas, anon_vmas, pte_tables;
+	uint32_t files; /* a mask */
 };
 
 /* The configuration a snapshot was taken under: constant while it is used. */
@@ -155,7 +176,9 @@ static struct mm_use mm_use_now(void)
 {
 	return (struct mm_use){.frames = mm_frames_touched(),
 			       .vmas = mm_world.vma_hwm,
-			       .anon_vmas = mm_world.anon_vma_hwm};
+			       .anon_vmas = mm_world.anon_vma_hwm,
+			       .pte_tables = mm_world.pte_table_hwm,
+			       .files = mm_world.files_used};
 }
 
 static struct mm_config mm_config_now(void)
@@ -169,9 +192,10 @@ static struct mm_config mm_config_now(void)
 
 /*
  * Every region of world @x (the live one, or a snapshot's) that a run can read,
- * given its use @u: the used frames and arena slots, the whole part, each mm with
- * its tree's scalars, and of each pool the batches, the free FIFO, the states and
- * the nodes below its marks (a node above them is cleared when taken).  Copied
+ * given its use @u: the used frames, arena slots and files, the whole part, each
+ * mm with its tree's scalars, and of each pool the batches, the free FIFO, the
+ * states and the nodes below its marks (a node above them is cleared when
+ * taken).  Copied
  * from @x to @y (@save) or back.  (Whole worlds are compared by mm_world_same(),
  * which does not rely on this list.)
  */
@@ -183,8 +207,12 @@ static void world_regions(bool save, struct mm_world *x, struct mm_world *y, con
 	WORLD_REGION(frames, u->frames * sizeof(x->frames[0]));
 	WORLD_REGION(vmas, (size_t)u->vmas * sizeof(x->vmas[0]));
 	WORLD_REGION(anon_vmas, (size_t)u->anon_vmas * sizeof(x->anon_vmas[0]));
-	size_t whole = offsetof(struct mm_world, pte_tables);
-	WORLD_REGION(pte_tables, sizeof(*x) - whole);
+	WORLD_REGION(pte_tables, (size_t)u->pte_tables * sizeof(x->pte_tables[0]));
+	WORLD_REGION(pte_meta, (size_t)u->pte_tables * sizeof(x->pte_meta[0]));
+	for (uint32_t files = u->files; files; files &= files - 1)
+		WORLD_REGION(mappings[__builtin_ctz(files)], sizeof(x->mappings[0]));
+	size_t whole = offsetof(struct mm_world, vma_hwm);
+	WORLD_REGION(vma_hwm, sizeof(*x) - whole);
 	for (int i = 0; i < NR_MMS; i++) {
 		WORLD_REGION(mms[i], offsetof(struct mm_struct, mm_mt.pool.batch));
 		/* the scalars are the same on both sides now: the marks are @x's */
@@ -254,6 +282,7 @@ void mm_snapshot_restore(const struct mm_snapshot *s)
 	if (now.anon_vmas > u->anon_vmas)
 		memcpy(&w->anon_vmas[u->anon_vmas], &mm_pristine.anon_vmas[u->anon_vmas],
 		       (size_t)(now.anon_vmas - u->anon_vmas) * sizeof(w->anon_vmas[0]));
+	tail_by_use_pristine(w, u->pte_tables, now.pte_tables, now.files & ~u->files);
 	for (int i = 0; i < NR_MMS; i++) {
 		struct kmaple_pool *p = &w->mms[i].mm_mt.pool;
 		if (hwm[i] > p->hwm)
@@ -266,7 +295,8 @@ bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b,
 		       size_t what_bytes)
 {
 	bool same_use = a->use.frames == b->use.frames && a->use.vmas == b->use.vmas &&
-			a->use.anon_vmas == b->use.anon_vmas;
+			a->use.anon_vmas == b->use.anon_vmas &&
+			a->use.pte_tables == b->use.pte_tables && a->use.files == b->use.files;
 	if (!same_use || !mm_snapshot_fits(b)) {
 		snprintf(what, what_bytes, "world, %s", same_use ? "configuration" : "use");
 		return false;

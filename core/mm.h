@@ -327,12 +327,15 @@ struct gup_ref {
  * what mm_reset() puts back and a setup snapshot saves (mm_snapshot_save()).
  * Object ids are indices into these arrays, never addresses.  Two parts:
  *
- *  - reset by use: frames (only those a run allocated: an allocation bumps
- *    `gen`, which only mm_reset() zeroes), each mm's maple tree (its node pool
- *    by its high-water mark), the VMA and anon_vma arenas (below their
- *    high-water marks: both allocate the lowest free slot);
- *  - reset whole: everything from `pte_tables` on, copied from a pristine world
- *    built once (locks initialised with their object ids, files' disks filled).
+ *  - reset by use: frames (only those a run allocated: an allocation raises
+ *    `frames_hwm`), each mm's maple tree (its node pool by its high-water mark),
+ *    the VMA, anon_vma and PTE table arenas (below their high-water marks: each
+ *    allocates the lowest free slot), the files an operation named (mapping_get()
+ *    sets their bit in `files_used`; the quiescent writeback of a file nobody
+ *    named leaves its bytes as they were);
+ *  - reset whole: everything from `vma_hwm` on (the marks themselves, TLBs, the
+ *    swap device, KSM), copied from a pristine world built once (locks
+ *    initialised with their object ids, files' disks filled).
  * Pristine and by-use parts are both copied from the pristine world, so a run
  * starts from the same bytes whatever the previous one did.
  *
@@ -348,11 +351,13 @@ struct mm_world {
 	struct mm_struct mms[NR_MMS];
 	struct vm_area_struct vmas[NR_VMAS];
 	struct anon_vma anon_vmas[NR_ANON_VMAS];
-	/* ---- reset whole from here on ---- */
 	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 	struct pte_table_meta pte_meta[NR_PTE_TABLES];
 	struct address_space mappings[NR_FILES];
-	int vma_hwm, anon_vma_hwm; /* slots [0, hwm) of the arenas were used */
+	/* ---- reset whole from here on ---- */
+	int vma_hwm, anon_vma_hwm, pte_table_hwm; /* slots [0, hwm) of the arenas were used */
+	uint32_t frames_hwm; /* frames [0, hwm) were allocated since mm_reset() */
+	uint32_t files_used; /* bit per file: named by an operation (mapping_get()) */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
 	int tlb_victim[NR_CPUS];      /* each TLB's next slot to evict, round robin */
 	struct gup_ref gup_ref;	      /* the device's one reference (gup.h) */
@@ -394,7 +399,10 @@ bool mmget_not_exiting(struct mm_struct *mm);
 void mmput(struct mm_struct *mm);
 /* exit_group(): the process exits; its mm goes when its last thread is out. */
 int do_exit(struct mm_struct *mm);
+/* An operation's handle on file @id: marks it used (restored by use, see mm_world). */
 struct address_space *mapping_get(int id);
+/* The oracle layer's view of file @id: no mark. */
+const struct address_space *mapping_peek(int id);
 
 /* Reset the whole model (struct mm_world) and the oracle layer's state. */
 void mm_reset(void);

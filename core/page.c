@@ -52,6 +52,8 @@ static struct folio *folio_alloc_frames(int order, bool keep_data)
 			page->allocated = true;
 			page->page_idx = (uint8_t)i;
 		}
+		if (pfn + nr > mm_world.frames_hwm)
+			mm_world.frames_hwm = pfn + nr;
 		if (!keep_data)
 			oracle_frame_alloc(pfn, (int)nr);
 		mm_world.frames[pfn].order = (uint8_t)order;

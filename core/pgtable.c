@@ -193,6 +193,8 @@ int pte_alloc_one(struct mm_struct *mm)
 			continue;
 		mm_world.pte_meta[t].used = true;
 		mm_world.pte_meta[t].mm = mm->id;
+		if (t >= mm_world.pte_table_hwm)
+			mm_world.pte_table_hwm = t + 1;
 		memset(mm_world.pte_tables[t], 0, sizeof(mm_world.pte_tables[t]));
 		return t;
 	}

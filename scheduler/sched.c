@@ -12,6 +12,7 @@
 #include "sched.h"
 
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,14 +64,19 @@ struct agent {
 	int atomic;
 	struct sched_wait wait;
 	const struct sched_site *wait_site;
-	struct held_lock held[SCHED_LOCKS_HELD_MAX];
 	int held_count;
 	struct sched_agent_rcu rcu;
 	uint32_t ipi_wait_mask; /* targets that have not yet run our IPI */
-	struct ipi_msg ipiq[SCHED_IPIQ_MAX];
 	int ipiq_count;
 	uint32_t done_at; /* the step it finished at in this execution; UINT32_MAX: not yet */
+	/* ---- sched_reset() clears the fields above; these two are read only below
+	 * held_count and ipiq_count, and an entry is written whole before it counts ---- */
+	struct held_lock held[SCHED_LOCKS_HELD_MAX];
+	struct ipi_msg ipiq[SCHED_IPIQ_MAX];
 };
+
+/* The bytes of an agent sched_reset() clears. */
+#define AGENT_RESET_BYTES offsetof(struct agent, held)
 
 #define SCHED_SITES_MAX 4096
 
@@ -771,7 +777,8 @@ void sched_reset(const struct sched_config *cfg)
 	if (!S.cfg.steps_max || S.cfg.steps_max > SCHED_TRACE_MAX)
 		S.cfg.steps_max = SCHED_TRACE_MAX;
 	/* an agent is touched only through an index that raised agents_dirty */
-	memset(S.agents, 0, (size_t)S.agents_dirty * sizeof(S.agents[0]));
+	for (int i = 0; i < S.agents_dirty; i++)
+		memset(&S.agents[i], 0, AGENT_RESET_BYTES);
 	S.agents_dirty = 0;
 	S.count = 0;
 	S.policy = NULL;

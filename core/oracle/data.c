@@ -1522,7 +1522,7 @@ void data_final_sync(void)
 				 */
 				const struct view *v = &data_file[f][p].v[w];
 				uint32_t origin = data_file[f][p].disk[w];
-				uint64_t disk = mapping_get(f)->disk[p][w];
+				uint64_t disk = mapping_peek(f)->disk[p][w];
 				SCHED_ASSERT(origin_value(origin) == disk);
 				if (v->any || view_has(v, origin))
 					continue;
