@@ -528,10 +528,9 @@ void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sch
 	}
 }
 
-void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site)
+void sched_lock_acquired(uint32_t obj, const char *name, int rank)
 {
 	struct agent *a = cur_agent();
-	sched_lock_check(obj, name, rank, site);
 	SCHED_ASSERT(a->held_count < SCHED_LOCKS_HELD_MAX);
 	a->held[a->held_count++] = (struct held_lock){obj, rank, name};
 }
@@ -539,7 +538,12 @@ void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct 
 void sched_lock_released(uint32_t obj, const char *name, const struct sched_site *site)
 {
 	struct agent *a = cur_agent();
-	for (int i = a->held_count - 1; i >= 0; i--) {
+	int last = a->held_count - 1;
+	if (last >= 0 && a->held[last].obj == obj) { /* the usual order: the last one taken */
+		a->held_count = last;
+		return;
+	}
+	for (int i = last - 1; i >= 0; i--) {
 		if (a->held[i].obj != obj)
 			continue;
 		memmove(&a->held[i], &a->held[i + 1],

@@ -379,9 +379,13 @@ void sched_ipi_send_wait(uint32_t targets, sched_ipi_fn fn, void *arg, const cha
 
 /* ---- lockdep-lite bookkeeping, used by the primitives --------------------------- */
 
-/* Judge an attempt (recursion, declared order) before waiting for the lock. */
+/*
+ * Judge an attempt (recursion, declared order) before waiting for the lock; a
+ * trylock judges the one that succeeds.  Then _acquired() records the lock held,
+ * judged already: the locks an agent holds do not change while it waits.
+ */
 void sched_lock_check(uint32_t obj, const char *name, int rank, const struct sched_site *site);
-void sched_lock_acquired(uint32_t obj, const char *name, int rank, const struct sched_site *site);
+void sched_lock_acquired(uint32_t obj, const char *name, int rank);
 void sched_lock_released(uint32_t obj, const char *name, const struct sched_site *site);
 bool sched_lock_held_by_current(uint32_t obj);
 

@@ -70,7 +70,7 @@ void spin_lock_at(spinlock_t *l, struct sched_site *site)
 	}
 	l->owner = me;
 	sched_atomic_inc();
-	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	sched_lock_acquired(l->obj, l->name, l->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(l->obj);
 }
@@ -82,7 +82,8 @@ bool spin_trylock_at(spinlock_t *l, struct sched_site *site)
 		return false;
 	l->owner = sched_current();
 	sched_atomic_inc();
-	sched_lock_acquired(l->obj, l->name, l->rank, site);
+	sched_lock_check(l->obj, l->name, l->rank, site);
+	sched_lock_acquired(l->obj, l->name, l->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(l->obj);
 	return true;
@@ -134,7 +135,7 @@ void mutex_lock_at(struct mutex *m, struct sched_site *site)
 		sched_block(site, &w, true);
 	}
 	m->owner = me;
-	sched_lock_acquired(m->obj, m->name, m->rank, site);
+	sched_lock_acquired(m->obj, m->name, m->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(m->obj);
 }
@@ -185,7 +186,7 @@ void down_read_at(struct rw_semaphore *s, struct sched_site *site)
 		sched_block(site, &w, true);
 	}
 	s->readers |= 1u << me;
-	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	sched_lock_acquired(s->obj, s->name, s->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(s->obj);
 }
@@ -199,7 +200,8 @@ bool down_read_trylock_at(struct rw_semaphore *s, struct sched_site *site)
 	if (s->writer != SCHED_NO_AGENT || s->writers_wait)
 		return false;
 	s->readers |= 1u << me;
-	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	sched_lock_check(s->obj, s->name, s->rank, site);
+	sched_lock_acquired(s->obj, s->name, s->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(s->obj);
 	return true;
@@ -223,7 +225,7 @@ void down_write_at(struct rw_semaphore *s, struct sched_site *site)
 	}
 	s->writers_wait &= ~(1u << me);
 	s->writer = me;
-	sched_lock_acquired(s->obj, s->name, s->rank, site);
+	sched_lock_acquired(s->obj, s->name, s->rank);
 	if (sync_acquire_hook)
 		sync_acquire_hook(s->obj);
 }
