@@ -339,9 +339,22 @@ static void count_feature(uint32_t feature, void *arg)
 	counter_set(feature % EXTRA_COUNTERS);
 }
 
-static void interleaving_features(void)
+static void count_and_note_feature(uint32_t feature, void *arg)
 {
-	sched_feedback(feedback, count_feature, NULL);
+	count_feature(feature, arg);
+	search_note_feature(feature);
+}
+
+/*
+ * The own run's features into the engine's counters and, when @search (the
+ * schedule search runs after it), into the search's novelty set in the same
+ * pass: true when one was new there.
+ */
+static bool interleaving_features(bool search)
+{
+	search_novel_take();
+	sched_feedback(feedback, search ? count_and_note_feature : count_feature, NULL);
+	return search_novel_take();
 }
 
 /*
@@ -586,7 +599,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	run_once(&s, &own.base, &o, &r);
 	uint32_t own_steps = r.steps;
 	mut_steps_hint = (mut_steps_hint * 15 + r.steps) / 16; /* where new preemptions land */
-	interleaving_features();
+	bool novel = interleaving_features(!fixed_schedules);
 	input_data = data;
 	input_size = size;
 	if (tally)
@@ -611,7 +624,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		counters_flush();
 		return 0;
 	}
-	bool novel = search_novel_features(feedback);
 	int aims_count = own.overflow ? 0 : search_aims(aims, input_hash);
 	if (tally)
 		budget = tally;

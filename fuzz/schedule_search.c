@@ -66,9 +66,8 @@ uint64_t search_family_hash(const struct scenario *s)
 static uint64_t seen[NOVELTY_BITS / 64];
 static bool novel;
 
-static void note_feature(uint32_t feature, void *arg)
+void search_note_feature(uint32_t feature)
 {
-	(void)arg;
 	uint32_t i = feature % NOVELTY_BITS;
 	if (!(seen[i / 64] >> (i % 64) & 1)) {
 		seen[i / 64] |= 1ull << (i % 64);
@@ -76,11 +75,24 @@ static void note_feature(uint32_t feature, void *arg)
 	}
 }
 
+bool search_novel_take(void)
+{
+	bool was = novel;
+	novel = false;
+	return was;
+}
+
+static void note_feature(uint32_t feature, void *arg)
+{
+	(void)arg;
+	search_note_feature(feature);
+}
+
 bool search_novel_features(uint32_t feedback_kinds)
 {
 	novel = false;
 	sched_feedback(feedback_kinds, note_feature, NULL);
-	return novel;
+	return search_novel_take();
 }
 
 /* ---- budgets ---------------------------------------------------------------------- */

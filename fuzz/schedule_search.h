@@ -78,6 +78,13 @@ void search_record(uint64_t scenario, uint64_t family, bool novel);
 
 /* Add the last run's features to the novelty set; true when one was new. */
 bool search_novel_features(uint32_t feedback_kinds);
+/*
+ * The same one feature at a time, from a caller's own sched_feedback() pass
+ * (the harness feeds its engine's counters in the same pass); _take(): was one
+ * new since the last take, and start again.
+ */
+void search_note_feature(uint32_t feature);
+bool search_novel_take(void);
 
 /*
  * The reads-from and write-after-write pairs of the last run (call before the
