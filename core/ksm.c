@@ -555,6 +555,7 @@ int ksm_do_scan(struct mm_struct *mm, unsigned long start, unsigned long len)
 		return -EINVAL;
 	unsigned long end = start + ((len + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1));
 	mutex_lock(&KSM->ksm_thread_mutex);
+	mm_world.ksm_used = true; /* restored by use (mm_world) */
 	for (unsigned long addr = start; addr < end; addr += PAGE_SIZE) {
 		/* scan_get_next_rmap_item(): find the page under mmap_lock, keep a
 		 * reference, drop the lock before merging */

@@ -111,9 +111,15 @@ static void mm_pristine_build(void)
 			   RANK_I_MMAP);
 }
 
-/* PTE tables [@from, @to) and the files in @files of @w back to pristine. */
-static void tail_by_use_pristine(struct mm_world *w, int from, int to, uint32_t files)
+/* PTE tables [@from, @to), the files in @files, the swap device if @swap and KSM
+ * if @ksm of @w back to pristine. */
+static void tail_by_use_pristine(struct mm_world *w, int from, int to, uint32_t files, bool swap,
+				 bool ksm)
 {
+	if (swap)
+		w->swap = mm_pristine.swap;
+	if (ksm)
+		w->ksm = mm_pristine.ksm;
 	if (to > from) {
 		memcpy(w->pte_tables[from], mm_pristine.pte_tables[from],
 		       (size_t)(to - from) * sizeof(w->pte_tables[0]));
@@ -143,7 +149,7 @@ void mm_reset(void)
 	memcpy(w->vmas, mm_pristine.vmas, (size_t)w->vma_hwm * sizeof(w->vmas[0]));
 	memcpy(w->anon_vmas, mm_pristine.anon_vmas,
 	       (size_t)w->anon_vma_hwm * sizeof(w->anon_vmas[0]));
-	tail_by_use_pristine(w, 0, w->pte_table_hwm, w->files_used);
+	tail_by_use_pristine(w, 0, w->pte_table_hwm, w->files_used, w->swap_used, w->ksm_used);
 	size_t whole = offsetof(struct mm_world, vma_hwm);
 	memcpy((char *)w + whole, (const char *)&mm_pristine + whole, sizeof(*w) - whole);
 	oracle_reset();
@@ -156,6 +162,7 @@ struct mm_use {
 	uint32_t frames;
 	int vmas, anon_vmas, pte_tables;
 	uint32_t files; /* a mask */
+	bool swap, ksm;
 };
 
 /* The configuration a snapshot was taken under: constant while it is used. */
@@ -178,7 +185,9 @@ static struct mm_use mm_use_now(void)
 			       .vmas = mm_world.vma_hwm,
 			       .anon_vmas = mm_world.anon_vma_hwm,
 			       .pte_tables = mm_world.pte_table_hwm,
-			       .files = mm_world.files_used};
+			       .files = mm_world.files_used,
+			       .swap = mm_world.swap_used,
+			       .ksm = mm_world.ksm_used};
 }
 
 static struct mm_config mm_config_now(void)
@@ -211,6 +220,10 @@ static void world_regions(bool save, struct mm_world *x, struct mm_world *y, con
 	WORLD_REGION(pte_meta, (size_t)u->pte_tables * sizeof(x->pte_meta[0]));
 	for (uint32_t files = u->files; files; files &= files - 1)
 		WORLD_REGION(mappings[__builtin_ctz(files)], sizeof(x->mappings[0]));
+	if (u->swap)
+		WORLD_REGION(swap, sizeof(x->swap));
+	if (u->ksm)
+		WORLD_REGION(ksm, sizeof(x->ksm));
 	size_t whole = offsetof(struct mm_world, vma_hwm);
 	WORLD_REGION(vma_hwm, sizeof(*x) - whole);
 	for (int i = 0; i < NR_MMS; i++) {
@@ -282,7 +295,8 @@ void mm_snapshot_restore(const struct mm_snapshot *s)
 	if (now.anon_vmas > u->anon_vmas)
 		memcpy(&w->anon_vmas[u->anon_vmas], &mm_pristine.anon_vmas[u->anon_vmas],
 		       (size_t)(now.anon_vmas - u->anon_vmas) * sizeof(w->anon_vmas[0]));
-	tail_by_use_pristine(w, u->pte_tables, now.pte_tables, now.files & ~u->files);
+	tail_by_use_pristine(w, u->pte_tables, now.pte_tables, now.files & ~u->files,
+			     now.swap && !u->swap, now.ksm && !u->ksm);
 	for (int i = 0; i < NR_MMS; i++) {
 		struct kmaple_pool *p = &w->mms[i].mm_mt.pool;
 		if (hwm[i] > p->hwm)
@@ -296,7 +310,8 @@ bool mm_snapshot_equal(const struct mm_snapshot *a, const struct mm_snapshot *b,
 {
 	bool same_use = a->use.frames == b->use.frames && a->use.vmas == b->use.vmas &&
 			a->use.anon_vmas == b->use.anon_vmas &&
-			a->use.pte_tables == b->use.pte_tables && a->use.files == b->use.files;
+			a->use.pte_tables == b->use.pte_tables && a->use.files == b->use.files &&
+			a->use.swap == b->use.swap && a->use.ksm == b->use.ksm;
 	if (!same_use || !mm_snapshot_fits(b)) {
 		snprintf(what, what_bytes, "world, %s", same_use ? "configuration" : "use");
 		return false;
@@ -324,7 +339,9 @@ static bool world_bytes_same(const struct mm_world *a, const struct mm_world *b,
 	    {"anon_vmas", offsetof(struct mm_world, pte_tables)},
 	    {"page tables", offsetof(struct mm_world, pte_meta)},
 	    {"page table metadata", offsetof(struct mm_world, mappings)},
-	    {"files", offsetof(struct mm_world, vma_hwm)},
+	    {"files", offsetof(struct mm_world, swap)},
+	    {"swap device", offsetof(struct mm_world, ksm)},
+	    {"KSM", offsetof(struct mm_world, vma_hwm)},
 	    {"arena marks, TLBs, references, walkers", sizeof(struct mm_world)},
 	};
 	int f = 0;

@@ -332,10 +332,12 @@ struct gup_ref {
  *    the VMA, anon_vma and PTE table arenas (below their high-water marks: each
  *    allocates the lowest free slot), the files an operation named (mapping_get()
  *    sets their bit in `files_used`; the quiescent writeback of a file nobody
- *    named leaves its bytes as they were);
+ *    named leaves its bytes as they were), the swap device and KSM's trees once
+ *    a slot was allocated or ksmd ran (`swap_used`, `ksm_used`; a lock taken and
+ *    released leaves its bytes as they were);
  *  - reset whole: everything from `vma_hwm` on (the marks themselves, TLBs, the
- *    swap device, KSM), copied from a pristine world built once (locks
- *    initialised with their object ids, files' disks filled).
+ *    GUP reference), copied from a pristine world built once (locks initialised
+ *    with their object ids, files' disks filled).
  * Pristine and by-use parts are both copied from the pristine world, so a run
  * starts from the same bytes whatever the previous one did.
  *
@@ -354,17 +356,19 @@ struct mm_world {
 	pte_t pte_tables[NR_PTE_TABLES][PTRS_PER_PTE];
 	struct pte_table_meta pte_meta[NR_PTE_TABLES];
 	struct address_space mappings[NR_FILES];
+	struct swap_info_struct swap; /* the swap device and its cache (swap.h) */
+	struct ksm_state ksm;	      /* ksmd's trees (ksm.h) */
 	/* ---- reset whole from here on ---- */
 	int vma_hwm, anon_vma_hwm, pte_table_hwm; /* slots [0, hwm) of the arenas were used */
 	uint32_t frames_hwm; /* frames [0, hwm) were allocated since mm_reset() */
 	uint32_t files_used; /* bit per file: named by an operation (mapping_get()) */
+	bool swap_used;	     /* a swap slot was allocated (folio_alloc_swap()) */
+	bool ksm_used;	     /* ksmd ran (ksm_do_scan()): only it writes the trees */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
 	int tlb_victim[NR_CPUS];      /* each TLB's next slot to evict, round robin */
 	struct gup_ref gup_ref;	      /* the device's one reference (gup.h) */
 	uint32_t vma_generation;      /* the last vm_gen handed out */
 	uint32_t hw_walkers;	      /* CPUs whose page-table walker is mid-walk (hw.h) */
-	struct swap_info_struct swap; /* the swap device and its cache (swap.h) */
-	struct ksm_state ksm;	      /* ksmd's trees (ksm.h) */
 };
 
 extern struct mm_world mm_world;

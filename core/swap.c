@@ -43,6 +43,7 @@ static int folio_alloc_swap(void)
 			continue;
 		SCHED_YIELD("swap_map_alloc", swap_map_obj(s), SCHED_OP_WRITE);
 		si->swap_map[s] = SWAP_HAS_CACHE;
+		mm_world.swap_used = true; /* restored by use (mm_world) */
 		slot = (int)s;
 	}
 	spin_unlock(&si->lock);

@@ -55,6 +55,7 @@
  * is not modelled.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 
 #include "../hw.h"
@@ -142,16 +143,6 @@ static struct data_state {
 		int mm;
 		unsigned long from, to, len;
 	} mremap[SCHED_OP_AGENTS_MAX];
-	/* a store or pin in flight, per agent, on a private file page that follows
-	 * the file: its COW copy may be made at any instant, so the page may read
-	 * what the file held from the operation's entry on (see ppage_own()) */
-	struct {
-		bool active;
-		int file;
-		unsigned long index;
-		const struct ppage *pp;
-		struct view v[W];
-	} cow[SCHED_OP_AGENTS_MAX];
 	int fork_child[NR_MMS]; /* +1: a fork of this mm is in flight */
 	/* a child of fork: the stores made before its fork returned, + 1 (0: none) */
 	uint32_t fork_stores[NR_MMS];
@@ -167,16 +158,12 @@ static struct data_state {
 		struct view snap[W];
 		bool snap_valid;
 	} ref;
-	/* what the process could read at the page a GUP in flight is for, when the
-	 * GUP entered: GUP-fast reads the PTE (and takes its reference) early, and
-	 * under a broadcast TLB flush the process may COW its own copy before the
-	 * GUP returns, so the page referenced still holds what was there at entry */
-	struct {
-		bool valid;
-		int8_t mm;
-		unsigned long page;
-		struct view v[W];
-	} gup_entry[SCHED_OP_AGENTS_MAX];
+	int nr_alias;
+	uint32_t nr_alias_classes;
+	bool alias_by_value; /* the table overflowed: equal values count as one */
+	/* ---- by use: read only below nr_alias, and an entry of cow (gup_entry) only
+	 * while active (valid), written whole before; what a snapshot keeps of them
+	 * (data_snap_save()) ---- */
 	/* origins found to hold one value by pages_identical() (a KSM merge may map
 	 * either for the other): origins of one class count as one in a view.  Classes,
 	 * closed under transitivity: a page's word may itself hold an alias of what its
@@ -187,9 +174,26 @@ static struct data_state {
 		uint32_t origin;
 		uint32_t cls;
 	} alias[ALIAS_MAX];
-	int nr_alias;
-	uint32_t nr_alias_classes;
-	bool alias_by_value; /* the table overflowed: equal values count as one */
+	/* a store or pin in flight, per agent, on a private file page that follows
+	 * the file: its COW copy may be made at any instant, so the page may read
+	 * what the file held from the operation's entry on (see ppage_own()) */
+	struct {
+		bool active;
+		int file;
+		unsigned long index;
+		const struct ppage *pp;
+		struct view v[W];
+	} cow[SCHED_OP_AGENTS_MAX];
+	/* what the process could read at the page a GUP in flight is for, when the
+	 * GUP entered: GUP-fast reads the PTE (and takes its reference) early, and
+	 * under a broadcast TLB flush the process may COW its own copy before the
+	 * GUP returns, so the page referenced still holds what was there at entry */
+	struct {
+		bool valid;
+		int8_t mm;
+		unsigned long page;
+		struct view v[W];
+	} gup_entry[SCHED_OP_AGENTS_MAX];
 } D;
 
 /*
@@ -405,6 +409,14 @@ void data_snap_save(struct data_snap *s, uint32_t frames)
 {
 	SCHED_ASSERT(frames <= NR_FRAMES);
 	s->d = D;
+	/* what no run reads, zeroed: snapshots of equal states compare equal */
+	memset(&s->d.alias[D.nr_alias], 0, (size_t)(ALIAS_MAX - D.nr_alias) * sizeof(D.alias[0]));
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++) {
+		if (!D.cow[a].active)
+			memset(&s->d.cow[a], 0, sizeof(s->d.cow[a]));
+		if (!D.gup_entry[a].valid)
+			memset(&s->d.gup_entry[a], 0, sizeof(s->d.gup_entry[a]));
+	}
 	s->view_overflows = data_view_overflows;
 	s->frames = frames;
 	memcpy(s->frame, data_frame, frames * sizeof(data_frame[0]));
@@ -430,7 +442,18 @@ void data_snap_save(struct data_snap *s, uint32_t frames)
 
 void data_snap_restore(const struct data_snap *s)
 {
-	D = s->d;
+	memcpy(&D, &s->d, offsetof(struct data_state, alias));
+	memcpy(D.alias, s->d.alias, (size_t)D.nr_alias * sizeof(D.alias[0]));
+	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++) {
+		if (s->d.cow[a].active)
+			D.cow[a] = s->d.cow[a];
+		else
+			D.cow[a].active = false;
+		if (s->d.gup_entry[a].valid)
+			D.gup_entry[a] = s->d.gup_entry[a];
+		else
+			D.gup_entry[a].valid = false;
+	}
 	data_gen++;
 	data_view_overflows = s->view_overflows;
 	memcpy(data_frame, s->frame, s->frames * sizeof(data_frame[0]));
