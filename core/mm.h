@@ -365,10 +365,10 @@ struct mm_world {
 	bool swap_used;	     /* a swap slot was allocated (folio_alloc_swap()) */
 	bool ksm_used;	     /* ksmd ran (ksm_do_scan()): only it writes the trees */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
-	int tlb_victim[NR_CPUS];      /* each TLB's next slot to evict, round robin */
-	struct gup_ref gup_ref;	      /* the device's one reference (gup.h) */
-	uint32_t vma_generation;      /* the last vm_gen handed out */
-	uint32_t hw_walkers;	      /* CPUs whose page-table walker is mid-walk (hw.h) */
+	int tlb_victim[NR_CPUS]; /* each TLB's next slot to evict, round robin */
+	struct gup_ref gup_ref;	 /* the device's one reference (gup.h) */
+	uint32_t vma_generation; /* the last vm_gen handed out */
+	uint32_t hw_walkers;	 /* CPUs whose page-table walker is mid-walk (hw.h) */
 };
 
 extern struct mm_world mm_world;
