@@ -18,6 +18,11 @@
 # process saw before — the harness alone, a fresh process, runs every input's
 # scenario as new.  The fair ratio is therefore on model runs per CPU second
 # (counted by the harness itself, MMFUZZ_RUNS_FILE), printed next to the inputs'.
+# A second table splits each ratio in two: the engine's own target binary run
+# over the same inputs without the engine (what coverage instrumentation costs),
+# and the engine against that (its bookkeeping, the persistent loop, the files it
+# writes: every input an engine keeps is a file created under TMPDIR, which the
+# line under the first table names).
 # Executions to a finding per knob: bench/feedback.sh.
 set -u
 B=${1:-build}
@@ -47,7 +52,8 @@ cp "$tmp"/seeds/* "$tmp/lf/"
 cpu() { tail -n 1 "$1" | awk '{ print $1 + $2 }'; }
 # runs FILE: the model runs a MMFUZZ_RUNS_FILE counted (its first 8 bytes)
 runs() { od -An -t u8 -N 8 "$1" | tr -d ' '; }
-# alone DIR: inputs per CPU second of the harness alone over DIR's files, 5 passes
+# alone [BIN]: inputs and model runs per CPU second of BIN (default: the harness
+# alone) run over $dir's files, 5 passes, no engine
 alone() {
 	: >"$tmp/inputs"
 	for pass in 1 2 3 4 5; do
@@ -55,7 +61,7 @@ alone() {
 	done
 	rm -f "$tmp/alone.runs"
 	MMFUZZ_RUNS_FILE=$tmp/alone.runs /usr/bin/time -f '%U %S' -o "$tmp/alone.time" \
-		xargs "$H" <"$tmp/inputs" >/dev/null 2>&1 || exit 1
+		xargs "${1:-$H}" <"$tmp/inputs" >/dev/null 2>&1 || exit 1
 	echo "$(wc -l <"$tmp/inputs") $(runs "$tmp/alone.runs") $(cpu "$tmp/alone.time")" |
 		awk '{ printf "%d %d", $1 / $3, $2 / $3 }'
 }
@@ -90,6 +96,8 @@ lf_ft=$(grep -E '^#[0-9]+.*DONE' "$tmp/lf.log" | sed 's/.*ft: \([0-9]*\).*corp: 
 dir=$tmp/lf
 set -- $(alone)
 lf_alone=$1 lf_alone_model=$2
+set -- $(alone "$LF")
+lf_instr_model=$2
 
 d=$tmp/afl
 MMFUZZ_RUNS_FILE=$tmp/afl.runs AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
@@ -105,6 +113,8 @@ afl_wall=$(sed -n 's/^execs_per_sec *: *//p' "$d"/*/fuzzer_stats | cut -d. -f1)
 dir=$d/default/queue
 set -- $(alone)
 afl_alone=$1 afl_alone_model=$2
+set -- $(alone "$AFL_TARGET")
+afl_instr_model=$2
 
 ratio() { echo "$1 $2" | awk '{ printf "%.2f", ($2 > 0 ? $1 / $2 : 0) }'; }
 lf_ratio=$(ratio "$lf" "$lf_alone")
@@ -117,7 +127,17 @@ printf '%-30s %12s %12s %6s %13s %13s %6s\n' "libFuzzer ($lf_inputs inputs)" "$l
 	"$lf_ratio" "$lf_model" "$lf_alone_model" "$lf_mratio"
 printf '%-30s %12s %12s %6s %13s %13s %6s\n' "AFL++ persistent (${AFL_SECONDS} s)" "$afl" \
 	"$afl_alone" "$afl_ratio" "$afl_model" "$afl_alone_model" "$afl_mratio"
-echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock; rates per CPU second)"
+echo "(libFuzzer: $lf_ft; AFL++: $afl_wall inputs/s by the wall clock; rates per CPU second;" \
+	"work files on $(df -T "$tmp" | awk 'NR == 2 { print $2 }'): TMPDIR)"
+# The ratio in two factors: the engine's own target binary run over the same
+# inputs without the engine (coverage instrumentation, no bookkeeping), then the
+# engine against that.
+printf '%-30s %22s %9s %20s\n' "where the time goes" "instrumented, no engine" "vs alone" \
+	"engine vs instrumented"
+printf '%-30s %22s %9s %20s\n' libFuzzer "$lf_instr_model" "$(ratio "$lf_instr_model" "$lf_alone_model")" \
+	"$(ratio "$lf_model" "$lf_instr_model")"
+printf '%-30s %22s %9s %20s\n' AFL++ "$afl_instr_model" "$(ratio "$afl_instr_model" "$afl_alone_model")" \
+	"$(ratio "$afl_model" "$afl_instr_model")"
 echo "summary: libFuzzer/harness $lf_mratio, AFL++/harness $afl_mratio (model runs per CPU second;" \
 	"inputs: $lf_ratio, $afl_ratio)"
 exit "$found"
