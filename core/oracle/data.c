@@ -206,6 +206,9 @@ static struct ostore data_stores[STORES_MAX];
 static uint32_t data_frame[NR_FRAMES][W];
 static struct ppage data_priv[NR_MMS][NPAGES];
 static struct fpage data_file[NR_FILES][FILE_PAGES];
+/* bit per block of each file: valid in this generation (the final sync's list) */
+static uint32_t data_file_valid[NR_FILES];
+_Static_assert(FILE_PAGES <= 32, "data_file_valid");
 /* the origins of the swap device's slots, as the disk's of a file block */
 static uint32_t data_swap[NR_SWAP_SLOTS][W];
 
@@ -358,6 +361,7 @@ static struct fpage *fpage_at(int file, unsigned long index)
 			fp->prev[w] = fp->v[w];
 		}
 		fp->gen = data_gen;
+		data_file_valid[file] |= 1u << index;
 	}
 	return fp;
 }
@@ -377,6 +381,7 @@ void data_reset(void)
 {
 	memset(&D, 0, sizeof(D));
 	memset(data_swap, 0, sizeof(data_swap)); /* 256 bytes */
+	memset(data_file_valid, 0, sizeof(data_file_valid));
 	data_gen++;
 	data_view_overflows = 0;
 }
@@ -465,9 +470,11 @@ void data_snap_restore(const struct data_snap *s)
 		priv[s->priv_at[i]].gen = data_gen;
 	}
 	struct fpage *file = &data_file[0][0];
+	memset(data_file_valid, 0, sizeof(data_file_valid));
 	for (int i = 0; i < s->nfile; i++) {
 		file[s->file_at[i]] = s->file[i];
 		file[s->file_at[i]].gen = data_gen;
+		data_file_valid[s->file_at[i] / FILE_PAGES] |= 1u << (s->file_at[i] % FILE_PAGES);
 	}
 }
 
@@ -1539,10 +1546,10 @@ void data_final_sync(void)
 	if (!site_final_sync.id)
 		sched_site_init(&site_final_sync);
 	for (int f = 0; f < NR_FILES; f++)
-		for (int p = 0; p < FILE_PAGES; p++)
-			for (int w = 0; w < W && data_file[f][p].gen == data_gen; w++) {
-				/* (a page of another generation is untouched: the original block)
-				 */
+		for (uint32_t valid = data_file_valid[f]; valid; valid &= valid - 1)
+			for (int w = 0, p = __builtin_ctz(valid); w < W; w++) {
+				/* (a block not valid in this generation is untouched: the
+				 * original one) */
 				const struct view *v = &data_file[f][p].v[w];
 				uint32_t origin = data_file[f][p].disk[w];
 				uint64_t disk = mapping_peek(f)->disk[p][w];
