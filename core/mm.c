@@ -201,12 +201,12 @@ static struct mm_config mm_config_now(void)
 
 /*
  * Every region of world @x (the live one, or a snapshot's) that a run can read,
- * given its use @u: the used frames, arena slots and files, the whole part, each
- * mm with its tree's scalars, and of each pool the batches, the free FIFO, the
- * states and the nodes below its marks (a node above them is cleared when
- * taken).  Copied
- * from @x to @y (@save) or back.  (Whole worlds are compared by mm_world_same(),
- * which does not rely on this list.)
+ * given its use @u: the used frames, arena slots and files, the swap device and
+ * KSM if used, the whole part, each mm with its tree's scalars, and of each pool
+ * the batches, the free FIFO, the states and the nodes below its marks (a node
+ * above them is cleared when taken).  Copied from @x to @y (@save) or back.
+ * (Whole worlds are compared by mm_world_same(), which does not rely on this
+ * list.)
  */
 static void world_regions(bool save, struct mm_world *x, struct mm_world *y, const struct mm_use *u)
 {
