@@ -52,11 +52,12 @@ for n in 1 2 3 4; do
 	# REPS pairs, the two sizes back to back: the median of the pairs' ns/step (a
 	# slow spell of the machine hits both halves of a pair, not one size's best)
 	: >"$tmp/pairs"
-	for rep in $(seq "$REPS"); do
+	for _ in $(seq "$REPS"); do
 		# shellcheck disable=SC2046
 		set -- $(once "a$n-4.sched" $((RUNS / n))) $(once "a$n-8.sched" $((RUNS / n)))
 		echo "$1 $2 $3 $4" | awk '{ printf "%.3f %s %s\n", ($3 - $1) * 1e9 / ($4 - $2), $2, $4 }' >>"$tmp/pairs"
 	done
+	# shellcheck disable=SC2046
 	set -- $(sort -n "$tmp/pairs" | awk -v m=$(((REPS + 1) / 2)) 'NR == m { printf "%.1f %s %s", $1, $2, $3 }')
 	ns=$1
 	[ -n "$base" ] || base=$ns
