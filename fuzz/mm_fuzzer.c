@@ -340,12 +340,6 @@ static void count_feature(uint32_t feature, void *arg)
 	counter_set(feature % EXTRA_COUNTERS);
 }
 
-static void count_and_note_feature(uint32_t feature, void *arg)
-{
-	count_feature(feature, arg);
-	search_note_feature(feature);
-}
-
 /*
  * The own run's features into the engine's counters and, when @search (the
  * schedule search runs after it), into the search's novelty set in the same
@@ -353,9 +347,10 @@ static void count_and_note_feature(uint32_t feature, void *arg)
  */
 static bool interleaving_features(bool search)
 {
-	search_novel_take();
-	sched_feedback(feedback, search ? count_and_note_feature : count_feature, NULL);
-	return search_novel_take();
+	if (search)
+		return search_novel_features(feedback, count_feature, NULL);
+	sched_feedback(feedback, count_feature, NULL);
+	return false;
 }
 
 /*
@@ -645,7 +640,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				return -1;
 			continue;
 		}
-		if (search_novel_features(feedback)) {
+		if (search_novel_features(feedback, NULL, NULL)) {
 			novel = true;
 			search_hint_put(scenario, rec.preempt, rec.count);
 		}

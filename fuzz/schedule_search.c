@@ -66,8 +66,17 @@ uint64_t search_family_hash(const struct scenario *s)
 static uint64_t seen[NOVELTY_BITS / 64];
 static bool novel;
 
-void search_note_feature(uint32_t feature)
+/* What search_novel_features() passes along: the caller's own use of each feature. */
+struct note_also {
+	sched_feature_fn fn;
+	void *arg;
+};
+
+static void note_feature(uint32_t feature, void *arg)
 {
+	const struct note_also *also = arg;
+	if (also->fn)
+		also->fn(feature, also->arg);
 	uint32_t i = feature % NOVELTY_BITS;
 	if (!(seen[i / 64] >> (i % 64) & 1)) {
 		seen[i / 64] |= 1ull << (i % 64);
@@ -75,24 +84,11 @@ void search_note_feature(uint32_t feature)
 	}
 }
 
-bool search_novel_take(void)
-{
-	bool was = novel;
-	novel = false;
-	return was;
-}
-
-static void note_feature(uint32_t feature, void *arg)
-{
-	(void)arg;
-	search_note_feature(feature);
-}
-
-bool search_novel_features(uint32_t feedback_kinds)
+bool search_novel_features(uint32_t feedback_kinds, sched_feature_fn also, void *also_arg)
 {
 	novel = false;
-	sched_feedback(feedback_kinds, note_feature, NULL);
-	return search_novel_take();
+	sched_feedback(feedback_kinds, note_feature, &(struct note_also){also, also_arg});
+	return novel;
 }
 
 /* ---- budgets ---------------------------------------------------------------------- */

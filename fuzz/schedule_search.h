@@ -57,6 +57,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "../scheduler/feedback.h"
 #include "../scheduler/policy.h"
 #include "../tools/exec.h"
 #include "../tools/scenario.h"
@@ -76,15 +77,12 @@ int search_budget(uint64_t scenario);
 /* After an input ran: did any of its runs bring a new feature? */
 void search_record(uint64_t scenario, uint64_t family, bool novel);
 
-/* Add the last run's features to the novelty set; true when one was new. */
-bool search_novel_features(uint32_t feedback_kinds);
 /*
- * The same one feature at a time, from a caller's own sched_feedback() pass
- * (the harness feeds its engine's counters in the same pass); _take(): was one
- * new since the last take, and start again.
+ * Add the last run's features to the novelty set; true when one was new.  Each
+ * feature also goes to @also (unless NULL) in the same pass: the harness feeds
+ * its engine's counters from it.
  */
-void search_note_feature(uint32_t feature);
-bool search_novel_take(void);
+bool search_novel_features(uint32_t feedback_kinds, sched_feature_fn also, void *also_arg);
 
 /*
  * The reads-from and write-after-write pairs of the last run (call before the
