@@ -24,7 +24,7 @@ CFLAGS   ?= $(OPT) -g
 ALLCFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Ischeduler -Icore -Itools -Ifuzz
 B        ?= build
 
-PACKAGES := clang clang-format libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils \
+PACKAGES := clang clang-format llvm libclang-rt-14-dev libcriterion-dev afl++ libxxhash-dev libxml2-utils \
             linux-source-6.12
 
 SCHED_SRC := scheduler/sched.c scheduler/sync.c scheduler/policy.c scheduler/ctx.c scheduler/feedback.c
@@ -100,7 +100,7 @@ $(KSRC_STAMP): | $(DEPS_STAMP)
 	@touch $@
 KERNEL_INC    = -std=gnu11 -D_GNU_SOURCE -Icore/kernel/include -I$(KSRC)
 KERNEL_CFLAGS = $(KERNEL_INC) $(WARN) -Wno-unused-parameter -Wno-sign-compare $(CFLAGS)
-$(B)/obj/core/kernel/maple_glue.o: core/kernel/maple_glue.c $(HDRS) $(KSRC_STAMP)
+$(B)/obj/core/kernel/maple_glue.o: core/kernel/maple_glue.c $(HDRS) $(KSRC_STAMP) $(OBJ_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
@@ -124,7 +124,7 @@ $(B)/test_kmaple: $(B)/obj/tests/kernel/test_kmaple.o $(call objs,$(B),$(SCHED_S
 	$(CC) $(CFLAGS) $^ -o $@
 
 # ---- objects ------------------------------------------------------------------
-$(B)/obj/%.o: %.c $(HDRS) | $(DEPS_STAMP)
+$(B)/obj/%.o: %.c $(HDRS) $(OBJ_DEPS) | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(ALLCFLAGS) -c $< -o $@
 $(B)/obj/%.o: %.S | $(DEPS_STAMP)
@@ -133,10 +133,38 @@ $(B)/obj/%.o: %.S | $(DEPS_STAMP)
 
 $(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
 	@rm -f $@
-	ar rcs $@ $^
+	$(AR) rcs $@ $^
 
+# ---- build/mmfuzz: one program, laid out by a profile ---------------------------
+# build/mmfuzz is what searches (explore, the zoo's in-process strategies, the
+# campaigns' replays), so it is compiled as one program (-flto) against a profile
+# of its own runs: an instrumented build (build/pgo/gen) runs tools/pgo-train.sh
+# over every regression and corpus scenario, llvm-profdata merges the counts, and
+# build/opt compiles every object against them.  The profile steers inlining and
+# code layout only, never behaviour: tests/determinism.sh compares this binary's
+# fingerprints with the gcc -O0, clang -O2 and ucontext builds'.  The tests and
+# every other build flavour link the plain objects of $(B).  PGO=0 builds
+# build/mmfuzz plainly, as the others.  bench/runs.sh, PGO=0 against PGO=1 (see the
+# README's speed section): about 1.5x runs per second.
+PGO ?= 1
+ifeq ($(B)|$(PGO)|$(CC),build|1|clang)
+PGO_PROFILE := build/pgo/mmfuzz.profdata
+PGO_USE     := -flto -fprofile-instr-use=$(abspath $(PGO_PROFILE)) -Wno-profile-instr-unprofiled
+$(PGO_PROFILE): $(LIB_SRC) $(CLI_SRC) $(SCHED_ASM) $(HDRS) $(KSRC_STAMP) tools/pgo-train.sh | $(DEPS_STAMP)
+	@$(MAKE) -s B=build/pgo/gen PGO=0 CFLAGS="$(CFLAGS) -fprofile-instr-generate" build/pgo/gen/mmfuzz
+	@rm -rf build/pgo/raw
+	tools/pgo-train.sh build/pgo/gen/mmfuzz build/pgo/raw
+	llvm-profdata merge -o $@ build/pgo/raw/*.profraw
+build/mmfuzz: $(PGO_PROFILE) FORCE
+	@$(MAKE) -s B=build/opt PGO=0 CFLAGS="$(CFLAGS) $(PGO_USE)" AR=llvm-ar OBJ_DEPS=$(PGO_PROFILE) \
+	  build/opt/mmfuzz
+	@cmp -s build/opt/mmfuzz $@ || cp build/opt/mmfuzz $@
+.PHONY: FORCE
+FORCE:
+else
 $(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lm -o $@
+endif
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lcriterion -o $@
@@ -206,6 +234,7 @@ build/afl/mmfuzz_mutator.so: $(B)/obj/fuzz/afl_mutator.o $(B)/libmmfuzz.a
 
 # ---- benchmarks and demo ----------------------------------------------------------
 bench: $(B)/mmfuzz $(B)/bench_sched
+	@$(MAKE) -s B=$(B)/plain $(B)/plain/mmfuzz
 	@bench/run.sh $(B)
 # The harness without an engine (fuzz/afl_driver.c's file mode), for bench/fuzzing.sh.
 $(B)/harness/mm_fuzzer_afl: $(call objs,$(B),fuzz/mm_fuzzer.c fuzz/afl_driver.c) $(B)/libmmfuzz.a
