@@ -49,7 +49,8 @@ void accounting_check(void)
 			return;
 		}
 	}
-	for (uint32_t slot = 0; slot < NR_SWAP_SLOTS; slot++) {
+	/* (no slot was ever allocated: the map is all zeroes) */
+	for (uint32_t slot = 0; mm_world.swap_used && slot < NR_SWAP_SLOTS; slot++) {
 		uint8_t map = mm_world.swap.swap_map[slot];
 		const struct folio *cache = mm_world.swap.cache[slot];
 		if (map == 0 || (map == SWAP_HAS_CACHE && cache))

@@ -65,34 +65,46 @@ void walk_oracle_reset(void);
 void pte_oracle_snapshot(struct pte_oracle_state *to);
 void pte_oracle_restore(const struct pte_oracle_state *from);
 
-/* post.c's state (one struct: the snapshot of a setup copies it whole). */
+/*
+ * post.c's per-process clocks: when a call that unmaps or moves each page last
+ * entered or returned, and how many are in flight (MAP_FIXED is not one: it
+ * replaces a mapping in one tree store); when each page last stopped carrying
+ * VM_DONTCOPY (a fork that began before may have left it out all the same) and
+ * last stopped being PROT_NONE (a load that began before may have faulted then).
+ */
+struct post_mm {
+	uint32_t unmap_clock[ORACLE_OP_PAGES];
+	uint32_t unmap_by[ORACLE_OP_PAGES]; /* that call's entry clock */
+	uint8_t unmap_inflight[ORACLE_OP_PAGES];
+	uint32_t dontfork_clock[ORACLE_OP_PAGES];
+	uint32_t noaccess_clock[ORACLE_OP_PAGES];
+};
+
+/*
+ * post.c's state.  A snapshot copies it whole; a restore copies the head and only
+ * the post_mm of a process either side has written (@used: a post_mm never
+ * written is all zeroes, as after post_reset()).
+ */
 struct post_state {
 	/* when each CPU's TLB entry was last filled, and the generation (vm_gen: which
 	 * mmap() made it) of the mapping it translated then */
 	uint32_t fill_clock[NR_CPUS][TLB_ENTRIES];
 	uint32_t fill_vma_gen[NR_CPUS][TLB_ENTRIES];
-	/* the pages each process mapped by its own calls (bit per page); when a call that
-	 * unmaps or moves each page last entered or returned, and how many are in flight
-	 * (MAP_FIXED is not one: it replaces a mapping in one tree store) */
+	/* the pages each process mapped by its own calls (bit per page) */
 	uint64_t mapped[NR_MMS];
-	uint32_t unmap_clock[NR_MMS][ORACLE_OP_PAGES];
-	uint32_t unmap_by[NR_MMS][ORACLE_OP_PAGES]; /* that call's entry clock */
-	uint8_t unmap_inflight[NR_MMS][ORACLE_OP_PAGES];
 	/* the pages that may carry VM_DONTCOPY (a fork leaves them out of the child): set
 	 * when a MADV_DONTFORK enters (or mremap moves one), cleared when a MADV_DOFORK or
-	 * a new mapping returns with no MADV_DONTFORK of the process in flight; when each
-	 * was last cleared (a fork that began before may have left it out all the same) */
+	 * a new mapping returns with no MADV_DONTFORK of the process in flight */
 	uint64_t dontfork[NR_MMS];
 	int dontfork_inflight[NR_MMS];
-	uint32_t dontfork_clock[NR_MMS][ORACLE_OP_PAGES];
 	/* the pages that may be PROT_NONE (a load there may take SIGSEGV): set when an
 	 * mprotect(PROT_NONE) enters, cleared when an mprotect(PROT_READ[|PROT_WRITE])
-	 * returns with none of the process in flight; when each last may have been (a
-	 * load that began before may have faulted then).  A fork's child and an mremap's
+	 * returns with none of the process in flight.  A fork's child and an mremap's
 	 * destination inherit them. */
 	uint64_t noaccess[NR_MMS];
 	int noaccess_inflight[NR_MMS];
-	uint32_t noaccess_clock[NR_MMS][ORACLE_OP_PAGES];
+	uint32_t used; /* bit per process: mm[] written since post_reset() */
+	struct post_mm mm[NR_MMS];
 };
 void post_reset(void);
 void post_snapshot(struct post_state *to);

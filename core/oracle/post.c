@@ -59,16 +59,27 @@ void post_snapshot(struct post_state *to)
 
 void post_restore(const struct post_state *from)
 {
-	P = *from;
+	uint32_t copy = P.used | from->used; /* the others are zero both sides */
+	memcpy(&P, from, offsetof(struct post_state, mm));
+	for (; copy; copy &= copy - 1)
+		P.mm[__builtin_ctz(copy)] = from->mm[__builtin_ctz(copy)];
+}
+
+/* The clocks of process @mm, to write. */
+static struct post_mm *post_mm_w(int mm)
+{
+	P.used |= 1u << mm;
+	return &P.mm[mm];
 }
 
 /* A call that unmaps or moves op's range (all of it for exit) enters or returns. */
 static void post_unmap_range(const struct oracle_op *op, unsigned long start, bool enter)
 {
+	struct post_mm *pm = post_mm_w(op->mm);
 	for (unsigned long a = start; a < start + op->len && a < TASK_SIZE; a += PAGE_SIZE) {
-		P.unmap_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
-		P.unmap_by[op->mm][a >> PAGE_SHIFT] = op->enter_clock;
-		P.unmap_inflight[op->mm][a >> PAGE_SHIFT] += enter ? 1 : -1;
+		pm->unmap_clock[a >> PAGE_SHIFT] = oracle_clock();
+		pm->unmap_by[a >> PAGE_SHIFT] = op->enter_clock;
+		pm->unmap_inflight[a >> PAGE_SHIFT] += enter ? 1 : -1;
 	}
 }
 
@@ -117,7 +128,7 @@ static void post_dontfork_clear(int mm, unsigned long start, unsigned long len)
 		return;
 	for (unsigned long a = start; a < start + len && a < TASK_SIZE; a += PAGE_SIZE)
 		if (P.dontfork[mm] >> (a >> PAGE_SHIFT) & 1)
-			P.dontfork_clock[mm][a >> PAGE_SHIFT] = oracle_clock();
+			post_mm_w(mm)->dontfork_clock[a >> PAGE_SHIFT] = oracle_clock();
 	P.dontfork[mm] &= ~post_range_bits(start, len);
 }
 
@@ -141,7 +152,7 @@ static void post_noaccess_track(const struct oracle_op *op, bool enter, long ret
 		return;
 	for (unsigned long a = op->start; a < op->start + op->len && a < TASK_SIZE; a += PAGE_SIZE)
 		if (P.noaccess[op->mm] >> (a >> PAGE_SHIFT) & 1)
-			P.noaccess_clock[op->mm][a >> PAGE_SHIFT] = oracle_clock();
+			post_mm_w(op->mm)->noaccess_clock[a >> PAGE_SHIFT] = oracle_clock();
 	if (!none && ret == 0)
 		P.noaccess[op->mm] &= ~bits;
 }
@@ -150,7 +161,8 @@ static void post_noaccess_track(const struct oracle_op *op, bool enter, long ret
 static bool post_noaccess_since(const struct oracle_op *op)
 {
 	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
-	return (P.noaccess[op->mm] >> page & 1) || P.noaccess_clock[op->mm][page] > op->enter_clock;
+	return (P.noaccess[op->mm] >> page & 1) ||
+	       P.mm[op->mm].noaccess_clock[page] > op->enter_clock;
 }
 
 /* The pages a fork that entered at @enter_clock may have left out of the child. */
@@ -158,7 +170,7 @@ static uint64_t post_dontfork_since(int mm, uint32_t enter_clock)
 {
 	uint64_t bits = P.dontfork[mm];
 	for (unsigned long p = 0; p < TASK_SIZE >> PAGE_SHIFT; p++)
-		if (P.dontfork_clock[mm][p] > enter_clock)
+		if (P.mm[mm].dontfork_clock[p] > enter_clock)
 			bits |= 1ull << p;
 	return bits;
 }
@@ -322,7 +334,7 @@ static void post_check_query(const struct oracle_op *op, long found)
 {
 	unsigned long page = op->start % TASK_SIZE >> PAGE_SHIFT;
 	if (found || !op->arg || !(P.mapped[op->mm] >> page & 1) ||
-	    P.unmap_inflight[op->mm][page] || P.unmap_clock[op->mm][page] > op->enter_clock)
+	    P.mm[op->mm].unmap_inflight[page] || P.mm[op->mm].unmap_clock[page] > op->enter_clock)
 		return;
 	if (!site_post_hole.id)
 		sched_site_init(&site_post_hole);
@@ -342,10 +354,10 @@ static void post_check_query(const struct oracle_op *op, long found)
 static bool post_unmapped_meanwhile(const struct oracle_op *op, unsigned long addr)
 {
 	unsigned long page = addr >> PAGE_SHIFT;
-	if (P.unmap_inflight[op->mm][page])
+	if (P.mm[op->mm].unmap_inflight[page])
 		return true;
-	return P.unmap_clock[op->mm][page] > op->enter_clock &&
-	       P.unmap_by[op->mm][page] != op->enter_clock;
+	return P.mm[op->mm].unmap_clock[page] > op->enter_clock &&
+	       P.mm[op->mm].unmap_by[page] != op->enter_clock;
 }
 
 void post_syscall_exit(const struct oracle_op *op, long ret)
@@ -405,7 +417,7 @@ void post_syscall_exit(const struct oracle_op *op, long ret)
 			/* (unless another call that unmaps the page is in flight: an
 			 * mremap's destination, detached and not yet zapped) */
 			else if (!pte_none(pte) && !vma_lookup_oracle(mm, a) &&
-				 !P.unmap_inflight[op->mm][a >> PAGE_SHIFT])
+				 !P.mm[op->mm].unmap_inflight[a >> PAGE_SHIFT])
 				post_report(&site_post_munmap, op, a,
 					    "has a page-table entry and no VMA", pte);
 			break;
