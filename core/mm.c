@@ -210,9 +210,14 @@ static struct mm_config mm_config_now(void)
  */
 static void world_regions(bool save, struct mm_world *x, struct mm_world *y, const struct mm_use *u)
 {
+	/* (most regions are empty in a run: a call to memcpy() costs more than the test) */
 #define WORLD_REGION(field, bytes)                                                                 \
-	memcpy(save ? (void *)&y->field : (void *)&x->field,                                       \
-	       save ? (const void *)&x->field : (const void *)&y->field, (bytes))
+	do {                                                                                       \
+		size_t n_ = (bytes);                                                               \
+		if (n_)                                                                            \
+			memcpy(save ? (void *)&y->field : (void *)&x->field,                       \
+			       save ? (const void *)&x->field : (const void *)&y->field, n_);      \
+	} while (0)
 	WORLD_REGION(frames, u->frames * sizeof(x->frames[0]));
 	WORLD_REGION(vmas, (size_t)u->vmas * sizeof(x->vmas[0]));
 	WORLD_REGION(anon_vmas, (size_t)u->anon_vmas * sizeof(x->anon_vmas[0]));

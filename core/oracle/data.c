@@ -448,7 +448,8 @@ void data_snap_save(struct data_snap *s, uint32_t frames)
 void data_snap_restore(const struct data_snap *s)
 {
 	memcpy(&D, &s->d, offsetof(struct data_state, alias));
-	memcpy(D.alias, s->d.alias, (size_t)D.nr_alias * sizeof(D.alias[0]));
+	if (D.nr_alias) /* (mostly none: a call costs more than the test) */
+		memcpy(D.alias, s->d.alias, (size_t)D.nr_alias * sizeof(D.alias[0]));
 	for (int a = 0; a < SCHED_OP_AGENTS_MAX; a++) {
 		if (s->d.cow[a].active)
 			D.cow[a] = s->d.cow[a];
@@ -461,9 +462,11 @@ void data_snap_restore(const struct data_snap *s)
 	}
 	data_gen++;
 	data_view_overflows = s->view_overflows;
-	memcpy(data_frame, s->frame, s->frames * sizeof(data_frame[0]));
+	if (s->frames)
+		memcpy(data_frame, s->frame, s->frames * sizeof(data_frame[0]));
 	memcpy(data_swap, s->swap, sizeof(data_swap));
-	memcpy(data_stores, s->stores, D.nr_stores * sizeof(data_stores[0]));
+	if (D.nr_stores)
+		memcpy(data_stores, s->stores, D.nr_stores * sizeof(data_stores[0]));
 	struct ppage *priv = &data_priv[0][0];
 	for (int i = 0; i < s->npriv; i++) {
 		priv[s->priv_at[i]] = s->priv[i];
