@@ -427,8 +427,9 @@ void mm_quiesce(int agent, void *arg)
 	for (int i = 0; i < NR_MMS && !sched_stopped(); i++)
 		if (mm_world.mms[i].live)
 			exit_mmap(&mm_world.mms[i]);
-	for (int f = 0; f < NR_FILES && !sched_stopped(); f++)
-		do_writepages(&mm_world.mappings[f]);
+	/* (a file no operation named has no page: nothing to write) */
+	for (uint32_t f = mm_world.files_used; f && !sched_stopped(); f &= f - 1)
+		do_writepages(&mm_world.mappings[__builtin_ctz(f)]);
 	if (!sched_stopped())
 		oracle_final_sync();
 }
