@@ -94,9 +94,20 @@
  * a 30 s run from one scenario kept inputs with 5,303 distinct features, which
  * landed on 3,046 counters, so later features mostly collided with earlier ones
  * and stopped counting as new.  libFuzzer clears and scans the section on every
- * input, 64 KiB of it costs it about a microsecond.
+ * input, 64 KiB of it costs it about a microsecond.  AFL++ maps the counters after
+ * the code's ~13k edges and pays for the whole map on every input (the target
+ * clears it, afl-fuzz classifies and compares it, and keeps a copy per queue
+ * entry): with 16,384 counters it ran 1.4-1.5x the model runs per CPU second of
+ * 65,536 (15 s runs from corpus/, three pairs), and the zoo from corpus/ found
+ * every knob in the same median runs (the medians' times summing to 81 s, not 93),
+ * and the stripped table the same but for one knob's median
+ * (bench/zoo-*-afl-counters*.txt).
  */
+#if defined(__AFL_COMPILER)
+#define EXTRA_COUNTERS 16384
+#else
 #define EXTRA_COUNTERS 65536
+#endif
 
 #if defined(__AFL_COMPILER)
 /*
