@@ -49,7 +49,7 @@ all: deps $(B)/mmfuzz
 # ---- packages -----------------------------------------------------------------
 DEPS_STAMP := build/.deps-ok
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP):
+$(DEPS_STAMP): Makefile
 	@missing=""; for p in $(PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
@@ -155,16 +155,22 @@ $(PGO_PROFILE): $(LIB_SRC) $(CLI_SRC) $(SCHED_ASM) $(HDRS) $(KSRC_STAMP) tools/p
 	@rm -rf build/pgo/raw
 	tools/pgo-train.sh build/pgo/gen/mmfuzz build/pgo/raw
 	llvm-profdata merge -o $@ build/pgo/raw/*.profraw
-build/mmfuzz: $(PGO_PROFILE) FORCE
+MMFUZZ_FLAVOUR := profile
+build/mmfuzz: $(PGO_PROFILE) build/.mmfuzz-flavour FORCE
 	@$(MAKE) -s B=build/opt PGO=0 CFLAGS="$(CFLAGS) $(PGO_USE)" AR=llvm-ar OBJ_DEPS=$(PGO_PROFILE) \
 	  build/opt/mmfuzz
-	@cmp -s build/opt/mmfuzz $@ || cp build/opt/mmfuzz $@
+	@cmp -s build/opt/mmfuzz $@ || { cp build/opt/mmfuzz $@.tmp && mv $@.tmp $@; }
+else
+MMFUZZ_FLAVOUR := plain
+$(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a $(B)/.mmfuzz-flavour
+	$(CC) $(CFLAGS) $(filter-out %/.mmfuzz-flavour,$^) -lm -o $@
+endif
+# which of the two $(B)/mmfuzz is: rewritten when it changes (make PGO=0 after a
+# profiled build relinks, and the other way round)
+$(B)/.mmfuzz-flavour: FORCE
+	@mkdir -p $(B) && echo $(MMFUZZ_FLAVOUR) | cmp -s - $@ || echo $(MMFUZZ_FLAVOUR) >$@
 .PHONY: FORCE
 FORCE:
-else
-$(B)/mmfuzz: $(call objs,$(B),$(CLI_SRC)) $(B)/libmmfuzz.a
-	$(CC) $(CFLAGS) $^ -lm -o $@
-endif
 
 $(B)/test_%: $(B)/obj/tests/test_%.o $(B)/libmmfuzz.a
 	$(CC) $(CFLAGS) $^ -lcriterion -o $@
