@@ -144,8 +144,8 @@ $(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
 # code layout only, never behaviour: tests/determinism.sh compares this binary's
 # fingerprints with the gcc -O0, clang -O2 and ucontext builds'.  The tests and
 # every other build flavour link the plain objects of $(B).  PGO=0 builds
-# build/mmfuzz plainly, as the others.  bench/runs.sh, PGO=0 against PGO=1 (see the
-# README's speed section): about 1.5x runs per second.
+# build/mmfuzz plainly, as the others.  bench/runs.sh against the plain build (see
+# the README's speed section): 1.55-1.70x runs per second.
 PGO ?= 1
 ifeq ($(B)|$(PGO)|$(CC),build|1|clang)
 PGO_PROFILE := build/pgo/mmfuzz.profdata
