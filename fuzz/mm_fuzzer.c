@@ -105,11 +105,6 @@
  */
 #if defined(__AFL_COMPILER)
 #define EXTRA_COUNTERS 16384
-#else
-#define EXTRA_COUNTERS 65536
-#endif
-
-#if defined(__AFL_COMPILER)
 /*
  * AFL++ ignores libFuzzer's extra counters: register our own guards with its
  * coverage runtime before it sets up the map, and bump them after each input,
@@ -143,6 +138,7 @@ static void counters_flush(void)
 	touched_count = 0;
 }
 #else
+#define EXTRA_COUNTERS 65536
 __attribute__((
     used, section("__libfuzzer_extra_counters"))) static uint8_t extra_counters[EXTRA_COUNTERS];
 static void counter_set(uint32_t i)
