@@ -597,6 +597,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	exec_options_default(&o);
 	o.knobs = knobs;
 	o.snapshot = setup_snapshot;
+	o.no_fingerprint = true; /* the features, not the trace's hash, are the feedback */
 	int budget = search_budget(scenario);
 	exec_recorder_init(&own, &d.base);
 	run_once(&s, &own.base, &o, &r);

@@ -97,6 +97,7 @@ static struct {
 	bool have_finding;
 	struct sched_finding finding;
 	uint64_t fingerprint;
+	bool fingerprint_due; /* sched_run() ended; sched_fingerprint() hashes on demand */
 	uint32_t steps_final;
 	const struct sched_site *sites[SCHED_SITES_MAX];
 	int sites_count;
@@ -793,6 +794,7 @@ void sched_reset(const struct sched_config *cfg)
 	S.blocked = 0;
 	S.have_finding = false;
 	S.fingerprint = 0;
+	S.fingerprint_due = false;
 	sched_precursors_reset();
 	S.steps_final = 0;
 	sched_fast.step = 0;
@@ -949,13 +951,19 @@ bool sched_run(struct sched_policy *policy)
 	sched_fast.current = SCHED_NO_AGENT;
 	fast_update();
 	S.steps_final = sched_fast.step;
-	uint32_t n = S.steps_final < SCHED_TRACE_MAX ? S.steps_final : SCHED_TRACE_MAX;
-	S.fingerprint = XXH3_64bits(sched_trace_buf, n * sizeof(sched_trace_buf[0]));
+	S.fingerprint_due = true;
 	return S.have_finding;
 }
 
+/* The hash of the trace, taken when first asked for: the trace stays as sched_run()
+ * left it until the next sched_reset() (the solo phase records nothing). */
 uint64_t sched_fingerprint(void)
 {
+	if (S.fingerprint_due) {
+		uint32_t n = S.steps_final < SCHED_TRACE_MAX ? S.steps_final : SCHED_TRACE_MAX;
+		S.fingerprint = XXH3_64bits(sched_trace_buf, n * sizeof(sched_trace_buf[0]));
+		S.fingerprint_due = false;
+	}
 	return S.fingerprint;
 }
 

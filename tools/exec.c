@@ -589,7 +589,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	r->finding = f != NULL;
 	if (f)
 		r->f = *f;
-	r->fingerprint = sched_fingerprint();
+	r->fingerprint = o->no_fingerprint ? 0 : sched_fingerprint();
 	r->steps = sched_steps();
 }
 

@@ -17,8 +17,9 @@
 struct exec_options {
 	uint64_t knobs;
 	uint32_t steps_max;
-	bool keep_state;  /* tests: no quiescence, the model stays as the agents left it */
-	bool time_phases; /* benchmarks: clock the concurrent phase (exec_result.agents_ns) */
+	bool keep_state;     /* tests: no quiescence, the model stays as the agents left it */
+	bool time_phases;    /* benchmarks: clock the concurrent phase (exec_result.agents_ns) */
+	bool no_fingerprint; /* exec_result.fingerprint left 0: the trace is not hashed */
 	/*
 	 * Reuse the state after the setup: the first run of a setup (its lines, the
 	 * knobs, arch, TLB mode and whether a fork makes P1) snapshots the model

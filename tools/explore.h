@@ -27,7 +27,8 @@ struct explore_result {
 	uint64_t runs;
 	uint64_t steps;	    /* concurrent-phase steps over all runs */
 	uint64_t agents_ns; /* with exec.time_phases: ns spent in the concurrent phase */
-	uint64_t digest;    /* of every run's fingerprint and finding signature, in order */
+	uint64_t digest;    /* of every run's fingerprint (0 with exec.no_fingerprint) and
+			     * finding signature, in order */
 	bool found;
 	bool exhausted;		  /* DFS only: every schedule within the bound was run */
 	struct exec_result first; /* the failing run */
