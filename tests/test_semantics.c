@@ -12,7 +12,9 @@
 #include <string.h>
 
 #include "../core/mm.h"
+#include "../core/mmap.h"
 #include "../core/pgtable.h"
+#include "../core/quiesce.h"
 #include "../core/vma.h"
 #include "exec.h"
 #include "explore.h"
@@ -1118,4 +1120,60 @@ Test(semantics, a_pinned_or_partly_advised_thp_survives_madv_free_and_reclaim)
 		     "no discard");
 	cr_expect_geq(trace_count("__split_huge_pmd_locked:set_pmd_at"), 2,
 		      "the pinned one split by reclaim, the other by MADV_FREE");
+}
+
+/*
+ * The quiescent phase skips exit_mmap() of a process no operation touched
+ * (mm_untouched()).  The skip must leave the model as the teardown would: run
+ * the teardown of an untouched P1 for real, then the skip from the same state
+ * (P1 marked dead, nothing else), and compare the world and the oracles' state.
+ */
+static void exit_p1(int agent, void *arg)
+{
+	(void)agent;
+	(void)arg;
+	exit_mmap(mm_get(1));
+}
+
+Test(semantics, an_untouched_process_has_nothing_to_tear_down)
+{
+	run_clean(HEAD "setup\n"
+		       "  CPU0 P0 mmap 0x0 pages=2 file=F0 shared rw\n"
+		       "  CPU1 P0 store 0x1000 = 3\n"
+		       "agents\n"
+		       "  CPU0 P0 store 0x0 = 1\n"
+		       "  CPU1 P0 madvise 0x0 pages=2 dontneed\n"
+		       "  CPU0 P0 load 0x1000\n",
+		  true, &s, &r);
+	cr_assert(mm_untouched(mm_get(1)), "P1 was never used");
+	cr_assert(!mm_untouched(mm_get(0)), "P0 was");
+	static struct mm_world torn_down;
+	struct mm_snapshot *before = mm_snapshot_alloc(), *a = mm_snapshot_alloc(),
+			   *b = mm_snapshot_alloc();
+	cr_assert(before && a && b);
+	mm_snapshot_save(before);
+	sched_run_solo(0, exit_p1, NULL);
+	cr_assert(!sched_get_finding());
+	cr_assert(!mm_get(1)->live);
+	torn_down = mm_world;
+	mm_snapshot_save(a);
+	mm_snapshot_restore(before);
+	cr_assert(mm_get(1)->live);
+	mm_get(1)->live = false; /* the skip */
+	/* and the two differences, in fields nothing reads once the process is dead:
+	 * mmap_write_unlock() bumps the lock sequence vma_start_read() compares, and
+	 * mtree_destroy() clears the empty tree's RCU flag */
+	cr_expect_eq(mm_get(1)->mm_lock_seq + 1, torn_down.mms[1].mm_lock_seq);
+	mm_get(1)->mm_lock_seq = torn_down.mms[1].mm_lock_seq;
+	cr_expect_neq(memcmp(&mm_get(1)->mm_mt.kt, &torn_down.mms[1].mm_mt.kt,
+			     sizeof(torn_down.mms[1].mm_mt.kt)),
+		      0);
+	mm_get(1)->mm_mt.kt = torn_down.mms[1].mm_mt.kt;
+	mm_snapshot_save(b);
+	char what[128] = "";
+	cr_expect(mm_world_same(&torn_down, &mm_world, what, sizeof(what)), "world: %s", what);
+	cr_expect(mm_snapshot_equal(a, b, what, sizeof(what)), "oracles: %s", what);
+	mm_snapshot_free(before);
+	mm_snapshot_free(a);
+	mm_snapshot_free(b);
 }
