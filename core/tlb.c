@@ -28,12 +28,21 @@ static uint32_t addr_vpn(unsigned long addr)
 struct tlb_entry *tlb_lookup(int cpu, const struct mm_struct *mm, unsigned long addr)
 {
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS);
-	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *e = &mm_world.tlb[cpu][i];
-		if (e->valid && e->mm == mm->id && e->vpn == addr_vpn(addr))
+	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
+		struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
+		if (e->mm == mm->id && e->vpn == addr_vpn(addr))
 			return e;
 	}
 	return NULL;
+}
+
+/* An entry's valid bit and its bit in mm_world.tlb_valid, together. */
+static void tlb_entry_set_valid(int cpu, struct tlb_entry *e, bool valid)
+{
+	uint8_t bit = (uint8_t)(1u << (e - mm_world.tlb[cpu]));
+	e->valid = valid;
+	mm_world.tlb_valid[cpu] =
+	    valid ? mm_world.tlb_valid[cpu] | bit : mm_world.tlb_valid[cpu] & (uint8_t)~bit;
 }
 
 static uint32_t block_vpn(uint32_t vpn)
@@ -44,15 +53,15 @@ static uint32_t block_vpn(uint32_t vpn)
 void tlb_entry_invalidate(int cpu, struct tlb_entry *e)
 {
 	if (!e->cont) {
-		e->valid = false;
+		tlb_entry_set_valid(cpu, e, false);
 		return;
 	}
 	uint32_t block = block_vpn(e->vpn);
 	uint8_t mm = e->mm;
-	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *o = &mm_world.tlb[cpu][i];
-		if (o->valid && o->cont && o->mm == mm && block_vpn(o->vpn) == block)
-			o->valid = false;
+	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
+		struct tlb_entry *o = &mm_world.tlb[cpu][__builtin_ctz(m)];
+		if (o->cont && o->mm == mm && block_vpn(o->vpn) == block)
+			tlb_entry_set_valid(cpu, o, false);
 	}
 }
 
@@ -79,14 +88,14 @@ void tlb_fill(int cpu, struct mm_struct *mm, unsigned long addr, pte_t pte, uint
 		unsigned long a = first + (unsigned long)i * PAGE_SIZE;
 		uint32_t pfn = pfn0 + (uint32_t)i;
 		struct tlb_entry *e = tlb_slot(cpu, mm, a);
-		*e = (struct tlb_entry){.valid = true,
-					.write = pte_write(pte),
+		*e = (struct tlb_entry){.write = pte_write(pte),
 					.dirty = pte_dirty(pte),
 					.cont = cont,
 					.mm = (uint8_t)mm->id,
 					.vpn = addr_vpn(a),
 					.pfn = pfn,
 					.gen = a == addr ? gen : pfn_page(pfn)->gen};
+		tlb_entry_set_valid(cpu, e, true);
 		oracle_tlb_fill(cpu, (int)(e - mm_world.tlb[cpu]));
 	}
 	mm->cpumask |= 1u << cpu;
@@ -97,8 +106,9 @@ static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned 
 	if (sb_active) /* the DSB after the TLBI: accesses through old entries complete */
 		sb_flush_now(cpu);
 	/* a TLBI by address drops a block entry covering it: all of the block's slots */
-	for (int i = 0; i < TLB_ENTRIES; i++) {
-		struct tlb_entry *e = &mm_world.tlb[cpu][i];
+	/* (a slot a block's invalidation cleared earlier in the walk is skipped) */
+	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
+		struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
 		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
 			tlb_entry_invalidate(cpu, e);
 	}
@@ -195,7 +205,7 @@ static void flush_all_func(int cpu, void *arg)
 		sb_flush_now(cpu);
 	if (cpu < NR_CPUS)
 		for (int i = 0; i < TLB_ENTRIES; i++)
-			mm_world.tlb[cpu][i].valid = false;
+			tlb_entry_set_valid(cpu, &mm_world.tlb[cpu][i], false);
 }
 
 void set_tlb_ubc_flush_pending(struct tlbflush_unmap_batch *ubc, struct mm_struct *mm)
@@ -307,10 +317,11 @@ void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 bool tlb_caches_pfn_writable(uint32_t pfn)
 {
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		for (int i = 0; i < TLB_ENTRIES; i++)
-			if (mm_world.tlb[cpu][i].valid && mm_world.tlb[cpu][i].write &&
-			    mm_world.tlb[cpu][i].pfn == pfn)
+		for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
+			const struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
+			if (e->write && e->pfn == pfn)
 				return true;
+		}
 	return false;
 }
 

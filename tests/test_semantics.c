@@ -1177,3 +1177,49 @@ Test(semantics, an_untouched_process_has_nothing_to_tear_down)
 	mm_snapshot_free(a);
 	mm_snapshot_free(b);
 }
+
+/*
+ * mm_world.tlb_valid stands for the TLBs' valid bits in every scan the model
+ * makes of a TLB (a flush, a lookup, a fill's slot); the oracles scan the entries
+ * themselves.  Checked at every step of the contpte, reclaim (a batched flush of
+ * everything) and shootdown families, 200 random schedules each.
+ */
+static int tlb_mask_errors;
+
+static void tlb_mask_check(uint32_t step, void *arg)
+{
+	(void)step;
+	(void)arg;
+	for (int cpu = 0; cpu < NR_CPUS; cpu++) {
+		uint32_t bits = 0;
+		for (int i = 0; i < TLB_ENTRIES; i++)
+			bits |= (uint32_t)mm_world.tlb[cpu][i].valid << i;
+		tlb_mask_errors += bits != mm_world.tlb_valid[cpu];
+	}
+}
+
+Test(semantics, the_tlb_valid_mask_is_the_entries_valid_bits)
+{
+	static const char *const families[] = {"corpus/contpte.sched", "corpus/fork-reclaim.sched",
+					       "corpus/madv-free-reclaim.sched",
+					       "corpus/parallel-dontneed.sched"};
+	static struct scenario sc;
+	static struct explore_result er;
+	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
+		char err[512];
+		cr_assert(scn_load(&sc, families[f], err, sizeof(err)), "%s", err);
+		sc.preempt_count = 0;
+		struct explore_config c;
+		explore_config_default(&c);
+		c.runs_max = 200;
+		c.exec.knobs = 0;
+		tlb_mask_errors = 0;
+		sched_set_step_hook(tlb_mask_check, NULL);
+		explore(&sc, &c, &er);
+		sched_set_step_hook(NULL, NULL);
+		tlb_mask_check(0, NULL); /* and after the teardown's flushes */
+		cr_expect(!er.found, "%s: %s", families[f], er.first.f.msg);
+		cr_expect_eq(tlb_mask_errors, 0, "%s: %d steps with a TLB whose mask is off",
+			     families[f], tlb_mask_errors);
+	}
+}
