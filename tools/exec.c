@@ -536,34 +536,29 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	}
 	/* configuration, set before the setup: an agent whose operations are all DMA
 	 * is a device, not a CPU (no TLB, no IPIs) */
-	hw_device_agents = 0;
-	for (int a = 0; a < SCN_AGENTS_MAX; a++) {
-		bool dev = false, cpu = false;
-		for (int i = 0; i < s->ops_count; i++)
-			if (s->ops[i].agent == a) {
-				bool dma = s->ops[i].kind == SCN_OP_DMA_READ ||
-					   s->ops[i].kind == SCN_OP_DMA_WRITE;
-				dev |= dma;
-				cpu |= !dma;
-			}
-		if (dev && !cpu)
-			hw_device_agents |= 1u << a;
+	uint32_t with_ops = 0, dma = 0, not_dma = 0;
+	for (int i = 0; i < s->ops_count; i++) {
+		if (s->ops[i].agent >= SCN_AGENTS_MAX)
+			continue;
+		uint32_t bit = 1u << s->ops[i].agent;
+		with_ops |= bit;
+		if (s->ops[i].kind == SCN_OP_DMA_READ || s->ops[i].kind == SCN_OP_DMA_WRITE)
+			dma |= bit;
+		else
+			not_dma |= bit;
 	}
+	hw_device_agents = dma & ~not_dma;
 	bool restore = o->snapshot && snapshot_fits(s, o, unborn);
 	exec_setup(s, o, unborn, restore);
 	if (restore && o->snapshot_check)
 		exec_snapshot_check(s, o, unborn, &cfg);
 	exec_snapshot_stats.restores += restore;
 	exec_snapshot_stats.setups += !restore;
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
-		for (int i = 0; i < s->ops_count; i++)
-			if (s->ops[i].agent == a) {
-				sched_agent_add(a, agent_names[a], agent_fn, NULL);
-				break;
-			}
+	for (uint32_t m = with_ops; m; m &= m - 1) /* by agent, lowest first */
+		sched_agent_add(__builtin_ctz(m), agent_names[__builtin_ctz(m)], agent_fn, NULL);
 	int queues[NR_CPUS] = {0}, loads[NR_CPUS] = {0};
 	uint32_t buffered = 0;
-	for (int a = 0; a < SCN_AGENTS_MAX; a++)
+	for (int a = 0; s->memory == SCN_MEMORY_ARM64 && a < SCN_AGENTS_MAX; a++)
 		if ((queues[a] = exec_sb_queues(s, a)) > 0) {
 			buffered |= 1u << a;
 			loads[a] = exec_ld_slots(s, a);

@@ -103,14 +103,16 @@ void oracle_syscall_enter(int agent, enum oracle_syscall kind, struct mm_struct 
 {
 	SCHED_ASSERT(agent >= 0 && agent < SCHED_OP_AGENTS_MAX && !layer_ops[agent].active);
 	struct oracle_op *op = &layer_ops[agent];
-	*op = (struct oracle_op){.active = true,
-				 .kind = kind,
-				 .agent = agent,
-				 .mm = mm->id,
-				 .start = kind == OSYS_EXIT ? 0 : start,
-				 .len = kind == OSYS_EXIT ? TASK_SIZE : len,
-				 .arg = arg,
-				 .enter_clock = oracle_clock()};
+	/* field by field: the per-page arrays are written for the range before they
+	 * are read (post_syscall_enter()), 512 bytes a call not to clear */
+	op->active = true;
+	op->kind = kind;
+	op->agent = agent;
+	op->mm = mm->id;
+	op->start = kind == OSYS_EXIT ? 0 : start;
+	op->len = kind == OSYS_EXIT ? TASK_SIZE : len;
+	op->arg = arg;
+	op->enter_clock = oracle_clock();
 	if (unmaps_range(kind, arg))
 		data_range_op(op, op->start, true);
 	if (kind == OSYS_MREMAP)

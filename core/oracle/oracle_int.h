@@ -20,7 +20,9 @@ struct oracle_op {
 	int mm;
 	unsigned long start, len, arg;
 	uint32_t enter_clock;
-	/* post.c: the anonymous pages mapped in the range at entry (pfn + 1, gen) */
+	/* post.c: the anonymous pages mapped in the range at entry (pfn + 1, gen),
+	 * of a munmap() or MADV_DONTNEED: written for each page of the range at entry,
+	 * read only for those (not cleared between calls) */
 	uint32_t anon_pfn[ORACLE_OP_PAGES];
 	uint32_t anon_gen[ORACLE_OP_PAGES];
 };
