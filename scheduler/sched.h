@@ -287,17 +287,22 @@ static inline void sched_record_fast(const struct sched_site *site, uint32_t obj
 /*
  * The yield point.  The fast path is one compare and one trace store; decisions,
  * IPI acks, switches and anchors live in sched_yield_slow; a solo phase (decide_at
- * is 0 there) returns without a call.
+ * is 0 there) returns after the compare and a flag, without a call.  A site gets
+ * its id where it is recorded (or named by a finding: sched_finding()), so a
+ * solo phase, which records nothing, does not look at it.
  */
 static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
-	if (__builtin_expect(site->id == 0, 0))
-		sched_site_init(site);
 	if (__builtin_expect(sched_fast.step >= sched_fast.decide_at, 0)) {
-		if (sched_fast.in_run) /* a solo phase decides and records nothing */
+		if (sched_fast.in_run) { /* a solo phase decides and records nothing */
+			if (__builtin_expect(site->id == 0, 0))
+				sched_site_init(site);
 			sched_yield_slow(site, obj, op);
+		}
 		return;
 	}
+	if (__builtin_expect(site->id == 0, 0))
+		sched_site_init(site);
 	sched_record_fast(site, obj, op);
 }
 
