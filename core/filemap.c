@@ -50,7 +50,8 @@ struct folio *filemap_get_folio(struct address_space *mapping, unsigned long ind
 		SCHED_YIELD("xa_store", mapping_obj(mapping, index), SCHED_OP_WRITE);
 		if (!mapping->pages[index]) {
 			mapping->pages[index] = new; /* the page cache's reference */
-			new->flags |= 1u << PG_lru;  /* filemap_add_folio(): on the LRU */
+			mapping->present |= 1u << index;
+			new->flags |= 1u << PG_lru; /* filemap_add_folio(): on the LRU */
 			folio_get(new);
 			spin_unlock(&mapping->i_pages_lock);
 			return new;
@@ -75,10 +76,13 @@ bool folio_clear_dirty_for_io(struct folio *folio)
 /* Models: write_cache_pages() + the filesystem's writepage: copy to disk. */
 void do_writepages(struct address_space *mapping)
 {
+	/* the xarray walk skips empty slots without touching them; a page another CPU
+	 * inserts ahead of the walk meanwhile is met (present is read at each step) */
 	for (unsigned long index = 0; index < FILE_PAGES; index++) {
-		/* the xarray walk skips empty slots without touching them */
-		if (!mapping->pages[index])
-			continue;
+		uint32_t ahead = mapping->present >> index;
+		if (!ahead)
+			break;
+		index += (unsigned long)__builtin_ctz(ahead);
 		SCHED_YIELD("xa_load", mapping_obj(mapping, index), SCHED_OP_READ);
 		struct folio *folio = mapping->pages[index];
 		if (!folio_test_dirty(folio))

@@ -205,6 +205,8 @@ struct address_space {
 	int id;
 	spinlock_t i_pages_lock;	 /* the page cache xarray's lock */
 	struct folio *pages[FILE_PAGES]; /* page cache, by index */
+	uint32_t present;		 /* bit per index whose pages[] is set: filemap_get_folio(),
+					  * the one insertion (the model never removes a page) */
 	struct rw_semaphore i_mmap_rwsem;
 	/* i_mmap: the VMAs mapping this file, for rmap walks (under i_mmap_rwsem) */
 	struct vm_area_struct *i_mmap[NR_MMS * NR_VMAS_PER_MM];
@@ -300,6 +302,7 @@ struct pte_table_meta {
 
 /* A CPU's cached translation of one page (see tlb.h). */
 _Static_assert(TLB_ENTRIES <= 8, "mm_world.tlb_valid is a byte per TLB");
+_Static_assert(FILE_PAGES <= 32, "address_space.present is a word");
 
 struct tlb_entry {
 	bool valid;

@@ -1179,14 +1179,15 @@ Test(semantics, an_untouched_process_has_nothing_to_tear_down)
 }
 
 /*
- * mm_world.tlb_valid stands for the TLBs' valid bits in every scan the model
- * makes of a TLB (a flush, a lookup, a fill's slot); the oracles scan the entries
- * themselves.  Checked at every step of the contpte, reclaim (a batched flush of
- * everything) and shootdown families, 200 random schedules each.
+ * Two masks stand for arrays in the model's scans: mm_world.tlb_valid for the
+ * TLBs' valid bits (a flush, a lookup, a fill's slot; the oracles scan the
+ * entries themselves) and address_space.present for the page cache's slots
+ * (writeback's walk).  Checked at every step of the contpte, reclaim (a batched
+ * flush of everything), shootdown and file families, 200 random schedules each.
  */
-static int tlb_mask_errors;
+static int mask_errors;
 
-static void tlb_mask_check(uint32_t step, void *arg)
+static void mask_check(uint32_t step, void *arg)
 {
 	(void)step;
 	(void)arg;
@@ -1194,15 +1195,22 @@ static void tlb_mask_check(uint32_t step, void *arg)
 		uint32_t bits = 0;
 		for (int i = 0; i < TLB_ENTRIES; i++)
 			bits |= (uint32_t)mm_world.tlb[cpu][i].valid << i;
-		tlb_mask_errors += bits != mm_world.tlb_valid[cpu];
+		mask_errors += bits != mm_world.tlb_valid[cpu];
+	}
+	for (int f = 0; f < NR_FILES; f++) {
+		uint32_t bits = 0;
+		for (int i = 0; i < FILE_PAGES; i++)
+			bits |= (uint32_t)(mm_world.mappings[f].pages[i] != NULL) << i;
+		mask_errors += bits != mm_world.mappings[f].present;
 	}
 }
 
-Test(semantics, the_tlb_valid_mask_is_the_entries_valid_bits)
+Test(semantics, the_masks_are_the_state_they_stand_for)
 {
-	static const char *const families[] = {"corpus/contpte.sched", "corpus/fork-reclaim.sched",
-					       "corpus/madv-free-reclaim.sched",
-					       "corpus/parallel-dontneed.sched"};
+	static const char *const families[] = {
+	    "corpus/contpte.sched",	      "corpus/fork-reclaim.sched",
+	    "corpus/madv-free-reclaim.sched", "corpus/parallel-dontneed.sched",
+	    "corpus/mremap-writeback.sched",  "corpus/fault-around.sched"};
 	static struct scenario sc;
 	static struct explore_result er;
 	for (size_t f = 0; f < sizeof(families) / sizeof(families[0]); f++) {
@@ -1213,13 +1221,13 @@ Test(semantics, the_tlb_valid_mask_is_the_entries_valid_bits)
 		explore_config_default(&c);
 		c.runs_max = 200;
 		c.exec.knobs = 0;
-		tlb_mask_errors = 0;
-		sched_set_step_hook(tlb_mask_check, NULL);
+		mask_errors = 0;
+		sched_set_step_hook(mask_check, NULL);
 		explore(&sc, &c, &er);
 		sched_set_step_hook(NULL, NULL);
-		tlb_mask_check(0, NULL); /* and after the teardown's flushes */
+		mask_check(0, NULL); /* and after the teardown's flushes */
 		cr_expect(!er.found, "%s: %s", families[f], er.first.f.msg);
-		cr_expect_eq(tlb_mask_errors, 0, "%s: %d steps with a TLB whose mask is off",
-			     families[f], tlb_mask_errors);
+		cr_expect_eq(mask_errors, 0, "%s: %d masks off, over every step", families[f],
+			     mask_errors);
 	}
 }
