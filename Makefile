@@ -145,7 +145,7 @@ $(B)/libmmfuzz.a: $(call objs,$(B),$(LIB_SRC) $(SCHED_ASM))
 # fingerprints with the gcc -O0, clang -O2 and ucontext builds'.  The tests and
 # every other build flavour link the plain objects of $(B).  PGO=0 builds
 # build/mmfuzz plainly, as the others.  bench/runs.sh against the plain build (see
-# the README's speed section): 1.55-1.70x runs per second.
+# the README's speed section): 1.55-1.72x runs per second.
 PGO ?= 1
 ifeq ($(B)|$(PGO)|$(CC),build|1|clang)
 PGO_PROFILE := build/pgo/mmfuzz.profdata
