@@ -3,9 +3,10 @@
  * The model's world: reset between executions, snapshots of it after a setup
  * (saved, restored and compared by what the runs used; see mm.h), process
  * teardown, and quiescence once every agent has finished: tear down every
- * address space (exit_mmap with fullmm), write back every file, then let the
- * oracle layer judge what is left (oracle_final_sync(): each file's disk against
- * what it should hold, then every frame, swap slot and TLB accounted for).
+ * address space (exit_mmap with fullmm; a process no operation gave one is only
+ * marked dead), write back every file, then let the oracle layer judge what is
+ * left (oracle_final_sync(): each file's disk against what it should hold, then
+ * every frame, swap slot and TLB accounted for).
  */
 #include "mm.h"
 

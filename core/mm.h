@@ -300,10 +300,10 @@ struct pte_table_meta {
 	uint32_t gen; /* bumped when the table is freed: a stale walker is detectable */
 };
 
-/* A CPU's cached translation of one page (see tlb.h). */
 _Static_assert(TLB_ENTRIES <= 8, "mm_world.tlb_valid is a byte per TLB");
 _Static_assert(FILE_PAGES <= 32, "address_space.present is a word");
 
+/* A CPU's cached translation of one page (see tlb.h). */
 struct tlb_entry {
 	bool valid;
 	bool write;
@@ -370,8 +370,9 @@ struct mm_world {
 	bool swap_used;	     /* a swap slot was allocated (folio_alloc_swap()) */
 	bool ksm_used;	     /* ksmd ran (ksm_do_scan()): only it writes the trees */
 	struct tlb_entry tlb[NR_CPUS][TLB_ENTRIES];
-	/* bit i: tlb[cpu][i].valid, kept with it by tlb.c; the scans of a TLB (a
-	 * flush, a lookup, the oracles') visit only these slots */
+	/* bit i: tlb[cpu][i].valid, kept with it by tlb.c; the model's scans of a TLB
+	 * (a flush, a lookup, a fill's slot) visit only these slots, the oracles read
+	 * the entries themselves */
 	uint8_t tlb_valid[NR_CPUS];
 	int tlb_victim[NR_CPUS]; /* each TLB's next slot to evict, round robin */
 	struct gup_ref gup_ref;	 /* the device's one reference (gup.h) */

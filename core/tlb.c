@@ -4,7 +4,9 @@
  * with its write and dirty permission; it is the hardware's private state, so
  * filling and invalidating it are not yield points.  The oracle layer learns of
  * every fill (oracle_walk_fill() before it, oracle_tlb_fill() per slot) and checks
- * break-before-make there (oracle/walk.c).
+ * break-before-make there (oracle/walk.c).  mm_world.tlb_valid mirrors the valid
+ * bits (tlb_entry_set_valid() writes both), so a lookup or an invalidation walks
+ * only the valid slots.
  */
 #include "tlb.h"
 
