@@ -27,11 +27,20 @@ static uint32_t addr_vpn(unsigned long addr)
 	return (uint32_t)(addr >> PAGE_SHIFT);
 }
 
+/*
+ * @e: each slot of @cpu's TLB valid when the walk starts, lowest first (the mask is
+ * read once: a slot the body invalidates later in the walk is still visited).
+ */
+#define tlb_for_each_valid(e, cpu)                                                                 \
+	for (uint32_t left_ = mm_world.tlb_valid[cpu];                                             \
+	     left_ && ((e) = &mm_world.tlb[cpu][__builtin_ctz(left_)], true); left_ &= left_ - 1)
+
 struct tlb_entry *tlb_lookup(int cpu, const struct mm_struct *mm, unsigned long addr)
 {
 	SCHED_ASSERT(cpu >= 0 && cpu < NR_CPUS);
-	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
-		struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
+	struct tlb_entry *e;
+	tlb_for_each_valid(e, cpu)
+	{
 		if (e->mm == mm->id && e->vpn == addr_vpn(addr))
 			return e;
 	}
@@ -60,8 +69,9 @@ void tlb_entry_invalidate(int cpu, struct tlb_entry *e)
 	}
 	uint32_t block = block_vpn(e->vpn);
 	uint8_t mm = e->mm;
-	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
-		struct tlb_entry *o = &mm_world.tlb[cpu][__builtin_ctz(m)];
+	struct tlb_entry *o;
+	tlb_for_each_valid(o, cpu)
+	{
 		if (o->cont && o->mm == mm && block_vpn(o->vpn) == block)
 			tlb_entry_set_valid(cpu, o, false);
 	}
@@ -107,10 +117,11 @@ static void tlb_invalidate_local(int cpu, int mm, unsigned long start, unsigned 
 {
 	if (sb_active) /* the DSB after the TLBI: accesses through old entries complete */
 		sb_flush_now(cpu);
-	/* a TLBI by address drops a block entry covering it: all of the block's slots */
-	/* (a slot a block's invalidation cleared earlier in the walk is skipped) */
-	for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
-		struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
+	/* a TLBI by address drops a block entry covering it: all of the block's slots
+	 * (so e->valid: a slot an earlier block's invalidation cleared is skipped) */
+	struct tlb_entry *e;
+	tlb_for_each_valid(e, cpu)
+	{
 		if (e->valid && e->mm == mm && e->vpn >= addr_vpn(start) && e->vpn < addr_vpn(end))
 			tlb_entry_invalidate(cpu, e);
 	}
@@ -318,9 +329,10 @@ void tlb_gather_mmu_fullmm(struct mmu_gather *tlb, struct mm_struct *mm)
 
 bool tlb_caches_pfn_writable(uint32_t pfn)
 {
+	const struct tlb_entry *e;
 	for (int cpu = 0; cpu < NR_CPUS; cpu++)
-		for (uint32_t m = mm_world.tlb_valid[cpu]; m; m &= m - 1) {
-			const struct tlb_entry *e = &mm_world.tlb[cpu][__builtin_ctz(m)];
+		tlb_for_each_valid(e, cpu)
+		{
 			if (e->write && e->pfn == pfn)
 				return true;
 		}

@@ -695,6 +695,8 @@ void sched_yield_slow(struct sched_site *site, uint32_t obj, enum sched_op op)
 	if (!sched_fast.in_run)
 		return;		 /* solo phase: nothing to decide, nothing recorded */
 	SCHED_ASSERT(!S.in_ipi); /* IPI handlers must not yield */
+	if (!site->id)
+		sched_site_init(site); /* recorded below (sched_yield() leaves it to us) */
 	int me = sched_fast.current;
 	struct agent *a = &S.agents[me];
 	bool acked = a->ipiq_count && !a->irqs_off;

@@ -294,11 +294,8 @@ static inline void sched_record_fast(const struct sched_site *site, uint32_t obj
 static inline void sched_yield(struct sched_site *site, uint32_t obj, enum sched_op op)
 {
 	if (__builtin_expect(sched_fast.step >= sched_fast.decide_at, 0)) {
-		if (sched_fast.in_run) { /* a solo phase decides and records nothing */
-			if (__builtin_expect(site->id == 0, 0))
-				sched_site_init(site);
+		if (sched_fast.in_run) /* a solo phase decides and records nothing */
 			sched_yield_slow(site, obj, op);
-		}
 		return;
 	}
 	if (__builtin_expect(site->id == 0, 0))
