@@ -538,8 +538,7 @@ void exec_run(const struct scenario *s, struct sched_policy *policy, const struc
 	 * is a device, not a CPU (no TLB, no IPIs) */
 	uint32_t with_ops = 0, dma = 0, not_dma = 0;
 	for (int i = 0; i < s->ops_count; i++) {
-		if (s->ops[i].agent >= SCN_AGENTS_MAX)
-			continue;
+		SCHED_ASSERT(s->ops[i].agent < SCN_AGENTS_MAX); /* scn_parse, scn_decode */
 		uint32_t bit = 1u << s->ops[i].agent;
 		with_ops |= bit;
 		if (s->ops[i].kind == SCN_OP_DMA_READ || s->ops[i].kind == SCN_OP_DMA_WRITE)
