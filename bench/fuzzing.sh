@@ -6,8 +6,10 @@
 # Seeded from corpus/, every knob off, full interleaving feedback:
 #   libFuzzer  LF_RUNS inputs (default 20000) with the harness's own options;
 #   AFL++      AFL_SECONDS seconds (default 20), persistent mode, custom mutator,
-#              bound to a core (AFL++'s default; without it every execution waits
-#              for a wake-up on the other core of this shared machine);
+#              3 calibration runs per new entry (AFL_FAST_CAL, as campaigns and
+#              the zoo run it: tools/engine.h), bound to a core (AFL++'s default;
+#              without it every execution waits for a wake-up on the other core
+#              of this shared machine);
 #   harness alone (no engine, no instrumentation, -O2) over the inputs each engine
 #              kept (libFuzzer's corpus, AFL++'s queue), 5 passes: the same inputs.
 # Rates are inputs per CPU second (libFuzzer and the harness: user+sys of the
@@ -101,7 +103,7 @@ lf_instr_model=$2
 
 d=$tmp/afl
 MMFUZZ_RUNS_FILE=$tmp/afl.runs AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 AFL_NO_UI=1 \
-	AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
+	AFL_FAST_CAL=1 AFL_CUSTOM_MUTATOR_ONLY=1 AFL_CUSTOM_MUTATOR_LIBRARY="$AFL_MUTATOR" \
 	perf stat -x, -e task-clock -o "$tmp/afl.perf" afl-fuzz -V "$AFL_SECONDS" -t 2000 -s 1 \
 	-x build/afl/mm_fuzzer.dict -i "$tmp/seeds" -o "$d" -- "$AFL_TARGET" \
 	>"$tmp/afl.log" 2>&1

@@ -30,6 +30,24 @@ expect_rc() { # rc, message regexp, command...
 expect_rc 2 "--runs abc: not a whole number" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy random --runs abc
 expect_rc 2 "--seed 1x" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy random --seed 1x
 expect_rc 2 "--bound -1" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy dfs --bound -1
+expect_rc 2 "dfs never repeats" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy dfs --same-schedule
+# --same-schedule: every run is the first one again.  Seed 1's first random run of
+# the zap race is clean (46 steps) and the search finds the race at run 109; with
+# the flag, 2000 runs are that first run 2000 times: 46 steps each, no finding.
+for st in random pct; do
+	first=$("$bin" explore regressions/zap-rmap-before-flush.sched --strategy $st --runs 1 -o "$work/f.sched" |
+		sed -n '1s/.* \([0-9.]*\) steps\/run.*/\1/p')
+	"$bin" explore regressions/zap-rmap-before-flush.sched --strategy $st --runs 2000 --same-schedule \
+		-o "$work/f.sched" >"$work/out"
+	rc=$?
+	if [ $rc = 0 ] && [ -n "$first" ] && grep -q "^$st: 2000 runs .* $first steps/run), .*no finding" "$work/out"; then
+		ok
+	else
+		no "explore --strategy $st --same-schedule: exit $rc, want 2000 runs of $first steps: $(head -c 200 "$work/out")"
+	fi
+done
+"$bin" explore regressions/zap-rmap-before-flush.sched --strategy random --runs 2000 -o "$work/f.sched" |
+	grep -q "first finding at run 109 " && ok || no "explore --strategy random: the zap race not at run 109"
 expect_rc 2 "--good x" "$bin" bisect regressions/zap-rmap-before-flush.sched --good x
 expect_rc 2 "--jobs zero" "$bin" campaign --engine libfuzzer --jobs zero --seconds 1 --out "$work/c"
 expect_rc 2 "--seconds 5s" "$bin" campaign --engine libfuzzer --jobs 1 --seconds 5s --out "$work/c"

@@ -40,30 +40,35 @@ double explore_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
 }
 
+union explore_policy {
+	struct sched_random random;
+	struct sched_pct pct;
+	struct sched_dfs dfs;
+};
+
+static struct sched_policy *explore_policy_init(union explore_policy *u,
+						const struct explore_config *c)
+{
+	switch (c->strategy) {
+	case EXPLORE_PCT:
+		sched_pct_init(&u->pct, c->seed, c->pct_depth);
+		return &u->pct.base;
+	case EXPLORE_DFS:
+		sched_dfs_init(&u->dfs, c->dfs_bound);
+		return &u->dfs.base;
+	case EXPLORE_RANDOM:
+	default:
+		sched_random_init(&u->random, c->seed, c->random_mean_steps);
+		return &u->random.base;
+	}
+}
+
 void explore(const struct scenario *s, const struct explore_config *c, struct explore_result *r)
 {
 	memset(r, 0, sizeof(*r));
-	union {
-		struct sched_random random;
-		struct sched_pct pct;
-		struct sched_dfs dfs;
-	} u;
-	struct sched_policy *inner;
-	switch (c->strategy) {
-	case EXPLORE_PCT:
-		sched_pct_init(&u.pct, c->seed, c->pct_depth);
-		inner = &u.pct.base;
-		break;
-	case EXPLORE_DFS:
-		sched_dfs_init(&u.dfs, c->dfs_bound);
-		inner = &u.dfs.base;
-		break;
-	case EXPLORE_RANDOM:
-	default:
-		sched_random_init(&u.random, c->seed, c->random_mean_steps);
-		inner = &u.random.base;
-		break;
-	}
+	SCHED_ASSERT(!c->same_schedule || c->strategy != EXPLORE_DFS);
+	union explore_policy u;
+	struct sched_policy *inner = explore_policy_init(&u, c);
 	static struct exec_recorder rec;
 	static struct exec_result res;
 	exec_recorder_init(&rec, inner);
@@ -72,6 +77,8 @@ void explore(const struct scenario *s, const struct explore_config *c, struct ex
 		/* a clock read costs ~20 ns, a run ~5 us: every 64 runs is plenty */
 		if (deadline && r->runs % 64 == 0 && r->runs && explore_now() > deadline)
 			break;
+		if (c->same_schedule && r->runs)
+			explore_policy_init(&u, c); /* from its seed again: the same decisions */
 		exec_run(s, &rec.base, &c->exec, &res);
 		r->runs++;
 		r->steps += res.steps;

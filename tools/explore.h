@@ -20,6 +20,9 @@ struct explore_config {
 	int pct_depth;
 	int dfs_bound;
 	uint32_t random_mean_steps;
+	/* every run takes the first run's schedule (random and PCT restart from the
+	 * seed; a benchmark's measure of the model without a new interleaving per run) */
+	bool same_schedule;
 	struct exec_options exec;
 };
 

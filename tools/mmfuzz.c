@@ -45,14 +45,16 @@ static const struct command_usage {
 	       "    run one scenario+schedule (text, or binary with its header); exit 0 clean,\n"
 	       "    1 finding, 2 bad input, 125 the schedule does not apply (--strict: also a\n"
 	       "    preemption that never occurs)\n"},
-    {"explore", "explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
-		"        [--bound B] [--knobs=...] [--timing] [--digest] [--no-snapshot]\n"
-		"        [--snapshot-check] [-o OUT]\n"
-		"    search schedules for FILE's scenario; write the first failing one to OUT\n"
-		"    (--timing: also ns per step of the concurrent phase, for benchmarks;\n"
-		"    --digest: a hash of every run's fingerprint; --no-snapshot: run the setup\n"
-		"    for every run instead of restoring its state; --snapshot-check: compare\n"
-		"    each restored state with a fresh setup's, abort on a difference)\n"},
+    {"explore",
+     "explore FILE --strategy random|pct|dfs [--runs N] [--seed S] [--depth D]\n"
+     "        [--bound B] [--knobs=...] [--timing] [--digest] [--no-snapshot]\n"
+     "        [--snapshot-check] [--same-schedule] [-o OUT]\n"
+     "    search schedules for FILE's scenario; write the first failing one to OUT\n"
+     "    (--timing: also ns per step of the concurrent phase, for benchmarks;\n"
+     "    --digest: a hash of every run's fingerprint; --no-snapshot: run the setup\n"
+     "    for every run instead of restoring its state; --snapshot-check: compare\n"
+     "    each restored state with a fresh setup's, abort on a difference;\n"
+     "    --same-schedule: every run repeats the first (random, pct), for benchmarks)\n"},
     {"minimize", "minimize IN -o OUT [--knobs=a,b|--knobs=]\n"
 		 "    fewest preemptions, operations, setup lines and agents with the same\n"
 		 "    finding signature (IN: text or binary); exit 0 done, 1 IN replays clean\n"},
@@ -570,6 +572,9 @@ static void parse_explore_opt(struct explore_config *c, int argc, char **argv, i
 	} else if (!strcmp(a, "--snapshot-check")) {
 		c->exec.snapshot_check = true;
 		return;
+	} else if (!strcmp(a, "--same-schedule")) {
+		c->same_schedule = true;
+		return;
 	} else if (!strncmp(a, "--knobs=", 8)) {
 		c->exec.knobs = parse_knobs(a + 8);
 		return;
@@ -597,6 +602,9 @@ static int cmd_explore(int argc, char **argv)
 	}
 	if (!path)
 		die_usage("explore: missing %s", "FILE");
+	if (c.same_schedule && c.strategy == EXPLORE_DFS)
+		die_usage("explore: --same-schedule repeats a random or pct schedule, %s",
+			  "dfs never repeats one");
 	static struct scenario s;
 	load_or_die(&s, path);
 	if (!knobs_given)
