@@ -5,21 +5,22 @@
 # once with 8 (a scenario holds 32 at most); ns/step is the difference of CPU time per execution over the
 # difference of steps per execution, so the per-execution reset, setup and
 # teardown cancel out and the other users of a shared machine do not count (CPU
-# time by perf stat's task-clock; the median of REPS pairs, default 5, each pair
+# time by perf stat's task-clock; the median of REPS pairs, default 9, each pair
 # the two sizes run back to back).  "ratio" is to 1 agent.  Goal (issue #14): at
 # most 1.3 at 4 agents.  The last two columns run every execution on the first
-# one's schedule (explore --same-schedule): the same model work, but an
-# interleaving that repeats.  One agent's runs repeat anyway (nothing to choose),
-# and the CPU's branch predictors and caches learn a run that repeats; the gap
-# between the two ratios is what a new interleaving per run costs, which is what
-# a search is made of, not what the model's cost per agent is.
+# one's schedule (explore --same-schedule): the same model work, but a run that
+# repeats, which the CPU's branch predictors and caches learn.  (One agent has
+# nothing to choose, but the random strategy still draws where its decision
+# points fall, elsewhere each run: its two columns differ too.)  The gap between
+# the two ratios is what a new interleaving per run costs, which is what a search
+# is made of; the repeated column is the model's own cost per agent.
 # Usage: bench/agents.sh [BUILD_DIR]   (RUNS: executions of the 1-agent rows, default
 # 100000; n agents run RUNS/n)
 set -eu
 command -v perf >/dev/null || { echo "skipped: needs perf (linux-perf)" && exit 0; }
 M="$(cd "${1:-build}" && pwd)/mmfuzz"
 RUNS=${RUNS:-100000}
-REPS=${REPS:-5}
+REPS=${REPS:-9}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # scenario N ROUNDS: N agents, 4 * ROUNDS operations each
