@@ -109,6 +109,16 @@ void sched_precursor(uint32_t id)
 	precursors[precursors_count++].site = site;
 }
 
+/* What each operation does to its object, for the reads-from pairs: one load a step. */
+enum { ACCESS_READS = 1, ACCESS_WRITES = 2 };
+static const uint8_t op_access[256] = {
+    [SCHED_OP_READ] = ACCESS_READS,
+    [SCHED_OP_WRITE] = ACCESS_WRITES,
+    [SCHED_OP_RMW] = ACCESS_READS | ACCESS_WRITES,
+    [SCHED_OP_ACQUIRE] = ACCESS_READS,
+    [SCHED_OP_RELEASE] = ACCESS_WRITES,
+};
+
 uint32_t sched_feedback(uint32_t kinds, sched_feature_fn fn, void *arg)
 {
 	uint32_t n, features = 0;
@@ -119,21 +129,18 @@ uint32_t sched_feedback(uint32_t kinds, sched_feature_fn fn, void *arg)
 		fn(mix(precursors[i].id, precursors[i].site, FEATURE_PRECURSOR), arg);
 		features++;
 	}
+	bool switches = kinds & SCHED_FB_SWITCH, rf = kinds & SCHED_FB_RF;
 	for (uint32_t i = 0; i < n; i++) {
 		const struct sched_trace_entry *e = &t[i];
-		if ((kinds & SCHED_FB_SWITCH) && i && (e->flags & SCHED_TRACE_SWITCH) &&
+		if (switches && (e->flags & SCHED_TRACE_SWITCH) && i &&
 		    e->agent != t[i - 1].agent) {
 			fn(mix(t[i - 1].site, e->site, FEATURE_SWITCH), arg);
 			features++;
 		}
-		if (!(kinds & SCHED_FB_RF) || !e->obj)
+		uint8_t access = rf && e->obj ? op_access[e->op] : 0;
+		if (!access)
 			continue;
-		bool reads =
-		    e->op == SCHED_OP_READ || e->op == SCHED_OP_RMW || e->op == SCHED_OP_ACQUIRE;
-		bool writes =
-		    e->op == SCHED_OP_WRITE || e->op == SCHED_OP_RMW || e->op == SCHED_OP_RELEASE;
-		if (!reads && !writes)
-			continue;
+		bool reads = access & ACCESS_READS, writes = access & ACCESS_WRITES;
 		struct last_writer *w = writer_of(e->obj);
 		if (!w)
 			continue;
