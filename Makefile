@@ -227,8 +227,9 @@ fuzz-asan: deps
 # AFL++: the same harness in persistent mode (fuzz/afl_driver.c), instrumented by
 # afl-clang-lto (edges numbered at link time, over the whole program: the same
 # collision-free map as afl-clang-fast's guards, with a constant index per edge
-# instead of a guard to load; bench/fuzzing.sh, its target without the engine:
-# 0.78-0.81 of the harness alone, afl-clang-fast 0.67-0.70), and the
+# instead of a guard to load; its target without the engine runs at 0.79-0.87 of
+# the harness alone, afl-clang-fast's at 0.56-0.71: README, "Speed, 2026-12-05,
+# fourth pass"), and the
 # structure-aware mutator as a custom mutator library.  Its objects are bitcode:
 # llvm-ar archives them.  AFL_CC=afl-clang-fast builds the other way.
 AFL_CC ?= afl-clang-lto

@@ -31,6 +31,7 @@ expect_rc 2 "--runs abc: not a whole number" "$bin" explore regressions/zap-rmap
 expect_rc 2 "--seed 1x" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy random --seed 1x
 expect_rc 2 "--bound -1" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy dfs --bound -1
 expect_rc 2 "dfs never repeats" "$bin" explore regressions/zap-rmap-before-flush.sched --strategy dfs --same-schedule
+expect_rc 2 "dfs never repeats" "$bin" demo --strategy dfs --same-schedule
 # --same-schedule: every run is the first one again.  Seed 1's first random run of
 # the zap race is clean (46 steps) and the search finds the race at run 109; with
 # the flag, 2000 runs are that first run 2000 times: 46 steps each, no finding.

@@ -494,6 +494,10 @@ static int run_explore(const struct scenario *s, struct explore_config *c, const
 		       bool show)
 {
 	static struct explore_result r;
+	/* explore and demo share the options: bad input is exit 2 for both */
+	if (c->same_schedule && c->strategy == EXPLORE_DFS)
+		die_usage("--same-schedule repeats a random or pct schedule, %s",
+			  "dfs never repeats one");
 	c->exec.no_fingerprint = !explore_digest; /* nobody reads the digest */
 	double t0 = now_seconds();
 	explore(s, c, &r);
@@ -602,9 +606,6 @@ static int cmd_explore(int argc, char **argv)
 	}
 	if (!path)
 		die_usage("explore: missing %s", "FILE");
-	if (c.same_schedule && c.strategy == EXPLORE_DFS)
-		die_usage("explore: --same-schedule repeats a random or pct schedule, %s",
-			  "dfs never repeats one");
 	static struct scenario s;
 	load_or_die(&s, path);
 	if (!knobs_given)
