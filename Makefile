@@ -231,10 +231,12 @@ fuzz-asan: deps
 # the harness alone, afl-clang-fast's at 0.56-0.71: README, "Speed, 2026-12-05,
 # fourth pass"), and the
 # structure-aware mutator as a custom mutator library.  Its objects are bitcode:
-# llvm-ar archives them.  AFL_CC=afl-clang-fast builds the other way.  Edge
-# counters wrap at 256 like the rest of AFL++'s map (AFL_LLVM_SKIP_NEVERZERO): the
-# carry that keeps a wrapped counter at 1 cost 8% of the target's time; a counter
-# that wraps to 0 hides its edge from that one execution, at one count in 256.
+# llvm-ar archives them.  AFL_CC=afl-clang-fast builds the other way.  The 8-bit
+# edge counters wrap at 256 (AFL_LLVM_SKIP_NEVERZERO): the carry that keeps a
+# wrapped counter at 1 cost 8-16% of the target's time, and the zoo from corpus/
+# finds every knob in the same runs without it (README, "Speed, 2026-12-06, fifth
+# pass"); a counter that wraps to 0 hides its edge from that one execution, at one
+# count in 256.
 AFL_CC ?= afl-clang-lto
 afl: deps
 	@AFL_LLVM_SKIP_NEVERZERO=1 $(MAKE) -s B=build/afl CC=$(AFL_CC) AR=llvm-ar CFLAGS="-O2 -g" \
